@@ -1,0 +1,114 @@
+#pragma once
+// The uredis error model: three channels, never mixed (see DESIGN.md).
+//
+//  1. Transport, protocol, timeout and kernel failures are std::error_code values. Codes the
+//     library raises itself come from `uredis::errc` in `uredis::category()`; errno values are
+//     converted to errc once, at the io boundary.
+//  2. A server error reply (`-WRONGTYPE ...`) is a value: `server_error{kind, message}`. It never
+//     tears a connection down.
+//  3. Programming errors are assertions.
+//
+// The blocking API maps both kinds of error onto an exception tree (exceptions.hpp).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace uredis {
+
+enum class errc : int {
+  // 0 is reserved: a std::error_code with value 0 means success.
+
+  // Malformed or hostile RESP bytes (the parser). Each is fatal for the connection.
+  invalid_type_byte = 1,  // the first byte of an element is not a RESP type marker
+  invalid_integer,        // ':' payload is not a signed 64-bit decimal integer
+  invalid_length,         // a length or count is not a number, or negative other than -1
+  invalid_double,         // ',' payload is not a RESP3 double
+  invalid_boolean,        // '#' payload is neither 't' nor 'f'
+  invalid_null,           // '_' carries a payload
+  invalid_big_number,     // '(' payload is not [+-]digits
+  invalid_verbatim,       // '=' payload lacks the "fmt:" prefix
+  missing_crlf,           // a bulk payload is not followed by CRLF, or a line ends in a bare LF
+  line_too_long,          // no CRLF within limits::max_line_length bytes
+  bulk_too_large,         // bulk length above limits::max_bulk_length
+  aggregate_too_large,    // element count above limits::max_aggregate_size
+  nesting_too_deep,       // aggregates nested deeper than limits::max_depth
+
+  // A well-formed reply that does not fit the C++ type the caller asked for (the adapters).
+  type_mismatch,
+  unexpected_null,
+  unexpected_server_error,  // a server error nested inside an aggregate read as a typed value
+
+  // Connection and transport (the io and client layers).
+  connection_refused,
+  connection_reset,
+  connection_closed,
+  not_connected,
+  timeout,
+};
+
+/// The category of every `uredis::errc`; its name is "uredis".
+const std::error_category& category() noexcept;
+
+inline std::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), category()};
+}
+
+/// True for the codes that mean the server sent bytes that are not valid RESP (or exceed a
+/// configured limit): the connection cannot be trusted any more.
+bool is_protocol_error(const std::error_code& ec) noexcept;
+
+/// The kind of a server error reply, parsed from its first word (see server_error::parse).
+enum class server_error_kind : std::uint8_t {
+  err,  // "ERR": the generic kind
+  wrongtype,
+  moved,
+  ask,
+  noscript,
+  busy,
+  busykey,
+  notbusy,
+  loading,
+  readonly,
+  noauth,
+  wrongpass,
+  noperm,
+  noproto,
+  oom,
+  execabort,
+  tryagain,
+  crossslot,
+  clusterdown,
+  masterdown,
+  noreplicas,
+  busygroup,
+  nogroup,
+  misconf,
+  unblocked,
+  other,  // a first word uredis does not know (module errors, for instance)
+};
+
+/// A server error reply as a value. Owning: it outlives the read buffer it was parsed from.
+struct server_error {
+  server_error_kind kind = server_error_kind::err;
+  std::string message;  // the whole text as sent, e.g. "WRONGTYPE Operation against a key ..."
+
+  /// Classifies `text` (a simple or bulk error payload, without the '-' or '!').
+  static server_error parse(std::string_view text);
+
+  /// The first word of the message ("WRONGTYPE"), or the whole message if it has one word.
+  std::string_view code() const noexcept;
+  /// The message after the first word and its space ("" if there is none).
+  std::string_view detail() const noexcept;
+
+  friend bool operator==(const server_error&, const server_error&) = default;
+};
+
+/// The canonical spelling of a kind's prefix ("WRONGTYPE"; "" for `other`).
+std::string_view to_string(server_error_kind kind) noexcept;
+
+}  // namespace uredis
+
+template <>
+struct std::is_error_code_enum<uredis::errc> : std::true_type {};

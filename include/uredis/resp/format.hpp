@@ -1,0 +1,2 @@
+#pragma once
+// TODO: stub, being written.
