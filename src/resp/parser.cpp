@@ -144,7 +144,7 @@ step parser::next(std::string_view input, node& out) noexcept {
   }
   const std::size_t lf = static_cast<const char*>(found) - input.data();
   if (lf > limits_.max_line_length) return fail(errc::line_too_long);
-  if (input[lf - 1] != '\r' || lf < 2) return fail(errc::missing_crlf);
+  if (input[lf - 1] != '\r') return fail(errc::missing_crlf);  // lf >= 1: never the marker
   // Remember the line end: if a bulk payload is still incomplete, the next call finds it at once.
   scanned_ = lf;
   const std::string_view line = input.substr(1, lf - 2);
