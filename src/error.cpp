@@ -4,34 +4,74 @@ namespace uredis {
 namespace {
 
 class error_category_impl final : public std::error_category {
-public:
+ public:
   const char* name() const noexcept override { return "uredis"; }
 
   std::string message(int value) const override {
     switch (static_cast<errc>(value)) {
-      case errc::invalid_type_byte: return "invalid RESP type byte";
-      case errc::invalid_integer: return "invalid RESP integer";
-      case errc::invalid_length: return "invalid RESP length (not a number, or negative other than -1)";
-      case errc::invalid_double: return "invalid RESP double";
-      case errc::invalid_boolean: return "invalid RESP boolean (expected 't' or 'f')";
-      case errc::invalid_null: return "invalid RESP null (it carries a payload)";
-      case errc::invalid_big_number: return "invalid RESP big number";
-      case errc::invalid_verbatim: return "invalid RESP verbatim string (missing the 'fmt:' prefix)";
-      case errc::missing_crlf: return "expected CRLF";
-      case errc::line_too_long: return "RESP line longer than the configured limit";
-      case errc::bulk_too_large: return "bulk length above the configured limit";
-      case errc::aggregate_too_large: return "aggregate size above the configured limit";
-      case errc::nesting_too_deep: return "aggregates nested deeper than the configured limit";
-      case errc::type_mismatch: return "reply type does not match the requested C++ type";
-      case errc::unexpected_null: return "unexpected null reply (read it into an optional)";
-      case errc::unexpected_server_error: return "server error inside an aggregate reply";
-      case errc::connection_refused: return "connection refused";
-      case errc::connection_reset: return "connection reset by peer";
-      case errc::connection_closed: return "connection closed";
-      case errc::not_connected: return "not connected";
-      case errc::timeout: return "operation timed out";
+      case errc::invalid_type_byte:
+        return "invalid RESP type byte";
+      case errc::invalid_integer:
+        return "invalid RESP integer";
+      case errc::invalid_length:
+        return "invalid RESP length (not a number, or negative other than -1)";
+      case errc::invalid_double:
+        return "invalid RESP double";
+      case errc::invalid_boolean:
+        return "invalid RESP boolean (expected 't' or 'f')";
+      case errc::invalid_null:
+        return "invalid RESP null (it carries a payload)";
+      case errc::invalid_big_number:
+        return "invalid RESP big number";
+      case errc::invalid_verbatim:
+        return "invalid RESP verbatim string (missing the 'fmt:' prefix)";
+      case errc::missing_crlf:
+        return "expected CRLF";
+      case errc::line_too_long:
+        return "RESP line longer than the configured limit";
+      case errc::bulk_too_large:
+        return "bulk length above the configured limit";
+      case errc::aggregate_too_large:
+        return "aggregate size above the configured limit";
+      case errc::nesting_too_deep:
+        return "aggregates nested deeper than the configured limit";
+      case errc::type_mismatch:
+        return "reply type does not match the requested C++ type";
+      case errc::unexpected_null:
+        return "unexpected null reply (read it into an optional)";
+      case errc::unexpected_server_error:
+        return "server error inside an aggregate reply";
+      case errc::incomplete_reply:
+        return "incomplete reply: more bytes needed";
+      case errc::connection_refused:
+        return "connection refused";
+      case errc::connection_reset:
+        return "connection reset by peer";
+      case errc::connection_closed:
+        return "connection closed";
+      case errc::not_connected:
+        return "not connected";
+      case errc::timeout:
+        return "operation timed out";
     }
     return "unknown uredis error";
+  }
+
+  // The transport codes that have an errno twin map onto the generic condition, so
+  // `ec == std::errc::connection_refused` holds whether ec came from the kernel or from uredis.
+  std::error_condition default_error_condition(int value) const noexcept override {
+    switch (static_cast<errc>(value)) {
+      case errc::connection_refused:
+        return std::errc::connection_refused;
+      case errc::connection_reset:
+        return std::errc::connection_reset;
+      case errc::not_connected:
+        return std::errc::not_connected;
+      case errc::timeout:
+        return std::errc::timed_out;
+      default:
+        return {value, *this};
+    }
   }
 };
 

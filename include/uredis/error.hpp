@@ -35,15 +35,19 @@ enum class errc : int {
   aggregate_too_large,    // element count above limits::max_aggregate_size
   nesting_too_deep,       // aggregates nested deeper than limits::max_depth
 
-  // A well-formed reply that does not fit the C++ type the caller asked for (the adapters).
+  // A well-formed reply that does not fit the C++ type the caller asked for (the adapters), or
+  // input that ends before one whole reply (read_reply over a complete byte string).
   type_mismatch,
   unexpected_null,
   unexpected_server_error,  // a server error nested inside an aggregate read as a typed value
+  incomplete_reply,         // the bytes end in the middle of a reply
 
-  // Connection and transport (the io and client layers).
+  // Connection and transport (the io and client layers). connection_refused, connection_reset,
+  // not_connected and timeout compare equal to the matching std::errc conditions
+  // (`ec == std::errc::timed_out`), so callers can test one condition for both sources.
   connection_refused,
   connection_reset,
-  connection_closed,
+  connection_closed,  // the peer closed the stream (EOF); no errno names this
   not_connected,
   timeout,
 };
@@ -59,7 +63,8 @@ inline std::error_code make_error_code(errc e) noexcept {
 /// configured limit): the connection cannot be trusted any more.
 bool is_protocol_error(const std::error_code& ec) noexcept;
 
-/// The kind of a server error reply, parsed from its first word (see server_error::parse).
+/// The kind of a server error reply, parsed from its first word (see server_error::parse). The
+/// match is exact and case-sensitive, as the server spells its prefixes in upper case.
 enum class server_error_kind : std::uint8_t {
   err,  // "ERR": the generic kind
   wrongtype,
@@ -86,15 +91,20 @@ enum class server_error_kind : std::uint8_t {
   nogroup,
   misconf,
   unblocked,
-  other,  // a first word uredis does not know (module errors, for instance)
+  other,  // a first word uredis does not know (module errors, for instance), or no first word
 };
 
 /// A server error reply as a value. Owning: it outlives the read buffer it was parsed from.
+/// `kind` and `message` are independent fields; parse() keeps them consistent. The first word is
+/// everything before the first space (redis-py splits the same way), so "ERR" alone is a code with
+/// an empty detail and " ERR x" has an empty code.
 struct server_error {
   server_error_kind kind = server_error_kind::err;
   std::string message;  // the whole text as sent, e.g. "WRONGTYPE Operation against a key ..."
 
-  /// Classifies `text` (a simple or bulk error payload, without the '-' or '!').
+  /// Classifies `text` (a simple or bulk error payload, without the '-' or '!'): the kind from the
+  /// first word (`other` if it is not a known prefix, including an empty first word), the message
+  /// is the whole text.
   static server_error parse(std::string_view text);
 
   /// The first word of the message ("WRONGTYPE"), or the whole message if it has one word.
