@@ -1,2 +1,186 @@
 #pragma once
-// TODO: stub, being written.
+// The request encoder: appends commands, as RESP arrays of bulk strings, to an output buffer it
+// references (a connection's). It owns no memory and allocates nothing: once the buffer has
+// grown to the working size, encoding a command is a few memcpy calls.
+//
+//   encoder{buf}.command("SET", "k", 42)   appends   *3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\n42\r\n
+//
+// Arguments are strings (anything convertible to std::string_view; its bytes are sent as they
+// are, binary included), integers (decimal) and floating-point numbers (the shortest decimal
+// text that reads back to the same value; inf and -inf as "inf" and "-inf", which Redis
+// accepts; NaN as "nan", which Redis rejects). `bool` and the character types are compile
+// errors: Redis has no boolean argument ("1"? "true"?) and a `char` might mean a digit or a
+// byte, so the caller spells out which.
+//
+// A command whose argument count is known only at run time is written as begin(argc) followed
+// by exactly argc arguments through arg() / args(); debug builds assert the count. Every
+// argument is written as soon as it is given, so nothing is measured twice and nothing is
+// buffered on the side. A string literal converts through `const char*`: bytes after an
+// embedded '\0' need a std::string_view with an explicit size.
+
+#include <cassert>
+#include <charconv>
+#include <concepts>
+#include <cstddef>
+#include <cstring>
+#include <limits>
+#include <ranges>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "uredis/util/byte_buffer.hpp"
+
+namespace uredis::resp {
+
+namespace detail {
+
+template <class T>
+inline constexpr bool is_character_v =
+    std::is_same_v<T, char> || std::is_same_v<T, wchar_t> || std::is_same_v<T, char8_t> ||
+    std::is_same_v<T, char16_t> || std::is_same_v<T, char32_t>;
+
+template <class T>
+struct is_argument_pair : std::false_type {};
+template <class A, class B>
+struct is_argument_pair<std::pair<A, B>> : std::true_type {};
+
+}  // namespace detail
+
+/// Types written as their bytes.
+template <class T>
+concept string_argument = std::convertible_to<const T&, std::string_view>;
+
+/// Types written as decimal integers: every integer type but bool and the character types.
+template <class T>
+concept integer_argument = std::integral<T> && !std::same_as<std::remove_cv_t<T>, bool> &&
+                           !detail::is_character_v<std::remove_cv_t<T>>;
+
+/// Types written as the shortest round-trip decimal.
+template <class T>
+concept float_argument = std::floating_point<T>;
+
+/// Anything the encoder takes as one command argument.
+template <class T>
+concept argument = string_argument<T> || integer_argument<T> || float_argument<T>;
+
+/// Ranges args() accepts: of arguments, or of pairs of arguments (a std::map for HSET or MSET
+/// appends key, value, key, value...).
+template <class R>
+concept argument_range = std::ranges::input_range<R> &&
+    (argument<std::ranges::range_value_t<R>> ||
+     (detail::is_argument_pair<std::ranges::range_value_t<R>>::value &&
+      argument<typename std::ranges::range_value_t<R>::first_type> &&
+      argument<typename std::ranges::range_value_t<R>::second_type>));
+
+class encoder {
+ public:
+  /// Appends to `out`, which must outlive the encoder.
+  explicit encoder(util::byte_buffer& out) noexcept : out_(&out) {}
+
+  /// Appends one whole command.
+  template <argument... Args>
+  void command(const Args&... args) {
+    assert(pending_ == 0 && "command() inside an unfinished begin()");
+    write_header(sizeof...(Args));
+    (write(args), ...);
+  }
+
+  /// Starts a command of `argc` arguments, to be given through arg() and args().
+  void begin(std::size_t argc) {
+    assert(pending_ == 0 && "begin() inside an unfinished begin()");
+    write_header(argc);
+    pending_ = argc;
+  }
+
+  /// Appends one argument of the command begun last.
+  template <argument T>
+  void arg(const T& value) {
+    assert(pending_ > 0 && "more arguments than begin() announced");
+    --pending_;
+    write(value);
+  }
+
+  /// Appends every element of `range` as arguments (both halves of each pair for ranges of
+  /// pairs), counting each against begin()'s argc.
+  template <argument_range R>
+  void args(R&& range) {
+    for (auto&& element : range) {
+      if constexpr (argument<std::ranges::range_value_t<R>>) {
+        arg(element);
+      } else {
+        arg(element.first);
+        arg(element.second);
+      }
+    }
+  }
+
+  /// Arguments begin() announced that have not been given yet (0 between commands).
+  std::size_t pending_args() const noexcept { return pending_; }
+
+  /// The buffer commands are appended to.
+  util::byte_buffer& buffer() const noexcept { return *out_; }
+
+  // arg(true) would only fail the `argument` concept; this makes the error name bool. (char
+  // converts to bool too, and is refused here the same way.)
+  void arg(bool) = delete;
+
+ private:
+  // "$" + size_t digits + CRLF. A size_t has at most 20 decimal digits.
+  static constexpr std::size_t max_prefix = 1 + 20 + 2;
+  // Enough for any shortest round-trip float, double or long double (binary128: 42 chars).
+  static constexpr std::size_t number_capacity = 64;
+
+  void write_header(std::size_t argc) {
+    char* const begin = out_->prepare(max_prefix).data();
+    char* p = begin;
+    *p++ = '*';
+    p = std::to_chars(p, p + 20, argc).ptr;
+    *p++ = '\r';
+    *p++ = '\n';
+    out_->commit(static_cast<std::size_t>(p - begin));
+  }
+
+  void write_bulk(std::string_view bytes) {
+    char* const begin = out_->prepare(max_prefix + bytes.size() + 2).data();
+    char* p = begin;
+    *p++ = '$';
+    p = std::to_chars(p, p + 20, bytes.size()).ptr;
+    *p++ = '\r';
+    *p++ = '\n';
+    if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+    p += bytes.size();
+    *p++ = '\r';
+    *p++ = '\n';
+    out_->commit(static_cast<std::size_t>(p - begin));
+  }
+
+  template <class T>
+  void write(const T& value) {
+    if constexpr (string_argument<T>) {
+      write_bulk(std::string_view(value));
+    } else if constexpr (integer_argument<T>) {
+      static_assert(std::numeric_limits<T>::digits10 + 2 <= number_capacity);
+      char text[number_capacity];
+      const auto r = std::to_chars(text, text + sizeof text, value);
+      write_bulk({text, static_cast<std::size_t>(r.ptr - text)});
+    } else {
+      static_assert(float_argument<T>);
+      if (value == std::numeric_limits<T>::infinity()) {
+        write_bulk("inf");
+      } else if (value == -std::numeric_limits<T>::infinity()) {
+        write_bulk("-inf");
+      } else {
+        char text[number_capacity];
+        const auto r = std::to_chars(text, text + sizeof text, value);
+        assert(r.ec == std::errc{});
+        write_bulk({text, static_cast<std::size_t>(r.ptr - text)});
+      }
+    }
+  }
+
+  util::byte_buffer* out_;
+  std::size_t pending_ = 0;
+};
+
+}  // namespace uredis::resp
