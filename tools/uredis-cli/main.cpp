@@ -1,1 +1,33 @@
-int main() { return 0; }
+// uredis-cli: a redis-cli work-alike built on uredis. main() only parses the command line and
+// hands over to the function of the chosen mode.
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "decode.hpp"
+#include "options.hpp"
+
+namespace {
+
+constexpr int exit_usage = 2;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace uredis::cli;
+  const parsed_options parsed = parse_options(argc, argv);
+  if (!parsed.error.empty()) {
+    std::fprintf(stderr, "uredis-cli: %s\n\n", parsed.error.c_str());
+    std::fwrite(usage().data(), 1, usage().size(), stderr);
+    return exit_usage;
+  }
+  switch (parsed.options.mode) {
+    case mode::decode:
+      return run_decode(STDIN_FILENO, stdout, stderr);
+    case mode::help:
+      std::fwrite(usage().data(), 1, usage().size(), stdout);
+      return 0;
+  }
+  return exit_usage;
+}
