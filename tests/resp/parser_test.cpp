@@ -135,7 +135,8 @@ TEST(Parser, BulkStrings) {
 
 TEST(Parser, BinaryBulkString) {
   std::string payload;
-  for (int i = 0; i < 256; ++i) payload.push_back(static_cast<char>(i));
+  for (int i = 0; i < 256; ++i)
+    payload.push_back(static_cast<char>(i));
   const run r = parse("$256\r\n" + payload + "\r\n");
   ASSERT_EQ(r.nodes.size(), 1u);
   EXPECT_EQ(r.nodes[0].value, payload);
@@ -208,12 +209,9 @@ TEST(Parser, VerbatimString) {
 TEST(Parser, ArrayInPreOrder) {
   const run r = parse("*3\r\n:1\r\n*2\r\n+a\r\n$1\r\nb\r\n_\r\n");
   const std::vector<seen> expected = {
-      {type::array, 0, "", "", 3, 0, 0, false, false},
-      scalar(type::integer, "1", 1, false),
-      {type::array, 1, "", "", 2, 0, 0, false, false},
-      scalar(type::simple_string, "a", 2, false),
-      scalar(type::bulk_string, "b", 2, false),
-      scalar(type::null, "", 1, true),
+      {type::array, 0, "", "", 3, 0, 0, false, false}, scalar(type::integer, "1", 1, false),
+      {type::array, 1, "", "", 2, 0, 0, false, false}, scalar(type::simple_string, "a", 2, false),
+      scalar(type::bulk_string, "b", 2, false),        scalar(type::null, "", 1, true),
   };
   ASSERT_EQ(r.nodes.size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) {
@@ -238,7 +236,8 @@ TEST(Parser, MapCountsPairs) {
   ASSERT_EQ(r.nodes.size(), 7u);
   EXPECT_EQ(r.nodes[0].type, type::map);
   EXPECT_EQ(r.nodes[0].size, 2u);
-  for (std::size_t i = 0; i < 5; ++i) EXPECT_FALSE(r.nodes[i].done) << i;
+  for (std::size_t i = 0; i < 5; ++i)
+    EXPECT_FALSE(r.nodes[i].done) << i;
   EXPECT_TRUE(r.nodes[5].done);  // the last value of the map ends the reply
   EXPECT_TRUE(r.nodes[6].done);  // the next reply stands alone
   EXPECT_EQ(r.nodes[6].depth, 0u);
@@ -335,7 +334,8 @@ const char* const stream_corpus[] = {
 
 TEST(Parser, EverySplitPointGivesTheSameNodes) {
   std::string all;
-  for (const char* s : stream_corpus) all += s;
+  for (const char* s : stream_corpus)
+    all += s;
   const run whole = parse(all);
   ASSERT_FALSE(whole.error);
   ASSERT_EQ(whole.left_over, 0u);
@@ -395,46 +395,45 @@ TEST_P(ParserMalformed, IsASpecificProtocolError) {
 
 INSTANTIATE_TEST_SUITE_P(
     All, ParserMalformed,
-    testing::Values(
-        malformed_case{"?what\r\n", errc::invalid_type_byte},
-        malformed_case{"\r\n", errc::invalid_type_byte},
-        malformed_case{"OK\r\n", errc::invalid_type_byte},
-        malformed_case{":12a\r\n", errc::invalid_integer},
-        malformed_case{":\r\n", errc::invalid_integer},
-        malformed_case{":-\r\n", errc::invalid_integer},
-        malformed_case{": 1\r\n", errc::invalid_integer},
-        malformed_case{":9223372036854775808\r\n", errc::invalid_integer},
-        malformed_case{":-9223372036854775809\r\n", errc::invalid_integer},
-        malformed_case{":99999999999999999999999\r\n", errc::invalid_integer},
-        malformed_case{"$-2\r\n", errc::invalid_length},
-        malformed_case{"$abc\r\n", errc::invalid_length},
-        malformed_case{"$\r\n", errc::invalid_length},
-        malformed_case{"*-5\r\n", errc::invalid_length},
-        malformed_case{"%-1\r\n", errc::invalid_length},
-        malformed_case{"~-1\r\n", errc::invalid_length},
-        malformed_case{">-1\r\n", errc::invalid_length},
-        malformed_case{"|-1\r\n", errc::invalid_length},
-        malformed_case{"!-1\r\n", errc::invalid_length},
-        malformed_case{"=-1\r\n", errc::invalid_length},
-        malformed_case{"*1x\r\n", errc::invalid_length},
-        malformed_case{",abc\r\n", errc::invalid_double},
-        malformed_case{",\r\n", errc::invalid_double},
-        malformed_case{",infinity\r\n", errc::invalid_double},
-        malformed_case{",0x1p3\r\n", errc::invalid_double},
-        malformed_case{",1.5.5\r\n", errc::invalid_double},
-        malformed_case{"#x\r\n", errc::invalid_boolean},
-        malformed_case{"#\r\n", errc::invalid_boolean},
-        malformed_case{"#tt\r\n", errc::invalid_boolean},
-        malformed_case{"_x\r\n", errc::invalid_null},
-        malformed_case{"(12a\r\n", errc::invalid_big_number},
-        malformed_case{"(\r\n", errc::invalid_big_number},
-        malformed_case{"=3\r\ntxt\r\n", errc::invalid_verbatim},
-        malformed_case{"=5\r\ntxt-x\r\n", errc::invalid_verbatim},
-        malformed_case{"$3\r\nabcd\r\n", errc::missing_crlf},
-        malformed_case{"$3\r\nabc\n\n", errc::missing_crlf},
-        malformed_case{"+OK\n", errc::missing_crlf},
-        malformed_case{":1\n", errc::missing_crlf},
-        malformed_case{"*1\r\n+ok\r\n+x\n", errc::missing_crlf}));
+    testing::Values(malformed_case{"?what\r\n", errc::invalid_type_byte},
+                    malformed_case{"\r\n", errc::invalid_type_byte},
+                    malformed_case{"OK\r\n", errc::invalid_type_byte},
+                    malformed_case{":12a\r\n", errc::invalid_integer},
+                    malformed_case{":\r\n", errc::invalid_integer},
+                    malformed_case{":-\r\n", errc::invalid_integer},
+                    malformed_case{": 1\r\n", errc::invalid_integer},
+                    malformed_case{":9223372036854775808\r\n", errc::invalid_integer},
+                    malformed_case{":-9223372036854775809\r\n", errc::invalid_integer},
+                    malformed_case{":99999999999999999999999\r\n", errc::invalid_integer},
+                    malformed_case{"$-2\r\n", errc::invalid_length},
+                    malformed_case{"$abc\r\n", errc::invalid_length},
+                    malformed_case{"$\r\n", errc::invalid_length},
+                    malformed_case{"*-5\r\n", errc::invalid_length},
+                    malformed_case{"%-1\r\n", errc::invalid_length},
+                    malformed_case{"~-1\r\n", errc::invalid_length},
+                    malformed_case{">-1\r\n", errc::invalid_length},
+                    malformed_case{"|-1\r\n", errc::invalid_length},
+                    malformed_case{"!-1\r\n", errc::invalid_length},
+                    malformed_case{"=-1\r\n", errc::invalid_length},
+                    malformed_case{"*1x\r\n", errc::invalid_length},
+                    malformed_case{",abc\r\n", errc::invalid_double},
+                    malformed_case{",\r\n", errc::invalid_double},
+                    malformed_case{",infinity\r\n", errc::invalid_double},
+                    malformed_case{",0x1p3\r\n", errc::invalid_double},
+                    malformed_case{",1.5.5\r\n", errc::invalid_double},
+                    malformed_case{"#x\r\n", errc::invalid_boolean},
+                    malformed_case{"#\r\n", errc::invalid_boolean},
+                    malformed_case{"#tt\r\n", errc::invalid_boolean},
+                    malformed_case{"_x\r\n", errc::invalid_null},
+                    malformed_case{"(12a\r\n", errc::invalid_big_number},
+                    malformed_case{"(\r\n", errc::invalid_big_number},
+                    malformed_case{"=3\r\ntxt\r\n", errc::invalid_verbatim},
+                    malformed_case{"=5\r\ntxt-x\r\n", errc::invalid_verbatim},
+                    malformed_case{"$3\r\nabcd\r\n", errc::missing_crlf},
+                    malformed_case{"$3\r\nabc\n\n", errc::missing_crlf},
+                    malformed_case{"+OK\n", errc::missing_crlf},
+                    malformed_case{":1\n", errc::missing_crlf},
+                    malformed_case{"*1\r\n+ok\r\n+x\n", errc::missing_crlf}));
 
 TEST(Parser, ErrorIsStickyUntilReset) {
   parser p;
@@ -463,7 +462,8 @@ TEST(Parser, ResetForgetsAPartialReply) {
 
 std::string nested_arrays(std::size_t levels) {
   std::string s;
-  for (std::size_t i = 0; i < levels; ++i) s += "*1\r\n";
+  for (std::size_t i = 0; i < levels; ++i)
+    s += "*1\r\n";
   return s + ":1\r\n";
 }
 
@@ -531,7 +531,8 @@ TEST(ParserLimits, LongLineFedByteByByteIsLinear) {
 
 TEST(Parser, ManyRepliesInOneBuffer) {
   std::string bytes;
-  for (int i = 0; i < 1000; ++i) bytes += ":" + std::to_string(i) + "\r\n";
+  for (int i = 0; i < 1000; ++i)
+    bytes += ":" + std::to_string(i) + "\r\n";
   const run r = parse(bytes);
   ASSERT_EQ(r.nodes.size(), 1000u);
   for (int i = 0; i < 1000; ++i) {

@@ -20,7 +20,7 @@ namespace uredis::test {
 namespace {
 
 class fd_guard {
-public:
+ public:
   explicit fd_guard(int fd) : fd_(fd) {}
   ~fd_guard() {
     if (fd_ >= 0) ::close(fd_);
@@ -29,7 +29,7 @@ public:
   fd_guard& operator=(const fd_guard&) = delete;
   int get() const { return fd_; }
 
-private:
+ private:
   int fd_;
 };
 
@@ -139,15 +139,33 @@ std::string redis_server::url() const {
 void redis_server::start() {
   if (running()) return;
   std::vector<std::string> args = {
-      "redis-server", "--port", std::to_string(port_), "--bind", host_, "--dir", dir_,
-      "--unixsocket", unix_socket_, "--unixsocketperm", "700", "--save", "", "--appendonly",
-      "no", "--daemonize", "no", "--logfile", dir_ + "/redis.log",
+      "redis-server",
+      "--port",
+      std::to_string(port_),
+      "--bind",
+      host_,
+      "--dir",
+      dir_,
+      "--unixsocket",
+      unix_socket_,
+      "--unixsocketperm",
+      "700",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--daemonize",
+      "no",
+      "--logfile",
+      dir_ + "/redis.log",
       // Tests send DEBUG SLEEP and friends.
-      "--enable-debug-command", "yes",
+      "--enable-debug-command",
+      "yes",
   };
   args.insert(args.end(), options_.args.begin(), options_.args.end());
   std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : args)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
 
   const pid_t pid = ::fork();

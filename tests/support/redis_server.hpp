@@ -24,7 +24,7 @@ struct redis_server_options {
 };
 
 class redis_server {
-public:
+ public:
   /// Starts the server; throws std::runtime_error (with the server's log) if it does not come up.
   explicit redis_server(redis_server_options options = {});
   ~redis_server();
@@ -53,7 +53,7 @@ public:
   /// The server's log file so far, for failure messages.
   std::string log() const;
 
-private:
+ private:
   void wait_ready();
 
   redis_server_options options_;

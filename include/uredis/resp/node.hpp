@@ -3,7 +3,8 @@
 // the caller discards those bytes. Nodes arrive in pre-order; an aggregate node is followed by
 // its children, each one level deeper.
 //
-//   *2\r\n $3\r\nGET\r\n :7\r\n   ->  {array, depth 0, size 2} {bulk "GET", depth 1} {integer 7, depth 1}
+//   *2\r\n $3\r\nGET\r\n :7\r\n   ->  {array, depth 0, size 2} {bulk "GET", depth 1} {integer 7,
+//   depth 1}
 
 #include <cstdint>
 #include <string_view>
