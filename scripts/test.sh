@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# THE test command (CI runs it through .ci/run): every build, every test, every compiler.
+#
+#   1. setup     missing packages, the gcc and clang build dirs
+#   2. gcc       GCC 12 build with -Werror (library, tests, tools, benchmarks) and `meson test`
+#   3. clang     the same with Clang 14
+#   4. fuzz      scripts/fuzz.sh: the libFuzzer parser target under ASan/UBSan, ~30 s
+#   5. consumer  scripts/consumer_test.sh: uredis as a Meson subproject of a tiny program
+#
+# Every stage runs even when an earlier one failed (except setup), so one run shows everything;
+# the exit status is non-zero if anything failed. UREDIS_STAGES="gcc consumer" runs a subset.
+# The last line is "N passed, N failed": the meson tests of both builds (one per test program),
+# plus one each for the fuzz run and the consumer build.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$uredis_root"
+
+stages="${UREDIS_STAGES:-gcc clang fuzz consumer}"
+passed=0
+failed=0
+skipped=0
+failed_stages=()
+timings=()
+
+# Adds the results of the meson test run in build dir $1 to the totals; sets last_bad.
+last_bad=0
+count_testlog() {
+  local log="$1/meson-logs/testlog.json" ok bad skip cases
+  last_bad=0
+  [[ -f "$log" ]] || return 0
+  ok=$(grep -cE '"result": "(OK|EXPECTEDFAIL)"' "$log" || true)
+  bad=$(grep -cE '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log" || true)
+  skip=$(grep -cE '"result": "SKIP"' "$log" || true)
+  passed=$((passed + ok))
+  failed=$((failed + bad))
+  skipped=$((skipped + skip))
+  # The gtest cases inside the programs, for information.
+  cases=$(grep -hoE '\[  PASSED  \] [0-9]+ test' "$1/meson-logs/testlog.txt" 2>/dev/null |
+    awk '{s += $4} END {print s + 0}')
+  uredis_log "$(basename "$1"): $ok test programs passed ($cases gtest cases), $bad failed, $skip skipped"
+  last_bad=$bad
+}
+
+build_and_test() {
+  local dir
+  dir="$(uredis_build_dir "$1")"
+  rm -f "$dir/meson-logs/testlog.json" "$dir/meson-logs/testlog.txt"
+  ninja -C "$dir" -j "$uredis_jobs" -k 0 # -k 0: report every broken file, not just the first
+  meson test -C "$dir" --num-processes "$uredis_jobs" --print-errorlogs
+}
+
+fuzz() {
+  [[ -f scripts/fuzz.sh ]] || uredis_die "scripts/fuzz.sh is missing"
+  FUZZ_BUILD_DIR="$(uredis_build_dir fuzz)" NINJA_JOBS="$uredis_jobs" bash scripts/fuzz.sh
+}
+
+# Runs one stage in a subshell with errexit on, records its time and result.
+run_stage() {
+  local name="$1" start rc bad
+  shift
+  uredis_log "stage $name"
+  start=$(date +%s)
+  set +e
+  (
+    set -euo pipefail
+    "$@"
+  )
+  rc=$?
+  set -e
+  timings+=("$(printf '%-9s %4ds  %s' "$name" $(($(date +%s) - start)) "$([[ $rc == 0 ]] && echo ok || echo FAILED)")")
+
+  bad=0
+  case "$name" in
+    gcc | clang)
+      count_testlog "$(uredis_build_dir "$name")"
+      bad=$last_bad
+      ;;
+    *) ((rc != 0)) || passed=$((passed + 1)) ;; # fuzz and consumer: one test each
+  esac
+  if ((rc != 0)); then
+    failed_stages+=("$name")
+    # A stage that failed before its tests could (e.g. a compile error) still counts.
+    ((bad > 0)) || failed=$((failed + 1))
+  fi
+}
+
+total_start=$(date +%s)
+uredis_log "stage setup"
+start=$(date +%s)
+setup_configs=()
+for s in $stages; do
+  case "$s" in gcc | clang) setup_configs+=("$s") ;; esac
+done
+if ((${#setup_configs[@]})); then
+  bash scripts/setup.sh "${setup_configs[@]}"
+else
+  bash scripts/setup.sh --packages-only
+fi
+timings+=("$(printf '%-9s %4ds  ok' setup $(($(date +%s) - start)))")
+
+for s in $stages; do
+  case "$s" in
+    gcc | clang) run_stage "$s" build_and_test "$s" ;;
+    fuzz) run_stage fuzz fuzz ;;
+    consumer) run_stage consumer bash scripts/consumer_test.sh ;;
+    *) uredis_die "unknown stage '$s' (gcc clang fuzz consumer)" ;;
+  esac
+done
+
+echo
+uredis_log "timings"
+for t in "${timings[@]}"; do echo "    $t"; done
+printf '    %-9s %4ds\n' total $(($(date +%s) - total_start))
+if ((${#failed_stages[@]})); then
+  uredis_log "FAILED stages: ${failed_stages[*]}"
+fi
+echo
+if ((skipped > 0)); then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+((${#failed_stages[@]} == 0 && failed == 0))
