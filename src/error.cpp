@@ -35,6 +35,8 @@ class error_category_impl final : public std::error_category {
         return "aggregate size above the configured limit";
       case errc::nesting_too_deep:
         return "aggregates nested deeper than the configured limit";
+      case errc::unexpected_reply:
+        return "reply received with no command waiting for it";
       case errc::type_mismatch:
         return "reply type does not match the requested C++ type";
       case errc::unexpected_null:
@@ -84,7 +86,7 @@ const std::error_category& category() noexcept {
 
 bool is_protocol_error(const std::error_code& ec) noexcept {
   return ec.category() == category() && ec.value() >= static_cast<int>(errc::invalid_type_byte) &&
-         ec.value() <= static_cast<int>(errc::nesting_too_deep);
+         ec.value() <= static_cast<int>(errc::unexpected_reply);
 }
 
 }  // namespace uredis

@@ -40,6 +40,7 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     case errc::bulk_too_large:
     case errc::aggregate_too_large:
     case errc::nesting_too_deep:
+    case errc::unexpected_reply:
     // Input that stops mid-reply is not a reply: a response problem, not the caller's type.
     case errc::incomplete_reply:
       return make<invalid_response_error>(ec);

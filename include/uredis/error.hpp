@@ -34,6 +34,7 @@ enum class errc : int {
   bulk_too_large,         // bulk length above limits::max_bulk_length
   aggregate_too_large,    // element count above limits::max_aggregate_size
   nesting_too_deep,       // aggregates nested deeper than limits::max_depth
+  unexpected_reply,       // a reply arrived that no command was waiting for (keep last here)
 
   // A well-formed reply that does not fit the C++ type the caller asked for (the adapters), or
   // input that ends before one whole reply (read_reply over a complete byte string).

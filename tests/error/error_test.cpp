@@ -18,7 +18,7 @@ constexpr errc protocol_codes[] = {
     errc::invalid_double,     errc::invalid_boolean,  errc::invalid_null,
     errc::invalid_big_number, errc::invalid_verbatim, errc::missing_crlf,
     errc::line_too_long,      errc::bulk_too_large,   errc::aggregate_too_large,
-    errc::nesting_too_deep,
+    errc::nesting_too_deep,   errc::unexpected_reply,
 };
 
 constexpr errc other_codes[] = {

@@ -248,7 +248,7 @@ TEST(exceptions_server, kind_decides_not_message_prefix) {
 
 TEST(exceptions_code, protocol_errors_are_invalid_responses) {
   for (int v = static_cast<int>(errc::invalid_type_byte);
-       v <= static_cast<int>(errc::nesting_too_deep); ++v) {
+       v <= static_cast<int>(errc::unexpected_reply); ++v) {
     const std::error_code ec(v, uredis::category());
     ASSERT_TRUE(uredis::is_protocol_error(ec));
     expect_code_maps_to<uredis::invalid_response_error>(ec);

@@ -1,0 +1,101 @@
+#pragma once
+// callback_handler: the reply handler behind `exec(command, callback)`. While queued it holds
+// only the callback; when the reply begins, its active form holds the Response and its
+// resp::adapter, fills the value from the nodes, and calls the callback once with a
+// result<Response>: the value, the server's error, or the transport/protocol/adapter error.
+//
+// Views: a reply may arrive over several reads and the read buffer may move between them, so a
+// std::string_view is only safe as a whole single-node reply (GET into string_view, or
+// optional<string_view>); it is valid during the callback only. A Response holding views
+// inside an aggregate (vector<string_view>) does not compile: read those into std::string.
+
+#include <map>
+#include <optional>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "uredis/error.hpp"
+#include "uredis/proto/pending.hpp"
+#include "uredis/resp/adapter.hpp"
+#include "uredis/result.hpp"
+
+namespace uredis::proto {
+
+namespace detail {
+template <class T>
+struct holds_view : std::is_same<T, std::string_view> {};
+template <class T>
+struct holds_view<std::optional<T>> : holds_view<T> {};
+template <class T, class A>
+struct holds_view<std::vector<T, A>> : holds_view<T> {};
+template <class A, class B>
+struct holds_view<std::pair<A, B>>
+    : std::bool_constant<holds_view<A>::value || holds_view<B>::value> {};
+template <class K, class V, class... R>
+struct holds_view<std::map<K, V, R...>>
+    : std::bool_constant<holds_view<K>::value || holds_view<V>::value> {};
+template <class K, class V, class... R>
+struct holds_view<std::unordered_map<K, V, R...>>
+    : std::bool_constant<holds_view<K>::value || holds_view<V>::value> {};
+
+template <class T>
+constexpr bool views_are_safe = !holds_view<T>::value || std::is_same_v<T, std::string_view> ||
+                                std::is_same_v<T, std::optional<std::string_view>>;
+}  // namespace detail
+
+template <class Response, class Callback>
+class callback_handler {
+  static_assert(detail::views_are_safe<Response>,
+                "a string_view inside an aggregate reply may dangle: read it into std::string");
+  static_assert(std::is_nothrow_move_constructible_v<Callback>,
+                "the callback must be nothrow move constructible");
+
+ public:
+  explicit callback_handler(Callback callback) noexcept : callback_(std::move(callback)) {}
+
+  /// The reply never began.
+  void on_complete(const reply_outcome& outcome) { callback_(result<Response>(outcome.error)); }
+
+  class active {
+   public:
+    explicit active(callback_handler&& queued) noexcept
+        : callback_(std::move(queued.callback_)), adapter_(value_) {}
+    active(const active&) = delete;
+    active& operator=(const active&) = delete;
+
+    void on_node(const resp::node& n) {
+      adapter_.on_node(n, adapt_error_);
+      saw_node_ = true;
+    }
+
+    void on_complete(const reply_outcome& outcome) {
+      if (outcome.error) {
+        callback_(result<Response>(outcome.error));
+      } else if (outcome.error_reply != nullptr) {
+        callback_(result<Response>(server_error::parse(outcome.error_reply->value)));
+      } else if (adapt_error_) {
+        callback_(result<Response>(adapt_error_));
+      } else if (!saw_node_ || !adapter_.done()) {
+        callback_(result<Response>(errc::incomplete_reply));  // a pipeline bug, not a server's
+      } else {
+        callback_(result<Response>(std::move(value_)));
+      }
+    }
+
+   private:
+    Callback callback_;
+    Response value_{};
+    resp::adapter<Response> adapter_;
+    std::error_code adapt_error_;
+    bool saw_node_ = false;
+  };
+
+ private:
+  Callback callback_;
+};
+
+}  // namespace uredis::proto

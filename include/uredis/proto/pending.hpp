@@ -1,0 +1,205 @@
+#pragma once
+// pending: one command waiting for its reply, as the pipeline's FIFO holds it; active_reply:
+// the command whose reply is being read.
+//
+// A command's handler has two forms, so that waiting costs little memory and reading costs no
+// allocation:
+//
+//   queued  H          small: what the command needs until its reply begins (a callback, or a
+//                      pointer to a coroutine's awaiter). Lives inline in a pending, in the FIFO.
+//   active  H::active  built from the queued form when the first node of the reply arrives, in
+//                      the pipeline's one active_reply slot: the response value and its adapter
+//                      live here. Never moved once built, so it may point into itself.
+//
+// Then, exactly once, the command learns how it ended (reply_outcome):
+//
+//   queued.on_complete(outcome)        the reply never began (outcome.error is set)
+//   active.on_node(node)* active.on_complete(outcome)
+//
+// outcome.error          no whole reply: the connection failed, the parser found garbage, or the
+//                        client gave up. Nodes may have arrived before.
+// outcome.error_reply    the server answered with an error ('-' or '!' at the top level); no
+//                        on_node came before it. Valid during the call only.
+// neither                the reply arrived whole and every node went to on_node (attributes
+//                        are filtered out by the pipeline).
+
+#include <cstddef>
+#include <new>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include "uredis/resp/node.hpp"
+
+namespace uredis::proto {
+
+struct reply_outcome {
+  std::error_code error;
+  const resp::node* error_reply = nullptr;
+};
+
+template <class H>
+concept reply_handler = std::is_nothrow_move_constructible_v<H> &&
+    std::is_constructible_v<typename H::active, H&&> &&
+    requires(H& queued, typename H::active& active, const resp::node& n, const reply_outcome& o) {
+  queued.on_complete(o);
+  active.on_node(n);
+  active.on_complete(o);
+};
+
+// Inline storage for one object of a type chosen at run time, behind a table of functions.
+// The two slots below differ in size and in what they can do with the object.
+namespace detail {
+template <std::size_t Capacity>
+struct inline_slot {
+  alignas(std::max_align_t) unsigned char bytes[Capacity];
+  void* get() noexcept { return bytes; }
+};
+}  // namespace detail
+
+/// The command whose reply is being read. One per pipeline; never moved.
+class active_reply {
+ public:
+  /// Bytes for a response value and its adapter (std::map<std::string, std::string> and its
+  /// adapter take about 200).
+  static constexpr std::size_t capacity = 512;
+
+  active_reply() noexcept = default;
+  active_reply(const active_reply&) = delete;
+  active_reply& operator=(const active_reply&) = delete;
+  ~active_reply() { reset(); }
+
+  explicit operator bool() const noexcept { return ops_ != nullptr; }
+  void on_node(const resp::node& n) { ops_->on_node(slot_.get(), n); }
+
+  /// Completes the command and destroys its active form. The slot is empty from the moment
+  /// the completion starts, so a completion that fails the pipeline does not complete it again.
+  void complete(const reply_outcome& outcome) {
+    struct destroy_after {
+      const ops* o;
+      void* p;
+      ~destroy_after() { o->destroy(p); }
+    } guard{std::exchange(ops_, nullptr), slot_.get()};
+    guard.o->on_complete(guard.p, outcome);
+  }
+
+  void reset() noexcept {
+    if (ops_ != nullptr) std::exchange(ops_, nullptr)->destroy(slot_.get());
+  }
+
+ private:
+  friend class pending;
+
+  struct ops {
+    void (*on_node)(void*, const resp::node&);
+    void (*on_complete)(void*, const reply_outcome&);
+    void (*destroy)(void*) noexcept;
+  };
+
+  template <class A>
+  static constexpr ops ops_for = {
+      [](void* p, const resp::node& n) { static_cast<A*>(p)->on_node(n); },
+      [](void* p, const reply_outcome& o) { static_cast<A*>(p)->on_complete(o); },
+      [](void* p) noexcept { static_cast<A*>(p)->~A(); },
+  };
+
+  detail::inline_slot<capacity> slot_;
+  const ops* ops_ = nullptr;
+};
+
+class pending {
+ public:
+  /// Bytes for a queued handler: a callback with a few captures, or a pointer. Keep callbacks
+  /// small: capture a pointer to your state, not the state.
+  static constexpr std::size_t capacity = 56;
+
+  pending() noexcept = default;
+
+  template <reply_handler H>
+  explicit pending(H&& handler) noexcept {
+    using T = std::remove_cvref_t<H>;
+    static_assert(sizeof(T) <= capacity,
+                  "callback too large for pending::capacity: capture a pointer to your state");
+    static_assert(sizeof(typename T::active) <= active_reply::capacity,
+                  "response type and its adapter too large for active_reply::capacity");
+    static_assert(alignof(T) <= alignof(std::max_align_t) &&
+                      alignof(typename T::active) <= alignof(std::max_align_t),
+                  "reply handler over-aligned");
+    ::new (slot_.get()) T(std::forward<H>(handler));
+    ops_ = &ops_for<T>;
+  }
+
+  pending(pending&& other) noexcept { take(other); }
+  pending& operator=(pending&& other) noexcept {
+    if (this != &other) {
+      reset();
+      take(other);
+    }
+    return *this;
+  }
+  pending(const pending&) = delete;
+  pending& operator=(const pending&) = delete;
+  ~pending() { reset(); }
+
+  explicit operator bool() const noexcept { return ops_ != nullptr; }
+
+  /// The reply begins: builds the active form in `into` (which must be empty) and empties this.
+  void activate(active_reply& into) noexcept {
+    ops_->activate(slot_.get(), into);
+    ops_ = nullptr;
+  }
+
+  /// Completes a command whose reply never began, and destroys the handler.
+  void complete(const reply_outcome& outcome) {
+    const ops* o = std::exchange(ops_, nullptr);
+    o->complete(slot_.get(), outcome);
+  }
+
+  void reset() noexcept {
+    if (ops_ != nullptr) std::exchange(ops_, nullptr)->destroy(slot_.get());
+  }
+
+ private:
+  struct ops {
+    void (*activate)(void*, active_reply&) noexcept;
+    void (*complete)(void*, const reply_outcome&);  // and destroy
+    void (*relocate)(void* from, void* to) noexcept;
+    void (*destroy)(void*) noexcept;
+  };
+
+  template <class T>
+  static constexpr ops ops_for = {
+      [](void* p, active_reply& into) noexcept {
+        using A = typename T::active;
+        T& queued = *static_cast<T*>(p);
+        ::new (into.slot_.get()) A(std::move(queued));
+        into.ops_ = &active_reply::ops_for<A>;
+        queued.~T();
+      },
+      [](void* p, const reply_outcome& o) {
+        T& queued = *static_cast<T*>(p);
+        struct destroy_after {
+          T& t;
+          ~destroy_after() { t.~T(); }
+        } guard{queued};
+        queued.on_complete(o);
+      },
+      [](void* from, void* to) noexcept {
+        ::new (to) T(std::move(*static_cast<T*>(from)));
+        static_cast<T*>(from)->~T();
+      },
+      [](void* p) noexcept { static_cast<T*>(p)->~T(); },
+  };
+
+  void take(pending& other) noexcept {
+    if (other.ops_ != nullptr) {
+      other.ops_->relocate(other.slot_.get(), slot_.get());
+      ops_ = std::exchange(other.ops_, nullptr);
+    }
+  }
+
+  detail::inline_slot<capacity> slot_;
+  const ops* ops_ = nullptr;
+};
+
+}  // namespace uredis::proto
