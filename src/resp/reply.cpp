@@ -64,32 +64,30 @@ reply reply::from_node(const node& n) {
   return r;
 }
 
-reply reply::make_simple_string(std::string_view text) {
+namespace {
+// A scalar whose whole content is its text: built the way the parser's node would be.
+reply text_reply(resp::type t, std::string_view text) {
   node n;
-  n.type = resp::type::simple_string;
+  n.type = t;
   n.value = text;
-  return from_node(n);
+  return reply::from_node(n);
+}
+}  // namespace
+
+reply reply::make_simple_string(std::string_view text) {
+  return text_reply(resp::type::simple_string, text);
 }
 
 reply reply::make_simple_error(std::string_view text) {
-  node n;
-  n.type = resp::type::simple_error;
-  n.value = text;
-  return from_node(n);
+  return text_reply(resp::type::simple_error, text);
 }
 
 reply reply::make_bulk_string(std::string_view bytes) {
-  node n;
-  n.type = resp::type::bulk_string;
-  n.value = bytes;
-  return from_node(n);
+  return text_reply(resp::type::bulk_string, bytes);
 }
 
 reply reply::make_bulk_error(std::string_view bytes) {
-  node n;
-  n.type = resp::type::bulk_error;
-  n.value = bytes;
-  return from_node(n);
+  return text_reply(resp::type::bulk_error, bytes);
 }
 
 reply reply::make_verbatim_string(std::string_view format, std::string_view text) {
