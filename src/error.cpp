@@ -55,6 +55,8 @@ class error_category_impl final : public std::error_category {
         return "not connected";
       case errc::timeout:
         return "operation timed out";
+      case errc::invalid_url:
+        return "invalid Redis URL";
     }
     return "unknown uredis error";
   }

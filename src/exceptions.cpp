@@ -47,6 +47,8 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     case errc::type_mismatch:
     case errc::unexpected_null:
     case errc::unexpected_server_error:
+    // A URL the caller wrote (redis-py raises ValueError): bad input, not a server problem.
+    case errc::invalid_url:
       return make<data_error>(ec);
     case errc::timeout:
       return make<timeout_error>(ec);

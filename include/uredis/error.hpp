@@ -51,6 +51,9 @@ enum class errc : int {
   connection_closed,  // the peer closed the stream (EOF); no errno names this
   not_connected,
   timeout,
+
+  // Configuration (the client layer).
+  invalid_url,  // a connection URL parse_url() cannot read (client/config.hpp says why)
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".

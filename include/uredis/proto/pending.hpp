@@ -24,6 +24,7 @@
 //                        are filtered out by the pipeline).
 
 #include <cstddef>
+#include <memory>
 #include <new>
 #include <system_error>
 #include <type_traits>
@@ -115,8 +116,11 @@ class pending {
 
   pending() noexcept = default;
 
-  template <reply_handler H>
-  explicit pending(H&& handler) noexcept {
+  // The first conjunct keeps pending's own moves from checking the concept on an incomplete
+  // pending (Clang 14 rejects that).
+  template <class H>
+  requires(!std::is_same_v<std::remove_cvref_t<H>, pending> &&
+           reply_handler<std::remove_cvref_t<H>>) explicit pending(H&& handler) noexcept {
     using T = std::remove_cvref_t<H>;
     static_assert(sizeof(T) <= capacity,
                   "callback too large for pending::capacity: capture a pointer to your state");
@@ -180,7 +184,7 @@ class pending {
         T& queued = *static_cast<T*>(p);
         struct destroy_after {
           T& t;
-          ~destroy_after() { t.~T(); }
+          ~destroy_after() { std::destroy_at(&t); }
         } guard{queued};
         queued.on_complete(o);
       },

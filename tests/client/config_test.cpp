@@ -1,0 +1,304 @@
+#include "uredis/client/config.hpp"
+
+#include "uredis/exceptions.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace {
+
+using namespace std::chrono_literals;
+using uredis::connection_config;
+using uredis::parse_url;
+using uredis::resp_version;
+
+connection_config parsed(std::string_view url) {
+  std::string_view reason;
+  auto r = parse_url(url, &reason);
+  EXPECT_TRUE(r.has_value()) << url << ": " << reason;
+  EXPECT_TRUE(reason.empty());
+  return r.has_value() ? *r : connection_config{};
+}
+
+TEST(client_config, defaults) {
+  const connection_config c;
+  EXPECT_EQ(c.host, "127.0.0.1");
+  EXPECT_EQ(c.port, 6379);
+  EXPECT_TRUE(c.unix_socket.empty());
+  EXPECT_TRUE(c.username.empty());
+  EXPECT_FALSE(c.password.has_value());
+  EXPECT_EQ(c.db, 0);
+  EXPECT_FALSE(c.client_name.has_value());
+  EXPECT_EQ(c.protocol, resp_version::resp3);
+  EXPECT_EQ(c.connect_timeout, 5s);
+  EXPECT_TRUE(c.tcp_nodelay);
+  EXPECT_FALSE(c.tls);
+}
+
+TEST(client_config_url, host_only) {
+  connection_config want;
+  want.host = "cache.example.com";
+  EXPECT_EQ(parsed("redis://cache.example.com"), want);
+  EXPECT_EQ(parsed("redis://cache.example.com/"), want);
+}
+
+TEST(client_config_url, host_and_port) {
+  const auto c = parsed("redis://10.0.0.7:6380");
+  EXPECT_EQ(c.host, "10.0.0.7");
+  EXPECT_EQ(c.port, 6380);
+  EXPECT_EQ(parsed("redis://h:1").port, 1);
+  EXPECT_EQ(parsed("redis://h:65535").port, 65535);
+  EXPECT_EQ(parsed("redis://h:06379").port, 6379);
+}
+
+TEST(client_config_url, empty_host_keeps_the_default) {
+  EXPECT_EQ(parsed("redis://"), connection_config{});
+  const auto c = parsed("redis://:7000/4");
+  EXPECT_EQ(c.host, "127.0.0.1");
+  EXPECT_EQ(c.port, 7000);
+  EXPECT_EQ(c.db, 4);
+}
+
+TEST(client_config_url, password_only) {
+  const auto c = parsed("redis://:s3cret@localhost");
+  EXPECT_EQ(c.host, "localhost");
+  EXPECT_TRUE(c.username.empty());
+  ASSERT_TRUE(c.password.has_value());
+  EXPECT_EQ(*c.password, "s3cret");
+}
+
+TEST(client_config_url, user_password_port_db) {
+  const auto c = parsed("redis://alice:apw@db.internal:6390/3");
+  EXPECT_EQ(c.username, "alice");
+  EXPECT_EQ(c.password, "apw");
+  EXPECT_EQ(c.host, "db.internal");
+  EXPECT_EQ(c.port, 6390);
+  EXPECT_EQ(c.db, 3);
+  EXPECT_FALSE(c.tls);
+}
+
+TEST(client_config_url, user_without_password) {
+  const auto c = parsed("redis://bob@h");
+  EXPECT_EQ(c.username, "bob");
+  EXPECT_FALSE(c.password.has_value());
+}
+
+TEST(client_config_url, empty_userinfo_parts_are_not_given) {
+  const auto c = parsed("redis://:@h");
+  EXPECT_TRUE(c.username.empty());
+  EXPECT_FALSE(c.password.has_value());
+  EXPECT_EQ(parsed("redis://@h").host, "h");
+}
+
+TEST(client_config_url, percent_decoding_of_credentials) {
+  const auto c = parsed("redis://us%40er:p%3Aa%2Fss%25w%2Bd+@h");
+  EXPECT_EQ(c.username, "us@er");
+  EXPECT_EQ(c.password, "p:a/ss%w+d+");  // '+' is literal outside the query
+  // A raw '@' in the password: the last '@' ends the userinfo, as urlparse has it.
+  EXPECT_EQ(parsed("redis://:p@ss@h").password, "p@ss");
+  // A ':' after the first one belongs to the password.
+  EXPECT_EQ(parsed("redis://u:a:b@h").password, "a:b");
+}
+
+TEST(client_config_url, ipv6) {
+  const auto c = parsed("redis://[::1]:6380/2");
+  EXPECT_EQ(c.host, "::1");
+  EXPECT_EQ(c.port, 6380);
+  EXPECT_EQ(c.db, 2);
+  EXPECT_EQ(parsed("redis://[2001:db8::7]").host, "2001:db8::7");
+  EXPECT_EQ(parsed("redis://[2001:db8::7]").port, 6379);
+  EXPECT_EQ(parsed("redis://[::ffff:10.0.0.1]:7000").host, "::ffff:10.0.0.1");
+  EXPECT_EQ(parsed("redis://[fe80::1%25eth0]:7000").host, "fe80::1%eth0");
+  EXPECT_EQ(parsed("redis://u:p@[::1]:1/0").password, "p");
+}
+
+TEST(client_config_url, rediss_sets_tls) {
+  const auto c = parsed("rediss://:pw@secure.example:6380/1");
+  EXPECT_TRUE(c.tls);
+  EXPECT_EQ(c.host, "secure.example");
+  EXPECT_EQ(c.port, 6380);
+  EXPECT_EQ(c.db, 1);
+}
+
+TEST(client_config_url, scheme_is_case_insensitive) {
+  EXPECT_EQ(parsed("REDIS://h").host, "h");
+  EXPECT_TRUE(parsed("Rediss://h").tls);
+  EXPECT_EQ(parsed("UNIX:///s").unix_socket, "/s");
+}
+
+TEST(client_config_url, unix_socket) {
+  const auto c = parsed("unix:///path/to/sock");
+  EXPECT_EQ(c.unix_socket, "/path/to/sock");
+  EXPECT_EQ(c.db, 0);
+  EXPECT_FALSE(c.password.has_value());
+}
+
+TEST(client_config_url, unix_socket_with_query) {
+  const auto c = parsed("unix:///tmp/s.sock?db=2&password=x&username=u");
+  EXPECT_EQ(c.unix_socket, "/tmp/s.sock");
+  EXPECT_EQ(c.db, 2);
+  EXPECT_EQ(c.password, "x");
+  EXPECT_EQ(c.username, "u");
+}
+
+TEST(client_config_url, unix_socket_with_userinfo_and_escapes) {
+  const auto c = parsed("unix://u:p%21@/run/redis%20dir/r.sock");
+  EXPECT_EQ(c.username, "u");
+  EXPECT_EQ(c.password, "p!");
+  EXPECT_EQ(c.unix_socket, "/run/redis dir/r.sock");
+}
+
+TEST(client_config_url, query_parameters) {
+  const auto c = parsed(
+      "redis://h?db=5&client_name=my+app%21&protocol=2&socket_connect_timeout=0.25"
+      "&username=u&password=a%26b+c");
+  EXPECT_EQ(c.db, 5);
+  EXPECT_EQ(c.client_name, "my app!");
+  EXPECT_EQ(c.protocol, resp_version::resp2);
+  EXPECT_EQ(c.connect_timeout, 250ms);
+  EXPECT_EQ(c.username, "u");
+  EXPECT_EQ(c.password, "a&b c");
+  EXPECT_EQ(parsed("redis://h?protocol=3").protocol, resp_version::resp3);
+  // Timeouts round up to whole milliseconds, never down to "no timeout".
+  EXPECT_EQ(parsed("redis://h?socket_connect_timeout=0.0001").connect_timeout, 1ms);
+  EXPECT_EQ(parsed("redis://h?socket_connect_timeout=3").connect_timeout, 3s);
+  EXPECT_EQ(parsed("redis://h?socket_connect_timeout=1e1").connect_timeout, 10s);
+}
+
+TEST(client_config_url, empty_query_pieces_are_skipped) {
+  EXPECT_EQ(parsed("redis://h?").host, "h");
+  const auto c = parsed("redis://h/1?&client_name=x&");
+  EXPECT_EQ(c.db, 1);
+  EXPECT_EQ(c.client_name, "x");
+}
+
+TEST(client_config_url, empty_string_parameters_are_not_given) {
+  const auto c = parsed("redis://h?username=&password=&client_name=");
+  EXPECT_TRUE(c.username.empty());
+  EXPECT_FALSE(c.password.has_value());
+  EXPECT_FALSE(c.client_name.has_value());
+}
+
+TEST(client_config_url, db_from_path_or_query) {
+  EXPECT_EQ(parsed("redis://h/15").db, 15);
+  EXPECT_EQ(parsed("redis://h/0").db, 0);
+  EXPECT_EQ(parsed("redis://h?db=7").db, 7);
+  EXPECT_EQ(parsed("redis://h/2147483647").db, 2147483647);
+}
+
+TEST(client_config_url, password_may_hold_query_and_path_characters_when_encoded) {
+  EXPECT_EQ(parsed("redis://:a%2Fb%3Fc%23d@h").password, "a/b?c#d");
+}
+
+struct bad_url {
+  std::string_view url;
+  std::string_view reason;  // the start of the expected reason
+};
+
+class client_config_bad_url : public testing::TestWithParam<bad_url> {};
+
+TEST_P(client_config_bad_url, is_rejected_with_a_reason) {
+  std::string_view reason;
+  const auto r = parse_url(GetParam().url, &reason);
+  ASSERT_FALSE(r.has_value()) << GetParam().url;
+  ASSERT_TRUE(r.has_error());
+  EXPECT_EQ(r.error(), uredis::errc::invalid_url);
+  EXPECT_EQ(r.error().message(), "invalid Redis URL");
+  EXPECT_FALSE(uredis::is_protocol_error(r.error()));
+  EXPECT_TRUE(reason.starts_with(GetParam().reason))
+      << GetParam().url << " gave: " << reason << "\nwanted: " << GetParam().reason;
+}
+
+// clang-format off
+INSTANTIATE_TEST_SUITE_P(table, client_config_bad_url, testing::Values(
+    bad_url{"", "missing scheme"},
+    bad_url{"localhost:6379", "missing scheme"},
+    bad_url{"redis:/h", "missing scheme"},
+    bad_url{"http://h", "unknown scheme"},
+    bad_url{"redis+sentinel://h", "unknown scheme"},
+    bad_url{"valkey://h", "unknown scheme"},
+    bad_url{"redis://h:", "empty port"},
+    bad_url{"redis://h:0", "port is not"},
+    bad_url{"redis://h:65536", "port is not"},
+    bad_url{"redis://h:99999999999", "port is not"},
+    bad_url{"redis://h:-1", "port is not"},
+    bad_url{"redis://h:+80", "port is not"},
+    bad_url{"redis://h:80x", "port is not"},
+    bad_url{"redis://h:1:2", "port is not"},
+    bad_url{"redis://::1:6379", "port is not"},
+    bad_url{"redis://h/x", "the database is not"},
+    bad_url{"redis://h/-1", "the database is not"},
+    bad_url{"redis://h/1/2", "the database is not"},
+    bad_url{"redis://h/3/", "the database is not"},
+    bad_url{"redis://h/2147483648", "the database is not"},
+    bad_url{"redis://h/+1", "the database is not"},
+    bad_url{"redis://h?db=", "the database is not"},
+    bad_url{"redis://h?db=one", "the database is not"},
+    bad_url{"redis://h/1?db=1", "the database is given twice"},
+    bad_url{"redis://h?db=1&db=2", "a query parameter is given twice"},
+    bad_url{"redis://h?protocol=4", "protocol must be"},
+    bad_url{"redis://h?protocol=resp3", "protocol must be"},
+    bad_url{"redis://h?socket_connect_timeout=0", "socket_connect_timeout"},
+    bad_url{"redis://h?socket_connect_timeout=-1", "socket_connect_timeout"},
+    bad_url{"redis://h?socket_connect_timeout=inf", "socket_connect_timeout"},
+    bad_url{"redis://h?socket_connect_timeout=nan", "socket_connect_timeout"},
+    bad_url{"redis://h?socket_connect_timeout=1s", "socket_connect_timeout"},
+    bad_url{"redis://h?socket_connect_timeout=1e10", "socket_connect_timeout"},
+    bad_url{"redis://h?unknown=1", "unknown query parameter"},
+    bad_url{"redis://h?socket_timeout=1", "unknown query parameter"},
+    bad_url{"redis://h?db", "a query parameter has no"},
+    bad_url{"redis://:pw@h?password=x", "the password is given twice"},
+    bad_url{"redis://u@h?username=x", "the username is given twice"},
+    bad_url{"redis://h#frag", "'#' is not allowed"},
+    bad_url{"redis://:p#w@h", "'#' is not allowed"},
+    bad_url{"redis://h ost", "spaces and control"},
+    bad_url{"redis://h\t", "spaces and control"},
+    bad_url{std::string_view("redis://h\0", 10), "spaces and control"},
+    bad_url{"redis://h%", "malformed percent-encoding in the host"},
+    bad_url{"redis://h%zz", "malformed percent-encoding in the host"},
+    bad_url{"redis://h%2", "malformed percent-encoding in the host"},
+    bad_url{"redis://h%2Fx", "invalid character in the host"},
+    bad_url{"redis://h!x", "invalid character in the host"},
+    bad_url{"redis://:50%off@h", "malformed percent-encoding in the password"},
+    bad_url{"redis://u%g1:p@h", "malformed percent-encoding in the username"},
+    bad_url{"redis://h?password=%", "malformed percent-encoding in the query"},
+    bad_url{"redis://[::1", "unclosed '['"},
+    bad_url{"redis://[::1]x", "unexpected characters after ']'"},
+    bad_url{"redis://[::1]:", "empty port"},
+    bad_url{"redis://[]", "malformed IPv6 address"},
+    bad_url{"redis://[::g]", "malformed IPv6 address"},
+    bad_url{"redis://[10.0.0.1]", "malformed IPv6 address"},
+    bad_url{"redis://[fe80::1%eth0]", "malformed IPv6 zone"},
+    bad_url{"redis://[fe80::1%25]", "malformed IPv6 zone"},
+    bad_url{"unix://", "a unix:// URL needs"},
+    bad_url{"unix://?db=1", "a unix:// URL needs"},
+    bad_url{"unix://relative.sock", "a unix:// URL takes no host"},
+    bad_url{"unix://localhost/tmp/s.sock", "a unix:// URL takes no host"},
+    bad_url{"unix:///tmp/%00", "the socket path contains a NUL"},
+    bad_url{"unix:///tmp/%zz", "malformed percent-encoding in the socket path"},
+    bad_url{"unix:///tmp/s.sock?protocol=1", "protocol must be"}
+));
+// clang-format on
+
+TEST(client_config_url, unix_path_length_limit) {
+  std::string path = "/" + std::string(uredis::max_unix_socket_path - 1, 'a');
+  EXPECT_EQ(parsed("unix://" + path).unix_socket, path);
+  std::string_view reason;
+  EXPECT_FALSE(parse_url("unix://" + path + "b", &reason).has_value());
+  EXPECT_TRUE(reason.starts_with("the socket path is longer"));
+}
+
+TEST(client_config_url, reason_is_optional) {
+  const auto r = parse_url("nope");
+  ASSERT_TRUE(r.has_error());
+  EXPECT_EQ(r.error(), uredis::errc::invalid_url);
+}
+
+TEST(client_config_url, value_throws_a_uredis_error) {
+  EXPECT_THROW((void)parse_url("redis://h:0").value(), uredis::data_error);
+}
+
+}  // namespace
