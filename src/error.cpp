@@ -55,6 +55,13 @@ class error_category_impl final : public std::error_category {
         return "not connected";
       case errc::timeout:
         return "operation timed out";
+      case errc::io_uring_unsupported:
+        return "io_uring is not supported by this kernel";
+      case errc::io_uring_disabled:
+        return "io_uring is disabled (sysctl kernel.io_uring_disabled, or a seccomp filter "
+               "forbids it)";
+      case errc::io_uring_memlock_limit:
+        return "not enough locked memory for io_uring (RLIMIT_MEMLOCK)";
       case errc::invalid_url:
         return "invalid Redis URL";
     }

@@ -57,6 +57,11 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     case errc::connection_closed:
     case errc::not_connected:
       return make<connection_error>(ec);
+    // This machine cannot run uredis at all; no retry helps, so not a connection_error.
+    case errc::io_uring_unsupported:
+    case errc::io_uring_disabled:
+    case errc::io_uring_memlock_limit:
+      return make<error>(ec);
   }
   return make<error>(ec);  // a value outside the enum
 }

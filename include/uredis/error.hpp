@@ -51,6 +51,11 @@ enum class errc : int {
   connection_closed,  // the peer closed the stream (EOF); no errno names this
   not_connected,
   timeout,
+  // io_uring could not be set up (the io layer, creating a ring). Each names the cause, since
+  // the fix differs: a newer kernel, a sysctl or seccomp policy, or a higher memlock limit.
+  io_uring_unsupported,    // io_uring_setup failed with ENOSYS
+  io_uring_disabled,       // ... with EPERM
+  io_uring_memlock_limit,  // ... with ENOMEM (kernels before 5.12 charge rings to memlock)
 
   // Configuration (the client layer).
   invalid_url,  // a connection URL parse_url() cannot read (client/config.hpp says why)
