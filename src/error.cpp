@@ -62,6 +62,8 @@ class error_category_impl final : public std::error_category {
                "forbids it)";
       case errc::io_uring_memlock_limit:
         return "not enough locked memory for io_uring (RLIMIT_MEMLOCK)";
+      case errc::handshake_failed:
+        return "the connection handshake was refused (HELLO, AUTH or SELECT failed)";
       case errc::invalid_url:
         return "invalid Redis URL";
     }

@@ -56,6 +56,7 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     case errc::connection_reset:
     case errc::connection_closed:
     case errc::not_connected:
+    case errc::handshake_failed:
       return make<connection_error>(ec);
     // This machine cannot run uredis at all; no retry helps, so not a connection_error.
     case errc::io_uring_unsupported:

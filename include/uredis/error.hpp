@@ -51,6 +51,7 @@ enum class errc : int {
   connection_closed,  // the peer closed the stream (EOF); no errno names this
   not_connected,
   timeout,
+  handshake_failed,  // the server refused HELLO, AUTH or SELECT (connect() reports its error)
   // io_uring could not be set up (the io layer, creating a ring). Each names the cause, since
   // the fix differs: a newer kernel, a sysctl or seccomp policy, or a higher memlock limit.
   io_uring_unsupported,    // io_uring_setup failed with ENOSYS

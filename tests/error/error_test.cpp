@@ -22,11 +22,11 @@ constexpr errc protocol_codes[] = {
 };
 
 constexpr errc other_codes[] = {
-    errc::type_mismatch,        errc::unexpected_null,    errc::unexpected_server_error,
-    errc::incomplete_reply,     errc::connection_refused, errc::connection_reset,
-    errc::connection_closed,    errc::not_connected,      errc::timeout,
-    errc::io_uring_unsupported, errc::io_uring_disabled,  errc::io_uring_memlock_limit,
-    errc::invalid_url,
+    errc::type_mismatch,          errc::unexpected_null,      errc::unexpected_server_error,
+    errc::incomplete_reply,       errc::connection_refused,   errc::connection_reset,
+    errc::connection_closed,      errc::not_connected,        errc::timeout,
+    errc::handshake_failed,       errc::io_uring_unsupported, errc::io_uring_disabled,
+    errc::io_uring_memlock_limit, errc::invalid_url,
 };
 
 TEST(error_category, name_is_uredis) {

@@ -1,0 +1,310 @@
+// The callback API end to end: a real redis-server, a real io_uring reactor.
+
+#include "uredis/client/connection.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../support/alloc_counter.hpp"
+#include "../support/redis_server.hpp"
+
+namespace uredis {
+namespace {
+
+// Minimal command descriptors for this test (the typed ones live in include/uredis/cmd/).
+template <class Response>
+struct raw2 {
+  std::string_view a, b = {}, c = {};
+  using response = Response;
+  void encode(resp::encoder& e) const {
+    if (b.empty())
+      e.command(a);
+    else if (c.empty())
+      e.command(a, b);
+    else
+      e.command(a, b, c);
+  }
+};
+struct set_cmd {
+  std::string_view key, value;
+  using response = std::string;
+  void encode(resp::encoder& e) const { e.command("SET", key, value); }
+};
+struct incr_cmd {
+  std::string_view key;
+  using response = std::int64_t;
+  void encode(resp::encoder& e) const { e.command("INCR", key); }
+};
+
+std::unique_ptr<reactor::reactor> make_reactor() {
+  auto r = reactor::reactor::create();
+  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message());
+  return std::move(*r);
+}
+
+connection_config config_for(const test::redis_server& server) {
+  connection_config c;
+  c.host = server.host();
+  c.port = server.port();
+  return c;
+}
+
+// Connects and runs the reactor until the handshake ends; returns how it ended.
+result<void> connect(reactor::reactor& r, connection& c) {
+  std::optional<result<void>> outcome;
+  c.connect([&](const result<void>& o) { outcome = o; });
+  r.run_until([&] { return outcome.has_value(); });
+  return *outcome;
+}
+
+TEST(Connection, SetGetPingOverResp3) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection c{*r, config_for(server)};
+  ASSERT_TRUE(connect(*r, c).has_value());
+  EXPECT_EQ(c.protocol(), 3);
+
+  std::vector<std::string> seen;
+  c.exec(set_cmd{"k", "v\r\n1"}, [&](result<std::string> v) { seen.push_back(*v); });
+  c.exec(raw2<std::optional<std::string>>{"GET", "k"},
+         [&](result<std::optional<std::string>> v) { seen.push_back(v->value()); });
+  c.exec(raw2<std::string>{"PING", ""}, [&](result<std::string> v) { seen.push_back(*v); });
+  r->run_until([&] { return seen.size() == 3; });
+  EXPECT_EQ(seen, (std::vector<std::string>{"OK", "v\r\n1", "PONG"}));
+  EXPECT_EQ(c.pending(), 0u);
+}
+
+TEST(Connection, CommandsIssuedWhileConnectingWaitForTheHandshake) {
+  test::redis_server server;
+  auto r = make_reactor();
+  auto cfg = config_for(server);
+  cfg.db = 3;  // the held commands must run after SELECT
+  connection c{*r, cfg};
+  std::vector<std::int64_t> counts;
+  bool connected = false;
+  c.connect([&](const result<void>& o) { connected = o.has_value(); });
+  for (int i = 0; i < 5; ++i)
+    c.exec(incr_cmd{"held"}, [&](result<std::int64_t> v) { counts.push_back(*v); });
+  r->run_until([&] { return counts.size() == 5; });
+  EXPECT_TRUE(connected);
+  EXPECT_EQ(counts, (std::vector<std::int64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(server.command({"SELECT", "3"}), "+OK\r\n");
+  // The raw helper connection is in db 0: the key must not be there.
+  EXPECT_EQ(server.command({"EXISTS", "held"}), ":0\r\n");
+}
+
+TEST(Connection, ManyPipelinedIncrsArriveInOrder) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection c{*r, config_for(server)};
+  ASSERT_TRUE(connect(*r, c).has_value());
+  constexpr std::int64_t n = 200'000;
+  std::int64_t expected = 1;
+  std::int64_t wrong = 0;
+  for (std::int64_t i = 0; i < n; ++i)
+    c.exec(incr_cmd{"counter"}, [&](result<std::int64_t> v) {
+      if (!v || *v != expected) ++wrong;
+      ++expected;
+    });
+  r->run_until([&] { return expected == n + 1; });
+  EXPECT_EQ(wrong, 0);
+}
+
+TEST(Connection, Resp2WhenAsked) {
+  test::redis_server server;
+  auto r = make_reactor();
+  auto cfg = config_for(server);
+  cfg.protocol = resp_version::resp2;
+  connection c{*r, cfg};
+  ASSERT_TRUE(connect(*r, c).has_value());
+  EXPECT_EQ(c.protocol(), 2);
+  std::optional<std::string> got;
+  c.exec(raw2<std::string>{"ECHO", "two"}, [&](result<std::string> v) { got = *v; });
+  r->run_until([&] { return got.has_value(); });
+  EXPECT_EQ(*got, "two");
+}
+
+TEST(Connection, UnixSocket) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection_config cfg;
+  cfg.unix_socket = server.unix_socket();
+  connection c{*r, cfg};
+  ASSERT_TRUE(connect(*r, c).has_value());
+  std::optional<std::string> got;
+  c.exec(raw2<std::string>{"PING", ""}, [&](result<std::string> v) { got = *v; });
+  r->run_until([&] { return got.has_value(); });
+  EXPECT_EQ(*got, "PONG");
+}
+
+TEST(Connection, ServerErrorsAreValues) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection c{*r, config_for(server)};
+  ASSERT_TRUE(connect(*r, c).has_value());
+  std::vector<result<std::int64_t>> got;
+  c.exec(set_cmd{"s", "text"}, [](result<std::string>) {});
+  c.exec(incr_cmd{"s"}, [&](result<std::int64_t> v) { got.push_back(std::move(v)); });
+  c.exec(incr_cmd{"n"}, [&](result<std::int64_t> v) { got.push_back(std::move(v)); });
+  r->run_until([&] { return got.size() == 2; });
+  ASSERT_TRUE(got[0].has_server_error());
+  EXPECT_EQ(got[0].server_error().kind, server_error_kind::err);
+  EXPECT_EQ(*got[1], 1);
+  EXPECT_TRUE(c.ready());
+}
+
+TEST(Connection, WrongPasswordFailsTheConnectAndTheWaitingCommands) {
+  test::redis_server server{{.args = {"--requirepass", "right"}}};
+  auto r = make_reactor();
+  auto cfg = config_for(server);
+  cfg.password = "wrong";
+  connection c{*r, cfg};
+  std::optional<result<void>> outcome;
+  std::optional<result<std::int64_t>> command;
+  c.connect([&](const result<void>& o) { outcome = o; });
+  c.exec(incr_cmd{"x"}, [&](result<std::int64_t> v) { command = std::move(v); });
+  r->run_until([&] { return outcome.has_value() && command.has_value(); });
+  ASSERT_TRUE(outcome->has_server_error());
+  EXPECT_EQ(outcome->server_error().kind, server_error_kind::wrongpass);
+  EXPECT_EQ(command->error(), make_error_code(errc::handshake_failed));
+  EXPECT_EQ(c.state(), connection_state::closed);
+}
+
+TEST(Connection, RefusedConnect) {
+  auto r = make_reactor();
+  connection_config cfg;
+  cfg.port = test::free_loopback_port();
+  connection c{*r, cfg};
+  const result<void> o = connect(*r, c);
+  ASSERT_TRUE(o.has_error());
+  EXPECT_EQ(o.error(), make_error_code(errc::connection_refused));
+}
+
+TEST(Connection, ExecWithoutConnectingFailsAtOnce) {
+  auto r = make_reactor();
+  connection c{*r, connection_config{}};
+  std::optional<result<std::int64_t>> got;
+  c.exec(incr_cmd{"x"}, [&](result<std::int64_t> v) { got = std::move(v); });
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->error(), make_error_code(errc::not_connected));
+}
+
+TEST(Connection, ServerKilledMidPipelineFailsEveryCommandOnce) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection c{*r, config_for(server)};
+  ASSERT_TRUE(connect(*r, c).has_value());
+  // DEBUG SLEEP holds the replies back while the server dies.
+  int ok = 0, failed = 0;
+  c.exec(raw2<std::string>{"PING", ""}, [&](result<std::string> v) { v ? ++ok : ++failed; });
+  r->run_until([&] { return ok == 1; });
+  c.exec(raw2<std::string>{"DEBUG", "SLEEP", "5"},
+         [&](result<std::string> v) { v ? ++ok : ++failed; });
+  for (int i = 0; i < 1000; ++i)
+    c.exec(incr_cmd{"k"}, [&](result<std::int64_t> v) { v ? ++ok : ++failed; });
+  r->poll();  // the commands are on their way
+  std::thread killer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    server.kill();
+  });
+  r->run_until([&] { return ok + failed == 1002; });
+  killer.join();
+  EXPECT_EQ(ok, 1);
+  EXPECT_EQ(failed, 1001);
+  EXPECT_EQ(c.state(), connection_state::closed);
+  EXPECT_EQ(c.pending(), 0u);
+}
+
+// A server that answers the first request with `bytes` and then keeps the socket open.
+class canned_server {
+ public:
+  explicit canned_server(std::string bytes) : bytes_(std::move(bytes)) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(listener_, 1);
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      const int fd = ::accept(listener_, nullptr, nullptr);
+      if (fd < 0) return;
+      char buf[4096];
+      if (::recv(fd, buf, sizeof buf, 0) > 0)
+        (void)::send(fd, bytes_.data(), bytes_.size(), MSG_NOSIGNAL);
+      while (::recv(fd, buf, sizeof buf, 0) > 0) {
+      }
+      ::close(fd);
+    });
+  }
+  ~canned_server() {
+    ::shutdown(listener_, SHUT_RDWR);
+    thread_.join();
+    ::close(listener_);
+  }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  std::string bytes_;
+  int listener_ = -1;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST(Connection, MalformedServerBytesFailEveryPendingCommand) {
+  // RESP2, no auth: the handshake is the two CLIENT SETINFO commands; then garbage.
+  canned_server server{"+OK\r\n+OK\r\n:1\r\n?garbage\r\n"};
+  auto r = make_reactor();
+  connection_config cfg;
+  cfg.port = server.port();
+  cfg.protocol = resp_version::resp2;
+  connection c{*r, cfg};
+  std::vector<result<std::int64_t>> got;
+  c.connect();
+  for (int i = 0; i < 3; ++i)
+    c.exec(incr_cmd{"x"}, [&](result<std::int64_t> v) { got.push_back(std::move(v)); });
+  r->run_until([&] { return got.size() == 3; });
+  EXPECT_EQ(*got[0], 1);
+  EXPECT_EQ(got[1].error(), make_error_code(errc::invalid_type_byte));
+  EXPECT_EQ(got[2].error(), make_error_code(errc::invalid_type_byte));
+  EXPECT_EQ(c.state(), connection_state::closed);
+}
+
+TEST(Connection, SteadyStateAllocatesNothingPerCommand) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection c{*r, config_for(server)};
+  ASSERT_TRUE(connect(*r, c).has_value());
+  std::int64_t last = 0;
+  int done = 0;
+  auto round = [&] {
+    const int target = done + 256;
+    for (int i = 0; i < 256; ++i)
+      c.exec(incr_cmd{"a"}, [&last, &done](result<std::int64_t> v) {
+        last = *v;
+        ++done;
+      });
+    r->run_until([&] { return done == target; });
+  };
+  for (int i = 0; i < 4; ++i)
+    round();  // warm: buffers and the FIFO reach their size
+  const test::allocation_scope scope;
+  for (int i = 0; i < 40; ++i)
+    round();
+  EXPECT_EQ(scope.allocations(), 0u);
+  EXPECT_EQ(last, 44 * 256);
+}
+
+}  // namespace
+}  // namespace uredis
