@@ -1,0 +1,108 @@
+#pragma once
+// Descriptors for the list commands: LPUSH, RPUSH, LPOP, RPOP, LRANGE, LLEN. (descriptor.hpp
+// states the contract; arguments.hpp the lifetimes.)
+//
+// LPOP and RPOP are two descriptors each, because the count changes the reply's shape:
+//   cmd::lpop{"l"}           LPOP l     -> std::optional<std::string>
+//   cmd::lpop_count{"l", 3}  LPOP l 3   -> std::optional<std::vector<std::string>>
+// nullopt means there is no such key; otherwise lpop_count answers 1 to `count` elements.
+// LPUSH and RPUSH take one value or many: cmd::lpush{"l", "v"}, cmd::lpush{"l", {"a", "b"}},
+// cmd::lpush{"l", values}.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "uredis/cmd/arguments.hpp"
+#include "uredis/resp/encoder.hpp"
+
+namespace uredis::cmd {
+
+namespace detail {
+
+inline void encode_push(resp::encoder& e, std::string_view name, std::string_view key,
+                        const arg_list& values) {
+  e.begin(2 + values.size());
+  e.arg(name);
+  e.arg(key);
+  values.encode(e);
+}
+
+}  // namespace detail
+
+/// LPUSH key value... -> the list's length after the push. The values are pushed one after the
+/// other, so the last one ends up first.
+struct lpush {
+  std::string_view key{};
+  arg_list values{};
+
+  using response = std::int64_t;
+  void encode(resp::encoder& e) const { detail::encode_push(e, "LPUSH", key, values); }
+};
+
+/// RPUSH key value... -> the list's length after the push.
+struct rpush {
+  std::string_view key{};
+  arg_list values{};
+
+  using response = std::int64_t;
+  void encode(resp::encoder& e) const { detail::encode_push(e, "RPUSH", key, values); }
+};
+
+/// LPOP key -> the first element, or nullopt when there is no such key.
+struct lpop {
+  std::string_view key{};
+
+  using response = std::optional<std::string>;
+  void encode(resp::encoder& e) const { e.command("LPOP", key); }
+};
+
+/// LPOP key count -> up to `count` elements from the head, or nullopt when there is no such key.
+struct lpop_count {
+  std::string_view key{};
+  std::uint64_t count = 1;
+
+  using response = std::optional<std::vector<std::string>>;
+  void encode(resp::encoder& e) const { e.command("LPOP", key, count); }
+};
+
+/// RPOP key -> the last element, or nullopt when there is no such key.
+struct rpop {
+  std::string_view key{};
+
+  using response = std::optional<std::string>;
+  void encode(resp::encoder& e) const { e.command("RPOP", key); }
+};
+
+/// RPOP key count -> up to `count` elements from the tail (last first), or nullopt when there is
+/// no such key.
+struct rpop_count {
+  std::string_view key{};
+  std::uint64_t count = 1;
+
+  using response = std::optional<std::vector<std::string>>;
+  void encode(resp::encoder& e) const { e.command("RPOP", key, count); }
+};
+
+/// LRANGE key start stop -> the elements from start to stop, both included (negative indexes
+/// count from the tail: 0 -1 is the whole list).
+struct lrange {
+  std::string_view key{};
+  std::int64_t start = 0;
+  std::int64_t stop = -1;
+
+  using response = std::vector<std::string>;
+  void encode(resp::encoder& e) const { e.command("LRANGE", key, start, stop); }
+};
+
+/// LLEN key -> the list's length (0 when there is no such key).
+struct llen {
+  std::string_view key{};
+
+  using response = std::int64_t;
+  void encode(resp::encoder& e) const { e.command("LLEN", key); }
+};
+
+}  // namespace uredis::cmd

@@ -1,0 +1,27 @@
+#pragma once
+// Descriptors for publishing: PUBLISH. (descriptor.hpp states the contract.) Subscribing is not a
+// command with one reply: its messages arrive as RESP3 pushes, routed by the connection.
+
+#include <cstdint>
+#include <string_view>
+
+#include "uredis/cmd/arguments.hpp"
+#include "uredis/resp/encoder.hpp"
+
+namespace uredis::cmd {
+
+/// PUBLISH channel message -> how many subscribers received it (on this node).
+struct publish {
+  std::string_view channel{};
+  arg message{};
+
+  using response = std::int64_t;
+  void encode(resp::encoder& e) const {
+    e.begin(3);
+    e.arg("PUBLISH");
+    e.arg(channel);
+    message.encode(e);
+  }
+};
+
+}  // namespace uredis::cmd
