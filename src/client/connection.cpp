@@ -30,6 +30,7 @@ connection::~connection() {
 void connection::connect(connect_callback done) {
   assert(state_ == connection_state::idle || state_ == connection_state::closed);
   on_connect_ = std::move(done);
+  state_ = connection_state::connecting;  // from here on, any failure reports to `done`
   auto address = config_.unix_socket.empty() ? io::resolve(config_.host, config_.port)
                                              : io::unix_socket_address(config_.unix_socket);
   if (!address) return fail(address.error());
@@ -37,7 +38,6 @@ void connection::connect(connect_callback done) {
   auto fd = io::open_stream_socket(address_.family());
   if (!fd) return fail(fd.error());
   fd_ = *fd;
-  state_ = connection_state::connecting;
 
   io_uring_sqe* sqe = reactor_.sqe();
   if (sqe == nullptr) return fail(no_sqe());
@@ -189,6 +189,9 @@ void connection::fail(const result<void>& reason) {
       why.has_error() ? why.error() : make_error_code(errc::handshake_failed);
   const bool connecting =
       state_ == connection_state::connecting || state_ == connection_state::handshaking;
+  // Taken now: a completion below may call connect() again with a callback of its own.
+  connect_callback on_connect = connecting ? std::move(on_connect_) : connect_callback{};
+  on_connect_ = {};
   if (fd_ >= 0) {
     // SQEs prepared this turn still name fd_: submit them before the number can be reused.
     (void)reactor_.ring().submit();
@@ -208,15 +211,15 @@ void connection::fail(const result<void>& reason) {
 
   // Completions run user code, which may connect again and issue new commands: fail only the
   // commands pending now.
-  pipeline_.fail_all(ec);
   util::ring_buffer<proto::pending> held = std::move(held_);
   held_ = util::ring_buffer<proto::pending>{};
+  pipeline_.fail_all(ec);
   while (!held.empty()) {
     proto::pending p = std::move(held.front());
     held.pop_front();
     p.complete({ec, nullptr});
   }
-  if (connecting) finish_connect(why);
+  if (on_connect) on_connect(why);
 }
 
 void connection::finish_connect(const result<void>& outcome) {

@@ -189,6 +189,50 @@ TEST(Connection, RefusedConnect) {
   EXPECT_EQ(o.error(), make_error_code(errc::connection_refused));
 }
 
+TEST(Connection, AnAddressThatCannotBeUsedStillCallsBack) {
+  auto r = make_reactor();
+  connection_config cfg;
+  cfg.unix_socket = "/tmp/" + std::string(200, 'x');  // longer than sun_path
+  connection c{*r, cfg};
+  std::optional<result<void>> outcome;
+  std::optional<result<std::int64_t>> command;
+  c.connect([&](const result<void>& o) { outcome = o; });
+  c.exec(incr_cmd{"x"}, [&](result<std::int64_t> v) { command = std::move(v); });
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->error(), std::make_error_code(std::errc::filename_too_long));
+  ASSERT_TRUE(command.has_value());
+  EXPECT_EQ(command->error(), make_error_code(errc::not_connected));
+  EXPECT_EQ(c.state(), connection_state::closed);
+}
+
+TEST(Connection, MissingUnixSocketIsRefused) {
+  auto r = make_reactor();
+  connection_config cfg;
+  cfg.unix_socket = "/tmp/uredis-no-such-socket";
+  connection c{*r, cfg};
+  const result<void> o = connect(*r, c);
+  ASSERT_TRUE(o.has_error());
+  EXPECT_EQ(o.error(), make_error_code(errc::connection_refused));
+}
+
+TEST(Connection, ReconnectFromTheFailureCallback) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection c{*r, config_for(server)};
+  ASSERT_TRUE(connect(*r, c).has_value());
+  int reconnected = 0;
+  std::optional<std::int64_t> after;
+  c.exec(incr_cmd{"k"}, [&](result<std::int64_t> v) {
+    ASSERT_TRUE(v.has_error());
+    c.connect([&](const result<void>& o) { reconnected += o.has_value(); });
+    c.exec(incr_cmd{"k"}, [&](result<std::int64_t> w) { after = *w; });
+  });
+  c.close();
+  r->run_until([&] { return after.has_value(); });
+  EXPECT_EQ(reconnected, 1);
+  EXPECT_EQ(*after, 1);  // the first INCR never reached the server
+}
+
 TEST(Connection, ExecWithoutConnectingFailsAtOnce) {
   auto r = make_reactor();
   connection c{*r, connection_config{}};
