@@ -65,7 +65,15 @@ class connection final : private reactor::io_target, private reactor::flushable 
   template <class Command, class Callback>
   void exec(const Command& command, Callback&& callback) {
     using handler = proto::callback_handler<typename Command::response, std::decay_t<Callback>>;
-    proto::pending p{handler{std::forward<Callback>(callback)}};
+    enqueue(command, handler{std::forward<Callback>(callback)});
+  }
+
+  /// Sends `command` and queues `handler` (a proto::reply_handler, see proto/pending.hpp) for
+  /// its reply: what exec() and the coroutine awaiter (client/exec_awaiter.hpp) build on. While
+  /// idle or closed the handler completes before this returns, with errc::not_connected.
+  template <class Command, class Handler>
+  void enqueue(const Command& command, Handler&& handler) {
+    proto::pending p{std::forward<Handler>(handler)};
     if (state_ == connection_state::idle || state_ == connection_state::closed) {
       p.complete({make_error_code(errc::not_connected), nullptr});
       return;

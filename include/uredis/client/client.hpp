@@ -1,0 +1,134 @@
+#pragma once
+// client: the coroutine API over one connection. A thin facade: every typed helper
+// (command_helpers.hpp) and exec(descriptor) return an awaitable of result<response>, and the
+// callback API passes straight through.
+//
+//   uredis::task<> run(uredis::client& c) {
+//     if (auto r = co_await c.connect(); !r) co_return;       // resolve, connect, handshake
+//     auto ok = co_await c.set("k", "v");                       // result<cmd::applied>
+//     auto v = co_await c.get("k");                             // result<optional<string>>
+//     auto n = co_await c.exec(cmd::incr{"counter"});           // any descriptor
+//     auto any = co_await c.command("OBJECT", "ENCODING", "k"); // any command: resp::reply
+//   }
+//   uredis::client c{reactor, config};
+//   uredis::spawn(run(c));
+//   reactor.run_until([&] { ... });
+//
+// Commands awaited by many coroutines in the same loop turn go out together in one send
+// (automatic pipelining) and complete in order. Awaiting allocates nothing per command
+// (exec_awaiter.hpp says where everything lives and when the coroutine resumes: directly from
+// the reactor's completion dispatch, on the shard's thread).
+//
+// States are the connection's (connection.hpp): awaiting a command while idle or closed gives
+// errc::not_connected at once; while connecting, the command waits for the handshake.
+//
+// Ownership: a client either owns its connection (built from a reactor and a config) or uses
+// one someone else owns (which must outlive it). Either way it belongs to the reactor's thread
+// and does not move.
+
+#include <coroutine>
+#include <optional>
+#include <system_error>
+#include <utility>
+
+#include "uredis/client/command_helpers.hpp"
+#include "uredis/client/config.hpp"
+#include "uredis/client/connection.hpp"
+#include "uredis/client/exec_awaiter.hpp"
+#include "uredis/cmd/descriptor.hpp"
+#include "uredis/reactor/reactor.hpp"
+#include "uredis/result.hpp"
+
+namespace uredis {
+
+/// `co_await client.connect()`: connects and runs the handshake; result<void> says how it went.
+class [[nodiscard]] connect_awaiter {
+ public:
+  explicit connect_awaiter(connection& conn) noexcept : conn_(&conn) {}
+  connect_awaiter(const connect_awaiter&) = delete;
+  connect_awaiter& operator=(const connect_awaiter&) = delete;
+
+  /// Ready at once when there is nothing to do: already connected (success), or a connect
+  /// already under way (std::errc::connection_already_in_progress: one connect at a time).
+  bool await_ready() noexcept {
+    switch (conn_->state()) {
+      case connection_state::ready:
+        outcome_.emplace();
+        return true;
+      case connection_state::connecting:
+      case connection_state::handshaking:
+        outcome_.emplace(std::make_error_code(std::errc::connection_already_in_progress));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /// Starts connecting; false (do not suspend) when it ended meanwhile (an unresolvable host).
+  bool await_suspend(std::coroutine_handle<> awaiting) {
+    awaiting_ = awaiting;
+    conn_->connect([this](const result<void>& outcome) { complete(outcome); });
+    if (outcome_) return false;
+    suspended_ = true;
+    return true;
+  }
+
+  result<void> await_resume() { return std::move(*outcome_); }
+
+ private:
+  void complete(const result<void>& outcome) {
+    outcome_.emplace(outcome);
+    // Last: the coroutine may finish and free this awaiter.
+    if (suspended_) awaiting_.resume();
+  }
+
+  connection* conn_;
+  std::optional<result<void>> outcome_;
+  std::coroutine_handle<> awaiting_;
+  bool suspended_ = false;
+};
+
+class client : public command_helpers<client> {
+ public:
+  /// A client with its own connection to `config`'s server on `r`'s shard (not connected yet).
+  client(reactor::reactor& r, connection_config config)
+      : owned_(std::in_place, r, std::move(config)), conn_(&*owned_) {}
+  /// A client over `conn`, which must outlive it.
+  explicit client(uredis::connection& conn) noexcept : conn_(&conn) {}
+
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  /// Connects and runs the handshake (connection::connect as an awaitable).
+  connect_awaiter connect() noexcept { return connect_awaiter(*conn_); }
+
+  /// `co_await exec(command)` -> result<cmd::response_t<D>>. The awaitable views what the
+  /// descriptor views: await it in the same expression.
+  template <cmd::descriptor D>
+  exec_awaiter<D> exec(const D& command) noexcept {
+    return exec_awaiter<D>(*conn_, command);
+  }
+
+  /// The callback API: `callback(result<cmd::response_t<D>>)` runs once (connection::exec).
+  template <cmd::descriptor D, class Callback>
+  void exec(const D& command, Callback&& callback) {
+    conn_->exec(command, std::forward<Callback>(callback));
+  }
+
+  /// Closes the connection: every waiting command and coroutine gets errc::connection_closed.
+  void close() { conn_->close(); }
+
+  connection_state state() const noexcept { return conn_->state(); }
+  bool ready() const noexcept { return conn_->ready(); }
+  /// The RESP version the handshake negotiated (2 or 3).
+  int protocol() const noexcept { return conn_->protocol(); }
+
+  uredis::connection& connection() noexcept { return *conn_; }
+  const uredis::connection& connection() const noexcept { return *conn_; }
+
+ private:
+  std::optional<uredis::connection> owned_;  // empty when the connection is someone else's
+  uredis::connection* conn_;
+};
+
+}  // namespace uredis

@@ -1,0 +1,143 @@
+#pragma once
+// exec_awaiter: one command of the coroutine API. `co_await client.exec(cmd::get{"k"})` (or
+// `co_await client.get("k")`) sends the command on a connection and resumes the coroutine with
+// a result<cmd::response_t<D>>: the value, the server's error, or what ended the connection.
+//
+// No allocation per command: the awaiter lives in the awaiting coroutine's frame and holds
+// everything the command needs until its reply is read:
+//
+//   exec_awaiter (in the frame)              connection's FIFO        pipeline's active slot
+//   ┌──────────────────────────────┐          ┌───────────────┐        ┌────────────────┐
+//   │ descriptor D (views the args)│          │ handler{this} │──────► │ active{this}   │
+//   │ Response value + its adapter │ ◄────────┴───────────────┘        └───────┬────────┘
+//   │ error / server_error         │              nodes and the outcome go to the awaiter
+//   │ coroutine_handle             │
+//   └──────────────────────────────┘
+//
+// The queued and active handlers (proto/pending.hpp) are a single pointer back to the awaiter,
+// so any Response fits, however large.
+//
+// When things happen:
+//   - await_ready: a connection that is idle or closed answers errc::not_connected at once;
+//     the coroutine does not suspend.
+//   - await_suspend: the descriptor is encoded into the connection's output buffer (so the
+//     arguments it views must live until then: await in the expression that built it) and the
+//     handler joins the FIFO. If the connection completes the command before that returns, the
+//     coroutine goes on without suspending.
+//   - the reply: the coroutine is resumed directly from the reactor's completion dispatch
+//     (inside the connection's read handling, in the middle of the pipeline's feed()), on the
+//     shard's thread. It may issue more commands there (they go out next turn) or close the
+//     connection; it must not destroy the connection it is being resumed by (post that to
+//     later). A failure (close, reset, protocol error, the connection's destruction) resumes
+//     every waiting coroutine once, with the error.
+//
+// Invariants: an awaiter is awaited at most once and never moves (the adapter points into it),
+// and a coroutine suspended in one must not be destroyed before it resumes (the FIFO points at
+// the awaiter; the connection resumes it, with an error at the latest when it closes).
+
+#include <coroutine>
+#include <optional>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include "uredis/client/connection.hpp"
+#include "uredis/cmd/descriptor.hpp"
+#include "uredis/error.hpp"
+#include "uredis/proto/callback_handler.hpp"
+#include "uredis/proto/pending.hpp"
+#include "uredis/resp/adapter.hpp"
+#include "uredis/resp/node.hpp"
+#include "uredis/result.hpp"
+
+namespace uredis {
+
+template <cmd::descriptor D>
+class [[nodiscard]] exec_awaiter {
+ public:
+  using response = cmd::response_t<D>;
+
+  // A view into the read buffer would outlive it: the coroutine keeps the value past the
+  // completion, while the buffer moves on to the next reply.
+  static_assert(!proto::detail::holds_view<response>::value,
+                "a coroutine keeps its reply past the read buffer: read strings into std::string");
+  static_assert(std::is_nothrow_copy_constructible_v<D>, "a descriptor is a small value");
+
+  exec_awaiter(connection& conn, const D& command) noexcept : conn_(&conn), command_(command) {}
+  exec_awaiter(const exec_awaiter&) = delete;
+  exec_awaiter& operator=(const exec_awaiter&) = delete;
+
+  bool await_ready() noexcept {
+    const connection_state s = conn_->state();
+    if (s == connection_state::idle || s == connection_state::closed) {
+      error_ = make_error_code(errc::not_connected);
+      return true;
+    }
+    return false;
+  }
+
+  /// Encodes the command and queues it; false (do not suspend) when it completed meanwhile.
+  bool await_suspend(std::coroutine_handle<> awaiting) {
+    awaiting_ = awaiting;
+    conn_->enqueue(command_, handler{this});
+    if (phase_ == phase::done) return false;
+    phase_ = phase::suspended;
+    return true;
+  }
+
+  /// The reply: its value, the server's error, or why there is none.
+  result<response> await_resume() {
+    if (error_) return result<response>(error_);
+    if (server_error_) return result<response>(std::move(*server_error_));
+    return result<response>(std::move(value_));
+  }
+
+ private:
+  enum class phase : unsigned char { encoding, suspended, done };
+
+  // The queued form (in the connection's FIFO) and the active form (in the pipeline's slot):
+  // both only point back here.
+  struct handler {
+    exec_awaiter* self;
+
+    void on_complete(const proto::reply_outcome& outcome) { self->complete(outcome); }
+
+    struct active {
+      exec_awaiter* self;
+
+      explicit active(handler&& queued) noexcept : self(queued.self) {}
+      void on_node(const resp::node& n) {
+        self->adapter_.on_node(n, self->adapt_error_);
+        self->saw_node_ = true;
+      }
+      void on_complete(const proto::reply_outcome& outcome) { self->complete(outcome); }
+    };
+  };
+
+  void complete(const proto::reply_outcome& outcome) {
+    if (outcome.error) {
+      error_ = outcome.error;
+    } else if (outcome.error_reply != nullptr) {
+      server_error_.emplace(server_error::parse(outcome.error_reply->value));
+    } else if (adapt_error_) {
+      error_ = adapt_error_;
+    } else if (!saw_node_ || !adapter_.done()) {
+      error_ = make_error_code(errc::incomplete_reply);  // a pipeline bug, not a server's
+    }
+    // Resuming is the last thing done here: the coroutine may finish and free this awaiter.
+    if (std::exchange(phase_, phase::done) == phase::suspended) awaiting_.resume();
+  }
+
+  connection* conn_;
+  D command_;
+  response value_{};
+  resp::adapter<response> adapter_{value_};
+  std::error_code adapt_error_;
+  std::error_code error_;
+  std::optional<server_error> server_error_;
+  std::coroutine_handle<> awaiting_;
+  phase phase_ = phase::encoding;
+  bool saw_node_ = false;
+};
+
+}  // namespace uredis
