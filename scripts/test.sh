@@ -3,7 +3,7 @@
 #
 #   1. setup     missing packages, the gcc and clang build dirs
 #   2. gcc       GCC 12 build with -Werror (library, tests, tools, benchmarks) and `meson test`
-#   3. clang     the same with Clang 14
+#   3. clang     the same with Clang 14, under ASan and UBSan
 #   4. fuzz      scripts/fuzz.sh: the libFuzzer parser target under ASan/UBSan, ~30 s
 #   5. consumer  scripts/consumer_test.sh: uredis as a Meson subproject of a tiny program
 #
@@ -41,6 +41,10 @@ count_testlog() {
   uredis_log "$(basename "$1"): $ok test programs passed ($cases gtest cases), $bad failed, $skip skipped"
   last_bad=$bad
 }
+
+# A sanitizer report fails the test that caused it (UBSan alone would print and go on).
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+export ASAN_OPTIONS="detect_leaks=1"
 
 build_and_test() {
   local dir
