@@ -11,6 +11,10 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/uredis-consumer.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 cp -r "$uredis_root/tests/consumer/." "$work/"
+# The README's quickstart, exactly as written there.
+sed -n '/<!-- quickstart:begin -->/,/<!-- quickstart:end -->/p' "$uredis_root/README.md" |
+  sed '1,2d;$d' | sed '$d' >"$work/quickstart.cpp"
+[[ -s "$work/quickstart.cpp" ]] || uredis_die "no quickstart block found in README.md"
 rm -rf "$work/subprojects"
 mkdir -p "$work/subprojects/uredis"
 # A copy, not a link: the subproject sees exactly the source files, none of the build dirs.
@@ -35,3 +39,25 @@ if grep -qiE 'dependency (gtest|gmock|benchmark)' "$work/build/meson-logs/meson-
 fi
 
 meson test -C "$work/build" --print-errorlogs
+
+# Run the quickstart against a private redis-server on a free loopback port.
+server_pid=""
+trap '[[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 20); do
+  port=$((20000 + RANDOM % 40000))
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
+    --daemonize no --logfile "$work/redis.log" &
+  server_pid=$!
+  for _ in $(seq 1 50); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  redis-cli -p "$port" ping >/dev/null 2>&1 && break
+  kill "$server_pid" 2>/dev/null || true
+  server_pid=""
+done
+[[ -n "$server_pid" ]] || uredis_die "could not start redis-server for the quickstart"
+output="$(REDIS_URL="redis://127.0.0.1:$port" "$work/build/quickstart")"
+[[ "$output" == "hello from uredis" ]] || uredis_die "quickstart printed '$output'"
+uredis_log "quickstart: $output"
