@@ -66,6 +66,8 @@ class error_category_impl final : public std::error_category {
         return "the connection handshake was refused (HELLO, AUTH or SELECT failed)";
       case errc::invalid_url:
         return "invalid Redis URL";
+      case errc::invalid_shard_count:
+        return "invalid shard count: a runtime runs 1 to one-per-core shards";
     }
     return "unknown uredis error";
   }
@@ -82,6 +84,8 @@ class error_category_impl final : public std::error_category {
         return std::errc::not_connected;
       case errc::timeout:
         return std::errc::timed_out;
+      case errc::invalid_shard_count:
+        return std::errc::invalid_argument;
       default:
         return {value, *this};
     }

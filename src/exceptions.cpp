@@ -49,6 +49,7 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     case errc::unexpected_server_error:
     // A URL the caller wrote (redis-py raises ValueError): bad input, not a server problem.
     case errc::invalid_url:
+    case errc::invalid_shard_count:
       return make<data_error>(ec);
     case errc::timeout:
       return make<timeout_error>(ec);

@@ -60,6 +60,7 @@ enum class errc : int {
 
   // Configuration (the client layer).
   invalid_url,  // a connection URL parse_url() cannot read (client/config.hpp says why)
+  invalid_shard_count,  // runtime_options::shards is 0 or more than there are usable cores
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".

@@ -26,7 +26,7 @@ constexpr errc other_codes[] = {
     errc::incomplete_reply,       errc::connection_refused,   errc::connection_reset,
     errc::connection_closed,      errc::not_connected,        errc::timeout,
     errc::handshake_failed,       errc::io_uring_unsupported, errc::io_uring_disabled,
-    errc::io_uring_memlock_limit, errc::invalid_url,
+    errc::io_uring_memlock_limit, errc::invalid_url,          errc::invalid_shard_count,
 };
 
 TEST(error_category, name_is_uredis) {
@@ -47,7 +47,8 @@ TEST(error_category, every_code_has_its_own_message) {
     check(e);
   for (errc e : other_codes)
     check(e);
-  EXPECT_EQ(seen.size(), static_cast<std::size_t>(errc::invalid_url)) << "a code is missing here";
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(errc::invalid_shard_count))
+      << "a code is missing here";
 }
 
 TEST(error_category, specific_messages) {

@@ -1,35 +1,55 @@
 #pragma once
 // reactor: one shard's event loop. It owns the io_uring, the table of everything with an
-// operation in flight, and the list of connections with bytes to send this turn.
+// operation in flight, the list of connections with bytes to send this turn, and (optionally) the
+// shard's mailbox, through which other threads hand it work.
 //
 // One turn:
 //
-//   1. flush    every connection that queued bytes since the last turn prepares ONE send SQE
+//   1. drain    the tasks other threads posted to the mailbox run (they may queue commands)
+//   2. flush    every connection that queued bytes since the last turn prepares ONE send SQE
 //               (all the commands of the turn go out together: automatic pipelining)
-//   2. submit   one io_uring_enter submits the SQEs and, if nothing is ready and the caller
-//               allows it, waits for the next completion
-//   3. reap     each CQE goes to its target (io_target) through the slot table; a CQE whose
+//   3. submit   one io_uring_enter submits the SQEs and, if nothing is ready, nothing is queued
+//               for the next turn and the mailbox agrees to sleep, waits for the next completion
+//   4. reap     each CQE goes to its target (io_target) through the slot table; a CQE whose
 //               target has detached (a stale slot id: the generation differs) is dropped
 //
 // Completion handlers run user code (callbacks, coroutine resumes) that queues more commands:
-// those are flushed at the start of the next turn, which then does not block.
+// those are flushed at the start of the next turn, which then does not block. Tasks drained in
+// step 1 are flushed in step 2 of the same turn.
 //
-// Threading: a reactor belongs to the thread that created it (io_uring SINGLE_ISSUER). Nothing
-// here is thread-safe; cross-shard work goes through mailboxes.
+// Mailbox wake-up: an IORING_OP_READ of wake_fd()'s 8-byte counter stays armed (re-armed after
+// each wake-up), so a post to a sleeping shard completes it and submit_and_wait returns. Before
+// blocking the reactor calls mailbox::begin_sleep() and after waking end_sleep() (the protocol
+// in mailbox.hpp); a busy reactor never announces a sleep, so posts to it cost no syscall, and
+// in busy_poll mode it never sleeps at all. Kernels that complete a read of an empty
+// non-blocking eventfd with -EAGAIN instead of parking it get an IORING_OP_POLL_ADD followed
+// by a plain read (mailbox::reset_wake). Both completions carry io::op::wake with the slot ids
+// below (no slot-table entry), and an op::wake CQE with any other id (a MSG_RING from another
+// ring) is a bare doorbell.
+//
+// Failure: io_uring_enter push-back (-EBUSY, -EAGAIN, -EINTR) is retried on the next turn; any
+// other error means this ring can no longer submit (a closed fd, SINGLE_ISSUER violated...).
+// The reactor records the first such error in error(), run() and run_until() return, and the
+// shard's owner decides what to do (its connections cannot make progress: close them).
+//
+// Threading: a reactor belongs to the thread that created it (io_uring SINGLE_ISSUER) and must
+// be destroyed there. Nothing here is thread-safe except posting to its mailbox.
 //
 // Embedding: poll() runs one turn without blocking, for a caller with its own busy loop;
 // run() turns until stop(); with busy_poll it never sleeps in the kernel.
 
 #include <liburing.h>
 
-#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <system_error>
 
 #include "uredis/io/buffer_ring.hpp"
 #include "uredis/io/ring.hpp"
 #include "uredis/io/user_data.hpp"
+#include "uredis/reactor/mailbox.hpp"
 #include "uredis/result.hpp"
 #include "uredis/util/intrusive_list.hpp"
 #include "uredis/util/slot_table.hpp"
@@ -62,22 +82,37 @@ struct reactor_options {
   bool busy_poll = false;
   /// The shard's receive buffers (multishot recv), when the kernel has provided-buffer rings.
   io::buffer_ring_options receive_buffers{};
+  /// When nonzero (and create() is given no mailbox), the reactor creates and owns a mailbox
+  /// with this many sender slots: other threads then post work to it through inbox().
+  unsigned mailbox_senders = 0;
 };
 
 class reactor {
  public:
-  /// Sets up the ring. Fails with a clear error when io_uring is unavailable (see io/ring.hpp).
+  /// Sets up the ring (and the mailbox, when options.mailbox_senders asks for one). Fails with a
+  /// clear error when io_uring is unavailable (see io/ring.hpp). Call it on the thread that will
+  /// run the reactor; it becomes current() there if that thread has no current reactor yet.
   static result<std::unique_ptr<reactor>> create(const reactor_options& options = {});
+  /// The same, draining `inbox`, which the caller owns and which must outlive the reactor (the
+  /// runtime owns its shards' mailboxes, since other shards post to them). One mailbox feeds
+  /// one reactor.
+  static result<std::unique_ptr<reactor>> create(const reactor_options& options, mailbox& inbox);
 
   reactor(const reactor&) = delete;
   reactor& operator=(const reactor&) = delete;
   ~reactor();
+
+  /// The reactor created first on this thread and still alive, or null: the shard a coroutine
+  /// or a task runs on, without threading a reference through every call.
+  static reactor* current() noexcept;
 
   io::ring& ring() noexcept { return ring_; }
   /// The shared receive buffers for multishot recv; null when the kernel lacks them (then
   /// connections fall back to one-shot recv into their own buffer).
   io::buffer_ring* receive_buffers() noexcept { return buffers_ ? &*buffers_ : nullptr; }
   const reactor_options& options() const noexcept { return options_; }
+  /// The mailbox drained every turn, or null when the reactor has none.
+  mailbox* inbox() noexcept { return inbox_; }
 
   /// Registers a target; the id goes into the user_data of its SQEs (sqe()).
   std::uint64_t attach(io_target& target);
@@ -93,31 +128,49 @@ class reactor {
     if (!f.flush_hook.is_linked()) to_flush_.push_back(f);
   }
 
-  /// One turn that never blocks. Returns the number of completions handled.
+  /// One turn that never blocks: drains the mailbox, flushes, submits, reaps, and submits what
+  /// the completions queued. Returns the number of completions handled.
   std::size_t poll();
-  /// Turns until stop() (or until nothing is left to wait for, which never happens while a
-  /// connection is open).
+  /// Turns until stop() or a fatal error(). Never sleeps with busy_poll.
   void run();
-  /// Turns until `done()` is true; for the blocking client and tests.
+  /// Turns until `done()` is true or a fatal error(); for the blocking client, the runtime and
+  /// tests. stop() does not end it.
   template <class Predicate>
   void run_until(Predicate&& done) {
-    while (!done())
-      turn(/*may_block=*/!options_.busy_poll);
+    while (!done() && !error_)
+      turn(/*may_block=*/!options_.busy_poll, /*in_run=*/false);
   }
-  /// Makes run() return after the current turn. Call from this shard's thread.
+  /// Makes run() return after the current turn (at once if called before run()). Call from
+  /// this shard's thread (a completion handler or a mailbox task).
   void stop() noexcept { stopping_ = true; }
+
+  /// The first io_uring_enter failure that is not push-back; empty while the ring is healthy.
+  std::error_code error() const noexcept { return error_; }
 
   /// Completions dispatched since creation, and CQEs dropped for detached targets.
   std::uint64_t completions() const noexcept { return completions_; }
   std::uint64_t dropped_completions() const noexcept { return dropped_; }
+  /// Mailbox wake-ups received (an eventfd write reached the armed read): one per sleep a post
+  /// interrupted, none while the reactor is busy.
+  std::uint64_t wake_ups() const noexcept { return wake_ups_; }
 
  private:
+  // The slot ids of the reactor's own op::wake operations (bits 0-55 of their user_data).
+  static constexpr std::uint64_t wake_read_id = 1;
+  static constexpr std::uint64_t wake_poll_id = 2;
+
   reactor(io::ring ring, const reactor_options& options);
+  static result<std::unique_ptr<reactor>> finish_create(std::unique_ptr<reactor> r);
 
-  std::size_t turn(bool may_block);
+  std::size_t turn(bool may_block, bool in_run);
   void flush_all();
+  void submit(bool wait);
   std::size_t reap();
+  void arm_wake() noexcept;
+  void on_wake(const io_uring_cqe& cqe) noexcept;
 
+  std::unique_ptr<mailbox> owned_inbox_;  // before ring_: its eventfd outlives the armed read
+  mailbox* inbox_ = nullptr;              // owned_inbox_ or the caller's; null: none
   io::ring ring_;
   std::optional<io::buffer_ring> buffers_;  // after ring_: unregistered before it closes
   reactor_options options_;
@@ -125,7 +178,12 @@ class reactor {
   util::intrusive_list<flushable, &flushable::flush_hook> to_flush_;
   std::uint64_t completions_ = 0;
   std::uint64_t dropped_ = 0;
+  std::uint64_t wake_ups_ = 0;
+  std::uint64_t wake_count_ = 0;  // the armed read's target: the eventfd counter
+  std::error_code error_;
   bool stopping_ = false;
+  bool wake_armed_ = false;    // a read (or poll) on the mailbox's eventfd is in flight
+  bool wake_by_poll_ = false;  // the kernel refused to park the read: poll, then read by hand
 };
 
 }  // namespace uredis::reactor
