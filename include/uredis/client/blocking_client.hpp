@@ -1,0 +1,138 @@
+#pragma once
+// blocking_client: the blocking API, for scripts, tools and simple programs. Each call sends its
+// command and runs a private reactor on the calling thread until the reply is in; failures are
+// thrown as the exception tree of exceptions.hpp (redis-py's), not returned.
+//
+//   uredis::blocking_client c{"redis://127.0.0.1:6379"};   // connects, or throws
+//   c.set("k", "v");
+//   std::optional<std::string> v = c.get("k");
+//   auto n = c.exec(uredis::cmd::incr{"counter"});          // any descriptor
+//   auto info = c.command("CLIENT", "INFO");                // any command: resp::reply
+//   auto [a, b] = c.pipeline(cmd::incr{"x"}, cmd::get{"k"}); // one round trip
+//
+// Every typed helper of command_helpers.hpp is here, returning the descriptor's response
+// (cmd::response_t<D>) itself.
+//
+// Failures:
+//   - connecting: a connection_error (timeout_error for a connect timeout) whose what() names
+//     the address; authentication_error when the server refuses the credentials (WRONGPASS,
+//     NOAUTH, "invalid password"); any other refusal during the handshake (SELECT of a database
+//     that does not exist...) is a connection_error carrying the server's error.
+//   - a command: the mapped exception of its failure (uredis::throw_exception): response_error
+//     and its subclasses for error replies (WRONGTYPE -> response_error, NOSCRIPT ->
+//     no_script_error...), which leave the connection usable; connection_error when the
+//     connection fails; data_error when the reply does not fit the response type.
+//   - a command issued after the connection failed reconnects first (as redis-py's pool does);
+//     the command that was waiting when it failed is not retried.
+//
+// Threading and ownership: a blocking_client owns its reactor (one io_uring instance) and its
+// connection; it must be used from the thread that created it (io_uring SINGLE_ISSUER) and
+// never from a reactor's loop. It is movable, not copyable.
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+#include "uredis/client/command_helpers.hpp"
+#include "uredis/client/config.hpp"
+#include "uredis/client/connection.hpp"
+#include "uredis/cmd/descriptor.hpp"
+#include "uredis/proto/callback_handler.hpp"
+#include "uredis/reactor/reactor.hpp"
+#include "uredis/result.hpp"
+
+namespace uredis {
+
+class blocking_client : public command_helpers<blocking_client> {
+ public:
+  /// A reactor sized for one connection with a few requests in flight: a small ring and
+  /// 512 KiB of receive buffers (a shard's default is 4 MiB).
+  static reactor::reactor_options default_reactor_options() noexcept;
+
+  /// Connects to the server a URL names (client/config.hpp: redis://, unix://). Throws
+  /// data_error for a URL that does not parse, and what connect() throws.
+  explicit blocking_client(std::string_view url,
+                           const reactor::reactor_options& options = default_reactor_options());
+  /// Connects to `config`'s server. Throws what connect() throws, and uredis::error when
+  /// io_uring cannot be set up.
+  explicit blocking_client(connection_config config,
+                           const reactor::reactor_options& options = default_reactor_options());
+
+  blocking_client(blocking_client&&) noexcept;
+  blocking_client& operator=(blocking_client&&) noexcept;
+  ~blocking_client();
+
+  /// Sends `command` and returns its reply adapted to the descriptor's response; throws the
+  /// mapped exception on any failure.
+  template <cmd::descriptor D>
+  cmd::response_t<D> exec(const D& command) {
+    using response = cmd::response_t<D>;
+    static_assert(!proto::detail::holds_view<response>::value,
+                  "a view into the read buffer dies with the reply: read it into std::string");
+    ensure_connected();
+    std::optional<result<response>> got;
+    conn_->exec(command, [&got](result<response> r) { got.emplace(std::move(r)); });
+    reactor_->run_until([&got] { return got.has_value(); });
+    return std::move(*got).value();
+  }
+
+  /// Sends every command at once (one round trip) and returns their responses in order. The
+  /// replies are all read before anything is thrown, so the connection stays in step; then the
+  /// first failure in command order is thrown.
+  template <cmd::descriptor... D>
+  requires(sizeof...(D) >= 1) std::tuple<cmd::response_t<D>...> pipeline(const D&... commands) {
+    static_assert((!proto::detail::holds_view<cmd::response_t<D>>::value && ...),
+                  "a view into the read buffer dies with the reply: read it into std::string");
+    ensure_connected();
+    std::tuple<std::optional<result<cmd::response_t<D>>>...> got;
+    std::size_t done = 0;
+    send_all(got, done, std::index_sequence_for<D...>{}, commands...);
+    reactor_->run_until([&done] { return done == sizeof...(D); });
+    return collect<D...>(got, std::index_sequence_for<D...>{});
+  }
+
+  /// Connects again if the connection is not ready (it failed, or close() was called). Throws
+  /// like the constructor.
+  void connect();
+  /// Closes the connection; the next command reconnects.
+  void close();
+
+  bool connected() const noexcept { return conn_ && conn_->ready(); }
+  /// The RESP version the handshake negotiated (2 or 3).
+  int protocol() const noexcept { return conn_->protocol(); }
+  const connection_config& config() const noexcept { return conn_->config(); }
+
+  /// The connection and its reactor, for what the blocking API does not cover.
+  uredis::connection& connection() noexcept { return *conn_; }
+  reactor::reactor& loop() noexcept { return *reactor_; }
+
+ private:
+  void ensure_connected() {
+    if (!conn_->ready()) connect();
+  }
+
+  template <class Slots, std::size_t... I, class... D>
+  void send_all(Slots& got, std::size_t& done, std::index_sequence<I...>, const D&... commands) {
+    (conn_->exec(commands,
+                 [slot = &std::get<I>(got), &done](result<cmd::response_t<D>> r) {
+                   slot->emplace(std::move(r));
+                   ++done;
+                 }),
+     ...);
+  }
+
+  template <class... D, class Slots, std::size_t... I>
+  static std::tuple<cmd::response_t<D>...> collect(Slots& got, std::index_sequence<I...>) {
+    // Braced initialization evaluates left to right: the first failure in order is thrown.
+    return std::tuple<cmd::response_t<D>...>{std::move(*std::get<I>(got)).value()...};
+  }
+
+  // Members are destroyed bottom up: the connection detaches from the reactor before it goes.
+  std::unique_ptr<reactor::reactor> reactor_;
+  std::unique_ptr<uredis::connection> conn_;
+};
+
+}  // namespace uredis

@@ -1,0 +1,93 @@
+#include "uredis/client/blocking_client.hpp"
+
+#include <string>
+
+#include "uredis/exceptions.hpp"
+
+namespace uredis {
+namespace {
+
+// "127.0.0.1:6379", "[::1]:6379" or the socket path, for messages.
+std::string address_of(const connection_config& c) {
+  if (!c.unix_socket.empty()) return c.unix_socket;
+  const std::string port = std::to_string(c.port);
+  if (c.host.find(':') != std::string::npos) return "[" + c.host + "]:" + port;
+  return c.host + ":" + port;
+}
+
+connection_config config_from_url(std::string_view url) {
+  std::string_view reason;
+  result<connection_config> parsed = parse_url(url, &reason);
+  if (!parsed) throw data_error(parsed.error(), "invalid Redis URL: " + std::string(reason));
+  return std::move(*parsed);
+}
+
+std::unique_ptr<reactor::reactor> make_reactor(const reactor::reactor_options& options) {
+  result<std::unique_ptr<reactor::reactor>> r = reactor::reactor::create(options);
+  if (!r) throw_exception(r.error());  // io_uring unavailable: a plain uredis::error
+  return std::move(*r);
+}
+
+// Whatever went wrong while connecting is a connection_error (or a subclass: the server's
+// refusal of the credentials is an authentication_error), except a connect timeout.
+[[noreturn]] void throw_connect_failure(const result<void>& outcome,
+                                        const connection_config& config) {
+  if (outcome.has_error()) {
+    const std::error_code& ec = outcome.error();
+    const std::string what = "cannot connect to " + address_of(config) + ": " + ec.message();
+    if (ec == std::errc::timed_out) throw timeout_error(ec, what);
+    throw connection_error(ec, what);
+  }
+  const server_error& e = outcome.server_error();
+  try {
+    throw_exception(e);
+  } catch (const connection_error&) {
+    throw;
+  } catch (const error&) {
+    throw connection_error(e);
+  }
+}
+
+}  // namespace
+
+reactor::reactor_options blocking_client::default_reactor_options() noexcept {
+  reactor::reactor_options o;
+  o.ring_entries = 64;
+  o.receive_buffers.count = 32;
+  o.receive_buffers.size = 16 * 1024;
+  return o;
+}
+
+blocking_client::blocking_client(std::string_view url, const reactor::reactor_options& options)
+    : blocking_client(config_from_url(url), options) {}
+
+blocking_client::blocking_client(connection_config config, const reactor::reactor_options& options)
+    : reactor_(make_reactor(options)),
+      conn_(std::make_unique<uredis::connection>(*reactor_, std::move(config))) {
+  connect();
+}
+
+blocking_client::blocking_client(blocking_client&&) noexcept = default;
+blocking_client& blocking_client::operator=(blocking_client&& other) noexcept {
+  if (this != &other) {
+    conn_.reset();  // the connection goes before the reactor it is attached to
+    reactor_ = std::move(other.reactor_);
+    conn_ = std::move(other.conn_);
+  }
+  return *this;
+}
+blocking_client::~blocking_client() = default;
+
+void blocking_client::connect() {
+  if (conn_->ready()) return;
+  std::optional<result<void>> outcome;
+  conn_->connect([&outcome](const result<void>& o) { outcome = o; });
+  reactor_->run_until([&outcome] { return outcome.has_value(); });
+  if (!outcome->has_value()) throw_connect_failure(*outcome, conn_->config());
+}
+
+void blocking_client::close() {
+  conn_->close();
+}
+
+}  // namespace uredis
