@@ -102,7 +102,7 @@ for seed in $(seq 1 40); do
   if [ $status -eq 1 ] && [[ $(cat "$work/err") != "$perr"* ]]; then fail "random_$seed: stderr"; fi
 done
 
-# Command line.
+# Command line. (No arguments at all is not a usage error: it reads commands from stdin.)
 usage_check() {
   local name=$1 want_status=$2
   shift 2
@@ -113,7 +113,6 @@ usage_check() {
   if [ "$want_status" -eq 2 ] && ! grep -q '^usage: uredis-cli' "$work/err"; then fail "$name: no usage on stderr"; fi
   if [ "$want_status" -eq 0 ] && ! grep -q '^usage: uredis-cli' "$work/out"; then fail "$name: no usage on stdout"; fi
 }
-usage_check no_arguments 2
 usage_check unknown_option 2 --bogus
 usage_check stray_argument 2 --decode extra
 usage_check help 0 --help

@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "decode.hpp"
 #include "options.hpp"
+#include "run.hpp"
 
 namespace {
 
@@ -16,18 +18,23 @@ constexpr int exit_usage = 2;
 
 int main(int argc, char** argv) {
   using namespace uredis::cli;
-  const parsed_options parsed = parse_options(argc, argv);
+  const parsed_options parsed = parse_options(argc, argv, std::getenv("REDISCLI_AUTH"));
   if (!parsed.error.empty()) {
     std::fprintf(stderr, "uredis-cli: %s\n\n", parsed.error.c_str());
     std::fwrite(usage().data(), 1, usage().size(), stderr);
     return exit_usage;
   }
-  switch (parsed.options.mode) {
+  const options& o = parsed.options;
+  switch (o.mode) {
     case mode::decode:
       return run_decode(STDIN_FILENO, stdout, stderr);
     case mode::help:
       std::fwrite(usage().data(), 1, usage().size(), stdout);
       return 0;
+    case mode::command:
+      return run_command(o, stdout, stderr);
+    case mode::lines:
+      return run_lines(o, STDIN_FILENO, stdout, stderr);
   }
   return exit_usage;
 }

@@ -1,0 +1,111 @@
+// uredis-cli's command line: redis-cli's connection flags, read left to right.
+
+#include "options.hpp"
+
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace {
+
+using uredis::cli::mode;
+using uredis::cli::parse_options;
+using uredis::cli::parsed_options;
+
+parsed_options parse(std::initializer_list<const char*> args, const char* env = nullptr) {
+  std::vector<const char*> argv{"uredis-cli"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return parse_options(static_cast<int>(argv.size()), argv.data(), env);
+}
+
+TEST(Options, NoArgumentsReadsStdinWithRedisClisDefaults) {
+  const parsed_options p = parse({});
+  ASSERT_EQ(p.error, "");
+  EXPECT_EQ(p.options.mode, mode::lines);
+  EXPECT_EQ(p.options.server.host, "127.0.0.1");
+  EXPECT_EQ(p.options.server.port, 6379);
+  EXPECT_EQ(p.options.server.db, 0);
+  EXPECT_FALSE(p.options.server.resp3);
+  EXPECT_FALSE(p.options.server.password.has_value());
+  EXPECT_FALSE(p.options.warn_about_password);
+}
+
+TEST(Options, TheFirstNonFlagStartsTheCommand) {
+  const parsed_options p = parse({"-p", "7000", "SET", "k", "-h", "--decode"});
+  ASSERT_EQ(p.error, "");
+  EXPECT_EQ(p.options.mode, mode::command);
+  EXPECT_EQ(p.options.server.port, 7000);
+  EXPECT_EQ(p.options.command, (std::vector<std::string>{"SET", "k", "-h", "--decode"}));
+}
+
+TEST(Options, EveryConnectionFlag) {
+  const parsed_options p =
+      parse({"-h", "redis.example", "-p", "6380", "--user", "alice", "-a", "pw", "-n", "4", "-3"});
+  ASSERT_EQ(p.error, "");
+  const auto& s = p.options.server;
+  EXPECT_EQ(s.host, "redis.example");
+  EXPECT_EQ(s.port, 6380);
+  EXPECT_EQ(s.user, "alice");
+  EXPECT_EQ(s.password, "pw");
+  EXPECT_EQ(s.db, 4);
+  EXPECT_TRUE(s.resp3);
+  EXPECT_TRUE(p.options.warn_about_password);
+  EXPECT_EQ(parse({"-s", "/tmp/r.sock"}).options.server.unix_socket, "/tmp/r.sock");
+  EXPECT_EQ(parse({"--pass", "x"}).options.server.password, "x");
+  EXPECT_FALSE(parse({"-3", "-2"}).error.empty());
+  EXPECT_FALSE(parse({"-2"}).options.server.resp3);
+  EXPECT_EQ(parse({"--no-raw", "PING"}).error, "");
+}
+
+TEST(Options, UrlsAndLaterFlagsOverrideEarlierOnes) {
+  parsed_options p = parse({"-u", "redis://bob:secret@10.0.0.1:7001/5", "-n", "6"});
+  ASSERT_EQ(p.error, "");
+  EXPECT_EQ(p.options.server.host, "10.0.0.1");
+  EXPECT_EQ(p.options.server.port, 7001);
+  EXPECT_EQ(p.options.server.user, "bob");
+  EXPECT_EQ(p.options.server.password, "secret");
+  EXPECT_EQ(p.options.server.db, 6);
+  EXPECT_TRUE(p.options.warn_about_password);
+  p = parse({"-h", "first", "-u", "redis://second:1234"});
+  EXPECT_EQ(p.options.server.host, "second");
+  EXPECT_FALSE(p.options.warn_about_password);  // no password in the URL
+  p = parse({"-u", "unix:///run/redis.sock"});
+  EXPECT_EQ(p.options.server.unix_socket, "/run/redis.sock");
+  EXPECT_FALSE(parse({"-u", "http://x"}).error.empty());
+  EXPECT_FALSE(parse({"-u", "rediss://x"}).error.empty());  // TLS is not there yet
+}
+
+TEST(Options, PasswordWarningAndEnvironment) {
+  EXPECT_FALSE(parse({"-a", "pw", "--no-auth-warning"}).options.warn_about_password);
+  // REDISCLI_AUTH gives a password without the warning, and never overrides -a.
+  parsed_options p = parse({"PING"}, "from-env");
+  EXPECT_EQ(p.options.server.password, "from-env");
+  EXPECT_FALSE(p.options.warn_about_password);
+  p = parse({"-a", "flag", "PING"}, "from-env");
+  EXPECT_EQ(p.options.server.password, "flag");
+}
+
+TEST(Options, BadValuesAndUnknownFlags) {
+  for (auto args : {std::initializer_list<const char*>{"-p", "0"},
+                    {"-p", "65536"},
+                    {"-p", "x"},
+                    {"-p", "80x"},
+                    {"-n", "one"},
+                    {"-h"},
+                    {"-a"},
+                    {"--bogus"},
+                    {"-x", "PING"}}) {
+    EXPECT_FALSE(parse(args).error.empty()) << *args.begin();
+  }
+}
+
+TEST(Options, DecodeAndHelp) {
+  EXPECT_EQ(parse({"--decode"}).options.mode, mode::decode);
+  EXPECT_FALSE(parse({"--decode", "extra"}).error.empty());
+  EXPECT_EQ(parse({"--help"}).options.mode, mode::help);
+  EXPECT_EQ(parse({"-p", "1", "-?"}).options.mode, mode::help);
+}
+
+}  // namespace

@@ -1,0 +1,69 @@
+# A real redis-server for the shell tests, sourced by them (bash).
+#
+#   source redis_server.sh
+#   work=$(mktemp -d)
+#   start_redis main                       # sets main_port, main_socket; logs to $work/main.log
+#   start_redis secure --requirepass pw    # extra arguments go to redis-server
+#   ...
+#   stop_all_redis                         # kills every server started (put it in the EXIT trap)
+#
+# Each server runs in the foreground of a background job (no daemonizing, so nothing survives
+# the test), without persistence, in $work, on a random loopback port that was free: a port
+# already taken makes the server exit at once, and another port is tried.
+
+redis_pids=()
+
+# start_redis NAME [redis-server arguments...]
+start_redis() {
+  local name=$1
+  shift
+  if ! command -v redis-server > /dev/null; then
+    echo "FAIL: redis-server is not on PATH" >&2
+    exit 1
+  fi
+  local attempt port pid
+  for attempt in $(seq 20); do
+    port=$((20000 + RANDOM % 40000))
+    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+      --dir "$work" --unixsocket "$work/$name.sock" --unixsocketperm 700 \
+      --logfile "$work/$name.log" "$@" &
+    pid=$!
+    local i
+    for i in $(seq 200); do
+      if ! kill -0 "$pid" 2> /dev/null; then break; fi  # exited: the port was taken
+      if grep -q 'Ready to accept connections' "$work/$name.log" 2> /dev/null; then
+        redis_pids+=("$pid")
+        printf -v "${name}_port" '%s' "$port"
+        printf -v "${name}_socket" '%s' "$work/$name.sock"
+        printf -v "${name}_pid" '%s' "$pid"
+        return 0
+      fi
+      sleep 0.05
+    done
+    kill "$pid" 2> /dev/null
+    wait "$pid" 2> /dev/null
+    : > "$work/$name.log"
+    [ "$attempt" -lt 20 ] || break
+  done
+  echo "FAIL: could not start redis-server '$name'" >&2
+  cat "$work/$name.log" >&2
+  exit 1
+}
+
+stop_all_redis() {
+  local pid
+  for pid in "${redis_pids[@]}"; do
+    kill "$pid" 2> /dev/null
+    wait "$pid" 2> /dev/null
+  done
+  redis_pids=()
+}
+
+# A loopback port nothing listens on (a server started and stopped again).
+dead_port() {
+  start_redis dead
+  local port=$dead_port
+  kill "$dead_pid"
+  wait "$dead_pid" 2> /dev/null
+  echo "$port"
+}

@@ -1,0 +1,215 @@
+#include "run.hpp"
+
+#include <poll.h>
+#include <strings.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "input.hpp"
+#include "line_command.hpp"
+#include "reply_output.hpp"
+#include "session.hpp"
+#include "uredis/cmd/raw.hpp"
+
+namespace uredis::cli {
+namespace {
+
+// How often (in commands sent) the reactor gets a non-blocking turn while input is read, so the
+// queued commands go out and replies come back during a long read instead of all at the end.
+constexpr std::uint64_t poll_every = 512;
+// Formatted output is written once this much has accumulated.
+constexpr std::size_t output_chunk = 64 * 1024;
+
+// Sends commands and prints their replies in order, with the tool's own lines in between.
+class reply_printer {
+ public:
+  reply_printer(session& s, std::FILE* out, std::FILE* err) : session_(s), out_(out), err_(err) {}
+
+  // The callbacks of commands still waiting point here: fail them while this still exists.
+  ~reply_printer() {
+    if (in_flight() == 0) return;
+    failed_ = true;  // nothing more to print
+    session_.connection().close();
+  }
+
+  reply_printer(const reply_printer&) = delete;
+  reply_printer& operator=(const reply_printer&) = delete;
+
+  void send(const std::vector<std::string>& args) {
+    if (failed_) return;
+    const std::uint8_t flags = (prints_raw(args) ? raw : 0) |
+                               (::strcasecmp(args[0].c_str(), "shutdown") == 0 ? shutdown : 0);
+    // The server may exit without sending the replies it still owes: collect them first.
+    if ((flags & shutdown) != 0) wait_until_in_flight(0);
+    ++sent_;
+    session_.connection().exec(cmd::raw<resp::reply>{args},
+                               [this, flags](result<resp::reply> r) { on_reply(r, flags); });
+    if (sent_ % poll_every == 0) session_.loop().poll();
+    if (in_flight() >= max_in_flight) wait_until_in_flight(max_in_flight / 2);
+  }
+
+  /// Prints `text` after the replies of the commands sent so far.
+  void print(std::string text) {
+    if (in_flight() == 0) {
+      append(text);
+    } else {
+      notes_.emplace_back(sent_, std::move(text));
+    }
+  }
+
+  void wait_until_in_flight(std::size_t n) {
+    session_.loop().run_until([this, n] { return in_flight() <= n; });
+  }
+
+  /// Waits for every reply, prints what is left, flushes.
+  void finish() {
+    wait_until_in_flight(0);
+    print_notes_up_to(sent_);
+    flush();
+  }
+
+  void flush() {
+    if (!buffer_.empty()) std::fwrite(buffer_.data(), 1, buffer_.size(), out_);
+    buffer_.clear();
+    std::fflush(out_);
+  }
+
+  std::size_t in_flight() const noexcept { return static_cast<std::size_t>(sent_ - answered_); }
+  bool failed() const noexcept { return failed_; }
+  int status() const noexcept { return status_; }
+
+ private:
+  static constexpr std::uint8_t raw = 1;       // redis-cli prints this command's reply raw
+  static constexpr std::uint8_t shutdown = 2;  // the connection may end without a reply
+
+  void on_reply(const result<resp::reply>& r, std::uint8_t flags) {
+    print_notes_up_to(answered_);
+    ++answered_;
+    if (failed_) return;
+    if (r.has_error()) {
+      failed_ = true;
+      const bool closed =
+          r.error() == errc::connection_closed || r.error() == errc::connection_reset;
+      if ((flags & shutdown) != 0 && closed) return;  // the server did as asked
+      flush();
+      std::fprintf(err_, "Error: %s\n", session_.error_text(r.error()).c_str());
+      status_ = run_failed;
+      return;
+    }
+    format_result(r, (flags & raw) != 0, buffer_);
+    if (buffer_.size() >= output_chunk) flush_buffer();
+  }
+
+  void print_notes_up_to(std::uint64_t answered) {
+    while (!notes_.empty() && notes_.front().first <= answered) {
+      append(notes_.front().second);
+      notes_.pop_front();
+    }
+  }
+
+  void append(std::string_view text) {
+    buffer_.append(text);
+    if (buffer_.size() >= output_chunk) flush_buffer();
+  }
+
+  void flush_buffer() {
+    std::fwrite(buffer_.data(), 1, buffer_.size(), out_);
+    buffer_.clear();
+  }
+
+  session& session_;
+  std::FILE* out_;
+  std::FILE* err_;
+  std::uint64_t sent_ = 0;
+  std::uint64_t answered_ = 0;
+  // Lines to print once `first` commands have been answered.
+  std::deque<std::pair<std::uint64_t, std::string>> notes_;
+  std::string buffer_;
+  bool failed_ = false;
+  int status_ = run_ok;
+};
+
+// True when reading `fd` would not block: data, end of file or an error is there.
+bool readable_now(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
+}
+
+std::unique_ptr<session> open_session(const options& o, std::FILE* err) {
+  if (o.warn_about_password)
+    std::fputs(
+        "Warning: Using a password with '-a' or '-u' option on the command line interface may "
+        "not be safe.\n",
+        err);
+  std::unique_ptr<session> s = session::create(o.server, err);
+  if (s && !s->open()) s.reset();
+  return s;
+}
+
+}  // namespace
+
+int run_command(const options& o, std::FILE* out, std::FILE* err) {
+  if (const std::string reason = unsupported_reason(o.command); !reason.empty()) {
+    std::fprintf(err, "uredis-cli: %s\n", reason.c_str());
+    return run_failed;
+  }
+  const std::unique_ptr<session> s = open_session(o, err);
+  if (!s) return run_failed;
+  reply_printer printer{*s, out, err};
+  printer.send(o.command);
+  printer.finish();
+  return printer.status();
+}
+
+int run_lines(const options& o, int in_fd, std::FILE* out, std::FILE* err) {
+  const std::unique_ptr<session> s = open_session(o, err);
+  if (!s) return run_failed;
+  reply_printer printer{*s, out, err};
+  line_reader reader{in_fd};
+  std::vector<std::string> args;
+  int status = run_ok;
+  for (bool more = true; more && !printer.failed();) {
+    // Nothing more to read for now: print every reply due before blocking on the input.
+    if (!reader.ready() && !readable_now(in_fd)) printer.finish();
+    std::string_view line;
+    std::error_code ec;
+    if (!reader.next(line, ec)) {
+      if (ec) {
+        printer.finish();
+        std::fprintf(err, "uredis-cli: cannot read the input: %s\n", ec.message().c_str());
+        status = run_failed;
+      }
+      break;
+    }
+    line_command c = interpret_line(line, args);
+    switch (c.kind) {
+      case line_kind::nothing:
+        break;
+      case line_kind::print:
+        printer.print(std::move(c.text));
+        break;
+      case line_kind::quit:
+        more = false;
+        break;
+      case line_kind::unsupported:
+        printer.finish();
+        std::fprintf(err, "uredis-cli: %s\n", c.text.c_str());
+        status = run_failed;
+        more = false;
+        break;
+      case line_kind::command:
+        for (long i = 0; i < c.repeat && !printer.failed(); ++i)
+          printer.send(args);
+        break;
+    }
+  }
+  printer.finish();
+  return printer.status() != run_ok ? printer.status() : status;
+}
+
+}  // namespace uredis::cli

@@ -1,0 +1,112 @@
+#include "session.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "uredis/cmd/raw.hpp"
+#include "uredis/error.hpp"
+
+namespace uredis::cli {
+
+std::unique_ptr<session> session::create(const server_options& server, std::FILE* err) {
+  auto r = reactor::reactor::create();
+  if (!r) {
+    std::fprintf(err, "uredis-cli: cannot start the event loop: %s\n", r.error().message().c_str());
+    return nullptr;
+  }
+  return std::unique_ptr<session>(new session(std::move(*r), server, err));
+}
+
+session::session(std::unique_ptr<reactor::reactor> r, const server_options& server, std::FILE* err)
+    : server_(server), err_(err), reactor_(std::move(r)) {
+  connection_config config;
+  config.host = server_.host;
+  config.port = server_.port;
+  config.unix_socket = server_.unix_socket;
+  // Everything else (AUTH, SELECT, HELLO 3) is done by open(), step by step.
+  config.protocol = resp_version::resp2;
+  connection_ = std::make_unique<uredis::connection>(*reactor_, std::move(config));
+}
+
+std::string session::error_text(const std::error_code& ec) const {
+  if (ec == errc::connection_refused) {
+    // The io layer maps ENOENT (a socket path with no file) to connection_refused too; the
+    // file's absence tells the two apart.
+    struct stat st;
+    if (!server_.unix_socket.empty() && ::lstat(server_.unix_socket.c_str(), &st) != 0 &&
+        errno == ENOENT)
+      return std::strerror(ENOENT);
+    return std::strerror(ECONNREFUSED);
+  }
+  if (ec == errc::connection_reset) return std::strerror(ECONNRESET);
+  if (ec == errc::timeout) return std::strerror(ETIMEDOUT);
+  if (ec == errc::not_connected) return std::strerror(ENOTCONN);
+  if (ec == errc::connection_closed) return "Server closed the connection";
+  if (ec.category() == std::system_category()) return std::strerror(ec.value());
+  return ec.message();
+}
+
+result<resp::reply> session::call(std::span<const std::string> args) {
+  std::optional<result<resp::reply>> got;
+  connection_->exec(cmd::raw<resp::reply>{args},
+                    [&got](result<resp::reply> r) { got.emplace(std::move(r)); });
+  reactor_->run_until([&got] { return got.has_value(); });
+  return std::move(*got);
+}
+
+bool session::step(std::span<const std::string> args, const std::string& prefix, bool& broken) {
+  const result<resp::reply> r = call(args);
+  if (r.has_error()) {
+    std::fprintf(err_, "Error: %s\n", error_text(r.error()).c_str());
+    broken = true;
+    return false;
+  }
+  if (r.has_server_error()) {
+    // redis-cli prints the error's text as a C string.
+    const std::string& text = r.server_error().message;
+    std::fprintf(err_, "%s failed: %s\n", prefix.c_str(), text.c_str());
+    return false;
+  }
+  return true;
+}
+
+bool session::open() {
+  std::optional<result<void>> outcome;
+  connection_->connect([&outcome](const result<void>& o) { outcome = o; });
+  reactor_->run_until([&outcome] { return outcome.has_value(); });
+  if (!outcome->has_value()) {
+    const std::string reason =
+        outcome->has_error() ? error_text(outcome->error()) : outcome->server_error().message;
+    if (server_.unix_socket.empty())
+      std::fprintf(err_, "Could not connect to Redis at %s:%u: %s\n", server_.host.c_str(),
+                   static_cast<unsigned>(server_.port), reason.c_str());
+    else
+      std::fprintf(err_, "Could not connect to Redis at %s: %s\n", server_.unix_socket.c_str(),
+                   reason.c_str());
+    return false;
+  }
+
+  bool broken = false;
+  if (server_.password) {
+    std::vector<std::string> auth{"AUTH"};
+    if (server_.user) auth.push_back(*server_.user);
+    auth.push_back(*server_.password);
+    if (!step(auth, "AUTH", broken)) return !broken;
+  }
+  if (server_.db != 0) {
+    const std::string db = std::to_string(server_.db);
+    const std::string select[] = {"SELECT", db};
+    if (!step(select, "SELECT " + db, broken)) return !broken;
+  }
+  if (server_.resp3) {
+    const std::string hello[] = {"HELLO", "3"};
+    if (!step(hello, "HELLO 3", broken)) return !broken;
+  }
+  return true;
+}
+
+}  // namespace uredis::cli
