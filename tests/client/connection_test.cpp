@@ -2,11 +2,6 @@
 
 #include "uredis/client/connection.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -15,6 +10,7 @@
 #include <vector>
 
 #include "../support/alloc_counter.hpp"
+#include "../support/canned_server.hpp"
 #include "../support/redis_server.hpp"
 
 namespace uredis {
@@ -131,6 +127,19 @@ TEST(Connection, Resp2WhenAsked) {
   c.exec(raw2<std::string>{"ECHO", "two"}, [&](result<std::string> v) { got = *v; });
   r->run_until([&] { return got.has_value(); });
   EXPECT_EQ(*got, "two");
+}
+
+TEST(Connection, Ipv6Loopback) {
+  test::redis_server server{{.args = {"--bind", "127.0.0.1", "::1"}}};
+  auto r = make_reactor();
+  auto cfg = config_for(server);
+  cfg.host = "::1";
+  connection c{*r, cfg};
+  ASSERT_TRUE(connect(*r, c).has_value());
+  std::optional<std::string> got;
+  c.exec(raw2<std::string>{"PING", ""}, [&](result<std::string> v) { got = *v; });
+  r->run_until([&] { return got.has_value(); });
+  EXPECT_EQ(*got, "PONG");
 }
 
 TEST(Connection, UnixSocket) {
@@ -268,47 +277,9 @@ TEST(Connection, ServerKilledMidPipelineFailsEveryCommandOnce) {
   EXPECT_EQ(c.pending(), 0u);
 }
 
-// A server that answers the first request with `bytes` and then keeps the socket open.
-class canned_server {
- public:
-  explicit canned_server(std::string bytes) : bytes_(std::move(bytes)) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(listener_, 1);
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] {
-      const int fd = ::accept(listener_, nullptr, nullptr);
-      if (fd < 0) return;
-      char buf[4096];
-      if (::recv(fd, buf, sizeof buf, 0) > 0)
-        (void)::send(fd, bytes_.data(), bytes_.size(), MSG_NOSIGNAL);
-      while (::recv(fd, buf, sizeof buf, 0) > 0) {
-      }
-      ::close(fd);
-    });
-  }
-  ~canned_server() {
-    ::shutdown(listener_, SHUT_RDWR);
-    thread_.join();
-    ::close(listener_);
-  }
-  std::uint16_t port() const { return port_; }
-
- private:
-  std::string bytes_;
-  int listener_ = -1;
-  std::uint16_t port_ = 0;
-  std::thread thread_;
-};
-
 TEST(Connection, MalformedServerBytesFailEveryPendingCommand) {
   // RESP2, no auth: the handshake is the two CLIENT SETINFO commands; then garbage.
-  canned_server server{"+OK\r\n+OK\r\n:1\r\n?garbage\r\n"};
+  test::canned_server server{"+OK\r\n+OK\r\n:1\r\n?garbage\r\n"};
   auto r = make_reactor();
   connection_config cfg;
   cfg.port = server.port();
