@@ -61,6 +61,10 @@ enum class errc : int {
   // Configuration (the client layer).
   invalid_url,  // a connection URL parse_url() cannot read (client/config.hpp says why)
   invalid_shard_count,  // runtime_options::shards is 0 or more than there are usable cores
+
+  // Retry (retry/retry_policy.hpp). A command not marked idempotent failed after its bytes
+  // were written: it may or may not have executed, so it was not sent again.
+  outcome_unknown,
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".

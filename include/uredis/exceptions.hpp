@@ -186,7 +186,8 @@ class lock_not_owned_error : public lock_error {
 //   type_mismatch, unexpected_null, unexpected_server_error         -> data_error
 //     (the reply is well formed; the caller asked for a type it does not fit)
 //   errc::timeout, and any code equal to std::errc::timed_out       -> timeout_error
-//   connection_refused/reset/closed, not_connected, and any code equal to ECONNREFUSED,
+//   connection_refused/reset/closed, not_connected, handshake_failed, outcome_unknown (a
+//   written command whose reply was lost), and any code equal to ECONNREFUSED,
 //   ECONNRESET, ECONNABORTED, EPIPE, ENOTCONN, EHOSTUNREACH, ENETUNREACH, ENETDOWN, ENETRESET
 //                                                                   -> connection_error
 //   anything else                                                   -> error
