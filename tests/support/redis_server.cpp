@@ -44,7 +44,11 @@ int connect_loopback(std::uint16_t port) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+  int rc = 0;
+  do {
+    rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
     ::close(fd);
     return -1;
   }
@@ -220,13 +224,18 @@ std::string redis_server::command(const std::vector<std::string_view>& args) con
   const fd_guard fd{connect_loopback(port_)};
   if (fd.get() < 0) return {};
   const std::string request = encode(args);
-  if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) !=
-      static_cast<ssize_t>(request.size()))
-    return {};
+  // EINTR is routine here: io_uring rings in the same process interrupt blocking syscalls to
+  // run their task work.
+  ssize_t sent = 0;
+  do {
+    sent = ::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent != static_cast<ssize_t>(request.size())) return {};
   std::string reply;
   char chunk[4096];
   while (complete_reply(reply) == 0) {
     const ssize_t n = ::recv(fd.get(), chunk, sizeof chunk, 0);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return {};
     reply.append(chunk, static_cast<std::size_t>(n));
   }
