@@ -54,7 +54,10 @@ result<std::unique_ptr<reactor>> reactor::finish_create(std::unique_ptr<reactor>
 }
 
 reactor::reactor(io::ring ring, const reactor_options& options)
-    : ring_(std::move(ring)), options_(options), targets_(64) {}
+    : ring_(std::move(ring)),
+      options_(options),
+      timers_(options.clock != nullptr ? *options.clock : default_clock()),
+      targets_(64) {}
 
 reactor::~reactor() {
   if (current_reactor == this) current_reactor = nullptr;
@@ -135,8 +138,23 @@ std::size_t reactor::reap() {
 void reactor::submit(bool wait) {
   // Push-back (-EBUSY/-EAGAIN/-EINTR) comes back from the ring as success with nothing
   // submitted: the SQEs stay queued and the next turn retries. Anything else is fatal.
-  const result<unsigned> status = wait ? ring_.submit_and_wait(1) : ring_.submit();
+  result<unsigned> status = 0u;
+  if (!wait) {
+    status = ring_.submit();
+  } else if (const auto timeout = time_to_next_timer()) {
+    // Sleep until a completion or the earliest timer, whichever comes first.
+    status =
+        *timeout > clock::duration::zero() ? ring_.submit_and_wait(1, *timeout) : ring_.submit();
+  } else {
+    status = ring_.submit_and_wait(1);
+  }
   if (!status && !error_) error_ = status.error();
+}
+
+std::optional<clock::duration> reactor::time_to_next_timer() const noexcept {
+  const auto deadline = timers_.next_deadline();
+  if (!deadline) return std::nullopt;
+  return *deadline - timers_.now();
 }
 
 std::size_t reactor::turn(bool may_block, bool in_run) {
@@ -150,7 +168,9 @@ std::size_t reactor::turn(bool may_block, bool in_run) {
   if (wait && inbox_ != nullptr) wait = wake_armed_ && inbox_->begin_sleep();
   submit(wait);
   if (wait && inbox_ != nullptr) inbox_->end_sleep();
-  return reap();
+  const std::size_t handled = reap();
+  timers_.advance();  // what the timers queue is flushed at the start of the next turn
+  return handled;
 }
 
 std::size_t reactor::poll() {

@@ -119,6 +119,39 @@ TEST(Reactor, PollWithNothingToDoDoesNotBlock) {
   EXPECT_FALSE(r->error());
 }
 
+TEST(Reactor, ASleepingReactorWakesForItsEarliestTimer) {
+  auto r = make_reactor();
+  int fired = 0;
+  timer late([&] { ++fired; });
+  timer early([&] { ++fired; });
+  const auto start = std::chrono::steady_clock::now();
+  r->timers().arm_in(late, std::chrono::milliseconds(40));
+  r->timers().arm_in(early, std::chrono::milliseconds(20));
+  // Nothing but the timers: without waking for them, run_until would sleep forever.
+  r->run_until([&] { return fired == 1; });
+  const auto first = std::chrono::steady_clock::now() - start;
+  r->run_until([&] { return fired == 2; });
+  const auto second = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(first, std::chrono::milliseconds(20));
+  EXPECT_GE(second, std::chrono::milliseconds(40));
+  EXPECT_LT(second, std::chrono::seconds(5));  // generous: a shared machine
+}
+
+TEST(Reactor, TimersRunOnTheReactorsManualClock) {
+  manual_clock clock;
+  reactor_options options;
+  options.clock = &clock;
+  auto r = make_reactor(options);
+  int fired = 0;
+  timer t([&] { ++fired; });
+  r->timers().arm_in(t, std::chrono::milliseconds(5));
+  r->poll();
+  EXPECT_EQ(fired, 0);
+  clock.advance(std::chrono::milliseconds(5));
+  r->poll();
+  EXPECT_EQ(fired, 1);
+}
+
 TEST(Reactor, PollHandlesAReadyCompletion) {
   auto r = make_reactor();
   ASSERT_TRUE(r);

@@ -50,6 +50,7 @@
 #include "uredis/io/ring.hpp"
 #include "uredis/io/user_data.hpp"
 #include "uredis/reactor/mailbox.hpp"
+#include "uredis/reactor/timer.hpp"
 #include "uredis/result.hpp"
 #include "uredis/util/intrusive_list.hpp"
 #include "uredis/util/slot_table.hpp"
@@ -85,6 +86,9 @@ struct reactor_options {
   /// When nonzero (and create() is given no mailbox), the reactor creates and owns a mailbox
   /// with this many sender slots: other threads then post work to it through inbox().
   unsigned mailbox_senders = 0;
+  /// Where the shard's timers read the time; null means the monotonic clock. Tests pass a
+  /// manual_clock (and drive the reactor with poll()).
+  const reactor::clock* clock = nullptr;
 };
 
 class reactor {
@@ -107,6 +111,9 @@ class reactor {
   static reactor* current() noexcept;
 
   io::ring& ring() noexcept { return ring_; }
+  /// The shard's timers. Due timers fire at the end of every turn; a reactor with nothing else
+  /// to do sleeps no longer than until the earliest deadline.
+  timer_wheel& timers() noexcept { return timers_; }
   /// The shared receive buffers for multishot recv; null when the kernel lacks them (then
   /// connections fall back to one-shot recv into their own buffer).
   io::buffer_ring* receive_buffers() noexcept { return buffers_ ? &*buffers_ : nullptr; }
@@ -165,6 +172,7 @@ class reactor {
   std::size_t turn(bool may_block, bool in_run);
   void flush_all();
   void submit(bool wait);
+  std::optional<clock::duration> time_to_next_timer() const noexcept;
   std::size_t reap();
   void arm_wake() noexcept;
   void on_wake(const io_uring_cqe& cqe) noexcept;
@@ -174,6 +182,7 @@ class reactor {
   io::ring ring_;
   std::optional<io::buffer_ring> buffers_;  // after ring_: unregistered before it closes
   reactor_options options_;
+  timer_wheel timers_;
   util::slot_table<io_target*> targets_;
   util::intrusive_list<flushable, &flushable::flush_hook> to_flush_;
   std::uint64_t completions_ = 0;
