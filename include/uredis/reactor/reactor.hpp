@@ -35,10 +35,10 @@
 // Threading: a reactor belongs to the thread that created it (io_uring SINGLE_ISSUER) and must
 // be destroyed there. Nothing here is thread-safe except posting to its mailbox.
 //
-// Kernel quirk: tearing down a ring finishes asynchronously and may queue task work on the
-// thread that owned it, so a blocking syscall made on that thread shortly after a reactor (or
-// a blocking_client) is destroyed can fail with EINTR. Retry EINTR, as for any signal (the
-// tests' redis-server fixture does).
+// Kernel quirk (observed; the cause is not pinned down yet): a blocking syscall made on a
+// thread shortly after a reactor (or a blocking_client) was destroyed there can fail with
+// EINTR, most likely because the ring's teardown finishes asynchronously and queues task work
+// on that thread. Retry EINTR, as for any signal (the tests' redis-server fixture does).
 //
 // Embedding: poll() runs one turn without blocking, for a caller with its own busy loop;
 // run() turns until stop(); with busy_poll it never sleeps in the kernel.
