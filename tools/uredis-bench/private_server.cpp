@@ -1,0 +1,108 @@
+#include "private_server.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+namespace uredis::bench {
+namespace {
+
+// Asks the kernel for a free port by binding port 0. (Another process may take it before
+// redis-server binds it; start() then fails, which is rare and visible.)
+std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  std::uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+bool accepts(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+bool private_server::start(std::string& error) {
+  char tmpl[] = "/tmp/uredis-bench.XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) {
+    error = std::string{"mkdtemp: "} + std::strerror(errno);
+    return false;
+  }
+  dir_ = tmpl;
+  port_ = free_port();
+  if (port_ == 0) {
+    error = "no free loopback port";
+    return false;
+  }
+  const std::string port = std::to_string(port_);
+  const std::string log = dir_ + "/redis.log";
+  std::vector<const char*> argv{
+      "redis-server", "--port",    port.c_str(), "--bind",       "127.0.0.1", "--dir",
+      dir_.c_str(),   "--save",    "",           "--appendonly", "no",        "--daemonize",
+      "no",           "--logfile", log.c_str(),  nullptr};
+  pid_ = ::fork();
+  if (pid_ < 0) {
+    error = std::string{"fork: "} + std::strerror(errno);
+    return false;
+  }
+  if (pid_ == 0) {
+    ::execvp(argv[0], const_cast<char* const*>(argv.data()));
+    ::_exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      error = "redis-server exited at start (is it on PATH?), see " + log;
+      return false;
+    }
+    if (accepts(port_)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  error = "redis-server did not accept connections within 10 s";
+  return false;
+}
+
+private_server::~private_server() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (!dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
+
+}  // namespace uredis::bench
