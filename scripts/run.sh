@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # THE main job: sets up, builds the release configuration and runs it.
 #
-# For now that is `uredis-cli --decode` on a sample of replies of every kind (tests/data/
-# sample.resp), printed like `redis-cli --no-raw` would. The benchmark tool against a private
-# redis-server takes its place once the reactor lands.
+# That is uredis-bench with its default workload (redis-benchmark's: 50 connections, 100,000
+# requests per test) against a private redis-server it starts on a free loopback port and stops.
+# Extra arguments go to uredis-bench (e.g. `bash scripts/run.sh -q -P 16`).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -11,7 +11,7 @@ cd "$uredis_root"
 
 bash scripts/setup.sh release
 dir="$(uredis_build_dir release)"
-ninja -C "$dir" -j "$uredis_jobs" tools/uredis-cli/uredis-cli
+ninja -C "$dir" -j "$uredis_jobs" tools/uredis-bench/uredis-bench
 
-uredis_log "uredis-cli --decode < tests/data/sample.resp"
-"$dir/tools/uredis-cli/uredis-cli" --decode <tests/data/sample.resp
+uredis_log "uredis-bench $* (a private redis-server)"
+"$dir/tools/uredis-bench/uredis-bench" "$@"
