@@ -275,4 +275,13 @@ class pair_list {
   encode_fn encode_ = nullptr;
 };
 
+/// `NAME key arg...`: the shape of SADD, SREM, HDEL, LPUSH, RPUSH and friends.
+inline void encode_key_and_list(resp::encoder& e, std::string_view name, std::string_view key,
+                                const arg_list& rest) {
+  e.begin(2 + rest.size());
+  e.arg(name);
+  e.arg(key);
+  rest.encode(e);
+}
+
 }  // namespace uredis::cmd

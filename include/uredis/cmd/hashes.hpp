@@ -56,12 +56,7 @@ struct hdel {
   arg_list fields{};
 
   using response = std::int64_t;
-  void encode(resp::encoder& e) const {
-    e.begin(2 + fields.size());
-    e.arg("HDEL");
-    e.arg(key);
-    fields.encode(e);
-  }
+  void encode(resp::encoder& e) const { encode_key_and_list(e, "HDEL", key, fields); }
 };
 
 /// HGETALL key -> every field and its value (empty when there is no such key).

@@ -20,18 +20,6 @@
 
 namespace uredis::cmd {
 
-namespace detail {
-
-inline void encode_push(resp::encoder& e, std::string_view name, std::string_view key,
-                        const arg_list& values) {
-  e.begin(2 + values.size());
-  e.arg(name);
-  e.arg(key);
-  values.encode(e);
-}
-
-}  // namespace detail
-
 /// LPUSH key value... -> the list's length after the push. The values are pushed one after the
 /// other, so the last one ends up first.
 struct lpush {
@@ -39,7 +27,7 @@ struct lpush {
   arg_list values{};
 
   using response = std::int64_t;
-  void encode(resp::encoder& e) const { detail::encode_push(e, "LPUSH", key, values); }
+  void encode(resp::encoder& e) const { encode_key_and_list(e, "LPUSH", key, values); }
 };
 
 /// RPUSH key value... -> the list's length after the push.
@@ -48,7 +36,7 @@ struct rpush {
   arg_list values{};
 
   using response = std::int64_t;
-  void encode(resp::encoder& e) const { detail::encode_push(e, "RPUSH", key, values); }
+  void encode(resp::encoder& e) const { encode_key_and_list(e, "RPUSH", key, values); }
 };
 
 /// LPOP key -> the first element, or nullopt when there is no such key.

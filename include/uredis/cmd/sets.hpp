@@ -22,12 +22,7 @@ struct sadd {
   arg_list members{};
 
   using response = std::int64_t;
-  void encode(resp::encoder& e) const {
-    e.begin(2 + members.size());
-    e.arg("SADD");
-    e.arg(key);
-    members.encode(e);
-  }
+  void encode(resp::encoder& e) const { encode_key_and_list(e, "SADD", key, members); }
 };
 
 /// SREM key member... -> how many members were removed.
@@ -36,12 +31,7 @@ struct srem {
   arg_list members{};
 
   using response = std::int64_t;
-  void encode(resp::encoder& e) const {
-    e.begin(2 + members.size());
-    e.arg("SREM");
-    e.arg(key);
-    members.encode(e);
-  }
+  void encode(resp::encoder& e) const { encode_key_and_list(e, "SREM", key, members); }
 };
 
 /// SMEMBERS key -> every member (empty when there is no such key).
