@@ -51,6 +51,7 @@
 #include <optional>
 #include <system_error>
 
+#include "uredis/event/dispatcher.hpp"
 #include "uredis/io/buffer_ring.hpp"
 #include "uredis/io/ring.hpp"
 #include "uredis/io/user_data.hpp"
@@ -119,6 +120,9 @@ class reactor {
   /// The shard's timers. Due timers fire at the end of every turn; a reactor with nothing else
   /// to do sleeps no longer than until the earliest deadline.
   timer_wheel& timers() noexcept { return timers_; }
+  /// The shard's event dispatcher: its connections emit to it, listeners on this shard register
+  /// with it, and runtime::broadcast() emits on it from the shard's mailbox.
+  event::dispatcher& events() noexcept { return events_; }
   /// The shared receive buffers for multishot recv; null when the kernel lacks them (then
   /// connections fall back to one-shot recv into their own buffer).
   io::buffer_ring* receive_buffers() noexcept { return buffers_ ? &*buffers_ : nullptr; }
@@ -188,6 +192,7 @@ class reactor {
   std::optional<io::buffer_ring> buffers_;  // after ring_: unregistered before it closes
   reactor_options options_;
   timer_wheel timers_;
+  event::dispatcher events_;  // unlinks the listeners still registered when the reactor dies
   util::slot_table<io_target*> targets_;
   util::intrusive_list<flushable, &flushable::flush_hook> to_flush_;
   std::uint64_t completions_ = 0;

@@ -41,8 +41,10 @@
 #include <memory>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
+#include "uredis/event/events.hpp"
 #include "uredis/reactor/mailbox.hpp"
 #include "uredis/reactor/reactor.hpp"
 #include "uredis/result.hpp"
@@ -99,6 +101,28 @@ class runtime {
     for (unsigned s = 0; s < shard_count(); ++s)
       if (!submit_to(s, task_fn(fn))) return s;
     return shard_count();
+  }
+
+  /// Emits a copy of `e` on every shard's event dispatcher (reactor::events()), this one's
+  /// included, each on its own thread when it next drains its mailbox: a task per shard, so the
+  /// call never allocates and never waits. Every shard is tried, even after a refusal; returns
+  /// false when any shard refused (its queue from this sender was full, or the runtime is in the
+  /// last phase of shutdown), true when every shard will emit it. Same callers as submit_to().
+  template <class E>
+  bool broadcast(const E& e) noexcept {
+    static_assert(!std::is_same_v<E, event::push_received>,
+                  "runtime::broadcast: push_received points at a frame that lives only while "
+                  "its own shard dispatches it");
+    static_assert(std::is_trivially_copyable_v<E>,
+                  "runtime::broadcast: the event is copied into another shard's mailbox");
+    // Runs on the target shard, whose reactor is current() there (see above).
+    auto emit = [e] { reactor::reactor::current()->events().emit(e); };
+    static_assert(task_fn::can_store<decltype(emit)>,
+                  "runtime::broadcast: the event does not fit a mailbox task's capture");
+    bool all = true;
+    for (unsigned s = 0; s < shard_count(); ++s)
+      all = submit_to(s, task_fn(emit)) && all;
+    return all;
   }
 
   /// Registers `fn` to run on this shard during shutdown (step 1, or step 3 if registered after

@@ -1,0 +1,106 @@
+#pragma once
+// events: what a shard's connections report about their lives, as small copyable values.
+//
+// Each event names the connection it is about by connection_id (connection::id(), unique in the
+// process), so a listener can tell connections apart without holding pointers into another
+// shard. Every event except push_received is trivially copyable and small enough to be
+// broadcast to other shards through their mailboxes (runtime::broadcast). push_received points
+// at a frame that lives only while listeners run: it is dispatched on its own shard, never
+// broadcast.
+//
+// The order of the types in `all_events` fixes each event's index in a dispatcher's tables and
+// in stats (event/stats.hpp).
+
+#include <chrono>
+#include <cstdint>
+#include <system_error>
+
+namespace uredis::resp {
+class reply;
+}
+
+namespace uredis::event {
+
+/// The first connect of a connection completed its handshake.
+struct connected {
+  std::uint64_t connection_id = 0;
+};
+
+/// A ready (or connecting) connection lost its socket; `reason` says why (connection_reset,
+/// connection_closed, timeout, a protocol error...). Reconnecting may follow.
+struct disconnected {
+  std::uint64_t connection_id = 0;
+  std::error_code reason;
+};
+
+/// Attempt number `attempt` (1 for the first) to reconnect will start after `delay`.
+struct reconnect_scheduled {
+  std::uint64_t connection_id = 0;
+  std::uint32_t attempt = 0;
+  std::chrono::nanoseconds delay{0};
+  std::error_code cause;
+};
+
+/// A connection is ready again after `attempts` reconnect attempts.
+struct reconnected {
+  std::uint64_t connection_id = 0;
+  std::uint32_t attempts = 0;
+};
+
+/// The server refused the handshake (a wrong password, a bad db index...) or answered it with
+/// something malformed. `error` is errc::handshake_failed for a server's refusal, else the code.
+struct handshake_failed {
+  std::uint64_t connection_id = 0;
+  std::error_code error;
+};
+
+/// A command was sent again on a new socket after its first one failed; `attempt` is the
+/// number of times it has now been sent, less one.
+struct command_retried {
+  std::uint64_t connection_id = 0;
+  std::uint32_t attempt = 0;
+  std::error_code cause;
+};
+
+/// The retry policy gave up: the connection is closed and its pending commands failed with
+/// `error` after `attempts` attempts.
+struct retries_exhausted {
+  std::uint64_t connection_id = 0;
+  std::uint32_t attempts = 0;
+  std::error_code error;
+};
+
+/// A RESP3 push frame (pub/sub message, invalidation) arrived. `frame` is valid during dispatch
+/// only.
+struct push_received {
+  std::uint64_t connection_id = 0;
+  const resp::reply* frame = nullptr;
+};
+
+/// The server sent bytes that are not RESP, or a reply nobody asked for: the connection is
+/// recycled.
+struct protocol_error {
+  std::uint64_t connection_id = 0;
+  std::error_code error;
+};
+
+/// A command passed its deadline and completed with errc::timeout; its late reply will be
+/// discarded.
+struct command_timed_out {
+  std::uint64_t connection_id = 0;
+};
+
+/// A health-check PING got no answer in time: the connection is recycled.
+struct health_check_failed {
+  std::uint64_t connection_id = 0;
+};
+
+/// Every event type, in index order.
+template <class... E>
+struct type_list {};
+using all_events =
+    type_list<connected, disconnected, reconnect_scheduled, reconnected, handshake_failed,
+              command_retried, retries_exhausted, push_received, protocol_error,
+              command_timed_out, health_check_failed>;
+
+}  // namespace uredis::event

@@ -1,0 +1,63 @@
+#pragma once
+// stats: how many events of each type a shard's dispatcher has emitted, one counter per type.
+//
+// A plain struct of counters, named after the event types of events.hpp, so a snapshot is a
+// copy (`event::stats s = reactor.events().stats();`) that a shard can hand to another thread,
+// subtract from a later one, or print. The dispatcher counts every emit, listened to or not.
+//
+// counter_of<E> names E's counter as a pointer to member, so the dispatcher bumps it in O(1)
+// with no table lookup at run time: `++(s.*counter_of<E>)`. It is defined for exactly the types
+// of all_events (the dispatcher static_asserts that each of them has one).
+
+#include <cstdint>
+
+#include "uredis/event/events.hpp"
+
+namespace uredis::event {
+
+struct stats {
+  std::uint64_t connected = 0;
+  std::uint64_t disconnected = 0;
+  std::uint64_t reconnect_scheduled = 0;
+  std::uint64_t reconnected = 0;
+  std::uint64_t handshake_failed = 0;
+  std::uint64_t command_retried = 0;
+  std::uint64_t retries_exhausted = 0;
+  std::uint64_t push_received = 0;
+  std::uint64_t protocol_error = 0;
+  std::uint64_t command_timed_out = 0;
+  std::uint64_t health_check_failed = 0;
+
+  friend bool operator==(const stats&, const stats&) = default;
+};
+
+/// The counter of event type E in stats; null for a type that is not an event.
+template <class E>
+inline constexpr std::uint64_t stats::*counter_of = nullptr;
+
+template <>
+inline constexpr std::uint64_t stats::*counter_of<connected> = &stats::connected;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<disconnected> = &stats::disconnected;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<reconnect_scheduled> =
+    &stats::reconnect_scheduled;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<reconnected> = &stats::reconnected;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<handshake_failed> = &stats::handshake_failed;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<command_retried> = &stats::command_retried;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<retries_exhausted> = &stats::retries_exhausted;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<push_received> = &stats::push_received;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<protocol_error> = &stats::protocol_error;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<command_timed_out> = &stats::command_timed_out;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<health_check_failed> =
+    &stats::health_check_failed;
+
+}  // namespace uredis::event
