@@ -71,6 +71,8 @@ class error_category_impl final : public std::error_category {
       case errc::outcome_unknown:
         return "the command was sent but its outcome is unknown (it may or may not have "
                "executed)";
+      case errc::queue_full:
+        return "too many commands waiting for the connection to come back";
     }
     return "unknown uredis error";
   }

@@ -60,6 +60,8 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     case errc::handshake_failed:
     // The connection failed under a written command; redis-py raises ConnectionError there.
     case errc::outcome_unknown:
+    // The server is unreachable for now; redis-py raises ConnectionError when it cannot connect.
+    case errc::queue_full:
       return make<connection_error>(ec);
     // This machine cannot run uredis at all; no retry helps, so not a connection_error.
     case errc::io_uring_unsupported:

@@ -65,6 +65,10 @@ enum class errc : int {
   // Retry (retry/retry_policy.hpp). A command not marked idempotent failed after its bytes
   // were written: it may or may not have executed, so it was not sent again.
   outcome_unknown,
+
+  // The connection is down and reconnecting, and the queue of commands waiting for it is full
+  // (connection_config::max_queued_while_disconnected).
+  queue_full,
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".

@@ -79,7 +79,16 @@ blocking_client& blocking_client::operator=(blocking_client&& other) noexcept {
 blocking_client::~blocking_client() = default;
 
 void blocking_client::connect() {
-  if (conn_->ready()) return;
+  const connection_state s = conn_->state();
+  if (s == connection_state::ready) return;
+  if (s != connection_state::idle && s != connection_state::closed) {
+    // Reconnecting already: wait for it to end, one way or the other.
+    reactor_->run_until([this] {
+      const connection_state now = conn_->state();
+      return now == connection_state::ready || now == connection_state::closed;
+    });
+    if (conn_->ready()) return;
+  }
   std::optional<result<void>> outcome;
   conn_->connect([&outcome](const result<void>& o) { outcome = o; });
   reactor_->run_until([&outcome] { return outcome.has_value(); });

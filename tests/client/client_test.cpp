@@ -99,12 +99,16 @@ TEST(Client, ConnectFailures) {
   auto r = make_reactor();
   connection_config refused;
   refused.port = test::free_loopback_port();
+  // The connect is retried as the policy says (3 more attempts), then gives up.
+  refused.retry = retry::retry_policy(retry::backoff::constant(std::chrono::milliseconds(1)), 3);
   client c{*r, refused};
   run(*r, [&]() -> task<> {
     const result<void> o = co_await c.connect();
     EXPECT_EQ(o.error(), make_error_code(errc::connection_refused));
   });
   EXPECT_EQ(c.state(), connection_state::closed);
+  EXPECT_EQ(r->events().stats().reconnect_scheduled, 3u);
+  EXPECT_EQ(r->events().stats().retries_exhausted, 1u);
 
   // An empty host fails before anything is submitted: the coroutine does not suspend.
   connection_config no_host;
@@ -228,10 +232,12 @@ TEST(Client, DestroyingTheClientResumesItsCoroutines) {
   EXPECT_EQ(*error, make_error_code(errc::connection_closed));
 }
 
-TEST(Client, ServerKilledMidPipeline) {
+TEST(Client, ServerKilledMidPipelineWithoutRetries) {
   test::redis_server server;
   auto r = make_reactor();
-  client c{*r, config_for(server)};
+  connection_config cfg = config_for(server);
+  cfg.retry = retry::retry_policy::never();
+  client c{*r, cfg};
   run(*r, [&]() -> task<> { co_await connect_or_fail(c); });
   int failed = 0, finished = 0;
   auto worker = [&]() -> task<> {

@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
-# uredis-bench against its own private redis-server: one line per test with -q, and a --json
-# file with the documented keys, requests == -n and no errors. Needs redis-server and python3.
+# uredis-bench against its own private redis-server: one line per test with -q, a --json file
+# with exactly the documented keys, requests == -n and no errors; no progress line when stderr
+# is not a terminal, and one on a terminal (run under script(1)) for a run over a second; usage
+# errors exit 2. Needs redis-server and python3 (and script, from util-linux).
 set -euo pipefail
 bench=${1:?usage: bench_smoke.sh path/to/uredis-bench}
 n=20000
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-"$bench" -q -n "$n" -t ping,set,get,incr --json "$tmp/out.json" >"$tmp/out.txt"
-cat "$tmp/out.txt"
-
 fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$bench" -q -n "$n" -t ping,set,get,incr --json "$tmp/out.json" >"$tmp/out.txt" 2>"$tmp/err.txt"
+cat "$tmp/out.txt"
 [ "$(wc -l <"$tmp/out.txt")" -eq 4 ] || fail "expected 4 lines"
 for t in PING SET GET INCR; do
-  grep -Eq "^$t: [0-9]+\.[0-9]{2} requests per second, p50=[0-9]+ p90=[0-9]+ p99=[0-9]+ p99\.9=[0-9]+ max=[0-9]+ usec, cpu=[0-9]+ ns/op, errors=0$" \
+  grep -Eq "^$t: [0-9]+\.[0-9]{2} requests per second, p50=[0-9]+ p90=[0-9]+ p99=[0-9]+ p99\.9=[0-9]+ max=[0-9]+ usec, cpu=[0-9]+ ns/op, errors=0 reconnects=0$" \
     "$tmp/out.txt" || fail "no good line for $t"
 done
+[ ! -s "$tmp/err.txt" ] || fail "stderr is not a terminal, yet something was printed: $(cat "$tmp/err.txt")"
 
 python3 - "$tmp/out.json" "$n" <<'PY'
 import json, sys
@@ -35,8 +37,35 @@ for o in data:
 print("json ok")
 PY
 
-# A bad flag is a usage error (exit 2), not a run.
-set +e
-"$bench" -t nosuchtest >/dev/null 2>&1
-[ $? -eq 2 ] || fail "unknown test not rejected with exit 2"
+# The block output (no -q) names errors and reconnects.
+"$bench" -n 2000 -t get >"$tmp/block.txt"
+grep -q "^  errors: 0, reconnects: 0$" "$tmp/block.txt" || fail "block output lacks errors/reconnects"
+
+# A terminal gets the progress line (\r-rewritten) for a run over a second; -q silences it.
+if command -v script >/dev/null; then
+  script -qec "$bench -t get --duration 1.6 2>&1 >/dev/null" /dev/null >"$tmp/tty.txt"
+  grep -q "GET: rps=[0-9.]* (overall: [0-9.]*) requests=[0-9]* elapsed=1\.[0-9] s" "$tmp/tty.txt" ||
+    fail "no progress line on a terminal: $(cat -v "$tmp/tty.txt")"
+  script -qec "$bench -q -t get --duration 1.6 2>&1 >/dev/null" /dev/null >"$tmp/tty-q.txt"
+  ! grep -q "rps=" "$tmp/tty-q.txt" || fail "a progress line despite -q"
+else
+  fail "script(1) is not installed (util-linux)"
+fi
+
+# Bad command lines are usage errors (exit 2), not runs.
+usage_error() {
+  set +e
+  "$bench" "$@" >/dev/null 2>&1
+  local status=$?
+  set -e
+  [ "$status" -eq 2 ] || fail "'$*' exited $status, not 2"
+}
+usage_error -t nosuchtest
+usage_error -t get --command "GET __key__"
+usage_error --key-pattern zipf -t get
+usage_error --key-pattern nosuch -r 10
+usage_error --rate 0
+usage_error --duration -1
+usage_error --duration 1 -n 10
+usage_error --command "SET 'unterminated"
 echo "bench_smoke: ok"

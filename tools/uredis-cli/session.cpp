@@ -29,6 +29,9 @@ session::session(std::unique_ptr<reactor::reactor> r, const server_options& serv
   config.unix_socket = server_.unix_socket;
   // Everything else (AUTH, SELECT, HELLO 3) is done by open(), step by step.
   config.protocol = resp_version::resp2;
+  // redis-cli neither retries a connect nor resends a command: a lost connection is reported at
+  // once (and the next command, on stdin, connects again). The same policy type, set to never.
+  config.retry = retry::retry_policy::never();
   connection_ = std::make_unique<uredis::connection>(*reactor_, std::move(config));
 }
 

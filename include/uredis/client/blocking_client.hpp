@@ -110,8 +110,10 @@ class blocking_client : public command_helpers<blocking_client> {
   reactor::reactor& loop() noexcept { return *reactor_; }
 
  private:
+  // A connection that is reconnecting on its own is left to it: the command waits its turn.
   void ensure_connected() {
-    if (!conn_->ready()) connect();
+    const connection_state s = conn_->state();
+    if (s == connection_state::idle || s == connection_state::closed) connect();
   }
 
   template <class Slots, std::size_t... I, class... D>

@@ -104,15 +104,16 @@ class client : public command_helpers<client> {
 
   /// `co_await exec(command)` -> result<cmd::response_t<D>>. The awaitable views what the
   /// descriptor views: await it in the same expression.
+  /// `options` sets the command's deadline or marks it idempotent (exec_options.hpp).
   template <cmd::descriptor D>
-  exec_awaiter<D> exec(const D& command) noexcept {
-    return exec_awaiter<D>(*conn_, command);
+  exec_awaiter<D> exec(const D& command, const exec_options& options = {}) noexcept {
+    return exec_awaiter<D>(*conn_, command, options);
   }
 
   /// The callback API: `callback(result<cmd::response_t<D>>)` runs once (connection::exec).
   template <cmd::descriptor D, class Callback>
-  void exec(const D& command, Callback&& callback) {
-    conn_->exec(command, std::forward<Callback>(callback));
+  void exec(const D& command, Callback&& callback, const exec_options& options = {}) {
+    conn_->exec(command, std::forward<Callback>(callback), options);
   }
 
   /// Closes the connection: every waiting command and coroutine gets errc::connection_closed.

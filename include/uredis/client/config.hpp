@@ -44,6 +44,7 @@
 #include <string_view>
 
 #include "uredis/result.hpp"
+#include "uredis/retry/retry_policy.hpp"
 
 namespace uredis {
 
@@ -72,6 +73,24 @@ struct connection_config {
   bool tcp_nodelay = true;
   /// rediss:// URLs: the connection must use TLS. (Parsed now; TLS comes with a later issue.)
   bool tls = false;
+
+  // Resilience (client/connection.hpp says how these play together).
+
+  /// How failures are retried: reconnecting, paced by the policy's backoff, and resending the
+  /// commands its rules allow. The default is redis-py's: 10 retries, exponential backoff with
+  /// jitter, 10 ms base, 1 s cap. retry::retry_policy::never() turns reconnection off.
+  retry::retry_policy retry;
+  /// The default deadline of every command (exec_options::timeout overrides it); 0: none.
+  std::chrono::milliseconds command_timeout{0};
+  /// A blocking command (BLPOP and friends) gets its server-side timeout plus this margin as its
+  /// deadline instead (no deadline when it blocks forever).
+  std::chrono::milliseconds blocking_timeout_margin{500};
+  /// When a ready connection has received nothing for this long, it sends a PING, which must be
+  /// answered within the same interval or the connection is recycled (reconnected); 0: off.
+  std::chrono::milliseconds health_check_interval{0};
+  /// Commands that may wait while the connection is down and reconnecting; past that, new
+  /// commands fail at once with errc::queue_full.
+  std::size_t max_queued_while_disconnected = 16384;
 
   friend bool operator==(const connection_config&, const connection_config&) = default;
 };

@@ -63,7 +63,8 @@ class [[nodiscard]] exec_awaiter {
                 "a coroutine keeps its reply past the read buffer: read strings into std::string");
   static_assert(std::is_nothrow_copy_constructible_v<D>, "a descriptor is a small value");
 
-  exec_awaiter(connection& conn, const D& command) noexcept : conn_(&conn), command_(command) {}
+  exec_awaiter(connection& conn, const D& command, const exec_options& options = {}) noexcept
+      : conn_(&conn), command_(command), options_(options) {}
   exec_awaiter(const exec_awaiter&) = delete;
   exec_awaiter& operator=(const exec_awaiter&) = delete;
 
@@ -79,7 +80,7 @@ class [[nodiscard]] exec_awaiter {
   /// Encodes the command and queues it; false (do not suspend) when it completed meanwhile.
   bool await_suspend(std::coroutine_handle<> awaiting) {
     awaiting_ = awaiting;
-    conn_->enqueue(command_, handler{this});
+    conn_->enqueue(command_, handler{this}, options_);
     if (phase_ == phase::done) return false;
     phase_ = phase::suspended;
     return true;
@@ -130,6 +131,7 @@ class [[nodiscard]] exec_awaiter {
 
   connection* conn_;
   D command_;
+  exec_options options_;
   response value_{};
   resp::adapter<response> adapter_{value_};
   std::error_code adapt_error_;

@@ -1,43 +1,76 @@
 #pragma once
-// pipeline: matches a connection's replies to its pending commands, with no I/O of its own.
+// pipeline: a connection's commands in flight — their request bytes, their reply handlers, their
+// deadlines — matched to replies, with no I/O of its own.
 //
-// Commands are pushed in the order their bytes are queued for sending; replies come back in the
-// same order, so the first reply that is not an out-of-band push answers the oldest pending
-// command. The connection hands every received byte to feed() and drops the bytes it reports
-// consumed.
+// Commands are pushed in the order their bytes are queued; replies come back in the same order,
+// so the first reply that is not an out-of-band push answers the oldest pending command. The
+// connection hands every received byte to feed() and drops the bytes it reports consumed.
 //
-//   push(pending) ──► [ FIFO: oldest ... newest ]   (queued handlers: small)
+//   push(pending, request) ──► [ FIFO: oldest ... newest ]   (queued handlers: small)
 //                        │ the first node of a reply activates the head (pending.hpp)
 //   feed(bytes) ──► parser ──► active_ (its nodes, then on_complete) ──► next reply ...
 //                        └── RESP3 push frames (">") ──► push handler, never a command
 //
+// Request bytes: the connection encodes each command into requests() before push(), so the
+// pipeline holds the bytes of every command still waiting for its reply, oldest first:
+//
+//   requests():  [ cmd 1 | cmd 2 | cmd 3 | cmd 4 ]      a command's bytes leave when it completes
+//                 ^ sent ^^^^^^^^^^^^^^^ ^ unsent()      mark_sent() moves the boundary
+//
+// That is what makes resending possible: after a socket fails, rewind() keeps the commands the
+// connection's retry rules allow (never-written ones always), drops the rest with their error,
+// and makes every kept byte unsent again, for the next socket.
+//
+// Deadlines: expire(now) completes every command past its deadline with errc::timeout at once.
+// A command that was sent keeps its place in the FIFO, as a tombstone, until its reply arrives:
+// that reply is parsed and discarded, so the commands behind it still get their own replies (a
+// command timed out while its reply was being read has the rest of that reply discarded the
+// same way). A command never sent is removed, bytes and all: it will never run.
+//
 // Attributes ("|") are dropped before a handler sees a node. A protocol error, or a reply no
-// command is waiting for, fails every pending command with that error and leaves the pipeline
-// failed until reset(): the connection must close and may reconnect.
+// command is waiting for, fails every pending command with that error; the connection must then
+// close (and may reconnect).
 //
 // Completion runs the handler's code (a user callback, a coroutine resume) in the middle of
-// feed(). The completed command has left the pipeline by then, so a handler may push new
-// commands; if it calls fail_all() (closing the connection), feed() stops at once.
+// feed(), expire() or rewind(). The completed command has left the pipeline by then, so a
+// handler may push new commands; if it calls fail_all() (closing the connection), feed() stops
+// at once.
 //
-// Steady state allocates nothing: the FIFO is a ring that only grows, handlers live inline.
-// Push frames are built into an owning reply tree (they allocate).
+// Steady state allocates nothing: the FIFOs and byte buffers are rings and buffers that only
+// grow, handlers live inline. Push frames are built into an owning reply tree (they allocate).
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
+#include "uredis/error.hpp"
 #include "uredis/proto/pending.hpp"
 #include "uredis/resp/parser.hpp"
 #include "uredis/resp/reply.hpp"
+#include "uredis/util/byte_buffer.hpp"
 #include "uredis/util/inline_function.hpp"
 #include "uredis/util/ring_buffer.hpp"
 
 namespace uredis::proto {
 
+/// What the pipeline keeps about a command besides its handler.
+struct request {
+  using time_point = std::chrono::steady_clock::time_point;
+
+  std::uint32_t length = 0;  // its bytes at its place in requests() (0: none, e.g. in tests)
+  std::uint16_t resends = 0;  // times it was kept for a new socket after being written
+  bool idempotent = false;    // the caller's word: safe to execute twice
+  bool expired = false;       // a tombstone: completed with errc::timeout, reply to be discarded
+  time_point deadline = time_point::max();  // max: none
+};
+
 class pipeline {
  public:
   using push_function = util::inline_function<void(const resp::reply&), 32>;
+  using time_point = request::time_point;
 
   struct feed_result {
     std::size_t consumed = 0;  // bytes the caller may drop
@@ -47,40 +80,133 @@ class pipeline {
 
   explicit pipeline(const resp::limits& limits = {});
 
-  /// Queues a command whose bytes the caller has just queued for sending.
-  void push(pending&& command) { queue_.push_back(std::move(command)); }
+  /// Where the caller encodes a command's bytes, right before push()ing it.
+  util::byte_buffer& requests() noexcept { return requests_; }
 
-  /// Commands still waiting for (the rest of) their reply.
-  std::size_t size() const noexcept { return queue_.size() + (active_ ? 1 : 0); }
+  /// Queues a command whose `r.length` bytes the caller has just appended to requests().
+  void push(pending&& command, const request& r = {}) { queue_.emplace_back(std::move(command), r); }
+
+  /// Commands still waiting for (the rest of) their reply, tombstones included.
+  std::size_t size() const noexcept { return queue_.size() + (reading_command() ? 1 : 0); }
   bool empty() const noexcept { return size() == 0; }
+
+  /// The request bytes not yet handed to a socket, oldest first.
+  std::string_view unsent() const noexcept { return requests_.data().substr(sent_); }
+  /// Records that the first `n` bytes of unsent() were handed to the socket.
+  void mark_sent(std::size_t n) noexcept { sent_ += n; }
 
   /// Parses `bytes` (everything received and not yet consumed) and completes every command
   /// whose reply is whole.
   feed_result feed(std::string_view bytes);
 
-  /// Completes every pending command with `ec`, oldest first, and forgets any partial reply.
-  /// The pipeline is usable again afterwards (for a new connection).
+  /// Completes every command whose deadline is <= now with errc::timeout, leaving tombstones
+  /// for the sent ones and dropping the unsent ones.
+  /// Returns how many it completed; `next` becomes the earliest deadline still pending (max:
+  /// none).
+  std::size_t expire(time_point now, time_point& next);
+
+  /// After the socket failed with `cause`: decides the fate of each pending command, oldest
+  /// first. `verdict(const request&, std::string_view bytes, bool written)` returns an empty
+  /// error_code to keep the command for the next socket, or the error it completes with.
+  /// "written" means some of its bytes were handed to the socket. Tombstones are dropped; a
+  /// command whose reply had begun completes with `cause` (its handler has consumed part of a
+  /// reply, so it cannot start over). Kept commands stay in order and all their bytes become
+  /// unsent; written ones count a resend. The parser starts afresh.
+  template <class Verdict>
+  void rewind(std::error_code cause, Verdict&& verdict);
+
+  /// Completes every pending command with `ec`, oldest first, and forgets any partial reply
+  /// and every request byte. The pipeline is usable again afterwards (for a new connection).
   void fail_all(std::error_code ec);
 
   /// Where RESP3 push frames go (invalidations, pub/sub messages). Without one they are dropped.
   void on_push(push_function handler) { push_handler_ = std::move(handler); }
 
-  /// Readies the pipeline for a fresh byte stream (after a reconnect). Pending commands stay.
-  void reset() noexcept;
-
  private:
-  enum class reading : std::uint8_t { idle, command_reply, push_frame };
+  enum class reading : std::uint8_t { idle, command_reply, discarded_reply, push_frame };
 
+  struct entry {
+    entry(pending&& c, const request& r) noexcept : command(std::move(c)), req(r) {}
+    pending command;  // empty for a tombstone
+    request req;
+  };
+
+  struct failed_entry {
+    failed_entry(pending&& c, std::error_code e) noexcept : command(std::move(c)), error(e) {}
+    pending command;
+    std::error_code error;
+  };
+
+  bool reading_command() const noexcept {
+    return state_ == reading::command_reply || state_ == reading::discarded_reply;
+  }
+  void reset_parser() noexcept;
+  void begin_reply();
   void finish_command(const reply_outcome& outcome);
+  void finish_discarded() noexcept;
+  void drop_request_bytes(const request& r) noexcept;
+  void drop_unsent_tombstones();
 
   resp::parser parser_;
-  util::ring_buffer<pending> queue_;
-  active_reply active_;  // the command whose reply is being read
+  util::ring_buffer<entry> queue_;
+  active_reply active_;  // the command whose reply is being read (command_reply)
+  request active_request_;  // its request (command_reply or discarded_reply)
   reading state_ = reading::idle;
+  util::byte_buffer requests_;
+  std::size_t sent_ = 0;  // bytes at the front of requests_ handed to the socket
   resp::reply push_frame_;
   resp::reply_builder push_builder_{push_frame_};
   push_function push_handler_;
-  std::uint64_t failures_ = 0;  // fail_all() calls: a change during a completion stops feed()
+  std::uint64_t failures_ = 0;  // fail_all()/rewind() calls: a change during a completion stops feed()
+
+  // rewind()'s and expire()'s scratch, kept to reuse their memory.
+  util::ring_buffer<entry> kept_;
+  util::ring_buffer<failed_entry> failed_;
+  util::byte_buffer kept_requests_;
 };
+
+template <class Verdict>
+void pipeline::rewind(std::error_code cause, Verdict&& verdict) {
+  ++failures_;
+  const bool fail_active = state_ == reading::command_reply;
+  std::string_view bytes = requests_.data();
+  std::size_t offset = 0;
+  if (reading_command()) offset = active_request_.length;  // its bytes go with it
+  reset_parser();
+
+  kept_.clear();
+  failed_.clear();
+  kept_requests_.clear();
+  while (!queue_.empty()) {
+    entry& e = queue_.front();
+    const std::string_view own = bytes.substr(offset, e.req.length);
+    const bool written = offset < sent_;
+    offset += e.req.length;
+    if (!e.req.expired) {
+      const std::error_code error = verdict(std::as_const(e.req), own, written);
+      if (error) {
+        failed_.emplace_back(std::move(e.command), error);
+      } else {
+        kept_requests_.append(own);
+        if (written && e.req.resends != UINT16_MAX) ++e.req.resends;
+        kept_.emplace_back(std::move(e.command), e.req);
+      }
+    }
+    queue_.pop_front();
+  }
+  std::swap(queue_, kept_);
+  std::swap(requests_, kept_requests_);
+  sent_ = 0;
+
+  // Completions last, oldest first: they run user code, which may push to the new FIFO.
+  util::ring_buffer<failed_entry> failed = std::move(failed_);
+  if (fail_active) active_.complete({cause, nullptr});
+  while (!failed.empty()) {
+    failed_entry f = std::move(failed.front());
+    failed.pop_front();
+    f.command.complete({f.error, nullptr});
+  }
+  failed_ = std::move(failed);  // its memory, for the next rewind
+}
 
 }  // namespace uredis::proto

@@ -108,6 +108,8 @@ class retry_policy {
 
   bool retryable(const std::error_code& ec) const noexcept { return retryable_(ec); }
 
+  friend bool operator==(const retry_policy&, const retry_policy&) = default;
+
   /// The verdict on failure number `failures` (>= 1) of one operation, by the rules above.
   /// `strategy` is the operation's own copy of strategy() (reset when the operation began);
   /// it and `rng` are used only when the verdict is to retry. Calls the fail hook.

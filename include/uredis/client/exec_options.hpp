@@ -1,0 +1,24 @@
+#pragma once
+// exec_options: how one command is run, when the connection's defaults do not fit it.
+//
+//   conn.exec(cmd::incr{"n"}, callback, {.timeout = 50ms});      // its own deadline
+//   co_await client.exec(cmd::incr{"n"}, {.idempotent = true});  // safe to resend
+//
+// timeout     < 0: the connection's default (connection_config::command_timeout); 0: no
+//             deadline; > 0: the command completes with errc::timeout this long after it was
+//             issued, whatever happens to its reply (which is then discarded when it comes).
+// idempotent  the caller's word that executing the command twice does no harm, so it may be
+//             resent after a connection failure lost its reply. Read-only commands are resent
+//             anyway (retry::is_read_only); without this a written write completes with
+//             errc::outcome_unknown instead. A command never written is always resent.
+
+#include <chrono>
+
+namespace uredis {
+
+struct exec_options {
+  std::chrono::milliseconds timeout{-1};
+  bool idempotent = false;
+};
+
+}  // namespace uredis
