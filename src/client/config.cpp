@@ -190,17 +190,17 @@ bool parse_host_port(url_parser& p, std::string_view hostport) {
   return !has_port || parse_port(p, port);
 }
 
-bool parse_timeout_seconds(url_parser& p, std::string_view text) {
+bool parse_timeout_seconds(url_parser& p, std::string_view text, std::string_view name,
+                           std::chrono::milliseconds& target) {
   // A year: anything longer is a typo, and the milliseconds must not overflow.
   constexpr double max_seconds = 365.0 * 24 * 3600;
   double seconds = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
   if (text.empty() || ec != std::errc{} || end != text.data() + text.size() ||
       !std::isfinite(seconds) || seconds <= 0 || seconds > max_seconds)
-    return p.fail("socket_connect_timeout is not a number of seconds in (0, 31536000]");
+    return p.fail(name);
   // Round up, so a tiny positive timeout never becomes 0 ms (no timeout at all).
-  p.config.connect_timeout =
-      std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(seconds * 1000)));
+  target = std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(seconds * 1000)));
   return true;
 }
 
@@ -211,6 +211,8 @@ enum class parameter : std::uint8_t {
   client_name,
   protocol,
   socket_connect_timeout,
+  socket_timeout,
+  health_check_interval,
 };
 
 constexpr std::pair<std::string_view, parameter> parameters[] = {
@@ -220,6 +222,8 @@ constexpr std::pair<std::string_view, parameter> parameters[] = {
     {"client_name", parameter::client_name},
     {"protocol", parameter::protocol},
     {"socket_connect_timeout", parameter::socket_connect_timeout},
+    {"socket_timeout", parameter::socket_timeout},
+    {"health_check_interval", parameter::health_check_interval},
 };
 
 bool parse_parameter(url_parser& p, parameter which, std::string value) {
@@ -249,7 +253,18 @@ bool parse_parameter(url_parser& p, parameter which, std::string value) {
       }
       return true;
     case parameter::socket_connect_timeout:
-      return parse_timeout_seconds(p, value);
+      return parse_timeout_seconds(
+          p, value, "socket_connect_timeout is not a number of seconds in (0, 31536000]",
+          p.config.connect_timeout);
+    // redis-py's socket_timeout bounds each read; here it is every command's deadline.
+    case parameter::socket_timeout:
+      return parse_timeout_seconds(
+          p, value, "socket_timeout is not a number of seconds in (0, 31536000]",
+          p.config.command_timeout);
+    case parameter::health_check_interval:
+      return parse_timeout_seconds(
+          p, value, "health_check_interval is not a number of seconds in (0, 31536000]",
+          p.config.health_check_interval);
   }
   return p.fail("unknown query parameter");
 }

@@ -166,6 +166,9 @@ TEST(client_config_url, query_parameters) {
   EXPECT_EQ(parsed("redis://h?socket_connect_timeout=0.0001").connect_timeout, 1ms);
   EXPECT_EQ(parsed("redis://h?socket_connect_timeout=3").connect_timeout, 3s);
   EXPECT_EQ(parsed("redis://h?socket_connect_timeout=1e1").connect_timeout, 10s);
+  EXPECT_EQ(parsed("redis://h?socket_timeout=0.5").command_timeout, 500ms);
+  EXPECT_EQ(parsed("redis://h?health_check_interval=2").health_check_interval, 2s);
+  EXPECT_EQ(parsed("redis://h").command_timeout, 0ms);  // none unless asked for
 }
 
 TEST(client_config_url, empty_query_pieces_are_skipped) {
@@ -247,8 +250,10 @@ INSTANTIATE_TEST_SUITE_P(table, client_config_bad_url, testing::Values(
     bad_url{"redis://h?socket_connect_timeout=nan", "socket_connect_timeout"},
     bad_url{"redis://h?socket_connect_timeout=1s", "socket_connect_timeout"},
     bad_url{"redis://h?socket_connect_timeout=1e10", "socket_connect_timeout"},
+    bad_url{"redis://h?socket_timeout=0", "socket_timeout"},
+    bad_url{"redis://h?health_check_interval=x", "health_check_interval"},
     bad_url{"redis://h?unknown=1", "unknown query parameter"},
-    bad_url{"redis://h?socket_timeout=1", "unknown query parameter"},
+    bad_url{"redis://h?retry_on_timeout=1", "unknown query parameter"},
     bad_url{"redis://h?db", "a query parameter has no"},
     bad_url{"redis://:pw@h?password=x", "the password is given twice"},
     bad_url{"redis://u@h?username=x", "the username is given twice"},

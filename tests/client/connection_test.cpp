@@ -12,6 +12,7 @@
 #include "../support/alloc_counter.hpp"
 #include "../support/canned_server.hpp"
 #include "../support/redis_server.hpp"
+#include "uredis/cmd/lists.hpp"
 
 namespace uredis {
 namespace {
@@ -324,6 +325,53 @@ TEST(Connection, SteadyStateAllocatesNothingPerCommand) {
     round();
   EXPECT_EQ(scope.allocations(), 0u);
   EXPECT_EQ(last, 44 * 256);
+}
+
+// --- Deadlines ---
+
+TEST(Connection, BlockingCommandsGetTheirServerTimeoutPlusAMargin) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection_config cfg = config_for(server);
+  cfg.command_timeout = std::chrono::milliseconds(50);  // shorter than the BLPOP's wait
+  connection c{*r, cfg};
+  ASSERT_TRUE(connect(*r, c).has_value());
+  std::optional<result<std::optional<std::pair<std::string, std::string>>>> popped;
+  const auto start = std::chrono::steady_clock::now();
+  c.exec(cmd::blpop{"empty", std::chrono::milliseconds(300)},
+         [&](result<std::optional<std::pair<std::string, std::string>>> v) { popped = v; });
+  r->run_until([&] { return popped.has_value(); });
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(popped->has_value()) << popped->error().message();
+  EXPECT_FALSE(popped->value().has_value());  // the server's own timeout: a nil reply
+  EXPECT_GE(waited, std::chrono::milliseconds(290));
+
+  // And a non-blocking command still gets the default.
+  std::optional<result<std::string>> slept;
+  c.exec(raw2<std::string>{"DEBUG", "SLEEP", "0.3"}, [&](result<std::string> v) { slept = v; });
+  r->run_until([&] { return slept.has_value(); });
+  EXPECT_EQ(slept->error(), make_error_code(errc::timeout));
+}
+
+TEST(Connection, PerCommandTimeoutOverridesTheDefault) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection_config cfg = config_for(server);
+  cfg.command_timeout = std::chrono::milliseconds(20);
+  connection c{*r, cfg};
+  ASSERT_TRUE(connect(*r, c).has_value());
+  std::optional<result<std::string>> slept;
+  std::optional<result<std::optional<std::string>>> after;
+  c.exec(raw2<std::string>{"DEBUG", "SLEEP", "0.1"}, [&](result<std::string> v) { slept = v; },
+         {.timeout = std::chrono::milliseconds(2000)});
+  c.exec(raw2<std::optional<std::string>>{"GET", "nothing"},
+         [&](result<std::optional<std::string>> v) { after = v; },
+         {.timeout = std::chrono::milliseconds(0)});  // none
+  r->run_until([&] { return after.has_value(); });
+  ASSERT_TRUE(slept->has_value());
+  EXPECT_EQ(**slept, "OK");
+  ASSERT_TRUE(after->has_value());
+  EXPECT_EQ(r->events().stats().command_timed_out, 0u);
 }
 
 }  // namespace

@@ -238,5 +238,208 @@ TEST(Pipeline, SteadyStateAllocatesNothing) {
   EXPECT_EQ(sum, 101 * (63 * 64 / 2));
 }
 
+// --- Request bytes, deadlines and rewinding (what the connection's resilience stands on) ---
+
+using namespace std::chrono_literals;
+using time_point = pipeline::time_point;
+const time_point t0 = time_point{} + 1h;
+
+// Queues a command with its request bytes (any text stands for its RESP form here).
+template <class Handler>
+void push_with_bytes(pipeline& p, Handler h, std::string_view bytes, time_point deadline = {},
+                     bool idempotent = false) {
+  p.requests().append(bytes);
+  request r;
+  r.length = static_cast<std::uint32_t>(bytes.size());
+  r.idempotent = idempotent;
+  r.deadline = deadline == time_point{} ? time_point::max() : deadline;
+  p.push(pending{std::move(h)}, r);
+}
+
+void send_everything(pipeline& p) { p.mark_sent(p.unsent().size()); }
+
+TEST(PipelineResilience, RequestBytesLeaveWithTheirReply) {
+  pipeline p;
+  recorder<std::string> rec;
+  push_with_bytes(p, rec.handler(), "AA");
+  push_with_bytes(p, rec.handler(), "BBB");
+  EXPECT_EQ(p.unsent(), "AABBB");
+  p.mark_sent(2);
+  EXPECT_EQ(p.unsent(), "BBB");
+  send_everything(p);
+  p.feed("+a\r\n");
+  EXPECT_EQ(p.requests().data(), "BBB");
+  p.feed("+b\r\n");
+  EXPECT_EQ(p.requests().data(), "");
+  EXPECT_EQ(rec.results.size(), 2u);
+}
+
+TEST(PipelineResilience, AReplyToAnUnsentCommandIsAProtocolError) {
+  pipeline p;
+  recorder<std::string> rec;
+  push_with_bytes(p, rec.handler(), "AA");
+  const auto r = p.feed("+a\r\n");
+  EXPECT_EQ(r.error, make_error_code(errc::unexpected_reply));
+  ASSERT_EQ(rec.results.size(), 1u);
+  EXPECT_EQ(rec.results[0].error(), make_error_code(errc::unexpected_reply));
+}
+
+TEST(PipelineResilience, ATimedOutCommandCompletesAtOnceAndItsLateReplyIsDiscarded) {
+  pipeline p;
+  recorder<std::string> first, others;
+  push_with_bytes(p, first.handler(), "A", t0 + 10ms);
+  push_with_bytes(p, others.handler(), "B", t0 + 50ms);
+  push_with_bytes(p, others.handler(), "C");
+  send_everything(p);
+  time_point next;
+  EXPECT_EQ(p.expire(t0 + 9ms, next), 0u);
+  EXPECT_EQ(next, t0 + 10ms);
+  EXPECT_EQ(p.expire(t0 + 10ms, next), 1u);
+  EXPECT_EQ(next, t0 + 50ms);
+  ASSERT_EQ(first.results.size(), 1u);
+  EXPECT_EQ(first.results[0].error(), make_error_code(errc::timeout));
+  EXPECT_EQ(p.size(), 3u);  // the tombstone waits for its reply
+  p.feed("+late\r\n+b\r\n+c\r\n");
+  EXPECT_EQ(first.results.size(), 1u);  // exactly once
+  ASSERT_EQ(others.results.size(), 2u);
+  EXPECT_EQ(*others.results[0], "b");
+  EXPECT_EQ(*others.results[1], "c");
+  EXPECT_TRUE(p.empty());
+  EXPECT_EQ(p.requests().size(), 0u);
+}
+
+TEST(PipelineResilience, TimingOutMidReplyDiscardsTheRestOfIt) {
+  pipeline p;
+  recorder<std::vector<std::string>> first;
+  recorder<std::int64_t> second;
+  push_with_bytes(p, first.handler(), "A", t0 + 10ms);
+  push_with_bytes(p, second.handler(), "B");
+  send_everything(p);
+  const auto r1 = p.feed("*2\r\n$1\r\na\r\n");
+  time_point next;
+  EXPECT_EQ(p.expire(t0 + 10ms, next), 1u);
+  EXPECT_EQ(next, time_point::max());
+  ASSERT_EQ(first.results.size(), 1u);
+  EXPECT_EQ(first.results[0].error(), make_error_code(errc::timeout));
+  p.feed("$1\r\nb\r\n:5\r\n");
+  (void)r1;
+  EXPECT_EQ(first.results.size(), 1u);
+  ASSERT_EQ(second.results.size(), 1u);
+  EXPECT_EQ(*second.results[0], 5);
+}
+
+TEST(PipelineResilience, ATimedOutCommandThatWasNeverSentIsDroppedSoItNeverRuns) {
+  pipeline p;
+  recorder<std::string> rec;
+  push_with_bytes(p, rec.handler(), "AA");
+  push_with_bytes(p, rec.handler(), "BB", t0 + 1ms);
+  push_with_bytes(p, rec.handler(), "CC");
+  p.mark_sent(2);  // only the first left
+  time_point next;
+  EXPECT_EQ(p.expire(t0 + 1ms, next), 1u);
+  EXPECT_EQ(p.unsent(), "CC");
+  EXPECT_EQ(p.size(), 2u);
+  send_everything(p);
+  p.feed("+a\r\n+c\r\n");
+  ASSERT_EQ(rec.results.size(), 3u);
+  EXPECT_EQ(rec.results[0].error(), make_error_code(errc::timeout));
+  EXPECT_EQ(*rec.results[1], "a");
+  EXPECT_EQ(*rec.results[2], "c");
+}
+
+TEST(PipelineResilience, RewindKeepsWhatTheVerdictKeepsInOrderAndAllOfItIsUnsentAgain) {
+  pipeline p;
+  recorder<std::string> rec;
+  push_with_bytes(p, rec.handler(), "R1");            // written, kept (say, a read)
+  push_with_bytes(p, rec.handler(), "W2");            // written, failed
+  push_with_bytes(p, rec.handler(), "T3", t0 + 1ms);  // written, timed out: a tombstone
+  push_with_bytes(p, rec.handler(), "U4");            // never written
+  p.mark_sent(6);
+  time_point next;
+  p.expire(t0 + 1ms, next);
+  ASSERT_EQ(rec.results.size(), 1u);  // T3's timeout
+
+  std::vector<std::pair<std::string, bool>> judged;
+  p.rewind(make_error_code(errc::connection_reset),
+           [&](const request& r, std::string_view bytes, bool written) -> std::error_code {
+             judged.emplace_back(std::string(bytes), written);
+             EXPECT_EQ(r.resends, 0u);
+             if (bytes == "W2") return make_error_code(errc::outcome_unknown);
+             return {};
+           });
+  const std::vector<std::pair<std::string, bool>> expected = {
+      {"R1", true}, {"W2", true}, {"U4", false}};
+  EXPECT_EQ(judged, expected);  // the tombstone is not even asked about
+  ASSERT_EQ(rec.results.size(), 2u);
+  EXPECT_EQ(rec.results[1].error(), make_error_code(errc::outcome_unknown));
+  EXPECT_EQ(p.unsent(), "R1U4");
+  EXPECT_EQ(p.size(), 2u);
+
+  // On the next socket: the resent command counts one resend.
+  p.mark_sent(2);
+  std::vector<std::uint16_t> resends;
+  p.rewind(make_error_code(errc::connection_reset),
+           [&](const request& r, std::string_view, bool) -> std::error_code {
+             resends.push_back(r.resends);
+             return {};
+           });
+  EXPECT_EQ(resends, (std::vector<std::uint16_t>{1, 0}));
+  send_everything(p);
+  p.feed("+r\r\n+u\r\n");
+  ASSERT_EQ(rec.results.size(), 4u);
+  EXPECT_EQ(*rec.results[2], "r");
+  EXPECT_EQ(*rec.results[3], "u");
+}
+
+TEST(PipelineResilience, ACommandWhoseReplyHadBegunCompletesWithTheCause) {
+  pipeline p;
+  recorder<std::vector<std::string>> rec;
+  push_with_bytes(p, rec.handler(), "A");
+  push_with_bytes(p, rec.handler(), "B");
+  send_everything(p);
+  p.feed("*2\r\n$1\r\na\r\n");  // half of A's reply
+  int asked = 0;
+  p.rewind(make_error_code(errc::connection_reset), [&](const request&, std::string_view, bool) {
+    ++asked;
+    return std::error_code{};
+  });
+  EXPECT_EQ(asked, 1);  // B only
+  ASSERT_EQ(rec.results.size(), 1u);
+  EXPECT_EQ(rec.results[0].error(), make_error_code(errc::connection_reset));
+  EXPECT_EQ(p.unsent(), "B");
+  send_everything(p);
+  p.feed("*1\r\n$1\r\nb\r\n");  // the new socket's stream starts afresh
+  ASSERT_EQ(rec.results.size(), 2u);
+  EXPECT_EQ(*rec.results[1], std::vector<std::string>{"b"});
+}
+
+TEST(PipelineResilience, ExpireAndRewindCyclesAllocateNothing) {
+  pipeline p;
+  std::int64_t sum = 0;
+  int completions = 0;
+  std::uint64_t growths = 0;
+  auto cycle = [&] {
+    for (int i = 0; i < 64; ++i)
+      push_with_bytes(p, counting_handler{&sum, &completions}, "*1\r\n$4\r\nPING\r\n",
+                      i % 2 ? t0 + 1ms : time_point{});
+    p.mark_sent(p.unsent().size() / 2);
+    time_point next;
+    p.expire(t0 + 1ms, next);
+    p.rewind(make_error_code(errc::connection_reset),
+             [](const request&, std::string_view, bool) { return std::error_code{}; });
+    p.fail_all(make_error_code(errc::connection_closed));
+    growths = p.requests().growths();
+  };
+  cycle();  // warm
+  cycle();
+  const std::uint64_t warm_growths = growths;
+  const test::allocation_scope scope;
+  for (int k = 0; k < 50; ++k)
+    cycle();
+  EXPECT_EQ(scope.allocations(), 0u);
+  EXPECT_EQ(completions, 52 * 64);
+  EXPECT_LE(growths, warm_growths + 1);  // the buffers swap roles; neither grows again
+}
+
 }  // namespace
 }  // namespace uredis::proto

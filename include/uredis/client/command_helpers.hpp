@@ -168,6 +168,14 @@ class command_helpers {
   }
   /// RPOP key -> the last element, or nullopt.
   auto rpop(std::string_view key) { return self().exec(cmd::rpop{key}); }
+  /// BLPOP key timeout -> {key, element}, or nullopt when `timeout` ran out (0: wait forever).
+  auto blpop(std::string_view key, std::chrono::milliseconds timeout) {
+    return self().exec(cmd::blpop{key, timeout});
+  }
+  /// BRPOP key timeout -> {key, element}, or nullopt when `timeout` ran out (0: wait forever).
+  auto brpop(std::string_view key, std::chrono::milliseconds timeout) {
+    return self().exec(cmd::brpop{key, timeout});
+  }
   /// RPOP key count -> up to `count` elements (last first), or nullopt when there is no such key.
   auto rpop(std::string_view key, std::uint64_t count) {
     return self().exec(cmd::rpop_count{key, count});

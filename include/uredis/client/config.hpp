@@ -26,6 +26,8 @@
 //               client_name=NAME          CLIENT SETNAME at connect
 //               protocol=2|3              RESP version (3 with fall-back, or 2 only)
 //               socket_connect_timeout=S  connect timeout in seconds, e.g. 0.25
+//               socket_timeout=S          every command's deadline (command_timeout), seconds
+//               health_check_interval=S   health_check_interval, seconds
 //             An empty value for username, password or client_name means "not given"; for
 //             the numbers it is an error. A parameter given twice, an unknown parameter, or
 //             one without '=' is an error too.

@@ -9,10 +9,12 @@
 // LPUSH and RPUSH take one value or many: cmd::lpush{"l", "v"}, cmd::lpush{"l", {"a", "b"}},
 // cmd::lpush{"l", values}.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "uredis/cmd/arguments.hpp"
@@ -54,6 +56,39 @@ struct lpop_count {
 
   using response = std::optional<std::vector<std::string>>;
   void encode(resp::encoder& e) const { e.command("LPOP", key, count); }
+};
+
+/// A blocking pop's server-side timeout as BLPOP/BRPOP take it: seconds, with decimals.
+namespace detail {
+inline double blocking_seconds(std::chrono::milliseconds timeout) noexcept {
+  return static_cast<double>(timeout.count()) / 1000.0;
+}
+}  // namespace detail
+
+/// BLPOP key timeout -> {key, element} popped from the head, waiting up to `timeout` for one
+/// (0: forever); nullopt when the time ran out. A blocking command: its deadline is `timeout`
+/// plus connection_config::blocking_timeout_margin (none when 0), not the default.
+struct blpop {
+  std::string_view key{};
+  std::chrono::milliseconds timeout{0};
+
+  using response = std::optional<std::pair<std::string, std::string>>;
+  void encode(resp::encoder& e) const {
+    e.command("BLPOP", key, detail::blocking_seconds(timeout));
+  }
+  std::chrono::milliseconds blocking_timeout() const noexcept { return timeout; }
+};
+
+/// BRPOP key timeout -> {key, element} popped from the tail; otherwise as blpop.
+struct brpop {
+  std::string_view key{};
+  std::chrono::milliseconds timeout{0};
+
+  using response = std::optional<std::pair<std::string, std::string>>;
+  void encode(resp::encoder& e) const {
+    e.command("BRPOP", key, detail::blocking_seconds(timeout));
+  }
+  std::chrono::milliseconds blocking_timeout() const noexcept { return timeout; }
 };
 
 /// RPOP key -> the last element, or nullopt when there is no such key.
