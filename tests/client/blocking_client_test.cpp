@@ -261,6 +261,7 @@ TEST(BlockingClientConnect, NoPasswordOnAServerThatWantsOneIsAnAuthenticationErr
 TEST(BlockingClientConnect, DeadServerIsAConnectionError) {
   connection_config config;
   config.port = test::free_loopback_port();
+  config.retry = retry::retry_policy(retry::backoff::constant(std::chrono::milliseconds(1)), 2);
   try {
     blocking_client c{config};
     FAIL() << "connected to nothing";
@@ -269,7 +270,10 @@ TEST(BlockingClientConnect, DeadServerIsAConnectionError) {
     const std::string where = "127.0.0.1:" + std::to_string(config.port);
     EXPECT_NE(std::string(e.what()).find(where), std::string::npos) << e.what();
   }
-  EXPECT_THROW(blocking_client{"unix:///nonexistent/redis.sock"}, connection_error);
+  connection_config unix;
+  unix.unix_socket = "/nonexistent/redis.sock";
+  unix.retry = retry::retry_policy::never();
+  EXPECT_THROW(blocking_client{unix}, connection_error);
 }
 
 TEST(BlockingClientConnect, MissingDatabaseIsAConnectionError) {
@@ -291,17 +295,58 @@ TEST(BlockingClientConnect, BadUrlIsADataError) {
   EXPECT_THROW(blocking_client{"redis://127.0.0.1:99999"}, data_error);
 }
 
-TEST(BlockingClientConnect, ServerDeathFailsTheCommandThenTheNextOneReconnects) {
+TEST(BlockingClientConnect, ServerDeathFailsTheWrittenWriteThenTheClientReconnectsOnItsOwn) {
   test::redis_server server;
-  blocking_client c{server.url()};
+  connection_config config;
+  config.port = server.port();
+  config.retry = retry::retry_policy(retry::backoff::constant(std::chrono::milliseconds(20)), 100);
+  blocking_client c{config};
   EXPECT_EQ(c.incr("n"), 1);
   server.kill();
-  EXPECT_THROW(c.incr("n"), connection_error);
+  // The INCR goes out on the dead socket: it may or may not have run, so it is not resent.
+  try {
+    c.incr("n");
+    FAIL() << "an INCR on a dead connection succeeded";
+  } catch (const connection_error& e) {
+    EXPECT_EQ(e.code(), make_error_code(errc::outcome_unknown));
+  }
   EXPECT_FALSE(c.connected());
-  EXPECT_THROW(c.incr("n"), connection_error);  // still down: reconnecting fails
-  server.start();
-  EXPECT_EQ(c.incr("n"), 1);  // a new server process: an empty database
+  std::thread restart([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    server.start();
+  });
+  // This one waits while the connection retries, and runs once the server is back.
+  std::optional<std::int64_t> n;
+  try {
+    n = c.incr("n");
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << e.what();  // caught: the thread must be joined
+  }
+  restart.join();
+  EXPECT_EQ(n, 1);  // a new server process: an empty database
   EXPECT_TRUE(c.connected());
+  EXPECT_GE(c.loop().events().stats().reconnect_scheduled, 1u);
+  EXPECT_EQ(c.loop().events().stats().reconnected, 1u);
+}
+
+TEST(BlockingClientConnect, ServerDownLongerThanTheRetryBudgetIsAConnectionError) {
+  test::redis_server server;
+  connection_config config;
+  config.port = server.port();
+  config.retry = retry::retry_policy(retry::backoff::constant(std::chrono::milliseconds(5)), 3);
+  blocking_client c{config};
+  server.kill();
+  EXPECT_THROW(c.incr("n"), connection_error);
+  // Still down: the next command waits for the retries, which run out.
+  try {
+    c.get("n");
+    FAIL() << "a GET with no server succeeded";
+  } catch (const connection_error& e) {
+    EXPECT_EQ(e.code(), make_error_code(errc::connection_refused));
+  }
+  EXPECT_EQ(c.loop().events().stats().retries_exhausted, 1u);
+  server.start();
+  EXPECT_EQ(c.incr("n"), 1);  // the next command connects again
 }
 
 TEST(BlockingClientConnect, CloseThenUseReconnects) {

@@ -172,10 +172,15 @@ void redis_server::start() {
     argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  // The "parent death" signal fires when the forking THREAD ends, not the process: a server
+  // (re)started from a short-lived thread (a fault test restarting it mid-run) would die with
+  // that thread. So only the main thread's servers get it (they die with a crashed test);
+  // the destructor stops the others.
+  const bool from_main_thread = ::gettid() == ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw failure("fork");
   if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (from_main_thread) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::execvp(argv[0], argv.data());
     ::_exit(127);  // redis-server is not on PATH
   }
