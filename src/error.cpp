@@ -73,6 +73,8 @@ class error_category_impl final : public std::error_category {
                "executed)";
       case errc::queue_full:
         return "too many commands waiting for the connection to come back";
+      case errc::server_loading:
+        return "the server is loading its dataset in memory";
     }
     return "unknown uredis error";
   }

@@ -63,6 +63,8 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     // The server is unreachable for now; redis-py raises ConnectionError when it cannot connect.
     case errc::queue_full:
       return make<connection_error>(ec);
+    case errc::server_loading:
+      return make<busy_loading_error>(ec);
     // This machine cannot run uredis at all; no retry helps, so not a connection_error.
     case errc::io_uring_unsupported:
     case errc::io_uring_disabled:

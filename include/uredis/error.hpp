@@ -59,7 +59,7 @@ enum class errc : int {
   io_uring_memlock_limit,  // ... with ENOMEM (kernels before 5.12 charge rings to memlock)
 
   // Configuration (the client layer).
-  invalid_url,  // a connection URL parse_url() cannot read (client/config.hpp says why)
+  invalid_url,          // a connection URL parse_url() cannot read (client/config.hpp says why)
   invalid_shard_count,  // runtime_options::shards is 0 or more than there are usable cores
 
   // Retry (retry/retry_policy.hpp). A command not marked idempotent failed after its bytes
@@ -69,6 +69,9 @@ enum class errc : int {
   // The connection is down and reconnecting, and the queue of commands waiting for it is full
   // (connection_config::max_queued_while_disconnected).
   queue_full,
+  // The server answered the handshake with LOADING: it is still loading its dataset after a
+  // restart. Retried like a connection error.
+  server_loading,
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".

@@ -62,11 +62,12 @@ connection::connection(reactor::reactor& r, connection_config config)
       id_(next_connection_id()),
       slot_(r.attach(*this)),
       reconnect_(config_.retry),
-      rng_(id_ ^ static_cast<std::uint64_t>(
-                     std::chrono::steady_clock::now().time_since_epoch().count())),
+      rng_(id_ ^
+           static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())),
       reconnect_timer_([this] { open_socket(); }),
       deadline_timer_([this] { on_deadline(); }),
-      health_timer_([this] { on_health_timer(); }) {
+      health_timer_([this] { on_health_timer(); }),
+      setup_timer_([this] { on_setup_timeout(); }) {
   pipeline_.on_push([this](const resp::reply& frame) {
     reactor_.events().emit(event::push_received{id_, &frame});
     if (push_handler_) push_handler_(frame);
@@ -112,15 +113,15 @@ void connection::open_socket() {
   io_uring_sqe* sqe = reactor_.sqe();
   if (sqe == nullptr) return fail(no_sqe());
   io::prep_connect(sqe, fd_, address_, user_data(io::op::connect));
-  if (config_.connect_timeout.count() > 0) {
-    io_uring_sqe* timeout = reactor_.sqe();
-    if (timeout == nullptr) return fail(no_sqe());
-    sqe->flags |= IOSQE_IO_LINK;
-    const auto ns = std::chrono::nanoseconds(config_.connect_timeout).count();
-    connect_timeout_.tv_sec = ns / 1'000'000'000;
-    connect_timeout_.tv_nsec = ns % 1'000'000'000;
-    io::prep_link_timeout(timeout, connect_timeout_, user_data(io::op::link_timeout));
-  }
+  // One deadline for the whole setup: a server that accepts and then never answers HELLO must
+  // not hold the connection (and the commands waiting for it) forever.
+  if (config_.connect_timeout.count() > 0)
+    reactor_.timers().rearm_in(setup_timer_, config_.connect_timeout);
+}
+
+void connection::on_setup_timeout() {
+  if (state_ == connection_state::connecting || state_ == connection_state::handshaking)
+    fail(make_error_code(errc::timeout));
 }
 
 void connection::on_completion(io::op op, const io_uring_cqe& cqe) {
@@ -135,13 +136,12 @@ void connection::on_completion(io::op op, const io_uring_cqe& cqe) {
     case io::op::recv_multishot:
       on_received(cqe);
       break;
-    default:  // link_timeout: -ETIME when it fired (connect saw -ECANCELED), else -ECANCELED
+    default:
       break;
   }
 }
 
 void connection::on_connected(int res) {
-  if (res == -ECANCELED) return fail(make_error_code(errc::timeout));  // the link timeout fired
   if (res < 0) return fail(io::from_errno(-res));
   state_ = connection_state::handshaking;
   arm_receive();
@@ -248,6 +248,7 @@ void connection::process_input() {
 void connection::handshake_done() {
   protocol_ = handshake_->protocol();
   state_ = connection_state::ready;
+  setup_timer_.cancel();
   const std::uint32_t attempts = reconnect_.failures();
   reconnect_.reset();
   received_ = true;
@@ -286,6 +287,7 @@ void connection::close_socket() {
   in_.clear();
   handshake_.reset();
   health_timer_.cancel();
+  setup_timer_.cancel();
   health_ping_pending_ = false;
   health_failed_ = false;
 }
@@ -293,9 +295,13 @@ void connection::close_socket() {
 // A socket failed (or could not be set up, or its handshake was refused).
 void connection::fail(const result<void>& reason) {
   const result<void> why = reason;  // a copy: `reason` may live in handshake_, reset below
+  // A server still loading its data will be ready later: that refusal is worth retrying.
+  const bool loading =
+      why.has_server_error() && why.server_error().kind == server_error_kind::loading;
   // The code every pending command gets: the transport's, or "the handshake was refused".
-  const std::error_code ec =
-      why.has_error() ? why.error() : make_error_code(errc::handshake_failed);
+  const std::error_code ec = why.has_error() ? why.error()
+                             : loading       ? make_error_code(errc::server_loading)
+                                             : make_error_code(errc::handshake_failed);
   const connection_state was = state_;
   close_socket();
 
@@ -305,7 +311,7 @@ void connection::fail(const result<void>& reason) {
   if (!why.has_error()) events.emit(event::handshake_failed{id_, ec});
 
   // A refused handshake (a server error) does not go away by asking again.
-  if (why.has_error() && schedule_reconnect(ec)) return;
+  if ((why.has_error() || loading) && schedule_reconnect(ec)) return;
   give_up(ec, why);
 }
 
@@ -342,9 +348,8 @@ void connection::rewind_commands(const std::error_code& cause) {
     if (!written) return std::error_code{};  // it never reached the server: always safe
     const bool idempotent = r.idempotent || retry::is_read_only(command_name(bytes));
     retry::backoff unused;  // the delay is the reconnect's, not the command's
-    const retry::decision d =
-        policy.decide(cause, static_cast<std::uint32_t>(r.resends) + 1, written, idempotent,
-                      unused, rng_);
+    const retry::decision d = policy.decide(cause, static_cast<std::uint32_t>(r.resends) + 1,
+                                            written, idempotent, unused, rng_);
     if (!d.retrying()) return d.error;
     retried_.push_back(static_cast<std::uint16_t>(r.resends + 1));
     return std::error_code{};
@@ -407,7 +412,7 @@ void connection::on_deadline() {
     reactor_.events().emit(event::command_timed_out{id_});
 }
 
-// Health checks: silence for an interval earns a PING; an unanswered PING recycles the socket.
+// Health checks: an idle, silent interval earns a PING; an unanswered PING recycles the socket.
 
 void connection::on_health_timer() {
   if (state_ != connection_state::ready) return;  // re-armed when ready again
@@ -416,7 +421,9 @@ void connection::on_health_timer() {
     return fail(make_error_code(errc::timeout));
   }
   reactor_.timers().arm_in(health_timer_, config_.health_check_interval);
-  if (received_ || health_ping_pending_) {
+  // Only an idle connection is checked: pending commands have deadlines of their own, and a
+  // blocking command keeps a healthy connection silent on purpose.
+  if (received_ || health_ping_pending_ || !pipeline_.empty()) {
     received_ = false;
     return;
   }

@@ -26,10 +26,6 @@ bool means_no_hello(const server_error& e) noexcept {
          (e.kind == server_error_kind::err && e.detail().starts_with("unknown command"));
 }
 
-bool is_ok(const resp::reply& r) noexcept {
-  return r.type() == resp::type::simple_string && r.text() == "OK";
-}
-
 }  // namespace
 
 std::string_view handshake::lib_version() noexcept {
@@ -98,6 +94,8 @@ void handshake::start(resp::encoder& out) {
   out.command("CLIENT", "SETINFO", "LIB-VER", lib_version());
   expect(role::ignored);
   write_select(out);
+  out.command("PING");
+  expect(role::ping);
 }
 
 handshake_status handshake::fail(result<void> why) {
@@ -106,15 +104,44 @@ handshake_status handshake::fail(result<void> why) {
   return status_;
 }
 
-handshake_status handshake::next_or_done() noexcept {
-  if (head_ == count_) status_ = handshake_status::done;
-  return status_;
+// The first node of a reply: what it answers, and for the one-node replies, what it says.
+void handshake::begin_reply(const resp::node& n, resp::encoder& out) {
+  in_reply_ = true;
+  if (n.type == resp::type::push && n.depth == 0) {
+    reading_ = role::push;
+    return;
+  }
+  assert(head_ < count_ && "a reply before start()");
+  reading_ = awaited_[head_++];
+  const bool error = resp::is_error(n.type);
+  switch (reading_) {
+    case role::hello:
+      return begin_hello(n, out);
+    case role::auth:
+    case role::setname:
+    case role::select:
+      if (error) {
+        fail(server_error::parse(n.value));
+      } else if (n.type != resp::type::simple_string || n.value != "OK") {
+        fail(errc::type_mismatch);
+      }
+      return;
+    case role::ping:  // it asks one thing: is the server still loading? (NOAUTH is not ours)
+      if (error && n.value.starts_with("LOADING")) fail(server_error::parse(n.value));
+      return;
+    case role::ignored:
+    case role::push:
+      return;
+  }
 }
 
-handshake_status handshake::on_hello(const resp::reply& r, resp::encoder& out) {
-  if (r.is_error()) {
-    server_error e = server_error::parse(r.text());
-    if (!means_no_hello(e)) return fail(std::move(e));
+void handshake::begin_hello(const resp::node& n, resp::encoder& out) {
+  if (resp::is_error(n.type)) {
+    server_error e = server_error::parse(n.value);
+    if (!means_no_hello(e)) {
+      fail(std::move(e));
+      return;
+    }
     // Everything else in the first batch ran unauthenticated and in RESP2: skip its replies,
     // then redo what HELLO would have done. The server answers in order, so these replies
     // follow the skipped ones.
@@ -125,46 +152,46 @@ handshake_status handshake::on_hello(const resp::reply& r, resp::encoder& out) {
     if (has_credentials(*config_)) write_auth(out);
     write_setname(out);
     write_select(out);
-    return next_or_done();
+    return;
   }
-  // A map in RESP3; a flat array of pairs if a proxy downgraded it. Both flatten the same way.
-  if (r.type() != resp::type::map &&
-      !(r.type() == resp::type::array && r.elements().size() % 2 == 0))
-    return fail(errc::type_mismatch);
+  // A map in RESP3; a flat array of pairs if a proxy downgraded it. Both list key, value, ...
+  if (n.type != resp::type::map && !(n.type == resp::type::array && n.size % 2 == 0)) {
+    fail(errc::type_mismatch);
+    return;
+  }
   protocol_ = 3;
-  const auto& e = r.elements();
-  for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
-    const std::string_view key = e[i].text();
-    const resp::reply& value = e[i + 1];
-    if (key == "proto" && value.type() == resp::type::integer) {
-      protocol_ = static_cast<int>(value.integer());
-    } else if (key == "version") {
-      server_version_ = util::parse_version(value.text());
-    } else if (key == "id" && value.type() == resp::type::integer) {
-      client_id_ = value.integer();
-    }
-  }
-  return next_or_done();
+  hello_elements_ = 0;
 }
 
-handshake_status handshake::on_reply(const resp::reply& r, resp::encoder& out) {
-  if (status_ != handshake_status::in_progress) return status_;
-  if (r.type() == resp::type::push) return status_;
-  assert(head_ < count_ && "a reply before start()");
-  const role answered = awaited_[head_++];
-  switch (answered) {
-    case role::hello:
-      return on_hello(r, out);
-    case role::ignored:
-      return next_or_done();
-    case role::auth:
-    case role::setname:
-    case role::select:
-      if (r.is_error()) return fail(server_error::parse(r.text()));
-      if (!is_ok(r)) return fail(errc::type_mismatch);
-      return next_or_done();
+// A node inside HELLO's map: the keys and values at depth 1 (deeper ones belong to values such
+// as "modules", which nobody here needs).
+void handshake::on_hello_element(const resp::node& n) {
+  if (n.depth != 1) return;
+  if (hello_elements_++ % 2 == 0) {
+    hello_field_ = n.value == "proto"     ? hello_field::proto
+                   : n.value == "version" ? hello_field::version
+                   : n.value == "id"      ? hello_field::id
+                                          : hello_field::other;
+    return;
   }
-  return status_;
+  switch (hello_field_) {
+    case hello_field::proto:
+      if (n.type == resp::type::integer) protocol_ = static_cast<int>(n.integer);
+      break;
+    case hello_field::version:
+      server_version_ = util::parse_version(n.value);
+      break;
+    case hello_field::id:
+      if (n.type == resp::type::integer) client_id_ = n.integer;
+      break;
+    case hello_field::other:
+      break;
+  }
+}
+
+void handshake::end_reply() {
+  in_reply_ = false;
+  if (reading_ != role::push && head_ == count_) status_ = handshake_status::done;
 }
 
 handshake_status handshake::on_bytes(std::string_view bytes, std::size_t& consumed,
@@ -176,13 +203,13 @@ handshake_status handshake::on_bytes(std::string_view bytes, std::size_t& consum
     if (s.status == resp::outcome::need_more) break;
     if (s.status == resp::outcome::error) return fail(parser_.error());
     consumed += s.consumed;
-    builder_.on_node(n);
-    if (parser_.done()) {
-      const resp::reply r = std::move(current_);
-      current_ = resp::reply{};
-      builder_.reset();
-      on_reply(r, out);
+    if (n.in_attribute) continue;  // decorations: nothing here needs them
+    if (!in_reply_) {
+      begin_reply(n, out);
+    } else if (reading_ == role::hello) {
+      on_hello_element(n);
     }
+    if (status_ == handshake_status::in_progress && parser_.done()) end_reply();
   }
   return status_;
 }

@@ -53,7 +53,6 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
     if (s.status == resp::outcome::need_more) return r;
     if (s.status == resp::outcome::error) {
       r.error = parser_.error();
-      fail_all(r.error);
       return r;
     }
     r.consumed += s.consumed;
@@ -64,7 +63,6 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
       } else if (queue_.empty() || sent_ < queue_.front().req.length) {
         // Nobody asked: no command is waiting, or the oldest one was not even sent yet.
         r.error = make_error_code(errc::unexpected_reply);
-        fail_all(r.error);
         return r;
       } else {
         begin_reply();

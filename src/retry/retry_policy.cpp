@@ -131,6 +131,7 @@ bool is_transient(const std::error_code& ec) noexcept {
       case errc::connection_closed:
       case errc::not_connected:
       case errc::timeout:
+      case errc::server_loading:
         return true;
       default:
         return false;

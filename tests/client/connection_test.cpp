@@ -281,10 +281,10 @@ TEST(Connection, ServerKilledMidPipelineFailsEveryCommandOnce) {
 }
 
 TEST(Connection, ARepliesBeforeItsRequestWasSentIsAProtocolError) {
-  // RESP2, no auth: the handshake is the two CLIENT SETINFO commands. The canned server sends
+  // RESP2, no auth: the handshake is CLIENT SETINFO x2 and PING. The canned server sends
   // everything at once, so ":1" arrives before the INCRs queued behind the handshake were sent:
   // no real server answers a request it has not read.
-  test::canned_server server{"+OK\r\n+OK\r\n:1\r\n"};
+  test::canned_server server{"+OK\r\n+OK\r\n+PONG\r\n:1\r\n"};
   auto r = make_reactor();
   connection_config cfg;
   cfg.port = server.port();

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../support/alloc_counter.hpp"
 #include "../support/redis_server.hpp"
 #include "uredis/exceptions.hpp"
 #include "uredis/resp/encoder.hpp"
@@ -57,6 +58,9 @@ std::string hello_map(std::string_view version = "7.0.15", int id = 42) {
 }
 
 const std::string ok = "+OK\r\n";
+// Every first batch ends with PING (a server still loading its data fails it).
+const std::string pong = "+PONG\r\n";
+const std::string ping = "*1\r\n$4\r\nPING\r\n";
 // Redis 7.0 has no CLIENT SETINFO (7.2 added it).
 const std::string no_setinfo = "-ERR unknown subcommand 'SETINFO'. Try CLIENT HELP.\r\n";
 const std::string no_hello_v5 = "-ERR unknown command `HELLO`, with args beginning with: `3`, \r\n";
@@ -128,12 +132,13 @@ TEST(proto_handshake, resp3_without_auth_is_hello_and_setinfo) {
   EXPECT_EQ(d.written(),
             "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n"
             "*4\r\n$6\r\nCLIENT\r\n$7\r\nSETINFO\r\n$8\r\nLIB-NAME\r\n$6\r\nuredis\r\n" +
-                cmd({"CLIENT", "SETINFO", "LIB-VER", handshake::lib_version()}));
+                cmd({"CLIENT", "SETINFO", "LIB-VER", handshake::lib_version()}) + ping);
   EXPECT_EQ(d.hs().status(), handshake_status::in_progress);
   EXPECT_EQ(d.feed(hello_map("7.0.15", 42)), handshake_status::in_progress);
   EXPECT_EQ(d.hs().protocol(), 3);
   EXPECT_EQ(d.feed(no_setinfo), handshake_status::in_progress);
-  EXPECT_EQ(d.feed(no_setinfo), handshake_status::done);
+  EXPECT_EQ(d.feed(no_setinfo), handshake_status::in_progress);
+  EXPECT_EQ(d.feed(pong), handshake_status::done);
   EXPECT_EQ(d.written(), "") << "nothing more to send";
   EXPECT_EQ(d.hs().protocol(), 3);
   EXPECT_EQ(d.hs().server_version(), (uredis::util::version{7, 0, 15}));
@@ -144,45 +149,47 @@ TEST(proto_handshake, resp3_without_auth_is_hello_and_setinfo) {
 
 TEST(proto_handshake, resp3_password_only_authenticates_the_default_user) {
   driver d(make_config("s3cret"));
-  EXPECT_EQ(d.written(), cmd({"HELLO", "3", "AUTH", "default", "s3cret"}) + setinfo());
-  EXPECT_EQ(d.feed(hello_map() + ok + ok), handshake_status::done);  // Redis 7.2 accepts SETINFO
+  EXPECT_EQ(d.written(), cmd({"HELLO", "3", "AUTH", "default", "s3cret"}) + setinfo() + ping);
+  EXPECT_EQ(d.feed(hello_map() + ok + ok + pong),
+            handshake_status::done);  // Redis 7.2 accepts SETINFO
 }
 
 TEST(proto_handshake, resp3_user_and_password) {
   driver d(make_config("apw", "alice"));
-  EXPECT_EQ(d.written(), cmd({"HELLO", "3", "AUTH", "alice", "apw"}) + setinfo());
-  EXPECT_EQ(d.feed(hello_map("7.2.4") + ok + ok), handshake_status::done);
+  EXPECT_EQ(d.written(), cmd({"HELLO", "3", "AUTH", "alice", "apw"}) + setinfo() + ping);
+  EXPECT_EQ(d.feed(hello_map("7.2.4") + ok + ok + pong), handshake_status::done);
   EXPECT_EQ(d.hs().server_version(), (uredis::util::version{7, 2, 4}));
 }
 
 TEST(proto_handshake, resp3_user_without_password_sends_an_empty_one) {
   driver d(make_config({}, "nopass-user"));
-  EXPECT_EQ(d.written(), cmd({"HELLO", "3", "AUTH", "nopass-user", ""}) + setinfo());
+  EXPECT_EQ(d.written(), cmd({"HELLO", "3", "AUTH", "nopass-user", ""}) + setinfo() + ping);
 }
 
 TEST(proto_handshake, resp3_client_name_rides_on_hello) {
   driver d(make_config({}, {}, "my-app"));
-  EXPECT_EQ(d.written(), cmd({"HELLO", "3", "SETNAME", "my-app"}) + setinfo());
-  EXPECT_EQ(d.feed(hello_map() + no_setinfo + no_setinfo), handshake_status::done);
+  EXPECT_EQ(d.written(), cmd({"HELLO", "3", "SETNAME", "my-app"}) + setinfo() + ping);
+  EXPECT_EQ(d.feed(hello_map() + no_setinfo + no_setinfo + pong), handshake_status::done);
 }
 
 TEST(proto_handshake, an_empty_client_name_is_not_sent) {
   driver d(make_config({}, {}, ""));
-  EXPECT_EQ(d.written(), cmd({"HELLO", "3"}) + setinfo());
+  EXPECT_EQ(d.written(), cmd({"HELLO", "3"}) + setinfo() + ping);
 }
 
 TEST(proto_handshake, resp3_everything_is_one_round_trip) {
   driver d(make_config("p", "u", "n", 5));
   EXPECT_EQ(d.written(), cmd({"HELLO", "3", "AUTH", "u", "p", "SETNAME", "n"}) + setinfo() +
-                             cmd({"SELECT", "5"}));
+                             cmd({"SELECT", "5"}) + ping);
   EXPECT_EQ(d.feed(hello_map() + no_setinfo + no_setinfo), handshake_status::in_progress);
-  EXPECT_EQ(d.feed(ok), handshake_status::done);
+  EXPECT_EQ(d.feed(ok), handshake_status::in_progress);
+  EXPECT_EQ(d.feed(pong), handshake_status::done);
   EXPECT_EQ(d.written(), "");
 }
 
 TEST(proto_handshake, select_out_of_range_fails) {
   driver d(make_config({}, {}, {}, 16));
-  EXPECT_EQ(d.written(), cmd({"HELLO", "3"}) + setinfo() + cmd({"SELECT", "16"}));
+  EXPECT_EQ(d.written(), cmd({"HELLO", "3"}) + setinfo() + cmd({"SELECT", "16"}) + ping);
   EXPECT_EQ(d.feed(hello_map() + no_setinfo + no_setinfo + "-ERR DB index is out of range\r\n"),
             handshake_status::failed);
   expect_server_failure(d.hs(), server_error_kind::err, "ERR DB index is out of range");
@@ -218,7 +225,7 @@ TEST(proto_handshake, hello_without_auth_on_a_protected_server_is_noauth) {
 TEST(proto_handshake, fallback_when_hello_is_unknown_redoes_auth_setname_select) {
   driver d(make_config("apw", "alice", "app", 3));
   EXPECT_EQ(d.written(), cmd({"HELLO", "3", "AUTH", "alice", "apw", "SETNAME", "app"}) + setinfo() +
-                             cmd({"SELECT", "3"}));
+                             cmd({"SELECT", "3"}) + ping);
   EXPECT_EQ(d.feed(no_hello_v5), handshake_status::in_progress);
   EXPECT_TRUE(d.hs().fell_back());
   EXPECT_EQ(d.hs().protocol(), 2);
@@ -228,6 +235,7 @@ TEST(proto_handshake, fallback_when_hello_is_unknown_redoes_auth_setname_select)
   // The first batch's remaining replies are skipped, whatever they say.
   EXPECT_EQ(d.feed("-ERR unknown command `CLIENT`, with args beginning with: `SETINFO`, \r\n"),
             handshake_status::in_progress);
+  EXPECT_EQ(d.feed("-NOAUTH Authentication required.\r\n"), handshake_status::in_progress);
   EXPECT_EQ(d.feed("-NOAUTH Authentication required.\r\n"), handshake_status::in_progress);
   EXPECT_EQ(d.feed("-NOAUTH Authentication required.\r\n"), handshake_status::in_progress);
   EXPECT_EQ(d.feed(ok), handshake_status::in_progress);  // AUTH
@@ -245,7 +253,7 @@ TEST(proto_handshake, fallback_with_a_password_only_sends_auth_without_a_user) {
     (void)d.written();
     EXPECT_EQ(d.feed(no_hello_v3), handshake_status::in_progress);
     EXPECT_EQ(d.written(), cmd({"AUTH", "pw"})) << "user '" << user << "'";
-    EXPECT_EQ(d.feed(no_setinfo + no_setinfo + ok), handshake_status::done);
+    EXPECT_EQ(d.feed(no_setinfo + no_setinfo + pong + ok), handshake_status::done);
   }
 }
 
@@ -255,7 +263,8 @@ TEST(proto_handshake, fallback_with_nothing_to_redo_ends_with_the_first_batch) {
   EXPECT_EQ(d.feed(no_hello_v5), handshake_status::in_progress);
   EXPECT_EQ(d.written(), "");
   EXPECT_EQ(d.feed(no_setinfo), handshake_status::in_progress);
-  EXPECT_EQ(d.feed(no_setinfo), handshake_status::done);
+  EXPECT_EQ(d.feed(no_setinfo), handshake_status::in_progress);
+  EXPECT_EQ(d.feed(pong), handshake_status::done);
   EXPECT_EQ(d.hs().protocol(), 2);
 }
 
@@ -265,14 +274,15 @@ TEST(proto_handshake, noproto_also_falls_back) {
   EXPECT_EQ(d.feed("-NOPROTO sorry, this protocol version is not supported.\r\n"),
             handshake_status::in_progress);
   EXPECT_EQ(d.written(), cmd({"SELECT", "1"}));
-  EXPECT_EQ(d.feed(no_setinfo + no_setinfo + "+OK\r\n+OK\r\n"), handshake_status::done);
+  EXPECT_EQ(d.feed(no_setinfo + no_setinfo + ok + pong + ok), handshake_status::done);
 }
 
 TEST(proto_handshake, fallback_auth_failure_on_an_old_server) {
   driver d(make_config("bad"));
   (void)d.written();
   EXPECT_EQ(d.feed(no_hello_v3 + "-ERR unknown command 'CLIENT'\r\n" +
-                   "-ERR unknown command 'CLIENT'\r\n" + "-ERR invalid password\r\n"),
+                   "-ERR unknown command 'CLIENT'\r\n" + "-NOAUTH Authentication required.\r\n" +
+                   "-ERR invalid password\r\n"),
             handshake_status::failed);
   expect_server_failure(d.hs(), server_error_kind::err, "ERR invalid password");
   EXPECT_THROW(d.hs().failure().value(), uredis::authentication_error);
@@ -281,8 +291,9 @@ TEST(proto_handshake, fallback_auth_failure_on_an_old_server) {
 TEST(proto_handshake, fallback_select_failure) {
   driver d(make_config({}, {}, {}, 40));
   (void)d.written();
-  EXPECT_EQ(d.feed(no_hello_v5 + no_setinfo + no_setinfo + "-ERR DB index is out of range\r\n"),
-            handshake_status::in_progress)
+  EXPECT_EQ(
+      d.feed(no_hello_v5 + no_setinfo + no_setinfo + "-ERR DB index is out of range\r\n" + pong),
+      handshake_status::in_progress)
       << "the first batch's SELECT error is skipped";
   EXPECT_EQ(d.written(), cmd({"SELECT", "40"}));
   EXPECT_EQ(d.feed("-ERR DB index is out of range\r\n"), handshake_status::failed);
@@ -292,8 +303,8 @@ TEST(proto_handshake, fallback_select_failure) {
 TEST(proto_handshake, resp2_never_sends_hello) {
   driver d(make_config("apw", "alice", "app", 1, resp_version::resp2));
   EXPECT_EQ(d.written(), cmd({"AUTH", "alice", "apw"}) + cmd({"CLIENT", "SETNAME", "app"}) +
-                             setinfo() + cmd({"SELECT", "1"}));
-  EXPECT_EQ(d.feed(ok + ok + no_setinfo + no_setinfo + ok), handshake_status::done);
+                             setinfo() + cmd({"SELECT", "1"}) + ping);
+  EXPECT_EQ(d.feed(ok + ok + no_setinfo + no_setinfo + ok + pong), handshake_status::done);
   EXPECT_EQ(d.hs().protocol(), 2);
   EXPECT_FALSE(d.hs().fell_back());
   EXPECT_FALSE(d.hs().server_version().has_value());
@@ -301,10 +312,10 @@ TEST(proto_handshake, resp2_never_sends_hello) {
 
 TEST(proto_handshake, resp2_password_only_and_no_credentials) {
   driver d(make_config("pw", {}, {}, 0, resp_version::resp2));
-  EXPECT_EQ(d.written(), cmd({"AUTH", "pw"}) + setinfo());
+  EXPECT_EQ(d.written(), cmd({"AUTH", "pw"}) + setinfo() + ping);
   driver bare(make_config({}, {}, {}, 0, resp_version::resp2));
-  EXPECT_EQ(bare.written(), setinfo());
-  EXPECT_EQ(bare.feed(no_setinfo + no_setinfo), handshake_status::done);
+  EXPECT_EQ(bare.written(), setinfo() + ping);
+  EXPECT_EQ(bare.feed(no_setinfo + no_setinfo + pong), handshake_status::done);
 }
 
 TEST(proto_handshake, resp2_wrong_password) {
@@ -356,7 +367,7 @@ TEST(proto_handshake, malformed_bytes_are_a_protocol_error) {
 TEST(proto_handshake, bytes_may_arrive_one_at_a_time) {
   driver d(make_config("p", "u", "n", 9));
   (void)d.written();
-  const std::string replies = hello_map("7.0.15", 7) + no_setinfo + no_setinfo + ok;
+  const std::string replies = hello_map("7.0.15", 7) + no_setinfo + no_setinfo + ok + pong;
   // A connection's read buffer: append each byte, feed the unread bytes, drop what was consumed.
   std::string unread;
   uredis::util::byte_buffer scratch;
@@ -378,7 +389,7 @@ TEST(proto_handshake, bytes_may_arrive_one_at_a_time) {
 
 TEST(proto_handshake, stops_at_the_end_of_its_last_reply) {
   driver d(make_config());
-  const std::string replies = hello_map() + no_setinfo + no_setinfo;
+  const std::string replies = hello_map() + no_setinfo + no_setinfo + pong;
   EXPECT_EQ(d.feed(replies + "+PONG\r\n:1\r\n"), handshake_status::done);
   EXPECT_EQ(d.last_consumed(), replies.size()) << "the rest belongs to the pipeline";
 }
@@ -386,29 +397,35 @@ TEST(proto_handshake, stops_at_the_end_of_its_last_reply) {
 TEST(proto_handshake, push_frames_and_attributes_are_not_replies) {
   driver d(make_config());
   EXPECT_EQ(d.feed(">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nx\r\n" + hello_map() +
-                   "|1\r\n+ttl\r\n:3\r\n" + no_setinfo + no_setinfo),
+                   "|1\r\n+ttl\r\n:3\r\n" + no_setinfo + no_setinfo + pong),
             handshake_status::done);
   EXPECT_EQ(d.hs().server_version(), (uredis::util::version{7, 0, 15}));
 }
 
-TEST(proto_handshake, on_reply_takes_reply_trees) {
-  connection_config config = make_config({}, {}, {}, 1);
-  uredis::util::byte_buffer out;
-  resp::encoder encoder(out);
-  handshake hs(config);
-  hs.start(encoder);
-  using resp::reply;
-  const reply hello =
-      reply::make_map({reply::make_bulk_string("version"), reply::make_bulk_string("8.0.1"),
-                       reply::make_bulk_string("proto"), reply::make_integer(3)});
-  EXPECT_EQ(hs.on_reply(hello, encoder), handshake_status::in_progress);
-  EXPECT_EQ(hs.on_reply(reply::make_simple_error("ERR x"), encoder), handshake_status::in_progress);
-  EXPECT_EQ(hs.on_reply(reply::make_simple_string("OK"), encoder), handshake_status::in_progress);
-  EXPECT_EQ(hs.on_reply(reply::make_bulk_error("ERR DB index is out of range"), encoder),
-            handshake_status::failed);
-  EXPECT_EQ(hs.failure().server_error().message, "ERR DB index is out of range");
-  EXPECT_EQ(hs.server_version(), (uredis::util::version{8, 0, 1}));
-  EXPECT_EQ(hs.on_reply(reply::make_simple_string("OK"), encoder), handshake_status::failed);
+TEST(proto_handshake, a_server_still_loading_fails_the_ping) {
+  driver d(make_config());
+  const std::string loading = "-LOADING Redis is loading the dataset in memory\r\n";
+  EXPECT_EQ(d.feed(hello_map() + no_setinfo + no_setinfo + loading), handshake_status::failed);
+  expect_server_failure(d.hs(), server_error_kind::loading,
+                        "LOADING Redis is loading the dataset in memory");
+}
+
+TEST(proto_handshake, any_other_answer_to_the_ping_passes) {
+  driver d(make_config({}, {}, {}, 0, resp_version::resp2));
+  EXPECT_EQ(d.feed("-NOAUTH Authentication required.\r\n-NOAUTH Authentication required.\r\n"
+                   "-NOAUTH Authentication required.\r\n"),
+            handshake_status::done)
+      << "a caller authenticating by hand (uredis-cli) sees NOAUTH on its own commands";
+}
+
+TEST(proto_handshake, reading_replies_allocates_nothing) {
+  driver warm(make_config("p", "u", "n", 3));
+  const std::string replies = hello_map() + no_setinfo + no_setinfo + ok + pong;
+  ASSERT_EQ(warm.feed(replies), handshake_status::done);
+  driver d(make_config("p", "u", "n", 3));
+  const uredis::test::allocation_scope scope;
+  EXPECT_EQ(d.feed(replies), handshake_status::done);
+  EXPECT_EQ(scope.allocations(), 0u);
 }
 
 // ---- Against a real redis-server: the bytes are right, carried by a plain blocking socket. ----

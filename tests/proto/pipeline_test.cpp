@@ -145,14 +145,14 @@ TEST(Pipeline, AttributesAreSkipped) {
   EXPECT_EQ(*rec.results[0], 5);
 }
 
-TEST(Pipeline, UnexpectedReplyFailsEverything) {
+TEST(Pipeline, UnexpectedReplyIsAProtocolError) {
   pipeline p;
   const auto r = p.feed("+OK\r\n");
   EXPECT_EQ(r.error, make_error_code(errc::unexpected_reply));
   EXPECT_TRUE(is_protocol_error(r.error));
 }
 
-TEST(Pipeline, ProtocolErrorFailsEveryPendingCommandOnceInOrder) {
+TEST(Pipeline, AfterAProtocolErrorFailAllFailsEveryPendingCommandOnceInOrder) {
   pipeline p;
   std::vector<int> order;
   std::vector<std::error_code> errors;
@@ -166,6 +166,8 @@ TEST(Pipeline, ProtocolErrorFailsEveryPendingCommandOnceInOrder) {
   // The first reply is fine, the second is half-read when garbage arrives.
   const auto r = p.feed("+one\r\n*2\r\n:1\r\n?garbage\r\n");
   EXPECT_EQ(r.error, make_error_code(errc::invalid_type_byte));
+  EXPECT_EQ(order, (std::vector<int>{0}));  // feed() completes nothing past the error...
+  p.fail_all(r.error);                      // ...the connection decides
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
   EXPECT_FALSE(errors[0]);
   for (int i = 1; i < 4; ++i)
@@ -256,7 +258,9 @@ void push_with_bytes(pipeline& p, Handler h, std::string_view bytes, time_point 
   p.push(pending{std::move(h)}, r);
 }
 
-void send_everything(pipeline& p) { p.mark_sent(p.unsent().size()); }
+void send_everything(pipeline& p) {
+  p.mark_sent(p.unsent().size());
+}
 
 TEST(PipelineResilience, RequestBytesLeaveWithTheirReply) {
   pipeline p;
@@ -280,6 +284,8 @@ TEST(PipelineResilience, AReplyToAnUnsentCommandIsAProtocolError) {
   push_with_bytes(p, rec.handler(), "AA");
   const auto r = p.feed("+a\r\n");
   EXPECT_EQ(r.error, make_error_code(errc::unexpected_reply));
+  EXPECT_TRUE(rec.results.empty());
+  p.fail_all(r.error);
   ASSERT_EQ(rec.results.size(), 1u);
   EXPECT_EQ(rec.results[0].error(), make_error_code(errc::unexpected_reply));
 }

@@ -53,7 +53,7 @@ TEST(retry_policy, client_default_is_redis_py) {
 
 TEST(retry_policy, default_retryable_set) {
   for (errc e : {errc::connection_refused, errc::connection_reset, errc::connection_closed,
-                 errc::not_connected, errc::timeout})
+                 errc::not_connected, errc::timeout, errc::server_loading})
     EXPECT_TRUE(is_transient(uc(e))) << static_cast<int>(e);
   for (std::errc e :
        {std::errc::connection_refused, std::errc::connection_reset, std::errc::connection_aborted,

@@ -71,6 +71,7 @@ struct connection_config {
   /// Set with CLIENT SETNAME (HELLO ... SETNAME) when present and not empty.
   std::optional<std::string> client_name;
   resp_version protocol = resp_version::resp3;
+  /// Bounds one attempt to set a connection up: the TCP connect and the handshake together.
   std::chrono::milliseconds connect_timeout{5000};
   bool tcp_nodelay = true;
   /// rediss:// URLs: the connection must use TLS. (Parsed now; TLS comes with a later issue.)

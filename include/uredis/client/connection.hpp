@@ -26,7 +26,8 @@
 // retry/retry_policy.hpp for its rules):
 //   - A socket fails (reset, EOF, a protocol error, a failed health check): the connection
 //     closes it and asks the policy whether to reconnect (a protocol error counts as a broken
-//     connection here; a handshake the server refuses, e.g. WRONGPASS, is never retried). If so,
+//     connection here; a handshake the server refuses, e.g. WRONGPASS, is never retried, except
+//     for LOADING: a server still loading its data, errc::server_loading). If so,
 //     each pending command is judged: never written -> kept; written and read-only or marked
 //     idempotent -> kept, within the policy's retry budget per command; written otherwise ->
 //     completes with errc::outcome_unknown (a protocol error or another non-retryable cause
@@ -42,8 +43,11 @@
 //   - Deadlines (exec_options::timeout, config.command_timeout, blocking commands' server
 //     timeout + margin) hold in every state: a command past its deadline completes with
 //     errc::timeout at once, and its reply, if it comes, is discarded.
-//   - Health checks (config.health_check_interval): a ready connection that received nothing
-//     for an interval sends PING; no answer within the next interval recycles the socket.
+//   - Health checks (config.health_check_interval): a ready connection with nothing pending
+//     that received nothing for an interval sends PING; no answer within the next interval
+//     recycles the socket.
+//   - connect_timeout bounds the connect and the handshake together: a server that accepts and
+//     never answers fails the attempt with errc::timeout (retried like any other).
 // Every step is reported on the reactor's event dispatcher (event/events.hpp).
 //
 // Ownership: the connection belongs to its reactor's thread and must not move (the reactor,
@@ -172,6 +176,7 @@ class connection final : private reactor::io_target, private reactor::flushable 
   void on_deadline();
   void on_health_timer();
   void on_health_reply(const std::error_code& ec);
+  void on_setup_timeout();
 
   void open_socket();
   void on_connected(int res);
@@ -198,7 +203,7 @@ class connection final : private reactor::io_target, private reactor::flushable 
   int protocol_ = 0;
   bool send_in_flight_ = false;
   bool ever_ready_ = false;
-  bool received_ = false;            // a byte arrived since the last health check
+  bool received_ = false;             // a byte arrived since the last health check
   bool health_ping_pending_ = false;  // our PING is waiting for its reply
   bool health_failed_ = false;        // ...and timed out: recycle at the next health tick
 
@@ -210,7 +215,6 @@ class connection final : private reactor::io_target, private reactor::flushable 
   connect_callback on_connect_;
   proto::pipeline::push_function push_handler_;
   io::socket_address address_;
-  __kernel_timespec connect_timeout_{};
 
   retry::retry_state reconnect_;  // failures since the connection was last ready
   std::uint64_t reconnects_ = 0;
@@ -219,6 +223,7 @@ class connection final : private reactor::io_target, private reactor::flushable 
   reactor::timer reconnect_timer_;
   reactor::timer deadline_timer_;
   reactor::timer health_timer_;
+  reactor::timer setup_timer_;  // connect_timeout, over the connect and the handshake
 };
 
 }  // namespace uredis

@@ -9,7 +9,14 @@
 //           CLIENT SETINFO LIB-NAME uredis               (reply ignored: Redis < 7.2 refuses it)
 //           CLIENT SETINFO LIB-VER <version>             (reply ignored)
 //           [SELECT db]                                  (db != 0)
-//   resp2:  [AUTH [user] pass] [CLIENT SETNAME name] CLIENT SETINFO x2 [SELECT db]
+//           PING                                         (see below)
+//   resp2:  [AUTH [user] pass] [CLIENT SETNAME name] CLIENT SETINFO x2 [SELECT db] PING
+//
+// PING is there for a server still loading its dataset after a restart: HELLO, AUTH and SELECT
+// succeed then, but every ordinary command gets "-LOADING ...". PING does too, so the
+// handshake fails with that server_error (kind loading) before any user command goes out, and
+// the connection retries later, as redis-py does with BusyLoadingError. Any other answer to
+// PING passes (NOAUTH, say, for a caller who authenticates by hand, as uredis-cli does).
 //
 // If HELLO is refused as an unknown command (Redis < 6) or with NOPROTO, the connection stays
 // RESP2 and one more batch follows, written as soon as HELLO's error arrives:
@@ -20,15 +27,20 @@
 // in order) are skipped whatever they say: they ran without authentication. AUTH names the user
 // only when it is not "default", so the fallback works on servers without ACLs (< 6).
 //
-//   start(out) ──► in_progress ──on_reply()/on_bytes()──► in_progress ... ──► done | failed
+//   start(out) ──► in_progress ──on_bytes()──► in_progress ... ──► done | failed
 //
-// Failure: the first error reply to HELLO, AUTH, CLIENT SETNAME or SELECT, as a server_error
-// (WRONGPASS, NOAUTH, "ERR invalid password", "ERR DB index is out of range"...; the connection
-// turns the authentication kinds into authentication_error), or an error code: a reply of the
-// wrong shape (errc::type_mismatch) or malformed bytes (the parser's protocol error).
+// Failure: the first error reply to HELLO, AUTH, CLIENT SETNAME or SELECT, or LOADING to PING,
+// as a server_error (WRONGPASS, NOAUTH, "ERR invalid password", "ERR DB index is out of
+// range"...; the connection turns the authentication kinds into authentication_error), or an
+// error code: a reply of the wrong shape (errc::type_mismatch) or malformed bytes (the parser's
+// protocol error).
+//
+// Replies are read node by node, never built into trees: a handshake allocates nothing (a
+// reconnect is part of a retry cycle, which must not allocate), except the message of the
+// server_error it fails with.
 //
 // Owner: the connection, for the duration of one connect. It references the config, which must
-// outlive it. It is neither copyable nor movable: the reply being assembled points into it.
+// outlive it.
 
 #include <array>
 #include <cstddef>
@@ -38,8 +50,8 @@
 
 #include "uredis/client/config.hpp"
 #include "uredis/resp/encoder.hpp"
+#include "uredis/resp/node.hpp"
 #include "uredis/resp/parser.hpp"
-#include "uredis/resp/reply.hpp"
 #include "uredis/result.hpp"
 #include "uredis/util/version.hpp"
 
@@ -65,16 +77,13 @@ class handshake {
   /// Writes the first batch of commands to `out`. Call once, before any reply.
   void start(resp::encoder& out);
 
-  /// Consumes the next complete reply. May append the fallback batch to `out` (send whatever
-  /// `out` holds after each call). Push frames (RESP3 '>') are not replies and are skipped.
-  /// After done or failed, further replies are not consumed and the status stays.
-  handshake_status on_reply(const resp::reply& r, resp::encoder& out);
-
-  /// Parses replies from the front of `bytes` (a connection's unread input) and consumes them
-  /// with on_reply(), stopping at done, failed or the end of the bytes. `consumed` is set to the
-  /// bytes to drop: every node parsed, including those of a reply still incomplete (they are
-  /// copied), never a byte past the handshake's last reply. Call again with the remaining bytes
-  /// plus new ones.
+  /// Parses replies from the front of `bytes` (a connection's unread input) and acts on each,
+  /// stopping at done, failed or the end of the bytes. May append the fallback batch to `out`
+  /// (send whatever `out` holds after each call). Push frames (RESP3 '>') are not replies and
+  /// are skipped. `consumed` is set to the bytes to drop: every node parsed, including those of
+  /// a reply still incomplete (what they mean is kept), never a byte past the handshake's last
+  /// reply. Call again with the remaining bytes plus new ones. After done or failed, nothing is
+  /// consumed and the status stays.
   handshake_status on_bytes(std::string_view bytes, std::size_t& consumed, resp::encoder& out);
 
   handshake_status status() const noexcept { return status_; }
@@ -98,10 +107,16 @@ class handshake {
     auth,
     setname,
     select,
+    ping,
     ignored,  // CLIENT SETINFO, and first-batch replies after a fallback
+    push,     // not awaited: an out-of-band push frame, skipped
   };
-  // A RESP2 first batch awaits at most 5 replies (AUTH, SETNAME, SETINFO x2, SELECT); a RESP3
-  // one 4 (HELLO, SETINFO x2, SELECT) plus 3 for the fallback (AUTH, SETNAME, SELECT).
+  // HELLO's fields the handshake keeps.
+  enum class hello_field : std::uint8_t { other, proto, version, id };
+
+  // A RESP2 first batch awaits at most 6 replies (AUTH, SETNAME, SETINFO x2, SELECT, PING); a
+  // RESP3 one 5 (HELLO, SETINFO x2, SELECT, PING) plus 3 for the fallback (AUTH, SETNAME,
+  // SELECT).
   static constexpr std::size_t max_awaited = 8;
 
   void expect(role r) noexcept;
@@ -109,8 +124,10 @@ class handshake {
   void write_setname(resp::encoder& out);
   void write_select(resp::encoder& out);
   handshake_status fail(result<void> why);
-  handshake_status on_hello(const resp::reply& r, resp::encoder& out);
-  handshake_status next_or_done() noexcept;
+  void begin_reply(const resp::node& n, resp::encoder& out);
+  void begin_hello(const resp::node& n, resp::encoder& out);
+  void on_hello_element(const resp::node& n);
+  void end_reply();
 
   const connection_config* config_;
   std::array<role, max_awaited> awaited_{};
@@ -123,10 +140,12 @@ class handshake {
   std::optional<std::int64_t> client_id_;
   bool fell_back_ = false;
 
-  // Incremental parsing for on_bytes(): the reply being assembled from nodes.
+  // The reply being read: what it answers and, for HELLO, where in its map it is.
   resp::parser parser_;
-  resp::reply current_;
-  resp::reply_builder builder_{current_};
+  bool in_reply_ = false;
+  role reading_ = role::ignored;
+  std::uint64_t hello_elements_ = 0;  // keys and values at depth 1 so far
+  hello_field hello_field_ = hello_field::other;
 };
 
 }  // namespace uredis::proto

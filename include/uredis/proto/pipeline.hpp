@@ -28,8 +28,9 @@
 // same way). A command never sent is removed, bytes and all: it will never run.
 //
 // Attributes ("|") are dropped before a handler sees a node. A protocol error, or a reply no
-// command is waiting for, fails every pending command with that error; the connection must then
-// close (and may reconnect).
+// command is waiting for, stops feed() with that error and completes nothing: the stream is
+// broken, and the connection decides each command's fate, with rewind() (reconnecting: an
+// unsent command is resent) or fail_all().
 //
 // Completion runs the handler's code (a user callback, a coroutine resume) in the middle of
 // feed(), expire() or rewind(). The completed command has left the pipeline by then, so a
@@ -60,7 +61,7 @@ namespace uredis::proto {
 struct request {
   using time_point = std::chrono::steady_clock::time_point;
 
-  std::uint32_t length = 0;  // its bytes at its place in requests() (0: none, e.g. in tests)
+  std::uint32_t length = 0;   // its bytes at its place in requests() (0: none, e.g. in tests)
   std::uint16_t resends = 0;  // times it was kept for a new socket after being written
   bool idempotent = false;    // the caller's word: safe to execute twice
   bool expired = false;       // a tombstone: completed with errc::timeout, reply to be discarded
@@ -74,7 +75,7 @@ class pipeline {
 
   struct feed_result {
     std::size_t consumed = 0;  // bytes the caller may drop
-    std::error_code error;     // a protocol error: every pending command has failed with it
+    std::error_code error;     // a protocol error: call rewind() or fail_all() next
     bool stopped = false;      // a handler called fail_all(): the rest was not looked at
   };
 
@@ -84,7 +85,9 @@ class pipeline {
   util::byte_buffer& requests() noexcept { return requests_; }
 
   /// Queues a command whose `r.length` bytes the caller has just appended to requests().
-  void push(pending&& command, const request& r = {}) { queue_.emplace_back(std::move(command), r); }
+  void push(pending&& command, const request& r = {}) {
+    queue_.emplace_back(std::move(command), r);
+  }
 
   /// Commands still waiting for (the rest of) their reply, tombstones included.
   std::size_t size() const noexcept { return queue_.size() + (reading_command() ? 1 : 0); }
@@ -149,7 +152,7 @@ class pipeline {
 
   resp::parser parser_;
   util::ring_buffer<entry> queue_;
-  active_reply active_;  // the command whose reply is being read (command_reply)
+  active_reply active_;     // the command whose reply is being read (command_reply)
   request active_request_;  // its request (command_reply or discarded_reply)
   reading state_ = reading::idle;
   util::byte_buffer requests_;
@@ -157,7 +160,8 @@ class pipeline {
   resp::reply push_frame_;
   resp::reply_builder push_builder_{push_frame_};
   push_function push_handler_;
-  std::uint64_t failures_ = 0;  // fail_all()/rewind() calls: a change during a completion stops feed()
+  std::uint64_t failures_ =
+      0;  // fail_all()/rewind() calls: a change during a completion stops feed()
 
   // rewind()'s and expire()'s scratch, kept to reuse their memory.
   util::ring_buffer<entry> kept_;
