@@ -1,0 +1,385 @@
+// End to end on loopback: uredis against hiredis on the same workloads, the same server and the
+// same key, in one binary.
+//
+// The benchmark starts its own redis-server (tools/uredis-bench/private_server: from PATH, a free
+// loopback port, no persistence) and stores one value of 3 bytes (redis-benchmark's default -d)
+// under redis-benchmark's GET key. When the process may use two CPUs the server runs on the second
+// and the benchmark on the first (the server inherits the affinity it is forked with); --no-pin
+// leaves both to the scheduler.
+//
+//   get/one_in_flight    request/response, one command in flight: uredis' blocking_client, the
+//                        callback API driven by reactor::run_until (sleeping in io_uring_enter,
+//                        or busy-polling), against hiredis' blocking redisCommand.
+//   get/pipeline/256     256 GETs on one connection, then every reply: uredis' connection.exec
+//                        x256 then run_until all done, against hiredis' redisAppendCommand x256
+//                        then redisGetReply x256.
+//
+// Every row reports wall-clock time (the waiting dominates), so "Time" and `sec/op` are real time
+// per GET; "CPU" is the process's CPU time (not only the benchmark thread's: io_uring worker
+// threads would count), and `cpu/op` the same per GET. The server's CPU is not counted. The
+// one-in-flight rows add p50/p99/p999: the latency of each GET, measured around the call.
+// Run with --benchmark_enable_random_interleaving=true so that a change of load on the machine
+// hits both clients alike.
+//
+// Both clients get the same allocator: uredis links mimalloc, which also serves hiredis' malloc
+// in this process.
+
+#include <benchmark/benchmark.h>
+#include <hiredis.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "private_server.hpp"
+#include "uredis/client/blocking_client.hpp"
+#include "uredis/resp/encoder.hpp"
+#include "uredis/result.hpp"
+
+namespace {
+
+// redis-benchmark's GET key when no -r is given, and its default value size.
+constexpr std::string_view key = "key:__rand_int__";
+constexpr std::string_view value = "xxx";
+constexpr std::size_t pipeline_depth = 256;
+
+std::uint16_t server_port = 0;  // set by main() before any benchmark runs
+
+std::string server_url() {
+  return "redis://127.0.0.1:" + std::to_string(server_port);
+}
+
+// GET into a view of the read buffer: no allocation per reply (the value is valid during the
+// callback only). cmd::get would copy it into a std::string.
+struct get_view {
+  std::string_view key;
+  using response = std::optional<std::string_view>;
+  void encode(uredis::resp::encoder& e) const { e.command("GET", key); }
+};
+
+// Process CPU time, in seconds.
+double process_cpu() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Brackets the timed loop: sets `sec/op` (real time per GET) and `cpu/op` (process CPU per GET).
+class per_get {
+ public:
+  per_get(benchmark::State& state, std::size_t per_iteration)
+      : state_(state), per_iteration_(per_iteration), cpu_start_(process_cpu()) {}
+  ~per_get() {
+    const double ops =
+        static_cast<double>(state_.iterations()) * static_cast<double>(per_iteration_);
+    if (ops == 0) return;
+    state_.counters["sec/op"] = benchmark::Counter(
+        static_cast<double>(per_iteration_),
+        benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+    state_.counters["cpu/op"] = (process_cpu() - cpu_start_) / ops;
+    state_.SetItemsProcessed(static_cast<std::int64_t>(ops));
+  }
+  per_get(const per_get&) = delete;
+  per_get& operator=(const per_get&) = delete;
+
+ private:
+  benchmark::State& state_;
+  std::size_t per_iteration_;
+  double cpu_start_;
+};
+
+// Latency of each GET (one in flight), for the percentiles the targets name. Storage is
+// reserved up front, so recording allocates nothing; samples past the reservation are dropped.
+class latency_samples {
+ public:
+  latency_samples() { samples_.reserve(1u << 20); }
+  void add(std::chrono::steady_clock::duration d) {
+    if (samples_.size() < samples_.capacity())
+      samples_.push_back(std::chrono::duration<double>(d).count());
+  }
+  // Sets the counters p50, p99 and p999 (seconds: 61u reads 61 us).
+  void report(benchmark::State& state) {
+    if (samples_.empty()) return;
+    std::sort(samples_.begin(), samples_.end());
+    const auto at = [this](double q) {
+      return samples_[static_cast<std::size_t>(q * static_cast<double>(samples_.size() - 1))];
+    };
+    state.counters["p50"] = at(0.50);
+    state.counters["p99"] = at(0.99);
+    state.counters["p999"] = at(0.999);
+  }
+
+ private:
+  std::vector<double> samples_;
+};
+
+// --- uredis ------------------------------------------------------------------------------------
+
+std::optional<uredis::blocking_client> connect_uredis(benchmark::State& state, bool busy_poll) {
+  auto options = uredis::blocking_client::default_reactor_options();
+  options.busy_poll = busy_poll;
+  try {
+    return std::optional<uredis::blocking_client>(std::in_place, server_url(), options);
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return std::nullopt;
+  }
+}
+
+// blocking_client::get: the simplest API (the value is copied into a std::string).
+void BM_uredis_blocking_get(benchmark::State& state) {
+  auto client = connect_uredis(state, false);
+  if (!client) return;
+  latency_samples samples;
+  {
+    per_get counters(state, 1);
+    for (auto _ : state) {
+      const auto start = std::chrono::steady_clock::now();
+      std::optional<std::string> v = client->get(key);
+      samples.add(std::chrono::steady_clock::now() - start);
+      if (!v || *v != value) {
+        state.SkipWithError("uredis: wrong reply");
+        break;
+      }
+    }
+  }
+  samples.report(state);
+}
+BENCHMARK(BM_uredis_blocking_get)
+    ->Name("uredis_blocking_client/get/one_in_flight")
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+
+// The callback API on the blocking client's connection, the loop driven by run_until: sleeping
+// in io_uring_enter (busy_poll 0) or spinning (busy_poll 1).
+void BM_uredis_callback_get(benchmark::State& state) {
+  auto client = connect_uredis(state, state.range(0) != 0);
+  if (!client) return;
+  uredis::connection& conn = client->connection();
+  uredis::reactor::reactor& loop = client->loop();
+  latency_samples samples;
+  {
+    per_get counters(state, 1);
+    for (auto _ : state) {
+      const auto start = std::chrono::steady_clock::now();
+      bool done = false;
+      bool ok = false;
+      conn.exec(get_view{key}, [&](uredis::result<std::optional<std::string_view>> r) {
+        ok = r && *r && **r == value;
+        done = true;
+      });
+      loop.run_until([&done] { return done; });
+      samples.add(std::chrono::steady_clock::now() - start);
+      if (!ok) {
+        state.SkipWithError("uredis: wrong reply");
+        break;
+      }
+    }
+  }
+  samples.report(state);
+}
+BENCHMARK(BM_uredis_callback_get)
+    ->Name("uredis_callback/get/one_in_flight")
+    ->ArgName("busy_poll")
+    ->Arg(0)
+    ->Arg(1)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+
+void BM_uredis_pipeline_get(benchmark::State& state) {
+  auto client = connect_uredis(state, false);
+  if (!client) return;
+  uredis::connection& conn = client->connection();
+  uredis::reactor::reactor& loop = client->loop();
+  {
+    per_get counters(state, pipeline_depth);
+    for (auto _ : state) {
+      std::size_t done = 0;
+      std::size_t ok = 0;
+      for (std::size_t i = 0; i < pipeline_depth; ++i) {
+        conn.exec(get_view{key}, [&](uredis::result<std::optional<std::string_view>> r) {
+          ok += r && *r && **r == value ? 1 : 0;
+          ++done;
+        });
+      }
+      loop.run_until([&done] { return done == pipeline_depth; });
+      if (ok != pipeline_depth) {
+        state.SkipWithError("uredis: wrong reply");
+        break;
+      }
+    }
+  }
+}
+BENCHMARK(BM_uredis_pipeline_get)
+    ->Name("uredis_callback/get/pipeline/256")
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+
+// --- hiredis -----------------------------------------------------------------------------------
+
+struct hiredis_context {
+  redisContext* c = nullptr;
+  ~hiredis_context() {
+    if (c != nullptr) redisFree(c);
+  }
+};
+
+bool connect_hiredis(benchmark::State& state, hiredis_context& ctx) {
+  ctx.c = redisConnect("127.0.0.1", server_port);  // sets TCP_NODELAY, as uredis does
+  if (ctx.c == nullptr || ctx.c->err != 0) {
+    state.SkipWithError(ctx.c ? ctx.c->errstr : "hiredis: out of memory");
+    return false;
+  }
+  return true;
+}
+
+bool is_value(const redisReply* r) {
+  return r != nullptr && r->type == REDIS_REPLY_STRING &&
+         std::string_view(r->str, static_cast<std::size_t>(r->len)) == value;
+}
+
+void BM_hiredis_get(benchmark::State& state) {
+  hiredis_context ctx;
+  if (!connect_hiredis(state, ctx)) return;
+  const std::string k(key);
+  latency_samples samples;
+  {
+    per_get counters(state, 1);
+    for (auto _ : state) {
+      const auto start = std::chrono::steady_clock::now();
+      auto* r = static_cast<redisReply*>(redisCommand(ctx.c, "GET %s", k.c_str()));
+      samples.add(std::chrono::steady_clock::now() - start);
+      const bool ok = is_value(r);
+      if (r != nullptr) freeReplyObject(r);
+      if (!ok) {
+        state.SkipWithError("hiredis: wrong reply");
+        break;
+      }
+    }
+  }
+  samples.report(state);
+}
+BENCHMARK(BM_hiredis_get)
+    ->Name("hiredis_redisCommand/get/one_in_flight")
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+
+void BM_hiredis_pipeline_get(benchmark::State& state) {
+  hiredis_context ctx;
+  if (!connect_hiredis(state, ctx)) return;
+  const std::string k(key);
+  {
+    per_get counters(state, pipeline_depth);
+    for (auto _ : state) {
+      for (std::size_t i = 0; i < pipeline_depth; ++i)
+        redisAppendCommand(ctx.c, "GET %s", k.c_str());
+      std::size_t ok = 0;
+      for (std::size_t i = 0; i < pipeline_depth; ++i) {
+        void* reply = nullptr;
+        if (redisGetReply(ctx.c, &reply) != REDIS_OK) break;
+        auto* r = static_cast<redisReply*>(reply);
+        ok += is_value(r) ? 1 : 0;
+        freeReplyObject(r);
+      }
+      if (ok != pipeline_depth) {
+        state.SkipWithError("hiredis: wrong reply");
+        break;
+      }
+    }
+  }
+}
+BENCHMARK(BM_hiredis_pipeline_get)
+    ->Name("hiredis_append_getreply/get/pipeline/256")
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+
+// --- set-up ------------------------------------------------------------------------------------
+
+// The CPUs this process may run on.
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  return cpus;
+}
+
+void pin_self(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  ::sched_setaffinity(0, sizeof set, &set);
+}
+
+// SET key value through hiredis, so both clients read the same value.
+bool store_value(std::string& error) {
+  redisContext* c = redisConnect("127.0.0.1", server_port);
+  if (c == nullptr || c->err != 0) {
+    error = c ? c->errstr : "hiredis: out of memory";
+    if (c != nullptr) redisFree(c);
+    return false;
+  }
+  const std::string k(key);
+  const std::string v(value);
+  auto* r = static_cast<redisReply*>(redisCommand(c, "SET %s %s", k.c_str(), v.c_str()));
+  const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
+  if (!ok) error = "SET failed";
+  if (r != nullptr) freeReplyObject(r);
+  redisFree(c);
+  return ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  bool pin = true;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--no-pin") == 0) {
+      pin = false;
+    } else {
+      std::fprintf(stderr,
+                   "e2e_bench: unknown argument %s (besides Google Benchmark's: --no-pin)\n",
+                   argv[i]);
+      return 2;
+    }
+  }
+
+  const std::vector<int> cpus = allowed_cpus();
+  pin = pin && cpus.size() >= 2;
+  // The server inherits the affinity it is forked with: the last CPU for it, the first for us.
+  if (pin) pin_self(cpus.back());
+  uredis::bench::private_server server;
+  std::string error;
+  const bool started = server.start(error);
+  if (pin) pin_self(cpus.front());
+  if (!started) {
+    std::fprintf(stderr, "e2e_bench: cannot start redis-server: %s\n", error.c_str());
+    return 1;
+  }
+  server_port = server.port();
+  if (!store_value(error)) {
+    std::fprintf(stderr, "e2e_bench: %s\n", error.c_str());
+    return 1;
+  }
+  benchmark::AddCustomContext("redis_server", "127.0.0.1:" + std::to_string(server_port));
+  benchmark::AddCustomContext("pinning", pin ? "client on CPU " + std::to_string(cpus.front()) +
+                                                   ", redis-server on CPU " +
+                                                   std::to_string(cpus.back())
+                                             : "none");
+
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
