@@ -12,7 +12,9 @@
 //
 // Invariants: ops_ == nullptr exactly when the object is empty. A callable that is trivially
 // copyable and trivially destructible (a lambda capturing pointers and integers, the common
-// case) has null relocate/destroy entries, so moving it is a memcpy and destroying it is free.
+// case) has null relocate/destroy entries, so moving it copies its own size in 8-byte words
+// (known to its table: no memset of the unused tail at construction, no full-capacity copy,
+// which measured 2-7x slower from store-forwarding stalls) and destroying it is free.
 //
 // A moved-from inline_function is empty. Invoking an empty one is a bug (asserted).
 // operator() is not const: the callable is invoked as a non-const lvalue, so mutable lambdas
@@ -140,6 +142,8 @@ class inline_function<R(Args...), Capacity> {
     void (*relocate)(void* to, void* from) noexcept;
     // Null: trivially destructible, nothing to run.
     void (*destroy)(void* storage) noexcept;
+    // The callable's size in 8-byte words: what a move copies when relocate is null.
+    std::size_t words;
   };
 
   template <class Fn>
@@ -173,6 +177,7 @@ class inline_function<R(Args...), Capacity> {
       &invoke_stored<Fn>,
       is_trivial_callable<Fn> ? nullptr : &relocate_stored<Fn>,
       std::is_trivially_destructible_v<Fn> ? nullptr : &destroy_stored<Fn>,
+      (sizeof(Fn) + 7) / 8,
   };
 
   template <class F>
@@ -189,10 +194,10 @@ class inline_function<R(Args...), Capacity> {
     if constexpr (std::is_pointer_v<Fn> || std::is_member_pointer_v<Fn>) {
       if (f == nullptr) return;
     }
-    if constexpr (is_trivial_callable<Fn> && sizeof(Fn) < Capacity) {
-      // Moves copy all Capacity bytes (a fixed-size copy beats a call); define the tail so
-      // that copy never reads indeterminate bytes. Constant size: a store or two.
-      std::memset(storage_ + sizeof(Fn), 0, Capacity - sizeof(Fn));
+    if constexpr (is_trivial_callable<Fn> && sizeof(Fn) % 8 != 0) {
+      // Moves copy whole words: define the few bytes between the callable and its last word's
+      // end, so that copy never reads indeterminate bytes. Constant size: one small store.
+      std::memset(storage_ + sizeof(Fn), 0, 8 - sizeof(Fn) % 8);
     }
     ::new (static_cast<void*>(&storage_)) Fn(std::forward<F>(f));
     ops_ = &ops_for<Fn>;
@@ -204,12 +209,16 @@ class inline_function<R(Args...), Capacity> {
     if (other.ops_->relocate != nullptr) {
       other.ops_->relocate(&storage_, &other.storage_);
     } else {
-      std::memcpy(&storage_, &other.storage_, Capacity);
+      // Word by word, each a fixed-size copy (one load and one store); the last word may hold
+      // a few bytes of padding past the callable, never past the storage.
+      for (std::size_t i = 0; i < other.ops_->words; ++i)
+        std::memcpy(storage_ + 8 * i, other.storage_ + 8 * i, 8);
     }
     ops_ = other.ops_;
     other.ops_ = nullptr;
   }
 
+  static_assert(Capacity % 8 == 0, "inline_function: Capacity must be a multiple of 8 bytes");
   alignas(alignment) unsigned char storage_[Capacity];
   const ops_table* ops_ = nullptr;
 };
