@@ -8,6 +8,9 @@
 #   --rate                    holds the rate; a server stall shows in the latency of the
 #                             requests due meanwhile (no coordinated omission), unlike the
 #                             closed loop, where only the -c requests in flight see it
+#   reconnects                CLIENT KILL mid-run: each connection reconnects (counted), and
+#                             the GETs, read-only, are resent (at most the one a connection was
+#                             reading when killed may fail)
 # Needs redis-server, redis-cli and python3.
 set -euo pipefail
 bench=${1:?usage: bench_workloads.sh path/to/uredis-bench}
@@ -18,7 +21,8 @@ source "$here/redis_server.sh"
 trap 'stop_all_redis; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-start_redis main
+start_redis main --enable-debug-command yes  # DEBUG SLEEP for the stall
+# shellcheck disable=SC2154 # main_port: set by start_redis
 cli() { redis-cli -p "$main_port" "$@"; }
 run() { "$bench" -p "$main_port" -q "$@"; }
 field() {  # field FILE KEY [SUBKEY]: a number from the first object of a --json file
@@ -70,11 +74,20 @@ python3 -c "import sys; sys.exit(0 if 1800 < float(sys.argv[1]) < 2200 else 1)" 
 # A 500 ms stall 0.7 s into a 2 s run at 1000/s: a quarter of the requests are due while the
 # server sleeps, and wait up to 500 ms each, so p90 is ~300 ms. The closed loop, at full speed,
 # has only its 50 in-flight requests caught: p90 stays far below.
-stall() { (sleep 0.7; cli debug sleep 0.5 >/dev/null) & }
-stall
+(sleep 0.7; [ "$(cli debug sleep 0.5)" = OK ] || echo "FAIL: DEBUG SLEEP refused" >&2) &
+stall=$!
 run -t get --rate 1000 --duration 2 --json "$work/stall.json" >/dev/null
-wait
+wait "$stall"
 p90=$(field "$work/stall.json" latency_us p90)
 echo "--rate 1000 with a 500 ms stall: p90 $p90 us"
 [ "$p90" -ge 200000 ] || fail "the stall is hidden from the fixed-rate latency (p90 $p90 us)"
+(sleep 0.7; [ "$(cli client kill type normal)" -eq 10 ] || echo "FAIL: CLIENT KILL missed" >&2) &
+killer=$!
+run -t get --duration 2 -c 10 --json "$work/kill.json" >/dev/null
+wait "$killer"
+reconnects=$(field "$work/kill.json" reconnects)
+errors=$(field "$work/kill.json" errors)
+echo "CLIENT KILL of 10 connections mid-run: $reconnects reconnects, $errors errors"
+[ "$reconnects" -eq 10 ] || fail "expected 10 reconnects, counted $reconnects"
+[ "$errors" -le 10 ] || fail "GETs failed across a reconnect: $errors errors"
 echo "bench_workloads: ok"

@@ -1,5 +1,6 @@
-// uredis-bench: a redis-benchmark work-alike on uredis connections. main() parses the command
-// line, starts a private redis-server when no server is given, and runs the tests in order.
+// uredis-bench: a redis-benchmark work-alike on the uredis runtime. main() parses the command
+// line, starts a private redis-server when no server is given, starts the runtime's shards
+// (--threads, --pin, --busy-poll), and runs the tests in order.
 
 #include <cerrno>
 #include <cstdio>
@@ -8,14 +9,24 @@
 #include <string>
 #include <vector>
 
+#include "allocation_count.hpp"
+#include "command_template.hpp"
 #include "options.hpp"
 #include "private_server.hpp"
 #include "report.hpp"
 #include "run.hpp"
+#include "uredis/reactor/runtime.hpp"
 
 namespace {
 
 constexpr int exit_usage = 2;
+
+int usage_error(const std::string& message) {
+  using namespace uredis::bench;
+  std::fprintf(stderr, "uredis-bench: %s\n\n", message.c_str());
+  std::fwrite(usage().data(), 1, usage().size(), stderr);
+  return exit_usage;
+}
 
 }  // namespace
 
@@ -26,12 +37,23 @@ int main(int argc, char** argv) {
     std::fwrite(usage().data(), 1, usage().size(), stdout);
     return 0;
   }
-  if (!parsed.error.empty()) {
-    std::fprintf(stderr, "uredis-bench: %s\n\n", parsed.error.c_str());
-    std::fwrite(usage().data(), 1, usage().size(), stderr);
-    return exit_usage;
-  }
+  if (!parsed.error.empty()) return usage_error(parsed.error);
   const options& o = parsed.options;
+  if (o.count_allocations && !allocations_counted())
+    return usage_error("--count-allocations: this build does not count allocations");
+
+  // What runs: the -t tests in order, or the one --command.
+  std::optional<command_template> command;
+  std::vector<workload> work;
+  if (!o.command.empty()) {
+    std::string error;
+    command = command_template::parse(o.command, error);
+    if (!command) return usage_error(error);
+    work.push_back({nullptr, &*command});
+  } else {
+    for (const std::string& name : o.tests)
+      work.push_back({find_test(name), nullptr});
+  }
 
   uredis::connection_config config;
   config.protocol = o.resp3 ? uredis::resp_version::resp3 : uredis::resp_version::resp2;
@@ -53,20 +75,37 @@ int main(int argc, char** argv) {
     config.port = server->port();
   }
 
-  if (o.csv) print_csv_header(stdout);
+  uredis::runtime_options runtime_options;
+  runtime_options.shards = static_cast<unsigned>(o.threads);
+  runtime_options.pin = o.pin;
+  runtime_options.busy_poll = o.busy_poll;
+  auto rt = uredis::runtime::create(runtime_options);
+  if (!rt) {
+    std::fprintf(stderr, "uredis-bench: cannot start %zu shard(s)%s: %s\n", o.threads,
+                 o.pin ? " pinned to CPUs" : "", rt.error().message().c_str());
+    return 1;
+  }
+
+  if (o.csv) print_csv_header(stdout, o);
   std::vector<test_report> reports;
-  for (const std::string& name : o.tests) {
+  for (const workload& w : work) {
     test_report r;
     std::string error;
-    if (!run_test(o, config, *find_test(name), r, error)) {
-      std::fprintf(stderr, "uredis-bench: %s: %s\n", name.c_str(), error.c_str());
+    if (!run_test(**rt, o, config, w, r, error)) {
+      std::fprintf(stderr, "uredis-bench: %.*s: %s\n", static_cast<int>(w.title().size()),
+                   w.title().data(), error.c_str());
       return 1;
     }
     print_report(stdout, o, r);
     std::fflush(stdout);
     reports.push_back(r);
   }
-  if (!o.json_file.empty() && !write_json(o.json_file, reports)) {
+  (*rt)->stop();
+  if ((*rt)->error()) {
+    std::fprintf(stderr, "uredis-bench: a shard failed: %s\n", (*rt)->error().message().c_str());
+    return 1;
+  }
+  if (!o.json_file.empty() && !write_json(o.json_file, o, reports)) {
     std::fprintf(stderr, "uredis-bench: cannot write %s: %s\n", o.json_file.c_str(),
                  std::strerror(errno));
     return 1;

@@ -1,7 +1,7 @@
 #include "options.hpp"
 
 #include <charconv>
-#include <cstring>
+#include <cmath>
 
 #include "workload.hpp"
 
@@ -21,6 +21,22 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
+// Flags followed by a value.
+bool takes_value(std::string_view arg) {
+  static constexpr std::string_view with_value[] = {"-h",        "-p",
+                                                    "-s",        "-a",
+                                                    "-c",        "-n",
+                                                    "-d",        "-r",
+                                                    "-P",        "-t",
+                                                    "--user",    "--threads",
+                                                    "--json",    "--duration",
+                                                    "--rate",    "--key-pattern",
+                                                    "--command", "--zipf-exponent"};
+  for (std::string_view f : with_value)
+    if (arg == f) return true;
+  return false;
+}
+
 }  // namespace
 
 std::string_view usage() {
@@ -33,14 +49,24 @@ std::string_view usage() {
          "  -c <clients>    parallel connections (default 50)\n"
          "  -n <requests>   total requests per test (default 100000)\n"
          "  -d <size>       SET/LPUSH/... value size in bytes (default 3)\n"
-         "  -r <keyspace>   random keys key:000000000042 in 0..keyspace-1\n"
+         "  -r <keyspace>   keys key:000000000042 in 0..keyspace-1 (see --key-pattern)\n"
          "  -P <numreq>     pipeline depth per connection (default 1)\n"
          "  -t <tests>      comma-separated: ping,set,get,incr,lpush,rpush,lpop,sadd,hset\n"
-         "  -q              quiet: one line per test\n"
+         "  -q              quiet: one line per test, no progress line\n"
          "  --csv           CSV output\n"
          "  --threads <n>   shards (reactor threads), default 1\n"
          "  -3              RESP3 (HELLO 3)\n"
-         "  --json <file>   write the results as JSON\n"
+         "  --json <file>   write the results as a JSON array, one object per test\n"
+         "  --duration <s>  run each test for <s> seconds (decimals allowed) instead of -n\n"
+         "  --rate <ops>    fixed-rate schedule: <ops> requests per second in total; latency\n"
+         "                  counts from each request's intended send time\n"
+         "  --key-pattern <uniform|sequential|zipf>  how -r keys are picked (default uniform)\n"
+         "  --zipf-exponent <s>  zipf skew (default 0.99, as YCSB)\n"
+         "  --command <template> run this command instead of -t, e.g. \"SET __key__ __data__\";\n"
+         "                  __key__ is the request's key, __data__ the -d byte value\n"
+         "  --busy-poll     shards spin instead of sleeping in the kernel\n"
+         "  --pin           pin shard i to the i-th CPU this process may use\n"
+         "  --count-allocations  report heap allocations made while measuring\n"
          "  --help          this text\n";
 }
 
@@ -48,15 +74,13 @@ parsed_options parse_options(int argc, char** argv) {
   parsed_options p;
   options& o = p.options;
   bool tests_given = false;
+  bool requests_given = false;
+  auto fail = [&](std::string message) {
+    p.error = std::move(message);
+    return p;
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    auto value = [&]() -> std::string_view { return argv[++i]; };
-    auto fail = [&](std::string message) {
-      p.error = std::move(message);
-      return p;
-    };
-    auto need_value = [&] { return has_value; };
     if (arg == "--help") {
       p.help = true;
       return p;
@@ -67,23 +91,27 @@ parsed_options parse_options(int argc, char** argv) {
       o.csv = true;
     } else if (arg == "-3") {
       o.resp3 = true;
-    } else if (arg == "-h" || arg == "-p" || arg == "-s" || arg == "-a" || arg == "--user" ||
-               arg == "-c" || arg == "-n" || arg == "-d" || arg == "-r" || arg == "-P" ||
-               arg == "-t" || arg == "--threads" || arg == "--json") {
-      if (!need_value()) return fail(std::string{arg} + " needs a value");
-      const std::string_view v = value();
-      auto number = [&](auto& out, auto min) {
-        if (!parse_number(v, out) || out < min) {
-          p.error = "bad value for " + std::string{arg} + ": '" + std::string{v} + "'";
-          return false;
-        }
-        return true;
+    } else if (arg == "--busy-poll") {
+      o.busy_poll = true;
+    } else if (arg == "--pin") {
+      o.pin = true;
+    } else if (arg == "--count-allocations") {
+      o.count_allocations = true;
+    } else if (takes_value(arg)) {
+      if (i + 1 >= argc) return fail(std::string{arg} + " needs a value");
+      const std::string_view v = argv[++i];
+      const std::string bad = "bad value for " + std::string{arg} + ": '" + std::string{v} + "'";
+      // An integer at least `min`.
+      auto integer = [&](auto& out, auto min) { return parse_number(v, out) && out >= min; };
+      // A finite positive number.
+      auto positive = [&](double& out) {
+        return parse_number(v, out) && std::isfinite(out) && out > 0;
       };
       if (arg == "-h") {
         o.host = std::string{v};
       } else if (arg == "-p") {
         std::uint16_t port = 0;
-        if (!number(port, std::uint16_t{1})) return p;
+        if (!integer(port, std::uint16_t{1})) return fail(bad);
         o.port = port;
       } else if (arg == "-s") {
         o.unix_socket = std::string{v};
@@ -92,19 +120,45 @@ parsed_options parse_options(int argc, char** argv) {
       } else if (arg == "--user") {
         o.user = std::string{v};
       } else if (arg == "-c") {
-        if (!number(o.clients, std::size_t{1})) return p;
+        if (!integer(o.clients, std::size_t{1})) return fail(bad);
       } else if (arg == "-n") {
-        if (!number(o.requests, std::uint64_t{1})) return p;
+        if (!integer(o.requests, std::uint64_t{1})) return fail(bad);
+        requests_given = true;
       } else if (arg == "-d") {
-        if (!number(o.data_size, std::size_t{0})) return p;
+        if (!integer(o.data_size, std::size_t{0})) return fail(bad);
       } else if (arg == "-r") {
-        if (!number(o.keyspace, std::uint64_t{0})) return p;
+        if (!integer(o.keyspace, std::uint64_t{0})) return fail(bad);
       } else if (arg == "-P") {
-        if (!number(o.pipeline, std::size_t{1})) return p;
+        if (!integer(o.pipeline, std::size_t{1})) return fail(bad);
       } else if (arg == "--threads") {
-        if (!number(o.threads, std::size_t{1})) return p;
+        if (!integer(o.threads, std::size_t{1})) return fail(bad);
       } else if (arg == "--json") {
         o.json_file = std::string{v};
+      } else if (arg == "--duration") {
+        double seconds = 0;
+        // Up to a year: anything longer is a typo, and nanoseconds must not overflow.
+        if (!positive(seconds) || seconds > 365.0 * 24 * 3600) return fail(bad);
+        o.duration = std::chrono::nanoseconds(static_cast<std::int64_t>(seconds * 1e9));
+        if (o.duration->count() == 0) return fail(bad);
+      } else if (arg == "--rate") {
+        if (!positive(o.rate)) return fail(bad);
+      } else if (arg == "--zipf-exponent") {
+        if (!positive(o.zipf_exponent)) return fail(bad);
+      } else if (arg == "--key-pattern") {
+        const std::string name = to_lower(v);
+        if (name == "uniform") {
+          o.keys = key_pattern::uniform;
+        } else if (name == "sequential") {
+          o.keys = key_pattern::sequential;
+        } else if (name == "zipf") {
+          o.keys = key_pattern::zipf;
+        } else {
+          return fail(bad + " (uniform, sequential or zipf)");
+        }
+      } else if (arg == "--command") {
+        if (v.find_first_not_of(" \t") == std::string_view::npos)
+          return fail("--command needs a command");
+        o.command = std::string{v};
       } else if (arg == "-t") {
         tests_given = true;
         std::string_view rest = v;
@@ -121,10 +175,14 @@ parsed_options parse_options(int argc, char** argv) {
       return fail("unknown option '" + std::string{arg} + "'");
     }
   }
-  if (!tests_given)
+  if (tests_given && !o.command.empty()) return fail("give -t or --command, not both");
+  if (!tests_given && o.command.empty())
     for (const auto& t : all_tests())
       o.tests.emplace_back(t.name);
-  if (o.tests.empty()) p.error = "no tests selected";
+  if (o.tests.empty() && o.command.empty()) return fail("no tests selected");
+  if (o.keys != key_pattern::uniform && o.keyspace == 0)
+    return fail("--key-pattern needs a keyspace (-r)");
+  if (o.duration && requests_given) return fail("give -n or --duration, not both");
   if (o.threads > o.clients) o.threads = o.clients;  // a shard needs at least one connection
   return p;
 }

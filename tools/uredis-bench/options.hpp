@@ -1,9 +1,15 @@
 #pragma once
-// options: uredis-bench's command line, with redis-benchmark's flags and their meaning.
+// options: uredis-bench's command line: redis-benchmark's common flags with their meaning, and
+// memtier-style additions (--duration, --rate, --key-pattern, --command, --json, --busy-poll,
+// --pin), documented in usage() and README.md beside this file.
 //
-// Invariants of a parsed options: clients >= 1, requests >= 1, pipeline >= 1, threads >= 1,
-// threads <= clients, tests non-empty and each a known name (see workload.hpp).
+// Invariants of a parsed options (error empty): clients >= 1, requests >= 1, pipeline >= 1,
+// threads >= 1, threads <= clients; exactly one of `tests` (each a known name, see
+// workload.hpp) and `command` is non-empty; duration and rate are > 0 when set; a key pattern
+// other than uniform comes with a keyspace (-r); zipf_exponent > 0; -n and --duration are
+// not both given.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -13,6 +19,13 @@
 
 namespace uredis::bench {
 
+/// How each request picks its key number in 0..keyspace-1 (-r).
+enum class key_pattern : std::uint8_t {
+  uniform,     // every key equally likely (redis-benchmark's -r)
+  sequential,  // 0, 1, 2, ... per shard, wrapping; the shards interleave (see keys.hpp)
+  zipf,        // rank r (key r-1) with probability proportional to r^-zipf_exponent
+};
+
 struct options {
   std::optional<std::string> host;      // -h
   std::optional<std::uint16_t> port;    // -p
@@ -20,16 +33,27 @@ struct options {
   std::optional<std::string> password;  // -a
   std::string user;                     // --user
   std::size_t clients = 50;             // -c
-  std::uint64_t requests = 100'000;     // -n
+  std::uint64_t requests = 100'000;     // -n (not with --duration)
   std::size_t data_size = 3;            // -d
   std::uint64_t keyspace = 0;           // -r (0: the literal key "key:__rand_int__")
   std::size_t pipeline = 1;             // -P
-  std::vector<std::string> tests;       // -t, lower case
+  std::vector<std::string> tests;       // -t, lower case; empty with --command
+  std::string command;                  // --command template; empty with -t
   bool quiet = false;                   // -q
   bool csv = false;                     // --csv
-  std::size_t threads = 1;              // --threads
+  std::size_t threads = 1;              // --threads (runtime shards)
   bool resp3 = false;                   // -3
   std::string json_file;                // --json
+  /// --duration: each test runs this long instead of -n requests.
+  std::optional<std::chrono::nanoseconds> duration;
+  /// --rate: requests per second across all connections (a fixed-rate schedule); 0: as fast
+  /// as the closed loop goes.
+  double rate = 0;
+  key_pattern keys = key_pattern::uniform;  // --key-pattern
+  double zipf_exponent = 0.99;              // --zipf-exponent (YCSB's default)
+  bool busy_poll = false;                   // --busy-poll
+  bool pin = false;                         // --pin
+  bool count_allocations = false;           // --count-allocations: report them
 
   /// No -h, -p or -s: start a private redis-server.
   bool private_server() const noexcept { return !host && !port && unix_socket.empty(); }

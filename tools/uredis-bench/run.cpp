@@ -1,75 +1,124 @@
 #include "run.hpp"
 
-#include <sys/resource.h>
-
-#include <barrier>
-#include <chrono>
 #include <memory>
-#include <thread>
+#include <optional>
 #include <vector>
 
+#include "phase_barrier.hpp"
+#include "process_usage.hpp"
+#include "progress.hpp"
 #include "shard.hpp"
 
 namespace uredis::bench {
 namespace {
-
-double cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  auto s = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
-  };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
 
 // The share of `total` that part `i` of `parts` gets: the remainder goes to the first ones.
 std::uint64_t share(std::uint64_t total, std::size_t parts, std::size_t i) {
   return total / parts + (i < total % parts ? 1 : 0);
 }
 
+// Posts `fn` (given a shard) to every shard; a shard that refuses it is counted as arrived, so
+// the barrier still opens. Returns false if any refused.
+template <class Fn>
+bool post_to_all(runtime& rt, std::vector<std::unique_ptr<shard>>& shards, phase_barrier& barrier,
+                 Fn fn) {
+  bool all = true;
+  barrier.reset(shards.size());
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    shard* s = shards[i].get();
+    if (!rt.submit_to(static_cast<unsigned>(i), [s, fn] { fn(*s); })) {
+      all = false;
+      barrier.arrive();
+    }
+  }
+  return all;
+}
+
 }  // namespace
 
-bool run_test(const options& o, const connection_config& config, const test_info& test,
+bool run_test(runtime& rt, const options& o, const connection_config& config, const workload& work,
               test_report& report, std::string& error) {
-  const std::size_t shards = o.threads;
-  // Histograms are ~16 KiB each: on the heap, not on the stack.
-  std::vector<std::unique_ptr<shard_result>> results;
-  for (std::size_t i = 0; i < shards; ++i)
-    results.push_back(std::make_unique<shard_result>());
-  std::barrier<> sync(static_cast<std::ptrdiff_t>(shards + 1));
-  std::vector<std::thread> threads;
-  for (std::size_t i = 0; i < shards; ++i)
-    threads.emplace_back([&, i] {
-      run_shard(o, config, test, share(o.requests, shards, i), share(o.clients, shards, i), i, sync,
-                *results[i]);
-    });
+  const std::size_t count = rt.shard_count();
+  std::optional<rate_schedule> schedule;
+  if (o.rate > 0) schedule.emplace(o.rate, o.clients, /*exact=*/o.busy_poll);
 
-  sync.arrive_and_wait();
-  const auto t0 = std::chrono::steady_clock::now();
-  const double cpu0 = cpu_seconds();
-  sync.arrive_and_wait();
-  const auto t1 = std::chrono::steady_clock::now();
-  const double cpu1 = cpu_seconds();
-  for (auto& t : threads)
-    t.join();
-
-  auto merged = std::make_unique<util::histogram>();
-  report = test_report{};
-  report.title = test.title;
-  for (const auto& r : results) {
-    if (!r->failure.empty() && error.empty()) error = r->failure;
-    merged->merge(r->latency);
-    report.requests += r->completed;
-    report.errors += r->errors;
-    report.reconnects += r->reconnects;
+  phase_barrier barrier;
+  std::vector<std::unique_ptr<shard>> shards;
+  std::size_t first_client = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    shard_plan plan;
+    plan.work = work;
+    plan.config = config;
+    plan.index = i;
+    plan.shards = count;
+    plan.clients = share(o.clients, count, i);
+    plan.first_client = first_client;
+    plan.total_clients = o.clients;
+    plan.pipeline = o.pipeline;
+    plan.requests = share(o.requests, count, i);
+    plan.duration = o.duration;
+    plan.schedule = schedule;
+    plan.keys = o.keys;
+    plan.keyspace = o.keyspace;
+    plan.zipf_exponent = o.zipf_exponent;
+    plan.data_size = o.data_size;
+    plan.seed = (std::uint64_t{i} << 32) + 1;
+    first_client += plan.clients;
+    shards.push_back(std::make_unique<shard>(std::move(plan), barrier));
   }
-  report.seconds = std::chrono::duration<double>(t1 - t0).count();
+
+  // Set-up.
+  bool posted = post_to_all(rt, shards, barrier, [](shard& s) { s.setup(); });
+  barrier.wait();
+  for (const auto& s : shards)
+    if (!s->result().failure.empty() && error.empty()) error = s->result().failure;
+  if (!posted && error.empty()) error = "a shard refused the test (the runtime is stopping)";
+
+  // Measured phase.
+  process_usage begin;
+  process_usage end;
+  if (error.empty()) {
+    progress_line progress(!o.quiet && progress_line::stderr_is_terminal());
+    begin = process_usage::now();
+    const auto t0 = begin.wall;
+    process_usage* end_figures = &end;
+    posted = post_to_all(rt, shards, barrier,
+                         [t0, end_figures](shard& s) { s.start(t0, *end_figures); });
+    while (!barrier.wait_for(progress_line::period)) {
+      std::uint64_t completed = 0;
+      for (const auto& s : shards)
+        completed += s->completed();
+      progress.update(work.title(), completed, std::chrono::steady_clock::now() - t0);
+    }
+    progress.clear();
+    if (!posted) error = "a shard refused the test (the runtime is stopping)";
+  }
+
+  // Teardown, whatever happened: the connections belong to the shards' threads.
+  post_to_all(rt, shards, barrier, [](shard& s) { s.teardown(); });
+  barrier.wait();
+  if (!error.empty()) return false;
+
+  auto merged = std::make_unique<util::histogram>();  // ~16 KiB: not on the stack
+  report = test_report{};
+  report.title = work.title();
+  for (const auto& s : shards) {
+    const shard_result& r = s->result();
+    merged->merge(r.latency);
+    report.requests += r.completed;
+    report.errors += r.errors;
+    report.reconnects += r.reconnects;
+  }
+  report.seconds = std::chrono::duration<double>(end.wall - begin.wall).count();
   report.ops_per_sec =
       report.seconds > 0 ? static_cast<double>(report.requests) / report.seconds : 0;
-  report.client_cpu_ns_per_op =
-      report.requests > 0 ? (cpu1 - cpu0) * 1e9 / static_cast<double>(report.requests) : 0;
+  report.client_cpu_ns_per_op = report.requests > 0
+                                    ? static_cast<double>((end.cpu - begin.cpu).count()) /
+                                          static_cast<double>(report.requests)
+                                    : 0;
+  report.allocations = end.allocations - begin.allocations;
   report.set_latency(*merged);
-  return error.empty();
+  return true;
 }
 
 }  // namespace uredis::bench

@@ -1,124 +1,214 @@
 #include "shard.hpp"
 
-#include <chrono>
-#include <memory>
-#include <optional>
-#include <vector>
+#include <utility>
 
 #include "uredis/reactor/reactor.hpp"
 
 namespace uredis::bench {
-namespace {
 
-using clock_type = std::chrono::steady_clock;
+using time_point = std::chrono::steady_clock::time_point;
 
-// One connection of the shard and its in-flight send times. Pinned: callbacks point at it.
-struct client_slot {
-  client_slot(reactor::reactor& r, const connection_config& config, const options& o,
-              std::string_view value, std::uint64_t seed)
-      : conn(r, config),
-        requests(o.keyspace, value, seed),
-        sent(std::make_unique<clock_type::time_point[]>(o.pipeline)),
-        depth(o.pipeline) {}
+// One connection and the issue times of its requests in flight. Pinned (callbacks point at it).
+struct shard::client {
+  client(reactor::reactor& r, const connection_config& config, std::size_t depth)
+      : conn(r, config), sent(std::make_unique<time_point[]>(depth)), depth(depth) {}
 
   connection conn;
-  request_builder requests;
-  std::unique_ptr<clock_type::time_point[]> sent;  // ring of `depth` send times
+  std::unique_ptr<time_point[]> sent;  // a ring of `depth` issue (or intended) times
   std::size_t depth;
-  std::uint64_t issued = 0;
-  std::uint64_t answered = 0;
-  bool down = false;
+  std::size_t next_sent = 0;    // ring slot of the next request issued
+  std::size_t next_answer = 0;  // ring slot of the next reply
+  std::size_t in_flight = 0;
+  time_point due{};   // --rate: when the next request is due
+  bool down = false;  // closed during the measured phase: no more requests
 };
 
-class loop {
- public:
-  loop(test_kind kind, std::uint64_t requests, shard_result& out)
-      : kind_(kind), unissued_(requests), requests_(requests), out_(out) {}
+shard::shard(shard_plan plan, phase_barrier& barrier) : plan_(std::move(plan)), barrier_(barrier) {
+  pacer_.set_callback([this] { pace(); });
+  deadline_.set_callback([this] { on_deadline(); });
+}
 
-  void start(std::vector<std::unique_ptr<client_slot>>& slots) {
-    for (auto& s : slots) {
-      if (!s->conn.ready()) continue;
-      ++live_;
-      for (std::size_t i = 0; i < s->depth && !s->down; ++i)
-        issue(*s);
-    }
-  }
+shard::~shard() = default;
 
-  bool finished() const noexcept { return out_.completed == requests_ || live_ == 0; }
-
- private:
-  void issue(client_slot& s) {
-    if (unissued_ == 0) return;
-    --unissued_;
-    s.sent[s.issued % s.depth] = clock_type::now();
-    ++s.issued;
-    s.requests.issue(kind_, s.conn, [this, &s](bool ok) noexcept { on_reply(s, ok); });
-  }
-
-  void on_reply(client_slot& s, bool ok) {
-    const auto elapsed = clock_type::now() - s.sent[s.answered % s.depth];
-    ++s.answered;
-    out_.latency.record(static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
-    ++out_.completed;
-    if (!ok) ++out_.errors;
-    if (!s.conn.ready()) {
-      // Closed (a transport error): its requests go to the other connections.
-      if (!s.down) {
-        s.down = true;
-        --live_;
-      }
-      return;
-    }
-    issue(s);
-  }
-
-  test_kind kind_;
-  std::uint64_t unissued_;
-  std::uint64_t requests_;
-  std::size_t live_ = 0;
-  shard_result& out_;
-};
-
-}  // namespace
-
-void run_shard(const options& o, const connection_config& config, const test_info& test,
-               std::uint64_t requests, std::size_t clients, std::size_t index, std::barrier<>& sync,
-               shard_result& out) {
-  auto created = reactor::reactor::create();
-  if (!created) {
-    out.failure = "cannot create the reactor: " + created.error().message();
-    sync.arrive_and_wait();
-    sync.arrive_and_wait();
+void shard::setup() {
+  reactor_ = reactor::reactor::current();
+  if (reactor_ == nullptr) {
+    result_.failure = "no reactor on this thread";
+    barrier_.arrive();
     return;
   }
-  reactor::reactor& r = **created;
-  const std::string value(o.data_size, 'x');  // every value: one buffer, viewed
+  clock_.emplace(*reactor_);
+  requests_.emplace(plan_.work,
+                    key_source{plan_.keys, plan_.keyspace, plan_.zipf_exponent, plan_.index,
+                               plan_.shards, plan_.seed},
+                    plan_.data_size);
+  clients_.reserve(plan_.clients);
+  for (std::size_t i = 0; i < plan_.clients; ++i)
+    clients_.push_back(std::make_unique<client>(*reactor_, plan_.config, plan_.pipeline));
+  connecting_ = clients_.size();
+  for (auto& c : clients_)
+    c->conn.connect([this](const uredis::result<void>& outcome) { on_connected(outcome); });
+}
 
-  std::vector<std::unique_ptr<client_slot>> slots;
-  slots.reserve(clients);
-  std::size_t connecting = clients;
-  for (std::size_t i = 0; i < clients; ++i) {
-    slots.push_back(std::make_unique<client_slot>(r, config, o, value, (index << 32) + i + 1));
-    slots.back()->conn.connect([&connecting, &out](const result<void>& outcome) {
-      --connecting;
-      if (!outcome && out.failure.empty())
-        out.failure = "cannot connect: " + outcome.error().message();
-    });
+void shard::on_connected(const uredis::result<void>& outcome) {
+  if (!outcome && result_.failure.empty())
+    result_.failure = "cannot connect: " + outcome.error().message();
+  if (--connecting_ != 0) return;
+  if (!result_.failure.empty()) {
+    barrier_.arrive();
+    return;
   }
-  r.run_until([&] { return connecting == 0 || r.error(); });
-  if (r.error() && out.failure.empty()) out.failure = "reactor: " + r.error().message();
+  warm_up();
+}
 
-  loop l{test.kind, requests, out};
-  sync.arrive_and_wait();
-  if (out.failure.empty()) {
-    l.start(slots);
-    r.run_until([&] { return l.finished() || r.error(); });
-    if (r.error()) out.failure = "reactor: " + r.error().message();
+void shard::warm_up() {
+  warming_ = clients_.size() * plan_.pipeline;
+  for (auto& c : clients_)
+    for (std::size_t i = 0; i < plan_.pipeline; ++i)
+      requests_->issue(c->conn, [this](bool) noexcept { on_warm_reply(); });
+}
+
+void shard::on_warm_reply() {
+  if (--warming_ != 0) return;
+  requests_->restart();
+  barrier_.arrive();
+}
+
+void shard::start(time_point t0, process_usage& end) {
+  end_ = &end;
+  measuring_ = true;
+  issuing_ = true;
+  unissued_ = plan_.duration ? 0 : plan_.requests;
+  reconnects_at_start_ = reconnects_so_far();
+  live_ = 0;
+  for (auto& c : clients_) {
+    c->down = !c->conn.ready();
+    if (!c->down) ++live_;
   }
-  sync.arrive_and_wait();
-  for (auto& s : slots)
-    s->conn.close();
+  if (plan_.duration) reactor_->timers().rearm(deadline_, t0 + *plan_.duration);
+  if (plan_.schedule) {
+    for (std::size_t i = 0; i < clients_.size(); ++i)
+      clients_[i]->due = plan_.schedule->first_due(t0, plan_.first_client + i);
+    pace();
+  } else {
+    const time_point now = batch_clock::now_fresh();
+    for (auto& c : clients_)
+      for (std::size_t i = 0; i < plan_.pipeline && !c->down && more_to_issue(); ++i)
+        issue(*c, now);
+  }
+  maybe_finish();
+}
+
+void shard::issue(client& c, time_point stamp) {
+  if (!plan_.duration) --unissued_;
+  c.sent[c.next_sent] = stamp;
+  if (++c.next_sent == c.depth) c.next_sent = 0;
+  ++c.in_flight;
+  ++in_flight_;
+  requests_->issue(c.conn, [this, &c](bool ok) noexcept { on_reply(c, ok); });
+}
+
+void shard::on_reply(client& c, bool ok) {
+  const time_point now = clock_->now();
+  const time_point sent = c.sent[c.next_answer];
+  if (++c.next_answer == c.depth) c.next_answer = 0;
+  --c.in_flight;
+  --in_flight_;
+  if (!measuring_) return;  // failed by teardown
+
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - sent).count();
+  result_.latency.record(us > 0 ? static_cast<std::uint64_t>(us) : 0);
+  ++result_.completed;
+  completed_.store(result_.completed, std::memory_order_relaxed);
+  if (!ok) ++result_.errors;
+  // A closed connection takes no more requests (the others take its share). One that is
+  // reconnecting does: its requests wait for the new socket.
+  const connection_state state = c.conn.state();
+  if (!c.down && (state == connection_state::closed || state == connection_state::idle)) {
+    c.down = true;
+    --live_;
+  }
+  if (!c.down && more_to_issue()) {
+    if (!plan_.schedule) {
+      issue(c, now);
+    } else if (const time_point intended = plan_.schedule->intended(c.due); intended <= now) {
+      // Due (or late): out at once, its latency counted from when it was due.
+      issue(c, intended);
+      c.due = plan_.schedule->next_due(c.due);
+    } else if (!plan_.schedule->exact()) {
+      arm_pacer_for(c.due);  // room again, and not due yet: make sure the pacer wakes for it
+    }
+  }
+  if (in_flight_ == 0) maybe_finish();
+}
+
+// The pacing timer: sends every request that is due on a connection with room, then sleeps
+// until the next one is due (or, busy polling, until the next loop turn).
+void shard::pace() {
+  if (!more_to_issue()) return maybe_finish();
+  const time_point now = batch_clock::now_fresh();
+  const rate_schedule& schedule = *plan_.schedule;
+  std::optional<time_point> earliest;
+  for (auto& cp : clients_) {
+    client& c = *cp;
+    while (!c.down && c.in_flight < c.depth && more_to_issue() && schedule.intended(c.due) <= now) {
+      issue(c, schedule.intended(c.due));
+      c.due = schedule.next_due(c.due);
+    }
+    // A full connection is served by its replies; only one with room needs a wake-up.
+    if (!c.down && c.in_flight < c.depth && (!earliest || c.due < *earliest)) earliest = c.due;
+  }
+  if (!more_to_issue()) return maybe_finish();
+  reactor::timer_wheel& wheel = reactor_->timers();
+  if (schedule.exact()) {
+    // Due at the wheel's current tick: fires at the end of the next loop turn.
+    wheel.rearm(pacer_, wheel.current());
+  } else if (earliest) {
+    arm_pacer_for(*earliest);
+  }
+}
+
+void shard::arm_pacer_for(time_point due) {
+  const time_point when = plan_.schedule->intended(due);
+  if (!pacer_.armed() || pacer_.deadline() > when) reactor_->timers().rearm(pacer_, when);
+}
+
+void shard::on_deadline() {
+  issuing_ = false;
+  pacer_.cancel();
+  maybe_finish();
+}
+
+bool shard::more_to_issue() const noexcept {
+  return issuing_ && live_ > 0 && (plan_.duration || unissued_ > 0);
+}
+
+void shard::maybe_finish() {
+  if (!measuring_ || more_to_issue() || in_flight_ > 0) return;
+  measuring_ = false;
+  issuing_ = false;
+  pacer_.cancel();
+  deadline_.cancel();
+  result_.reconnects = reconnects_so_far() - reconnects_at_start_;
+  barrier_.arrive([this] { *end_ = process_usage::now(); });
+}
+
+std::uint64_t shard::reconnects_so_far() const noexcept {
+  // Every connection on this shard's reactor is this test's (the runtime runs nothing else).
+  return reactor_->events().stats().reconnected;
+}
+
+void shard::teardown() {
+  measuring_ = false;
+  issuing_ = false;
+  pacer_.cancel();
+  deadline_.cancel();
+  for (auto& c : clients_)
+    c->conn.close();
+  clients_.clear();
+  requests_.reset();
+  clock_.reset();
+  barrier_.arrive();
 }
 
 }  // namespace uredis::bench

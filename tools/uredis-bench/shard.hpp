@@ -1,39 +1,132 @@
 #pragma once
-// shard: one thread's share of one test: a reactor, its connections, and the closed loop that
-// keeps up to -P commands in flight on each connection until the shard's requests are done.
+// shard: one shard's share of one test: its connections, and the loop that keeps requests in
+// flight on them, on the shard's reactor thread (a runtime shard).
 //
-// Timeline, shared with the other shards and main() through a barrier of (shards + 1):
-//   connect every connection -> arrive (start) -> run the loop -> arrive (end) -> close.
-// main() reads the clock and getrusage() between the two arrivals, so connection set-up and
-// teardown are not measured. A shard always arrives twice, even when it failed to set up.
+// Phases, each started by main() posting a task to the shard and ended by the shard arriving at
+// the test's phase_barrier:
 //
-// Latency is per command, from exec() (the reactor sends at the end of that turn) to the reply
-// callback, in microseconds. Nothing is allocated per request: the send times live in a ring
-// of -P slots per connection (replies come back in order), the keys in the request_builder.
+//   setup()     create the connections, connect, then warm up: each connection sends -P
+//               requests of the test and waits for their replies, so that the connection's
+//               buffers and pending FIFO reach their working size before anything is measured
+//               (the warm-up is not counted anywhere; the key sequence starts over after it).
+//   start(t0)   the measured phase. Closed loop: -P requests in flight per connection, a new one
+//               sent from each reply. With --rate: the fixed-rate schedule (rate_schedule.hpp),
+//               driven by a pacing timer on the shard's wheel (re-armed for the next due time;
+//               with --busy-poll re-armed every loop turn) and by the replies. It ends when the
+//               shard's share of -n has been answered, or --duration after t0 (a timer; what is
+//               in flight then is still awaited and counted), or when no connection is left.
+//   teardown()  close and destroy the connections.
+//
+// Latency: from the moment a request is issued (closed loop; the arrival time of the reply
+// that issued it, batch_clock.hpp) or its intended send time (--rate) to the arrival of its
+// reply, in microseconds. Nothing is allocated per request: the issue times live in a ring of
+// -P slots per connection (replies come back in order), keys and values in the request_source.
+//
+// Threads: setup/start/teardown and everything they trigger run on the shard's thread; main()
+// reads the results after the barrier, and completed() (for the progress line) at any time.
 
-#include <barrier>
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
-#include "options.hpp"
+#include "batch_clock.hpp"
+#include "phase_barrier.hpp"
+#include "process_usage.hpp"
+#include "rate_schedule.hpp"
+#include "request_source.hpp"
+#include "uredis/client/config.hpp"
+#include "uredis/reactor/timer.hpp"
 #include "uredis/util/histogram.hpp"
 #include "workload.hpp"
 
 namespace uredis::bench {
 
+/// What one shard runs in one test.
+struct shard_plan {
+  workload work;
+  connection_config config;
+  std::size_t index = 0;         // this shard
+  std::size_t shards = 1;        // of so many
+  std::size_t clients = 1;       // this shard's connections
+  std::size_t first_client = 0;  // the index of the first among all connections
+  std::size_t total_clients = 1;
+  std::size_t pipeline = 1;
+  std::uint64_t requests = 0;  // this shard's share of -n; ignored with a duration
+  std::optional<std::chrono::nanoseconds> duration;
+  std::optional<rate_schedule> schedule;  // --rate
+  key_pattern keys = key_pattern::uniform;
+  std::uint64_t keyspace = 0;
+  double zipf_exponent = 0.99;
+  std::size_t data_size = 3;
+  std::uint64_t seed = 1;
+};
+
+/// What a shard measured. Read by main() after the phase barrier.
 struct shard_result {
   util::histogram latency;
-  std::uint64_t completed = 0;   // replies and failures
+  std::uint64_t completed = 0;   // replies and failures in the measured phase
   std::uint64_t errors = 0;      // failures: error replies and transport errors
-  std::uint64_t reconnects = 0;  // always 0 in this cut: a failed connection stays down
+  std::uint64_t reconnects = 0;  // event::reconnected emitted during the measured phase
   std::string failure;           // why the shard could not run, if it could not
 };
 
-/// Runs `requests` requests of `test` over `clients` connections; fills `out`. `index` seeds
-/// the key generator, so shards pick different keys.
-void run_shard(const options& o, const connection_config& config, const test_info& test,
-               std::uint64_t requests, std::size_t clients, std::size_t index, std::barrier<>& sync,
-               shard_result& out);
+class shard {
+ public:
+  shard(shard_plan plan, phase_barrier& barrier);
+  ~shard();
+  shard(const shard&) = delete;
+  shard& operator=(const shard&) = delete;
+
+  /// Phases (see the header comment); each runs on the shard's thread and arrives at the
+  /// barrier once. start()'s last arriver records `end` (the measured phase's end figures).
+  void setup();
+  void start(std::chrono::steady_clock::time_point t0, process_usage& end);
+  void teardown();
+
+  const shard_result& result() const noexcept { return result_; }
+  /// Requests completed so far in the measured phase; any thread.
+  std::uint64_t completed() const noexcept { return completed_.load(std::memory_order_relaxed); }
+
+ private:
+  struct client;
+
+  void on_connected(const uredis::result<void>& outcome);
+  void warm_up();
+  void on_warm_reply();
+  void issue(client& c, std::chrono::steady_clock::time_point stamp);
+  void on_reply(client& c, bool ok);
+  void pace();
+  void arm_pacer_for(std::chrono::steady_clock::time_point due);
+  void on_deadline();
+  bool more_to_issue() const noexcept;
+  void maybe_finish();
+  std::uint64_t reconnects_so_far() const noexcept;
+
+  shard_plan plan_;
+  phase_barrier& barrier_;
+  shard_result result_;
+  reactor::reactor* reactor_ = nullptr;  // set by setup(), on the shard's thread
+  std::optional<batch_clock> clock_;
+  std::optional<request_source> requests_;
+  std::vector<std::unique_ptr<client>> clients_;
+
+  std::size_t connecting_ = 0;
+  std::size_t warming_ = 0;  // warm-up replies awaited
+  bool measuring_ = false;
+  bool issuing_ = false;  // false once the duration has passed
+  std::uint64_t unissued_ = 0;
+  std::size_t in_flight_ = 0;
+  std::size_t live_ = 0;  // connections not closed
+  std::uint64_t reconnects_at_start_ = 0;
+  process_usage* end_ = nullptr;
+  reactor::timer pacer_;
+  reactor::timer deadline_;
+  std::atomic<std::uint64_t> completed_{0};  // result_.completed, published for the progress line
+};
 
 }  // namespace uredis::bench

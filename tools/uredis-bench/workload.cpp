@@ -29,18 +29,4 @@ const test_info* find_test(std::string_view name) noexcept {
   return nullptr;
 }
 
-std::string_view request_builder::key(std::string_view prefix) noexcept {
-  static constexpr std::string_view placeholder = "__rand_int__";
-  static constexpr std::size_t digits = 12;  // redis-benchmark's width
-  static_assert(sizeof(key_) >= 16 + digits, "the longest prefix plus the number must fit");
-  std::size_t n = prefix.copy(key_, sizeof(key_) - digits);
-  if (keyspace_ == 0) return {key_, n + placeholder.copy(key_ + n, digits)};
-  std::uint64_t v = rng_.below(keyspace_);
-  for (std::size_t i = digits; i-- > 0;) {
-    key_[n + i] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  }
-  return {key_, n + digits};
-}
-
 }  // namespace uredis::bench

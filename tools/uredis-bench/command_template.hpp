@@ -1,0 +1,76 @@
+#pragma once
+// command_template: --command "SET __key__ __data__", any command with placeholders that are
+// filled in per request (the redis-benchmark / memtier_benchmark convention):
+//
+//   __key__   the request's key (keys.hpp: "key:000000000042" with -r, else
+//             "key:__rand_int__"); every __key__ of one request is the same key
+//   __data__  the value: -d bytes of 'x'
+//
+// The text is split into arguments by redis-cli's rules (quotes, escapes: see uredis-cli's
+// split_args.hpp), so "SET 'my key' __data__" works. A placeholder may be a whole argument or
+// part of one ("HSET user:__key__ name __data__"). One --command per run (the flag replaces -t;
+// given twice, the last wins).
+//
+// Encoding allocates nothing: whole-argument placeholders and literal arguments are viewed; an
+// argument that mixes text and placeholders is assembled in a scratch buffer sized at parse
+// time for the longest result (so it never grows), one per shard (exec() encodes at once, so the
+// next request may reuse it).
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "uredis/resp/adapter.hpp"
+#include "uredis/resp/encoder.hpp"
+
+namespace uredis::bench {
+
+class command_template {
+ public:
+  /// Parses `text`; nullopt and `error` set when its quoting is invalid or it is empty.
+  static std::optional<command_template> parse(std::string_view text, std::string& error);
+
+  /// The text as given, for reports.
+  std::string_view text() const noexcept { return text_; }
+  /// Whether any argument uses __key__ (else no key is drawn per request).
+  bool uses_key() const noexcept { return uses_key_; }
+  /// The longest argument built from parts, with a key of `key_size` and a value of `data_size`
+  /// bytes: the size the scratch buffer must have.
+  std::size_t scratch_size(std::size_t key_size, std::size_t data_size) const noexcept;
+
+  /// One request of the template, for connection::exec(): views the template, `key`, `data`
+  /// and `scratch` (of at least scratch_size() bytes), which must outlive the exec() call.
+  struct request {
+    const command_template* form;
+    std::string_view key;
+    std::string_view data;
+    char* scratch;
+
+    using response = resp::ignore_t;  // any reply; an error reply still counts as an error
+    void encode(resp::encoder& e) const { form->encode(e, key, data, scratch); }
+  };
+
+ private:
+  enum class part_kind : unsigned char { text, key, data };
+  struct part {
+    part_kind kind;
+    std::string text;  // kind text only (owned: a view would dangle when the template moves)
+  };
+  struct argument {
+    std::size_t first_part;
+    std::size_t part_count;
+  };
+
+  void encode(resp::encoder& e, std::string_view key, std::string_view data, char* scratch) const;
+  std::string_view part_text(const part& p, std::string_view key,
+                             std::string_view data) const noexcept;
+
+  std::string text_;
+  std::vector<part> parts_;
+  std::vector<argument> arguments_;
+  bool uses_key_ = false;
+};
+
+}  // namespace uredis::bench
