@@ -158,7 +158,7 @@ void BM_uredis_pipeline_counting(benchmark::State& state) {
   for (auto _ : state) {
     done = 0;
     for (std::size_t i = 0; i < pipeline_depth; ++i)
-      p.push(uredis::proto::pending{counting_handler{&done}});
+      p.push(counting_handler{&done});
     const auto r = p.feed(replies);
     pipeline_feed_check(state, r, replies.size(), done, pipeline_depth);
   }
@@ -182,7 +182,7 @@ void BM_uredis_pipeline_callback(benchmark::State& state) {
   for (auto _ : state) {
     done = 0;
     for (std::size_t i = 0; i < pipeline_depth; ++i)
-      p.push(uredis::proto::pending{handler{callback}});
+      p.push(handler{callback});
     const auto r = p.feed(replies);
     pipeline_feed_check(state, r, replies.size(), done, pipeline_depth);
   }

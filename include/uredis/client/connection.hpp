@@ -117,8 +117,8 @@ class connection final : private reactor::io_target, private reactor::flushable 
   /// returns.
   template <class Command, class Handler>
   void enqueue(const Command& command, Handler&& handler, const exec_options& options = {}) {
-    proto::pending p{std::forward<Handler>(handler)};
     if (const std::error_code refused = admission()) {
+      proto::pending p{std::forward<Handler>(handler)};
       p.complete({refused, nullptr});
       return;
     }
@@ -130,7 +130,7 @@ class connection final : private reactor::io_target, private reactor::flushable 
     r.length = static_cast<std::uint32_t>(out.size() - before);
     r.idempotent = options.idempotent;
     r.deadline = deadline(timeout_for(command, options));
-    pipeline_.push(std::move(p), r);
+    pipeline_.push(std::forward<Handler>(handler), r);
     if (r.deadline != proto::request::time_point::max()) watch_deadline(r.deadline);
     if (state_ == connection_state::ready) reactor_.schedule_flush(*this);
   }

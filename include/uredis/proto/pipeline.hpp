@@ -45,6 +45,7 @@
 #include <cstdint>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include "uredis/error.hpp"
@@ -88,6 +89,13 @@ class pipeline {
   void push(pending&& command, const request& r = {}) {
     queue_.emplace_back(std::move(command), r);
   }
+  /// The same, building the pending in its place in the FIFO (no relocation: the hot path).
+  template <class H>
+  requires(reply_handler<std::remove_cvref_t<H>> &&
+           !std::is_same_v<std::remove_cvref_t<H>, pending>) void push(H&& handler,
+                                                                       const request& r = {}) {
+    queue_.emplace_back(std::in_place, std::forward<H>(handler), r);
+  }
 
   /// Commands still waiting for (the rest of) their reply, tombstones included.
   std::size_t size() const noexcept { return queue_.size() + (reading_command() ? 1 : 0); }
@@ -130,6 +138,9 @@ class pipeline {
 
   struct entry {
     entry(pending&& c, const request& r) noexcept : command(std::move(c)), req(r) {}
+    template <class H>
+    entry(std::in_place_t, H&& handler, const request& r) noexcept
+        : command(std::forward<H>(handler)), req(r) {}
     pending command;  // empty for a tombstone
     request req;
   };
