@@ -260,6 +260,27 @@ TEST(Client, ServerKilledMidPipelineWithoutRetries) {
   EXPECT_EQ(c.state(), connection_state::closed);
 }
 
+TEST(Client, ConnectWhileReconnectingIsRefusedAndCommandsWaitForTheReconnect) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection_config cfg = config_for(server);
+  cfg.retry = retry::retry_policy(retry::backoff::constant(std::chrono::milliseconds(20)), 1000);
+  client c{*r, cfg};
+  run(*r, [&]() -> task<> { co_await connect_or_fail(c); });
+  server.kill();
+  r->run_until([&] { return c.state() == connection_state::reconnecting; });
+  run(*r, [&]() -> task<> {
+    const result<void> o = co_await c.connect();
+    EXPECT_EQ(o.error(), std::make_error_code(std::errc::connection_already_in_progress));
+  });
+  server.start();
+  run(*r, [&]() -> task<> {
+    const result<std::int64_t> n = co_await c.incr("n");
+    EXPECT_EQ(n.value(), 1);
+  });
+  EXPECT_TRUE(c.ready());
+}
+
 TEST(Client, CallbackPassThroughAndBorrowedConnection) {
   test::redis_server server;
   auto r = make_reactor();

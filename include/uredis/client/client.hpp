@@ -49,7 +49,8 @@ class [[nodiscard]] connect_awaiter {
   connect_awaiter& operator=(const connect_awaiter&) = delete;
 
   /// Ready at once when there is nothing to do: already connected (success), or a connect
-  /// already under way (std::errc::connection_already_in_progress: one connect at a time).
+  /// already under way, first or a reconnect (std::errc::connection_already_in_progress: one
+  /// connect at a time; commands issued meanwhile wait for it).
   bool await_ready() noexcept {
     switch (conn_->state()) {
       case connection_state::ready:
@@ -57,6 +58,7 @@ class [[nodiscard]] connect_awaiter {
         return true;
       case connection_state::connecting:
       case connection_state::handshaking:
+      case connection_state::reconnecting:
         outcome_.emplace(std::make_error_code(std::errc::connection_already_in_progress));
         return true;
       default:
