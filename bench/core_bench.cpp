@@ -46,6 +46,7 @@
 #include <utility>
 #include <vector>
 
+#include "latency_samples.hpp"
 #include "uredis/proto/callback_handler.hpp"
 #include "uredis/proto/pending.hpp"
 #include "uredis/proto/pipeline.hpp"
@@ -191,13 +192,30 @@ void BM_uredis_pipeline_callback(benchmark::State& state) {
 }
 BENCHMARK(BM_uredis_pipeline_callback)->Name("uredis_pipeline/callback_handler/256");
 
+using std_fifo = std::deque<std::function<void(const uredis::resp::node&, bool)>>;
+
+// The std peer's read loop: each node goes to the oldest callback, which leaves the FIFO when
+// its reply is whole. False on a parse failure or a reply nobody waits for.
+bool feed_std_fifo(uredis::resp::parser& parser, std_fifo& fifo, std::string_view rest) {
+  uredis::resp::node n;
+  while (!rest.empty()) {
+    const uredis::resp::step s = parser.next(rest, n);
+    if (s.status != uredis::resp::outcome::node || fifo.empty()) return false;
+    rest.remove_prefix(s.consumed);
+    const bool whole = parser.done();
+    fifo.front()(n, whole);
+    if (whole) fifo.pop_front();
+  }
+  return true;
+}
+
 // The peer: a std::deque<std::function<void(const node&)>> FIFO, the same parser, the same work
 // per node; the head is popped when its reply is whole. (What a client built from std parts does;
 // hiredis' async API keeps a malloc'ed linked list of callbacks instead.)
 void BM_std_pipeline(benchmark::State& state) {
   const std::string replies = canned_get_replies(pipeline_depth);
   uredis::resp::parser parser;
-  std::deque<std::function<void(const uredis::resp::node&, bool)>> fifo;
+  std_fifo fifo;
   std::size_t done = 0;
   std::size_t bytes = 0;
   for (auto _ : state) {
@@ -208,18 +226,9 @@ void BM_std_pipeline(benchmark::State& state) {
         done += whole ? 1 : 0;
       });
     }
-    std::string_view rest = replies;
-    uredis::resp::node n;
-    while (!rest.empty()) {
-      const uredis::resp::step s = parser.next(rest, n);
-      if (s.status != uredis::resp::outcome::node || fifo.empty()) {
-        state.SkipWithError("std pipeline: parse failed");
-        return;
-      }
-      rest.remove_prefix(s.consumed);
-      const bool whole = parser.done();
-      fifo.front()(n, whole);
-      if (whole) fifo.pop_front();
+    if (!feed_std_fifo(parser, fifo, replies)) {
+      state.SkipWithError("std pipeline: parse failed");
+      return;
     }
     if (done != pipeline_depth) state.SkipWithError("std pipeline: wrong count");
   }
@@ -263,7 +272,7 @@ void BM_std_pipeline_with_requests(benchmark::State& state) {
   const std::string key = "key:__rand_int__";
   uredis::util::byte_buffer out;
   uredis::resp::parser parser;
-  std::deque<std::function<void(const uredis::resp::node&, bool)>> fifo;
+  std_fifo fifo;
   std::size_t done = 0;
   std::size_t bytes = 0;
   for (auto _ : state) {
@@ -278,18 +287,9 @@ void BM_std_pipeline_with_requests(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(out.data().data());
     out.consume(out.data().size());
-    std::string_view rest = replies;
-    uredis::resp::node n;
-    while (!rest.empty()) {
-      const uredis::resp::step s = parser.next(rest, n);
-      if (s.status != uredis::resp::outcome::node || fifo.empty()) {
-        state.SkipWithError("std pipeline: parse failed");
-        return;
-      }
-      rest.remove_prefix(s.consumed);
-      const bool whole = parser.done();
-      fifo.front()(n, whole);
-      if (whole) fifo.pop_front();
+    if (!feed_std_fifo(parser, fifo, replies)) {
+      state.SkipWithError("std pipeline: parse failed");
+      return;
     }
     if (done != pipeline_depth) state.SkipWithError("std pipeline: wrong count");
   }
@@ -649,32 +649,6 @@ void BM_uredis_mailbox_one_way(benchmark::State& state) {
   per_op(state, 1);
 }
 BENCHMARK(BM_uredis_mailbox_one_way)->Name("uredis_mailbox/one_way_busy_owner")->UseRealTime();
-
-// Round-trip times, for the percentiles the mean hides: on a small shared machine a spinning
-// thread is now and then preempted for a whole scheduler slice (milliseconds), and a few of those
-// dominate a mean over a thousand sub-microsecond hops. Storage is reserved up front, so
-// recording allocates nothing; samples past the reservation are dropped.
-class latency_samples {
- public:
-  latency_samples() { samples_.reserve(1u << 20); }
-  void add(std::chrono::steady_clock::duration d) {
-    if (samples_.size() < samples_.capacity())
-      samples_.push_back(std::chrono::duration<double>(d).count());
-  }
-  // Sets the counters p50 and p99 (seconds: 330n reads 330 ns).
-  void report(benchmark::State& state) {
-    if (samples_.empty()) return;
-    std::sort(samples_.begin(), samples_.end());
-    const auto at = [this](double q) {
-      return samples_[static_cast<std::size_t>(q * static_cast<double>(samples_.size() - 1))];
-    };
-    state.counters["p50"] = at(0.50);
-    state.counters["p99"] = at(0.99);
-  }
-
- private:
-  std::vector<double> samples_;
-};
 
 // runtime::submit_to between two shards: one task bounces shard 0 -> shard 1 -> shard 0 `hops`
 // times; the benchmark thread (the runtime's owner) starts it and sleeps until it is done. Per

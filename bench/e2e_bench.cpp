@@ -40,6 +40,7 @@
 #include <string_view>
 #include <vector>
 
+#include "latency_samples.hpp"
 #include "private_server.hpp"
 #include "uredis/client/blocking_client.hpp"
 #include "uredis/resp/encoder.hpp"
@@ -95,31 +96,6 @@ class per_get {
   benchmark::State& state_;
   std::size_t per_iteration_;
   double cpu_start_;
-};
-
-// Latency of each GET (one in flight), for the percentiles the targets name. Storage is
-// reserved up front, so recording allocates nothing; samples past the reservation are dropped.
-class latency_samples {
- public:
-  latency_samples() { samples_.reserve(1u << 20); }
-  void add(std::chrono::steady_clock::duration d) {
-    if (samples_.size() < samples_.capacity())
-      samples_.push_back(std::chrono::duration<double>(d).count());
-  }
-  // Sets the counters p50, p99 and p999 (seconds: 61u reads 61 us).
-  void report(benchmark::State& state) {
-    if (samples_.empty()) return;
-    std::sort(samples_.begin(), samples_.end());
-    const auto at = [this](double q) {
-      return samples_[static_cast<std::size_t>(q * static_cast<double>(samples_.size() - 1))];
-    };
-    state.counters["p50"] = at(0.50);
-    state.counters["p99"] = at(0.99);
-    state.counters["p999"] = at(0.999);
-  }
-
- private:
-  std::vector<double> samples_;
 };
 
 // --- uredis ------------------------------------------------------------------------------------
