@@ -162,13 +162,16 @@ class connection final : private reactor::io_target, private reactor::flushable 
   void flush() override;
 
   std::error_code admission() const noexcept;
+  // The caller's timeout first; else a blocking command's own (server-side + margin, none
+  // when it blocks forever); else the connection's default.
   template <class Command>
   std::chrono::milliseconds timeout_for(const Command& command, const exec_options& o) const {
+    if (o.timeout.count() >= 0) return o.timeout;
     if constexpr (requires { command.blocking_timeout(); }) {
       const std::chrono::milliseconds server = command.blocking_timeout();
       return server.count() == 0 ? server : server + config_.blocking_timeout_margin;
     } else {
-      return o.timeout.count() < 0 ? config_.command_timeout : o.timeout;
+      return config_.command_timeout;
     }
   }
   time_point deadline(std::chrono::milliseconds timeout) const noexcept;
