@@ -79,20 +79,6 @@ connection::~connection() {
   reactor_.detach(slot_);
 }
 
-std::error_code connection::admission() const noexcept {
-  switch (state_) {
-    case connection_state::idle:
-    case connection_state::closed:
-      return make_error_code(errc::not_connected);
-    case connection_state::ready:
-      return {};
-    default:
-      if (pipeline_.size() >= config_.max_queued_while_disconnected)
-        return make_error_code(errc::queue_full);
-      return {};
-  }
-}
-
 void connection::connect(connect_callback done) {
   assert(state_ == connection_state::idle || state_ == connection_state::closed);
   on_connect_ = std::move(done);

@@ -161,7 +161,15 @@ class connection final : private reactor::io_target, private reactor::flushable 
   void on_completion(io::op op, const io_uring_cqe& cqe) override;
   void flush() override;
 
-  std::error_code admission() const noexcept;
+  // Why a new command cannot be queued now, if it cannot: inline, as it runs per command.
+  std::error_code admission() const noexcept {
+    if (state_ == connection_state::ready) return {};
+    if (state_ == connection_state::idle || state_ == connection_state::closed)
+      return make_error_code(errc::not_connected);
+    if (pipeline_.size() >= config_.max_queued_while_disconnected)
+      return make_error_code(errc::queue_full);
+    return {};
+  }
   // The caller's timeout first; else a blocking command's own (server-side + margin, none
   // when it blocks forever); else the connection's default.
   template <class Command>
