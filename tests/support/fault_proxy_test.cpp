@@ -51,20 +51,8 @@ struct ending {
 // A blocking loopback client that never hangs: every read has a deadline.
 class client {
  public:
-  explicit client(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    if (fd_ < 0) throw std::runtime_error("socket");
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int rc = 0;
-    do {
-      rc = ::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-    } while (rc != 0 && errno == EINTR);
-    if (rc != 0) {
-      ::close(fd_);
-      throw std::runtime_error("connect");
-    }
+  explicit client(std::uint16_t port) : fd_(test::connect_loopback(port)) {
+    if (fd_ < 0) throw std::runtime_error("connect");
   }
   ~client() { ::close(fd_); }
   client(const client&) = delete;

@@ -67,4 +67,8 @@ class redis_server {
 /// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
 std::uint16_t free_loopback_port();
 
+/// A blocking socket connected to 127.0.0.1:port (EINTR retried), with 5 s send and receive
+/// timeouts so a test never hangs on a wedged peer; -1 when the connect fails.
+int connect_loopback(std::uint16_t port);
+
 }  // namespace uredis::test
