@@ -50,7 +50,6 @@
 #include "uredis/proto/callback_handler.hpp"
 #include "uredis/proto/pending.hpp"
 #include "uredis/proto/pipeline.hpp"
-#include "uredis/reactor/clock.hpp"
 #include "uredis/reactor/mailbox.hpp"
 #include "uredis/reactor/runtime.hpp"
 #include "uredis/reactor/timer.hpp"
@@ -59,6 +58,7 @@
 #include "uredis/resp/parser.hpp"
 #include "uredis/result.hpp"
 #include "uredis/util/byte_buffer.hpp"
+#include "uredis/util/clock.hpp"
 #include "uredis/util/inline_function.hpp"
 #include "uredis/util/ring_buffer.hpp"
 #include "uredis/util/spsc_queue.hpp"
@@ -255,10 +255,11 @@ void BM_uredis_pipeline_with_requests(benchmark::State& state) {
       r.length = static_cast<std::uint32_t>(p.requests().data().size() - before);
       p.push(uredis::proto::pending{counting_handler{&done}}, r);
     }
-    p.mark_sent(p.unsent().size());
+    p.begin_send();
+    p.end_send();
     const auto r = p.feed(replies);
     pipeline_feed_check(state, r, replies.size(), done, pipeline_depth);
-    if (!p.requests().data().empty()) state.SkipWithError("pipeline: request bytes left");
+    if (!p.request_bytes().empty()) state.SkipWithError("pipeline: request bytes left");
   }
   per_op(state, pipeline_depth);
 }
@@ -315,7 +316,7 @@ std::vector<std::chrono::milliseconds> background_delays(std::size_t n) {
 
 // A wheel with `n` timers armed in the background.
 struct loaded_wheel {
-  uredis::reactor::manual_clock clock{uredis::reactor::clock::time_point{} + 1h};
+  uredis::util::manual_clock clock{uredis::util::clock::time_point{} + 1h};
   uredis::reactor::timer_wheel wheel{clock};
   std::unique_ptr<uredis::reactor::timer[]> others;
 
@@ -416,7 +417,7 @@ BENCHMARK(BM_std_timer_arm_fire)->Name("std_heap_timer/arm_fire")->Arg(0)->Arg(b
 // all of them. Per timer fired.
 void BM_uredis_timer_fire_batch(benchmark::State& state) {
   constexpr std::size_t n = 1024;
-  uredis::reactor::manual_clock clock{uredis::reactor::clock::time_point{} + 1h};
+  uredis::util::manual_clock clock{uredis::util::clock::time_point{} + 1h};
   uredis::reactor::timer_wheel wheel{clock};
   std::size_t fired = 0;
   std::unique_ptr<uredis::reactor::timer[]> timers(new uredis::reactor::timer[n]);

@@ -68,6 +68,9 @@ class error_category_impl final : public std::error_category {
         return "invalid Redis URL";
       case errc::invalid_shard_count:
         return "invalid shard count: a runtime runs 1 to one-per-core shards";
+      case errc::tls_unavailable:
+        return "TLS was asked for (rediss:// or tls = true), but this build of uredis has no TLS "
+               "yet: nothing was sent";
       case errc::outcome_unknown:
         return "the command was sent but its outcome is unknown (it may or may not have "
                "executed)";

@@ -50,6 +50,8 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     // A URL the caller wrote (redis-py raises ValueError): bad input, not a server problem.
     case errc::invalid_url:
     case errc::invalid_shard_count:
+    // A configuration this build cannot honour: sending in plaintext instead would leak.
+    case errc::tls_unavailable:
       return make<data_error>(ec);
     case errc::timeout:
       return make<timeout_error>(ec);

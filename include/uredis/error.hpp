@@ -61,6 +61,7 @@ enum class errc : int {
   // Configuration (the client layer).
   invalid_url,          // a connection URL parse_url() cannot read (client/config.hpp says why)
   invalid_shard_count,  // runtime_options::shards is 0 or more than there are usable cores
+  tls_unavailable,      // a rediss:// URL or connection_config::tls: TLS is not built in yet
 
   // Retry (retry/retry_policy.hpp). A command not marked idempotent failed after its bytes
   // were written: it may or may not have executed, so it was not sent again.

@@ -138,10 +138,10 @@ result<socket_address> unix_socket_address(std::string_view path) {
   return from_sockaddr(reinterpret_cast<const sockaddr*>(&un), length);
 }
 
-result<int> open_stream_socket(int family) {
+result<int> open_stream_socket(int family, bool tcp_nodelay) {
   const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return from_errno(errno);
-  if (family == AF_INET || family == AF_INET6) {
+  if (tcp_nodelay && (family == AF_INET || family == AF_INET6)) {
     const int on = 1;
     if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0) {
       const int err = errno;
@@ -181,7 +181,8 @@ void prep_connect(io_uring_sqe* sqe, int fd, const socket_address& address,
 
 void prep_send(io_uring_sqe* sqe, int fd, std::span<const std::byte> bytes,
                std::uint64_t user_data) noexcept {
-  io_uring_prep_send(sqe, fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  // MSG_WAITALL: io_uring continues a short send on a stream socket itself (5.19+).
+  io_uring_prep_send(sqe, fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_WAITALL);
   io_uring_sqe_set_data64(sqe, user_data);
 }
 

@@ -10,13 +10,8 @@ pipeline::pipeline(const resp::limits& limits) : parser_(limits) {}
 
 void pipeline::reset_parser() noexcept {
   parser_.reset();
-  push_builder_.reset();
+  router_.reset();
   state_ = reading::idle;
-}
-
-void pipeline::drop_request_bytes(const request& r) noexcept {
-  requests_.consume(r.length);
-  sent_ -= r.length;
 }
 
 // The first node of a reply that is not a push: the oldest command it answers becomes active.
@@ -32,16 +27,20 @@ void pipeline::begin_reply() {
   queue_.pop_front();
 }
 
-void pipeline::finish_command(const reply_outcome& outcome) {
-  // Idle first: the completion may push commands or fail the pipeline.
+void pipeline::finish_command(reply_outcome outcome) {
+  // Idle first: the completion may push commands or fail the pipeline. The command's bytes stay
+  // while it completes (they are in a sealed segment, which new commands do not touch), and go
+  // after, unless the completion failed the pipeline, which dropped them all.
   state_ = reading::idle;
-  drop_request_bytes(active_request_);
+  outcome.request = requests_.oldest(active_request_.length);
+  const std::uint64_t failures_before = failures_;
   active_.complete(outcome);
+  if (failures_ == failures_before) requests_.consume(active_request_.length);
 }
 
 void pipeline::finish_discarded() noexcept {
   state_ = reading::idle;
-  drop_request_bytes(active_request_);
+  requests_.consume(active_request_.length);
 }
 
 pipeline::feed_result pipeline::feed(std::string_view bytes) {
@@ -50,7 +49,10 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
   resp::node n;
   for (;;) {
     const resp::step s = parser_.next(bytes.substr(r.consumed), n);
-    if (s.status == resp::outcome::need_more) return r;
+    if (s.status == resp::outcome::need_more) {
+      if (state_ == reading::push_frame) router_.pin();  // its views die with these bytes
+      return r;
+    }
     if (s.status == resp::outcome::error) {
       r.error = parser_.error();
       return r;
@@ -60,14 +62,18 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
     if (state_ == reading::idle && !n.in_attribute) {
       if (n.type == resp::type::push && n.depth == 0) {
         state_ = reading::push_frame;
-      } else if (queue_.empty() || sent_ < queue_.front().req.length) {
+      } else if (queue_.empty() || requests_.sent() < queue_.front().req.length) {
         // Nobody asked: no command is waiting, or the oldest one was not even sent yet.
         r.error = make_error_code(errc::unexpected_reply);
         return r;
       } else {
         begin_reply();
         if (state_ == reading::command_reply && n.depth == 0 && resp::is_error(n.type)) {
-          finish_command({{}, &n});
+          {
+            reply_outcome o;
+            o.error_reply = &n;
+            finish_command(o);
+          }
           if (failures_ != failures_before) return {r.consumed, {}, true};
           continue;
         }
@@ -88,11 +94,10 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
         if (parser_.done()) finish_discarded();
         break;
       case reading::push_frame:
-        push_builder_.on_node(n);
+        if (!n.in_attribute) router_.on_node(n);
         if (parser_.done()) {
           state_ = reading::idle;
-          if (push_handler_) push_handler_(push_frame_);
-          push_builder_.reset();
+          router_.finish();
           if (failures_ != failures_before) return {r.consumed, {}, true};
         }
         break;
@@ -101,7 +106,7 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
 }
 
 std::size_t pipeline::expire(time_point now, time_point& next) {
-  const reply_outcome timed_out{make_error_code(errc::timeout), nullptr};
+  const reply_outcome timed_out = reply_outcome::failed(make_error_code(errc::timeout));
   next = time_point::max();
   bool active_expired = false;
   if (state_ == reading::command_reply && active_request_.deadline <= now) {
@@ -115,6 +120,7 @@ std::size_t pipeline::expire(time_point now, time_point& next) {
   failed_.clear();
   bool unsent_expired = false;
   std::size_t offset = reading_command() ? active_request_.length : 0;
+  const std::size_t sent = requests_.sent();
   for (std::size_t i = 0; i < queue_.size(); ++i) {
     entry& e = queue_[i];
     const std::size_t start = offset;
@@ -125,7 +131,7 @@ std::size_t pipeline::expire(time_point now, time_point& next) {
       continue;
     }
     e.req.expired = true;
-    unsent_expired = unsent_expired || start >= sent_;
+    unsent_expired = unsent_expired || start >= sent;
     failed_.emplace_back(std::move(e.command), timed_out.error);
   }
   // A command that never left must not leave later: the caller was told it timed out.
@@ -139,30 +145,33 @@ std::size_t pipeline::expire(time_point now, time_point& next) {
   while (!failed.empty()) {
     failed_entry f = std::move(failed.front());
     failed.pop_front();
-    f.command.complete({f.error, nullptr});
+    f.command.complete(reply_outcome::failed(f.error));
   }
   failed_ = std::move(failed);  // its memory, for the next time
   return expired;
 }
 
 void pipeline::drop_unsent_tombstones() {
-  const std::string_view bytes = requests_.data();
-  std::size_t offset = reading_command() ? active_request_.length : 0;
+  // Unsent commands are all in the request buffer's tail (its invariant), which no send is
+  // reading: rebuild that part without the expired ones.
+  request_buffer::cursor bytes(requests_);
+  std::size_t offset = reading_command() ? bytes.next(active_request_.length).size() : 0;
+  const std::size_t sent = requests_.sent();
   kept_.clear();
-  kept_requests_.clear();
-  kept_requests_.append(bytes.substr(0, offset));
+  kept_unsent_.clear();
   while (!queue_.empty()) {
     entry& e = queue_.front();
-    const std::size_t start = offset;
+    const std::string_view own = bytes.next(e.req.length);
+    const bool unsent = offset >= sent;
     offset += e.req.length;
-    if (!(e.req.expired && start >= sent_)) {
-      kept_requests_.append(bytes.substr(start, e.req.length));
+    if (!(e.req.expired && unsent)) {
+      if (unsent) kept_unsent_.append(own);
       kept_.emplace_back(std::move(e.command), e.req);
     }
     queue_.pop_front();
   }
   std::swap(queue_, kept_);
-  std::swap(requests_, kept_requests_);  // the bytes before sent_ are the same
+  requests_.replace_unsent(kept_unsent_.data());
 }
 
 void pipeline::fail_all(std::error_code ec) {
@@ -170,14 +179,13 @@ void pipeline::fail_all(std::error_code ec) {
   const bool fail_active = state_ == reading::command_reply;
   reset_parser();
   requests_.clear();
-  sent_ = 0;
-  if (fail_active) active_.complete({ec, nullptr});
+  if (fail_active) active_.complete(reply_outcome::failed(ec));
   // A completion may push new commands (a retry): they belong to the next connection, so only
   // the commands queued now are failed.
   for (std::size_t n = queue_.size(); n > 0 && !queue_.empty(); --n) {
     entry failed = std::move(queue_.front());
     queue_.pop_front();
-    if (failed.command) failed.command.complete({ec, nullptr});
+    if (failed.command) failed.command.complete(reply_outcome::failed(ec));
   }
 }
 

@@ -56,12 +56,21 @@ result<std::unique_ptr<reactor>> reactor::finish_create(std::unique_ptr<reactor>
 reactor::reactor(io::ring ring, const reactor_options& options)
     : ring_(std::move(ring)),
       options_(options),
-      timers_(options.clock != nullptr ? *options.clock : default_clock()),
+      timers_(options.clock != nullptr ? *options.clock : util::default_clock()),
       targets_(64) {}
 
 reactor::~reactor() {
+  destroy_retired();
   if (current_reactor == this) current_reactor = nullptr;
   to_flush_.clear();
+}
+
+void reactor::destroy_retired() noexcept {
+  while (!retired_.empty()) {
+    retirable& r = retired_.front();
+    retired_.pop_front();
+    delete &r;
+  }
 }
 
 reactor* reactor::current() noexcept {
@@ -143,15 +152,15 @@ void reactor::submit(bool wait) {
     status = ring_.submit();
   } else if (const auto timeout = time_to_next_timer()) {
     // Sleep until a completion or the earliest timer, whichever comes first.
-    status =
-        *timeout > clock::duration::zero() ? ring_.submit_and_wait(1, *timeout) : ring_.submit();
+    status = *timeout > util::clock::duration::zero() ? ring_.submit_and_wait(1 + quiet_, *timeout)
+                                                      : ring_.submit();
   } else {
-    status = ring_.submit_and_wait(1);
+    status = ring_.submit_and_wait(1 + quiet_);
   }
   if (!status && !error_) error_ = status.error();
 }
 
-std::optional<clock::duration> reactor::time_to_next_timer() const noexcept {
+std::optional<util::clock::duration> reactor::time_to_next_timer() const noexcept {
   const auto deadline = timers_.next_deadline();
   if (!deadline) return std::nullopt;
   return *deadline - timers_.now();
@@ -170,6 +179,7 @@ std::size_t reactor::turn(bool may_block, bool in_run) {
   if (wait && inbox_ != nullptr) inbox_->end_sleep();
   const std::size_t handled = reap();
   timers_.advance();  // what the timers queue is flushed at the start of the next turn
+  destroy_retired();
   return handled;
 }
 

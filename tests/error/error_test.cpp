@@ -27,7 +27,8 @@ constexpr errc other_codes[] = {
     errc::connection_closed,      errc::not_connected,        errc::timeout,
     errc::handshake_failed,       errc::io_uring_unsupported, errc::io_uring_disabled,
     errc::io_uring_memlock_limit, errc::invalid_url,          errc::invalid_shard_count,
-    errc::outcome_unknown,        errc::queue_full,           errc::server_loading,
+    errc::tls_unavailable,        errc::outcome_unknown,      errc::queue_full,
+    errc::server_loading,
 };
 
 TEST(error_category, name_is_uredis) {

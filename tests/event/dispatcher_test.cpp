@@ -199,7 +199,7 @@ TEST(Dispatcher, StatsCountEveryEmitPerType) {
   d.emit(connected{1});  // counted with no listener
   d.emit(connected{2});
   d.emit(command_retried{1, 1, {}});
-  d.emit(push_received{1, nullptr});
+  d.emit(push_received{1, "tracking-redir-broken", {}, 0});
   d.emit(health_check_failed{1});
   const stats before = d.stats();  // a snapshot is a copy
   d.emit(health_check_failed{1});

@@ -161,6 +161,13 @@ TEST(open_stream_socket, is_nonblocking_cloexec_and_nodelay_for_tcp) {
     }
     ::close(*fd);
   }
+  result<int> plain = open_stream_socket(AF_INET, /*tcp_nodelay=*/false);
+  ASSERT_TRUE(plain.has_value());
+  int nodelay = 1;
+  socklen_t len = sizeof nodelay;
+  ASSERT_EQ(::getsockopt(*plain, IPPROTO_TCP, TCP_NODELAY, &nodelay, &len), 0);
+  EXPECT_EQ(nodelay, 0) << "tcp_nodelay = false leaves Nagle on";
+  ::close(*plain);
   result<int> bad = open_stream_socket(12345);
   ASSERT_TRUE(bad.has_error());
   EXPECT_EQ(bad.error(), std::errc::address_family_not_supported);

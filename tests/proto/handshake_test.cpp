@@ -24,11 +24,12 @@
 
 namespace {
 
-using uredis::connection_config;
-using uredis::resp_version;
 using uredis::server_error_kind;
 using uredis::proto::handshake;
+using uredis::proto::handshake_params;
 using uredis::proto::handshake_status;
+using uredis::proto::resp_version;
+using uredis::proto::setinfo_step;
 namespace resp = uredis::resp;
 
 // RESP-encodes a command by hand, independently of resp::encoder, so the expected bytes are not
@@ -45,7 +46,7 @@ std::string cmd(std::initializer_list<std::string_view> args) {
 
 std::string setinfo() {
   return cmd({"CLIENT", "SETINFO", "LIB-NAME", "uredis"}) +
-         cmd({"CLIENT", "SETINFO", "LIB-VER", handshake::lib_version()});
+         cmd({"CLIENT", "SETINFO", "LIB-VER", setinfo_step::lib_version()});
 }
 
 // HELLO 3's answer from Redis 7.0, with a chosen id and version.
@@ -66,12 +67,35 @@ const std::string no_setinfo = "-ERR unknown subcommand 'SETINFO'. Try CLIENT HE
 const std::string no_hello_v5 = "-ERR unknown command `HELLO`, with args beginning with: `3`, \r\n";
 const std::string no_hello_v3 = "-ERR unknown command 'HELLO'\r\n";
 
+// What a connection is set up with, as a connection_config says it.
+struct settings {
+  std::optional<std::string> password;
+  std::string username;
+  std::optional<std::string> name;
+  int db = 0;
+  resp_version protocol = resp_version::resp3;
+
+  handshake_params params() const {
+    handshake_params p;
+    p.protocol = protocol;
+    p.authenticate = password.has_value() || !username.empty();
+    p.username = username;
+    p.password = password ? std::string_view{*password} : std::string_view{};
+    p.client_name = name ? std::string_view{*name} : std::string_view{};
+    p.db = db;
+    return p;
+  }
+};
+
 // Drives one handshake over canned bytes: what it wrote, and what it made of the replies.
 class driver {
  public:
-  explicit driver(connection_config config) : config_(std::move(config)) {
-    hs_.emplace(config_);
-    hs_->start(encoder_);
+  explicit driver(settings s, uredis::proto::handshake_step* extra = nullptr,
+                  uredis::proto::push_router* pushes = nullptr)
+      : settings_(std::move(s)), params_(settings_.params()) {
+    if (extra != nullptr) extra_.push_back(*extra);
+    hs_.emplace();
+    hs_->start(params_, extra_, encoder_, pushes);
   }
 
   /// The bytes written since the last call.
@@ -96,23 +120,19 @@ class driver {
   std::size_t last_consumed() const { return last_consumed_; }
 
  private:
-  connection_config config_;
+  settings settings_;
+  handshake_params params_;
+  uredis::proto::handshake_step_list extra_;
   uredis::util::byte_buffer out_;
   resp::encoder encoder_{out_};
   std::optional<handshake> hs_;
   std::size_t last_consumed_ = 0;
 };
 
-connection_config make_config(std::optional<std::string> password = {}, std::string username = {},
-                              std::optional<std::string> name = {}, int db = 0,
-                              resp_version protocol = resp_version::resp3) {
-  connection_config c;
-  c.password = std::move(password);
-  c.username = std::move(username);
-  c.client_name = std::move(name);
-  c.db = db;
-  c.protocol = protocol;
-  return c;
+settings make_config(std::optional<std::string> password = {}, std::string username = {},
+                     std::optional<std::string> name = {}, int db = 0,
+                     resp_version protocol = resp_version::resp3) {
+  return {std::move(password), std::move(username), std::move(name), db, protocol};
 }
 
 void expect_server_failure(const handshake& hs, server_error_kind kind, std::string_view message) {
@@ -123,8 +143,8 @@ void expect_server_failure(const handshake& hs, server_error_kind kind, std::str
 }
 
 TEST(proto_handshake, lib_version_is_the_project_version) {
-  EXPECT_TRUE(uredis::util::parse_version(handshake::lib_version()).has_value())
-      << handshake::lib_version();
+  EXPECT_TRUE(uredis::util::parse_version(setinfo_step::lib_version()).has_value())
+      << setinfo_step::lib_version();
 }
 
 TEST(proto_handshake, resp3_without_auth_is_hello_and_setinfo) {
@@ -132,7 +152,7 @@ TEST(proto_handshake, resp3_without_auth_is_hello_and_setinfo) {
   EXPECT_EQ(d.written(),
             "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n"
             "*4\r\n$6\r\nCLIENT\r\n$7\r\nSETINFO\r\n$8\r\nLIB-NAME\r\n$6\r\nuredis\r\n" +
-                cmd({"CLIENT", "SETINFO", "LIB-VER", handshake::lib_version()}) + ping);
+                cmd({"CLIENT", "SETINFO", "LIB-VER", setinfo_step::lib_version()}) + ping);
   EXPECT_EQ(d.hs().status(), handshake_status::in_progress);
   EXPECT_EQ(d.feed(hello_map("7.0.15", 42)), handshake_status::in_progress);
   EXPECT_EQ(d.hs().protocol(), 3);
@@ -222,7 +242,7 @@ TEST(proto_handshake, hello_without_auth_on_a_protected_server_is_noauth) {
   EXPECT_THROW(d.hs().failure().value(), uredis::authentication_error);
 }
 
-TEST(proto_handshake, fallback_when_hello_is_unknown_redoes_auth_setname_select) {
+TEST(proto_handshake, fallback_when_hello_is_unknown_redoes_every_step_for_resp2) {
   driver d(make_config("apw", "alice", "app", 3));
   EXPECT_EQ(d.written(), cmd({"HELLO", "3", "AUTH", "alice", "apw", "SETNAME", "app"}) + setinfo() +
                              cmd({"SELECT", "3"}) + ping);
@@ -231,7 +251,7 @@ TEST(proto_handshake, fallback_when_hello_is_unknown_redoes_auth_setname_select)
   EXPECT_EQ(d.hs().protocol(), 2);
   // The second batch goes out as soon as HELLO's error arrives: one extra round trip.
   EXPECT_EQ(d.written(), cmd({"AUTH", "alice", "apw"}) + cmd({"CLIENT", "SETNAME", "app"}) +
-                             cmd({"SELECT", "3"}));
+                             setinfo() + cmd({"SELECT", "3"}) + ping);
   // The first batch's remaining replies are skipped, whatever they say.
   EXPECT_EQ(d.feed("-ERR unknown command `CLIENT`, with args beginning with: `SETINFO`, \r\n"),
             handshake_status::in_progress);
@@ -240,7 +260,9 @@ TEST(proto_handshake, fallback_when_hello_is_unknown_redoes_auth_setname_select)
   EXPECT_EQ(d.feed("-NOAUTH Authentication required.\r\n"), handshake_status::in_progress);
   EXPECT_EQ(d.feed(ok), handshake_status::in_progress);  // AUTH
   EXPECT_EQ(d.feed(ok), handshake_status::in_progress);  // CLIENT SETNAME
-  EXPECT_EQ(d.feed(ok), handshake_status::done);         // SELECT
+  EXPECT_EQ(d.feed(no_setinfo + no_setinfo), handshake_status::in_progress);
+  EXPECT_EQ(d.feed(ok), handshake_status::in_progress);  // SELECT
+  EXPECT_EQ(d.feed(pong), handshake_status::done);
   EXPECT_EQ(d.written(), "");
   EXPECT_EQ(d.hs().protocol(), 2);
   EXPECT_FALSE(d.hs().server_version().has_value());
@@ -252,18 +274,20 @@ TEST(proto_handshake, fallback_with_a_password_only_sends_auth_without_a_user) {
     driver d(make_config("pw", user));
     (void)d.written();
     EXPECT_EQ(d.feed(no_hello_v3), handshake_status::in_progress);
-    EXPECT_EQ(d.written(), cmd({"AUTH", "pw"})) << "user '" << user << "'";
-    EXPECT_EQ(d.feed(no_setinfo + no_setinfo + pong + ok), handshake_status::done);
+    EXPECT_EQ(d.written(), cmd({"AUTH", "pw"}) + setinfo() + ping) << "user '" << user << "'";
+    EXPECT_EQ(d.feed(no_setinfo + no_setinfo + pong + ok + no_setinfo + no_setinfo + pong),
+              handshake_status::done);
   }
 }
 
-TEST(proto_handshake, fallback_with_nothing_to_redo_ends_with_the_first_batch) {
+TEST(proto_handshake, fallback_with_no_credentials_still_asks_the_server_again) {
   driver d(make_config());
   (void)d.written();
   EXPECT_EQ(d.feed(no_hello_v5), handshake_status::in_progress);
-  EXPECT_EQ(d.written(), "");
-  EXPECT_EQ(d.feed(no_setinfo), handshake_status::in_progress);
-  EXPECT_EQ(d.feed(no_setinfo), handshake_status::in_progress);
+  EXPECT_EQ(d.written(), setinfo() + ping);
+  EXPECT_EQ(d.feed(no_setinfo + no_setinfo + pong), handshake_status::in_progress)
+      << "the first batch's replies are skipped";
+  EXPECT_EQ(d.feed(no_setinfo + no_setinfo), handshake_status::in_progress);
   EXPECT_EQ(d.feed(pong), handshake_status::done);
   EXPECT_EQ(d.hs().protocol(), 2);
 }
@@ -273,8 +297,9 @@ TEST(proto_handshake, noproto_also_falls_back) {
   (void)d.written();
   EXPECT_EQ(d.feed("-NOPROTO sorry, this protocol version is not supported.\r\n"),
             handshake_status::in_progress);
-  EXPECT_EQ(d.written(), cmd({"SELECT", "1"}));
-  EXPECT_EQ(d.feed(no_setinfo + no_setinfo + ok + pong + ok), handshake_status::done);
+  EXPECT_EQ(d.written(), setinfo() + cmd({"SELECT", "1"}) + ping);
+  EXPECT_EQ(d.feed(no_setinfo + no_setinfo + ok + pong + no_setinfo + no_setinfo + ok + pong),
+            handshake_status::done);
 }
 
 TEST(proto_handshake, fallback_auth_failure_on_an_old_server) {
@@ -295,8 +320,9 @@ TEST(proto_handshake, fallback_select_failure) {
       d.feed(no_hello_v5 + no_setinfo + no_setinfo + "-ERR DB index is out of range\r\n" + pong),
       handshake_status::in_progress)
       << "the first batch's SELECT error is skipped";
-  EXPECT_EQ(d.written(), cmd({"SELECT", "40"}));
-  EXPECT_EQ(d.feed("-ERR DB index is out of range\r\n"), handshake_status::failed);
+  EXPECT_EQ(d.written(), setinfo() + cmd({"SELECT", "40"}) + ping);
+  EXPECT_EQ(d.feed(no_setinfo + no_setinfo + "-ERR DB index is out of range\r\n"),
+            handshake_status::failed);
   expect_server_failure(d.hs(), server_error_kind::err, "ERR DB index is out of range");
 }
 
@@ -418,6 +444,79 @@ TEST(proto_handshake, any_other_answer_to_the_ping_passes) {
       << "a caller authenticating by hand (uredis-cli) sees NOAUTH on its own commands";
 }
 
+// A step a feature adds (CLIENT TRACKING, say): it writes for the protocol it is asked for and
+// records the replies it is given.
+class tracking_step final : public uredis::proto::handshake_step {
+ public:
+  std::size_t write(resp::encoder& out, const handshake_params&, resp_version protocol) override {
+    asked.push_back(protocol);
+    if (protocol == resp_version::resp3) {
+      out.command("CLIENT", "TRACKING", "ON");
+    } else {
+      out.command("CLIENT", "TRACKING", "ON", "REDIRECT", "7");
+    }
+    return 1;
+  }
+  uredis::result<void> on_node(const resp::node& n, std::size_t reply) override {
+    seen.push_back(std::to_string(reply) + ":" + std::string(n.value));
+    if (resp::is_error(n.type)) return uredis::server_error::parse(n.value);
+    return {};
+  }
+  std::vector<resp_version> asked;
+  std::vector<std::string> seen;
+};
+
+TEST(proto_handshake, a_registered_step_runs_between_select_and_ping) {
+  tracking_step tracking;
+  driver d(make_config({}, {}, {}, 2), &tracking);
+  EXPECT_EQ(d.written(), cmd({"HELLO", "3"}) + setinfo() + cmd({"SELECT", "2"}) +
+                             cmd({"CLIENT", "TRACKING", "ON"}) + ping);
+  EXPECT_EQ(d.feed(hello_map() + no_setinfo + no_setinfo + ok + ok + pong), handshake_status::done);
+  EXPECT_EQ(tracking.seen, std::vector<std::string>{"0:OK"});
+}
+
+TEST(proto_handshake, a_registered_step_that_fails_fails_the_handshake) {
+  tracking_step tracking;
+  driver d(make_config(), &tracking);
+  EXPECT_EQ(d.feed(hello_map() + no_setinfo + no_setinfo + "-ERR tracking refused\r\n"),
+            handshake_status::failed);
+  expect_server_failure(d.hs(), server_error_kind::err, "ERR tracking refused");
+}
+
+TEST(proto_handshake, a_registered_step_is_asked_again_for_resp2_after_a_fallback) {
+  tracking_step tracking;
+  driver d(make_config(), &tracking);
+  (void)d.written();
+  EXPECT_EQ(d.feed(no_hello_v3), handshake_status::in_progress);
+  EXPECT_EQ(d.written(), setinfo() + cmd({"CLIENT", "TRACKING", "ON", "REDIRECT", "7"}) + ping);
+  EXPECT_EQ(d.feed(no_setinfo + no_setinfo + "-ERR unknown command 'CLIENT'\r\n" + pong),
+            handshake_status::in_progress)
+      << "the first batch's TRACKING error is skipped, not given to the step";
+  EXPECT_EQ(d.feed(no_setinfo + no_setinfo + ok + pong), handshake_status::done);
+  EXPECT_EQ(tracking.asked, (std::vector<resp_version>{resp_version::resp3, resp_version::resp2}));
+  EXPECT_EQ(tracking.seen, std::vector<std::string>{"0:OK"});
+}
+
+// Confirmations sent as pushes (RESP3 SUBSCRIBE) reach the push router during the handshake.
+struct subscriptions final : uredis::proto::subscription_hook {
+  void on_message(const uredis::proto::pubsub_message&) override {}
+  void on_subscription(const uredis::proto::subscription_change& c) override {
+    confirmed.push_back(std::string(c.channel) + ":" + std::to_string(c.count));
+  }
+  std::vector<std::string> confirmed;
+};
+
+TEST(proto_handshake, push_frames_meanwhile_go_to_the_push_router) {
+  uredis::proto::push_router router;
+  subscriptions subs;
+  router.set_subscription_hook(&subs);
+  driver d(make_config(), nullptr, &router);
+  EXPECT_EQ(d.feed(hello_map() + ">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n" + no_setinfo +
+                   no_setinfo + pong),
+            handshake_status::done);
+  EXPECT_EQ(subs.confirmed, std::vector<std::string>{"ch:1"});
+}
+
 TEST(proto_handshake, reading_replies_allocates_nothing) {
   driver warm(make_config("p", "u", "n", 3));
   const std::string replies = hello_map() + no_setinfo + no_setinfo + ok + pong;
@@ -471,9 +570,9 @@ class blocking_socket {
 // One connection that went through the handshake, kept open for follow-up checks.
 class live_session {
  public:
-  live_session(std::uint16_t port, connection_config config)
-      : config_(std::move(config)), socket_(port), hs_(config_) {
-    hs_.start(encoder_);
+  live_session(std::uint16_t port, settings s)
+      : settings_(std::move(s)), params_(settings_.params()), socket_(port) {
+    hs_.start(params_, extra_, encoder_);
     while (true) {
       socket_.send_all(out_);
       std::size_t consumed = 0;
@@ -517,7 +616,9 @@ class live_session {
   }
 
  private:
-  connection_config config_;
+  settings settings_;
+  handshake_params params_;
+  uredis::proto::handshake_step_list extra_;
   blocking_socket socket_;
   uredis::util::byte_buffer out_;
   uredis::util::byte_buffer in_;

@@ -138,7 +138,7 @@ TEST(Reactor, ASleepingReactorWakesForItsEarliestTimer) {
 }
 
 TEST(Reactor, TimersRunOnTheReactorsManualClock) {
-  manual_clock clock;
+  util::manual_clock clock;
   reactor_options options;
   options.clock = &clock;
   auto r = make_reactor(options);

@@ -20,6 +20,9 @@ namespace uredis::reactor {
 namespace {
 
 using namespace std::chrono_literals;
+using util::clock;
+using util::default_clock;
+using util::manual_clock;
 using time_point = clock::time_point;
 using std::chrono::milliseconds;
 

@@ -9,7 +9,7 @@
 // URL forms (redis-py's, with a documented subset of its query parameters):
 //
 //   redis://[[username]:password@]host[:port][/db][?query]
-//   rediss://...                          the same, with tls = true
+//   rediss://...                          the same, with tls = true (refused until TLS lands)
 //   unix://[[username]:password@]/absolute/path.sock[?query]
 //
 //   host      a name, an IPv4 address, or an IPv6 address in brackets: redis://[::1]:6380.
@@ -41,22 +41,23 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "uredis/auth/credentials.hpp"
+#include "uredis/proto/session_config.hpp"
 #include "uredis/result.hpp"
-#include "uredis/retry/retry_policy.hpp"
 
 namespace uredis {
 
-/// Which RESP version a connection speaks.
-enum class resp_version : std::uint8_t {
-  resp3,  // HELLO 3 (with AUTH and SETNAME); RESP2 when the server has no HELLO (Redis < 6)
-  resp2,  // RESP2 only: HELLO is never sent
-};
+using proto::resp_version;
 
-struct connection_config {
+/// Where the server is, how to reach it and who to be there; the session's settings
+/// (proto::session_config: protocol, client name, db, timeouts, retry policy, health checks,
+/// queue bound) are its base.
+struct connection_config : proto::session_config {
   /// Name or address to connect to over TCP (ignored when unix_socket is set).
   std::string host = "127.0.0.1";
   std::uint16_t port = 6379;
@@ -66,34 +67,15 @@ struct connection_config {
   std::string username;
   /// Sent with AUTH (HELLO ... AUTH) when set, or when a username is set (as "").
   std::optional<std::string> password;
-  /// Selected with SELECT after authentication when not 0.
-  int db = 0;
-  /// Set with CLIENT SETNAME (HELLO ... SETNAME) when present and not empty.
-  std::optional<std::string> client_name;
-  resp_version protocol = resp_version::resp3;
-  /// Bounds one attempt to set a connection up: the TCP connect and the handshake together.
-  std::chrono::milliseconds connect_timeout{5000};
+  /// Asked for credentials on every connect and reconnect instead of username and password
+  /// (auth/credentials.hpp); it may answer later. Shared: a provider may serve many
+  /// connections (on one shard each, or safe for several).
+  std::shared_ptr<auth::credentials_provider> credentials;
+  /// TCP_NODELAY (Nagle off): a pipelining client batches by itself.
   bool tcp_nodelay = true;
-  /// rediss:// URLs: the connection must use TLS. (Parsed now; TLS comes with a later issue.)
+  /// rediss:// URLs: the connection must use TLS. This build has no TLS yet: connect() fails
+  /// at once with errc::tls_unavailable and sends nothing, rather than speak in plaintext.
   bool tls = false;
-
-  // Resilience (client/connection.hpp says how these play together).
-
-  /// How failures are retried: reconnecting, paced by the policy's backoff, and resending the
-  /// commands its rules allow. The default is redis-py's: 10 retries, exponential backoff with
-  /// jitter, 10 ms base, 1 s cap. retry::retry_policy::never() turns reconnection off.
-  retry::retry_policy retry;
-  /// The default deadline of every command (exec_options::timeout overrides it); 0: none.
-  std::chrono::milliseconds command_timeout{0};
-  /// A blocking command (BLPOP and friends) gets its server-side timeout plus this margin as its
-  /// deadline instead (no deadline when it blocks forever).
-  std::chrono::milliseconds blocking_timeout_margin{500};
-  /// When a ready connection has received nothing for this long, it sends a PING, which must be
-  /// answered within the same interval or the connection is recycled (reconnected); 0: off.
-  std::chrono::milliseconds health_check_interval{0};
-  /// Commands that may wait while the connection is down and reconnecting; past that, new
-  /// commands fail at once with errc::queue_full.
-  std::size_t max_queued_while_disconnected = 16384;
 
   friend bool operator==(const connection_config&, const connection_config&) = default;
 };

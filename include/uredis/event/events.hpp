@@ -3,21 +3,18 @@
 //
 // Each event names the connection it is about by connection_id (connection::id(), unique in the
 // process), so a listener can tell connections apart without holding pointers into another
-// shard. Every event except push_received is trivially copyable and small enough to be
-// broadcast to other shards through their mailboxes (runtime::broadcast). push_received points
-// at a frame that lives only while listeners run: it is dispatched on its own shard, never
-// broadcast.
+// shard. Every event is trivially copyable and small enough to be broadcast to other shards
+// through their mailboxes (runtime::broadcast), but push_received views a frame that lives only
+// while listeners run: it is dispatched on its own shard, never broadcast.
 //
 // The order of the types in `all_events` fixes each event's index in a dispatcher's tables and
 // in stats (event/stats.hpp).
 
 #include <chrono>
 #include <cstdint>
+#include <span>
+#include <string_view>
 #include <system_error>
-
-namespace uredis::resp {
-class reply;
-}
 
 namespace uredis::event {
 
@@ -70,11 +67,15 @@ struct retries_exhausted {
   std::error_code error;
 };
 
-/// A RESP3 push frame (pub/sub message, invalidation) arrived. `frame` is valid during dispatch
-/// only.
+/// A RESP3 push frame arrived that no hook took (not an invalidation for the cache, nor a
+/// pub/sub message or confirmation for the subscriptions): its kind ("tracking-redir-broken"...)
+/// and its first top-level elements (an aggregate element is an empty view), `size` elements
+/// after the kind in all. The views are valid during dispatch only.
 struct push_received {
   std::uint64_t connection_id = 0;
-  const resp::reply* frame = nullptr;
+  std::string_view kind;
+  std::span<const std::string_view> elements;
+  std::uint64_t size = 0;
 };
 
 /// The server sent bytes that are not RESP, or a reply nobody asked for: the connection is
@@ -98,9 +99,8 @@ struct health_check_failed {
 /// Every event type, in index order.
 template <class... E>
 struct type_list {};
-using all_events =
-    type_list<connected, disconnected, reconnect_scheduled, reconnected, handshake_failed,
-              command_retried, retries_exhausted, push_received, protocol_error,
-              command_timed_out, health_check_failed>;
+using all_events = type_list<connected, disconnected, reconnect_scheduled, reconnected,
+                             handshake_failed, command_retried, retries_exhausted, push_received,
+                             protocol_error, command_timed_out, health_check_failed>;
 
 }  // namespace uredis::event

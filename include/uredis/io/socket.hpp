@@ -66,9 +66,9 @@ result<socket_address> unix_socket_address(std::string_view path);
 const std::error_category& resolver_category() noexcept;
 
 /// A new stream socket for `family`: non-blocking and close-on-exec, with TCP_NODELAY for
-/// AF_INET/AF_INET6 (a pipelining client batches by itself; Nagle would only hold the tail of
-/// a batch back for an ACK). The caller owns the descriptor.
-result<int> open_stream_socket(int family);
+/// AF_INET/AF_INET6 unless `tcp_nodelay` is false (a pipelining client batches by itself;
+/// Nagle would only hold the tail of a batch back for an ACK). The caller owns the descriptor.
+result<int> open_stream_socket(int family, bool tcp_nodelay = true);
 
 /// errno (a positive value, e.g. -cqe.res) to error_code, as the table above says. 0 -> success.
 std::error_code from_errno(int err) noexcept;
@@ -82,8 +82,9 @@ std::error_code from_errno(int err) noexcept;
 void prep_connect(io_uring_sqe* sqe, int fd, const socket_address& address,
                   std::uint64_t user_data) noexcept;
 
-/// Send `bytes` (with MSG_NOSIGNAL). The bytes must stay valid and unchanged until the CQE; the
-/// CQE's res may be less than bytes.size() (a short send: send the rest).
+/// Send `bytes` (with MSG_NOSIGNAL, and MSG_WAITALL, with which the kernel continues a short
+/// send itself). The bytes must stay valid and unchanged until the CQE; the CQE's res may still
+/// be less than bytes.size() on older kernels or after an error (a short send: send the rest).
 void prep_send(io_uring_sqe* sqe, int fd, std::span<const std::byte> bytes,
                std::uint64_t user_data) noexcept;
 

@@ -1,58 +1,45 @@
 #pragma once
-// handshake: the sans-I/O state machine that sets up a fresh connection's session: protocol
-// version, authentication, client name, library info and database. It writes commands into the
-// connection's output buffer and reads their replies; it never touches a socket or a clock.
+// handshake: the sans-I/O state machine that sets up a fresh connection's session. It runs a
+// list of steps (handshake_step.hpp), built for each connect: the built-in ones
+// (handshake_steps.hpp: HELLO or AUTH and SETNAME, CLIENT SETINFO, SELECT, PING) and those the
+// session's features registered (CLIENT TRACKING, resubscribing...), which run between SELECT
+// and PING. It writes the steps' commands into the connection's output and hands each reply to
+// the step that asked for it; it never touches a socket or a clock.
 //
-// What it sends (one batch, pipelined; a RESP3 handshake is one round trip):
+// Every step writes at once, so the whole handshake is one batch, pipelined: one round trip.
 //
-//   resp3:  HELLO 3 [AUTH user pass] [SETNAME name]     (password only: user "default")
-//           CLIENT SETINFO LIB-NAME uredis               (reply ignored: Redis < 7.2 refuses it)
-//           CLIENT SETINFO LIB-VER <version>             (reply ignored)
-//           [SELECT db]                                  (db != 0)
-//           PING                                         (see below)
-//   resp2:  [AUTH [user] pass] [CLIENT SETNAME name] CLIENT SETINFO x2 [SELECT db] PING
+//   start(params, extra, out) ──► in_progress ──on_bytes()──► in_progress ... ──► done | failed
 //
-// PING is there for a server still loading its dataset after a restart: HELLO, AUTH and SELECT
-// succeed then, but every ordinary command gets "-LOADING ...". PING does too, so the
-// handshake fails with that server_error (kind loading) before any user command goes out, and
-// the connection retries later, as redis-py does with BusyLoadingError. Any other answer to
-// PING passes (NOAUTH, say, for a caller who authenticates by hand, as uredis-cli does).
+// Fall-back: if HELLO is refused as an unknown command (Redis < 6) or with NOPROTO, the
+// connection stays RESP2, and a second batch follows, written as soon as HELLO's error arrives:
+// every step again, for resp2 (AUTH, SETNAME, SELECT, the registered steps, PING). The replies
+// still due for the first batch (read before the second batch's, since a server answers in
+// order) are skipped whatever they say: those commands ran unauthenticated.
 //
-// If HELLO is refused as an unknown command (Redis < 6) or with NOPROTO, the connection stays
-// RESP2 and one more batch follows, written as soon as HELLO's error arrives:
+// Failure: the first error a step returns (a server_error such as WRONGPASS or LOADING, or an
+// errc such as type_mismatch for a reply of the wrong shape), or the parser's protocol error
+// for malformed bytes.
 //
-//   fallback: [AUTH [user] pass] [CLIENT SETNAME name] [SELECT db]
+// Push frames (RESP3 '>') are not replies: they go to the push router given to start(), if any.
+// Replies are read node by node, never built into trees: a handshake allocates nothing once its
+// list of awaited replies has grown (a reconnect is part of a retry cycle, which must not
+// allocate), except the message of the server_error it fails with.
 //
-// The replies still due for the first batch (read before the fallback's, since a server answers
-// in order) are skipped whatever they say: they ran without authentication. AUTH names the user
-// only when it is not "default", so the fallback works on servers without ACLs (< 6).
-//
-//   start(out) ──► in_progress ──on_bytes()──► in_progress ... ──► done | failed
-//
-// Failure: the first error reply to HELLO, AUTH, CLIENT SETNAME or SELECT, or LOADING to PING,
-// as a server_error (WRONGPASS, NOAUTH, "ERR invalid password", "ERR DB index is out of
-// range"...; the connection turns the authentication kinds into authentication_error), or an
-// error code: a reply of the wrong shape (errc::type_mismatch) or malformed bytes (the parser's
-// protocol error).
-//
-// Replies are read node by node, never built into trees: a handshake allocates nothing (a
-// reconnect is part of a retry cycle, which must not allocate), except the message of the
-// server_error it fails with.
-//
-// Owner: the connection, for the duration of one connect. It references the config, which must
-// outlive it.
+// Owner: a session, reused for every connect. The params and the registered steps must stay
+// valid until the handshake ends.
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
-#include "uredis/client/config.hpp"
+#include "uredis/proto/handshake_step.hpp"
+#include "uredis/proto/handshake_steps.hpp"
+#include "uredis/proto/push_router.hpp"
 #include "uredis/resp/encoder.hpp"
-#include "uredis/resp/node.hpp"
 #include "uredis/resp/parser.hpp"
 #include "uredis/result.hpp"
+#include "uredis/util/ring_buffer.hpp"
 #include "uredis/util/version.hpp"
 
 namespace uredis::proto {
@@ -65,87 +52,67 @@ enum class handshake_status : std::uint8_t {
 
 class handshake {
  public:
-  /// What CLIENT SETINFO reports as LIB-NAME.
-  static constexpr std::string_view lib_name = "uredis";
-  /// What CLIENT SETINFO reports as LIB-VER: the library's version.
-  static std::string_view lib_version() noexcept;
-
-  explicit handshake(const connection_config& config, const resp::limits& limits = {}) noexcept;
+  explicit handshake(const resp::limits& limits = {}) noexcept;
   handshake(const handshake&) = delete;
   handshake& operator=(const handshake&) = delete;
 
-  /// Writes the first batch of commands to `out`. Call once, before any reply.
-  void start(resp::encoder& out);
+  /// Begins a handshake for `params` with the `extra` steps and writes its batch to `out`. Any
+  /// earlier handshake is forgotten. `pushes` receives the push frames that arrive meanwhile.
+  void start(const handshake_params& params, handshake_step_list& extra, resp::encoder& out,
+             push_router* pushes = nullptr);
 
-  /// Parses replies from the front of `bytes` (a connection's unread input) and acts on each,
-  /// stopping at done, failed or the end of the bytes. May append the fallback batch to `out`
-  /// (send whatever `out` holds after each call). Push frames (RESP3 '>') are not replies and
-  /// are skipped. `consumed` is set to the bytes to drop: every node parsed, including those of
-  /// a reply still incomplete (what they mean is kept), never a byte past the handshake's last
-  /// reply. Call again with the remaining bytes plus new ones. After done or failed, nothing is
-  /// consumed and the status stays.
+  /// Parses replies from the front of `bytes` (a connection's unread input) and hands them to
+  /// their steps, stopping at done, failed or the end of the bytes. May append the fall-back
+  /// batch to `out` (send whatever `out` holds after each call). `consumed` is set to the bytes
+  /// to drop: every node parsed, including those of a reply still incomplete (what they mean is
+  /// kept), never a byte past the handshake's last reply. Call again with the remaining bytes
+  /// plus new ones. After done or failed, nothing is consumed and the status stays.
   handshake_status on_bytes(std::string_view bytes, std::size_t& consumed, resp::encoder& out);
 
   handshake_status status() const noexcept { return status_; }
   /// Why the handshake failed (a code or a server_error); success in any other status.
   const result<void>& failure() const noexcept { return failure_; }
 
-  /// The RESP version the session speaks: 3 after a successful HELLO, 2 otherwise (the value
-  /// HELLO's "proto" field reported, if it sent one).
-  int protocol() const noexcept { return protocol_; }
+  /// The RESP version the session speaks: 3 after a successful HELLO, 2 otherwise.
+  int protocol() const noexcept { return hello_.protocol(); }
   /// The server's version from HELLO's "version" field; unknown without HELLO (RESP2).
-  std::optional<util::version> server_version() const noexcept { return server_version_; }
+  std::optional<util::version> server_version() const noexcept { return hello_.server_version(); }
   /// The connection's id from HELLO's "id" field (CLIENT TRACKING ... REDIRECT needs it).
-  std::optional<std::int64_t> client_id() const noexcept { return client_id_; }
-  /// True when HELLO was refused and the RESP2 fallback batch was sent.
+  std::optional<std::int64_t> client_id() const noexcept { return hello_.client_id(); }
+  /// True when HELLO was refused and the RESP2 batch was sent.
   bool fell_back() const noexcept { return fell_back_; }
 
  private:
-  // The command each awaited reply answers, and what it means.
-  enum class role : std::uint8_t {
-    hello,
-    auth,
-    setname,
-    select,
-    ping,
-    ignored,  // CLIENT SETINFO, and first-batch replies after a fallback
-    push,     // not awaited: an out-of-band push frame, skipped
+  // A reply the handshake waits for: reply number `reply` of `step` (null: to be skipped).
+  struct awaited {
+    handshake_step* step = nullptr;
+    std::uint32_t reply = 0;
   };
-  // HELLO's fields the handshake keeps.
-  enum class hello_field : std::uint8_t { other, proto, version, id };
 
-  // A RESP2 first batch awaits at most 6 replies (AUTH, SETNAME, SETINFO x2, SELECT, PING); a
-  // RESP3 one 5 (HELLO, SETINFO x2, SELECT, PING) plus 3 for the fallback (AUTH, SETNAME,
-  // SELECT).
-  static constexpr std::size_t max_awaited = 8;
-
-  void expect(role r) noexcept;
-  void write_auth(resp::encoder& out);
-  void write_setname(resp::encoder& out);
-  void write_select(resp::encoder& out);
+  void write_batch(resp::encoder& out, resp_version protocol);
+  void write_step(handshake_step& step, resp::encoder& out, resp_version protocol);
   handshake_status fail(result<void> why);
-  void begin_reply(const resp::node& n, resp::encoder& out);
-  void begin_hello(const resp::node& n, resp::encoder& out);
-  void on_hello_element(const resp::node& n);
-  void end_reply();
 
-  const connection_config* config_;
-  std::array<role, max_awaited> awaited_{};
-  std::size_t head_ = 0;   // index of the role the next reply answers
-  std::size_t count_ = 0;  // roles pushed so far
+  hello_step hello_;
+  ok_step auth_{ok_step::command::auth};
+  ok_step setname_{ok_step::command::setname};
+  setinfo_step setinfo_;
+  ok_step select_{ok_step::command::select};
+  ping_step ping_;
+
+  const handshake_params* params_ = nullptr;
+  handshake_step_list* extra_ = nullptr;
+  push_router* pushes_ = nullptr;
+  util::ring_buffer<awaited> awaited_;
   handshake_status status_ = handshake_status::in_progress;
   result<void> failure_;
-  int protocol_ = 2;
-  std::optional<util::version> server_version_;
-  std::optional<std::int64_t> client_id_;
   bool fell_back_ = false;
 
-  // The reply being read: what it answers and, for HELLO, where in its map it is.
+  // The reply being read.
   resp::parser parser_;
   bool in_reply_ = false;
-  role reading_ = role::ignored;
-  std::uint64_t hello_elements_ = 0;  // keys and values at depth 1 so far
-  hello_field hello_field_ = hello_field::other;
+  bool in_push_ = false;
+  awaited current_;
 };
 
 }  // namespace uredis::proto

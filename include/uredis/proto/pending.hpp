@@ -22,10 +22,14 @@
 //                        on_node came before it. Valid during the call only.
 // neither                the reply arrived whole and every node went to on_node (attributes
 //                        are filtered out by the pipeline).
+// outcome.request        when a reply was read (whole or an error reply): the command's own
+//                        request bytes, valid during the call, so a handler that meets a
+//                        redirect (MOVED, ASK) or NOSCRIPT can send exactly that command again.
 
 #include <cstddef>
 #include <memory>
 #include <new>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -37,6 +41,14 @@ namespace uredis::proto {
 struct reply_outcome {
   std::error_code error;
   const resp::node* error_reply = nullptr;
+  std::string_view request;
+
+  /// No reply: the command ended with `ec`.
+  static reply_outcome failed(std::error_code ec) noexcept {
+    reply_outcome o;
+    o.error = ec;
+    return o;
+  }
 };
 
 template <class H>

@@ -12,14 +12,17 @@
 //                        └── RESP3 push frames (">") ──► push handler, never a command
 //
 // Request bytes: the connection encodes each command into requests() before push(), so the
-// pipeline holds the bytes of every command still waiting for its reply, oldest first:
+// pipeline holds the bytes of every command still waiting for its reply, oldest first, in a
+// request_buffer (request_buffer.hpp), which hands them to the socket without copying them:
 //
-//   requests():  [ cmd 1 | cmd 2 | cmd 3 | cmd 4 ]      a command's bytes leave when it completes
-//                 ^ sent ^^^^^^^^^^^^^^^ ^ unsent()      mark_sent() moves the boundary
+//   requests:  [ cmd 1 | cmd 2 | cmd 3 | cmd 4 ]      a command's bytes leave when it completes
+//               ^ sent ^^^^^^^^^^^^^^^ ^ unsent()     begin_send() ... end_send() moves the line
 //
-// That is what makes resending possible: after a socket fails, rewind() keeps the commands the
-// connection's retry rules allow (never-written ones always), drops the rest with their error,
-// and makes every kept byte unsent again, for the next socket.
+// A completed command's bytes are still there while its handler runs (reply_outcome::request),
+// so a handler that meets a redirect or NOSCRIPT can resend exactly that command. After a socket
+// fails, rewind() keeps the commands the connection's retry rules allow (never-written ones
+// always), drops the rest with their error, and makes every kept byte unsent again, for the
+// next socket.
 //
 // Deadlines: expire(now) completes every command past its deadline with errc::timeout at once.
 // A command that was sent keeps its place in the FIFO, as a tombstone, until its reply arrives:
@@ -27,10 +30,16 @@
 // command timed out while its reply was being read has the rest of that reply discarded the
 // same way). A command never sent is removed, bytes and all: it will never run.
 //
-// Attributes ("|") are dropped before a handler sees a node. A protocol error, or a reply no
-// command is waiting for, stops feed() with that error and completes nothing: the stream is
-// broken, and the connection decides each command's fate, with rewind() (reconnecting: an
-// unsent command is resent) or fail_all().
+// Attributes ("|") are dropped before a handler sees a node. Push frames go to the push router
+// (push_router.hpp) as views. A protocol error, or a reply no command is waiting for, stops
+// feed() with that error and completes nothing: the stream is broken, and the connection
+// decides each command's fate, with rewind() (reconnecting: an unsent command is resent) or
+// fail_all().
+//
+// Input: feed() parses whole nodes from the bytes it is given and reports how many it consumed;
+// a node cut by the end of the bytes is left for the next call (with more bytes after it). Views
+// of nodes are valid only during the call that passes them; the push router pins a frame cut
+// between two calls.
 //
 // Completion runs the handler's code (a user callback, a coroutine resume) in the middle of
 // feed(), expire() or rewind(). The completed command has left the pipeline by then, so a
@@ -38,7 +47,7 @@
 // at once.
 //
 // Steady state allocates nothing: the FIFOs and byte buffers are rings and buffers that only
-// grow, handlers live inline. Push frames are built into an owning reply tree (they allocate).
+// grow, handlers live inline, push frames are read as views.
 
 #include <chrono>
 #include <cstddef>
@@ -50,10 +59,10 @@
 
 #include "uredis/error.hpp"
 #include "uredis/proto/pending.hpp"
+#include "uredis/proto/push_router.hpp"
+#include "uredis/proto/request_buffer.hpp"
 #include "uredis/resp/parser.hpp"
-#include "uredis/resp/reply.hpp"
 #include "uredis/util/byte_buffer.hpp"
-#include "uredis/util/inline_function.hpp"
 #include "uredis/util/ring_buffer.hpp"
 
 namespace uredis::proto {
@@ -62,7 +71,7 @@ namespace uredis::proto {
 struct request {
   using time_point = std::chrono::steady_clock::time_point;
 
-  std::uint32_t length = 0;   // its bytes at its place in requests() (0: none, e.g. in tests)
+  std::uint32_t length = 0;   // its bytes at its place in the requests (0: none, e.g. in tests)
   std::uint16_t resends = 0;  // times it was kept for a new socket after being written
   bool idempotent = false;    // the caller's word: safe to execute twice
   bool expired = false;       // a tombstone: completed with errc::timeout, reply to be discarded
@@ -71,7 +80,6 @@ struct request {
 
 class pipeline {
  public:
-  using push_function = util::inline_function<void(const resp::reply&), 32>;
   using time_point = request::time_point;
 
   struct feed_result {
@@ -82,11 +90,12 @@ class pipeline {
 
   explicit pipeline(const resp::limits& limits = {});
 
-  /// Where the caller encodes a command's bytes, right before push()ing it.
-  util::byte_buffer& requests() noexcept { return requests_; }
+  /// Where the caller encodes a command's bytes, whole, right before push()ing it.
+  util::byte_buffer& requests() { return requests_.tail(); }
 
   /// Queues a command whose `r.length` bytes the caller has just appended to requests().
   void push(pending&& command, const request& r = {}) {
+    requests_.commit(r.length);
     queue_.emplace_back(std::move(command), r);
   }
   /// The same, building the pending in its place in the FIFO (no relocation: the hot path).
@@ -94,6 +103,7 @@ class pipeline {
   requires(reply_handler<std::remove_cvref_t<H>> &&
            !std::is_same_v<std::remove_cvref_t<H>, pending>) void push(H&& handler,
                                                                        const request& r = {}) {
+    requests_.commit(r.length);
     queue_.emplace_back(std::in_place, std::forward<H>(handler), r);
   }
 
@@ -102,9 +112,15 @@ class pipeline {
   bool empty() const noexcept { return size() == 0; }
 
   /// The request bytes not yet handed to a socket, oldest first.
-  std::string_view unsent() const noexcept { return requests_.data().substr(sent_); }
-  /// Records that the first `n` bytes of unsent() were handed to the socket.
-  void mark_sent(std::size_t n) noexcept { sent_ += n; }
+  std::string_view unsent() const noexcept { return requests_.unsent(); }
+  /// Hands unsent() to the socket: those bytes stay valid and unchanged until end_send(), and
+  /// count as written from now on. Precondition: !sending().
+  std::string_view begin_send() noexcept { return requests_.begin_send(); }
+  /// The socket is done with the bytes of the last begin_send().
+  void end_send() noexcept { requests_.end_send(); }
+  bool sending() const noexcept { return requests_.sending(); }
+  /// The requests' storage, for tests of its recycling.
+  const request_buffer& request_bytes() const noexcept { return requests_; }
 
   /// Parses `bytes` (everything received and not yet consumed) and completes every command
   /// whose reply is whole.
@@ -130,8 +146,8 @@ class pipeline {
   /// and every request byte. The pipeline is usable again afterwards (for a new connection).
   void fail_all(std::error_code ec);
 
-  /// Where RESP3 push frames go (invalidations, pub/sub messages). Without one they are dropped.
-  void on_push(push_function handler) { push_handler_ = std::move(handler); }
+  /// Where RESP3 push frames go (invalidations, pub/sub messages, the rest).
+  push_router& pushes() noexcept { return router_; }
 
  private:
   enum class reading : std::uint8_t { idle, command_reply, discarded_reply, push_frame };
@@ -156,9 +172,8 @@ class pipeline {
   }
   void reset_parser() noexcept;
   void begin_reply();
-  void finish_command(const reply_outcome& outcome);
+  void finish_command(reply_outcome outcome);
   void finish_discarded() noexcept;
-  void drop_request_bytes(const request& r) noexcept;
   void drop_unsent_tombstones();
 
   resp::parser parser_;
@@ -166,27 +181,26 @@ class pipeline {
   active_reply active_;     // the command whose reply is being read (command_reply)
   request active_request_;  // its request (command_reply or discarded_reply)
   reading state_ = reading::idle;
-  util::byte_buffer requests_;
-  std::size_t sent_ = 0;  // bytes at the front of requests_ handed to the socket
-  resp::reply push_frame_;
-  resp::reply_builder push_builder_{push_frame_};
-  push_function push_handler_;
-  std::uint64_t failures_ =
-      0;  // fail_all()/rewind() calls: a change during a completion stops feed()
+  request_buffer requests_;
+  push_router router_;
+  // fail_all()/rewind() calls: a change during a completion stops feed().
+  std::uint64_t failures_ = 0;
 
   // rewind()'s and expire()'s scratch, kept to reuse their memory.
   util::ring_buffer<entry> kept_;
   util::ring_buffer<failed_entry> failed_;
-  util::byte_buffer kept_requests_;
+  request_buffer kept_requests_;
+  util::byte_buffer kept_unsent_;
 };
 
 template <class Verdict>
 void pipeline::rewind(std::error_code cause, Verdict&& verdict) {
   ++failures_;
   const bool fail_active = state_ == reading::command_reply;
-  std::string_view bytes = requests_.data();
+  request_buffer::cursor bytes(requests_);
   std::size_t offset = 0;
-  if (reading_command()) offset = active_request_.length;  // its bytes go with it
+  if (reading_command()) offset = bytes.next(active_request_.length).size();  // they go with it
+  const std::size_t sent = requests_.sent();
   reset_parser();
 
   kept_.clear();
@@ -194,15 +208,16 @@ void pipeline::rewind(std::error_code cause, Verdict&& verdict) {
   kept_requests_.clear();
   while (!queue_.empty()) {
     entry& e = queue_.front();
-    const std::string_view own = bytes.substr(offset, e.req.length);
-    const bool written = offset < sent_;
+    const std::string_view own = bytes.next(e.req.length);
+    const bool written = offset < sent;
     offset += e.req.length;
     if (!e.req.expired) {
       const std::error_code error = verdict(std::as_const(e.req), own, written);
       if (error) {
         failed_.emplace_back(std::move(e.command), error);
       } else {
-        kept_requests_.append(own);
+        kept_requests_.tail().append(own);
+        kept_requests_.commit(own.size());
         if (written && e.req.resends != UINT16_MAX) ++e.req.resends;
         kept_.emplace_back(std::move(e.command), e.req);
       }
@@ -210,16 +225,16 @@ void pipeline::rewind(std::error_code cause, Verdict&& verdict) {
     queue_.pop_front();
   }
   std::swap(queue_, kept_);
-  std::swap(requests_, kept_requests_);
-  sent_ = 0;
+  requests_.swap(kept_requests_);
+  kept_requests_.clear();  // the old socket's bytes: it is gone
 
   // Completions last, oldest first: they run user code, which may push to the new FIFO.
   util::ring_buffer<failed_entry> failed = std::move(failed_);
-  if (fail_active) active_.complete({cause, nullptr});
+  if (fail_active) active_.complete(reply_outcome::failed(cause));
   while (!failed.empty()) {
     failed_entry f = std::move(failed.front());
     failed.pop_front();
-    f.command.complete({f.error, nullptr});
+    f.command.complete(reply_outcome::failed(f.error));
   }
   failed_ = std::move(failed);  // its memory, for the next rewind
 }

@@ -10,8 +10,24 @@
 //               (all the commands of the turn go out together: automatic pipelining)
 //   3. submit   one io_uring_enter submits the SQEs and, if nothing is ready, nothing is queued
 //               for the next turn and the mailbox agrees to sleep, waits for the next completion
+//               that is not a send's (see "Quiet operations")
 //   4. reap     each CQE goes to its target (io_target) through the slot table; a CQE whose
 //               target has detached (a stale slot id: the generation differs) is dropped
+//   5. timers   due timers fire
+//   6. retire   objects retired during the turn (retire()) are destroyed
+//
+// Quiet operations: a send completes as soon as the kernel has taken the bytes, which is at
+// once; waking up for that alone would cost a second io_uring_enter per request batch (one that
+// sees the send's completion, one that waits for the reply). So a send is announced with
+// begin_quiet() and its completion with end_quiet(), and a waiting turn waits for one
+// completion more than there are quiet operations in flight: it ends on the reply (or a timer,
+// or a mailbox post), and reaps the send's completion in the same pass. No send needs its
+// completion to make progress (the kernel continues a short send itself: MSG_WAITALL), so this
+// never delays anything but bookkeeping.
+//
+// Deferred destruction: an object that must not be destroyed while its own code may still be on
+// the stack (a connection closed from inside one of its completions) is handed to retire(),
+// detached and inert, and destroyed at the end of the turn, when nothing of it runs any more.
 //
 // Completion handlers run user code (callbacks, coroutine resumes) that queues more commands:
 // those are flushed at the start of the next turn, which then does not block. Tasks drained in
@@ -72,6 +88,13 @@ class io_target {
   ~io_target() = default;
 };
 
+/// Anything the reactor destroys at the end of the turn it was retired in (retire()).
+class retirable {
+ public:
+  util::list_hook retire_hook;
+  virtual ~retirable() = default;
+};
+
 /// Anything that queues bytes during a turn and sends them at its end.
 class flushable {
  public:
@@ -94,7 +117,7 @@ struct reactor_options {
   unsigned mailbox_senders = 0;
   /// Where the shard's timers read the time; null means the monotonic clock. Tests pass a
   /// manual_clock (and drive the reactor with poll()).
-  const reactor::clock* clock = nullptr;
+  const util::clock* clock = nullptr;
 };
 
 class reactor {
@@ -144,6 +167,20 @@ class reactor {
     if (!f.flush_hook.is_linked()) to_flush_.push_back(f);
   }
 
+  /// Takes ownership of `r` and destroys it at the end of the current turn (at once if the
+  /// reactor is destroyed first). `r` must be allocated with new and inert: it gets no more
+  /// completions, flushes or timers.
+  void retire(retirable& r) noexcept { retired_.push_back(r); }
+
+  /// A send was submitted whose completion alone must not end a wait (see "Quiet operations");
+  /// end_quiet() when its completion is reaped, or when its owner gives up on it.
+  void begin_quiet() noexcept { ++quiet_; }
+  void end_quiet() noexcept {
+    if (quiet_ > 0) --quiet_;
+  }
+  /// Quiet operations in flight.
+  unsigned quiet() const noexcept { return quiet_; }
+
   /// One turn that never blocks: drains the mailbox, flushes, submits, reaps, and submits what
   /// the completions queued. Returns the number of completions handled.
   std::size_t poll();
@@ -181,8 +218,9 @@ class reactor {
   std::size_t turn(bool may_block, bool in_run);
   void flush_all();
   void submit(bool wait);
-  std::optional<clock::duration> time_to_next_timer() const noexcept;
+  std::optional<util::clock::duration> time_to_next_timer() const noexcept;
   std::size_t reap();
+  void destroy_retired() noexcept;
   void arm_wake() noexcept;
   void on_wake(const io_uring_cqe& cqe) noexcept;
 
@@ -195,6 +233,8 @@ class reactor {
   event::dispatcher events_;  // unlinks the listeners still registered when the reactor dies
   util::slot_table<io_target*> targets_;
   util::intrusive_list<flushable, &flushable::flush_hook> to_flush_;
+  util::intrusive_list<retirable, &retirable::retire_hook> retired_;
+  unsigned quiet_ = 0;
   std::uint64_t completions_ = 0;
   std::uint64_t dropped_ = 0;
   std::uint64_t wake_ups_ = 0;

@@ -53,7 +53,7 @@
 #include <optional>
 #include <utility>
 
-#include "uredis/reactor/clock.hpp"
+#include "uredis/util/clock.hpp"
 #include "uredis/util/inline_function.hpp"
 #include "uredis/util/intrusive_list.hpp"
 
@@ -83,8 +83,8 @@ class timer {
   bool armed() const noexcept { return hook_.is_linked(); }
 
   /// The deadline of the last arm, rounded up to the millisecond.
-  clock::time_point deadline() const noexcept {
-    return clock::time_point(std::chrono::milliseconds(static_cast<std::int64_t>(when_)));
+  util::clock::time_point deadline() const noexcept {
+    return util::clock::time_point(std::chrono::milliseconds(static_cast<std::int64_t>(when_)));
   }
 
   /// Disarms the timer in O(1); returns whether it was armed. Does nothing if it was not.
@@ -109,21 +109,21 @@ static_assert(sizeof(timer) <= 80, "timer grew: it is embedded in every pending 
 /// disarms the timers still on it without running them.
 class timer_wheel {
  public:
-  using time_point = clock::time_point;
-  using duration = clock::duration;
+  using time_point = util::clock::time_point;
+  using duration = util::clock::duration;
 
   static constexpr unsigned bits_per_level = 6;
   static constexpr unsigned slots_per_level = 1u << bits_per_level;  // one bit each in a uint64
   static constexpr unsigned levels = (64 + bits_per_level - 1) / bits_per_level;  // all 64 bits
   static_assert(slots_per_level == 64, "occupied_ holds one 64-bit mask per level");
 
-  explicit timer_wheel(const clock& c = default_clock()) noexcept
+  explicit timer_wheel(const util::clock& c = util::default_clock()) noexcept
       : clock_(&c), now_(floor_ticks(c.now())) {}
   timer_wheel(const timer_wheel&) = delete;
   timer_wheel& operator=(const timer_wheel&) = delete;
   ~timer_wheel() = default;  // the lists unlink their timers; a disarmed timer forgets wheel_
 
-  const clock& source() const noexcept { return *clock_; }
+  const util::clock& source() const noexcept { return *clock_; }
   /// The clock's current time.
   time_point now() const noexcept { return clock_->now(); }
   /// The wheel's own time: the last tick advance() processed.
@@ -295,7 +295,7 @@ class timer_wheel {
     }
   }
 
-  const clock* clock_;
+  const util::clock* clock_;
   std::uint64_t now_;  // the wheel's time, in ticks
   std::size_t size_ = 0;
   bool advancing_ = false;

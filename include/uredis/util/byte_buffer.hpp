@@ -90,11 +90,25 @@ class byte_buffer {
     if (read_ == write_) read_ = write_ = 0;
   }
 
-  /// Copies `bytes` after the unread ones.
+  /// Copies `bytes` after the unread ones. `bytes` may be some of this buffer's own unread
+  /// bytes (a command sent again): they are found again if making room moves them.
   void append(std::string_view bytes) {
     if (bytes.empty()) return;  // memcpy from a null data() is undefined even for 0 bytes
-    std::memcpy(prepare(bytes.size()).data(), bytes.data(), bytes.size());
+    const char* source = bytes.data();
+    const bool own =
+        storage_ != nullptr && source >= storage_ + read_ && source < storage_ + write_;
+    const std::size_t offset = own ? static_cast<std::size_t>(source - (storage_ + read_)) : 0;
+    char* to = prepare(bytes.size()).data();
+    if (own) source = storage_ + read_ + offset;  // compacting or growing keeps the offset
+    std::memcpy(to, source, bytes.size());
     commit(bytes.size());
+  }
+
+  /// Keeps the first `n` unread bytes and drops the rest (the newest ones).
+  void truncate(std::size_t n) noexcept {
+    assert(n <= write_ - read_);
+    write_ = read_ + n;
+    if (read_ == write_) read_ = write_ = 0;
   }
 
   /// Makes the capacity at least `n` (rounded up to a power of two, as growth would).

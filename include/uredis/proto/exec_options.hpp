@@ -4,7 +4,7 @@
 //   conn.exec(cmd::incr{"n"}, callback, {.timeout = 50ms});      // its own deadline
 //   co_await client.exec(cmd::incr{"n"}, {.idempotent = true});  // safe to resend
 //
-// timeout     < 0: the connection's default (connection_config::command_timeout, or for a
+// timeout     < 0: the connection's default (session_config::command_timeout, or for a
 //             blocking pop its server-side timeout plus blocking_timeout_margin); 0: no
 //             deadline; > 0: the command completes with errc::timeout this long after it was
 //             issued, whatever happens to its reply (which is then discarded when it comes).
@@ -15,11 +15,11 @@
 
 #include <chrono>
 
-namespace uredis {
+namespace uredis::proto {
 
 struct exec_options {
   std::chrono::milliseconds timeout{-1};
   bool idempotent = false;
 };
 
-}  // namespace uredis
+}  // namespace uredis::proto

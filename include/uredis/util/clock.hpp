@@ -1,13 +1,13 @@
 #pragma once
-// clock: where timers read the time. monotonic_clock (CLOCK_MONOTONIC, the clock io_uring
-// timeouts use) in production; manual_clock in tests, which moves only when told to, so timer
-// behaviour is deterministic. Time points are std::chrono::steady_clock's, so either kind is
-// interchangeable.
+// clock: where timers and sans-I/O state machines read the time. monotonic_clock (CLOCK_MONOTONIC,
+// the clock io_uring timeouts use) in production; manual_clock in tests, which moves only when told
+// to, so timer behaviour is deterministic. Time points are std::chrono::steady_clock's, so either
+// kind is interchangeable.
 
 #include <cassert>
 #include <chrono>
 
-namespace uredis::reactor {
+namespace uredis::util {
 
 /// Where a wheel reads the time: `monotonic_clock` in production, `manual_clock` in tests.
 /// Time points are std::chrono::steady_clock's, so either kind is interchangeable.
@@ -55,4 +55,4 @@ class manual_clock final : public clock {
   time_point now_{};
 };
 
-}  // namespace uredis::reactor
+}  // namespace uredis::util

@@ -1,0 +1,305 @@
+#pragma once
+// session: one Redis connection's life as a sans-I/O state machine — connecting, the
+// handshake, commands and their replies, deadlines, health checks, losing the socket,
+// reconnecting with backoff and deciding which commands may be sent again. It is fed what the
+// transport did (connected, bytes, sent, failed) and the time, and answers with what the I/O
+// shell must do (open or close the transport, send bytes, wake it at a deadline). It never
+// touches a socket or reads a clock of its own: tests drive it with byte strings and a
+// manual_clock, with no server and no kernel.
+//
+//   shell ──connect() / enqueue() / close()──────────────► session ──► take_actions():
+//   shell ──on_connected() / on_data() / on_transport_failed()──►        close, open the
+//   shell ──begin_send() … end_send()──────────────────────►             transport
+//   shell ──on_timer() at next_deadline()───────────────────►          wants_send()
+//
+// States:
+//
+//   idle --connect()--> connecting --on_connected()--> handshaking --> ready
+//                          ^  |                            |             |
+//                          |  +----------------------------+-------------+  the socket fails
+//                          |                               v
+//                     (backoff due) <------------ reconnecting: the retry policy says retry
+//                                                          | says give up, or close()
+//                                                          v
+//                                                        closed --connect()--> connecting ...
+//
+// Failures and what becomes of the commands (session_config::retry decides; see
+// retry/retry_policy.hpp for its rules):
+//   - The socket fails (reset, EOF, a protocol error, a failed health check, the setup
+//     deadline): the session asks the transport to close and the policy whether to reconnect (a
+//     protocol error counts as a broken connection here; a handshake the server refuses, e.g.
+//     WRONGPASS, is never retried, except for LOADING: a server still loading its data,
+//     errc::server_loading). If so, each pending command is judged: never written -> kept;
+//     written and read-only or marked idempotent -> kept, within the policy's retry budget per
+//     command; written otherwise -> completes with errc::outcome_unknown (a protocol error or
+//     another non-retryable cause completes it with that error); reply already half read ->
+//     completes with the cause. Kept commands go out again, in order, right behind the next
+//     handshake. "Written" means handed to the transport (begin_send()).
+//   - The first connect() is retried the same way (as redis-py does); its callback runs once,
+//     when the session is first ready or when the policy gives up.
+//   - Giving up (retries exhausted, a refused handshake, close()) completes every pending
+//     command with the error and leaves the session closed.
+//   - While connecting or reconnecting, new commands wait (bounded:
+//     max_queued_while_disconnected, then errc::queue_full); while idle or closed they complete
+//     at once with errc::not_connected.
+//   - Deadlines (exec_options::timeout, config.command_timeout, blocking commands' server
+//     timeout + margin) hold in every state: a command past its deadline completes with
+//     errc::timeout at once, and its reply, if it comes, is discarded.
+//   - Health checks (config.health_check_interval): a ready session with nothing pending that
+//     received nothing for an interval sends PING; no answer within the next interval recycles
+//     the socket.
+//   - connect_timeout bounds the connect and the handshake together: a server that accepts and
+//     never answers fails the attempt with errc::timeout (retried like any other).
+// Every step is reported on the event dispatcher (event/events.hpp).
+//
+// Input: on_data() takes the bytes of one read, valid during the call only, and parses them in
+// place. Only a node cut by the end of a read is copied (with the bytes of the next read that
+// complete it), into a small carry buffer; everything else is read straight from the
+// transport's buffers.
+//
+// Re-entrancy: completions, the connect callback and event listeners run in the middle of the
+// session's calls, and may call back into it (enqueue, close, connect). The session finishes
+// its own work consistently whatever they did. They must not destroy it: the I/O shell that
+// owns it defers its destruction to the end of the loop turn (client/connection.hpp).
+//
+// Owner: the I/O shell (client/connection), on one shard's thread. Nothing here allocates per
+// command in steady state, nor per retry cycle once the buffers have grown.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "uredis/auth/credentials.hpp"
+#include "uredis/event/dispatcher.hpp"
+#include "uredis/proto/exec_options.hpp"
+#include "uredis/proto/handshake.hpp"
+#include "uredis/proto/handshake_step.hpp"
+#include "uredis/proto/pending.hpp"
+#include "uredis/proto/pipeline.hpp"
+#include "uredis/proto/push_router.hpp"
+#include "uredis/proto/request_buffer.hpp"
+#include "uredis/proto/session_config.hpp"
+#include "uredis/resp/encoder.hpp"
+#include "uredis/result.hpp"
+#include "uredis/retry/retry_policy.hpp"
+#include "uredis/util/byte_buffer.hpp"
+#include "uredis/util/clock.hpp"
+#include "uredis/util/inline_function.hpp"
+#include "uredis/util/random.hpp"
+#include "uredis/util/ring_buffer.hpp"
+
+namespace uredis::proto {
+
+enum class session_state : std::uint8_t {
+  idle,
+  connecting,    // the transport is being opened (address, socket, connect)
+  handshaking,   // open: credentials, then the handshake's replies are awaited
+  ready,         // commands flow
+  reconnecting,  // between two sockets: waiting out the backoff before the next attempt
+  closed,
+};
+
+class session {
+ public:
+  using time_point = std::chrono::steady_clock::time_point;
+  using connect_callback = util::inline_function<void(const result<void>&), 32>;
+
+  /// What the I/O shell must do with the transport, in this order.
+  struct actions {
+    bool close_transport = false;  // drop the socket (its late completions are stale)
+    bool open_transport = false;   // resolve the address, connect: on_connected() or
+                                   // on_transport_failed() follows
+  };
+
+  /// `config`, `clock` and `events` must outlive the session.
+  session(const session_config& config, const util::clock& clock, event::dispatcher& events,
+          const resp::limits& limits = {});
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  // ---- Driven by the user ----
+
+  /// Starts connecting, retrying as the config's policy says; `done` runs once, with success
+  /// when the session is first ready or with what ended the last attempt (a transport error,
+  /// errc::timeout, or the server's refusal, e.g. WRONGPASS). Precondition: idle or closed.
+  void connect(connect_callback done = {});
+
+  /// Encodes `command` and queues `handler` (a proto::reply_handler) for its reply. When the
+  /// command cannot be queued (idle, closed, queue full) the handler completes before this
+  /// returns.
+  template <class Command, class Handler>
+  void enqueue(const Command& command, Handler&& handler, const exec_options& options = {});
+
+  /// Every pending command completes with errc::connection_closed, and no reconnect follows.
+  void close();
+
+  // ---- Driven by the transport ----
+
+  /// The transport asked for by actions::open_transport is open.
+  void on_connected();
+  /// The transport failed (refused, reset, EOF, a send error...), or could not be opened.
+  void on_transport_failed(std::error_code ec);
+  /// Bytes received, valid during the call only.
+  void on_data(std::string_view bytes);
+  /// True when there are bytes to send and no send in flight.
+  bool wants_send() const noexcept;
+  /// The bytes to send now (empty: none). They stay valid and unchanged until end_send(), and
+  /// count as written from now on.
+  std::string_view begin_send() noexcept;
+  /// The transport is done with the bytes of the last begin_send().
+  void end_send() noexcept;
+
+  // ---- Driven by time ----
+
+  /// When on_timer() must next be called (time_point::max(): never).
+  time_point next_deadline() const noexcept;
+  /// Handles whatever is due at the clock's now().
+  void on_timer();
+
+  /// What the shell must do now; resets the request.
+  actions take_actions() noexcept { return std::exchange(actions_, {}); }
+
+  // ---- Features ----
+
+  /// Adds `step` to every handshake from the next connect on, between SELECT and PING. The
+  /// step unregisters itself when destroyed.
+  void add_handshake_step(handshake_step& step) noexcept { steps_.push_back(step); }
+  /// Where push frames go: set the cache's and the subscriptions' hooks there.
+  push_router& pushes() noexcept { return pipeline_.pushes(); }
+  /// Asked for credentials on every connect; null: no authentication. Must outlive the session.
+  void set_credentials_provider(auth::credentials_provider* p) noexcept { provider_ = p; }
+
+  // ---- State ----
+
+  session_state state() const noexcept { return state_; }
+  bool ready() const noexcept { return state_ == session_state::ready; }
+  /// A process-wide unique number naming this connection in events.
+  std::uint64_t id() const noexcept { return id_; }
+  /// The RESP version negotiated by the last handshake (2 or 3).
+  int protocol() const noexcept { return protocol_; }
+  /// Commands queued and not yet answered (timed-out ones whose reply is still due included).
+  std::size_t pending() const noexcept { return pipeline_.size(); }
+  /// Times the session became ready again after losing its socket.
+  std::uint64_t reconnects() const noexcept { return reconnects_; }
+  const session_config& config() const noexcept { return *config_; }
+  /// The last handshake, for what it learnt (server version, client id).
+  const proto::handshake& handshake() const noexcept { return handshake_; }
+  const proto::pipeline& pipeline() const noexcept { return pipeline_; }
+
+ private:
+  friend struct health_check_reply;
+
+  struct consumed_input {
+    std::size_t bytes = 0;
+    bool stopped = false;  // the socket was given up on: drop the rest
+  };
+
+  // Why a new command cannot be queued now, if it cannot: inline, as it runs per command.
+  std::error_code admission() const noexcept {
+    if (state_ == session_state::ready) return {};
+    if (state_ == session_state::idle || state_ == session_state::closed)
+      return make_error_code(errc::not_connected);
+    if (pipeline_.size() >= config_->max_queued_while_disconnected)
+      return make_error_code(errc::queue_full);
+    return {};
+  }
+  // The caller's timeout first; else a blocking command's own (server-side + margin, none
+  // when it blocks forever); else the session's default.
+  template <class Command>
+  std::chrono::milliseconds timeout_for(const Command& command, const exec_options& o) const {
+    if (o.timeout.count() >= 0) return o.timeout;
+    if constexpr (requires { command.blocking_timeout(); }) {
+      const std::chrono::milliseconds server = command.blocking_timeout();
+      return server.count() == 0 ? server : server + config_->blocking_timeout_margin;
+    } else {
+      return config_->command_timeout;
+    }
+  }
+
+  void start_attempt();
+  void on_credentials(const auth::credentials* c, std::error_code why);
+  void start_handshake();
+  consumed_input consume(std::string_view bytes);
+  void handshake_done();
+  void fail(std::error_code ec);
+  void fail(const result<void>& reason);
+  void abandon_socket() noexcept;
+  bool schedule_reconnect(const std::error_code& cause);
+  void rewind_commands(const std::error_code& cause);
+  void give_up(const std::error_code& ec, const result<void>& why);
+  void expire_commands(time_point now);
+  void check_health(time_point now);
+  void on_health_reply(const std::error_code& ec);
+
+  const session_config* config_;
+  const util::clock* clock_;
+  event::dispatcher* events_;
+  std::uint64_t id_;
+  session_state state_ = session_state::idle;
+  // Bumped whenever the session gives up on a socket or starts an attempt: code that called
+  // out to user code compares it to know whether that code already decided what happens next.
+  std::uint64_t epoch_ = 0;
+  actions actions_;
+  int protocol_ = 0;
+  bool ever_ready_ = false;
+
+  proto::pipeline pipeline_;
+  proto::handshake handshake_;
+  handshake_step_list steps_;
+  request_buffer setup_out_;  // the handshake's commands
+  enum class sender : std::uint8_t { none, setup, pipeline } in_flight_ = sender::none;
+  util::byte_buffer carry_;  // a node cut by the end of a read, and what completes it
+  connect_callback on_connect_;
+
+  // Credentials for the attempt under way, kept for its handshake (its params view them).
+  auth::credentials_provider* provider_ = nullptr;
+  auth::credentials_request credentials_request_;
+  auth::credentials credentials_;
+  bool authenticate_ = false;
+  bool credentials_ready_ = false;
+  bool handshake_started_ = false;
+  handshake_params params_;
+
+  retry::retry_state reconnect_;  // failures since the session was last ready
+  std::uint64_t reconnects_ = 0;
+  util::rng rng_;
+  util::ring_buffer<std::uint16_t> retried_;  // rewind_commands' scratch: resends per command
+
+  // Deadlines (time_point::max(): none).
+  time_point reconnect_at_ = time_point::max();
+  time_point setup_deadline_ = time_point::max();
+  time_point health_at_ = time_point::max();
+  time_point command_deadline_ = time_point::max();  // the earliest a command may have
+  bool received_ = false;                            // a byte arrived since the last health check
+  bool health_ping_pending_ = false;                 // our PING is waiting for its reply
+  bool health_failed_ = false;  // ...and timed out: recycle at the next health tick
+};
+
+template <class Command, class Handler>
+void session::enqueue(const Command& command, Handler&& handler, const exec_options& options) {
+  if (const std::error_code refused = admission()) {
+    proto::pending p{std::forward<Handler>(handler)};
+    p.complete(reply_outcome::failed(refused));
+    return;
+  }
+  util::byte_buffer& out = pipeline_.requests();
+  const std::size_t before = out.size();
+  resp::encoder e{out};
+  command.encode(e);
+  request r;
+  r.length = static_cast<std::uint32_t>(out.size() - before);
+  r.idempotent = options.idempotent;
+  if (const std::chrono::milliseconds timeout = timeout_for(command, options);
+      timeout.count() > 0) {
+    r.deadline = clock_->now() + timeout;
+    if (r.deadline < command_deadline_) command_deadline_ = r.deadline;
+  }
+  pipeline_.push(std::forward<Handler>(handler), r);
+}
+
+}  // namespace uredis::proto

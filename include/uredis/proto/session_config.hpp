@@ -1,0 +1,44 @@
+#pragma once
+// session_config: how a session (session.hpp) sets its connection up and what it does when
+// things fail, as a plain struct. connection_config (client/config.hpp) extends it with where
+// the server is and who to be there.
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "uredis/proto/handshake_step.hpp"
+#include "uredis/retry/retry_policy.hpp"
+
+namespace uredis::proto {
+
+/// How a session sets itself up and what it does when things fail.
+struct session_config {
+  resp_version protocol = resp_version::resp3;
+  /// Set with CLIENT SETNAME (HELLO ... SETNAME) when present and not empty.
+  std::optional<std::string> client_name;
+  /// Selected with SELECT after authentication when not 0.
+  int db = 0;
+  /// Bounds one attempt to set a connection up: the connect and the handshake together.
+  std::chrono::milliseconds connect_timeout{5000};
+  /// How failures are retried: reconnecting, paced by the policy's backoff, and resending the
+  /// commands its rules allow. The default is redis-py's: 10 retries, exponential backoff with
+  /// jitter, 10 ms base, 1 s cap. retry::retry_policy::never() turns reconnection off.
+  retry::retry_policy retry;
+  /// The default deadline of every command (exec_options::timeout overrides it); 0: none.
+  std::chrono::milliseconds command_timeout{0};
+  /// A blocking command (BLPOP and friends) gets its server-side timeout plus this margin as its
+  /// deadline instead (no deadline when it blocks forever).
+  std::chrono::milliseconds blocking_timeout_margin{500};
+  /// When a ready connection has received nothing for this long, it sends a PING, which must be
+  /// answered within the same interval or the connection is recycled (reconnected); 0: off.
+  std::chrono::milliseconds health_check_interval{0};
+  /// Commands that may wait while the connection is down and reconnecting; past that, new
+  /// commands fail at once with errc::queue_full.
+  std::size_t max_queued_while_disconnected = 16384;
+
+  friend bool operator==(const session_config&, const session_config&) = default;
+};
+
+}  // namespace uredis::proto

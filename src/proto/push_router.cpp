@@ -1,0 +1,120 @@
+#include "uredis/proto/push_router.hpp"
+
+#include <cstring>
+#include <utility>
+
+namespace uredis::proto {
+
+push_kind push_kind_of(std::string_view name) noexcept {
+  struct entry {
+    std::string_view name;
+    push_kind kind;
+  };
+  static constexpr entry table[] = {
+      {"invalidate", push_kind::invalidate}, {"message", push_kind::message},
+      {"pmessage", push_kind::pmessage},     {"smessage", push_kind::smessage},
+      {"subscribe", push_kind::subscribe},   {"unsubscribe", push_kind::unsubscribe},
+      {"psubscribe", push_kind::psubscribe}, {"punsubscribe", push_kind::punsubscribe},
+      {"ssubscribe", push_kind::ssubscribe}, {"sunsubscribe", push_kind::sunsubscribe},
+  };
+  for (const entry& e : table)
+    if (e.name == name) return e.kind;
+  return push_kind::other;
+}
+
+void push_router::on_node(const resp::node& n) {
+  if (n.depth == 0) {
+    size_ = n.size;
+    seen_ = 0;
+    kind_ = push_kind::other;
+    invalidating_all_ = false;
+    count_ = 0;
+    return;
+  }
+  if (n.depth > 1) {
+    // Inside an element: only invalidation keys are read there, each passed on at once.
+    if (kind_ == push_kind::invalidate && invalidation_ != nullptr && n.depth == 2 &&
+        !resp::is_aggregate(n.type))
+      invalidation_->on_invalidate(n.value);
+    return;
+  }
+  const std::uint64_t index = seen_++;
+  if (index == 0) kind_ = push_kind_of(n.value);
+  if (index < kept) elements_[index] = resp::is_aggregate(n.type) ? std::string_view{} : n.value;
+  if (n.type == resp::type::integer) count_ = n.integer;
+  if (index == 1 && kind_ == push_kind::invalidate && n.type == resp::type::null)
+    invalidating_all_ = true;
+}
+
+void push_router::finish() {
+  dispatch();
+  pinned_.clear();
+  seen_ = 0;
+}
+
+void push_router::dispatch() {
+  const auto element = [this](std::uint64_t i) {
+    return i < seen_ && i < kept ? elements_[i] : std::string_view{};
+  };
+  switch (kind_) {
+    case push_kind::invalidate:
+      if (invalidation_ == nullptr) break;
+      if (invalidating_all_) invalidation_->on_invalidate_all();
+      return;  // the keys went out one by one
+    case push_kind::message:
+    case push_kind::smessage:
+      if (subscription_ == nullptr || seen_ < 3) break;
+      subscription_->on_message({kind_, {}, element(1), element(2)});
+      return;
+    case push_kind::pmessage:
+      if (subscription_ == nullptr || seen_ < 4) break;
+      subscription_->on_message({kind_, element(1), element(2), element(3)});
+      return;
+    case push_kind::subscribe:
+    case push_kind::unsubscribe:
+    case push_kind::psubscribe:
+    case push_kind::punsubscribe:
+    case push_kind::ssubscribe:
+    case push_kind::sunsubscribe:
+      if (subscription_ == nullptr) break;
+      subscription_->on_subscription({kind_, element(1), count_});
+      return;
+    case push_kind::other:
+      break;
+  }
+  if (!other_) return;
+  const std::size_t held = seen_ < kept ? static_cast<std::size_t>(seen_) : kept;
+  push_frame frame;
+  frame.kind = element(0);
+  if (held > 1) frame.elements = std::span<const std::string_view>(elements_.data() + 1, held - 1);
+  frame.size = size_ > 0 ? size_ - 1 : 0;
+  other_(frame);
+}
+
+void push_router::pin() {
+  const std::size_t held = seen_ < kept ? static_cast<std::size_t>(seen_) : kept;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < held; ++i)
+    total += elements_[i].size();
+  if (total == 0) return;
+  // The views may point into pinned_ itself (an earlier pin): copy into the other buffer.
+  spare_.clear();
+  char* out = spare_.prepare(total).data();
+  for (std::size_t i = 0; i < held; ++i) {
+    const std::string_view v = elements_[i];
+    if (!v.empty()) std::memcpy(out, v.data(), v.size());
+    elements_[i] = std::string_view(out, v.size());
+    out += v.size();
+  }
+  spare_.commit(total);
+  std::swap(pinned_, spare_);
+}
+
+void push_router::reset() noexcept {
+  seen_ = 0;
+  size_ = 0;
+  kind_ = push_kind::other;
+  pinned_.clear();
+}
+
+}  // namespace uredis::proto
