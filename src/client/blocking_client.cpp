@@ -83,7 +83,7 @@ void blocking_client::connect() {
   if (s == connection_state::ready) return;
   if (s != connection_state::idle && s != connection_state::closed) {
     // Reconnecting already: wait for it to end, one way or the other.
-    reactor_->run_until([this] {
+    wait_for([this] {
       const connection_state now = conn_->state();
       return now == connection_state::ready || now == connection_state::closed;
     });
@@ -91,12 +91,18 @@ void blocking_client::connect() {
   }
   std::optional<result<void>> outcome;
   conn_->connect([&outcome](const result<void>& o) { outcome = o; });
-  reactor_->run_until([&outcome] { return outcome.has_value(); });
+  wait_for([&outcome] { return outcome.has_value(); });
   if (!outcome->has_value()) throw_connect_failure(*outcome, conn_->config());
 }
 
 void blocking_client::close() {
   conn_->close();
+}
+
+void blocking_client::fail_on_ring_error() {
+  const std::error_code ec = reactor_->error();
+  conn_->close();
+  throw error(ec, "the io_uring of this blocking_client failed: " + ec.message());
 }
 
 }  // namespace uredis

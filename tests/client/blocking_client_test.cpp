@@ -358,6 +358,28 @@ TEST(BlockingClientConnect, CloseThenUseReconnects) {
   EXPECT_EQ(c.incr("n"), 2);
 }
 
+// A ring that fails (here: submitting from a thread that is not the ring's, which io_uring's
+// SINGLE_ISSUER refuses) is reported as an error, and nothing is left waiting.
+TEST(BlockingClientConnect, ARingFailureIsAnErrorNotACrash) {
+  test::redis_server server;
+  blocking_client c{server.url()};
+  if (!c.loop().ring().features().single_issuer)
+    GTEST_SKIP() << "no IORING_SETUP_SINGLE_ISSUER on this kernel: no way to make the ring fail";
+  std::string what;
+  std::thread other([&] {
+    try {
+      c.get("k");
+    } catch (const connection_error& e) {
+      what = std::string("connection_error: ") + e.what();
+    } catch (const error& e) {
+      what = e.what();
+    }
+  });
+  other.join();
+  EXPECT_TRUE(what.starts_with("the io_uring of this blocking_client failed")) << what;
+  EXPECT_FALSE(c.connected());
+}
+
 TEST(BlockingClientConnect, MovesKeepWorking) {
   test::redis_server server;
   blocking_client a{server.url()};

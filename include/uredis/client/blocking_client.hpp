@@ -24,6 +24,8 @@
 //     connection fails; data_error when the reply does not fit the response type.
 //   - a command issued after the connection failed reconnects first (as redis-py's pool does);
 //     the command that was waiting when it failed is not retried.
+//   - the io_uring itself fails (a kernel error the reactor cannot recover from): a plain
+//     uredis::error naming it; the connection is closed first, so nothing is left waiting.
 //
 // Threading and ownership: a blocking_client owns its reactor (one io_uring instance) and its
 // connection; it must be used from the thread that created it (io_uring SINGLE_ISSUER) and
@@ -75,7 +77,7 @@ class blocking_client : public command_helpers<blocking_client> {
     ensure_connected();
     std::optional<result<response>> got;
     conn_->exec(command, [&got](result<response> r) { got.emplace(std::move(r)); });
-    reactor_->run_until([&got] { return got.has_value(); });
+    wait_for([&got] { return got.has_value(); });
     return std::move(*got).value();
   }
 
@@ -90,7 +92,7 @@ class blocking_client : public command_helpers<blocking_client> {
     std::tuple<std::optional<result<cmd::response_t<D>>>...> got;
     std::size_t done = 0;
     send_all(got, done, std::index_sequence_for<D...>{}, commands...);
-    reactor_->run_until([&done] { return done == sizeof...(D); });
+    wait_for([&done] { return done == sizeof...(D); });
     return collect<D...>(got, std::index_sequence_for<D...>{});
   }
 
@@ -110,6 +112,15 @@ class blocking_client : public command_helpers<blocking_client> {
   reactor::reactor& loop() noexcept { return *reactor_; }
 
  private:
+  // Runs the reactor until `done()`. If the ring fails first, the connection is closed (every
+  // waiting callback runs, while what it writes to still exists) and the failure is thrown.
+  template <class Predicate>
+  void wait_for(Predicate&& done) {
+    reactor_->run_until(done);
+    if (!done()) fail_on_ring_error();
+  }
+  [[noreturn]] void fail_on_ring_error();
+
   // A connection that is reconnecting on its own is left to it: the command waits its turn.
   void ensure_connected() {
     const connection_state s = conn_->state();
