@@ -258,9 +258,9 @@ bool parse_parameter(url_parser& p, parameter which, std::string value) {
           p.config.connect_timeout);
     // redis-py's socket_timeout bounds each read; here it is every command's deadline.
     case parameter::socket_timeout:
-      return parse_timeout_seconds(
-          p, value, "socket_timeout is not a number of seconds in (0, 31536000]",
-          p.config.command_timeout);
+      return parse_timeout_seconds(p, value,
+                                   "socket_timeout is not a number of seconds in (0, 31536000]",
+                                   p.config.command_timeout);
     case parameter::health_check_interval:
       return parse_timeout_seconds(
           p, value, "health_check_interval is not a number of seconds in (0, 31536000]",

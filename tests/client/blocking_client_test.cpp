@@ -358,6 +358,16 @@ TEST(BlockingClientConnect, CloseThenUseReconnects) {
   EXPECT_EQ(c.incr("n"), 2);
 }
 
+TEST(BlockingClientConnect, ARedissUrlIsRefusedUntilTlsLands) {
+  try {
+    blocking_client c{"rediss://127.0.0.1:6380"};
+    FAIL() << "connected without TLS";
+  } catch (const data_error& e) {
+    EXPECT_EQ(e.code(), make_error_code(errc::tls_unavailable));
+    EXPECT_NE(std::string(e.what()).find("TLS"), std::string::npos) << e.what();
+  }
+}
+
 // A ring that fails (here: submitting from a thread that is not the ring's, which io_uring's
 // SINGLE_ISSUER refuses) is reported as an error, and nothing is left waiting.
 TEST(BlockingClientConnect, ARingFailureIsAnErrorNotACrash) {

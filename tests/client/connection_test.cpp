@@ -2,9 +2,15 @@
 
 #include "uredis/client/connection.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,6 +19,8 @@
 #include "../support/canned_server.hpp"
 #include "../support/redis_server.hpp"
 #include "uredis/cmd/lists.hpp"
+#include "uredis/cmd/strings.hpp"
+#include "uredis/event/dispatcher.hpp"
 
 namespace uredis {
 namespace {
@@ -374,6 +382,130 @@ TEST(Connection, PerCommandTimeoutOverridesTheDefault) {
   EXPECT_EQ(**slept, "OK");
   ASSERT_TRUE(after->has_value());
   EXPECT_EQ(r->events().stats().command_timed_out, 0u);
+}
+
+// ---- Features plug in: handshake steps, and pushes routed to hooks ----
+
+// What the cache will do: turn tracking on in every handshake.
+struct tracking_on final : proto::handshake_step {
+  std::size_t write(resp::encoder& out, const proto::handshake_params&,
+                    proto::resp_version) override {
+    out.command("CLIENT", "TRACKING", "ON");
+    return 1;
+  }
+  result<void> on_node(const resp::node& n, std::size_t) override {
+    if (resp::is_error(n.type)) return server_error::parse(n.value);
+    return {};
+  }
+};
+
+// What pub/sub will do: subscribe again in every handshake. The confirmation is a push (RESP3),
+// so the step waits for the PING behind it.
+struct subscribe_news final : proto::handshake_step {
+  std::size_t write(resp::encoder& out, const proto::handshake_params&,
+                    proto::resp_version) override {
+    out.command("SUBSCRIBE", "news");
+    out.command("PING");
+    return 1;
+  }
+  result<void> on_node(const resp::node&, std::size_t) override { return {}; }
+};
+
+struct push_log final : proto::invalidation_hook, proto::subscription_hook {
+  std::vector<std::string> seen;
+  void on_invalidate(std::string_view key) override {
+    seen.push_back("invalidate " + std::string(key));
+  }
+  void on_invalidate_all() override { seen.push_back("invalidate all"); }
+  void on_message(const proto::pubsub_message& m) override {
+    seen.push_back(std::string(m.channel) + ": " + std::string(m.payload));
+  }
+  void on_subscription(const proto::subscription_change& c) override {
+    seen.push_back("subscribed " + std::string(c.channel) + " " + std::to_string(c.count));
+  }
+};
+
+TEST(Connection, HandshakeStepsAndPushHooksSurviveAReconnect) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection c{*r, config_for(server)};
+  tracking_on tracking;
+  subscribe_news news;
+  push_log log;
+  c.add_handshake_step(tracking);
+  c.add_handshake_step(news);
+  c.pushes().set_invalidation_hook(&log);
+  c.pushes().set_subscription_hook(&log);
+  ASSERT_TRUE(connect(*r, c).has_value());
+  EXPECT_EQ(log.seen, std::vector<std::string>{"subscribed news 1"});
+
+  for (int round = 0; round < 2; ++round) {
+    log.seen.clear();
+    std::optional<result<std::optional<std::string>>> got;
+    c.exec(cmd::get{"k"}, [&](result<std::optional<std::string>> v) { got = std::move(v); });
+    r->run_until([&] { return got.has_value(); });  // the server now tracks k for us
+    server.command({"SET", "k", "changed"});
+    server.command({"PUBLISH", "news", "hello"});
+    r->run_until([&] { return log.seen.size() == 2; });
+    EXPECT_EQ(log.seen, (std::vector<std::string>{"invalidate k", "news: hello"})) << round;
+
+    if (round == 0) {  // the connection is killed: both steps run again on the new one
+      log.seen.clear();
+      server.command({"CLIENT", "KILL", "TYPE", "pubsub"});
+      r->run_until([&] { return c.reconnects() == 1 && !log.seen.empty(); });
+      EXPECT_EQ(log.seen, std::vector<std::string>{"subscribed news 1"});
+    }
+  }
+}
+
+TEST(Connection, APushNoHookTakesIsAnEvent) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection c{*r, config_for(server)};
+  subscribe_news news;  // subscribed, with no subscription hook set
+  c.add_handshake_step(news);
+  std::vector<std::string> events;
+  event::listener<event::push_received> on_push(r->events(), [&](const event::push_received& e) {
+    std::string s(e.kind);
+    for (std::string_view x : e.elements)
+      s += " " + std::string(x);
+    events.push_back(s);
+  });
+  ASSERT_TRUE(connect(*r, c).has_value());
+  server.command({"PUBLISH", "news", "hi"});
+  r->run_until([&] { return events.size() == 2; });
+  EXPECT_EQ(events, (std::vector<std::string>{"subscribe news 1", "message news hi"}));
+}
+
+// Until TLS lands, asking for it must not fall back to plaintext (AUTH in the clear): connect()
+// fails at once, and no socket is even opened.
+TEST(Connection, RedissFailsAtOnceAndSendsNothing) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  auto config = parse_url("rediss://:secret@127.0.0.1:" + std::to_string(ntohs(addr.sin_port)));
+  ASSERT_TRUE(config.has_value());
+  EXPECT_TRUE(config->tls);
+
+  auto r = make_reactor();
+  connection c{*r, *config};
+  std::optional<result<void>> outcome;
+  c.connect([&](const result<void>& o) { outcome = o; });
+  ASSERT_TRUE(outcome.has_value()) << "fails before connect() returns";
+  ASSERT_TRUE(outcome->has_error());
+  EXPECT_EQ(outcome->error(), make_error_code(errc::tls_unavailable));
+  EXPECT_EQ(c.state(), connection_state::closed);
+  for (int i = 0; i < 5; ++i)
+    r->poll();
+  EXPECT_LT(::accept(listener, nullptr, nullptr), 0) << "nobody connected";
+  EXPECT_EQ(errno, EAGAIN);
+  ::close(listener);
 }
 
 }  // namespace
