@@ -51,6 +51,8 @@ class tcp_transport final : public transport {
 
   bool is_open() const noexcept override { return fd_ >= 0; }
   bool sending() const noexcept override { return sending_; }
+  /// The socket (-1 when closed), for socket options and tests; the transport owns it.
+  int native_handle() const noexcept { return fd_; }
 
  private:
   std::error_code arm_receive();
