@@ -385,6 +385,15 @@ constexpr void for_each_key_in(const arg_list& keys, F& f) {
   });
 }
 
+/// The same for key/value pairs (MSET): the first of each pair is the key.
+template <class F>
+constexpr void for_each_key_in(const pair_list& pairs, F& f) {
+  pairs.for_each([&f](const arg& key, const arg& /*value*/) {
+    char scratch[resp::max_number_text];
+    f(key.bytes(scratch));
+  });
+}
+
 }  // namespace detail
 
 /// `NAME key arg...`: the shape of SADD, SREM, HDEL, LPUSH, RPUSH and friends.
