@@ -65,6 +65,7 @@ struct get_view {
   std::string_view key;
   using response = std::optional<std::string_view>;
   void encode(uredis::resp::encoder& e) const { e.command("GET", key); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 // Process CPU time, in seconds.

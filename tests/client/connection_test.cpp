@@ -38,16 +38,19 @@ struct raw2 {
     else
       e.command(a, b, c);
   }
+  static constexpr bool keyless = true;  // any command: its keys are not known
 };
 struct set_cmd {
   std::string_view key, value;
   using response = std::string;
   void encode(resp::encoder& e) const { e.command("SET", key, value); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 struct incr_cmd {
   std::string_view key;
   using response = std::int64_t;
   void encode(resp::encoder& e) const { e.command("INCR", key); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 std::unique_ptr<reactor::reactor> make_reactor() {

@@ -100,6 +100,34 @@ TEST(arg, encodes_like_the_encoder) {
                                           "18446744073709551615", "1.5", "inf", "bin\0ary"sv}));
 }
 
+// bytes() is what encode() sends, for every kind: the test writes both and compares.
+TEST(arg, bytes_are_what_encode_sends) {
+  const arg a[] = {"text",
+                   ""sv,
+                   "bin\0ary"sv,
+                   std::int64_t{-9223372036854775807 - 1},
+                   std::uint64_t{18446744073709551615u},
+                   -1.7976931348623157e308,
+                   -4.9406564584124654e-324,
+                   0.1f,
+                   std::numeric_limits<double>::infinity(),
+                   -std::numeric_limits<double>::infinity()};
+  for (const arg& one : a) {
+    char scratch[resp::max_number_text];
+    const std::string_view bytes = one.bytes(scratch);
+    EXPECT_EQ(with_list(arg_list(one)), wire({"CMD", bytes}));
+  }
+  char scratch[resp::max_number_text];
+  EXPECT_EQ(arg(-42).bytes(scratch), "-42");
+  EXPECT_EQ(arg(0.1f).bytes(scratch), "0.1");
+  const std::string text = "viewed";
+  EXPECT_EQ(arg(text).bytes(scratch).data(), text.data());  // text is viewed, not copied
+  static_assert([] {  // a text's bytes are known at compile time
+    char unused[resp::max_number_text];
+    return arg("k").bytes(unused);
+  }() == "k");
+}
+
 // ---- arg_list -------------------------------------------------------------------------------
 
 static_assert(std::is_trivially_copyable_v<arg_list>);
@@ -208,6 +236,35 @@ TEST(arg_list, generated_non_const_ranges) {
   EXPECT_EQ(with_list(arg_list(generated_keys(10, 14))), wire({"CMD", "user:10", "user:12"}));
 }
 
+// for_each hands over the same arguments, in the same order, as encode() writes, for every form.
+template <class List>
+std::string each_bytes(const List& list) {
+  std::string out;
+  list.for_each([&out](const arg& a) {
+    char scratch[resp::max_number_text];
+    out += a.bytes(scratch);
+    out += ',';
+  });
+  return out;
+}
+
+TEST(arg_list, for_each_every_form) {
+  EXPECT_EQ(each_bytes(arg_list{}), "");
+  EXPECT_EQ(each_bytes(arg_list("a")), "a,");
+  EXPECT_EQ(each_bytes(arg_list(7)), "7,");
+  EXPECT_EQ(each_bytes(arg_list{"a", 2, 3.5}), "a,2,3.5,");
+  const std::vector<std::string> keys = {"k1", "k2"};
+  EXPECT_EQ(each_bytes(arg_list(keys)), "k1,k2,");
+  const std::forward_list<int> numbers = {1, -2};
+  EXPECT_EQ(each_bytes(arg_list(numbers)), "1,-2,");
+  generated_keys generated(2, 6);
+  EXPECT_EQ(each_bytes(arg_list(generated)), "user:2,user:4,");
+  // Texts from a range are viewed in place: no copy is made to hand them over.
+  arg_list(keys).for_each([&keys, i = 0](const arg& a) mutable {
+    EXPECT_EQ(a.text().data(), keys[static_cast<std::size_t>(i++)].data());
+  });
+}
+
 // ---- pair_list ------------------------------------------------------------------------------
 
 static_assert(std::is_trivially_copyable_v<pair_list>);
@@ -230,6 +287,29 @@ TEST(pair_list, forms) {
   EXPECT_EQ(with_list(pair_list(scored), 2), wire({"CMD", "1", "a", "2.5", "b"}));
   const std::deque<arg_pair> pairs = {{"p", "q"}};
   EXPECT_EQ(with_list(pair_list(pairs), 2), wire({"CMD", "p", "q"}));
+}
+
+template <class List>
+std::string each_pair(const List& list) {
+  std::string out;
+  list.for_each([&out](const arg& first, const arg& second) {
+    char scratch[resp::max_number_text];
+    out += first.bytes(scratch);
+    out += '=';
+    out += second.bytes(scratch);
+    out += ',';
+  });
+  return out;
+}
+
+TEST(pair_list, for_each_every_form) {
+  EXPECT_EQ(each_pair(pair_list{}), "");
+  EXPECT_EQ(each_pair(pair_list{"f", "v"}), "f=v,");
+  EXPECT_EQ(each_pair(pair_list{{"a", 1}, {"b", 2.5}}), "a=1,b=2.5,");
+  const std::map<std::string, int> map = {{"x", 1}, {"y", 2}};
+  EXPECT_EQ(each_pair(pair_list(map)), "x=1,y=2,");
+  const std::deque<arg_pair> pairs = {{3, "q"}};
+  EXPECT_EQ(each_pair(pair_list(pairs)), "3=q,");
 }
 
 // ---- expiries -------------------------------------------------------------------------------

@@ -50,6 +50,9 @@ class command_template {
 
     using response = resp::ignore_t;  // any reply; an error reply still counts as an error
     void encode(resp::encoder& e) const { form->encode(e, key, data, scratch); }
+    // Like cmd::raw: which words are keys depends on the command (__key__ may also be only a
+    // part of one), and the benchmark routes nothing by key.
+    static constexpr bool keyless = true;
   };
 
  private:

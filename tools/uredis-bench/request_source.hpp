@@ -49,11 +49,13 @@ class request_source {
     std::string_view key;
     using response = std::optional<std::string_view>;
     void encode(resp::encoder& e) const { e.command("GET", key); }
+    constexpr void for_each_key(auto&& f) const { f(key); }
   };
   struct lpop_view {
     std::string_view key;
     using response = std::optional<std::string_view>;
     void encode(resp::encoder& e) const { e.command("LPOP", key); }
+    constexpr void for_each_key(auto&& f) const { f(key); }
   };
 
   workload work_;

@@ -25,6 +25,10 @@
 // A range is walked twice (once to count its elements for the RESP array header, once to write
 // them), so it must be a forward range; a range of anything but arguments (chars, bools, nested
 // ranges) does not compile.
+//
+// Besides encode(), arg_list and pair_list hand their elements, as args, to a callback
+// (for_each), and arg::bytes() gives an argument's exact bytes on the wire: that is how a
+// descriptor lists its keys (descriptor.hpp) without encoding or allocating anything.
 
 #include <cassert>
 #include <concepts>
@@ -34,6 +38,7 @@
 #include <iterator>
 #include <memory>
 #include <ranges>
+#include <span>
 #include <string_view>
 #include <type_traits>
 
@@ -77,6 +82,24 @@ class arg {
   /// Precondition: type() == kind::text.
   constexpr std::string_view text() const noexcept {
     assert(kind_ == kind::text);
+    return text_;
+  }
+
+  /// The bytes encode() sends: the text itself, or a number's text written into `scratch` (then
+  /// the view is into scratch).
+  constexpr std::string_view bytes(std::span<char, resp::max_number_text> scratch) const noexcept {
+    switch (kind_) {
+      case kind::text:
+        break;
+      case kind::signed_integer:
+        return resp::number_text(signed_, scratch);
+      case kind::unsigned_integer:
+        return resp::number_text(unsigned_, scratch);
+      case kind::real:
+        return resp::number_text(real_, scratch);
+      case kind::real_float:
+        return resp::number_text(float_, scratch);
+    }
     return text_;
   }
 
@@ -155,6 +178,24 @@ R& range_at(const void* range) noexcept {
   return *static_cast<R*>(const_cast<void*>(range));
 }
 
+// for_each's callback, with its type erased for the walkers of viewed ranges (which know the
+// range's type but not the callback's): take(context, element) calls the callback.
+struct arg_sink {
+  void* context;
+  void (*take)(void* context, const arg& element);
+};
+
+struct pair_sink {
+  void* context;
+  void (*take)(void* context, const arg& first, const arg& second);
+};
+
+template <class F>
+void* context_of(F& f) noexcept {
+  // Cast back to F* (with F's own constness) by the sink's take().
+  return const_cast<void*>(static_cast<const void*>(std::addressof(f)));
+}
+
 }  // namespace detail
 
 /// Zero, one or many arguments (see the header comment for what each form views).
@@ -169,14 +210,14 @@ class arg_list {
 
   /// The arguments of a braced list, viewed.
   constexpr arg_list(std::initializer_list<arg> many) noexcept
-      : range_(many.begin()), size_(many.size()), encode_(&encode_array) {}
+      : range_(many.begin()), size_(many.size()), walk_(&walk_array) {}
 
   /// The elements of a forward range, viewed.
   template <detail::forward_argument_range R>
   constexpr arg_list(R&& range) noexcept
       : range_(std::addressof(range)),
         size_(static_cast<std::size_t>(std::ranges::distance(range))),
-        encode_(&encode_range<std::remove_reference_t<R>>) {}
+        walk_(&walk_range<std::remove_reference_t<R>>) {}
 
   /// How many arguments encode() appends.
   constexpr std::size_t size() const noexcept { return size_; }
@@ -184,34 +225,62 @@ class arg_list {
 
   /// Appends the arguments to the command `e` has begun.
   void encode(resp::encoder& e) const {
-    if (encode_ != nullptr) {
-      encode_(range_, size_, e);
+    if (walk_ != nullptr) {
+      walk_(range_, size_, &e, nullptr);
     } else if (size_ == 1) {
       one_.encode(e);
     }
   }
 
+  /// Calls f(const arg&) once per argument, in order (size() times).
+  template <class F>
+  constexpr void for_each(F&& f) const {
+    if (walk_ != nullptr) {
+      const detail::arg_sink sink{detail::context_of(f), [](void* context, const arg& element) {
+                                    (*static_cast<std::remove_reference_t<F>*>(context))(element);
+                                  }};
+      walk_(range_, size_, nullptr, &sink);
+    } else if (size_ == 1) {
+      f(one_);
+    }
+  }
+
  private:
-  using encode_fn = void (*)(const void* range, std::size_t size, resp::encoder& e);
+  // The one operation on a viewed range, so the list holds one pointer for it: with an encoder,
+  // append every element to it (encode); without, hand every element to `sink` (for_each).
+  using walk_fn = void (*)(const void* range, std::size_t size, resp::encoder* e,
+                           const detail::arg_sink* sink);
 
   // A braced list's backing array: contiguous, `size` elements.
-  static void encode_array(const void* range, std::size_t size, resp::encoder& e) {
+  static void walk_array(const void* range, std::size_t size, resp::encoder* e,
+                         const detail::arg_sink* sink) {
     const arg* const first = static_cast<const arg*>(range);
-    for (std::size_t i = 0; i < size; ++i)
-      first[i].encode(e);
+    if (e != nullptr) {
+      for (std::size_t i = 0; i < size; ++i)
+        first[i].encode(*e);
+    } else {
+      for (std::size_t i = 0; i < size; ++i)
+        sink->take(sink->context, first[i]);
+    }
   }
 
   template <class R>
-  static void encode_range(const void* range, std::size_t /*size*/, resp::encoder& e) {
-    for (auto&& element : detail::range_at<R>(range))
-      detail::encode_one(e, element);
+  static void walk_range(const void* range, std::size_t /*size*/, resp::encoder* e,
+                         const detail::arg_sink* sink) {
+    if (e != nullptr) {
+      for (auto&& element : detail::range_at<R>(range))
+        detail::encode_one(*e, element);
+    } else {
+      for (auto&& element : detail::range_at<R>(range))
+        sink->take(sink->context, arg(element));
+    }
   }
 
   arg one_{};
   const void* range_ = nullptr;
   std::size_t size_ = 0;
   // Null for the inline forms (none or one).
-  encode_fn encode_ = nullptr;
+  walk_fn walk_ = nullptr;
 };
 
 /// Zero, one or many pairs of arguments (see the header comment for what each form views).
@@ -227,14 +296,14 @@ class pair_list {
 
   /// The pairs of a braced list, viewed: {{"f", "v"}, {"g", 2}}.
   constexpr pair_list(std::initializer_list<arg_pair> many) noexcept
-      : range_(many.begin()), size_(many.size()), encode_(&encode_array) {}
+      : range_(many.begin()), size_(many.size()), walk_(&walk_array) {}
 
   /// The elements of a forward range of pairs, viewed.
   template <detail::forward_pair_range R>
   constexpr pair_list(R&& range) noexcept
       : range_(std::addressof(range)),
         size_(static_cast<std::size_t>(std::ranges::distance(range))),
-        encode_(&encode_range<std::remove_reference_t<R>>) {}
+        walk_(&walk_range<std::remove_reference_t<R>>) {}
 
   /// How many pairs there are; encode() appends twice as many arguments.
   constexpr std::size_t size() const noexcept { return size_; }
@@ -242,38 +311,90 @@ class pair_list {
 
   /// Appends first, second, first, second... to the command `e` has begun.
   void encode(resp::encoder& e) const {
-    if (encode_ != nullptr) {
-      encode_(range_, size_, e);
+    if (walk_ != nullptr) {
+      walk_(range_, size_, &e, nullptr);
     } else if (size_ == 1) {
       one_.first.encode(e);
       one_.second.encode(e);
     }
   }
 
- private:
-  using encode_fn = void (*)(const void* range, std::size_t size, resp::encoder& e);
+  /// Calls f(const arg& first, const arg& second) once per pair, in order (size() times).
+  template <class F>
+  constexpr void for_each(F&& f) const {
+    if (walk_ != nullptr) {
+      const detail::pair_sink sink{
+          detail::context_of(f), [](void* context, const arg& first, const arg& second) {
+            (*static_cast<std::remove_reference_t<F>*>(context))(first, second);
+          }};
+      walk_(range_, size_, nullptr, &sink);
+    } else if (size_ == 1) {
+      f(one_.first, one_.second);
+    }
+  }
 
-  static void encode_array(const void* range, std::size_t size, resp::encoder& e) {
+ private:
+  // As arg_list's: encode with an encoder, otherwise hand every pair to `sink`.
+  using walk_fn = void (*)(const void* range, std::size_t size, resp::encoder* e,
+                           const detail::pair_sink* sink);
+
+  static void walk_array(const void* range, std::size_t size, resp::encoder* e,
+                         const detail::pair_sink* sink) {
     const arg_pair* const first = static_cast<const arg_pair*>(range);
-    for (std::size_t i = 0; i < size; ++i) {
-      first[i].first.encode(e);
-      first[i].second.encode(e);
+    if (e != nullptr) {
+      for (std::size_t i = 0; i < size; ++i) {
+        first[i].first.encode(*e);
+        first[i].second.encode(*e);
+      }
+    } else {
+      for (std::size_t i = 0; i < size; ++i)
+        sink->take(sink->context, first[i].first, first[i].second);
     }
   }
 
   template <class R>
-  static void encode_range(const void* range, std::size_t /*size*/, resp::encoder& e) {
-    for (auto&& element : detail::range_at<R>(range)) {
-      detail::encode_one(e, element.first);
-      detail::encode_one(e, element.second);
+  static void walk_range(const void* range, std::size_t /*size*/, resp::encoder* e,
+                         const detail::pair_sink* sink) {
+    if (e != nullptr) {
+      for (auto&& element : detail::range_at<R>(range)) {
+        detail::encode_one(*e, element.first);
+        detail::encode_one(*e, element.second);
+      }
+    } else {
+      for (auto&& element : detail::range_at<R>(range))
+        sink->take(sink->context, arg(element.first), arg(element.second));
     }
   }
 
   arg_pair one_{};
   const void* range_ = nullptr;
   std::size_t size_ = 0;
-  encode_fn encode_ = nullptr;
+  walk_fn walk_ = nullptr;
 };
+
+namespace detail {
+
+/// Calls f(std::string_view) with the bytes of each argument of `keys` as they go on the wire; a
+/// number's text is on the stack, so each view lives only during its call. (How a descriptor
+/// whose keys are an arg_list lists them.)
+template <class F>
+constexpr void for_each_key_in(const arg_list& keys, F& f) {
+  keys.for_each([&f](const arg& key) {
+    char scratch[resp::max_number_text];
+    f(key.bytes(scratch));
+  });
+}
+
+/// The same for key/value pairs (MSET): the first of each pair is the key.
+template <class F>
+constexpr void for_each_key_in(const pair_list& pairs, F& f) {
+  pairs.for_each([&f](const arg& key, const arg& /*value*/) {
+    char scratch[resp::max_number_text];
+    f(key.bytes(scratch));
+  });
+}
+
+}  // namespace detail
 
 /// `NAME key arg...`: the shape of SADD, SREM, HDEL, LPUSH, RPUSH and friends.
 inline void encode_key_and_list(resp::encoder& e, std::string_view name, std::string_view key,

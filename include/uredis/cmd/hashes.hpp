@@ -34,6 +34,7 @@ struct hget {
     e.arg(key);
     field.encode(e);
   }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// HSET key field value... -> how many fields were added (not those overwritten).
@@ -48,6 +49,7 @@ struct hset {
     e.arg(key);
     fields.encode(e);
   }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// HDEL key field... -> how many fields were removed.
@@ -57,6 +59,7 @@ struct hdel {
 
   using response = std::int64_t;
   void encode(resp::encoder& e) const { encode_key_and_list(e, "HDEL", key, fields); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// HGETALL key -> every field and its value (empty when there is no such key).
@@ -65,6 +68,7 @@ struct hgetall {
 
   using response = std::unordered_map<std::string, std::string>;
   void encode(resp::encoder& e) const { e.command("HGETALL", key); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// HINCRBY key field increment -> the field's new value.
@@ -81,6 +85,7 @@ struct hincrby {
     field.encode(e);
     e.arg(increment);
   }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 }  // namespace uredis::cmd

@@ -12,6 +12,9 @@
 //   std::uint64_t cursor = 0;
 //   do { auto page = exec(cmd::scan{.cursor = cursor, .match = "user:*", .count = 100});
 //        cursor = page->first; ... } while (cursor != 0);
+//
+// SCAN is keyless (descriptor.hpp): its MATCH pattern is not a key, and in a cluster it scans
+// the one node it is sent to.
 
 #include <chrono>
 #include <cstddef>
@@ -53,6 +56,7 @@ struct del {
 
   using response = std::int64_t;
   void encode(resp::encoder& e) const { detail::encode_keys(e, "DEL", keys); }
+  constexpr void for_each_key(auto&& f) const { detail::for_each_key_in(keys, f); }
 };
 
 /// UNLINK key... -> how many keys were removed (their memory is reclaimed in the background).
@@ -61,6 +65,7 @@ struct unlink {
 
   using response = std::int64_t;
   void encode(resp::encoder& e) const { detail::encode_keys(e, "UNLINK", keys); }
+  constexpr void for_each_key(auto&& f) const { detail::for_each_key_in(keys, f); }
 };
 
 /// EXISTS key... -> how many of the keys exist (a key given twice counts twice).
@@ -69,6 +74,7 @@ struct exists {
 
   using response = std::int64_t;
   void encode(resp::encoder& e) const { detail::encode_keys(e, "EXISTS", keys); }
+  constexpr void for_each_key(auto&& f) const { detail::for_each_key_in(keys, f); }
 };
 
 /// EXPIRE key seconds [NX|XX|GT|LT] -> true when the expiry was set.
@@ -81,6 +87,7 @@ struct expire {
   void encode(resp::encoder& e) const {
     detail::encode_expire(e, "EXPIRE", key, timeout.count(), condition);
   }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// PEXPIRE key milliseconds [NX|XX|GT|LT] -> true when the expiry was set.
@@ -93,6 +100,7 @@ struct pexpire {
   void encode(resp::encoder& e) const {
     detail::encode_expire(e, "PEXPIRE", key, timeout.count(), condition);
   }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// TTL key -> seconds left; -1 when the key has no expiry, -2 when there is no such key.
@@ -101,6 +109,7 @@ struct ttl {
 
   using response = std::int64_t;
   void encode(resp::encoder& e) const { e.command("TTL", key); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// PTTL key -> milliseconds left; -1 when the key has no expiry, -2 when there is no such key.
@@ -109,6 +118,7 @@ struct pttl {
 
   using response = std::int64_t;
   void encode(resp::encoder& e) const { e.command("PTTL", key); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] -> {next cursor, keys of this page}.
@@ -136,6 +146,7 @@ struct scan {
       e.arg(*type);
     }
   }
+  static constexpr bool keyless = true;
 };
 
 }  // namespace uredis::cmd

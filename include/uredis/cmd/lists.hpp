@@ -30,6 +30,7 @@ struct lpush {
 
   using response = std::int64_t;
   void encode(resp::encoder& e) const { encode_key_and_list(e, "LPUSH", key, values); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// RPUSH key value... -> the list's length after the push.
@@ -39,6 +40,7 @@ struct rpush {
 
   using response = std::int64_t;
   void encode(resp::encoder& e) const { encode_key_and_list(e, "RPUSH", key, values); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// LPOP key -> the first element, or nullopt when there is no such key.
@@ -47,6 +49,7 @@ struct lpop {
 
   using response = std::optional<std::string>;
   void encode(resp::encoder& e) const { e.command("LPOP", key); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// LPOP key count -> up to `count` elements from the head, or nullopt when there is no such key.
@@ -56,6 +59,7 @@ struct lpop_count {
 
   using response = std::optional<std::vector<std::string>>;
   void encode(resp::encoder& e) const { e.command("LPOP", key, count); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// A blocking pop's server-side timeout as BLPOP/BRPOP take it: seconds, with decimals.
@@ -77,6 +81,7 @@ struct blpop {
     e.command("BLPOP", key, detail::blocking_seconds(timeout));
   }
   std::chrono::milliseconds blocking_timeout() const noexcept { return timeout; }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// BRPOP key timeout -> {key, element} popped from the tail; otherwise as blpop.
@@ -89,6 +94,7 @@ struct brpop {
     e.command("BRPOP", key, detail::blocking_seconds(timeout));
   }
   std::chrono::milliseconds blocking_timeout() const noexcept { return timeout; }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// RPOP key -> the last element, or nullopt when there is no such key.
@@ -97,6 +103,7 @@ struct rpop {
 
   using response = std::optional<std::string>;
   void encode(resp::encoder& e) const { e.command("RPOP", key); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// RPOP key count -> up to `count` elements from the tail (last first), or nullopt when there is
@@ -107,6 +114,7 @@ struct rpop_count {
 
   using response = std::optional<std::vector<std::string>>;
   void encode(resp::encoder& e) const { e.command("RPOP", key, count); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// LRANGE key start stop -> the elements from start to stop, both included (negative indexes
@@ -118,6 +126,7 @@ struct lrange {
 
   using response = std::vector<std::string>;
   void encode(resp::encoder& e) const { e.command("LRANGE", key, start, stop); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// LLEN key -> the list's length (0 when there is no such key).
@@ -126,6 +135,7 @@ struct llen {
 
   using response = std::int64_t;
   void encode(resp::encoder& e) const { e.command("LLEN", key); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 }  // namespace uredis::cmd

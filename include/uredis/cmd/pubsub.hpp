@@ -1,6 +1,9 @@
 #pragma once
 // Descriptors for publishing: PUBLISH. (descriptor.hpp states the contract.) Subscribing is not a
 // command with one reply: its messages arrive as RESP3 pushes, routed by the connection.
+//
+// PUBLISH is keyless: a channel is not a key (in a cluster every node takes it and broadcasts
+// it), whatever its name looks like.
 
 #include <cstdint>
 #include <string_view>
@@ -22,6 +25,7 @@ struct publish {
     e.arg(channel);
     message.encode(e);
   }
+  static constexpr bool keyless = true;
 };
 
 }  // namespace uredis::cmd

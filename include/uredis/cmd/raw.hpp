@@ -11,6 +11,12 @@
 // inline (no allocation) as arg_lists, up to max_parts of them; more does not compile: pass the
 // arguments as one range instead. Parts view their ranges and strings as arg_list does, so they
 // must live until the command is encoded (build the raw in the exec() expression).
+//
+// A raw command is keyless (descriptor.hpp): which of its arguments are keys depends on the
+// command, and guessing (the second word?) would be wrong for many (SINTERCARD numkeys key...,
+// XREAD ... STREAMS key..., OBJECT ENCODING key). A cluster router sends it to any node, whose
+// MOVED reply, if it is keyed, says where it belongs; a command that needs routing up front
+// deserves a typed descriptor.
 
 #include <array>
 #include <concepts>
@@ -30,6 +36,7 @@ class raw {
   static constexpr std::size_t max_parts = 16;
 
   using response = Response;
+  static constexpr bool keyless = true;  // see the header comment
 
   /// The command made of `parts`, in order. (Implicit, like the aggregates' braces.)
   template <class... Parts>

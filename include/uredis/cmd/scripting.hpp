@@ -10,7 +10,9 @@
 //   cmd::evalsha<std::optional<std::string>>{sha, keys, args}        -> std::optional<std::string>
 //
 // Keys and arguments are arg_lists (one, a braced list, or any forward range); numkeys is
-// computed from the keys.
+// computed from the keys. The keys are the command's keys (descriptor.hpp), in order, and the
+// only ones: a script must name every key it touches there, which is what lets Redis Cluster
+// route it; the arguments are never keys. SCRIPT LOAD is keyless.
 
 #include <string>
 #include <string_view>
@@ -44,6 +46,7 @@ struct eval {
 
   using response = Response;
   void encode(resp::encoder& e) const { detail::encode_eval(e, "EVAL", script, keys, args); }
+  constexpr void for_each_key(auto&& f) const { detail::for_each_key_in(keys, f); }
 };
 
 /// EVALSHA sha1 numkeys key... arg... -> the script's reply as a Response (a NOSCRIPT server
@@ -56,6 +59,7 @@ struct evalsha {
 
   using response = Response;
   void encode(resp::encoder& e) const { detail::encode_eval(e, "EVALSHA", sha1, keys, args); }
+  constexpr void for_each_key(auto&& f) const { detail::for_each_key_in(keys, f); }
 };
 
 // cmd::eval{...} without a template argument means eval<>: the guides spell that out for the
@@ -76,6 +80,7 @@ struct script_load {
 
   using response = std::string;
   void encode(resp::encoder& e) const { e.command("SCRIPT", "LOAD", script); }
+  static constexpr bool keyless = true;
 };
 
 }  // namespace uredis::cmd

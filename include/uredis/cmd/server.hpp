@@ -22,6 +22,7 @@ struct ping {
       e.command("PING");
     }
   }
+  static constexpr bool keyless = true;
 };
 
 /// ECHO message -> the message.
@@ -34,6 +35,7 @@ struct echo {
     e.arg("ECHO");
     message.encode(e);
   }
+  static constexpr bool keyless = true;
 };
 
 }  // namespace uredis::cmd

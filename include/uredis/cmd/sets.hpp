@@ -23,6 +23,7 @@ struct sadd {
 
   using response = std::int64_t;
   void encode(resp::encoder& e) const { encode_key_and_list(e, "SADD", key, members); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// SREM key member... -> how many members were removed.
@@ -32,6 +33,7 @@ struct srem {
 
   using response = std::int64_t;
   void encode(resp::encoder& e) const { encode_key_and_list(e, "SREM", key, members); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// SMEMBERS key -> every member (empty when there is no such key).
@@ -40,6 +42,7 @@ struct smembers {
 
   using response = std::vector<std::string>;
   void encode(resp::encoder& e) const { e.command("SMEMBERS", key); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// SISMEMBER key member -> whether member is in the set.
@@ -54,6 +57,7 @@ struct sismember {
     e.arg(key);
     member.encode(e);
   }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 }  // namespace uredis::cmd

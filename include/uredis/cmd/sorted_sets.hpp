@@ -97,6 +97,7 @@ struct zadd {
     if (options.changed) e.arg("CH");
     members.encode(e);
   }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// ZADD key [NX|XX] [GT|LT] INCR increment member -> the member's new score, or nullopt when the
@@ -117,6 +118,7 @@ struct zadd_incr {
     e.arg(increment);
     member.encode(e);
   }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] -> the members.
@@ -130,6 +132,7 @@ struct zrange {
   void encode(resp::encoder& e) const {
     detail::encode_zrange(e, key, start, stop, options, false);
   }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// ZRANGE ... WITHSCORES -> the members with their scores.
@@ -141,6 +144,7 @@ struct zrange_withscores {
 
   using response = std::vector<std::pair<std::string, double>>;
   void encode(resp::encoder& e) const { detail::encode_zrange(e, key, start, stop, options, true); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// ZSCORE key member -> the member's score, or nullopt when there is no such member or key.
@@ -155,6 +159,7 @@ struct zscore {
     e.arg(key);
     member.encode(e);
   }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// ZINCRBY key increment member -> the member's new score.
@@ -171,6 +176,7 @@ struct zincrby {
     e.arg(increment);
     member.encode(e);
   }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 }  // namespace uredis::cmd

@@ -159,6 +159,7 @@ struct get {
 
   using response = std::optional<std::string>;
   void encode(resp::encoder& e) const { e.command("GET", key); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// SET key value [expiry] [NX|XX] -> true when the value was set (false: NX or XX stopped it).
@@ -169,6 +170,7 @@ struct set {
 
   using response = applied;
   void encode(resp::encoder& e) const { detail::encode_set(e, key, value, options, false); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// SET key value [expiry] [NX|XX] GET -> the old value, or nullopt when there was none. (With NX
@@ -180,6 +182,7 @@ struct set_get {
 
   using response = std::optional<std::string>;
   void encode(resp::encoder& e) const { detail::encode_set(e, key, value, options, true); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// GETDEL key -> the value it deleted, or nullopt.
@@ -188,6 +191,7 @@ struct getdel {
 
   using response = std::optional<std::string>;
   void encode(resp::encoder& e) const { e.command("GETDEL", key); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// GETEX key [expiry] -> the value, or nullopt; sets or removes (PERSIST) its time to live.
@@ -202,6 +206,7 @@ struct getex {
     e.arg(key);
     if (expiry) expiry->encode(e);
   }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// MGET key... -> one value or nullopt per key, in order.
@@ -214,6 +219,7 @@ struct mget {
     e.arg("MGET");
     keys.encode(e);
   }
+  constexpr void for_each_key(auto&& f) const { detail::for_each_key_in(keys, f); }
 };
 
 /// MSET key value... -> always applied (MSET cannot fail but with an error).
@@ -226,6 +232,7 @@ struct mset {
     e.arg("MSET");
     pairs.encode(e);
   }
+  constexpr void for_each_key(auto&& f) const { detail::for_each_key_in(pairs, f); }
 };
 
 /// INCR key -> the new value.
@@ -234,6 +241,7 @@ struct incr {
 
   using response = std::int64_t;
   void encode(resp::encoder& e) const { e.command("INCR", key); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// INCRBY key increment -> the new value.
@@ -243,6 +251,7 @@ struct incrby {
 
   using response = std::int64_t;
   void encode(resp::encoder& e) const { e.command("INCRBY", key, increment); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// DECR key -> the new value.
@@ -251,6 +260,7 @@ struct decr {
 
   using response = std::int64_t;
   void encode(resp::encoder& e) const { e.command("DECR", key); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// DECRBY key decrement -> the new value.
@@ -260,6 +270,7 @@ struct decrby {
 
   using response = std::int64_t;
   void encode(resp::encoder& e) const { e.command("DECRBY", key, decrement); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// APPEND key value -> the string's length after the append.
@@ -274,6 +285,7 @@ struct append {
     e.arg(key);
     value.encode(e);
   }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 /// STRLEN key -> the string's length (0 when there is no such key).
@@ -282,6 +294,7 @@ struct strlen {
 
   using response = std::int64_t;
   void encode(resp::encoder& e) const { e.command("STRLEN", key); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
 }  // namespace uredis::cmd

@@ -25,6 +25,7 @@
 #include <cstring>
 #include <limits>
 #include <ranges>
+#include <span>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -60,6 +61,10 @@ concept integer_argument = std::integral<T> && !std::same_as<std::remove_cv_t<T>
 template <class T>
 concept float_argument = std::floating_point<T>;
 
+/// Types written as numbers: integers and floating point.
+template <class T>
+concept number_argument = integer_argument<T> || float_argument<T>;
+
 /// Anything the encoder takes as one command argument.
 template <class T>
 concept argument = string_argument<T> || integer_argument<T> || float_argument<T>;
@@ -72,6 +77,26 @@ concept argument_range = std::ranges::input_range<R> &&
      (detail::is_argument_pair<std::ranges::range_value_t<R>>::value &&
       argument<typename std::ranges::range_value_t<R>::first_type> &&
       argument<typename std::ranges::range_value_t<R>::second_type>));
+
+/// Room for the text of any number argument: the longest shortest round-trip text of a float,
+/// double or long double (binary128: 42 chars), with margin.
+inline constexpr std::size_t max_number_text = 64;
+
+/// The text the encoder sends for the number `value`, written into `out` (a view into it):
+/// decimal for integers; for floating point the shortest text that reads back to the same
+/// value, with infinities as "inf" and "-inf".
+template <number_argument T>
+std::string_view number_text(T value, std::span<char, max_number_text> out) noexcept {
+  if constexpr (integer_argument<T>) {
+    static_assert(std::numeric_limits<T>::digits10 + 2 <= max_number_text);
+  } else {
+    if (value == std::numeric_limits<T>::infinity()) return "inf";
+    if (value == -std::numeric_limits<T>::infinity()) return "-inf";
+  }
+  const auto r = std::to_chars(out.data(), out.data() + out.size(), value);
+  assert(r.ec == std::errc{});
+  return {out.data(), static_cast<std::size_t>(r.ptr - out.data())};
+}
 
 class encoder {
  public:
@@ -128,8 +153,6 @@ class encoder {
  private:
   // "$" + size_t digits + CRLF. A size_t has at most 20 decimal digits.
   static constexpr std::size_t max_prefix = 1 + 20 + 2;
-  // Enough for any shortest round-trip float, double or long double (binary128: 42 chars).
-  static constexpr std::size_t number_capacity = 64;
 
   void write_header(std::size_t argc) {
     char* const begin = out_->prepare(max_prefix).data();
@@ -159,23 +182,9 @@ class encoder {
   void write(const T& value) {
     if constexpr (string_argument<T>) {
       write_bulk(std::string_view(value));
-    } else if constexpr (integer_argument<T>) {
-      static_assert(std::numeric_limits<T>::digits10 + 2 <= number_capacity);
-      char text[number_capacity];
-      const auto r = std::to_chars(text, text + sizeof text, value);
-      write_bulk({text, static_cast<std::size_t>(r.ptr - text)});
     } else {
-      static_assert(float_argument<T>);
-      if (value == std::numeric_limits<T>::infinity()) {
-        write_bulk("inf");
-      } else if (value == -std::numeric_limits<T>::infinity()) {
-        write_bulk("-inf");
-      } else {
-        char text[number_capacity];
-        const auto r = std::to_chars(text, text + sizeof text, value);
-        assert(r.ec == std::errc{});
-        write_bulk({text, static_cast<std::size_t>(r.ptr - text)});
-      }
+      char text[max_number_text];
+      write_bulk(number_text(value, text));
     }
   }
 
