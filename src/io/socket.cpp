@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace uredis::io {
 namespace {
@@ -29,6 +30,13 @@ struct addrinfo_list {
     if (head != nullptr) ::freeaddrinfo(head);
   }
 };
+
+// "[::1]" -> "::1", as URLs write IPv6 hosts.
+std::string_view without_brackets(std::string_view host) noexcept {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    return host.substr(1, host.size() - 2);
+  return host;
+}
 
 socket_address from_sockaddr(const sockaddr* sa, socklen_t length) {
   socket_address out;
@@ -79,11 +87,9 @@ std::string socket_address::to_string() const {
   }
 }
 
-result<socket_address> resolve(std::string_view host, std::uint16_t port) {
+std::optional<result<socket_address>> resolve_numeric(std::string_view host, std::uint16_t port) {
   if (host.empty()) return std::make_error_code(std::errc::invalid_argument);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);  // "[::1]", as URLs write IPv6 hosts
-
+  host = without_brackets(host);
   if (host.size() < max_numeric_host) {
     char text[max_numeric_host] = {};
     host.copy(text, host.size());
@@ -100,9 +106,14 @@ result<socket_address> resolve(std::string_view host, std::uint16_t port) {
       return from_sockaddr(reinterpret_cast<const sockaddr*>(&in6), sizeof in6);
     }
   }
+  return std::nullopt;
+}
 
-  // A name. Blocking (see the header): resolution happens once, before the connect.
-  const std::string name(host);
+result<socket_address> resolve(std::string_view host, std::uint16_t port) {
+  if (auto numeric = resolve_numeric(host, port)) return std::move(*numeric);
+
+  // A name. Blocking (see the header): a shard runs this through reactor::resolver.
+  const std::string name(without_brackets(host));
   const std::string service = std::to_string(port);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;

@@ -72,6 +72,22 @@ TEST(socket_address, numeric_ipv6_bare_and_bracketed) {
   EXPECT_EQ(full->to_string(), "[fe80::1:2]:1");
 }
 
+TEST(socket_address, resolve_numeric_answers_only_what_needs_no_dns) {
+  const std::optional<result<socket_address>> v4 = resolve_numeric("127.0.0.1", 6379);
+  ASSERT_TRUE(v4.has_value() && v4->has_value());
+  EXPECT_EQ((*v4)->to_string(), "127.0.0.1:6379");
+  const std::optional<result<socket_address>> v6 = resolve_numeric("[::1]", 7000);
+  ASSERT_TRUE(v6.has_value() && v6->has_value());
+  EXPECT_EQ((*v6)->to_string(), "[::1]:7000");
+  const std::optional<result<socket_address>> empty = resolve_numeric("", 1);
+  ASSERT_TRUE(empty.has_value() && empty->has_error());
+  EXPECT_EQ(empty->error(), std::errc::invalid_argument);
+  // Names, bracketed or not, are left to getaddrinfo.
+  EXPECT_FALSE(resolve_numeric("localhost", 1).has_value());
+  EXPECT_FALSE(resolve_numeric("[localhost]", 1).has_value());
+  EXPECT_FALSE(resolve_numeric("127.0.0.1.example", 1).has_value());
+}
+
 TEST(socket_address, localhost_resolves_to_loopback_preferring_ipv4) {
   result<socket_address> a = resolve("localhost", 6380);
   ASSERT_TRUE(a.has_value()) << a.error().message();

@@ -14,9 +14,9 @@
 namespace uredis::io {
 namespace {
 
-constexpr op all_ops[] = {op::connect,  op::send,    op::recv,         op::recv_multishot,
-                          op::close,    op::timeout, op::link_timeout, op::wake,
-                          op::msg_ring, op::cancel,  op::nop,          op::probe};
+constexpr op all_ops[] = {op::connect, op::send,         op::recv, op::recv_multishot, op::close,
+                          op::timeout, op::link_timeout, op::wake, op::msg_ring,       op::cancel,
+                          op::nop,     op::probe,        op::poll};
 
 TEST(user_data, layout_is_slot_id_below_op_tag) {
   constexpr std::uint64_t id = util::encode_slot_id(7, 99);

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -50,13 +51,19 @@ struct socket_address {
   std::string to_string() const;
 };
 
-/// The address for host:port. Numeric forms are parsed directly. Any other name goes to
-/// getaddrinfo (AI_NUMERICSERV, SOCK_STREAM), which BLOCKS on DNS: it is called once, before
-/// connecting, never from a loop turn. When a name has IPv4 and IPv6 addresses the first IPv4
-/// one is taken (hiredis does the same), so "localhost" is 127.0.0.1 where that exists, else
-/// ::1. Failure: std::errc::invalid_argument for an empty host, a resolver_category() code
-/// for a name that does not resolve (its message is gai_strerror's).
+/// The address for host:port. Numeric forms are parsed directly (resolve_numeric). Any other
+/// name goes to getaddrinfo (AI_NUMERICSERV, SOCK_STREAM), which BLOCKS on DNS: on a shard,
+/// call it through reactor::resolver, which runs it on a worker thread, never in a loop turn.
+/// When a name has IPv4 and IPv6 addresses the first IPv4 one is taken (hiredis does the same),
+/// so "localhost" is 127.0.0.1 where that exists, else ::1. Failure: std::errc::invalid_argument
+/// for an empty host, a resolver_category() code for a name that does not resolve (its message
+/// is gai_strerror's).
 result<socket_address> resolve(std::string_view host, std::uint16_t port);
+
+/// What resolve() answers without DNS, never blocking: the address of a numeric host (IPv4,
+/// IPv6, bracketed IPv6) or std::errc::invalid_argument for an empty one. nullopt for a name,
+/// which only getaddrinfo can answer.
+std::optional<result<socket_address>> resolve_numeric(std::string_view host, std::uint16_t port);
 
 /// The address of a Unix domain socket. Fails with std::errc::invalid_argument for an empty
 /// path or one with a NUL byte, std::errc::filename_too_long when it does not fit sun_path.

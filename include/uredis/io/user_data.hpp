@@ -40,11 +40,12 @@ enum class op : std::uint8_t {
   cancel,          // IORING_OP_ASYNC_CANCEL
   nop,             // IORING_OP_NOP (tests, forcing a completion)
   probe,           // operations the ring makes on itself while probing features
+  poll,            // IORING_OP_POLL_ADD: an fd became readable (the resolver's eventfd)
 };
 
 /// The tag liburing may use (as part of user_data ~0) on old kernels; no op takes it.
 inline constexpr std::uint8_t reserved_op_tag = 0xFF;
-static_assert(static_cast<std::uint8_t>(op::probe) < reserved_op_tag);
+static_assert(static_cast<std::uint8_t>(op::poll) < reserved_op_tag);
 
 /// user_data for operation `o` on behalf of the slot_table entry `slot_id` (bits 56-63 of
 /// slot_id are ignored).
@@ -91,6 +92,8 @@ constexpr std::string_view to_string(op o) noexcept {
       return "nop";
     case op::probe:
       return "probe";
+    case op::poll:
+      return "poll";
   }
   return "unknown";
 }
