@@ -16,12 +16,12 @@
 #include <utility>
 #include <vector>
 
-#include "support/alloc_counter.hpp"
+#include "allocation_counter.hpp"
 
 namespace uredis {
 namespace {
 
-using test::allocation_scope;
+using dev::allocation_scope;
 
 static_assert(!std::is_copy_constructible_v<task<int>>);
 static_assert(!std::is_copy_assignable_v<task<int>>);
@@ -194,7 +194,7 @@ TEST(task, destroying_an_unstarted_task_destroys_its_frame) {
     task<int> t = holds(lifetime_probe(destroyed), ran);
     // Let the task escape, or Clang may elide the frame's allocation (putting the frame on this
     // stack), which would leave the pool out of the picture.
-    test::do_not_optimize(&t);
+    dev::do_not_optimize(&t);
     cached = detail::frame_pool::cached();
     EXPECT_EQ(destroyed, 0);  // the parameter lives in the frame
   }

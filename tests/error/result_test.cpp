@@ -2,34 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <cstddef>
-#include <cstdlib>
 #include <memory>
-#include <new>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "allocation_counter.hpp"
 #include "uredis/exceptions.hpp"
-
-// Counts global allocations so a test can prove a result holding a value or a code allocates
-// nothing. Only the count is changed; the memory comes from malloc as usual. noinline keeps
-// GCC's -Wmismatched-new-delete from pairing the inlined free() with a `new` it cannot see past.
-namespace {
-std::size_t allocations = 0;
-}  // namespace
-
-[[gnu::noinline]] void* operator new(std::size_t size) {
-  ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept {
-  std::free(p);
-}
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
 
 namespace {
 
@@ -247,7 +226,7 @@ TEST(result_void, assignment_back_to_success) {
 }
 
 TEST(result, holding_a_value_or_a_code_does_not_allocate) {
-  const std::size_t before = allocations;
+  const uredis::dev::allocation_scope scope;
   {
     result<int> a = 1;
     result<int> b = errc::timeout;
@@ -260,21 +239,21 @@ TEST(result, holding_a_value_or_a_code_does_not_allocate) {
     EXPECT_EQ(*a + *f, 2);
     EXPECT_TRUE(b.has_error() && !d.has_error() && e.has_error());
   }
-  EXPECT_EQ(allocations, before);
+  EXPECT_EQ(scope.allocations(), 0u);
 }
 
 TEST(result, a_short_server_error_fits_in_place) {
   // The message is a std::string: a short one lives in the small-string buffer.
-  const std::size_t before = allocations;
+  const uredis::dev::allocation_scope scope;
   { result<int> r = server_error{server_error_kind::oom, "OOM"}; }
-  EXPECT_EQ(allocations, before);
+  EXPECT_EQ(scope.allocations(), 0u);
 }
 
 TEST(result, the_counter_sees_allocations) {
   // Proves the two tests above can fail: a long message does not fit the small-string buffer.
-  const std::size_t before = allocations;
+  const uredis::dev::allocation_scope scope;
   { result<int> r = server_error::parse("ERR a message far longer than any small-string buffer"); }
-  EXPECT_GT(allocations, before);
+  EXPECT_GT(scope.allocations(), 0u);
 }
 
 #ifndef NDEBUG

@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "../support/alloc_counter.hpp"
+#include "allocation_counter.hpp"
 #include "uredis/reactor/reactor.hpp"
 #include "uredis/reactor/runtime.hpp"
 
@@ -227,13 +227,13 @@ TEST(Dispatcher, EmitRegisterAndUnregisterAllocateNothing) {
   std::uint64_t emit_allocations = 0;
   std::uint64_t register_allocations = 0;
   {
-    test::allocation_scope scope;
+    dev::allocation_scope scope;
     for (std::uint64_t i = 0; i < 1000; ++i)
       d.emit(disconnected{i, std::make_error_code(std::errc::timed_out)});
     emit_allocations = scope.allocations();
   }
   {
-    test::allocation_scope scope;
+    dev::allocation_scope scope;
     for (std::uint64_t i = 0; i < 1000; ++i) {
       c.emplace(d, [&sum](const disconnected& e) { sum ^= e.connection_id; });
       other.emplace(d, [&sum](const connected& e) { sum += e.connection_id; });
@@ -243,7 +243,7 @@ TEST(Dispatcher, EmitRegisterAndUnregisterAllocateNothing) {
     }
     register_allocations = scope.allocations();
   }
-  test::do_not_optimize(sum);
+  dev::do_not_optimize(sum);
   EXPECT_EQ(emit_allocations, 0u);
   EXPECT_EQ(register_allocations, 0u);
   EXPECT_EQ(d.stats().disconnected, 1001u);

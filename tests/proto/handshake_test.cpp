@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "../support/alloc_counter.hpp"
 #include "../support/redis_server.hpp"
+#include "allocation_counter.hpp"
 #include "uredis/exceptions.hpp"
 #include "uredis/resp/encoder.hpp"
 #include "uredis/resp/reply.hpp"
@@ -423,7 +423,7 @@ TEST(proto_handshake, reading_replies_allocates_nothing) {
   const std::string replies = hello_map() + no_setinfo + no_setinfo + ok + pong;
   ASSERT_EQ(warm.feed(replies), handshake_status::done);
   driver d(make_config("p", "u", "n", 3));
-  const uredis::test::allocation_scope scope;
+  const uredis::dev::allocation_scope scope;
   EXPECT_EQ(d.feed(replies), handshake_status::done);
   EXPECT_EQ(scope.allocations(), 0u);
 }

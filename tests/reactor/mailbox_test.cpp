@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "support/alloc_counter.hpp"
+#include "allocation_counter.hpp"
 #include "uredis/util/random.hpp"
 
 namespace uredis::reactor {
@@ -406,7 +406,7 @@ TEST(Mailbox, PostAndDrainAllocateNothing) {
   // Warm up (first use of thread-locals, lazy binding) outside the counted scope.
   ASSERT_TRUE(mb->post(0, [&sum] { sum += 1; }));
   mb->drain();
-  test::allocation_scope scope;
+  dev::allocation_scope scope;
   for (int round = 0; round < 100; ++round) {
     for (std::uint64_t i = 0; i < 100; ++i)
       ASSERT_TRUE(mb->post(static_cast<unsigned>(i % 2), [&sum, i] { sum += i; }));

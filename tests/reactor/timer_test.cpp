@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "../support/alloc_counter.hpp"
+#include "allocation_counter.hpp"
 
 namespace uredis::reactor {
 namespace {
@@ -401,7 +401,7 @@ TEST_F(timer_wheel_test, arm_rearm_cancel_and_advance_allocate_nothing) {
   std::mt19937_64 rng(99);
   std::uniform_int_distribution<int> delay(0, 100'000'000);  // up to ~28 hours
 
-  test::allocation_scope scope;
+  dev::allocation_scope scope;
   for (std::size_t i = 0; i < count; ++i)
     wheel.arm_in(timers[i], milliseconds(delay(rng)));
   for (std::size_t i = 0; i < count; i += 3)
@@ -414,7 +414,7 @@ TEST_F(timer_wheel_test, arm_rearm_cancel_and_advance_allocate_nothing) {
   }
   EXPECT_EQ(scope.allocations(), 0u);
   EXPECT_EQ(scope.bytes(), 0u);
-  test::do_not_optimize(fired);
+  dev::do_not_optimize(fired);
   EXPECT_EQ(fired, count - (count + 4) / 5);
 }
 

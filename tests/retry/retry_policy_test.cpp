@@ -11,7 +11,7 @@
 #include "uredis/error.hpp"
 #include "uredis/exceptions.hpp"
 
-#include "../support/alloc_counter.hpp"
+#include "allocation_counter.hpp"
 
 namespace {
 
@@ -236,7 +236,7 @@ TEST(retry_policy, a_retry_cycle_allocates_nothing) {
   p.on_failure([](void* n, const failure&) noexcept { ++*static_cast<std::uint64_t*>(n); },
                &hook_calls);
   rng r(seed);
-  uredis::test::allocation_scope scope;
+  uredis::dev::allocation_scope scope;
   retry_state s(p);
   int retried = 0;
   while (s.on_failure(uc(errc::connection_reset), false, false, r).retrying())
