@@ -6,7 +6,6 @@
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,10 +14,10 @@
 #include <set>
 #include <string>
 
+#include "support/kernel_feature.hpp"
 #include "uredis/io/ring.hpp"
 #include "uredis/io/socket.hpp"
 #include "uredis/io/user_data.hpp"
-#include "uredis/util/version.hpp"
 
 namespace uredis::io {
 namespace {
@@ -45,18 +44,6 @@ struct socket_pair {
     ::close(writer);
   }
 };
-
-// When the kernel lacks a feature, says so and checks that it really is older than the release
-// that added it (so a set-up bug cannot hide as "missing feature"). True: the caller returns.
-bool lacks(bool feature, util::version since, const char* what) {
-  if (feature) return false;
-  utsname u{};
-  ::uname(&u);
-  const util::version kernel = util::parse_version(u.release).value_or(util::version{});
-  std::cout << "kernel " << u.release << " has no " << what << "; the fallback is tested instead\n";
-  EXPECT_LT(kernel, since) << "the ring failed to obtain " << what;
-  return true;
-}
 
 std::string pattern(std::size_t n) {
   std::string s(n, '\0');
@@ -103,7 +90,7 @@ TEST(buffer_ring, falls_back_cleanly) {
 
 TEST(buffer_ring, a_group_id_is_registered_once) {
   ring r = make_ring();
-  if (lacks(r.features().provided_buffer_ring, {5, 19, 0}, "provided-buffer ring")) return;
+  if (test::lacks(r.features().provided_buffer_ring, {5, 19, 0}, "provided-buffer ring")) return;
   result<buffer_ring> first = buffer_ring::create(r, {.count = 4, .size = 64, .group_id = 9});
   ASSERT_TRUE(first.has_value());
   result<buffer_ring> second = buffer_ring::create(r, {.count = 4, .size = 64, .group_id = 9});
@@ -169,7 +156,7 @@ struct multishot_reader {
 
 TEST(buffer_ring, multishot_recv_recycles_buffers) {
   ring r = make_ring();
-  if (lacks(r.features().multishot_recv, {6, 0, 0}, "multishot recv")) return;
+  if (test::lacks(r.features().multishot_recv, {6, 0, 0}, "multishot recv")) return;
   result<buffer_ring> br = buffer_ring::create(r, {.count = 4, .size = 256, .group_id = 1});
   ASSERT_TRUE(br.has_value()) << br.error().message();
   socket_pair pair;
@@ -197,7 +184,7 @@ TEST(buffer_ring, multishot_recv_recycles_buffers) {
 
 TEST(buffer_ring, a_dry_ring_ends_the_request_with_enobufs_and_rearming_resumes) {
   ring r = make_ring();
-  if (lacks(r.features().multishot_recv, {6, 0, 0}, "multishot recv")) return;
+  if (test::lacks(r.features().multishot_recv, {6, 0, 0}, "multishot recv")) return;
   result<buffer_ring> br = buffer_ring::create(r, {.count = 2, .size = 64, .group_id = 2});
   ASSERT_TRUE(br.has_value()) << br.error().message();
   socket_pair pair;
@@ -231,7 +218,7 @@ TEST(buffer_ring, a_dry_ring_ends_the_request_with_enobufs_and_rearming_resumes)
 
 TEST(buffer_ring, buffers_can_come_from_a_shard_heap) {
   ring r = make_ring();
-  if (lacks(r.features().provided_buffer_ring, {5, 19, 0}, "provided-buffer ring")) return;
+  if (test::lacks(r.features().provided_buffer_ring, {5, 19, 0}, "provided-buffer ring")) return;
   mi_heap_t* heap = mi_heap_new();
   ASSERT_NE(heap, nullptr);
   {
