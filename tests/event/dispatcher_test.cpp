@@ -273,7 +273,7 @@ bool wait_for(Predicate done, std::chrono::seconds limit = 30s) {
   return true;
 }
 
-TEST(Broadcast, ReachesAListenerOnEveryShard) {
+TEST(DispatcherBroadcast, ReachesAListenerOnEveryShard) {
   runtime_options options;
   options.shards = 2;
   auto created = runtime::create(options);

@@ -61,7 +61,7 @@ void write_all(int fd, const std::string& bytes) {
   }
 }
 
-TEST(buffer_ring, rejects_bad_options) {
+TEST(BufferRing, rejects_bad_options) {
   ring r = make_ring();
   for (std::uint32_t count : {0u, 3u, 100u, 65536u}) {
     result<buffer_ring> br = buffer_ring::create(r, {.count = count});
@@ -73,7 +73,7 @@ TEST(buffer_ring, rejects_bad_options) {
   EXPECT_EQ(zero.error(), std::errc::invalid_argument);
 }
 
-TEST(buffer_ring, falls_back_cleanly) {
+TEST(BufferRing, falls_back_cleanly) {
   ring r = make_ring();
   result<buffer_ring> br = buffer_ring::create(r, {.count = 8, .size = 512, .group_id = 3});
   if (r.features().provided_buffer_ring) {
@@ -88,7 +88,7 @@ TEST(buffer_ring, falls_back_cleanly) {
   }
 }
 
-TEST(buffer_ring, a_group_id_is_registered_once) {
+TEST(BufferRing, a_group_id_is_registered_once) {
   ring r = make_ring();
   if (test::lacks(r.features().provided_buffer_ring, {5, 19, 0}, "provided-buffer ring")) return;
   result<buffer_ring> first = buffer_ring::create(r, {.count = 4, .size = 64, .group_id = 9});
@@ -102,7 +102,7 @@ TEST(buffer_ring, a_group_id_is_registered_once) {
   EXPECT_TRUE(third.has_value());
 }
 
-TEST(buffer_ring, buffer_id_reads_the_cqe_flags) {
+TEST(BufferRing, buffer_id_reads_the_cqe_flags) {
   io_uring_cqe cqe{};
   EXPECT_FALSE(buffer_id(cqe).has_value());
   cqe.flags = IORING_CQE_F_BUFFER | (37u << IORING_CQE_BUFFER_SHIFT) | IORING_CQE_F_MORE;
@@ -154,7 +154,7 @@ struct multishot_reader {
   }
 };
 
-TEST(buffer_ring, multishot_recv_recycles_buffers) {
+TEST(BufferRing, multishot_recv_recycles_buffers) {
   ring r = make_ring();
   if (test::lacks(r.features().multishot_recv, {6, 0, 0}, "multishot recv")) return;
   result<buffer_ring> br = buffer_ring::create(r, {.count = 4, .size = 256, .group_id = 1});
@@ -182,7 +182,7 @@ TEST(buffer_ring, multishot_recv_recycles_buffers) {
   EXPECT_EQ(reader.ended_with, 0);
 }
 
-TEST(buffer_ring, a_dry_ring_ends_the_request_with_enobufs_and_rearming_resumes) {
+TEST(BufferRing, a_dry_ring_ends_the_request_with_enobufs_and_rearming_resumes) {
   ring r = make_ring();
   if (test::lacks(r.features().multishot_recv, {6, 0, 0}, "multishot recv")) return;
   result<buffer_ring> br = buffer_ring::create(r, {.count = 2, .size = 64, .group_id = 2});
@@ -216,7 +216,7 @@ TEST(buffer_ring, a_dry_ring_ends_the_request_with_enobufs_and_rearming_resumes)
   EXPECT_GE(rearms, 1);
 }
 
-TEST(buffer_ring, buffers_can_come_from_a_shard_heap) {
+TEST(BufferRing, buffers_can_come_from_a_shard_heap) {
   ring r = make_ring();
   if (test::lacks(r.features().provided_buffer_ring, {5, 19, 0}, "provided-buffer ring")) return;
   mi_heap_t* heap = mi_heap_new();

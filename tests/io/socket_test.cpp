@@ -36,7 +36,7 @@ using namespace std::chrono_literals;
 
 // --- addresses --------------------------------------------------------------------------
 
-TEST(socket_address, numeric_ipv4) {
+TEST(SocketAddress, numeric_ipv4) {
   result<socket_address> a = resolve("127.0.0.1", 6379);
   ASSERT_TRUE(a.has_value()) << a.error().message();
   EXPECT_EQ(a->family(), AF_INET);
@@ -45,7 +45,7 @@ TEST(socket_address, numeric_ipv4) {
   EXPECT_EQ(a->to_string(), "127.0.0.1:6379");
 }
 
-TEST(socket_address, numeric_ipv6_bare_and_bracketed) {
+TEST(SocketAddress, numeric_ipv6_bare_and_bracketed) {
   for (std::string_view host : {"::1", "[::1]"}) {
     result<socket_address> a = resolve(host, 7000);
     ASSERT_TRUE(a.has_value()) << host << ": " << a.error().message();
@@ -59,7 +59,7 @@ TEST(socket_address, numeric_ipv6_bare_and_bracketed) {
   EXPECT_EQ(full->to_string(), "[fe80::1:2]:1");
 }
 
-TEST(socket_address, localhost_resolves_to_loopback_preferring_ipv4) {
+TEST(SocketAddress, localhost_resolves_to_loopback_preferring_ipv4) {
   result<socket_address> a = resolve("localhost", 6380);
   ASSERT_TRUE(a.has_value()) << a.error().message();
   EXPECT_EQ(a->port(), 6380);
@@ -70,7 +70,7 @@ TEST(socket_address, localhost_resolves_to_loopback_preferring_ipv4) {
   }
 }
 
-TEST(socket_address, unresolvable_names_report_the_resolver_error) {
+TEST(SocketAddress, unresolvable_names_report_the_resolver_error) {
   result<socket_address> a = resolve("no-such-host.invalid", 6379);
   ASSERT_TRUE(a.has_error());
   EXPECT_EQ(&a.error().category(), &resolver_category());
@@ -82,7 +82,7 @@ TEST(socket_address, unresolvable_names_report_the_resolver_error) {
   EXPECT_EQ(empty.error(), std::errc::invalid_argument);
 }
 
-TEST(socket_address, unix_paths) {
+TEST(SocketAddress, unix_paths) {
   result<socket_address> a = unix_socket_address("/tmp/redis.sock");
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->family(), AF_UNIX);
@@ -104,7 +104,7 @@ TEST(socket_address, unix_paths) {
 
 // --- errno mapping ----------------------------------------------------------------------
 
-TEST(from_errno, maps_connection_errnos_to_uredis_codes) {
+TEST(SocketFromErrno, maps_connection_errnos_to_uredis_codes) {
   EXPECT_FALSE(from_errno(0));
   EXPECT_EQ(from_errno(ECONNREFUSED), errc::connection_refused);
   EXPECT_EQ(from_errno(ENOENT), errc::connection_refused);
@@ -119,7 +119,7 @@ TEST(from_errno, maps_connection_errnos_to_uredis_codes) {
   EXPECT_EQ(from_errno(ETIMEDOUT), std::errc::timed_out);
 }
 
-TEST(from_errno, keeps_other_errnos_as_system_errors) {
+TEST(SocketFromErrno, keeps_other_errnos_as_system_errors) {
   for (int err : {ECANCELED, EHOSTUNREACH, ENETUNREACH, EACCES, EMFILE}) {
     const std::error_code ec = from_errno(err);
     EXPECT_EQ(&ec.category(), &std::system_category()) << err;
@@ -130,7 +130,7 @@ TEST(from_errno, keeps_other_errnos_as_system_errors) {
 
 // --- sockets ----------------------------------------------------------------------------
 
-TEST(open_stream_socket, is_nonblocking_cloexec_and_nodelay_for_tcp) {
+TEST(SocketOpenStreamSocket, is_nonblocking_cloexec_and_nodelay_for_tcp) {
   for (int family : {AF_INET, AF_INET6, AF_UNIX}) {
     result<int> fd = open_stream_socket(family);
     if (family == AF_INET6 && fd.has_error()) {
@@ -170,7 +170,7 @@ struct completion {
   }
 };
 
-class io_against_redis : public ::testing::Test {
+class SocketAgainstRedis : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { server_ = new test::redis_server(); }
   static void TearDownTestSuite() {
@@ -255,9 +255,9 @@ class io_against_redis : public ::testing::Test {
   std::vector<int> fds_;
 };
 
-test::redis_server* io_against_redis::server_ = nullptr;
+test::redis_server* SocketAgainstRedis::server_ = nullptr;
 
-TEST_F(io_against_redis, tcp_ping_pong_with_multishot_recv_and_a_buffer_ring) {
+TEST_F(SocketAgainstRedis, tcp_ping_pong_with_multishot_recv_and_a_buffer_ring) {
   const int fd = connect_tcp();
   if (test::lacks(r().features().multishot_recv, {6, 0, 0}, "multishot recv")) return;
   result<buffer_ring> br = buffer_ring::create(r(), {.count = 8, .size = 4096, .group_id = 5});
@@ -301,7 +301,7 @@ TEST_F(io_against_redis, tcp_ping_pong_with_multishot_recv_and_a_buffer_ring) {
   EXPECT_TRUE(recv_ended && cancel_done);
 }
 
-TEST_F(io_against_redis, tcp_ping_pong_with_plain_recv) {
+TEST_F(SocketAgainstRedis, tcp_ping_pong_with_plain_recv) {
   const int fd = connect_tcp();
   send_all(fd, "PING\r\n");
   std::byte buffer[64];
@@ -324,7 +324,7 @@ TEST_F(io_against_redis, tcp_ping_pong_with_plain_recv) {
   std::erase(fds_, fd);
 }
 
-TEST_F(io_against_redis, unix_socket_ping_pong) {
+TEST_F(SocketAgainstRedis, unix_socket_ping_pong) {
   const int fd = open(AF_UNIX);
   result<socket_address> address = unix_socket_address(server_->unix_socket());
   ASSERT_TRUE(address.has_value());
@@ -340,7 +340,7 @@ TEST_F(io_against_redis, unix_socket_ping_pong) {
   EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(buffer), 7), "+PONG\r\n");
 }
 
-TEST_F(io_against_redis, a_closed_port_is_connection_refused) {
+TEST_F(SocketAgainstRedis, a_closed_port_is_connection_refused) {
   const int fd = open(AF_INET);
   result<socket_address> address = resolve("127.0.0.1", test::free_loopback_port());
   ASSERT_TRUE(address.has_value());
@@ -349,7 +349,7 @@ TEST_F(io_against_redis, a_closed_port_is_connection_refused) {
   EXPECT_EQ(from_errno(-res), errc::connection_refused);
 }
 
-TEST_F(io_against_redis, a_missing_unix_socket_is_connection_refused) {
+TEST_F(SocketAgainstRedis, a_missing_unix_socket_is_connection_refused) {
   const int fd = open(AF_UNIX);
   result<socket_address> address = unix_socket_address(server_->dir() + "/no-such.sock");
   ASSERT_TRUE(address.has_value());
@@ -358,7 +358,7 @@ TEST_F(io_against_redis, a_missing_unix_socket_is_connection_refused) {
   EXPECT_EQ(from_errno(-res), errc::connection_refused);
 }
 
-TEST_F(io_against_redis, ten_thousand_pipelined_pings_through_a_recycled_buffer_ring) {
+TEST_F(SocketAgainstRedis, ten_thousand_pipelined_pings_through_a_recycled_buffer_ring) {
   const int fd = connect_tcp();
   constexpr std::size_t pings = 10'000;
   const std::string_view pong = "+PONG\r\n";
@@ -439,7 +439,7 @@ TEST_F(io_against_redis, ten_thousand_pipelined_pings_through_a_recycled_buffer_
   }
 }
 
-TEST_F(io_against_redis, a_linked_timeout_bounds_an_operation) {
+TEST_F(SocketAgainstRedis, a_linked_timeout_bounds_an_operation) {
   const int fd = connect_tcp();
   std::byte buffer[16];
   io_uring_sqe* sqe = r().get_sqe();
@@ -463,7 +463,7 @@ TEST_F(io_against_redis, a_linked_timeout_bounds_an_operation) {
   EXPECT_EQ(from_errno(-timeout_res), errc::timeout);
 }
 
-TEST_F(io_against_redis, a_late_completion_for_a_freed_slot_is_dropped) {
+TEST_F(SocketAgainstRedis, a_late_completion_for_a_freed_slot_is_dropped) {
   // A connection-like owner per slot; its recv is in flight when the owner goes away and a new
   // owner takes the same slot. The old recv's completion must not reach the new owner.
   struct owner {

@@ -42,7 +42,7 @@ std::size_t parse_all(resp::parser& p, std::string_view bytes, bool& ok) {
   return replies;
 }
 
-TEST(allocation, parser_stream_of_bulk_replies) {
+TEST(Allocation, parser_stream_of_bulk_replies) {
   std::string stream;
   for (int i = 0; i < 1000; ++i)
     stream += "$" + std::to_string(5 + i % 3) + "\r\nhello" + std::string(i % 3, '!') + "\r\n";
@@ -57,7 +57,7 @@ TEST(allocation, parser_stream_of_bulk_replies) {
   EXPECT_EQ(allocations, 0u);
 }
 
-TEST(allocation, parser_array_of_1000) {
+TEST(Allocation, parser_array_of_1000) {
   std::string reply = "*1000\r\n";
   for (int i = 0; i < 1000; ++i)
     reply += i % 2 == 0 ? "$3\r\nabc\r\n" : ":" + std::to_string(i) + "\r\n";
@@ -86,7 +86,7 @@ void encode_batch(resp::encoder& enc, const std::string& value, const std::strin
   }
 }
 
-TEST(allocation, encoder_into_a_warm_buffer) {
+TEST(Allocation, encoder_into_a_warm_buffer) {
   util::byte_buffer buf;
   resp::encoder enc{buf};
   const std::string value(200, 'v');  // long strings: built before the scope
@@ -153,24 +153,24 @@ std::string repeat(std::string_view reply, int times) {
   return s;
 }
 
-TEST(allocation, adapter_string_view) {
+TEST(Allocation, adapter_string_view) {
   expect_no_allocation<std::string_view>(repeat("$11\r\nhello world\r\n+OK\r\n:12\r\n", 100), 300);
 }
 
-TEST(allocation, adapter_int64) {
+TEST(Allocation, adapter_int64) {
   expect_no_allocation<std::int64_t>(repeat(":-9223372036854775808\r\n$3\r\n123\r\n", 100), 200);
 }
 
-TEST(allocation, adapter_double) {
+TEST(Allocation, adapter_double) {
   expect_no_allocation<double>(repeat(",3.25\r\n$4\r\n10.5\r\n:7\r\n,inf\r\n", 100), 400);
 }
 
-TEST(allocation, adapter_optional_string_view) {
+TEST(Allocation, adapter_optional_string_view) {
   expect_no_allocation<std::optional<std::string_view>>(repeat("$5\r\nvalue\r\n$-1\r\n_\r\n", 100),
                                                         300);
 }
 
-TEST(allocation, adapter_into_warm_containers) {
+TEST(Allocation, adapter_into_warm_containers) {
   // A reused vector or string keeps its capacity: reading into it again costs nothing.
   expect_no_allocation<std::vector<std::int64_t>>(repeat("*3\r\n:1\r\n:2\r\n:3\r\n", 100), 100);
   expect_no_allocation<std::string>(repeat("$40\r\n" + std::string(40, 's') + "\r\n", 100), 100);
@@ -178,7 +178,7 @@ TEST(allocation, adapter_into_warm_containers) {
       repeat("*3\r\n$1\r\na\r\n$-1\r\n+c\r\n", 100), 100);
 }
 
-TEST(allocation, read_reply_scalar) {
+TEST(Allocation, read_reply_scalar) {
   const std::string_view bytes = "$5\r\nhello\r\n";
   allocation_scope scope;
   std::size_t total = 0;
