@@ -62,7 +62,8 @@ count_testlog() {
   passed=$((passed + ok))
   failed=$((failed + bad))
   skipped=$((skipped + skip))
-  read -r cases case_skips < <(gtest_cases "$1")
+  read -r cases case_skips < <(gtest_cases "$1") || true
+  cases=${cases:-0} case_skips=${case_skips:-0}
   gtest_skipped=$((gtest_skipped + case_skips))
   uredis_log "$(basename "$1"): $ok test programs passed ($cases gtest cases, $case_skips of them" \
     "skipped), $bad failed, $skip skipped"
