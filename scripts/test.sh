@@ -9,8 +9,10 @@
 #
 # Every stage runs even when an earlier one failed (except setup), so one run shows everything;
 # the exit status is non-zero if anything failed. UREDIS_STAGES="gcc consumer" runs a subset.
-# The last line is "N passed, N failed": the meson tests of both builds (one per test program),
-# plus one each for the fuzz run and the consumer build.
+# The last line is "N passed, N failed[, N skipped][ (M gtest cases skipped)]": the meson tests
+# of both builds (one per test program), plus one each for the fuzz run and the consumer build.
+# A gtest program with some cases skipped still passes as a program; its skipped cases are
+# counted apart, from the JUnit report, so a skip is never taken for a pass.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -20,13 +22,38 @@ stages="${UREDIS_STAGES:-gcc clang fuzz consumer}"
 passed=0
 failed=0
 skipped=0
+gtest_skipped=0
 failed_stages=()
 timings=()
+
+# Prints "CASES SKIPPED" for the gtest cases of the last meson test run in build dir $1. Meson
+# runs each gtest program (protocol: 'gtest') with --gtest_output=xml and files its suites in
+# meson-logs/testlog.junit.xml as "<project>.<test>.<suite>"; its exit-code tests go under the
+# bare project name, and are counted from testlog.json instead.
+gtest_cases() {
+  python3 - "$1/meson-logs/testlog.junit.xml" <<'PY'
+import sys
+import xml.etree.ElementTree as et
+
+try:
+    root = et.parse(sys.argv[1]).getroot()
+except (OSError, et.ParseError):
+    root = et.Element("testsuites")
+cases = skipped = 0
+for suite in root.iter("testsuite"):
+    if "." not in suite.get("name", ""):
+        continue
+    for case in suite.iter("testcase"):
+        cases += 1
+        skipped += case.find("skipped") is not None
+print(cases, skipped)
+PY
+}
 
 # Adds the results of the meson test run in build dir $1 to the totals; sets last_bad.
 last_bad=0
 count_testlog() {
-  local log="$1/meson-logs/testlog.json" ok bad skip cases
+  local log="$1/meson-logs/testlog.json" ok bad skip cases case_skips
   last_bad=0
   [[ -f "$log" ]] || return 0
   ok=$(grep -cE '"result": "(OK|EXPECTEDFAIL)"' "$log" || true)
@@ -35,10 +62,11 @@ count_testlog() {
   passed=$((passed + ok))
   failed=$((failed + bad))
   skipped=$((skipped + skip))
-  # The gtest cases inside the programs, for information.
-  cases=$(grep -hoE '\[  PASSED  \] [0-9]+ test' "$1/meson-logs/testlog.txt" 2>/dev/null |
-    awk '{s += $4} END {print s + 0}')
-  uredis_log "$(basename "$1"): $ok test programs passed ($cases gtest cases), $bad failed, $skip skipped"
+  read -r cases case_skips < <(gtest_cases "$1") || true
+  cases=${cases:-0} case_skips=${case_skips:-0}
+  gtest_skipped=$((gtest_skipped + case_skips))
+  uredis_log "$(basename "$1"): $ok test programs passed ($cases gtest cases, $case_skips of them" \
+    "skipped), $bad failed, $skip skipped"
   last_bad=$bad
 }
 
@@ -49,8 +77,19 @@ export ASAN_OPTIONS="detect_leaks=1"
 build_and_test() {
   local dir
   dir="$(uredis_build_dir "$1")"
-  rm -f "$dir/meson-logs/testlog.json" "$dir/meson-logs/testlog.txt"
+  rm -f "$dir/meson-logs/testlog.json" "$dir/meson-logs/testlog.txt" \
+    "$dir/meson-logs/testlog.junit.xml"
   ninja -C "$dir" -j "$uredis_jobs" -k 0 # -k 0: report every broken file, not just the first
+  # Meson reads <test>.xml after each gtest program: one that dies before writing its report
+  # must not leave the last run's to be read as its own.
+  meson introspect "$dir" --tests | python3 -c '
+import json, os, sys
+for t in json.load(sys.stdin):
+    if t["protocol"] == "gtest":
+        path = os.path.join(t["workdir"] or sys.argv[1], t["name"] + ".xml")
+        if os.path.exists(path):
+            os.remove(path)
+' "$dir"
   meson test -C "$dir" --num-processes "$uredis_jobs" --print-errorlogs
 }
 
@@ -120,9 +159,8 @@ if ((${#failed_stages[@]})); then
   uredis_log "FAILED stages: ${failed_stages[*]}"
 fi
 echo
-if ((skipped > 0)); then
-  echo "$passed passed, $failed failed, $skipped skipped"
-else
-  echo "$passed passed, $failed failed"
-fi
+summary="$passed passed, $failed failed"
+((skipped == 0)) || summary+=", $skipped skipped"
+((gtest_skipped == 0)) || summary+=" ($gtest_skipped gtest cases skipped)"
+echo "$summary"
 ((${#failed_stages[@]} == 0 && failed == 0))

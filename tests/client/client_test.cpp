@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "../support/alloc_counter.hpp"
 #include "../support/redis_server.hpp"
+#include "allocation_counter.hpp"
 #include "uredis/client/task.hpp"
 
 namespace uredis {
@@ -376,7 +376,7 @@ TEST(Client, CoroutinePathAllocatesNothingPerCommand) {
   };
   for (int i = 0; i < 4; ++i)
     round();  // warm-up
-  const test::allocation_scope scope;
+  const dev::allocation_scope scope;
   for (int i = 0; i < 20; ++i)
     round();
   EXPECT_EQ(scope.allocations(), 0u);
@@ -404,7 +404,7 @@ TEST(Client, CallbackPathAllocatesNothingPerCommand) {
   };
   for (int i = 0; i < 4; ++i)
     round();
-  const test::allocation_scope scope;
+  const dev::allocation_scope scope;
   for (int i = 0; i < 40; ++i)
     round();
   EXPECT_EQ(scope.allocations(), 0u);

@@ -23,7 +23,7 @@ connection_config parsed(std::string_view url) {
   return r.has_value() ? *r : connection_config{};
 }
 
-TEST(client_config, defaults) {
+TEST(Config, defaults) {
   const connection_config c;
   EXPECT_EQ(c.host, "127.0.0.1");
   EXPECT_EQ(c.port, 6379);
@@ -38,14 +38,14 @@ TEST(client_config, defaults) {
   EXPECT_FALSE(c.tls);
 }
 
-TEST(client_config_url, host_only) {
+TEST(ConfigUrl, host_only) {
   connection_config want;
   want.host = "cache.example.com";
   EXPECT_EQ(parsed("redis://cache.example.com"), want);
   EXPECT_EQ(parsed("redis://cache.example.com/"), want);
 }
 
-TEST(client_config_url, host_and_port) {
+TEST(ConfigUrl, host_and_port) {
   const auto c = parsed("redis://10.0.0.7:6380");
   EXPECT_EQ(c.host, "10.0.0.7");
   EXPECT_EQ(c.port, 6380);
@@ -54,7 +54,7 @@ TEST(client_config_url, host_and_port) {
   EXPECT_EQ(parsed("redis://h:06379").port, 6379);
 }
 
-TEST(client_config_url, empty_host_keeps_the_default) {
+TEST(ConfigUrl, empty_host_keeps_the_default) {
   EXPECT_EQ(parsed("redis://"), connection_config{});
   const auto c = parsed("redis://:7000/4");
   EXPECT_EQ(c.host, "127.0.0.1");
@@ -62,7 +62,7 @@ TEST(client_config_url, empty_host_keeps_the_default) {
   EXPECT_EQ(c.db, 4);
 }
 
-TEST(client_config_url, password_only) {
+TEST(ConfigUrl, password_only) {
   const auto c = parsed("redis://:s3cret@localhost");
   EXPECT_EQ(c.host, "localhost");
   EXPECT_TRUE(c.username.empty());
@@ -70,7 +70,7 @@ TEST(client_config_url, password_only) {
   EXPECT_EQ(*c.password, "s3cret");
 }
 
-TEST(client_config_url, user_password_port_db) {
+TEST(ConfigUrl, user_password_port_db) {
   const auto c = parsed("redis://alice:apw@db.internal:6390/3");
   EXPECT_EQ(c.username, "alice");
   EXPECT_EQ(c.password, "apw");
@@ -80,20 +80,20 @@ TEST(client_config_url, user_password_port_db) {
   EXPECT_FALSE(c.tls);
 }
 
-TEST(client_config_url, user_without_password) {
+TEST(ConfigUrl, user_without_password) {
   const auto c = parsed("redis://bob@h");
   EXPECT_EQ(c.username, "bob");
   EXPECT_FALSE(c.password.has_value());
 }
 
-TEST(client_config_url, empty_userinfo_parts_are_not_given) {
+TEST(ConfigUrl, empty_userinfo_parts_are_not_given) {
   const auto c = parsed("redis://:@h");
   EXPECT_TRUE(c.username.empty());
   EXPECT_FALSE(c.password.has_value());
   EXPECT_EQ(parsed("redis://@h").host, "h");
 }
 
-TEST(client_config_url, percent_decoding_of_credentials) {
+TEST(ConfigUrl, percent_decoding_of_credentials) {
   const auto c = parsed("redis://us%40er:p%3Aa%2Fss%25w%2Bd+@h");
   EXPECT_EQ(c.username, "us@er");
   EXPECT_EQ(c.password, "p:a/ss%w+d+");  // '+' is literal outside the query
@@ -103,7 +103,7 @@ TEST(client_config_url, percent_decoding_of_credentials) {
   EXPECT_EQ(parsed("redis://u:a:b@h").password, "a:b");
 }
 
-TEST(client_config_url, ipv6) {
+TEST(ConfigUrl, ipv6) {
   const auto c = parsed("redis://[::1]:6380/2");
   EXPECT_EQ(c.host, "::1");
   EXPECT_EQ(c.port, 6380);
@@ -115,7 +115,7 @@ TEST(client_config_url, ipv6) {
   EXPECT_EQ(parsed("redis://u:p@[::1]:1/0").password, "p");
 }
 
-TEST(client_config_url, rediss_sets_tls) {
+TEST(ConfigUrl, rediss_sets_tls) {
   const auto c = parsed("rediss://:pw@secure.example:6380/1");
   EXPECT_TRUE(c.tls);
   EXPECT_EQ(c.host, "secure.example");
@@ -123,20 +123,20 @@ TEST(client_config_url, rediss_sets_tls) {
   EXPECT_EQ(c.db, 1);
 }
 
-TEST(client_config_url, scheme_is_case_insensitive) {
+TEST(ConfigUrl, scheme_is_case_insensitive) {
   EXPECT_EQ(parsed("REDIS://h").host, "h");
   EXPECT_TRUE(parsed("Rediss://h").tls);
   EXPECT_EQ(parsed("UNIX:///s").unix_socket, "/s");
 }
 
-TEST(client_config_url, unix_socket) {
+TEST(ConfigUrl, unix_socket) {
   const auto c = parsed("unix:///path/to/sock");
   EXPECT_EQ(c.unix_socket, "/path/to/sock");
   EXPECT_EQ(c.db, 0);
   EXPECT_FALSE(c.password.has_value());
 }
 
-TEST(client_config_url, unix_socket_with_query) {
+TEST(ConfigUrl, unix_socket_with_query) {
   const auto c = parsed("unix:///tmp/s.sock?db=2&password=x&username=u");
   EXPECT_EQ(c.unix_socket, "/tmp/s.sock");
   EXPECT_EQ(c.db, 2);
@@ -144,14 +144,14 @@ TEST(client_config_url, unix_socket_with_query) {
   EXPECT_EQ(c.username, "u");
 }
 
-TEST(client_config_url, unix_socket_with_userinfo_and_escapes) {
+TEST(ConfigUrl, unix_socket_with_userinfo_and_escapes) {
   const auto c = parsed("unix://u:p%21@/run/redis%20dir/r.sock");
   EXPECT_EQ(c.username, "u");
   EXPECT_EQ(c.password, "p!");
   EXPECT_EQ(c.unix_socket, "/run/redis dir/r.sock");
 }
 
-TEST(client_config_url, query_parameters) {
+TEST(ConfigUrl, query_parameters) {
   const auto c = parsed(
       "redis://h?db=5&client_name=my+app%21&protocol=2&socket_connect_timeout=0.25"
       "&username=u&password=a%26b+c");
@@ -171,28 +171,28 @@ TEST(client_config_url, query_parameters) {
   EXPECT_EQ(parsed("redis://h").command_timeout, 0ms);  // none unless asked for
 }
 
-TEST(client_config_url, empty_query_pieces_are_skipped) {
+TEST(ConfigUrl, empty_query_pieces_are_skipped) {
   EXPECT_EQ(parsed("redis://h?").host, "h");
   const auto c = parsed("redis://h/1?&client_name=x&");
   EXPECT_EQ(c.db, 1);
   EXPECT_EQ(c.client_name, "x");
 }
 
-TEST(client_config_url, empty_string_parameters_are_not_given) {
+TEST(ConfigUrl, empty_string_parameters_are_not_given) {
   const auto c = parsed("redis://h?username=&password=&client_name=");
   EXPECT_TRUE(c.username.empty());
   EXPECT_FALSE(c.password.has_value());
   EXPECT_FALSE(c.client_name.has_value());
 }
 
-TEST(client_config_url, db_from_path_or_query) {
+TEST(ConfigUrl, db_from_path_or_query) {
   EXPECT_EQ(parsed("redis://h/15").db, 15);
   EXPECT_EQ(parsed("redis://h/0").db, 0);
   EXPECT_EQ(parsed("redis://h?db=7").db, 7);
   EXPECT_EQ(parsed("redis://h/2147483647").db, 2147483647);
 }
 
-TEST(client_config_url, password_may_hold_query_and_path_characters_when_encoded) {
+TEST(ConfigUrl, password_may_hold_query_and_path_characters_when_encoded) {
   EXPECT_EQ(parsed("redis://:a%2Fb%3Fc%23d@h").password, "a/b?c#d");
 }
 
@@ -201,9 +201,9 @@ struct bad_url {
   std::string_view reason;  // the start of the expected reason
 };
 
-class client_config_bad_url : public testing::TestWithParam<bad_url> {};
+class ConfigBadUrl : public testing::TestWithParam<bad_url> {};
 
-TEST_P(client_config_bad_url, is_rejected_with_a_reason) {
+TEST_P(ConfigBadUrl, is_rejected_with_a_reason) {
   std::string_view reason;
   const auto r = parse_url(GetParam().url, &reason);
   ASSERT_FALSE(r.has_value()) << GetParam().url;
@@ -216,7 +216,7 @@ TEST_P(client_config_bad_url, is_rejected_with_a_reason) {
 }
 
 // clang-format off
-INSTANTIATE_TEST_SUITE_P(table, client_config_bad_url, testing::Values(
+INSTANTIATE_TEST_SUITE_P(BadUrls, ConfigBadUrl, testing::Values(
     bad_url{"", "missing scheme"},
     bad_url{"localhost:6379", "missing scheme"},
     bad_url{"redis:/h", "missing scheme"},
@@ -288,7 +288,7 @@ INSTANTIATE_TEST_SUITE_P(table, client_config_bad_url, testing::Values(
 ));
 // clang-format on
 
-TEST(client_config_url, unix_path_length_limit) {
+TEST(ConfigUrl, unix_path_length_limit) {
   std::string path = "/" + std::string(uredis::max_unix_socket_path - 1, 'a');
   EXPECT_EQ(parsed("unix://" + path).unix_socket, path);
   std::string_view reason;
@@ -296,13 +296,13 @@ TEST(client_config_url, unix_path_length_limit) {
   EXPECT_TRUE(reason.starts_with("the socket path is longer"));
 }
 
-TEST(client_config_url, reason_is_optional) {
+TEST(ConfigUrl, reason_is_optional) {
   const auto r = parse_url("nope");
   ASSERT_TRUE(r.has_error());
   EXPECT_EQ(r.error(), uredis::errc::invalid_url);
 }
 
-TEST(client_config_url, value_throws_a_uredis_error) {
+TEST(ConfigUrl, value_throws_a_uredis_error) {
   EXPECT_THROW((void)parse_url("redis://h:0").value(), uredis::data_error);
 }
 

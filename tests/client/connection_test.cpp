@@ -15,9 +15,9 @@
 #include <thread>
 #include <vector>
 
-#include "../support/alloc_counter.hpp"
 #include "../support/canned_server.hpp"
 #include "../support/redis_server.hpp"
+#include "allocation_counter.hpp"
 #include "uredis/cmd/lists.hpp"
 #include "uredis/cmd/strings.hpp"
 #include "uredis/event/dispatcher.hpp"
@@ -333,7 +333,7 @@ TEST(Connection, SteadyStateAllocatesNothingPerCommand) {
   };
   for (int i = 0; i < 4; ++i)
     round();  // warm: buffers and the FIFO reach their size
-  const test::allocation_scope scope;
+  const dev::allocation_scope scope;
   for (int i = 0; i < 40; ++i)
     round();
   EXPECT_EQ(scope.allocations(), 0u);

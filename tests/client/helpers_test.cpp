@@ -541,7 +541,7 @@ std::string wire(std::initializer_list<std::string_view> words) {
   return out;
 }
 
-TEST(CommandHelpers, BuildTheCommandTheyName) {
+TEST(HelpersEncoding, BuildTheCommandTheyName) {
   encoding_api api;
   EXPECT_EQ(api.ping(), wire({"PING"}));
   EXPECT_EQ(api.echo(7), wire({"ECHO", "7"}));

@@ -16,12 +16,12 @@
 #include <utility>
 #include <vector>
 
-#include "support/alloc_counter.hpp"
+#include "allocation_counter.hpp"
 
 namespace uredis {
 namespace {
 
-using test::allocation_scope;
+using dev::allocation_scope;
 
 static_assert(!std::is_copy_constructible_v<task<int>>);
 static_assert(!std::is_copy_assignable_v<task<int>>);
@@ -44,7 +44,7 @@ task<int> add(int a, int b) {
   co_return x + a + b;
 }
 
-TEST(task, returns_a_value) {
+TEST(Task, returns_a_value) {
   EXPECT_EQ(sync_run(forty_two()), 42);
   EXPECT_EQ(sync_run(add(1, 2)), 45);
   EXPECT_EQ(sync_run(greet("redis")), "hello redis");
@@ -54,7 +54,7 @@ task<std::unique_ptr<int>> boxed(int v) {
   co_return std::make_unique<int>(v);
 }
 
-TEST(task, returns_a_move_only_value) {
+TEST(Task, returns_a_move_only_value) {
   const std::unique_ptr<int> p = sync_run(boxed(7));
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(*p, 7);
@@ -73,13 +73,13 @@ task<> call_twice(int& calls) {
   calls += a && b ? 2 : 0;
 }
 
-TEST(task, void_tasks) {
+TEST(Task, void_tasks) {
   int calls = 0;
   sync_run(call_twice(calls));
   EXPECT_EQ(calls, 2);
 }
 
-TEST(task, is_lazy) {
+TEST(Task, is_lazy) {
   bool flag = false;
   task<> t = set_flag(flag);
   EXPECT_TRUE(t.valid());
@@ -89,7 +89,7 @@ TEST(task, is_lazy) {
   EXPECT_TRUE(flag);
 }
 
-TEST(task, awaiting_an_lvalue_task) {
+TEST(Task, awaiting_an_lvalue_task) {
   auto outer = []() -> task<int> {
     task<int> inner = forty_two();
     const int v = co_await inner;
@@ -98,7 +98,7 @@ TEST(task, awaiting_an_lvalue_task) {
   EXPECT_EQ(sync_run(outer()), 43);
 }
 
-TEST(task, move_assignment_destroys_the_old_frame) {
+TEST(Task, move_assignment_destroys_the_old_frame) {
   task<int> a = forty_two();
   task<int> b = add(0, 1);
   a = std::move(b);
@@ -117,7 +117,7 @@ task<int> yield_then_return(manual_queue& q, int v, std::vector<int>& log) {
   co_return v;
 }
 
-TEST(task, resumes_from_the_queue) {
+TEST(Task, resumes_from_the_queue) {
   manual_queue q;
   std::vector<int> log;
   auto outer = [&]() -> task<int> {
@@ -140,7 +140,7 @@ task<> never_resumed(manual_queue& q) {
   co_await forget{};  // suspends, and nobody will resume it
 }
 
-TEST(task, sync_run_reports_a_task_nothing_can_resume) {
+TEST(Task, sync_run_reports_a_task_nothing_can_resume) {
   manual_queue q;
   EXPECT_THROW(sync_run(never_resumed(q), q), std::logic_error);
 }
@@ -161,7 +161,7 @@ task<std::string> catches(manual_queue& q) {
   co_return "not thrown";
 }
 
-TEST(task, exceptions_reach_the_awaiter) {
+TEST(Task, exceptions_reach_the_awaiter) {
   manual_queue q;
   EXPECT_EQ(sync_run(catches(q), q), "caught boom");
   EXPECT_THROW(sync_run(throws_after(q), q), std::runtime_error);
@@ -186,7 +186,7 @@ task<int> holds(lifetime_probe probe, bool& ran) {
   co_return probe.destroyed != nullptr ? 1 : 0;
 }
 
-TEST(task, destroying_an_unstarted_task_destroys_its_frame) {
+TEST(Task, destroying_an_unstarted_task_destroys_its_frame) {
   int destroyed = 0;
   bool ran = false;
   std::size_t cached = 0;
@@ -194,7 +194,7 @@ TEST(task, destroying_an_unstarted_task_destroys_its_frame) {
     task<int> t = holds(lifetime_probe(destroyed), ran);
     // Let the task escape, or Clang may elide the frame's allocation (putting the frame on this
     // stack), which would leave the pool out of the picture.
-    test::do_not_optimize(&t);
+    dev::do_not_optimize(&t);
     cached = detail::frame_pool::cached();
     EXPECT_EQ(destroyed, 0);  // the parameter lives in the frame
   }
@@ -208,7 +208,7 @@ task<> suspended_with(lifetime_probe probe, manual_queue& q) {
   (void)probe;
 }
 
-TEST(task, destroying_a_suspended_chain_destroys_every_frame) {
+TEST(Task, destroying_a_suspended_chain_destroys_every_frame) {
   int destroyed = 0;
   manual_queue q;
   auto outer = [&]() -> task<> {
@@ -225,7 +225,7 @@ TEST(task, destroying_a_suspended_chain_destroys_every_frame) {
   EXPECT_EQ(destroyed, 2);  // the outer local and the inner parameter
 }
 
-TEST(task, destroying_a_finished_task) {
+TEST(Task, destroying_a_finished_task) {
   int destroyed = 0;
   bool ran = false;
   task<int> t = holds(lifetime_probe(destroyed), ran);
@@ -246,7 +246,7 @@ detached fire(manual_queue& q, int& stage) {
   stage = 2;
 }
 
-TEST(detached, starts_at_once_and_frees_itself) {
+TEST(TaskDetached, starts_at_once_and_frees_itself) {
   manual_queue q;
   int stage = 0;
   fire(q, stage);
@@ -258,7 +258,7 @@ TEST(detached, starts_at_once_and_frees_itself) {
   EXPECT_EQ(detail::frame_pool::cached(), cached + 1);  // its frame went back to the pool
 }
 
-TEST(detached, spawn_runs_a_task_to_the_end) {
+TEST(TaskDetached, spawn_runs_a_task_to_the_end) {
   manual_queue q;
   std::vector<int> log;
   int destroyed = 0;
@@ -271,7 +271,7 @@ TEST(detached, spawn_runs_a_task_to_the_end) {
   EXPECT_EQ(destroyed, 1);  // the spawned task's frame, and its parameter, are gone
 }
 
-TEST(detached, spawn_of_a_task_that_finishes_at_once) {
+TEST(TaskDetached, spawn_of_a_task_that_finishes_at_once) {
   bool flag = false;
   spawn(set_flag(flag));
   EXPECT_TRUE(flag);
@@ -352,7 +352,7 @@ constexpr bool tail_calls_guaranteed = false;
 constexpr int deep = 10'000;
 constexpr std::size_t small_stack = 256 * 1024;
 
-TEST(task, deep_nesting_runs_in_constant_stack) {
+TEST(Task, deep_nesting_runs_in_constant_stack) {
   REQUIRE_FLAT_STACK();
   std::int64_t plain = -1;
   std::int64_t yielding = -1;
@@ -365,7 +365,7 @@ TEST(task, deep_nesting_runs_in_constant_stack) {
   EXPECT_EQ(yielding, deep);
 }
 
-TEST(task, deep_nesting_ten_times_deeper) {
+TEST(Task, deep_nesting_ten_times_deeper) {
   REQUIRE_FLAT_STACK();
   std::int64_t result = -1;
   run_on_small_stack(small_stack, [&] { result = sync_run(depth(10 * deep)); });
@@ -399,7 +399,7 @@ detached spawned_work(manual_queue& q, int& sum) {
 // 100 * (2i + 1) summed over i < 100.
 constexpr int workload_sum = 10'000;
 
-TEST(frame_pool, steady_state_allocates_nothing) {
+TEST(TaskFramePool, steady_state_allocates_nothing) {
   manual_queue q;
   int spawned_sum = 0;
   // Warm-up: every frame size used below has been allocated once, the queue has grown.
@@ -427,7 +427,7 @@ TEST(frame_pool, steady_state_allocates_nothing) {
   EXPECT_EQ(detail::frame_pool::cached(), cached);  // every frame came back
 }
 
-TEST(frame_pool, a_cold_pool_allocates_and_release_frees) {
+TEST(TaskFramePool, a_cold_pool_allocates_and_release_frees) {
   detail::frame_pool::release();
   EXPECT_EQ(detail::frame_pool::cached(), 0u);
   {
@@ -457,7 +457,7 @@ task<int> big_frame(manual_queue& q) {
   co_return buffer[10] + 1;
 }
 
-TEST(frame_pool, frames_larger_than_the_classes_bypass_it) {
+TEST(TaskFramePool, frames_larger_than_the_classes_bypass_it) {
   manual_queue q;
   q.post(std::noop_coroutine());  // grow the queue before counting
   q.run();
@@ -469,7 +469,7 @@ TEST(frame_pool, frames_larger_than_the_classes_bypass_it) {
   EXPECT_EQ(detail::frame_pool::cached(), cached);
 }
 
-TEST(frame_pool, size_classes) {
+TEST(TaskFramePool, size_classes) {
   // Blocks of one class are interchangeable: a 100-byte frame reuses a freed 128-byte block.
   detail::frame_pool::release();
   void* a = detail::frame_pool::allocate(120);
@@ -484,7 +484,7 @@ TEST(frame_pool, size_classes) {
   detail::frame_pool::release();
 }
 
-TEST(frame_pool, other_threads_have_their_own_lists) {
+TEST(TaskFramePool, other_threads_have_their_own_lists) {
   EXPECT_EQ(sync_run(forty_two()), 42);
   const std::size_t here = detail::frame_pool::cached();
   std::size_t there_before = 99;

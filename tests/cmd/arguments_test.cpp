@@ -75,7 +75,7 @@ static_assert(!std::is_convertible_v<std::vector<std::string>, arg>);
 static_assert(std::is_trivially_copyable_v<arg>);
 static_assert(std::is_trivially_destructible_v<arg>);
 
-TEST(arg, kinds) {
+TEST(ArgumentsArg, kinds) {
   EXPECT_EQ(arg().type(), arg::kind::text);
   EXPECT_EQ(arg().text(), "");
   EXPECT_EQ(arg("k").type(), arg::kind::text);
@@ -86,13 +86,13 @@ TEST(arg, kinds) {
   EXPECT_EQ(arg(2.5f).type(), arg::kind::real_float);
 }
 
-TEST(arg, floats_are_written_as_floats) {
+TEST(ArgumentsArg, floats_are_written_as_floats) {
   EXPECT_EQ(with_list(arg_list{0.1f, 0.1}), wire({"CMD", "0.1", "0.1"}));
   const std::vector<float> scores = {0.3f, -2.5f};
   EXPECT_EQ(with_list(arg_list(scores)), wire({"CMD", "0.3", "-2.5"}));
 }
 
-TEST(arg, encodes_like_the_encoder) {
+TEST(ArgumentsArg, encodes_like_the_encoder) {
   const arg a[] = {
       "text", std::int64_t{-9223372036854775807 - 1},  std::uint64_t{18446744073709551615u},
       1.5,    std::numeric_limits<double>::infinity(), "bin\0ary"sv};
@@ -101,7 +101,7 @@ TEST(arg, encodes_like_the_encoder) {
 }
 
 // bytes() is what encode() sends, for every kind: the test writes both and compares.
-TEST(arg, bytes_are_what_encode_sends) {
+TEST(ArgumentsArg, bytes_are_what_encode_sends) {
   const arg a[] = {"text",
                    ""sv,
                    "bin\0ary"sv,
@@ -142,14 +142,14 @@ static_assert(!std::is_constructible_v<arg_list, std::vector<bool>&>);
 static_assert(!std::is_constructible_v<arg_list, std::vector<std::vector<std::string>>&>);
 static_assert(!std::is_constructible_v<arg_list, bool>);
 
-TEST(arg_list, empty) {
+TEST(ArgumentsArgList, empty) {
   const arg_list none;
   EXPECT_TRUE(none.empty());
   EXPECT_EQ(with_list(none), wire({"CMD"}));
   EXPECT_EQ(with_list(arg_list{}), wire({"CMD"}));
 }
 
-TEST(arg_list, one_argument_inline) {
+TEST(ArgumentsArgList, one_argument_inline) {
   EXPECT_EQ(arg_list("a").size(), 1u);
   EXPECT_EQ(with_list(arg_list("a")), wire({"CMD", "a"}));
   EXPECT_EQ(with_list(arg_list(std::string("str"))), wire({"CMD", "str"}));
@@ -160,13 +160,13 @@ TEST(arg_list, one_argument_inline) {
   EXPECT_EQ(with_list(copy), wire({"CMD", "lit"}));
 }
 
-TEST(arg_list, braced_list) {
+TEST(ArgumentsArgList, braced_list) {
   EXPECT_EQ(with_list(arg_list{"a", 2, 3.5, std::string("d")}),
             wire({"CMD", "a", "2", "3.5", "d"}));
   EXPECT_EQ(arg_list({"x", "y"}).size(), 2u);
 }
 
-TEST(arg_list, ranges) {
+TEST(ArgumentsArgList, ranges) {
   std::vector<std::string> keys = {"k1", "k2", "k3"};
   EXPECT_EQ(arg_list(keys).size(), 3u);
   EXPECT_EQ(with_list(arg_list(keys)), wire({"CMD", "k1", "k2", "k3"}));
@@ -226,7 +226,7 @@ class generated_keys {
 static_assert(std::ranges::forward_range<generated_keys>);
 static_assert(!std::ranges::range<const generated_keys>);
 
-TEST(arg_list, generated_non_const_ranges) {
+TEST(ArgumentsArgList, generated_non_const_ranges) {
   generated_keys keys(2, 6);  // user:2, user:4
   const arg_list list(keys);
   EXPECT_EQ(list.size(), 2u);
@@ -248,7 +248,7 @@ std::string each_bytes(const List& list) {
   return out;
 }
 
-TEST(arg_list, for_each_every_form) {
+TEST(ArgumentsArgList, for_each_every_form) {
   EXPECT_EQ(each_bytes(arg_list{}), "");
   EXPECT_EQ(each_bytes(arg_list("a")), "a,");
   EXPECT_EQ(each_bytes(arg_list(7)), "7,");
@@ -273,7 +273,7 @@ static_assert(std::is_constructible_v<pair_list, std::vector<std::pair<double, s
 static_assert(!std::is_constructible_v<pair_list, std::vector<std::string>&>);
 static_assert(!std::is_constructible_v<pair_list, std::vector<std::pair<std::string, bool>>&>);
 
-TEST(pair_list, forms) {
+TEST(ArgumentsPairList, forms) {
   EXPECT_EQ(with_list(pair_list{}, 2), wire({"CMD"}));
   EXPECT_EQ(with_list(pair_list{"f", "v"}, 2), wire({"CMD", "f", "v"}));
   EXPECT_EQ(with_list(pair_list{1.5, "m"}, 2), wire({"CMD", "1.5", "m"}));
@@ -302,7 +302,7 @@ std::string each_pair(const List& list) {
   return out;
 }
 
-TEST(pair_list, for_each_every_form) {
+TEST(ArgumentsPairList, for_each_every_form) {
   EXPECT_EQ(each_pair(pair_list{}), "");
   EXPECT_EQ(each_pair(pair_list{"f", "v"}), "f=v,");
   EXPECT_EQ(each_pair(pair_list{{"a", 1}, {"b", 2.5}}), "a=1,b=2.5,");
@@ -347,7 +347,7 @@ static_assert(relative_expiry<std::chrono::hours>);
 static_assert(!relative_expiry<std::chrono::microseconds>);
 static_assert(!relative_expiry<std::chrono::duration<double>>);
 
-TEST(expiry, relative) {
+TEST(ArgumentsExpiry, relative) {
   EXPECT_EQ(expiry_words(set_expiry::after(10s)), wire({"EX", "10"}));
   EXPECT_EQ(expiry_words(set_expiry::after(2min)), wire({"EX", "120"}));
   EXPECT_EQ(expiry_words(set_expiry::after(1500ms)), wire({"PX", "1500"}));
@@ -356,7 +356,7 @@ TEST(expiry, relative) {
   static_assert(e.kind() == detail::expiry_kind::ex && e.value() == 7 && e.size() == 2);
 }
 
-TEST(expiry, absolute) {
+TEST(ArgumentsExpiry, absolute) {
   const std::chrono::sys_seconds at_s{std::chrono::seconds{1700000000}};
   EXPECT_EQ(expiry_words(set_expiry::at(at_s)), wire({"EXAT", "1700000000"}));
   const std::chrono::sys_time<std::chrono::milliseconds> at_ms{
@@ -368,7 +368,7 @@ TEST(expiry, absolute) {
   EXPECT_EQ(expiry_words(set_expiry::at(at_ns)), wire({"PXAT", "1700000000123"}));
 }
 
-TEST(expiry, bare_words) {
+TEST(ArgumentsExpiry, bare_words) {
   EXPECT_EQ(expiry_words(set_expiry::keep_ttl()), wire({"KEEPTTL"}));
   EXPECT_EQ(expiry_words(getex_expiry::persist()), wire({"PERSIST"}));
   EXPECT_EQ(set_expiry::keep_ttl().size(), 1u);
@@ -386,7 +386,7 @@ std::string condition_words(C c) {
   return std::string(buf.data());
 }
 
-TEST(condition, words) {
+TEST(ArgumentsCondition, words) {
   EXPECT_EQ(condition_words(set_condition::always), wire({}));
   EXPECT_EQ(condition_words(set_condition::nx), wire({"NX"}));
   EXPECT_EQ(condition_words(set_condition::xx), wire({"XX"}));
@@ -401,7 +401,7 @@ TEST(condition, words) {
 
 // ---- applied --------------------------------------------------------------------------------
 
-TEST(applied, converts_to_bool) {
+TEST(ArgumentsApplied, converts_to_bool) {
   constexpr applied yes{true};
   constexpr applied no{};
   static_assert(yes && !no);
@@ -409,7 +409,7 @@ TEST(applied, converts_to_bool) {
   EXPECT_TRUE(b);
 }
 
-TEST(applied, adapter) {
+TEST(ArgumentsApplied, adapter) {
   EXPECT_TRUE(*resp::read_reply<applied>("+OK\r\n"));
   EXPECT_FALSE(*resp::read_reply<applied>("$-1\r\n"));
   EXPECT_FALSE(*resp::read_reply<applied>("*-1\r\n"));
@@ -428,7 +428,7 @@ TEST(applied, adapter) {
   EXPECT_EQ(err.server_error().kind, server_error_kind::err);
 }
 
-TEST(applied, nested_error_and_attribute) {
+TEST(ArgumentsApplied, nested_error_and_attribute) {
   using many = std::vector<applied>;
   EXPECT_EQ(resp::read_reply<many>("*2\r\n+OK\r\n-ERR x\r\n").error(),
             errc::unexpected_server_error);

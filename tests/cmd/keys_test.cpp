@@ -19,7 +19,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "support/alloc_counter.hpp"
+#include "allocation_counter.hpp"
 #include "uredis/cmd/all.hpp"
 #include "uredis/util/key_slot.hpp"
 
@@ -309,7 +309,7 @@ TEST(Keys, allocate_nothing) {
                                          "{user1}:b"};
   const std::map<std::string, std::string> pairs = {{"k1", "v1"}, {"k2", "v2"}};
   const std::vector<std::int64_t> ids = {1, 2, 3};
-  test::allocation_scope scope;
+  dev::allocation_scope scope;
   std::uint64_t sum = 0;
   const auto add = [&sum](std::string_view key) { sum += key.size(); };
   get{"k"}.for_each_key(add);
@@ -326,7 +326,7 @@ TEST(Keys, allocate_nothing) {
   sum += check_slots(evalsha{"sha", keys, {}}).slot;
   sum += same_slot(exists{ids}) ? 1 : 0;
   sum += same_slot(raw{"DEL", keys}) ? 1 : 0;
-  test::do_not_optimize(sum);
+  dev::do_not_optimize(sum);
   const std::uint64_t allocations = scope.allocations();
   EXPECT_EQ(allocations, 0u);
   EXPECT_GT(sum, 0u);

@@ -108,7 +108,7 @@ class blocking_connection {
   std::string in_;
 };
 
-class live : public testing::TestWithParam<int> {
+class Live : public testing::TestWithParam<int> {
  protected:
   static void SetUpTestSuite() { server_ = std::make_unique<test::redis_server>(); }
   static void TearDownTestSuite() { server_.reset(); }
@@ -131,16 +131,16 @@ class live : public testing::TestWithParam<int> {
   std::unique_ptr<blocking_connection> conn_;
 };
 
-std::unique_ptr<test::redis_server> live::server_;
+std::unique_ptr<test::redis_server> Live::server_;
 
-INSTANTIATE_TEST_SUITE_P(protocols, live, testing::Values(2, 3),
+INSTANTIATE_TEST_SUITE_P(Protocols, Live, testing::Values(2, 3),
                          [](const testing::TestParamInfo<int>& info) {
                            return "resp" + std::to_string(info.param);
                          });
 
 // ---- server ---------------------------------------------------------------------------------
 
-TEST_P(live, ping_echo) {
+TEST_P(Live, ping_echo) {
   EXPECT_EQ(value(ping{}), "PONG");
   EXPECT_EQ(value(ping{"hello"}), "hello");
   EXPECT_EQ(value(echo{"echo me"}), "echo me");
@@ -149,7 +149,7 @@ TEST_P(live, ping_echo) {
 
 // ---- strings --------------------------------------------------------------------------------
 
-TEST_P(live, get_set_conditions) {
+TEST_P(Live, get_set_conditions) {
   EXPECT_EQ(value(get{"k"}), std::nullopt);
   EXPECT_TRUE(value(set{"k", "v"}));
   EXPECT_EQ(value(get{"k"}), "v");
@@ -168,7 +168,7 @@ TEST_P(live, get_set_conditions) {
   EXPECT_EQ(value(get{"bin"}), binary);
 }
 
-TEST_P(live, set_expiries) {
+TEST_P(Live, set_expiries) {
   EXPECT_TRUE(value(set{"ex", "v", {.expiry = set_expiry::after(100s)}}));
   EXPECT_GE(value(ttl{"ex"}), 98);
   EXPECT_LE(value(ttl{"ex"}), 100);
@@ -199,7 +199,7 @@ TEST_P(live, set_expiries) {
   EXPECT_EQ(zero.server_error().kind, server_error_kind::err);
 }
 
-TEST_P(live, set_get) {
+TEST_P(Live, set_get) {
   EXPECT_EQ(value(set_get{"k", "v1"}), std::nullopt);  // no old value
   EXPECT_EQ(value(set_get{"k", "v2"}), "v1");
   EXPECT_EQ(value(get{"k"}), "v2");
@@ -210,7 +210,7 @@ TEST_P(live, set_get) {
   EXPECT_GT(value(ttl{"k"}), 0);
 }
 
-TEST_P(live, getdel_getex) {
+TEST_P(Live, getdel_getex) {
   ASSERT_TRUE(value(set{"k", "v"}));
   EXPECT_EQ(value(getex{"k"}), "v");
   EXPECT_EQ(value(ttl{"k"}), -1);
@@ -233,7 +233,7 @@ TEST_P(live, getdel_getex) {
   EXPECT_EQ(value(exists{"k"}), 0);
 }
 
-TEST_P(live, mget_mset) {
+TEST_P(Live, mget_mset) {
   EXPECT_TRUE(value(mset{{{"a", "1"}, {"b", 2}}}));
   const std::map<std::string, std::string> more = {{"c", "3"}, {"d", "4"}};
   EXPECT_TRUE(value(mset{more}));
@@ -245,7 +245,7 @@ TEST_P(live, mget_mset) {
   EXPECT_EQ(value(mget{"a"}), (std::vector<std::optional<std::string>>{"1"}));
 }
 
-TEST_P(live, counters) {
+TEST_P(Live, counters) {
   EXPECT_EQ(value(incr{"n"}), 1);
   EXPECT_EQ(value(incrby{"n", 10}), 11);
   EXPECT_EQ(value(decr{"n"}), 10);
@@ -258,7 +258,7 @@ TEST_P(live, counters) {
   EXPECT_EQ(r.server_error().kind, server_error_kind::err);
 }
 
-TEST_P(live, append_strlen) {
+TEST_P(Live, append_strlen) {
   EXPECT_EQ(value(strlen{"k"}), 0);
   EXPECT_EQ(value(append{"k", "hello"}), 5);
   EXPECT_EQ(value(append{"k", 123}), 8);
@@ -268,7 +268,7 @@ TEST_P(live, append_strlen) {
 
 // ---- keys -----------------------------------------------------------------------------------
 
-TEST_P(live, del_unlink_exists) {
+TEST_P(Live, del_unlink_exists) {
   ASSERT_TRUE(value(mset{{{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}}}));
   EXPECT_EQ(value(exists{"a"}), 1);
   EXPECT_EQ(value(exists{{"a", "a", "b", "zz"}}), 3);  // a key given twice counts twice
@@ -280,7 +280,7 @@ TEST_P(live, del_unlink_exists) {
   EXPECT_EQ(value(exists{keys}), 0);
 }
 
-TEST_P(live, expire_conditions_and_ttl) {
+TEST_P(Live, expire_conditions_and_ttl) {
   EXPECT_EQ(value(ttl{"k"}), -2);
   EXPECT_EQ(value(pttl{"k"}), -2);
   EXPECT_FALSE(value(expire{"k", 10s}));  // no such key
@@ -307,7 +307,7 @@ TEST_P(live, expire_conditions_and_ttl) {
   EXPECT_FALSE(value(pexpire{"missing", 1s}));
 }
 
-TEST_P(live, scan) {
+TEST_P(Live, scan) {
   for (int i = 0; i < 50; ++i)
     ASSERT_TRUE(value(set{"user:" + std::to_string(i), i}));
   ASSERT_EQ(value(hset{"user:hash", {"f", "v"}}), 1);
@@ -339,7 +339,7 @@ TEST_P(live, scan) {
 
 // ---- hashes ---------------------------------------------------------------------------------
 
-TEST_P(live, hashes) {
+TEST_P(Live, hashes) {
   EXPECT_EQ(value(hget{"h", "f"}), std::nullopt);
   EXPECT_TRUE(value(hgetall{"h"}).empty());
   EXPECT_EQ(value(hset{"h", {"f", "v"}}), 1);
@@ -360,7 +360,7 @@ TEST_P(live, hashes) {
 
 // ---- lists ----------------------------------------------------------------------------------
 
-TEST_P(live, lists) {
+TEST_P(Live, lists) {
   EXPECT_EQ(value(lpop{"l"}), std::nullopt);
   EXPECT_EQ(value(lpop_count{"l", 2}), std::nullopt);
   EXPECT_EQ(value(llen{"l"}), 0);
@@ -383,7 +383,7 @@ TEST_P(live, lists) {
 
 // ---- sets -----------------------------------------------------------------------------------
 
-TEST_P(live, sets) {
+TEST_P(Live, sets) {
   EXPECT_TRUE(value(smembers{"s"}).empty());
   EXPECT_EQ(value(sadd{"s", "a"}), 1);
   EXPECT_EQ(value(sadd{"s", {"a", "b", "c"}}), 2);
@@ -404,7 +404,7 @@ TEST_P(live, sets) {
 
 // ---- sorted sets ----------------------------------------------------------------------------
 
-TEST_P(live, zadd_zrange) {
+TEST_P(Live, zadd_zrange) {
   EXPECT_EQ(value(zadd{"z", {1, "a"}}), 1);
   EXPECT_EQ(value(zadd{"z", {{2, "b"}, {3.5, "c"}}}), 2);
   const std::vector<std::pair<double, std::string>> more = {{-1, "neg"}, {10, "ten"}};
@@ -444,7 +444,7 @@ TEST_P(live, zadd_zrange) {
   EXPECT_EQ(refused.server_error().kind, server_error_kind::err);
 }
 
-TEST_P(live, scores) {
+TEST_P(Live, scores) {
   EXPECT_EQ(value(zscore{"z", "a"}), std::nullopt);
   EXPECT_EQ(value(zincrby{"z", 2.5, "a"}), 2.5);
   EXPECT_EQ(value(zincrby{"z", -0.25, "a"}), 2.25);
@@ -463,14 +463,14 @@ TEST_P(live, scores) {
 
 // ---- pubsub ---------------------------------------------------------------------------------
 
-TEST_P(live, publish) {
+TEST_P(Live, publish) {
   EXPECT_EQ(value(publish{"channel", "message"}), 0);  // nobody listening
   EXPECT_EQ(value(publish{"channel", 42}), 0);
 }
 
 // ---- scripting ------------------------------------------------------------------------------
 
-TEST_P(live, eval_evalsha_script_load) {
+TEST_P(Live, eval_evalsha_script_load) {
   const resp::reply r = value(eval{"return {KEYS[1], ARGV[1], #KEYS, #ARGV}", {"k"}, {"a", 2}});
   ASSERT_EQ(r.type(), resp::type::array);
   ASSERT_EQ(r.elements().size(), 4u);
@@ -504,7 +504,7 @@ TEST_P(live, eval_evalsha_script_load) {
 
 // ---- raw ------------------------------------------------------------------------------------
 
-TEST_P(live, raw) {
+TEST_P(Live, raw) {
   const resp::reply info = value(raw{"CLIENT", "INFO"});
   // A bulk string in RESP2, a verbatim string in RESP3; the text is the same.
   EXPECT_EQ(info.type(), GetParam() == 2 ? resp::type::bulk_string : resp::type::verbatim_string);
@@ -526,7 +526,7 @@ TEST_P(live, raw) {
 
 // ---- errors ---------------------------------------------------------------------------------
 
-TEST_P(live, wrong_type_is_a_server_error_and_the_connection_goes_on) {
+TEST_P(Live, wrong_type_is_a_server_error_and_the_connection_goes_on) {
   ASSERT_EQ(value(lpush{"l", "x"}), 1);
   const auto r = exec(get{"l"});
   ASSERT_TRUE(r.has_server_error());

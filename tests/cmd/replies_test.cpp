@@ -51,7 +51,7 @@ constexpr std::string_view null3 = "_\r\n";
 
 // ---- server ---------------------------------------------------------------------------------
 
-TEST(replies, ping_echo) {
+TEST(Replies, ping_echo) {
   EXPECT_EQ(value<ping>("+PONG\r\n"), "PONG");
   EXPECT_EQ(value<ping>("$5\r\nhello\r\n"), "hello");
   EXPECT_EQ(value<echo>("$2\r\nhi\r\n"), "hi");
@@ -60,7 +60,7 @@ TEST(replies, ping_echo) {
 
 // ---- strings --------------------------------------------------------------------------------
 
-TEST(replies, get_family) {
+TEST(Replies, get_family) {
   for (const auto bytes : {null2, null3}) {
     EXPECT_EQ(value<get>(bytes), std::nullopt);
     EXPECT_EQ(value<getdel>(bytes), std::nullopt);
@@ -74,7 +74,7 @@ TEST(replies, get_family) {
   EXPECT_EQ(value<set_get>("$3\r\nold\r\n"), "old");
 }
 
-TEST(replies, set_and_mset) {
+TEST(Replies, set_and_mset) {
   EXPECT_TRUE(value<set>("+OK\r\n"));
   EXPECT_FALSE(value<set>(null2));  // NX or XX stopped it
   EXPECT_FALSE(value<set>(null3));
@@ -82,14 +82,14 @@ TEST(replies, set_and_mset) {
   EXPECT_EQ(adapt<set>(":1\r\n").error(), errc::type_mismatch);
 }
 
-TEST(replies, mget) {
+TEST(Replies, mget) {
   const std::vector<std::optional<std::string>> expected = {"a", std::nullopt, "c"};
   EXPECT_EQ(value<mget>("*3\r\n$1\r\na\r\n$-1\r\n$1\r\nc\r\n"), expected);
   EXPECT_EQ(value<mget>("*3\r\n$1\r\na\r\n_\r\n$1\r\nc\r\n"), expected);
   EXPECT_TRUE(value<mget>("*0\r\n").empty());
 }
 
-TEST(replies, integers) {
+TEST(Replies, integers) {
   EXPECT_EQ(value<incr>(":1\r\n"), 1);
   EXPECT_EQ(value<incrby>(":-9223372036854775808\r\n"), std::numeric_limits<std::int64_t>::min());
   EXPECT_EQ(value<decr>(":-1\r\n"), -1);
@@ -119,7 +119,7 @@ TEST(replies, integers) {
 
 // ---- keys -----------------------------------------------------------------------------------
 
-TEST(replies, expire_is_a_bool) {
+TEST(Replies, expire_is_a_bool) {
   EXPECT_TRUE(value<expire>(":1\r\n"));
   EXPECT_FALSE(value<expire>(":0\r\n"));
   EXPECT_TRUE(value<pexpire>(":1\r\n"));
@@ -127,7 +127,7 @@ TEST(replies, expire_is_a_bool) {
   EXPECT_EQ(adapt<expire>(":2\r\n").error(), errc::type_mismatch);
 }
 
-TEST(replies, scan) {
+TEST(Replies, scan) {
   const auto page = value<scan>("*2\r\n$2\r\n17\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n");
   EXPECT_EQ(page.first, 17u);
   EXPECT_EQ(page.second, (strings{"a", "b"}));
@@ -141,13 +141,13 @@ TEST(replies, scan) {
 
 // ---- hashes ---------------------------------------------------------------------------------
 
-TEST(replies, hget) {
+TEST(Replies, hget) {
   EXPECT_EQ(value<hget>("$1\r\nv\r\n"), "v");
   EXPECT_EQ(value<hget>(null2), std::nullopt);
   EXPECT_EQ(value<hget>(null3), std::nullopt);
 }
 
-TEST(replies, hgetall_flat_array_and_map) {
+TEST(Replies, hgetall_flat_array_and_map) {
   const std::unordered_map<std::string, std::string> expected = {{"f", "v"}, {"g", "w"}};
   EXPECT_EQ(value<hgetall>("*4\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\ng\r\n$1\r\nw\r\n"), expected);
   EXPECT_EQ(value<hgetall>("%2\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\ng\r\n$1\r\nw\r\n"), expected);
@@ -159,7 +159,7 @@ TEST(replies, hgetall_flat_array_and_map) {
 
 // ---- lists ----------------------------------------------------------------------------------
 
-TEST(replies, pops) {
+TEST(Replies, pops) {
   EXPECT_EQ(value<lpop>("$1\r\na\r\n"), "a");
   EXPECT_EQ(value<rpop>(null2), std::nullopt);
   EXPECT_EQ(value<rpop>(null3), std::nullopt);
@@ -170,27 +170,27 @@ TEST(replies, pops) {
   EXPECT_EQ(value<lpop_count>(null3), std::nullopt);
 }
 
-TEST(replies, lrange) {
+TEST(Replies, lrange) {
   EXPECT_EQ(value<lrange>("*3\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n"), (strings{"c", "b", "a"}));
   EXPECT_TRUE(value<lrange>("*0\r\n").empty());
 }
 
 // ---- sets -----------------------------------------------------------------------------------
 
-TEST(replies, smembers_array_and_set) {
+TEST(Replies, smembers_array_and_set) {
   EXPECT_EQ(value<smembers>("*2\r\n$1\r\na\r\n$1\r\nb\r\n"), (strings{"a", "b"}));
   EXPECT_EQ(value<smembers>("~2\r\n$1\r\na\r\n$1\r\nb\r\n"), (strings{"a", "b"}));
   EXPECT_TRUE(value<smembers>("~0\r\n").empty());
 }
 
-TEST(replies, sismember) {
+TEST(Replies, sismember) {
   EXPECT_TRUE(value<sismember>(":1\r\n"));
   EXPECT_FALSE(value<sismember>(":0\r\n"));
 }
 
 // ---- sorted sets ----------------------------------------------------------------------------
 
-TEST(replies, scores_bulk_and_double) {
+TEST(Replies, scores_bulk_and_double) {
   EXPECT_EQ(value<zscore>("$3\r\n1.5\r\n"), 1.5);
   EXPECT_EQ(value<zscore>(",1.5\r\n"), 1.5);
   EXPECT_EQ(value<zscore>(null2), std::nullopt);
@@ -206,11 +206,11 @@ TEST(replies, scores_bulk_and_double) {
   EXPECT_EQ(value<zadd_incr>(null3), std::nullopt);
 }
 
-TEST(replies, zrange) {
+TEST(Replies, zrange) {
   EXPECT_EQ(value<zrange>("*2\r\n$1\r\na\r\n$1\r\nb\r\n"), (strings{"a", "b"}));
 }
 
-TEST(replies, zrange_withscores_flat_and_pairs) {
+TEST(Replies, zrange_withscores_flat_and_pairs) {
   using scored = std::vector<std::pair<std::string, double>>;
   const scored expected = {{"a", 1}, {"b", 2.5}};
   EXPECT_EQ(value<zrange_withscores>("*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\n2.5\r\n"),
@@ -222,7 +222,7 @@ TEST(replies, zrange_withscores_flat_and_pairs) {
 
 // ---- scripting and raw ----------------------------------------------------------------------
 
-TEST(replies, eval_any_shape) {
+TEST(Replies, eval_any_shape) {
   const resp::reply r = value<eval<>>("*2\r\n$1\r\nk\r\n:1\r\n");
   ASSERT_EQ(r.type(), resp::type::array);
   ASSERT_EQ(r.elements().size(), 2u);
@@ -234,18 +234,18 @@ TEST(replies, eval_any_shape) {
   EXPECT_EQ(adapt<eval<std::int64_t>>("$1\r\nx\r\n").error(), errc::type_mismatch);
 }
 
-TEST(replies, evalsha_noscript) {
+TEST(Replies, evalsha_noscript) {
   const auto r = adapt<evalsha<>>("-NOSCRIPT No matching script. Please use EVAL.\r\n");
   ASSERT_TRUE(r.has_server_error());
   EXPECT_EQ(r.server_error().kind, server_error_kind::noscript);
 }
 
-TEST(replies, script_load) {
+TEST(Replies, script_load) {
   EXPECT_EQ(value<script_load>("$40\r\ne0e1f9fabfc9d4800c877a703b823ac0578ff8db\r\n"),
             "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
 }
 
-TEST(replies, raw) {
+TEST(Replies, raw) {
   const resp::reply r = value<raw<>>("=15\r\ntxt:id=3 addr=x\r\n");
   EXPECT_EQ(r.type(), resp::type::verbatim_string);
   EXPECT_EQ(r.text(), "id=3 addr=x");
@@ -255,7 +255,7 @@ TEST(replies, raw) {
 
 // ---- errors ---------------------------------------------------------------------------------
 
-TEST(replies, server_errors_and_mismatches) {
+TEST(Replies, server_errors_and_mismatches) {
   const auto wrong =
       adapt<get>("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
   ASSERT_TRUE(wrong.has_server_error());

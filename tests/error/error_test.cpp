@@ -31,11 +31,11 @@ constexpr errc other_codes[] = {
     errc::server_loading,
 };
 
-TEST(error_category, name_is_uredis) {
+TEST(ErrorCategory, name_is_uredis) {
   EXPECT_STREQ(uredis::category().name(), "uredis");
 }
 
-TEST(error_category, every_code_has_its_own_message) {
+TEST(ErrorCategory, every_code_has_its_own_message) {
   std::vector<std::string> seen;
   auto check = [&](errc e) {
     const std::string m = std::error_code(e).message();
@@ -53,18 +53,18 @@ TEST(error_category, every_code_has_its_own_message) {
       << "a code is missing here";
 }
 
-TEST(error_category, specific_messages) {
+TEST(ErrorCategory, specific_messages) {
   EXPECT_EQ(std::error_code(errc::incomplete_reply).message(),
             "incomplete reply: more bytes needed");
   EXPECT_EQ(std::error_code(errc::connection_refused).message(), "connection refused");
   EXPECT_EQ(std::error_code(errc::timeout).message(), "operation timed out");
 }
 
-TEST(error_category, unknown_value_has_a_fallback_message) {
+TEST(ErrorCategory, unknown_value_has_a_fallback_message) {
   EXPECT_EQ(std::error_code(999, uredis::category()).message(), "unknown uredis error");
 }
 
-TEST(error_category, errc_converts_implicitly_to_error_code) {
+TEST(ErrorCategory, errc_converts_implicitly_to_error_code) {
   const std::error_code ec = errc::timeout;
   EXPECT_TRUE(ec);
   EXPECT_EQ(&ec.category(), &uredis::category());
@@ -73,7 +73,7 @@ TEST(error_category, errc_converts_implicitly_to_error_code) {
   EXPECT_NE(ec, errc::connection_reset);
 }
 
-TEST(error_category, transport_codes_equal_their_errno_conditions) {
+TEST(ErrorCategory, transport_codes_equal_their_errno_conditions) {
   EXPECT_EQ(std::error_code(errc::connection_refused), std::errc::connection_refused);
   EXPECT_EQ(std::error_code(errc::connection_reset), std::errc::connection_reset);
   EXPECT_EQ(std::error_code(errc::not_connected), std::errc::not_connected);
@@ -86,7 +86,7 @@ TEST(error_category, transport_codes_equal_their_errno_conditions) {
   EXPECT_NE(std::error_code(errc::timeout), std::error_code(ETIMEDOUT, std::system_category()));
 }
 
-TEST(error_category, protocol_errors_are_exactly_the_parser_codes) {
+TEST(ErrorCategory, protocol_errors_are_exactly_the_parser_codes) {
   for (errc e : protocol_codes)
     EXPECT_TRUE(uredis::is_protocol_error(e)) << static_cast<int>(e);
   for (errc e : other_codes)
@@ -133,7 +133,7 @@ constexpr kind_case kinds[] = {
 static_assert(std::size(kinds) == static_cast<std::size_t>(server_error_kind::other),
               "every kind but `other` is listed");
 
-TEST(server_error, parses_every_known_prefix) {
+TEST(ErrorServerError, parses_every_known_prefix) {
   for (const auto& [kind, prefix] : kinds) {
     const std::string text = std::string(prefix) + " some detail here";
     const server_error e = server_error::parse(text);
@@ -145,7 +145,7 @@ TEST(server_error, parses_every_known_prefix) {
   }
 }
 
-TEST(server_error, parses_a_prefix_with_no_detail) {
+TEST(ErrorServerError, parses_a_prefix_with_no_detail) {
   for (const auto& [kind, prefix] : kinds) {
     const server_error e = server_error::parse(prefix);
     EXPECT_EQ(e.kind, kind) << prefix;
@@ -154,7 +154,7 @@ TEST(server_error, parses_a_prefix_with_no_detail) {
   }
 }
 
-TEST(server_error, real_server_messages) {
+TEST(ErrorServerError, real_server_messages) {
   const auto wrongtype =
       server_error::parse("WRONGTYPE Operation against a key holding the wrong kind of value");
   EXPECT_EQ(wrongtype.kind, server_error_kind::wrongtype);
@@ -170,7 +170,7 @@ TEST(server_error, real_server_messages) {
   EXPECT_EQ(err.detail(), "unknown command 'FOO', with args beginning with: ");
 }
 
-TEST(server_error, unknown_first_word_is_other) {
+TEST(ErrorServerError, unknown_first_word_is_other) {
   const auto e = server_error::parse("MYMODULE something failed");
   EXPECT_EQ(e.kind, server_error_kind::other);
   EXPECT_EQ(e.code(), "MYMODULE");
@@ -179,7 +179,7 @@ TEST(server_error, unknown_first_word_is_other) {
   EXPECT_EQ(uredis::to_string(server_error_kind::other), "");
 }
 
-TEST(server_error, prefix_match_is_whole_word_and_case_sensitive) {
+TEST(ErrorServerError, prefix_match_is_whole_word_and_case_sensitive) {
   EXPECT_EQ(server_error::parse("ASKING x").kind, server_error_kind::other);
   EXPECT_EQ(server_error::parse("ERROR x").kind, server_error_kind::other);
   EXPECT_EQ(server_error::parse("err x").kind, server_error_kind::other);
@@ -192,7 +192,7 @@ TEST(server_error, prefix_match_is_whole_word_and_case_sensitive) {
   EXPECT_EQ(server_error::parse("ERR\tx").kind, server_error_kind::other);
 }
 
-TEST(server_error, empty_text) {
+TEST(ErrorServerError, empty_text) {
   const auto e = server_error::parse("");
   EXPECT_EQ(e.kind, server_error_kind::other);
   EXPECT_EQ(e.message, "");
@@ -200,7 +200,7 @@ TEST(server_error, empty_text) {
   EXPECT_EQ(e.detail(), "");
 }
 
-TEST(server_error, spaces_at_the_edges) {
+TEST(ErrorServerError, spaces_at_the_edges) {
   const auto leading = server_error::parse(" ERR x");
   EXPECT_EQ(leading.kind, server_error_kind::other);
   EXPECT_EQ(leading.code(), "");
@@ -221,7 +221,7 @@ TEST(server_error, spaces_at_the_edges) {
   EXPECT_EQ(two_spaces.detail(), " x");
 }
 
-TEST(server_error, message_may_hold_any_bytes) {
+TEST(ErrorServerError, message_may_hold_any_bytes) {
   // A bulk error (RESP3 '!') can carry newlines and NUL bytes.
   const std::string text("SYNTAX line one\nline two\0end", 28);
   const auto e = server_error::parse(text);
@@ -230,7 +230,7 @@ TEST(server_error, message_may_hold_any_bytes) {
   EXPECT_EQ(e.detail().size(), text.size() - 7);
 }
 
-TEST(server_error, owns_its_message) {
+TEST(ErrorServerError, owns_its_message) {
   std::string buffer = "NOSCRIPT No matching script.";
   const auto e = server_error::parse(buffer);
   buffer.assign(buffer.size(), 'x');
@@ -238,14 +238,14 @@ TEST(server_error, owns_its_message) {
   EXPECT_EQ(e.detail(), "No matching script.");
 }
 
-TEST(server_error, default_is_err_with_empty_message) {
+TEST(ErrorServerError, default_is_err_with_empty_message) {
   const server_error e;
   EXPECT_EQ(e.kind, server_error_kind::err);
   EXPECT_EQ(e.code(), "");
   EXPECT_EQ(e.detail(), "");
 }
 
-TEST(server_error, equality_compares_kind_and_message) {
+TEST(ErrorServerError, equality_compares_kind_and_message) {
   EXPECT_EQ(server_error::parse("ERR x"), (server_error{server_error_kind::err, "ERR x"}));
   EXPECT_NE(server_error::parse("ERR x"), server_error::parse("ERR y"));
   EXPECT_NE(server_error::parse("ERR x"), (server_error{server_error_kind::other, "ERR x"}));

@@ -127,7 +127,7 @@ std::error_code gen(int e) {
   return {e, std::generic_category()};
 }
 
-TEST(exceptions_server, by_kind) {
+TEST(ExceptionsServer, by_kind) {
   expect_server_maps_to<uredis::no_script_error>("NOSCRIPT No matching script. Please use EVAL.");
   expect_server_maps_to<uredis::out_of_memory_error>(
       "OOM command not allowed when used memory > 'maxmemory'.");
@@ -153,7 +153,7 @@ TEST(exceptions_server, by_kind) {
       "WRONGPASS invalid username-password pair or user is disabled.");
 }
 
-TEST(exceptions_server, other_kinds_are_response_errors) {
+TEST(ExceptionsServer, other_kinds_are_response_errors) {
   expect_server_maps_to<uredis::response_error>(
       "WRONGTYPE Operation against a key holding the wrong kind of value");
   expect_server_maps_to<uredis::response_error>("BUSY Redis is busy running a script.");
@@ -171,7 +171,7 @@ TEST(exceptions_server, other_kinds_are_response_errors) {
   expect_server_maps_to<uredis::response_error>("ERR");
 }
 
-TEST(exceptions_server, err_exact_messages) {
+TEST(ExceptionsServer, err_exact_messages) {
   expect_server_maps_to<uredis::max_connections_error>("ERR max number of clients reached");
   expect_server_maps_to<uredis::authentication_error>("ERR invalid password");
   expect_server_maps_to<uredis::authentication_error>(
@@ -195,7 +195,7 @@ TEST(exceptions_server, err_exact_messages) {
   expect_server_maps_to<uredis::connection_error>("ERR problem with LDAP service");
 }
 
-TEST(exceptions_server, err_messages_match_exactly) {
+TEST(ExceptionsServer, err_messages_match_exactly) {
   // Only the exact detail counts: other commands' arity errors, other kinds, near misses.
   expect_server_maps_to<uredis::response_error>("ERR wrong number of arguments for 'get' command");
   expect_server_maps_to<uredis::response_error>("ERR wrong number of arguments for 'Auth' command");
@@ -206,7 +206,7 @@ TEST(exceptions_server, err_messages_match_exactly) {
   expect_server_maps_to<uredis::response_error>("invalid password");
 }
 
-TEST(exceptions_server, moved_is_caught_as_every_base) {
+TEST(ExceptionsServer, moved_is_caught_as_every_base) {
   const server_error e = server_error::parse("MOVED 3999 127.0.0.1:6381");
   EXPECT_THROW(uredis::throw_exception(e), uredis::moved_error);
   EXPECT_THROW(uredis::throw_exception(e), uredis::ask_error);
@@ -216,13 +216,13 @@ TEST(exceptions_server, moved_is_caught_as_every_base) {
   EXPECT_FALSE(caught_as<uredis::connection_error>(uredis::make_exception_ptr(e)));
 }
 
-TEST(exceptions_server, ask_is_not_a_moved) {
+TEST(ExceptionsServer, ask_is_not_a_moved) {
   const auto p = uredis::make_exception_ptr(server_error::parse("ASK 1 h:1"));
   EXPECT_TRUE(caught_as<uredis::ask_error>(p));
   EXPECT_FALSE(caught_as<uredis::moved_error>(p));
 }
 
-TEST(exceptions_server, auth_failures_are_connection_errors) {
+TEST(ExceptionsServer, auth_failures_are_connection_errors) {
   const server_error e = server_error::parse("NOAUTH Authentication required.");
   EXPECT_THROW(uredis::throw_exception(e), uredis::connection_error);
   EXPECT_FALSE(caught_as<uredis::response_error>(uredis::make_exception_ptr(e)));
@@ -232,12 +232,12 @@ TEST(exceptions_server, auth_failures_are_connection_errors) {
                uredis::connection_error);
 }
 
-TEST(exceptions_server, master_down_is_a_cluster_down) {
+TEST(ExceptionsServer, master_down_is_a_cluster_down) {
   EXPECT_THROW(uredis::throw_exception(server_error::parse("MASTERDOWN x")),
                uredis::cluster_down_error);
 }
 
-TEST(exceptions_server, kind_decides_not_message_prefix) {
+TEST(ExceptionsServer, kind_decides_not_message_prefix) {
   // A server_error built by hand keeps its kind even if the text says otherwise.
   const server_error e{uredis::server_error_kind::moved, "custom text"};
   const auto p = uredis::make_exception_ptr(e);
@@ -246,7 +246,7 @@ TEST(exceptions_server, kind_decides_not_message_prefix) {
       p, [](const uredis::moved_error& x) { EXPECT_STREQ(x.what(), "custom text"); }));
 }
 
-TEST(exceptions_code, protocol_errors_are_invalid_responses) {
+TEST(ExceptionsCode, protocol_errors_are_invalid_responses) {
   for (int v = static_cast<int>(errc::invalid_type_byte);
        v <= static_cast<int>(errc::unexpected_reply); ++v) {
     const std::error_code ec(v, uredis::category());
@@ -256,13 +256,13 @@ TEST(exceptions_code, protocol_errors_are_invalid_responses) {
   expect_code_maps_to<uredis::invalid_response_error>(errc::incomplete_reply);
 }
 
-TEST(exceptions_code, adapter_errors_are_data_errors) {
+TEST(ExceptionsCode, adapter_errors_are_data_errors) {
   expect_code_maps_to<uredis::data_error>(errc::type_mismatch);
   expect_code_maps_to<uredis::data_error>(errc::unexpected_null);
   expect_code_maps_to<uredis::data_error>(errc::unexpected_server_error);
 }
 
-TEST(exceptions_code, uredis_transport_codes) {
+TEST(ExceptionsCode, uredis_transport_codes) {
   expect_code_maps_to<uredis::timeout_error>(errc::timeout);
   expect_code_maps_to<uredis::connection_error>(errc::connection_refused);
   expect_code_maps_to<uredis::connection_error>(errc::connection_reset);
@@ -270,11 +270,11 @@ TEST(exceptions_code, uredis_transport_codes) {
   expect_code_maps_to<uredis::connection_error>(errc::not_connected);
 }
 
-TEST(exceptions_code, unknown_uredis_value_is_a_plain_error) {
+TEST(ExceptionsCode, unknown_uredis_value_is_a_plain_error) {
   expect_code_maps_to<uredis::error>(std::error_code(999, uredis::category()));
 }
 
-TEST(exceptions_code, errno_values) {
+TEST(ExceptionsCode, errno_values) {
   for (auto make : {sys, gen}) {
     expect_code_maps_to<uredis::timeout_error>(make(ETIMEDOUT));
     for (int e : {ECONNREFUSED, ECONNRESET, EPIPE, ENOTCONN, EHOSTUNREACH, ENETUNREACH,
@@ -287,11 +287,11 @@ TEST(exceptions_code, errno_values) {
   }
 }
 
-TEST(exceptions_code, foreign_category_is_a_plain_error) {
+TEST(ExceptionsCode, foreign_category_is_a_plain_error) {
   expect_code_maps_to<uredis::error>(std::make_error_code(std::io_errc::stream));
 }
 
-TEST(exceptions_code, message_is_the_code_message) {
+TEST(ExceptionsCode, message_is_the_code_message) {
   try {
     uredis::throw_exception(errc::connection_refused);
   } catch (const uredis::connection_error& e) {
@@ -305,7 +305,7 @@ TEST(exceptions_code, message_is_the_code_message) {
   }
 }
 
-TEST(exceptions, constructed_directly) {
+TEST(Exceptions, constructed_directly) {
   const uredis::lock_not_owned_error lock("Cannot release a lock that's no longer owned");
   EXPECT_STREQ(lock.what(), "Cannot release a lock that's no longer owned");
   EXPECT_FALSE(lock.code());
@@ -321,7 +321,7 @@ TEST(exceptions, constructed_directly) {
   EXPECT_STREQ(data.what(), "reply type does not match the requested C++ type");
 }
 
-TEST(exceptions, copies_share_the_server_error) {
+TEST(Exceptions, copies_share_the_server_error) {
   const uredis::response_error a(server_error::parse("ERR x"));
   const uredis::response_error b = a;
   ASSERT_NE(b.server_error(), nullptr);

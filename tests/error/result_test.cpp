@@ -2,34 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <cstddef>
-#include <cstdlib>
 #include <memory>
-#include <new>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "allocation_counter.hpp"
 #include "uredis/exceptions.hpp"
-
-// Counts global allocations so a test can prove a result holding a value or a code allocates
-// nothing. Only the count is changed; the memory comes from malloc as usual. noinline keeps
-// GCC's -Wmismatched-new-delete from pairing the inlined free() with a `new` it cannot see past.
-namespace {
-std::size_t allocations = 0;
-}  // namespace
-
-[[gnu::noinline]] void* operator new(std::size_t size) {
-  ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept {
-  std::free(p);
-}
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
 
 namespace {
 
@@ -67,7 +46,7 @@ result<std::string> greet(int which) {
   }
 }
 
-TEST(result, holds_a_value) {
+TEST(Result, holds_a_value) {
   result<int> r = 42;
   EXPECT_TRUE(r.has_value());
   EXPECT_TRUE(static_cast<bool>(r));
@@ -81,7 +60,7 @@ TEST(result, holds_a_value) {
   EXPECT_EQ(*r, 8);
 }
 
-TEST(result, holds_an_error_code) {
+TEST(Result, holds_an_error_code) {
   const result<int> r = errc::connection_reset;
   EXPECT_FALSE(r.has_value());
   EXPECT_FALSE(static_cast<bool>(r));
@@ -91,14 +70,14 @@ TEST(result, holds_an_error_code) {
   EXPECT_EQ(&r.error().category(), &uredis::category());
 }
 
-TEST(result, holds_a_foreign_error_code) {
+TEST(Result, holds_a_foreign_error_code) {
   const result<int> r = std::error_code(ETIMEDOUT, std::system_category());
   ASSERT_TRUE(r.has_error());
   EXPECT_EQ(r.error(), std::errc::timed_out);
   EXPECT_EQ(&r.error().category(), &std::system_category());
 }
 
-TEST(result, holds_a_server_error) {
+TEST(Result, holds_a_server_error) {
   const result<int> r = server_error::parse("NOSCRIPT No matching script.");
   EXPECT_FALSE(r.has_value());
   EXPECT_FALSE(r.has_error());
@@ -107,14 +86,14 @@ TEST(result, holds_a_server_error) {
   EXPECT_EQ(r.server_error().message, "NOSCRIPT No matching script.");
 }
 
-TEST(result, returned_from_a_function) {
+TEST(Result, returned_from_a_function) {
   EXPECT_EQ(greet(0).value(), "hello");
   EXPECT_EQ(greet(1).error(), errc::timeout);
   EXPECT_EQ(greet(2).error(), std::errc::connection_reset);
   EXPECT_EQ(greet(3).server_error().kind, server_error_kind::wrongtype);
 }
 
-TEST(result, bool_value_and_code_stay_apart) {
+TEST(Result, bool_value_and_code_stay_apart) {
   // error_code has an explicit operator bool: a code must land in the error slot, not the value.
   const result<bool> code = std::error_code(errc::timeout);
   EXPECT_TRUE(code.has_error());
@@ -123,7 +102,7 @@ TEST(result, bool_value_and_code_stay_apart) {
   EXPECT_FALSE(*no);
 }
 
-TEST(result, arrow_reaches_members) {
+TEST(Result, arrow_reaches_members) {
   result<std::string> r = std::string("abc");
   EXPECT_EQ(r->size(), 3u);
   r->push_back('d');
@@ -132,7 +111,7 @@ TEST(result, arrow_reaches_members) {
   EXPECT_EQ(*c, "abcd");
 }
 
-TEST(result, move_only_value) {
+TEST(Result, move_only_value) {
   result<std::unique_ptr<int>> r = std::make_unique<int>(5);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(**r, 5);
@@ -147,13 +126,13 @@ TEST(result, move_only_value) {
   EXPECT_THROW((void)std::move(failed).value(), uredis::connection_error);
 }
 
-TEST(result, rvalue_value_moves_out) {
+TEST(Result, rvalue_value_moves_out) {
   result<std::vector<int>> r = std::vector<int>{1, 2, 3};
   std::vector<int> v = std::move(r).value();
   EXPECT_EQ(v.size(), 3u);
 }
 
-TEST(result, copies_every_state) {
+TEST(Result, copies_every_state) {
   const result<std::string> value = std::string("v");
   const result<std::string> code = errc::timeout;
   const result<std::string> server = server_error::parse("ERR x");
@@ -165,7 +144,7 @@ TEST(result, copies_every_state) {
   EXPECT_EQ(server_copy.server_error(), server_error::parse("ERR x"));
 }
 
-TEST(result, assignment_changes_state) {
+TEST(Result, assignment_changes_state) {
   result<int> r = 1;
   r = errc::timeout;
   EXPECT_TRUE(r.has_error());
@@ -175,7 +154,7 @@ TEST(result, assignment_changes_state) {
   EXPECT_EQ(r.value(), 3);
 }
 
-TEST(result, value_throws_the_mapped_exception_for_a_code) {
+TEST(Result, value_throws_the_mapped_exception_for_a_code) {
   result<int> timeout = errc::timeout;
   EXPECT_THROW((void)timeout.value(), uredis::timeout_error);
   const result<int> protocol = errc::invalid_length;
@@ -190,7 +169,7 @@ TEST(result, value_throws_the_mapped_exception_for_a_code) {
   }
 }
 
-TEST(result, value_throws_moved_error_caught_as_every_base) {
+TEST(Result, value_throws_moved_error_caught_as_every_base) {
   const result<std::string> r = server_error::parse("MOVED 3999 127.0.0.1:6381");
   EXPECT_THROW((void)r.value(), uredis::moved_error);
   EXPECT_THROW((void)r.value(), uredis::ask_error);
@@ -208,12 +187,12 @@ TEST(result, value_throws_moved_error_caught_as_every_base) {
   }
 }
 
-TEST(result, value_on_a_value_does_not_throw) {
+TEST(Result, value_on_a_value_does_not_throw) {
   const result<int> r = 1;
   EXPECT_NO_THROW((void)r.value());
 }
 
-TEST(result_void, default_is_success) {
+TEST(ResultVoid, default_is_success) {
   const result<void> r;
   EXPECT_TRUE(r.has_value());
   EXPECT_TRUE(static_cast<bool>(r));
@@ -222,7 +201,7 @@ TEST(result_void, default_is_success) {
   EXPECT_NO_THROW(r.value());
 }
 
-TEST(result_void, holds_errors) {
+TEST(ResultVoid, holds_errors) {
   const result<void> code = errc::connection_refused;
   EXPECT_FALSE(code.has_value());
   EXPECT_TRUE(code.has_error());
@@ -239,15 +218,15 @@ TEST(result_void, holds_errors) {
   EXPECT_THROW(server.value(), uredis::read_only_error);
 }
 
-TEST(result_void, assignment_back_to_success) {
+TEST(ResultVoid, assignment_back_to_success) {
   result<void> r = errc::timeout;
   EXPECT_FALSE(r);
   r = {};
   EXPECT_TRUE(r);
 }
 
-TEST(result, holding_a_value_or_a_code_does_not_allocate) {
-  const std::size_t before = allocations;
+TEST(Result, holding_a_value_or_a_code_does_not_allocate) {
+  const uredis::dev::allocation_scope scope;
   {
     result<int> a = 1;
     result<int> b = errc::timeout;
@@ -260,33 +239,33 @@ TEST(result, holding_a_value_or_a_code_does_not_allocate) {
     EXPECT_EQ(*a + *f, 2);
     EXPECT_TRUE(b.has_error() && !d.has_error() && e.has_error());
   }
-  EXPECT_EQ(allocations, before);
+  EXPECT_EQ(scope.allocations(), 0u);
 }
 
-TEST(result, a_short_server_error_fits_in_place) {
+TEST(Result, a_short_server_error_fits_in_place) {
   // The message is a std::string: a short one lives in the small-string buffer.
-  const std::size_t before = allocations;
+  const uredis::dev::allocation_scope scope;
   { result<int> r = server_error{server_error_kind::oom, "OOM"}; }
-  EXPECT_EQ(allocations, before);
+  EXPECT_EQ(scope.allocations(), 0u);
 }
 
-TEST(result, the_counter_sees_allocations) {
+TEST(Result, the_counter_sees_allocations) {
   // Proves the two tests above can fail: a long message does not fit the small-string buffer.
-  const std::size_t before = allocations;
+  const uredis::dev::allocation_scope scope;
   { result<int> r = server_error::parse("ERR a message far longer than any small-string buffer"); }
-  EXPECT_GT(allocations, before);
+  EXPECT_GT(scope.allocations(), 0u);
 }
 
 #ifndef NDEBUG
-TEST(result_death, dereferencing_an_error_asserts) {
+TEST(ResultDeathTest, dereferencing_an_error_asserts) {
   result<int> r = errc::timeout;
   EXPECT_DEATH((void)*r, "has_value");
 }
-TEST(result_death, error_of_a_value_asserts) {
+TEST(ResultDeathTest, error_of_a_value_asserts) {
   const result<int> r = 1;
   EXPECT_DEATH((void)r.error(), "has_error");
 }
-TEST(result_death, building_from_success_asserts) {
+TEST(ResultDeathTest, building_from_success_asserts) {
   EXPECT_DEATH(result<int>{std::error_code{}}, "success code");
 }
 #endif

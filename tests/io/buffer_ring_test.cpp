@@ -6,7 +6,6 @@
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,10 +14,10 @@
 #include <set>
 #include <string>
 
+#include "support/kernel_feature.hpp"
 #include "uredis/io/ring.hpp"
 #include "uredis/io/socket.hpp"
 #include "uredis/io/user_data.hpp"
-#include "uredis/util/version.hpp"
 
 namespace uredis::io {
 namespace {
@@ -46,18 +45,6 @@ struct socket_pair {
   }
 };
 
-// When the kernel lacks a feature, says so and checks that it really is older than the release
-// that added it (so a set-up bug cannot hide as "missing feature"). True: the caller returns.
-bool lacks(bool feature, util::version since, const char* what) {
-  if (feature) return false;
-  utsname u{};
-  ::uname(&u);
-  const util::version kernel = util::parse_version(u.release).value_or(util::version{});
-  std::cout << "kernel " << u.release << " has no " << what << "; the fallback is tested instead\n";
-  EXPECT_LT(kernel, since) << "the ring failed to obtain " << what;
-  return true;
-}
-
 std::string pattern(std::size_t n) {
   std::string s(n, '\0');
   for (std::size_t i = 0; i < n; ++i)
@@ -74,7 +61,7 @@ void write_all(int fd, const std::string& bytes) {
   }
 }
 
-TEST(buffer_ring, rejects_bad_options) {
+TEST(BufferRing, rejects_bad_options) {
   ring r = make_ring();
   for (std::uint32_t count : {0u, 3u, 100u, 65536u}) {
     result<buffer_ring> br = buffer_ring::create(r, {.count = count});
@@ -86,7 +73,7 @@ TEST(buffer_ring, rejects_bad_options) {
   EXPECT_EQ(zero.error(), std::errc::invalid_argument);
 }
 
-TEST(buffer_ring, falls_back_cleanly) {
+TEST(BufferRing, falls_back_cleanly) {
   ring r = make_ring();
   result<buffer_ring> br = buffer_ring::create(r, {.count = 8, .size = 512, .group_id = 3});
   if (r.features().provided_buffer_ring) {
@@ -101,9 +88,9 @@ TEST(buffer_ring, falls_back_cleanly) {
   }
 }
 
-TEST(buffer_ring, a_group_id_is_registered_once) {
+TEST(BufferRing, a_group_id_is_registered_once) {
   ring r = make_ring();
-  if (lacks(r.features().provided_buffer_ring, {5, 19, 0}, "provided-buffer ring")) return;
+  if (test::lacks(r.features().provided_buffer_ring, {5, 19, 0}, "provided-buffer ring")) return;
   result<buffer_ring> first = buffer_ring::create(r, {.count = 4, .size = 64, .group_id = 9});
   ASSERT_TRUE(first.has_value());
   result<buffer_ring> second = buffer_ring::create(r, {.count = 4, .size = 64, .group_id = 9});
@@ -115,7 +102,7 @@ TEST(buffer_ring, a_group_id_is_registered_once) {
   EXPECT_TRUE(third.has_value());
 }
 
-TEST(buffer_ring, buffer_id_reads_the_cqe_flags) {
+TEST(BufferRing, buffer_id_reads_the_cqe_flags) {
   io_uring_cqe cqe{};
   EXPECT_FALSE(buffer_id(cqe).has_value());
   cqe.flags = IORING_CQE_F_BUFFER | (37u << IORING_CQE_BUFFER_SHIFT) | IORING_CQE_F_MORE;
@@ -167,9 +154,9 @@ struct multishot_reader {
   }
 };
 
-TEST(buffer_ring, multishot_recv_recycles_buffers) {
+TEST(BufferRing, multishot_recv_recycles_buffers) {
   ring r = make_ring();
-  if (lacks(r.features().multishot_recv, {6, 0, 0}, "multishot recv")) return;
+  if (test::lacks(r.features().multishot_recv, {6, 0, 0}, "multishot recv")) return;
   result<buffer_ring> br = buffer_ring::create(r, {.count = 4, .size = 256, .group_id = 1});
   ASSERT_TRUE(br.has_value()) << br.error().message();
   socket_pair pair;
@@ -195,9 +182,9 @@ TEST(buffer_ring, multishot_recv_recycles_buffers) {
   EXPECT_EQ(reader.ended_with, 0);
 }
 
-TEST(buffer_ring, a_dry_ring_ends_the_request_with_enobufs_and_rearming_resumes) {
+TEST(BufferRing, a_dry_ring_ends_the_request_with_enobufs_and_rearming_resumes) {
   ring r = make_ring();
-  if (lacks(r.features().multishot_recv, {6, 0, 0}, "multishot recv")) return;
+  if (test::lacks(r.features().multishot_recv, {6, 0, 0}, "multishot recv")) return;
   result<buffer_ring> br = buffer_ring::create(r, {.count = 2, .size = 64, .group_id = 2});
   ASSERT_TRUE(br.has_value()) << br.error().message();
   socket_pair pair;
@@ -229,9 +216,9 @@ TEST(buffer_ring, a_dry_ring_ends_the_request_with_enobufs_and_rearming_resumes)
   EXPECT_GE(rearms, 1);
 }
 
-TEST(buffer_ring, buffers_can_come_from_a_shard_heap) {
+TEST(BufferRing, buffers_can_come_from_a_shard_heap) {
   ring r = make_ring();
-  if (lacks(r.features().provided_buffer_ring, {5, 19, 0}, "provided-buffer ring")) return;
+  if (test::lacks(r.features().provided_buffer_ring, {5, 19, 0}, "provided-buffer ring")) return;
   mi_heap_t* heap = mi_heap_new();
   ASSERT_NE(heap, nullptr);
   {

@@ -11,7 +11,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/kernel_feature.hpp"
 #include "uredis/io/user_data.hpp"
 #include "uredis/util/version.hpp"
 
@@ -32,12 +32,6 @@ namespace uredis::io {
 namespace {
 
 using namespace std::chrono_literals;
-
-util::version kernel_version() {
-  utsname u{};
-  ::uname(&u);
-  return util::parse_version(u.release).value_or(util::version{});
-}
 
 ring make_ring(const ring_options& options = {}) {
   result<ring> r = ring::create(options);
@@ -90,10 +84,10 @@ int create_under_seccomp(int err) {
   });
 }
 
-TEST(ring, creates_with_the_fast_path_and_reports_features) {
+TEST(Ring, creates_with_the_fast_path_and_reports_features) {
   ring r = make_ring();
   const ring_features& f = r.features();
-  std::cout << "kernel " << util::to_string(kernel_version()) << ": single_issuer "
+  std::cout << "kernel " << util::to_string(test::kernel_version()) << ": single_issuer "
             << f.single_issuer << ", defer_taskrun " << f.defer_taskrun << ", coop_taskrun "
             << f.coop_taskrun << ", taskrun_flag " << f.taskrun_flag << ", submit_all "
             << f.submit_all << ", nodrop " << f.nodrop << ", ext_arg " << f.ext_arg
@@ -126,7 +120,7 @@ TEST(ring, creates_with_the_fast_path_and_reports_features) {
 
   // On a kernel that has a feature, the ring must have obtained it: a refused flag here is a
   // set-up bug, not a missing feature. (Behaviour behind each claim is tested elsewhere.)
-  const util::version k = kernel_version();
+  const util::version k = test::kernel_version();
   if (k >= util::version{6, 1, 0}) {
     EXPECT_TRUE(f.single_issuer && f.defer_taskrun);
   } else {
@@ -146,7 +140,7 @@ TEST(ring, creates_with_the_fast_path_and_reports_features) {
   }
 }
 
-TEST(ring, plain_setup_when_asked_still_works) {
+TEST(Ring, plain_setup_when_asked_still_works) {
   ring r = make_ring({.entries = 8, .fast_setup = false});
   const ring_features& f = r.features();
   EXPECT_FALSE(f.single_issuer);
@@ -177,7 +171,7 @@ TEST(ring, plain_setup_when_asked_still_works) {
             1u);
 }
 
-TEST(ring, sizes_follow_the_options) {
+TEST(Ring, sizes_follow_the_options) {
   ring r = make_ring({.entries = 5, .cq_entries = 1000});
   EXPECT_EQ(r.sq_entries(), 8u);  // rounded up to a power of two
   EXPECT_EQ(r.cq_entries(), 1024u);
@@ -187,7 +181,7 @@ TEST(ring, sizes_follow_the_options) {
   EXPECT_EQ(none.error(), std::errc::invalid_argument);
 }
 
-TEST(ring, get_sqe_submits_when_the_sq_is_full) {
+TEST(Ring, get_sqe_submits_when_the_sq_is_full) {
   ring r = make_ring({.entries = 4});
   ASSERT_EQ(r.sq_entries(), 4u);
   for (std::uint64_t i = 0; i < 4; ++i)
@@ -210,11 +204,11 @@ TEST(ring, get_sqe_submits_when_the_sq_is_full) {
   EXPECT_EQ(r.for_each_cqe([](const io_uring_cqe&) { ADD_FAILURE() << "reaped twice"; }), 0u);
 }
 
-TEST(ring, completions_beyond_the_cq_are_not_lost) {
+TEST(Ring, completions_beyond_the_cq_are_not_lost) {
   // 4 SQ entries, 8 CQ entries, 200 NOPs and no reaping until the end: the kernel keeps what
   // does not fit (NODROP) and submit() flushes it back as the CQ drains.
   ring r = make_ring({.entries = 4, .cq_entries = 8});
-  if (!r.features().nodrop) GTEST_FAIL() << "kernel without IORING_FEAT_NODROP";
+  if (test::lacks(r.features().nodrop, {5, 5, 0}, "IORING_FEAT_NODROP")) return;
   constexpr std::uint64_t total = 200;
   std::set<std::uint64_t> seen;
   auto reap = [&] {
@@ -241,7 +235,7 @@ TEST(ring, completions_beyond_the_cq_are_not_lost) {
   EXPECT_EQ(seen.size(), total);
 }
 
-TEST(ring, for_each_cqe_lets_the_handler_submit) {
+TEST(Ring, for_each_cqe_lets_the_handler_submit) {
   ring r = make_ring({.entries = 8});
   prep_nop(r, encode_user_data(1, op::nop));
   ASSERT_TRUE(r.submit_and_wait(1).has_value());
@@ -260,7 +254,7 @@ TEST(ring, for_each_cqe_lets_the_handler_submit) {
             1u);
 }
 
-TEST(ring, submit_and_wait_honours_its_timeout) {
+TEST(Ring, submit_and_wait_honours_its_timeout) {
   ring r = make_ring({.entries = 8});
   const auto start = std::chrono::steady_clock::now();
   result<unsigned> ready = r.submit_and_wait(1, 50ms);
@@ -277,7 +271,7 @@ TEST(ring, submit_and_wait_honours_its_timeout) {
   EXPECT_EQ(r.for_each_cqe([](const io_uring_cqe&) {}), 1u);
 }
 
-TEST(ring, submit_makes_no_syscall_when_idle) {
+TEST(Ring, submit_makes_no_syscall_when_idle) {
   // In a child where io_uring_enter fails with ENOTSUP: an idle submit() must not notice,
   // and one with an SQE queued must (proving the filter bites).
   const int status = run_with_failing_syscall(__NR_io_uring_enter, ENOTSUP, [] {
@@ -295,8 +289,9 @@ TEST(ring, submit_makes_no_syscall_when_idle) {
   EXPECT_EQ(status, 0);
 }
 
-TEST(ring, deferred_completions_appear_only_after_submit) {
+TEST(Ring, deferred_completions_appear_only_after_submit) {
   ring r = make_ring({.entries = 8});
+  if (test::lacks(r.features().defer_taskrun, {6, 1, 0}, "DEFER_TASKRUN")) return;
   int pair[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
   char byte = 0;
@@ -308,15 +303,11 @@ TEST(ring, deferred_completions_appear_only_after_submit) {
   ASSERT_EQ(::write(pair[1], "z", 1), 1);
   std::this_thread::sleep_for(20ms);
 
-  if (r.features().defer_taskrun) {
-    // The data is there, but the completion is task work that runs only on GETEVENTS.
-    EXPECT_EQ(r.cq_ready(), 0u);
-    EXPECT_NE(IO_URING_READ_ONCE(*r.native().sq.kflags) & IORING_SQ_TASKRUN, 0u)
-        << "TASKRUN_FLAG should announce the pending work";
-  } else {
-    std::cout << "no DEFER_TASKRUN on this ring: completions are posted without GETEVENTS\n";
-  }
-  // submit() with nothing queued sees the flag and enters; a plain ring has it posted already.
+  // The data is there, but the completion is task work that runs only on GETEVENTS.
+  EXPECT_EQ(r.cq_ready(), 0u);
+  EXPECT_NE(IO_URING_READ_ONCE(*r.native().sq.kflags) & IORING_SQ_TASKRUN, 0u)
+      << "TASKRUN_FLAG should announce the pending work";
+  // submit() with nothing queued sees the flag and enters.
   ASSERT_TRUE(r.submit().has_value());
   int res = -1;
   EXPECT_EQ(r.for_each_cqe([&](const io_uring_cqe& c) { res = c.res; }), 1u);
@@ -326,13 +317,9 @@ TEST(ring, deferred_completions_appear_only_after_submit) {
   ::close(pair[1]);
 }
 
-TEST(ring, single_issuer_refuses_other_threads) {
+TEST(Ring, single_issuer_refuses_other_threads) {
   ring r = make_ring({.entries = 8});
-  if (!r.features().single_issuer) {
-    std::cout << "no SINGLE_ISSUER on this kernel: nothing to refuse\n";
-    EXPECT_LT(kernel_version(), (util::version{6, 0, 0}));
-    return;
-  }
+  if (test::lacks(r.features().single_issuer, {6, 0, 0}, "SINGLE_ISSUER")) return;
   std::error_code refused;
   std::thread([&] {
     prep_nop(r, encode_user_data(5, op::nop));
@@ -349,13 +336,10 @@ TEST(ring, single_issuer_refuses_other_threads) {
             1u);
 }
 
-TEST(ring, msg_ring_wakes_a_ring_owned_by_another_thread) {
+TEST(Ring, msg_ring_wakes_a_ring_owned_by_another_thread) {
   ring sender = make_ring({.entries = 8});
-  if (!sender.features().msg_ring) {
-    std::cout << "no IORING_OP_MSG_RING on this kernel: shards wake each other by eventfd\n";
-    EXPECT_LT(kernel_version(), (util::version{5, 18, 0}));
-    return;
-  }
+  // Without it, shards wake each other by eventfd instead.
+  if (test::lacks(sender.features().msg_ring, {5, 18, 0}, "IORING_OP_MSG_RING")) return;
   const std::uint64_t wake = encode_user_data(util::encode_slot_id(3, 1), op::wake);
   std::promise<const ring*> target_ready;
   std::promise<void> sent;
@@ -388,7 +372,7 @@ TEST(ring, msg_ring_wakes_a_ring_owned_by_another_thread) {
   EXPECT_EQ(received[0].res, 42);
 }
 
-TEST(ring, destroying_another_threads_ring_leaves_ours_working) {
+TEST(Ring, destroying_another_threads_ring_leaves_ours_working) {
   // A registered ring fd is an index into the registering thread's table; liburing unregisters
   // it when the ring is destroyed, and from another thread that would remove whatever *that*
   // thread registered at the same index. The ring registers only under SINGLE_ISSUER, where
@@ -409,7 +393,7 @@ TEST(ring, destroying_another_threads_ring_leaves_ours_working) {
   EXPECT_EQ(ours.for_each_cqe([](const io_uring_cqe&) {}), 1u);
 }
 
-TEST(ring_setup_error, names_the_cause) {
+TEST(RingSetupError, names_the_cause) {
   EXPECT_EQ(setup_error(-ENOSYS), errc::io_uring_unsupported);
   EXPECT_EQ(setup_error(-ENOSYS).message(), "io_uring is not supported by this kernel");
   EXPECT_EQ(setup_error(-EPERM), errc::io_uring_disabled);
@@ -425,7 +409,7 @@ TEST(ring_setup_error, names_the_cause) {
   EXPECT_FALSE(is_protocol_error(setup_error(-EPERM)));
 }
 
-TEST(ring_setup_error, a_real_refusal_is_reported_with_its_cause) {
+TEST(RingSetupError, a_real_refusal_is_reported_with_its_cause) {
   EXPECT_EQ(create_under_seccomp(EPERM), static_cast<int>(errc::io_uring_disabled));
   EXPECT_EQ(create_under_seccomp(ENOSYS), static_cast<int>(errc::io_uring_unsupported));
   EXPECT_EQ(create_under_seccomp(ENOMEM), static_cast<int>(errc::io_uring_memlock_limit));

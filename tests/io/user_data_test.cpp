@@ -18,7 +18,7 @@ constexpr op all_ops[] = {op::connect, op::send,         op::recv, op::recv_mult
                           op::timeout, op::link_timeout, op::wake, op::msg_ring,       op::cancel,
                           op::nop,     op::probe,        op::poll};
 
-TEST(user_data, layout_is_slot_id_below_op_tag) {
+TEST(UserData, layout_is_slot_id_below_op_tag) {
   constexpr std::uint64_t id = util::encode_slot_id(7, 99);
   constexpr std::uint64_t ud = encode_user_data(id, op::send);
   static_assert(ud == 0x0200'0063'0000'0007ull);
@@ -36,7 +36,7 @@ TEST(user_data, layout_is_slot_id_below_op_tag) {
   SUCCEED();
 }
 
-TEST(user_data, ops_are_distinct_nonzero_and_never_the_reserved_tag) {
+TEST(UserData, ops_are_distinct_nonzero_and_never_the_reserved_tag) {
   std::set<std::uint8_t> tags;
   std::set<std::string_view> names;
   for (op o : all_ops) {
@@ -52,13 +52,13 @@ TEST(user_data, ops_are_distinct_nonzero_and_never_the_reserved_tag) {
   EXPECT_EQ(decode_op(0), op::none);
 }
 
-TEST(user_data, never_equals_liburings_internal_timeout) {
+TEST(UserData, never_equals_liburings_internal_timeout) {
   // Even the all-ones id: the tag byte is never 0xFF.
   for (op o : all_ops)
     EXPECT_NE(encode_user_data(~0ull, o), LIBURING_UDATA_TIMEOUT) << to_string(o);
 }
 
-TEST(user_data, late_completion_with_a_reused_slot_is_detected) {
+TEST(UserData, late_completion_with_a_reused_slot_is_detected) {
   util::slot_table<int> table;
   const std::uint64_t first = table.insert(1);
   const std::uint64_t in_flight = encode_user_data(first, op::recv);  // the SQE's user_data

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "../support/alloc_counter.hpp"
 #include "../support/redis_server.hpp"
+#include "allocation_counter.hpp"
 #include "uredis/exceptions.hpp"
 #include "uredis/resp/encoder.hpp"
 #include "uredis/resp/reply.hpp"
@@ -142,12 +142,12 @@ void expect_server_failure(const handshake& hs, server_error_kind kind, std::str
   EXPECT_EQ(hs.failure().server_error().message, message);
 }
 
-TEST(proto_handshake, lib_version_is_the_project_version) {
+TEST(Handshake, lib_version_is_the_project_version) {
   EXPECT_TRUE(uredis::util::parse_version(setinfo_step::lib_version()).has_value())
       << setinfo_step::lib_version();
 }
 
-TEST(proto_handshake, resp3_without_auth_is_hello_and_setinfo) {
+TEST(Handshake, resp3_without_auth_is_hello_and_setinfo) {
   driver d(make_config());
   EXPECT_EQ(d.written(),
             "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n"
@@ -167,37 +167,37 @@ TEST(proto_handshake, resp3_without_auth_is_hello_and_setinfo) {
   EXPECT_TRUE(d.hs().failure().has_value());
 }
 
-TEST(proto_handshake, resp3_password_only_authenticates_the_default_user) {
+TEST(Handshake, resp3_password_only_authenticates_the_default_user) {
   driver d(make_config("s3cret"));
   EXPECT_EQ(d.written(), cmd({"HELLO", "3", "AUTH", "default", "s3cret"}) + setinfo() + ping);
   EXPECT_EQ(d.feed(hello_map() + ok + ok + pong),
             handshake_status::done);  // Redis 7.2 accepts SETINFO
 }
 
-TEST(proto_handshake, resp3_user_and_password) {
+TEST(Handshake, resp3_user_and_password) {
   driver d(make_config("apw", "alice"));
   EXPECT_EQ(d.written(), cmd({"HELLO", "3", "AUTH", "alice", "apw"}) + setinfo() + ping);
   EXPECT_EQ(d.feed(hello_map("7.2.4") + ok + ok + pong), handshake_status::done);
   EXPECT_EQ(d.hs().server_version(), (uredis::util::version{7, 2, 4}));
 }
 
-TEST(proto_handshake, resp3_user_without_password_sends_an_empty_one) {
+TEST(Handshake, resp3_user_without_password_sends_an_empty_one) {
   driver d(make_config({}, "nopass-user"));
   EXPECT_EQ(d.written(), cmd({"HELLO", "3", "AUTH", "nopass-user", ""}) + setinfo() + ping);
 }
 
-TEST(proto_handshake, resp3_client_name_rides_on_hello) {
+TEST(Handshake, resp3_client_name_rides_on_hello) {
   driver d(make_config({}, {}, "my-app"));
   EXPECT_EQ(d.written(), cmd({"HELLO", "3", "SETNAME", "my-app"}) + setinfo() + ping);
   EXPECT_EQ(d.feed(hello_map() + no_setinfo + no_setinfo + pong), handshake_status::done);
 }
 
-TEST(proto_handshake, an_empty_client_name_is_not_sent) {
+TEST(Handshake, an_empty_client_name_is_not_sent) {
   driver d(make_config({}, {}, ""));
   EXPECT_EQ(d.written(), cmd({"HELLO", "3"}) + setinfo() + ping);
 }
 
-TEST(proto_handshake, resp3_everything_is_one_round_trip) {
+TEST(Handshake, resp3_everything_is_one_round_trip) {
   driver d(make_config("p", "u", "n", 5));
   EXPECT_EQ(d.written(), cmd({"HELLO", "3", "AUTH", "u", "p", "SETNAME", "n"}) + setinfo() +
                              cmd({"SELECT", "5"}) + ping);
@@ -207,7 +207,7 @@ TEST(proto_handshake, resp3_everything_is_one_round_trip) {
   EXPECT_EQ(d.written(), "");
 }
 
-TEST(proto_handshake, select_out_of_range_fails) {
+TEST(Handshake, select_out_of_range_fails) {
   driver d(make_config({}, {}, {}, 16));
   EXPECT_EQ(d.written(), cmd({"HELLO", "3"}) + setinfo() + cmd({"SELECT", "16"}) + ping);
   EXPECT_EQ(d.feed(hello_map() + no_setinfo + no_setinfo + "-ERR DB index is out of range\r\n"),
@@ -216,7 +216,7 @@ TEST(proto_handshake, select_out_of_range_fails) {
   EXPECT_THROW(d.hs().failure().value(), uredis::response_error);
 }
 
-TEST(proto_handshake, wrong_password_is_a_server_error_not_a_protocol_error) {
+TEST(Handshake, wrong_password_is_a_server_error_not_a_protocol_error) {
   driver d(make_config("bad", "alice"));
   (void)d.written();
   const std::string_view wrongpass =
@@ -231,7 +231,7 @@ TEST(proto_handshake, wrong_password_is_a_server_error_not_a_protocol_error) {
   EXPECT_EQ(d.last_consumed(), 0u);
 }
 
-TEST(proto_handshake, hello_without_auth_on_a_protected_server_is_noauth) {
+TEST(Handshake, hello_without_auth_on_a_protected_server_is_noauth) {
   driver d(make_config());
   const std::string_view noauth =
       "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
@@ -242,7 +242,7 @@ TEST(proto_handshake, hello_without_auth_on_a_protected_server_is_noauth) {
   EXPECT_THROW(d.hs().failure().value(), uredis::authentication_error);
 }
 
-TEST(proto_handshake, fallback_when_hello_is_unknown_redoes_every_step_for_resp2) {
+TEST(Handshake, fallback_when_hello_is_unknown_redoes_every_step_for_resp2) {
   driver d(make_config("apw", "alice", "app", 3));
   EXPECT_EQ(d.written(), cmd({"HELLO", "3", "AUTH", "alice", "apw", "SETNAME", "app"}) + setinfo() +
                              cmd({"SELECT", "3"}) + ping);
@@ -269,7 +269,7 @@ TEST(proto_handshake, fallback_when_hello_is_unknown_redoes_every_step_for_resp2
   EXPECT_FALSE(d.hs().client_id().has_value());
 }
 
-TEST(proto_handshake, fallback_with_a_password_only_sends_auth_without_a_user) {
+TEST(Handshake, fallback_with_a_password_only_sends_auth_without_a_user) {
   for (const std::string user : {"", "default"}) {
     driver d(make_config("pw", user));
     (void)d.written();
@@ -280,7 +280,7 @@ TEST(proto_handshake, fallback_with_a_password_only_sends_auth_without_a_user) {
   }
 }
 
-TEST(proto_handshake, fallback_with_no_credentials_still_asks_the_server_again) {
+TEST(Handshake, fallback_with_no_credentials_still_asks_the_server_again) {
   driver d(make_config());
   (void)d.written();
   EXPECT_EQ(d.feed(no_hello_v5), handshake_status::in_progress);
@@ -292,7 +292,7 @@ TEST(proto_handshake, fallback_with_no_credentials_still_asks_the_server_again) 
   EXPECT_EQ(d.hs().protocol(), 2);
 }
 
-TEST(proto_handshake, noproto_also_falls_back) {
+TEST(Handshake, noproto_also_falls_back) {
   driver d(make_config({}, {}, {}, 1));
   (void)d.written();
   EXPECT_EQ(d.feed("-NOPROTO sorry, this protocol version is not supported.\r\n"),
@@ -302,7 +302,7 @@ TEST(proto_handshake, noproto_also_falls_back) {
             handshake_status::done);
 }
 
-TEST(proto_handshake, fallback_auth_failure_on_an_old_server) {
+TEST(Handshake, fallback_auth_failure_on_an_old_server) {
   driver d(make_config("bad"));
   (void)d.written();
   EXPECT_EQ(d.feed(no_hello_v3 + "-ERR unknown command 'CLIENT'\r\n" +
@@ -313,7 +313,7 @@ TEST(proto_handshake, fallback_auth_failure_on_an_old_server) {
   EXPECT_THROW(d.hs().failure().value(), uredis::authentication_error);
 }
 
-TEST(proto_handshake, fallback_select_failure) {
+TEST(Handshake, fallback_select_failure) {
   driver d(make_config({}, {}, {}, 40));
   (void)d.written();
   EXPECT_EQ(
@@ -326,7 +326,7 @@ TEST(proto_handshake, fallback_select_failure) {
   expect_server_failure(d.hs(), server_error_kind::err, "ERR DB index is out of range");
 }
 
-TEST(proto_handshake, resp2_never_sends_hello) {
+TEST(Handshake, resp2_never_sends_hello) {
   driver d(make_config("apw", "alice", "app", 1, resp_version::resp2));
   EXPECT_EQ(d.written(), cmd({"AUTH", "alice", "apw"}) + cmd({"CLIENT", "SETNAME", "app"}) +
                              setinfo() + cmd({"SELECT", "1"}) + ping);
@@ -336,7 +336,7 @@ TEST(proto_handshake, resp2_never_sends_hello) {
   EXPECT_FALSE(d.hs().server_version().has_value());
 }
 
-TEST(proto_handshake, resp2_password_only_and_no_credentials) {
+TEST(Handshake, resp2_password_only_and_no_credentials) {
   driver d(make_config("pw", {}, {}, 0, resp_version::resp2));
   EXPECT_EQ(d.written(), cmd({"AUTH", "pw"}) + setinfo() + ping);
   driver bare(make_config({}, {}, {}, 0, resp_version::resp2));
@@ -344,7 +344,7 @@ TEST(proto_handshake, resp2_password_only_and_no_credentials) {
   EXPECT_EQ(bare.feed(no_setinfo + no_setinfo + pong), handshake_status::done);
 }
 
-TEST(proto_handshake, resp2_wrong_password) {
+TEST(Handshake, resp2_wrong_password) {
   driver d(make_config("bad", {}, "n", 0, resp_version::resp2));
   (void)d.written();
   EXPECT_EQ(d.feed("-WRONGPASS invalid username-password pair or user is disabled.\r\n"),
@@ -352,7 +352,7 @@ TEST(proto_handshake, resp2_wrong_password) {
   EXPECT_EQ(d.hs().failure().server_error().kind, server_error_kind::wrongpass);
 }
 
-TEST(proto_handshake, resp2_setname_refused_fails) {
+TEST(Handshake, resp2_setname_refused_fails) {
   driver d(make_config({}, {}, "has space", 0, resp_version::resp2));
   (void)d.written();
   EXPECT_EQ(d.feed("-ERR Client names cannot contain spaces, newlines or special characters.\r\n"),
@@ -360,7 +360,7 @@ TEST(proto_handshake, resp2_setname_refused_fails) {
   EXPECT_EQ(d.hs().failure().server_error().kind, server_error_kind::err);
 }
 
-TEST(proto_handshake, a_reply_of_the_wrong_shape_fails) {
+TEST(Handshake, a_reply_of_the_wrong_shape_fails) {
   {
     driver d(make_config());
     EXPECT_EQ(d.feed(ok), handshake_status::failed) << "HELLO answered +OK";
@@ -375,7 +375,7 @@ TEST(proto_handshake, a_reply_of_the_wrong_shape_fails) {
   }
 }
 
-TEST(proto_handshake, a_resp2_style_hello_array_is_read_like_a_map) {
+TEST(Handshake, a_resp2_style_hello_array_is_read_like_a_map) {
   driver d(make_config());
   EXPECT_EQ(d.feed("*4\r\n$7\r\nversion\r\n$5\r\n6.2.1\r\n$5\r\nproto\r\n:3\r\n"),
             handshake_status::in_progress);
@@ -383,14 +383,14 @@ TEST(proto_handshake, a_resp2_style_hello_array_is_read_like_a_map) {
   EXPECT_EQ(d.hs().protocol(), 3);
 }
 
-TEST(proto_handshake, malformed_bytes_are_a_protocol_error) {
+TEST(Handshake, malformed_bytes_are_a_protocol_error) {
   driver d(make_config());
   EXPECT_EQ(d.feed("?garbage\r\n"), handshake_status::failed);
   ASSERT_TRUE(d.hs().failure().has_error());
   EXPECT_TRUE(uredis::is_protocol_error(d.hs().failure().error()));
 }
 
-TEST(proto_handshake, bytes_may_arrive_one_at_a_time) {
+TEST(Handshake, bytes_may_arrive_one_at_a_time) {
   driver d(make_config("p", "u", "n", 9));
   (void)d.written();
   const std::string replies = hello_map("7.0.15", 7) + no_setinfo + no_setinfo + ok + pong;
@@ -413,14 +413,14 @@ TEST(proto_handshake, bytes_may_arrive_one_at_a_time) {
   EXPECT_EQ(d.hs().server_version(), (uredis::util::version{7, 0, 15}));
 }
 
-TEST(proto_handshake, stops_at_the_end_of_its_last_reply) {
+TEST(Handshake, stops_at_the_end_of_its_last_reply) {
   driver d(make_config());
   const std::string replies = hello_map() + no_setinfo + no_setinfo + pong;
   EXPECT_EQ(d.feed(replies + "+PONG\r\n:1\r\n"), handshake_status::done);
   EXPECT_EQ(d.last_consumed(), replies.size()) << "the rest belongs to the pipeline";
 }
 
-TEST(proto_handshake, push_frames_and_attributes_are_not_replies) {
+TEST(Handshake, push_frames_and_attributes_are_not_replies) {
   driver d(make_config());
   EXPECT_EQ(d.feed(">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nx\r\n" + hello_map() +
                    "|1\r\n+ttl\r\n:3\r\n" + no_setinfo + no_setinfo + pong),
@@ -428,7 +428,7 @@ TEST(proto_handshake, push_frames_and_attributes_are_not_replies) {
   EXPECT_EQ(d.hs().server_version(), (uredis::util::version{7, 0, 15}));
 }
 
-TEST(proto_handshake, a_server_still_loading_fails_the_ping) {
+TEST(Handshake, a_server_still_loading_fails_the_ping) {
   driver d(make_config());
   const std::string loading = "-LOADING Redis is loading the dataset in memory\r\n";
   EXPECT_EQ(d.feed(hello_map() + no_setinfo + no_setinfo + loading), handshake_status::failed);
@@ -436,7 +436,7 @@ TEST(proto_handshake, a_server_still_loading_fails_the_ping) {
                         "LOADING Redis is loading the dataset in memory");
 }
 
-TEST(proto_handshake, any_other_answer_to_the_ping_passes) {
+TEST(Handshake, any_other_answer_to_the_ping_passes) {
   driver d(make_config({}, {}, {}, 0, resp_version::resp2));
   EXPECT_EQ(d.feed("-NOAUTH Authentication required.\r\n-NOAUTH Authentication required.\r\n"
                    "-NOAUTH Authentication required.\r\n"),
@@ -466,7 +466,7 @@ class tracking_step final : public uredis::proto::handshake_step {
   std::vector<std::string> seen;
 };
 
-TEST(proto_handshake, a_registered_step_runs_between_select_and_ping) {
+TEST(Handshake, a_registered_step_runs_between_select_and_ping) {
   tracking_step tracking;
   driver d(make_config({}, {}, {}, 2), &tracking);
   EXPECT_EQ(d.written(), cmd({"HELLO", "3"}) + setinfo() + cmd({"SELECT", "2"}) +
@@ -475,7 +475,7 @@ TEST(proto_handshake, a_registered_step_runs_between_select_and_ping) {
   EXPECT_EQ(tracking.seen, std::vector<std::string>{"0:OK"});
 }
 
-TEST(proto_handshake, a_registered_step_that_fails_fails_the_handshake) {
+TEST(Handshake, a_registered_step_that_fails_fails_the_handshake) {
   tracking_step tracking;
   driver d(make_config(), &tracking);
   EXPECT_EQ(d.feed(hello_map() + no_setinfo + no_setinfo + "-ERR tracking refused\r\n"),
@@ -483,7 +483,7 @@ TEST(proto_handshake, a_registered_step_that_fails_fails_the_handshake) {
   expect_server_failure(d.hs(), server_error_kind::err, "ERR tracking refused");
 }
 
-TEST(proto_handshake, a_registered_step_is_asked_again_for_resp2_after_a_fallback) {
+TEST(Handshake, a_registered_step_is_asked_again_for_resp2_after_a_fallback) {
   tracking_step tracking;
   driver d(make_config(), &tracking);
   (void)d.written();
@@ -506,7 +506,7 @@ struct subscriptions final : uredis::proto::subscription_hook {
   std::vector<std::string> confirmed;
 };
 
-TEST(proto_handshake, push_frames_meanwhile_go_to_the_push_router) {
+TEST(Handshake, push_frames_meanwhile_go_to_the_push_router) {
   uredis::proto::push_router router;
   subscriptions subs;
   router.set_subscription_hook(&subs);
@@ -517,12 +517,12 @@ TEST(proto_handshake, push_frames_meanwhile_go_to_the_push_router) {
   EXPECT_EQ(subs.confirmed, std::vector<std::string>{"ch:1"});
 }
 
-TEST(proto_handshake, reading_replies_allocates_nothing) {
+TEST(Handshake, reading_replies_allocates_nothing) {
   driver warm(make_config("p", "u", "n", 3));
   const std::string replies = hello_map() + no_setinfo + no_setinfo + ok + pong;
   ASSERT_EQ(warm.feed(replies), handshake_status::done);
   driver d(make_config("p", "u", "n", 3));
-  const uredis::test::allocation_scope scope;
+  const uredis::dev::allocation_scope scope;
   EXPECT_EQ(d.feed(replies), handshake_status::done);
   EXPECT_EQ(scope.allocations(), 0u);
 }
@@ -634,7 +634,7 @@ uredis::test::redis_server_options protected_server(std::vector<std::string> ext
   return options;
 }
 
-TEST(proto_handshake_live, against_real_redis) {
+TEST(HandshakeLive, against_real_redis) {
   uredis::test::redis_server server(protected_server());
 
   {  // RESP3: HELLO 3 AUTH alice apw SETNAME, SELECT pipelined behind it.
@@ -684,7 +684,7 @@ TEST(proto_handshake_live, against_real_redis) {
   }
 }
 
-TEST(proto_handshake_live, fallback_against_a_server_without_hello) {
+TEST(HandshakeLive, fallback_against_a_server_without_hello) {
   // Renaming HELLO away makes Redis 7 answer like Redis 5: "ERR unknown command `HELLO`...".
   uredis::test::redis_server server(protected_server({"--rename-command", "HELLO", ""}));
   live_session s(server.port(), make_config("apw", "alice", "hs-fallback", 4));

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "../support/alloc_counter.hpp"
+#include "allocation_counter.hpp"
 #include "uredis/proto/callback_handler.hpp"
 
 namespace uredis::proto {
@@ -257,7 +257,7 @@ TEST(Pipeline, SteadyStateAllocatesNothing) {
     return p.feed(bytes);
   };
   round();  // warm: the FIFO grows to 64 once
-  const test::allocation_scope scope;
+  const dev::allocation_scope scope;
   for (int k = 0; k < 100; ++k)
     ASSERT_EQ(round().consumed, bytes.size());
   EXPECT_EQ(scope.allocations(), 0u);
@@ -380,7 +380,7 @@ TEST(PipelineResilience, BytesInFlightNeverMoveAndNothingIsAllocatedOnceWarm) {
   };
   round();
   round();
-  const test::allocation_scope scope;
+  const dev::allocation_scope scope;
   for (int k = 0; k < 20; ++k)
     round();
   EXPECT_EQ(scope.allocations(), 0u);
@@ -548,7 +548,7 @@ TEST(PipelineResilience, ExpireAndRewindCyclesAllocateNothing) {
   };
   cycle();  // warm
   cycle();
-  const test::allocation_scope scope;
+  const dev::allocation_scope scope;
   for (int k = 0; k < 50; ++k)
     cycle();
   EXPECT_EQ(scope.allocations(), 0u);

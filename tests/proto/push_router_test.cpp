@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "../support/alloc_counter.hpp"
+#include "allocation_counter.hpp"
 #include "uredis/resp/parser.hpp"
 
 namespace uredis::proto {
@@ -148,7 +148,7 @@ TEST(PushRouter, RoutingAllocatesNothing) {
     frames += ">3\r\n$7\r\nmessage\r\n$7\r\nchannel\r\n$12\r\npayload-" + std::to_string(1000 + i) +
               "\r\n";
   route(router, frames);  // warm
-  const test::allocation_scope scope;
+  const dev::allocation_scope scope;
   route(router, frames);
   EXPECT_EQ(scope.allocations(), 0u);
   EXPECT_EQ(messages, 2000);

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "../support/alloc_counter.hpp"
+#include "allocation_counter.hpp"
 
 namespace uredis::proto {
 namespace {
@@ -125,7 +125,7 @@ TEST(RequestBuffer, BothBuffersGrowTogetherAndNothingIsAllocatedOnceWarm) {
       b.consume(command.size());
   };
   round();
-  const test::allocation_scope scope;
+  const dev::allocation_scope scope;
   for (int i = 0; i < 100; ++i)
     round();
   EXPECT_EQ(scope.allocations(), 0u);

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "../support/alloc_counter.hpp"
+#include "allocation_counter.hpp"
 #include "uredis/cmd/lists.hpp"
 #include "uredis/cmd/strings.hpp"
 #include "uredis/event/dispatcher.hpp"
@@ -706,7 +706,7 @@ TEST(SessionFaults, ARetryCycleAllocatesNothing) {
   };
   cycle();
   cycle();
-  const test::allocation_scope scope;
+  const dev::allocation_scope scope;
   for (int i = 0; i < 20; ++i)
     cycle();
   EXPECT_EQ(scope.allocations(), 0u);

@@ -19,7 +19,9 @@
 #include <utility>
 #include <vector>
 
-#include "support/alloc_counter.hpp"
+#include "allocation_counter.hpp"
+#include "support/kernel_feature.hpp"
+#include "uredis/io/ring.hpp"
 #include "uredis/util/random.hpp"
 
 namespace uredis::reactor {
@@ -200,7 +202,8 @@ TEST(Mailbox, WakesAnOwnerBlockedInPoll) {
 TEST(Mailbox, WakesAnOwnerBlockedInAnIoUringRead) {
   io_uring ring;
   const int rc = io_uring_queue_init(4, &ring, 0);
-  if (rc < 0) GTEST_SKIP() << "io_uring unavailable here: " << rc;
+  if (rc < 0 && test::lacks_io_uring(io::setup_error(rc))) return;
+  ASSERT_EQ(rc, 0) << io::setup_error(rc).message();
   auto mb = make_mailbox(1);
   std::atomic<bool> blocked{false};
   std::atomic<int> ran{0};
@@ -406,7 +409,7 @@ TEST(Mailbox, PostAndDrainAllocateNothing) {
   // Warm up (first use of thread-locals, lazy binding) outside the counted scope.
   ASSERT_TRUE(mb->post(0, [&sum] { sum += 1; }));
   mb->drain();
-  test::allocation_scope scope;
+  dev::allocation_scope scope;
   for (int round = 0; round < 100; ++round) {
     for (std::uint64_t i = 0; i < 100; ++i)
       ASSERT_TRUE(mb->post(static_cast<unsigned>(i % 2), [&sum, i] { sum += i; }));

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "../support/alloc_counter.hpp"
+#include "allocation_counter.hpp"
 
 namespace uredis::reactor {
 namespace {
@@ -40,9 +40,9 @@ struct fixture : ::testing::Test {
   }
 };
 
-using timer_wheel_test = fixture;
+using Timer = fixture;
 
-TEST_F(timer_wheel_test, fires_in_deadline_order_across_ticks_and_levels) {
+TEST_F(Timer, fires_in_deadline_order_across_ticks_and_levels) {
   std::vector<int> order;
   // Deadlines on level 0, 1 and 2, armed out of order.
   timer a([&] { order.push_back(3); });
@@ -59,7 +59,7 @@ TEST_F(timer_wheel_test, fires_in_deadline_order_across_ticks_and_levels) {
   EXPECT_TRUE(wheel.empty());
 }
 
-TEST_F(timer_wheel_test, fires_at_its_tick_not_before) {
+TEST_F(Timer, fires_at_its_tick_not_before) {
   int fired = 0;
   timer t([&] { ++fired; });
   wheel.arm_in(t, 50ms);
@@ -74,7 +74,7 @@ TEST_F(timer_wheel_test, fires_at_its_tick_not_before) {
   EXPECT_EQ(fired, 1);
 }
 
-TEST_F(timer_wheel_test, sub_millisecond_deadlines_round_up) {
+TEST_F(Timer, sub_millisecond_deadlines_round_up) {
   int fired = 0;
   timer t([&] { ++fired; });
   wheel.arm(t, start + 1500us);  // rounds up to start + 2 ms
@@ -87,7 +87,7 @@ TEST_F(timer_wheel_test, sub_millisecond_deadlines_round_up) {
   EXPECT_EQ(fired, 1);
 }
 
-TEST_F(timer_wheel_test, rearm_moves_the_deadline) {
+TEST_F(Timer, rearm_moves_the_deadline) {
   int fired = 0;
   timer t([&] { ++fired; });
   wheel.arm_in(t, 10ms);
@@ -103,7 +103,7 @@ TEST_F(timer_wheel_test, rearm_moves_the_deadline) {
   EXPECT_EQ(fired, 2);
 }
 
-TEST_F(timer_wheel_test, cancel_prevents_firing) {
+TEST_F(Timer, cancel_prevents_firing) {
   int fired = 0;
   timer t([&] { ++fired; });
   timer u([&] { ++fired; });
@@ -118,7 +118,7 @@ TEST_F(timer_wheel_test, cancel_prevents_firing) {
   EXPECT_EQ(fired, 0);
 }
 
-TEST_F(timer_wheel_test, destroying_an_armed_timer_cancels_it) {
+TEST_F(Timer, destroying_an_armed_timer_cancels_it) {
   int fired = 0;
   {
     timer t([&] { ++fired; });
@@ -131,7 +131,7 @@ TEST_F(timer_wheel_test, destroying_an_armed_timer_cancels_it) {
   EXPECT_EQ(fired, 0);
 }
 
-TEST_F(timer_wheel_test, callback_cancels_a_timer_due_in_the_same_tick) {
+TEST_F(Timer, callback_cancels_a_timer_due_in_the_same_tick) {
   std::vector<int> order;
   timer a, b, c;
   // Whichever of a and b fires first cancels the other: exactly one fires.
@@ -154,7 +154,7 @@ TEST_F(timer_wheel_test, callback_cancels_a_timer_due_in_the_same_tick) {
   EXPECT_TRUE(wheel.empty());
 }
 
-TEST_F(timer_wheel_test, callback_cancels_a_later_timer_and_destroys_its_own) {
+TEST_F(Timer, callback_cancels_a_later_timer_and_destroys_its_own) {
   int fired = 0;
   auto later = std::make_unique<timer>([&] { ++fired; });
   auto self = std::make_unique<timer>();
@@ -170,7 +170,7 @@ TEST_F(timer_wheel_test, callback_cancels_a_later_timer_and_destroys_its_own) {
   EXPECT_TRUE(wheel.empty());
 }
 
-TEST_F(timer_wheel_test, callback_rearms_itself_periodically) {
+TEST_F(Timer, callback_rearms_itself_periodically) {
   std::vector<time_point> fires;
   timer t;
   t.set_callback([&] {
@@ -186,7 +186,7 @@ TEST_F(timer_wheel_test, callback_rearms_itself_periodically) {
   EXPECT_FALSE(t.armed());
 }
 
-TEST_F(timer_wheel_test, rearm_for_now_from_a_callback_waits_for_the_next_advance) {
+TEST_F(Timer, rearm_for_now_from_a_callback_waits_for_the_next_advance) {
   int fired = 0;
   timer t;
   t.set_callback([&] {
@@ -202,7 +202,7 @@ TEST_F(timer_wheel_test, rearm_for_now_from_a_callback_waits_for_the_next_advanc
   t.cancel();
 }
 
-TEST_F(timer_wheel_test, overdue_timers_fire_first_in_arm_order) {
+TEST_F(Timer, overdue_timers_fire_first_in_arm_order) {
   std::vector<int> order;
   timer a([&] { order.push_back(1); });
   timer b([&] { order.push_back(2); });
@@ -215,7 +215,7 @@ TEST_F(timer_wheel_test, overdue_timers_fire_first_in_arm_order) {
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 }
 
-TEST_F(timer_wheel_test, far_deadlines_cascade_to_the_exact_tick) {
+TEST_F(Timer, far_deadlines_cascade_to_the_exact_tick) {
   struct expectation {
     clock::duration delay;
     int fired = 0;
@@ -251,7 +251,7 @@ TEST_F(timer_wheel_test, far_deadlines_cascade_to_the_exact_tick) {
   EXPECT_LE(wakeups, std::size(delays) * timer_wheel::levels);
 }
 
-TEST_F(timer_wheel_test, next_deadline_is_a_tight_lower_bound) {
+TEST_F(Timer, next_deadline_is_a_tight_lower_bound) {
   EXPECT_EQ(wheel.next_deadline(), std::nullopt);
   timer near, far;
   near.set_callback([] {});
@@ -280,7 +280,7 @@ TEST_F(timer_wheel_test, next_deadline_is_a_tight_lower_bound) {
   EXPECT_EQ(wheel.next_deadline(), std::nullopt);
 }
 
-TEST_F(timer_wheel_test, many_random_timers_each_fire_once_at_their_tick) {
+TEST_F(Timer, many_random_timers_each_fire_once_at_their_tick) {
   constexpr std::size_t count = 100'000;
   struct item {
     std::uint64_t due = 0;  // ms after start
@@ -331,7 +331,7 @@ TEST_F(timer_wheel_test, many_random_timers_each_fire_once_at_their_tick) {
   }
 }
 
-TEST_F(timer_wheel_test, many_random_timers_fire_at_exact_ticks_when_driven_by_next_deadline) {
+TEST_F(Timer, many_random_timers_fire_at_exact_ticks_when_driven_by_next_deadline) {
   constexpr std::size_t count = 20'000;
   struct item {
     std::uint64_t due = 0;
@@ -361,7 +361,7 @@ TEST_F(timer_wheel_test, many_random_timers_fire_at_exact_ticks_when_driven_by_n
   }
 }
 
-TEST_F(timer_wheel_test, destroying_the_wheel_disarms_its_timers) {
+TEST_F(Timer, destroying_the_wheel_disarms_its_timers) {
   int fired = 0;
   timer t([&] { ++fired; });
   {
@@ -376,7 +376,7 @@ TEST_F(timer_wheel_test, destroying_the_wheel_disarms_its_timers) {
   EXPECT_EQ(fired, 1);
 }
 
-TEST(timer_wheel_clock, default_clock_is_monotonic) {
+TEST(TimerClock, default_clock_is_monotonic) {
   timer_wheel wheel;  // production: steady_clock
   const auto a = wheel.now();
   const auto b = wheel.now();
@@ -395,7 +395,7 @@ TEST(timer_wheel_clock, default_clock_is_monotonic) {
   EXPECT_GE(wheel.current(), t.deadline());
 }
 
-TEST_F(timer_wheel_test, arm_rearm_cancel_and_advance_allocate_nothing) {
+TEST_F(Timer, arm_rearm_cancel_and_advance_allocate_nothing) {
   constexpr std::size_t count = 10'000;
   std::size_t fired = 0;
   auto timers = std::make_unique<timer[]>(count);
@@ -404,7 +404,7 @@ TEST_F(timer_wheel_test, arm_rearm_cancel_and_advance_allocate_nothing) {
   std::mt19937_64 rng(99);
   std::uniform_int_distribution<int> delay(0, 100'000'000);  // up to ~28 hours
 
-  test::allocation_scope scope;
+  dev::allocation_scope scope;
   for (std::size_t i = 0; i < count; ++i)
     wheel.arm_in(timers[i], milliseconds(delay(rng)));
   for (std::size_t i = 0; i < count; i += 3)
@@ -417,7 +417,7 @@ TEST_F(timer_wheel_test, arm_rearm_cancel_and_advance_allocate_nothing) {
   }
   EXPECT_EQ(scope.allocations(), 0u);
   EXPECT_EQ(scope.bytes(), 0u);
-  test::do_not_optimize(fired);
+  dev::do_not_optimize(fired);
   EXPECT_EQ(fired, count - (count + 4) / 5);
 }
 

@@ -44,7 +44,7 @@ std::error_code error_of(std::string_view bytes) {
 
 // ---- strings -------------------------------------------------------------------------------
 
-TEST(adapter_string, every_string_type) {
+TEST(AdapterString, every_string_type) {
   EXPECT_EQ(value_of<std::string>("+OK\r\n"), "OK");
   EXPECT_EQ(value_of<std::string>("$5\r\nhello\r\n"), "hello");
   EXPECT_EQ(value_of<std::string>("$0\r\n\r\n"), "");
@@ -52,7 +52,7 @@ TEST(adapter_string, every_string_type) {
   EXPECT_EQ(value_of<std::string>("$4\r\na\r\n\0\r\n"sv), "a\r\n\0"s);
 }
 
-TEST(adapter_string, numbers_as_their_text) {
+TEST(AdapterString, numbers_as_their_text) {
   EXPECT_EQ(value_of<std::string>(":-42\r\n"), "-42");
   EXPECT_EQ(value_of<std::string>(",3.14\r\n"), "3.14");
   EXPECT_EQ(value_of<std::string>(",inf\r\n"), "inf");
@@ -60,7 +60,7 @@ TEST(adapter_string, numbers_as_their_text) {
             "3492890328409238509324850943850943825024385");
 }
 
-TEST(adapter_string, refuses_booleans_nulls_aggregates) {
+TEST(AdapterString, refuses_booleans_nulls_aggregates) {
   EXPECT_EQ(error_of<std::string>("#t\r\n"), errc::type_mismatch);
   EXPECT_EQ(error_of<std::string>("_\r\n"), errc::unexpected_null);
   EXPECT_EQ(error_of<std::string>("$-1\r\n"), errc::unexpected_null);
@@ -68,7 +68,7 @@ TEST(adapter_string, refuses_booleans_nulls_aggregates) {
   EXPECT_EQ(error_of<std::string>("%1\r\n+a\r\n*1\r\n+b\r\n"), errc::type_mismatch);
 }
 
-TEST(adapter_string_view, views_into_the_bytes) {
+TEST(AdapterStringView, views_into_the_bytes) {
   const std::string bytes = "$5\r\nhello\r\n";
   const std::string_view v = value_of<std::string_view>(bytes);
   EXPECT_EQ(v, "hello");
@@ -80,7 +80,7 @@ TEST(adapter_string_view, views_into_the_bytes) {
 
 // ---- integers ------------------------------------------------------------------------------
 
-TEST(adapter_integer, integer_replies) {
+TEST(AdapterInteger, integer_replies) {
   EXPECT_EQ(value_of<std::int64_t>(":42\r\n"), 42);
   EXPECT_EQ(value_of<std::int64_t>(":-9223372036854775808\r\n"),
             std::numeric_limits<std::int64_t>::min());
@@ -89,7 +89,7 @@ TEST(adapter_integer, integer_replies) {
             std::numeric_limits<std::int64_t>::max());
 }
 
-TEST(adapter_integer, out_of_range_is_a_mismatch) {
+TEST(AdapterInteger, out_of_range_is_a_mismatch) {
   EXPECT_EQ(error_of<std::int8_t>(":128\r\n"), errc::type_mismatch);
   EXPECT_EQ(value_of<std::int8_t>(":-128\r\n"), -128);
   EXPECT_EQ(error_of<std::uint64_t>(":-1\r\n"), errc::type_mismatch);
@@ -98,7 +98,7 @@ TEST(adapter_integer, out_of_range_is_a_mismatch) {
   EXPECT_EQ(error_of<std::uint32_t>("$2\r\n-1\r\n"), errc::type_mismatch);
 }
 
-TEST(adapter_integer, strings_holding_integers) {
+TEST(AdapterInteger, strings_holding_integers) {
   EXPECT_EQ(value_of<std::int64_t>("$2\r\n42\r\n"), 42);  // GET of a counter
   EXPECT_EQ(value_of<std::int64_t>("+-17\r\n"), -17);
   EXPECT_EQ(value_of<std::uint64_t>("$20\r\n18446744073709551615\r\n"),
@@ -113,7 +113,7 @@ TEST(adapter_integer, strings_holding_integers) {
   EXPECT_EQ(error_of<std::int64_t>("$3\r\n1.5\r\n"), errc::type_mismatch);
 }
 
-TEST(adapter_integer, refuses_doubles_booleans_nulls) {
+TEST(AdapterInteger, refuses_doubles_booleans_nulls) {
   EXPECT_EQ(error_of<std::int64_t>(",1.0\r\n"), errc::type_mismatch);
   EXPECT_EQ(error_of<std::int64_t>("#t\r\n"), errc::type_mismatch);
   EXPECT_EQ(error_of<std::int64_t>("_\r\n"), errc::unexpected_null);
@@ -122,7 +122,7 @@ TEST(adapter_integer, refuses_doubles_booleans_nulls) {
 
 // ---- floating point ------------------------------------------------------------------------
 
-TEST(adapter_double, doubles_integers_and_numeric_strings) {
+TEST(AdapterDouble, doubles_integers_and_numeric_strings) {
   EXPECT_EQ(value_of<double>(",3.5\r\n"), 3.5);
   EXPECT_EQ(value_of<double>(",-1e300\r\n"), -1e300);
   EXPECT_EQ(value_of<double>(":7\r\n"), 7.0);
@@ -133,7 +133,7 @@ TEST(adapter_double, doubles_integers_and_numeric_strings) {
   EXPECT_EQ(value_of<float>(",0.25\r\n"), 0.25f);
 }
 
-TEST(adapter_double, infinities_and_nan) {
+TEST(AdapterDouble, infinities_and_nan) {
   constexpr double inf = std::numeric_limits<double>::infinity();
   EXPECT_EQ(value_of<double>(",inf\r\n"), inf);
   EXPECT_EQ(value_of<double>(",-inf\r\n"), -inf);
@@ -144,7 +144,7 @@ TEST(adapter_double, infinities_and_nan) {
   EXPECT_TRUE(std::isnan(value_of<double>("$3\r\nnan\r\n")));
 }
 
-TEST(adapter_double, refuses_other_text) {
+TEST(AdapterDouble, refuses_other_text) {
   EXPECT_EQ(error_of<double>("$3\r\nabc\r\n"), errc::type_mismatch);
   EXPECT_EQ(error_of<double>("$8\r\ninfinity\r\n"), errc::type_mismatch);
   EXPECT_EQ(error_of<double>("$5\r\n0x1p3\r\n"), errc::type_mismatch);
@@ -156,7 +156,7 @@ TEST(adapter_double, refuses_other_text) {
 
 // ---- bool ----------------------------------------------------------------------------------
 
-TEST(adapter_bool, booleans_and_zero_one) {
+TEST(AdapterBool, booleans_and_zero_one) {
   EXPECT_TRUE(value_of<bool>("#t\r\n"));
   EXPECT_FALSE(value_of<bool>("#f\r\n"));
   EXPECT_TRUE(value_of<bool>(":1\r\n"));
@@ -170,7 +170,7 @@ TEST(adapter_bool, booleans_and_zero_one) {
 
 // ---- optional ------------------------------------------------------------------------------
 
-TEST(adapter_optional, null_is_nullopt) {
+TEST(AdapterOptional, null_is_nullopt) {
   EXPECT_EQ(value_of<std::optional<std::string>>("_\r\n"), std::nullopt);
   EXPECT_EQ(value_of<std::optional<std::string>>("$-1\r\n"), std::nullopt);
   EXPECT_EQ(value_of<std::optional<std::vector<int>>>("*-1\r\n"), std::nullopt);
@@ -179,7 +179,7 @@ TEST(adapter_optional, null_is_nullopt) {
   EXPECT_EQ(error_of<std::optional<std::int64_t>>("+x\r\n"), errc::type_mismatch);
 }
 
-TEST(adapter_optional, overwrites_a_previous_value) {
+TEST(AdapterOptional, overwrites_a_previous_value) {
   std::optional<std::string> out = "old";
   adapter<std::optional<std::string>> a(out);
   std::error_code ec;
@@ -193,7 +193,7 @@ TEST(adapter_optional, overwrites_a_previous_value) {
 
 // ---- vector --------------------------------------------------------------------------------
 
-TEST(adapter_vector, arrays_sets_pushes) {
+TEST(AdapterVector, arrays_sets_pushes) {
   EXPECT_EQ(value_of<std::vector<std::string>>("*3\r\n$1\r\na\r\n+b\r\n:3\r\n"),
             (std::vector<std::string>{"a", "b", "3"}));
   EXPECT_EQ(value_of<std::vector<std::int64_t>>("~2\r\n:1\r\n:2\r\n"),
@@ -203,14 +203,14 @@ TEST(adapter_vector, arrays_sets_pushes) {
   EXPECT_EQ(value_of<std::vector<int>>("*0\r\n"), std::vector<int>{});
 }
 
-TEST(adapter_vector, a_map_flattens_or_gives_pairs) {
+TEST(AdapterVector, a_map_flattens_or_gives_pairs) {
   EXPECT_EQ(value_of<std::vector<std::string>>("%2\r\n+a\r\n:1\r\n+b\r\n:2\r\n"),
             (std::vector<std::string>{"a", "1", "b", "2"}));
   using pairs = std::vector<std::pair<std::string, std::int64_t>>;
   EXPECT_EQ(value_of<pairs>("%2\r\n+a\r\n:1\r\n+b\r\n:2\r\n"), (pairs{{"a", 1}, {"b", 2}}));
 }
 
-TEST(adapter_vector, pairs_from_flat_and_nested_arrays) {
+TEST(AdapterVector, pairs_from_flat_and_nested_arrays) {
   using pairs = std::vector<std::pair<std::string, double>>;
   const pairs expected{{"m1", 1.5}, {"m2", 2}};
   // RESP2 ZRANGE ... WITHSCORES
@@ -222,7 +222,7 @@ TEST(adapter_vector, pairs_from_flat_and_nested_arrays) {
             errc::type_mismatch);
 }
 
-TEST(adapter_vector, element_errors) {
+TEST(AdapterVector, element_errors) {
   EXPECT_EQ(error_of<std::vector<std::string>>("*2\r\n+a\r\n_\r\n"), errc::unexpected_null);
   EXPECT_EQ(error_of<std::vector<std::string>>("*2\r\n-ERR no\r\n+b\r\n"),
             errc::unexpected_server_error);
@@ -234,12 +234,12 @@ TEST(adapter_vector, element_errors) {
   EXPECT_EQ(error_of<std::vector<std::string>>("*-1\r\n"), errc::unexpected_null);
 }
 
-TEST(adapter_vector, the_first_error_is_kept) {
+TEST(AdapterVector, the_first_error_is_kept) {
   // type_mismatch on "+a", then a null that would be unexpected_null.
   EXPECT_EQ(error_of<std::vector<std::int64_t>>("*2\r\n+a\r\n_\r\n"), errc::type_mismatch);
 }
 
-TEST(adapter_vector, clears_the_target_first) {
+TEST(AdapterVector, clears_the_target_first) {
   std::vector<int> out{9, 9, 9};
   adapter<std::vector<int>> a(out);
   std::error_code ec;
@@ -256,7 +256,7 @@ TEST(adapter_vector, clears_the_target_first) {
   EXPECT_EQ(out, std::vector<int>{4});
 }
 
-TEST(adapter_vector, a_hostile_size_does_not_allocate_it) {
+TEST(AdapterVector, a_hostile_size_does_not_allocate_it) {
   std::vector<std::string> out;
   adapter<std::vector<std::string>> a(out);
   std::error_code ec;
@@ -279,7 +279,7 @@ TEST(adapter_vector, a_hostile_size_does_not_allocate_it) {
 
 // ---- pair ----------------------------------------------------------------------------------
 
-TEST(adapter_pair, a_two_element_array) {
+TEST(AdapterPair, a_two_element_array) {
   using p = std::pair<std::string, std::int64_t>;
   EXPECT_EQ(value_of<p>("*2\r\n$3\r\nkey\r\n:5\r\n"), (p{"key", 5}));
   EXPECT_EQ(error_of<p>("*3\r\n+a\r\n:1\r\n:2\r\n"), errc::type_mismatch);
@@ -293,14 +293,14 @@ TEST(adapter_pair, a_two_element_array) {
   EXPECT_EQ(value_of<popped>("*-1\r\n"), std::nullopt);
 }
 
-TEST(adapter_pair, halves_compose) {
+TEST(AdapterPair, halves_compose) {
   using p = std::pair<std::vector<int>, std::optional<std::string>>;
   EXPECT_EQ(value_of<p>("*2\r\n*2\r\n:1\r\n:2\r\n_\r\n"), (p{{1, 2}, std::nullopt}));
 }
 
 // ---- maps ----------------------------------------------------------------------------------
 
-TEST(adapter_map, resp3_map_and_resp2_flat_array) {
+TEST(AdapterMap, resp3_map_and_resp2_flat_array) {
   using m = std::map<std::string, std::string>;
   const m expected{{"f1", "v1"}, {"f2", "v2"}};
   EXPECT_EQ(value_of<m>("%2\r\n+f1\r\n+v1\r\n+f2\r\n+v2\r\n"), expected);
@@ -313,13 +313,13 @@ TEST(adapter_map, resp3_map_and_resp2_flat_array) {
   EXPECT_EQ(error_of<m>("+a\r\n"), errc::type_mismatch);
 }
 
-TEST(adapter_map, array_of_pairs_and_repeated_keys) {
+TEST(AdapterMap, array_of_pairs_and_repeated_keys) {
   using m = std::unordered_map<std::string, double>;
   EXPECT_EQ(value_of<m>("*2\r\n*2\r\n+a\r\n,1\r\n*2\r\n+b\r\n,2.5\r\n"), (m{{"a", 1}, {"b", 2.5}}));
   EXPECT_EQ(value_of<m>("%2\r\n+a\r\n,1\r\n+a\r\n,2\r\n"), (m{{"a", 2}}));
 }
 
-TEST(adapter_map, nested_values) {
+TEST(AdapterMap, nested_values) {
   using m = std::map<std::string, std::vector<std::int64_t>>;
   EXPECT_EQ(value_of<m>("%2\r\n+a\r\n*2\r\n:1\r\n:2\r\n+b\r\n*0\r\n"),
             (m{{"a", {1, 2}}, {"b", {}}}));
@@ -327,21 +327,21 @@ TEST(adapter_map, nested_values) {
   EXPECT_EQ(error_of<m>("%1\r\n_\r\n*0\r\n"), errc::unexpected_null);
 }
 
-TEST(adapter_map, integer_keys) {
+TEST(AdapterMap, integer_keys) {
   using m = std::map<std::int64_t, std::string>;
   EXPECT_EQ(value_of<m>("%2\r\n:1\r\n+one\r\n$1\r\n2\r\n+two\r\n"), (m{{1, "one"}, {2, "two"}}));
 }
 
 // ---- composition ---------------------------------------------------------------------------
 
-TEST(adapter_compose, vector_of_optionals) {
+TEST(AdapterCompose, vector_of_optionals) {
   // MGET with a missing key.
   EXPECT_EQ(
       value_of<std::vector<std::optional<std::string>>>("*3\r\n$1\r\na\r\n$-1\r\n$1\r\nc\r\n"),
       (std::vector<std::optional<std::string>>{"a", std::nullopt, "c"}));
 }
 
-TEST(adapter_compose, vector_of_vectors_and_maps) {
+TEST(AdapterCompose, vector_of_vectors_and_maps) {
   using v = std::vector<std::vector<int>>;
   EXPECT_EQ(value_of<v>("*3\r\n*2\r\n:1\r\n:2\r\n*0\r\n*1\r\n:3\r\n"), (v{{1, 2}, {}, {3}}));
   using vm = std::vector<std::map<std::string, std::int64_t>>;
@@ -351,7 +351,7 @@ TEST(adapter_compose, vector_of_vectors_and_maps) {
 
 // ---- ignore --------------------------------------------------------------------------------
 
-TEST(adapter_ignore, accepts_anything) {
+TEST(AdapterIgnore, accepts_anything) {
   EXPECT_TRUE(read_reply<ignore_t>("+OK\r\n").has_value());
   EXPECT_TRUE(read_reply<ignore_t>("_\r\n").has_value());
   EXPECT_TRUE(read_reply<ignore_t>("*2\r\n-ERR nested\r\n%1\r\n+a\r\n*1\r\n:1\r\n").has_value());
@@ -361,7 +361,7 @@ TEST(adapter_ignore, accepts_anything) {
 
 // ---- the driver ----------------------------------------------------------------------------
 
-TEST(read_reply, top_level_errors_are_server_errors) {
+TEST(AdapterReadReply, top_level_errors_are_server_errors) {
   std::size_t consumed = 0;
   const auto r = read_reply<std::string>("-WRONGTYPE Operation against a key\r\n", &consumed);
   ASSERT_TRUE(r.has_server_error());
@@ -373,7 +373,7 @@ TEST(read_reply, top_level_errors_are_server_errors) {
   EXPECT_EQ(b.server_error().kind, server_error_kind::err);
 }
 
-TEST(read_reply, incomplete_and_malformed) {
+TEST(AdapterReadReply, incomplete_and_malformed) {
   std::size_t consumed = 99;
   auto r = read_reply<std::string>("$5\r\nab", &consumed);
   ASSERT_TRUE(r.has_error());
@@ -385,7 +385,7 @@ TEST(read_reply, incomplete_and_malformed) {
   EXPECT_EQ(consumed, 0u);
 }
 
-TEST(read_reply, reads_only_the_first_reply) {
+TEST(AdapterReadReply, reads_only_the_first_reply) {
   std::size_t consumed = 0;
   const auto r = read_reply<std::int64_t>(":1\r\n:2\r\n", &consumed);
   ASSERT_TRUE(r.has_value());
@@ -393,13 +393,13 @@ TEST(read_reply, reads_only_the_first_reply) {
   EXPECT_EQ(consumed, 4u);
 }
 
-TEST(read_reply, attributes_are_skipped) {
+TEST(AdapterReadReply, attributes_are_skipped) {
   EXPECT_EQ(value_of<std::int64_t>("|1\r\n+ttl\r\n:100\r\n:5\r\n"), 5);
   EXPECT_EQ(value_of<std::vector<std::string>>("*2\r\n|1\r\n+a\r\n*1\r\n:1\r\n+x\r\n+y\r\n"),
             (std::vector<std::string>{"x", "y"}));
 }
 
-TEST(read_reply, limits_apply) {
+TEST(AdapterReadReply, limits_apply) {
   limits lim;
   lim.max_depth = 1;
   EXPECT_EQ(read_reply<std::vector<std::vector<int>>>("*1\r\n*1\r\n:1\r\n", nullptr, lim).error(),
@@ -426,7 +426,7 @@ std::vector<bool> feed(Adapter& a, std::string_view bytes, std::error_code& ec) 
   return done;
 }
 
-TEST(adapter_stepping, done_only_at_the_last_node) {
+TEST(AdapterStepping, done_only_at_the_last_node) {
   std::map<std::string, std::vector<std::int64_t>> out;
   adapter<decltype(out)> a(out);
   std::error_code ec;
@@ -435,7 +435,7 @@ TEST(adapter_stepping, done_only_at_the_last_node) {
   EXPECT_EQ(done, (std::vector<bool>{false, false, false, false, false, false, true}));
 }
 
-TEST(adapter_stepping, keeps_consuming_after_an_error) {
+TEST(AdapterStepping, keeps_consuming_after_an_error) {
   std::vector<std::int64_t> out;
   adapter<decltype(out)> a(out);
   std::error_code ec;
@@ -445,7 +445,7 @@ TEST(adapter_stepping, keeps_consuming_after_an_error) {
   EXPECT_EQ(done, (std::vector<bool>{false, false, false, false, false, false, true}));
 }
 
-TEST(adapter_stepping, a_scalar_target_skips_a_whole_aggregate) {
+TEST(AdapterStepping, a_scalar_target_skips_a_whole_aggregate) {
   std::string out;
   adapter<std::string> a(out);
   std::error_code ec;
@@ -454,7 +454,7 @@ TEST(adapter_stepping, a_scalar_target_skips_a_whole_aggregate) {
   EXPECT_EQ(done, (std::vector<bool>{false, false, false, false, true}));
 }
 
-TEST(adapter_stepping, pair_entries_in_a_map_after_an_error) {
+TEST(AdapterStepping, pair_entries_in_a_map_after_an_error) {
   std::map<std::string, std::int64_t> out;
   adapter<decltype(out)> a(out);
   std::error_code ec;
@@ -463,7 +463,7 @@ TEST(adapter_stepping, pair_entries_in_a_map_after_an_error) {
   EXPECT_EQ(done, (std::vector<bool>{false, false, false, false, true}));
 }
 
-TEST(adapter_stepping, ignore_counts_every_node) {
+TEST(AdapterStepping, ignore_counts_every_node) {
   ignore_t sink;
   adapter<ignore_t> a(sink);
   std::error_code ec;

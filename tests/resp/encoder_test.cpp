@@ -46,37 +46,37 @@ static_assert(argument_range<std::vector<std::string>>);
 static_assert(argument_range<std::map<std::string, int>>);
 static_assert(!argument_range<std::vector<bool>>);
 
-struct encoder_test : ::testing::Test {
+struct Encoder : ::testing::Test {
   util::byte_buffer buf;
   encoder enc{buf};
 
   std::string out() const { return std::string(buf.data()); }
 };
 
-TEST_F(encoder_test, strings) {
+TEST_F(Encoder, strings) {
   enc.command("SET", "key", std::string("value"));
   EXPECT_EQ(out(), "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n");
 }
 
-TEST_F(encoder_test, commands_append) {
+TEST_F(Encoder, commands_append) {
   enc.command("PING");
   enc.command("GET", "k"sv);
   EXPECT_EQ(out(), "*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
 }
 
-TEST_F(encoder_test, empty_string_and_no_arguments) {
+TEST_F(Encoder, empty_string_and_no_arguments) {
   enc.command("SET", "k", "");
   enc.command();
   EXPECT_EQ(out(), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n*0\r\n");
 }
 
-TEST_F(encoder_test, binary_bytes_are_sent_as_they_are) {
+TEST_F(Encoder, binary_bytes_are_sent_as_they_are) {
   const std::string_view binary("a\r\nb\0c\r\n", 8);
   enc.command("SET", "k", binary);
   EXPECT_EQ(out(), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$8\r\n" + std::string(binary) + "\r\n");
 }
 
-TEST_F(encoder_test, integers_at_the_edges) {
+TEST_F(Encoder, integers_at_the_edges) {
   enc.command(std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(),
               std::numeric_limits<std::uint64_t>::max(), 0, -1);
   EXPECT_EQ(out(),
@@ -84,25 +84,25 @@ TEST_F(encoder_test, integers_at_the_edges) {
             "$20\r\n18446744073709551615\r\n$1\r\n0\r\n$2\r\n-1\r\n");
 }
 
-TEST_F(encoder_test, small_integer_types) {
+TEST_F(Encoder, small_integer_types) {
   enc.command(std::int8_t{-128}, std::uint8_t{255}, short{-7}, 42u, 7l);
   EXPECT_EQ(out(), "*5\r\n$4\r\n-128\r\n$3\r\n255\r\n$2\r\n-7\r\n$2\r\n42\r\n$1\r\n7\r\n");
 }
 
-TEST_F(encoder_test, doubles_shortest_round_trip) {
+TEST_F(Encoder, doubles_shortest_round_trip) {
   enc.command(0.1, 1e300, -0.0, 2.5, 1.0, 0.1f);
   EXPECT_EQ(out(),
             "*6\r\n$3\r\n0.1\r\n$6\r\n1e+300\r\n$2\r\n-0\r\n$3\r\n2.5\r\n$1\r\n1\r\n$3\r\n0.1\r\n");
 }
 
-TEST_F(encoder_test, infinities) {
+TEST_F(Encoder, infinities) {
   constexpr double inf = std::numeric_limits<double>::infinity();
   enc.command("ZADD", "z", inf, "a", -inf, "b");
   EXPECT_EQ(out(),
             "*6\r\n$4\r\nZADD\r\n$1\r\nz\r\n$3\r\ninf\r\n$1\r\na\r\n$4\r\n-inf\r\n$1\r\nb\r\n");
 }
 
-TEST_F(encoder_test, extreme_doubles_round_trip) {
+TEST_F(Encoder, extreme_doubles_round_trip) {
   const double values[] = {std::numeric_limits<double>::max(),
                            std::numeric_limits<double>::lowest(),
                            std::numeric_limits<double>::denorm_min(),
@@ -124,12 +124,12 @@ TEST_F(encoder_test, extreme_doubles_round_trip) {
   }
 }
 
-TEST_F(encoder_test, long_double) {
+TEST_F(Encoder, long_double) {
   enc.command(0.5L);
   EXPECT_EQ(out(), "*1\r\n$3\r\n0.5\r\n");
 }
 
-TEST_F(encoder_test, begin_arg_args) {
+TEST_F(Encoder, begin_arg_args) {
   const std::vector<std::string> keys{"a", "bb", ""};
   enc.begin(1 + keys.size() + 1);
   EXPECT_EQ(enc.pending_args(), 5u);
@@ -141,7 +141,7 @@ TEST_F(encoder_test, begin_arg_args) {
   EXPECT_EQ(out(), "*5\r\n$3\r\nDEL\r\n$1\r\na\r\n$2\r\nbb\r\n$0\r\n\r\n$1\r\n7\r\n");
 }
 
-TEST_F(encoder_test, args_of_numbers_and_of_pairs) {
+TEST_F(Encoder, args_of_numbers_and_of_pairs) {
   const std::list<int> numbers{1, -2};
   const std::map<std::string, double> fields{{"f1", 1.5}, {"f2", -3}};
   enc.begin(2 + numbers.size() + 2 * fields.size());
@@ -155,19 +155,19 @@ TEST_F(encoder_test, args_of_numbers_and_of_pairs) {
             "$2\r\nf1\r\n$3\r\n1.5\r\n$2\r\nf2\r\n$2\r\n-3\r\n");
 }
 
-TEST_F(encoder_test, begin_zero) {
+TEST_F(Encoder, begin_zero) {
   enc.begin(0);
   EXPECT_EQ(enc.pending_args(), 0u);
   EXPECT_EQ(out(), "*0\r\n");
 }
 
-TEST_F(encoder_test, large_argument_grows_the_buffer) {
+TEST_F(Encoder, large_argument_grows_the_buffer) {
   const std::string big(100000, 'x');
   enc.command("SET", "k", big);
   EXPECT_EQ(out(), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100000\r\n" + big + "\r\n");
 }
 
-TEST_F(encoder_test, appends_after_unread_bytes) {
+TEST_F(Encoder, appends_after_unread_bytes) {
   buf.append("pending");
   enc.command("PING");
   EXPECT_EQ(out(), "pending*1\r\n$4\r\nPING\r\n");
@@ -175,7 +175,7 @@ TEST_F(encoder_test, appends_after_unread_bytes) {
 }
 
 #ifndef NDEBUG
-TEST(encoder_death, argument_count_is_checked) {
+TEST(EncoderDeathTest, argument_count_is_checked) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   util::byte_buffer buf;
   encoder enc{buf};
@@ -189,7 +189,7 @@ TEST(encoder_death, argument_count_is_checked) {
 #endif
 
 // Everything encoded parses back to the same arguments.
-TEST_F(encoder_test, round_trip_through_the_parser) {
+TEST_F(Encoder, round_trip_through_the_parser) {
   const std::string binary("\r\n\0$*\r", 6);
   enc.command("MSET", "k1", binary, "k2", std::numeric_limits<std::int64_t>::min());
   enc.command("INCRBYFLOAT", "f", 0.1);

@@ -47,11 +47,11 @@ void check_golden(const std::string& subdir, std::size_t at_least) {
   }
 }
 
-TEST(format, matches_what_redis_cli_printed) {
+TEST(Format, matches_what_redis_cli_printed) {
   check_golden("redis-cli", 70);
 }
 
-TEST(format, follows_the_rules_for_what_redis_cli_cannot_print) {
+TEST(Format, follows_the_rules_for_what_redis_cli_cannot_print) {
   check_golden("rules", 15);
 }
 
@@ -62,7 +62,7 @@ reply integer(std::int64_t v) {
   return reply::make_integer(v);
 }
 
-TEST(format, scalars) {
+TEST(Format, scalars) {
   EXPECT_EQ(format(reply::make_simple_string("OK")), "OK\n");
   EXPECT_EQ(format(reply::make_simple_error("ERR no")), "(error) ERR no\n");
   EXPECT_EQ(format(reply::make_bulk_error("ERR bulk")), "(error) ERR bulk\n");
@@ -78,7 +78,7 @@ TEST(format, scalars) {
   EXPECT_EQ(format(reply::make_verbatim_string("txt", "a\"b\n")), "a\"b\n\n");
 }
 
-TEST(format, simple_strings_and_errors_stop_at_nul) {
+TEST(Format, simple_strings_and_errors_stop_at_nul) {
   EXPECT_EQ(format(reply::make_simple_string("ab\0cd"s)), "ab\n");
   EXPECT_EQ(format(reply::make_simple_error("\0x"s)), "(error) \n");
   EXPECT_EQ(format(reply::make_bulk_error("E\0x"s)), "(error) E\n");
@@ -87,7 +87,7 @@ TEST(format, simple_strings_and_errors_stop_at_nul) {
   EXPECT_EQ(format(reply::make_verbatim_string("txt", "a\0b"s)), "a\0b\n"s);
 }
 
-TEST(format, bulk_escaping) {
+TEST(Format, bulk_escaping) {
   EXPECT_EQ(format(bulk("")), "\"\"\n");
   EXPECT_EQ(format(bulk("\\\"\n\r\t\a\b")), "\"\\\\\\\"\\n\\r\\t\\a\\b\"\n");
   // \v and \f have no short form in redis-cli; hex digits are lowercase.
@@ -104,14 +104,14 @@ TEST(format, bulk_escaping) {
   }
 }
 
-TEST(format, empty_aggregates) {
+TEST(Format, empty_aggregates) {
   EXPECT_EQ(format(reply::make_array({})), "(empty array)\n");
   EXPECT_EQ(format(reply::make_map({})), "(empty hash)\n");
   EXPECT_EQ(format(reply::make_set({})), "(empty set)\n");
   EXPECT_EQ(format(reply::make_push({})), "(empty push)\n");
 }
 
-TEST(format, index_width_grows_with_the_count) {
+TEST(Format, index_width_grows_with_the_count) {
   std::vector<reply> ten(10, integer(0));
   const std::string out = format(reply::make_array(ten));
   EXPECT_EQ(out.substr(0, 16), " 1) (integer) 0\n");
@@ -125,13 +125,13 @@ TEST(format, index_width_grows_with_the_count) {
       format(nested).starts_with(" 1) 1) (integer) 1\n    2) (integer) 2\n 2) (integer) 3\n"));
 }
 
-TEST(format, sets_and_maps_use_their_separators) {
+TEST(Format, sets_and_maps_use_their_separators) {
   EXPECT_EQ(format(reply::make_set({bulk("a"), bulk("b")})), "1~ \"a\"\n2~ \"b\"\n");
   EXPECT_EQ(format(reply::make_map({bulk("a"), integer(1), bulk("b"), integer(2)})),
             "1# \"a\" => (integer) 1\n2# \"b\" => (integer) 2\n");
 }
 
-TEST(format, map_values_on_several_lines_start_on_a_new_line) {
+TEST(Format, map_values_on_several_lines_start_on_a_new_line) {
   EXPECT_EQ(format(reply::make_map({bulk("k"), reply::make_array({integer(1), integer(2)})})),
             "1# \"k\" => \n   1) (integer) 1\n   2) (integer) 2\n");
   // A one-element aggregate fits on the key's line.
@@ -146,7 +146,7 @@ TEST(format, map_values_on_several_lines_start_on_a_new_line) {
             "1# \"k\" => 1# \"a\" => (integer) 1\n");
 }
 
-TEST(format, attributes_are_skipped) {
+TEST(Format, attributes_are_skipped) {
   reply r = reply::make_array({integer(1), integer(2)});
   r.elements()[1].attach_attributes(reply::make_attribute({bulk("ttl"), integer(3)}));
   r.attach_attributes(reply::make_attribute({bulk("a"), bulk("b")}));
@@ -156,12 +156,12 @@ TEST(format, attributes_are_skipped) {
   EXPECT_EQ(format(reply::make_attribute({})), "(empty hash)\n");
 }
 
-TEST(format, a_map_missing_its_last_value_prints_the_key) {
+TEST(Format, a_map_missing_its_last_value_prints_the_key) {
   EXPECT_EQ(format(reply::make_map({bulk("a"), integer(1), bulk("b")})),
             "1# \"a\" => (integer) 1\n2# \"b\"\n");
 }
 
-TEST(format, invalidation_pushes_print_on_one_line) {
+TEST(Format, invalidation_pushes_print_on_one_line) {
   const auto invalidate = [](std::vector<reply> keys) {
     return reply::make_push({bulk("invalidate"), reply::make_array(std::move(keys))});
   };
@@ -182,7 +182,7 @@ TEST(format, invalidation_pushes_print_on_one_line) {
             "1) 1) \"invalidate\"\n   2) 1) \"k\"\n");
 }
 
-TEST(format, appends_to_the_output) {
+TEST(Format, appends_to_the_output) {
   std::string out = "before\n";
   format(integer(1), out);
   format(reply::make_null(), out);

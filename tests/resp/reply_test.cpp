@@ -39,7 +39,7 @@ reply parse(std::string_view bytes) {
   return r;
 }
 
-TEST(reply, default_is_null) {
+TEST(Reply, default_is_null) {
   const reply r;
   EXPECT_EQ(r.type(), type::null);
   EXPECT_TRUE(r.is_null());
@@ -50,7 +50,7 @@ TEST(reply, default_is_null) {
   EXPECT_EQ(r, reply::make_null());
 }
 
-TEST(reply, scalars_keep_their_payload) {
+TEST(Reply, scalars_keep_their_payload) {
   EXPECT_EQ(parse("+OK\r\n"), reply::make_simple_string("OK"));
   EXPECT_EQ(parse("+OK\r\n").text(), "OK");
   EXPECT_EQ(parse("-ERR no\r\n").type(), type::simple_error);
@@ -71,13 +71,13 @@ TEST(reply, scalars_keep_their_payload) {
   EXPECT_EQ(parse("(12\r\n").text(), "12");
 }
 
-TEST(reply, every_null_is_null) {
+TEST(Reply, every_null_is_null) {
   EXPECT_TRUE(parse("_\r\n").is_null());
   EXPECT_TRUE(parse("$-1\r\n").is_null());
   EXPECT_TRUE(parse("*-1\r\n").is_null());
 }
 
-TEST(reply, doubles_keep_value_and_text_as_sent) {
+TEST(Reply, doubles_keep_value_and_text_as_sent) {
   const reply r = parse(",3.140\r\n");
   EXPECT_EQ(r.type(), type::double_);
   EXPECT_DOUBLE_EQ(r.real(), 3.14);
@@ -91,7 +91,7 @@ TEST(reply, doubles_keep_value_and_text_as_sent) {
   EXPECT_EQ(r, reply::make_double(3.14, "3.140"));
 }
 
-TEST(reply, make_double_writes_the_shortest_text) {
+TEST(Reply, make_double_writes_the_shortest_text) {
   EXPECT_EQ(reply::make_double(3.14).text(), "3.14");
   EXPECT_EQ(reply::make_double(-0.5).text(), "-0.5");
   EXPECT_EQ(reply::make_double(1e300).text(), "1e+300");
@@ -100,7 +100,7 @@ TEST(reply, make_double_writes_the_shortest_text) {
   EXPECT_EQ(reply::make_double(std::numeric_limits<double>::quiet_NaN()).text(), "nan");
 }
 
-TEST(reply, verbatim_strings_split_format_and_text) {
+TEST(Reply, verbatim_strings_split_format_and_text) {
   const reply r = parse("=15\r\ntxt:Some string\r\n");
   EXPECT_EQ(r.type(), type::verbatim_string);
   EXPECT_EQ(r.verbatim_format(), "txt");
@@ -112,7 +112,7 @@ TEST(reply, verbatim_strings_split_format_and_text) {
   EXPECT_EQ(parse("$1\r\nx\r\n").verbatim_format(), "");
 }
 
-TEST(reply, aggregates_hold_their_elements) {
+TEST(Reply, aggregates_hold_their_elements) {
   const reply r = parse("*3\r\n:1\r\n*2\r\n+a\r\n$1\r\nb\r\n*0\r\n");
   ASSERT_EQ(r.type(), type::array);
   EXPECT_TRUE(r.is_aggregate());
@@ -124,7 +124,7 @@ TEST(reply, aggregates_hold_their_elements) {
   EXPECT_TRUE(r.elements()[2].is_aggregate());
 }
 
-TEST(reply, maps_keep_pairs_flattened) {
+TEST(Reply, maps_keep_pairs_flattened) {
   const reply r = parse("%2\r\n+a\r\n:1\r\n+b\r\n~1\r\n:2\r\n");
   EXPECT_EQ(r, reply::make_map({reply::make_simple_string("a"), reply::make_integer(1),
                                 reply::make_simple_string("b"),
@@ -132,7 +132,7 @@ TEST(reply, maps_keep_pairs_flattened) {
   EXPECT_EQ(r.elements().size(), 4u);
 }
 
-TEST(reply, sets_and_pushes) {
+TEST(Reply, sets_and_pushes) {
   EXPECT_EQ(parse("~2\r\n:1\r\n:2\r\n"),
             reply::make_set({reply::make_integer(1), reply::make_integer(2)}));
   EXPECT_EQ(parse(">2\r\n$7\r\nmessage\r\n_\r\n"),
@@ -141,7 +141,7 @@ TEST(reply, sets_and_pushes) {
   EXPECT_NE(parse("%0\r\n"), parse(">0\r\n"));
 }
 
-TEST(reply, top_level_attribute_goes_on_the_reply) {
+TEST(Reply, top_level_attribute_goes_on_the_reply) {
   const reply r = parse("|1\r\n+ttl\r\n:10\r\n*1\r\n:5\r\n");
   EXPECT_EQ(r.type(), type::array);
   ASSERT_EQ(r.elements().size(), 1u);  // the attribute is not an element
@@ -151,7 +151,7 @@ TEST(reply, top_level_attribute_goes_on_the_reply) {
   EXPECT_EQ(r.elements()[0].attributes(), nullptr);
 }
 
-TEST(reply, attribute_inside_an_aggregate_goes_on_the_next_element) {
+TEST(Reply, attribute_inside_an_aggregate_goes_on_the_next_element) {
   const reply r = parse("*3\r\n:1\r\n|1\r\n+a\r\n+b\r\n:2\r\n:3\r\n");
   ASSERT_EQ(r.elements().size(), 3u);
   EXPECT_EQ(r.attributes(), nullptr);
@@ -162,7 +162,7 @@ TEST(reply, attribute_inside_an_aggregate_goes_on_the_next_element) {
   EXPECT_EQ(r.elements()[2].attributes(), nullptr);
 }
 
-TEST(reply, attributes_nest_and_merge) {
+TEST(Reply, attributes_nest_and_merge) {
   // An attribute whose value has its own attribute, then a second attribute before the same
   // element: both attributes' pairs end up on it.
   const reply r = parse("|1\r\n+a\r\n|1\r\n+x\r\n+y\r\n*1\r\n:1\r\n|1\r\n+b\r\n:2\r\n:7\r\n");
@@ -178,7 +178,7 @@ TEST(reply, attributes_nest_and_merge) {
   }());
 }
 
-TEST(reply, attributes_count_in_equality_and_copies) {
+TEST(Reply, attributes_count_in_equality_and_copies) {
   reply a = parse("|1\r\n+k\r\n+v\r\n:1\r\n");
   const reply plain = parse(":1\r\n");
   EXPECT_NE(a, plain);
@@ -197,13 +197,13 @@ TEST(reply, attributes_count_in_equality_and_copies) {
   EXPECT_EQ(c, b);
 }
 
-TEST(reply, an_empty_attribute_still_decorates) {
+TEST(Reply, an_empty_attribute_still_decorates) {
   const reply r = parse("|0\r\n+OK\r\n");
   ASSERT_NE(r.attributes(), nullptr);
   EXPECT_EQ(*r.attributes(), reply::make_attribute({}));
 }
 
-TEST(reply, equality_looks_at_everything) {
+TEST(Reply, equality_looks_at_everything) {
   EXPECT_NE(reply::make_simple_string("a"), reply::make_bulk_string("a"));
   EXPECT_NE(reply::make_simple_error("a"), reply::make_bulk_error("a"));
   EXPECT_NE(reply::make_bulk_string("a"), reply::make_bulk_string("b"));
@@ -214,13 +214,13 @@ TEST(reply, equality_looks_at_everything) {
   EXPECT_NE(reply::make_array({reply::make_integer(1)}), reply::make_set({reply::make_integer(1)}));
 }
 
-TEST(reply, trees_can_be_edited) {
+TEST(Reply, trees_can_be_edited) {
   reply r = reply::make_array({});
   r.elements().push_back(reply::make_integer(1));
   EXPECT_EQ(r, parse("*1\r\n:1\r\n"));
 }
 
-TEST(reply, parse_reply_tree_stops_after_one_reply) {
+TEST(Reply, parse_reply_tree_stops_after_one_reply) {
   reply r;
   std::error_code ec;
   const step s = parse_reply_tree("*1\r\n:1\r\n+next\r\n", r, ec);
@@ -230,7 +230,7 @@ TEST(reply, parse_reply_tree_stops_after_one_reply) {
   EXPECT_EQ(r, reply::make_array({reply::make_integer(1)}));
 }
 
-TEST(reply, parse_reply_tree_needs_the_whole_reply) {
+TEST(Reply, parse_reply_tree_needs_the_whole_reply) {
   const std::string full = "|1\r\n+a\r\n+b\r\n*2\r\n$3\r\nabc\r\n%1\r\n+k\r\n_\r\n";
   for (std::size_t n = 0; n < full.size(); ++n) {
     reply r;
@@ -243,7 +243,7 @@ TEST(reply, parse_reply_tree_needs_the_whole_reply) {
   EXPECT_EQ(parse(full).elements().size(), 2u);
 }
 
-TEST(reply, parse_reply_tree_reports_the_failing_offset) {
+TEST(Reply, parse_reply_tree_reports_the_failing_offset) {
   reply r;
   std::error_code ec;
   const step s = parse_reply_tree("*2\r\n:1\r\n:x\r\n", r, ec);
@@ -252,7 +252,7 @@ TEST(reply, parse_reply_tree_reports_the_failing_offset) {
   EXPECT_EQ(ec, errc::invalid_integer);
 }
 
-TEST(reply, depth_is_bounded_by_the_limits) {
+TEST(Reply, depth_is_bounded_by_the_limits) {
   std::string ok;
   for (int i = 0; i < 32; ++i)
     ok += "*1\r\n";
@@ -278,7 +278,7 @@ TEST(reply, depth_is_bounded_by_the_limits) {
   EXPECT_EQ(parse_reply_tree("*1\r\n" + ok, out, ec, lim).status, outcome::node);
 }
 
-TEST(reply, announced_sizes_are_not_reserved) {
+TEST(Reply, announced_sizes_are_not_reserved) {
   // Four billion elements announced, one sent: the tree holds one, and reserved little.
   reply r;
   reply_builder b(r);
@@ -298,7 +298,7 @@ TEST(reply, announced_sizes_are_not_reserved) {
 
 // The builder fed straight from a parser, node by node: done() exactly at the end of each reply,
 // and nothing taken after it until reset().
-TEST(reply_builder, follows_the_parser) {
+TEST(ReplyBuilder, follows_the_parser) {
   const std::string bytes = "|1\r\n+a\r\n:1\r\n%1\r\n+k\r\n*2\r\n:1\r\n:2\r\n+second\r\n";
   parser p;
   reply r;
@@ -334,7 +334,7 @@ TEST(reply_builder, follows_the_parser) {
   EXPECT_EQ(r, reply::make_simple_string("second"));
 }
 
-TEST(reply_builder, adapter_reads_any_reply) {
+TEST(ReplyBuilder, adapter_reads_any_reply) {
   const std::string bytes = "*2\r\n$1\r\na\r\n~1\r\n#t\r\n";
   parser p;
   reply r = reply::make_integer(99);  // overwritten
@@ -356,7 +356,7 @@ TEST(reply_builder, adapter_reads_any_reply) {
 }
 
 // adapter.hpp's driver skips attributes: the tree it gives has none.
-TEST(reply_builder, read_reply_gives_the_data_without_attributes) {
+TEST(ReplyBuilder, read_reply_gives_the_data_without_attributes) {
   std::size_t consumed = 0;
   const auto r =
       read_reply<reply>("|1\r\n+a\r\n+b\r\n*1\r\n|1\r\n+c\r\n+d\r\n:1\r\n+x\r\n", &consumed);

@@ -30,7 +30,7 @@ nanoseconds trunc_ns(double v) {
   return nanoseconds(static_cast<std::int64_t>(v));
 }
 
-TEST(backoff, defaults_are_redis_py) {
+TEST(Backoff, defaults_are_redis_py) {
   EXPECT_EQ(backoff::default_base, milliseconds(8));
   EXPECT_EQ(backoff::default_cap, milliseconds(512));
   const backoff b = backoff::exponential();
@@ -40,7 +40,7 @@ TEST(backoff, defaults_are_redis_py) {
   EXPECT_EQ(backoff{}.strategy(), backoff::kind::none);
 }
 
-TEST(backoff, none_is_zero_and_draws_nothing) {
+TEST(Backoff, none_is_zero_and_draws_nothing) {
   rng r(seed);
   const rng before = r;
   backoff b = backoff::none();
@@ -49,14 +49,14 @@ TEST(backoff, none_is_zero_and_draws_nothing) {
   EXPECT_EQ(r.state(), before.state());
 }
 
-TEST(backoff, constant_is_the_value) {
+TEST(Backoff, constant_is_the_value) {
   rng r(seed);
   backoff b = backoff::constant(milliseconds(250));
   for (std::uint32_t f : {1u, 2u, 10u, 1000u, UINT32_MAX})
     EXPECT_EQ(b.compute(f, r), milliseconds(250));
 }
 
-TEST(backoff, exponential_doubles_then_caps) {
+TEST(Backoff, exponential_doubles_then_caps) {
   rng r(seed);
   backoff b = backoff::exponential();
   // base * 2^f: 16, 32, 64, 128, 256 ms, then the 512 ms cap.
@@ -73,7 +73,7 @@ TEST(backoff, exponential_doubles_then_caps) {
   EXPECT_EQ(custom.compute(7, r), milliseconds(100));
 }
 
-TEST(backoff, full_jitter_matches_formula) {
+TEST(Backoff, full_jitter_matches_formula) {
   rng r(seed), expect(seed);
   backoff b = backoff::full_jitter();
   for (std::uint32_t f = 1; f <= 40; ++f) {
@@ -85,7 +85,7 @@ TEST(backoff, full_jitter_matches_formula) {
   }
 }
 
-TEST(backoff, equal_jitter_matches_formula) {
+TEST(Backoff, equal_jitter_matches_formula) {
   rng r(seed), expect(seed);
   backoff b = backoff::equal_jitter(milliseconds(3), milliseconds(700));
   for (std::uint32_t f = 1; f <= 40; ++f) {
@@ -97,7 +97,7 @@ TEST(backoff, equal_jitter_matches_formula) {
   }
 }
 
-TEST(backoff, exponential_with_jitter_matches_formula) {
+TEST(Backoff, exponential_with_jitter_matches_formula) {
   rng r(seed), expect(seed);
   backoff b = backoff::exponential_with_jitter(milliseconds(10), std::chrono::seconds(1));
   for (std::uint32_t f = 1; f <= 40; ++f) {
@@ -108,7 +108,7 @@ TEST(backoff, exponential_with_jitter_matches_formula) {
   }
 }
 
-TEST(backoff, decorrelated_jitter_matches_formula_and_resets) {
+TEST(Backoff, decorrelated_jitter_matches_formula_and_resets) {
   rng r(seed), expect(seed);
   backoff b = backoff::decorrelated_jitter();
   const double base = ns(b.base()), cap = ns(b.cap());
@@ -136,7 +136,7 @@ TEST(backoff, decorrelated_jitter_matches_formula_and_resets) {
   EXPECT_EQ(b.compute(2, r), trunc_ns(std::min(cap, temp)));
 }
 
-TEST(backoff, copies_keep_separate_state) {
+TEST(Backoff, copies_keep_separate_state) {
   rng r1(seed), r2(seed);
   backoff a = backoff::decorrelated_jitter();
   for (std::uint32_t f = 1; f <= 5; ++f)
@@ -149,7 +149,7 @@ TEST(backoff, copies_keep_separate_state) {
   EXPECT_EQ(copy.compute(1, r2), fresh.base());
 }
 
-TEST(backoff, huge_failure_counts_cap_without_overflow) {
+TEST(Backoff, huge_failure_counts_cap_without_overflow) {
   rng r(seed);
   for (backoff b : {backoff::exponential(), backoff::full_jitter(), backoff::equal_jitter(),
                     backoff::exponential_with_jitter()}) {
@@ -170,7 +170,7 @@ TEST(backoff, huge_failure_counts_cap_without_overflow) {
   }
 }
 
-TEST(backoff, zero_base_and_cap) {
+TEST(Backoff, zero_base_and_cap) {
   rng r(seed);
   backoff b = backoff::full_jitter(nanoseconds(0), nanoseconds(0));
   EXPECT_EQ(b.compute(1, r), nanoseconds::zero());
@@ -179,7 +179,7 @@ TEST(backoff, zero_base_and_cap) {
     EXPECT_EQ(d.compute(f, r), nanoseconds::zero());  // uniform(0, max(0, 0)) forever
 }
 
-TEST(backoff, is_a_small_value) {
+TEST(Backoff, is_a_small_value) {
   static_assert(std::is_trivially_copyable_v<backoff>);
   static_assert(sizeof(backoff) <= 32);
   constexpr backoff b = backoff::constant(milliseconds(1));

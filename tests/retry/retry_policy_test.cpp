@@ -11,7 +11,7 @@
 #include "uredis/error.hpp"
 #include "uredis/exceptions.hpp"
 
-#include "../support/alloc_counter.hpp"
+#include "allocation_counter.hpp"
 
 namespace {
 
@@ -43,7 +43,7 @@ struct hook_log {
   }
 };
 
-TEST(retry_policy, client_default_is_redis_py) {
+TEST(RetryPolicy, client_default_is_redis_py) {
   const retry_policy p;
   EXPECT_EQ(p.retries(), 10);
   EXPECT_FALSE(p.forever());
@@ -51,7 +51,7 @@ TEST(retry_policy, client_default_is_redis_py) {
             backoff::exponential_with_jitter(milliseconds(10), std::chrono::seconds(1)));
 }
 
-TEST(retry_policy, default_retryable_set) {
+TEST(RetryPolicy, default_retryable_set) {
   for (errc e : {errc::connection_refused, errc::connection_reset, errc::connection_closed,
                  errc::not_connected, errc::timeout, errc::server_loading})
     EXPECT_TRUE(is_transient(uc(e))) << static_cast<int>(e);
@@ -71,7 +71,7 @@ TEST(retry_policy, default_retryable_set) {
   EXPECT_FALSE(is_transient(std::error_code{}));
 }
 
-TEST(retry_policy, unwritten_commands_are_always_resent) {
+TEST(RetryPolicy, unwritten_commands_are_always_resent) {
   const retry_policy p;
   backoff b = p.strategy();
   rng r(seed), expect(seed);
@@ -83,7 +83,7 @@ TEST(retry_policy, unwritten_commands_are_always_resent) {
   EXPECT_FALSE(d.error);
 }
 
-TEST(retry_policy, written_idempotent_commands_are_resent) {
+TEST(RetryPolicy, written_idempotent_commands_are_resent) {
   const retry_policy p(backoff::constant(milliseconds(7)), 3);
   backoff b = p.strategy();
   rng r(seed);
@@ -91,7 +91,7 @@ TEST(retry_policy, written_idempotent_commands_are_resent) {
   EXPECT_EQ(d, decision::retry_after(milliseconds(7), uc(errc::timeout)));
 }
 
-TEST(retry_policy, written_non_idempotent_gives_up_with_outcome_unknown) {
+TEST(RetryPolicy, written_non_idempotent_gives_up_with_outcome_unknown) {
   const retry_policy p(backoff::constant(milliseconds(7)), -1);
   backoff b = p.strategy();
   rng r(seed);
@@ -109,7 +109,7 @@ TEST(retry_policy, written_non_idempotent_gives_up_with_outcome_unknown) {
   EXPECT_THROW(uredis::throw_exception(uc(errc::outcome_unknown)), uredis::connection_error);
 }
 
-TEST(retry_policy, non_retryable_errors_give_up_at_once_with_the_error) {
+TEST(RetryPolicy, non_retryable_errors_give_up_at_once_with_the_error) {
   const retry_policy p(backoff::constant(milliseconds(1)), -1);
   backoff b = p.strategy();
   rng r(seed);
@@ -121,7 +121,7 @@ TEST(retry_policy, non_retryable_errors_give_up_at_once_with_the_error) {
   }
 }
 
-TEST(retry_policy, exhaustion_after_retries_failures) {
+TEST(RetryPolicy, exhaustion_after_retries_failures) {
   hook_log log;
   retry_policy p(backoff::exponential(milliseconds(1), milliseconds(100)), 3);
   p.on_failure(&hook_log::record, &log);
@@ -146,7 +146,7 @@ TEST(retry_policy, exhaustion_after_retries_failures) {
   EXPECT_TRUE(s.on_failure(uc(errc::timeout), false, false, r).retrying());
 }
 
-TEST(retry_policy, zero_retries_never_retries) {
+TEST(RetryPolicy, zero_retries_never_retries) {
   const retry_policy p = retry_policy::never();
   retry_state s(p);
   rng r(seed);
@@ -154,7 +154,7 @@ TEST(retry_policy, zero_retries_never_retries) {
             decision::give_up(uc(errc::timeout), uc(errc::timeout)));
 }
 
-TEST(retry_policy, negative_retries_retry_forever) {
+TEST(RetryPolicy, negative_retries_retry_forever) {
   hook_log log;
   retry_policy p(backoff::exponential(milliseconds(1), milliseconds(50)), -1);
   p.on_failure(&hook_log::record, &log);
@@ -173,7 +173,7 @@ TEST(retry_policy, negative_retries_retry_forever) {
   EXPECT_TRUE(p.decide(uc(errc::timeout), UINT32_MAX, true, true, b, r).retrying());
 }
 
-TEST(retry_policy, custom_predicate) {
+TEST(RetryPolicy, custom_predicate) {
   retry_policy p(backoff::none(), 5);
   p.retry_on(
       [](const std::error_code& ec) noexcept { return ec == uredis::errc::handshake_failed; });
@@ -185,7 +185,7 @@ TEST(retry_policy, custom_predicate) {
   EXPECT_FALSE(p.retryable(uc(errc::timeout)));
 }
 
-TEST(retry_policy, hook_sees_give_ups_and_can_be_removed) {
+TEST(RetryPolicy, hook_sees_give_ups_and_can_be_removed) {
   hook_log log;
   retry_policy p(backoff::none(), 5);
   p.on_failure(&hook_log::record, &log);
@@ -204,7 +204,7 @@ TEST(retry_policy, hook_sees_give_ups_and_can_be_removed) {
   EXPECT_EQ(log.calls.size(), 2u);
 }
 
-TEST(retry_policy, each_state_gets_a_fresh_decorrelated_backoff) {
+TEST(RetryPolicy, each_state_gets_a_fresh_decorrelated_backoff) {
   const retry_policy p(backoff::decorrelated_jitter(), -1);
   rng r(seed);
   retry_state a(p);
@@ -217,7 +217,7 @@ TEST(retry_policy, each_state_gets_a_fresh_decorrelated_backoff) {
   EXPECT_EQ(a.on_failure(uc(errc::timeout), false, false, r).delay, p.strategy().base());
 }
 
-TEST(retry_policy, delays_follow_the_backoff_formula_exactly) {
+TEST(RetryPolicy, delays_follow_the_backoff_formula_exactly) {
   const retry_policy p;  // exponential with jitter, 10 ms, 1 s
   retry_state s(p);
   rng r(7), expect(7);
@@ -230,13 +230,13 @@ TEST(retry_policy, delays_follow_the_backoff_formula_exactly) {
   EXPECT_FALSE(s.on_failure(uc(errc::timeout), false, false, r).retrying());
 }
 
-TEST(retry_policy, a_retry_cycle_allocates_nothing) {
+TEST(RetryPolicy, a_retry_cycle_allocates_nothing) {
   std::uint64_t hook_calls = 0;
   retry_policy p(backoff::decorrelated_jitter(), 5);
   p.on_failure([](void* n, const failure&) noexcept { ++*static_cast<std::uint64_t*>(n); },
                &hook_calls);
   rng r(seed);
-  uredis::test::allocation_scope scope;
+  uredis::dev::allocation_scope scope;
   retry_state s(p);
   int retried = 0;
   while (s.on_failure(uc(errc::connection_reset), false, false, r).retrying())
@@ -248,7 +248,7 @@ TEST(retry_policy, a_retry_cycle_allocates_nothing) {
   EXPECT_TRUE(read);
 }
 
-TEST(is_read_only, common_reads_any_case) {
+TEST(RetryPolicyIsReadOnly, common_reads_any_case) {
   for (const char* name :
        {"GET",      "MGET",    "EXISTS",     "TTL",     "PTTL",         "STRLEN",
         "HGET",     "HGETALL", "LRANGE",     "LLEN",    "SMEMBERS",     "SISMEMBER",
@@ -258,7 +258,7 @@ TEST(is_read_only, common_reads_any_case) {
     EXPECT_TRUE(is_read_only(name)) << name;
 }
 
-TEST(is_read_only, writes_and_unknowns_are_not) {
+TEST(RetryPolicyIsReadOnly, writes_and_unknowns_are_not) {
   for (const char* name : {"SET",    "INCR",   "DEL",         "LPUSH",       "RPOP",  "HSET",
                            "ZADD",   "EXPIRE", "EVAL",        "EVALSHA",     "FCALL", "GETSET",
                            "GETDEL", "GETEX",  "ZRANGESTORE", "ZUNIONSTORE", "SORT",  "BLPOP",

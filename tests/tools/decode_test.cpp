@@ -50,12 +50,12 @@ std::vector<golden_case> all_cases() {
   return cases;
 }
 
-TEST(decode, corpus_is_there) {
+TEST(Decode, corpus_is_there) {
   EXPECT_GE(golden_cases("redis-cli").size(), 70u) << uredis::test::golden_dir();
   EXPECT_GE(golden_cases("rules").size(), 15u) << uredis::test::golden_dir();
 }
 
-TEST(decode, prints_the_golden_output) {
+TEST(Decode, prints_the_golden_output) {
   for (const golden_case& c : all_cases()) {
     const run_result r = run(c.input);
     EXPECT_EQ(r.status, 0) << c.name << ": " << r.err;
@@ -64,21 +64,21 @@ TEST(decode, prints_the_golden_output) {
   }
 }
 
-TEST(decode, empty_input_prints_nothing) {
+TEST(Decode, empty_input_prints_nothing) {
   const run_result r = run("");
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err, "");
 }
 
-TEST(decode, replies_before_an_error_are_printed) {
+TEST(Decode, replies_before_an_error_are_printed) {
   const run_result r = run("+OK\r\n:5\r\n$2\r\nabc\r\n");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "OK\n(integer) 5\n");
   EXPECT_EQ(r.err, "protocol error: expected CRLF at byte 9\n");
 }
 
-TEST(decode, truncation_names_where_input_ended_and_the_reply_began) {
+TEST(Decode, truncation_names_where_input_ended_and_the_reply_began) {
   const run_result r = run("+OK\r\n*2\r\n:1\r\n");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "OK\n");
@@ -89,7 +89,7 @@ TEST(decode, truncation_names_where_input_ended_and_the_reply_began) {
 
 // A strict prefix of valid input is never malformed: it either ends between replies (and prints
 // those) or inside one (unexpected end of input).
-TEST(decode, every_prefix_of_the_corpus_is_clean) {
+TEST(Decode, every_prefix_of_the_corpus_is_clean) {
   std::size_t prefixes = 0;
   for (const golden_case& c : all_cases()) {
     for (std::size_t n = 1; n < c.input.size(); ++n) {
@@ -110,7 +110,7 @@ TEST(decode, every_prefix_of_the_corpus_is_clean) {
 }
 
 // Every byte of every small case replaced by a handful of values, RESP markers included.
-TEST(decode, mutations_never_crash) {
+TEST(Decode, mutations_never_crash) {
   static constexpr char replacements[] = {'\0', '\r', '\n', '*', '$', '%', '|', '>',   '-',
                                           '9',  ':',  '_',  '=', '!', '(', ',', '\xff'};
   std::size_t runs = 0;
@@ -138,7 +138,7 @@ TEST(decode, mutations_never_crash) {
   EXPECT_GT(errors, runs / 4);  // most mutations do break the input
 }
 
-TEST(decode, hostile_nesting_is_an_error_not_a_stack_overflow) {
+TEST(Decode, hostile_nesting_is_an_error_not_a_stack_overflow) {
   std::string deep;
   for (int i = 0; i < 100000; ++i)
     deep += "*1\r\n";
@@ -149,7 +149,7 @@ TEST(decode, hostile_nesting_is_an_error_not_a_stack_overflow) {
             "protocol error: aggregates nested deeper than the configured limit at byte 128\n");
 }
 
-TEST(decode, hostile_lengths_allocate_nothing_up_front) {
+TEST(Decode, hostile_lengths_allocate_nothing_up_front) {
   // Thirty levels of four billion elements each, then the input ends.
   std::string giant;
   for (int i = 0; i < 30; ++i)

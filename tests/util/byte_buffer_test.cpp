@@ -23,7 +23,7 @@ void write(byte_buffer& b, std::string_view s) {
   b.commit(s.size());
 }
 
-TEST(byte_buffer, starts_empty_without_memory) {
+TEST(ByteBuffer, starts_empty_without_memory) {
   byte_buffer b;
   EXPECT_EQ(b.size(), 0u);
   EXPECT_TRUE(b.empty());
@@ -33,7 +33,7 @@ TEST(byte_buffer, starts_empty_without_memory) {
   EXPECT_EQ(b.heap(), nullptr);
 }
 
-TEST(byte_buffer, prepare_commit_data_consume) {
+TEST(ByteBuffer, prepare_commit_data_consume) {
   byte_buffer b;
   write(b, "hello ");
   write(b, "world");
@@ -47,7 +47,7 @@ TEST(byte_buffer, prepare_commit_data_consume) {
   EXPECT_EQ(b.data(), "");
 }
 
-TEST(byte_buffer, prepare_gives_at_least_n_and_commit_less_is_fine) {
+TEST(ByteBuffer, prepare_gives_at_least_n_and_commit_less_is_fine) {
   byte_buffer b;
   auto span = b.prepare(10);
   EXPECT_GE(span.size(), 10u);
@@ -61,7 +61,7 @@ TEST(byte_buffer, prepare_gives_at_least_n_and_commit_less_is_fine) {
   EXPECT_EQ(b.data(), "x");
 }
 
-TEST(byte_buffer, append_keeps_binary_bytes) {
+TEST(ByteBuffer, append_keeps_binary_bytes) {
   byte_buffer b;
   const std::string bytes("a\0b\r\nc", 6);
   b.append(bytes);
@@ -69,7 +69,7 @@ TEST(byte_buffer, append_keeps_binary_bytes) {
   EXPECT_EQ(b.data(), bytes);
 }
 
-TEST(byte_buffer, grows_by_doubling_and_keeps_unread_bytes) {
+TEST(ByteBuffer, grows_by_doubling_and_keeps_unread_bytes) {
   byte_buffer b;
   std::string expected;
   for (int i = 0; i < 1000; ++i) {
@@ -86,7 +86,7 @@ TEST(byte_buffer, grows_by_doubling_and_keeps_unread_bytes) {
   EXPECT_LT(cap, 2 * expected.size());
 }
 
-TEST(byte_buffer, a_large_request_grows_at_once) {
+TEST(ByteBuffer, a_large_request_grows_at_once) {
   byte_buffer b;
   b.append("abc");
   auto span = b.prepare(10000);
@@ -96,7 +96,7 @@ TEST(byte_buffer, a_large_request_grows_at_once) {
   EXPECT_EQ(b.data(), "abc");
 }
 
-TEST(byte_buffer, compacts_before_growing) {
+TEST(ByteBuffer, compacts_before_growing) {
   byte_buffer b;
   b.reserve(256);
   ASSERT_EQ(b.capacity(), 256u);
@@ -114,7 +114,7 @@ TEST(byte_buffer, compacts_before_growing) {
   EXPECT_EQ(span.size(), 252u);
 }
 
-TEST(byte_buffer, consuming_everything_rewinds_without_moving_bytes) {
+TEST(ByteBuffer, consuming_everything_rewinds_without_moving_bytes) {
   byte_buffer b;
   b.reserve(256);
   b.append(std::string(250, 'x'));
@@ -124,7 +124,7 @@ TEST(byte_buffer, consuming_everything_rewinds_without_moving_bytes) {
   EXPECT_EQ(b.growths(), 1u);
 }
 
-TEST(byte_buffer, consume_keeps_views_of_the_rest_valid) {
+TEST(ByteBuffer, consume_keeps_views_of_the_rest_valid) {
   byte_buffer b;
   b.append("0123456789");
   const std::string_view view = b.data();
@@ -133,7 +133,7 @@ TEST(byte_buffer, consume_keeps_views_of_the_rest_valid) {
   EXPECT_EQ(b.data().data(), view.data() + 3);
 }
 
-TEST(byte_buffer, grows_when_compaction_is_not_enough) {
+TEST(ByteBuffer, grows_when_compaction_is_not_enough) {
   byte_buffer b;
   b.reserve(256);
   b.append(std::string(200, 'a'));
@@ -143,7 +143,7 @@ TEST(byte_buffer, grows_when_compaction_is_not_enough) {
   EXPECT_EQ(b.data(), std::string(190, 'a'));
 }
 
-TEST(byte_buffer, never_shrinks_and_warm_means_no_growth) {
+TEST(ByteBuffer, never_shrinks_and_warm_means_no_growth) {
   byte_buffer b;
   b.append(std::string(5000, 'z'));
   const std::size_t cap = b.capacity();
@@ -160,7 +160,7 @@ TEST(byte_buffer, never_shrinks_and_warm_means_no_growth) {
   EXPECT_EQ(b.growths(), growths);
 }
 
-TEST(byte_buffer, reserve_rounds_up_and_keeps_bytes) {
+TEST(ByteBuffer, reserve_rounds_up_and_keeps_bytes) {
   byte_buffer b;
   b.append("keep");
   b.reserve(1000);
@@ -170,7 +170,7 @@ TEST(byte_buffer, reserve_rounds_up_and_keeps_bytes) {
   EXPECT_EQ(b.capacity(), 1024u);
 }
 
-TEST(byte_buffer, move_transfers_the_bytes) {
+TEST(ByteBuffer, move_transfers_the_bytes) {
   byte_buffer a;
   a.append("payload");
   const std::size_t cap = a.capacity();
@@ -190,7 +190,7 @@ TEST(byte_buffer, move_transfers_the_bytes) {
   EXPECT_EQ(b.data(), "again");
 }
 
-TEST(byte_buffer, allocates_from_the_given_heap) {
+TEST(ByteBuffer, allocates_from_the_given_heap) {
   mi_heap_t* heap = mi_heap_new();
   ASSERT_NE(heap, nullptr);
   {
@@ -203,7 +203,7 @@ TEST(byte_buffer, allocates_from_the_given_heap) {
   mi_heap_delete(heap);
 }
 
-TEST(byte_buffer, absurd_request_throws_bad_alloc) {
+TEST(ByteBuffer, absurd_request_throws_bad_alloc) {
   byte_buffer b;
   b.append("x");
   EXPECT_THROW((void)b.prepare(std::numeric_limits<std::size_t>::max()), std::bad_alloc);

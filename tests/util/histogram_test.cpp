@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "../support/alloc_counter.hpp"
+#include "allocation_counter.hpp"
 
 namespace uredis::util {
 namespace {
@@ -94,7 +94,7 @@ TEST(Histogram, MergeAddsCountsAndMax) {
 
 TEST(Histogram, RecordingAllocatesNothing) {
   auto h = std::make_unique<histogram>();
-  test::allocation_scope counter;
+  dev::allocation_scope counter;
   for (std::uint64_t v = 0; v < 1'000'000; v += 7)
     h->record(v);
   EXPECT_EQ(counter.allocations(), 0u);

@@ -265,7 +265,7 @@ TEST_F(InlineFunction, SizeIsStoragePlusOnePointer) {
   SUCCEED();
 }
 
-TEST_F(InlineFunction, InvokingEmptyAsserts) {
+TEST(InlineFunctionDeathTest, InvokingEmptyAsserts) {
 #ifdef NDEBUG
   GTEST_SKIP() << "assertions are compiled out";
 #else

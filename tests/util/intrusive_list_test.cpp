@@ -229,7 +229,7 @@ TEST(IntrusiveList, HooksAreNotCopyable) {
   SUCCEED();
 }
 
-TEST(IntrusiveList, LinkingAnotherListsElementAsserts) {
+TEST(IntrusiveListDeathTest, LinkingAnotherListsElementAsserts) {
 #ifdef NDEBUG
   GTEST_SKIP() << "assertions are compiled out";
 #else

@@ -18,14 +18,14 @@ static_assert(crc16("123456789") == 0x31C3, "the CRC-16/XMODEM check value");
 static_assert(key_slot("foo") == 12182);
 static_assert(key_slot("bar") == 5061);
 
-TEST(Crc16, KnownValues) {
+TEST(KeySlotCrc16, KnownValues) {
   EXPECT_EQ(crc16("123456789"), 0x31C3);  // the catalogued check value of CRC-16/XMODEM
   EXPECT_EQ(crc16(""), 0);
   EXPECT_EQ(crc16(std::string_view("\0", 1)), 0) << "init 0 and a zero byte stay zero";
   EXPECT_EQ(crc16("A"), 0x58E5);
 }
 
-TEST(Crc16, BytesAreUnsigned) {
+TEST(KeySlotCrc16, BytesAreUnsigned) {
   // A high byte must index the table as 0..255, not sign-extend.
   EXPECT_EQ(crc16("\xff"), 0x1EF0);
   EXPECT_EQ(crc16("\x80"), 0x9188);

@@ -55,7 +55,7 @@ struct xoshiro256ss {
 
 }  // namespace reference
 
-TEST(Rng, SplitMix64PublishedOutputs) {
+TEST(Random, SplitMix64PublishedOutputs) {
   // splitmix64 started at 0: its first outputs are widely published test values.
   std::uint64_t x = 0;
   EXPECT_EQ(reference::splitmix64_next(x), 0xE220A8397B1DCDAFull);
@@ -68,7 +68,7 @@ TEST(Rng, SplitMix64PublishedOutputs) {
   EXPECT_EQ(r.state()[2], 0x06C45D188009454Full);
 }
 
-TEST(Rng, XoshiroPublishedOutputsForState1234) {
+TEST(Random, XoshiroPublishedOutputsForState1234) {
   // The known-answer vector of xoshiro256** for state {1, 2, 3, 4}, as published with
   // several independent implementations (e.g. Rust's rand_xoshiro tests).
   rng r = rng::from_state({1, 2, 3, 4});
@@ -86,7 +86,7 @@ TEST(Rng, XoshiroPublishedOutputsForState1234) {
     EXPECT_EQ(r(), e);
 }
 
-TEST(Rng, MatchesPhpEngineVectors) {
+TEST(Random, MatchesPhpEngineVectors) {
   // PHP's Random\Engine\Xoshiro256StarStar seeds the same way (splitmix64 from an integer);
   // its test suite pins the state for seed 1234, and the 1001st output for the state with
   // every word 0x0807060504030201 (its tests print words as little-endian bytes).
@@ -103,7 +103,7 @@ TEST(Rng, MatchesPhpEngineVectors) {
   EXPECT_EQ(r(), 0xD1CF0093DF25A090ull);
 }
 
-TEST(Rng, MatchesReferenceForManySeeds) {
+TEST(Random, MatchesReferenceForManySeeds) {
   for (std::uint64_t seed : {0ull, 1ull, 42ull, 0xDEADBEEFull, ~0ull}) {
     std::uint64_t x = seed;
     reference::xoshiro256ss ref{};
@@ -115,7 +115,7 @@ TEST(Rng, MatchesReferenceForManySeeds) {
   }
 }
 
-TEST(Rng, DeterministicAndReseedable) {
+TEST(Random, DeterministicAndReseedable) {
   rng a(99), b(99), c(100);
   std::vector<std::uint64_t> first;
   for (int i = 0; i < 16; ++i)
@@ -127,7 +127,7 @@ TEST(Rng, DeterministicAndReseedable) {
   EXPECT_EQ(a(), first[0]);
 }
 
-TEST(Rng, UniformUnitInterval) {
+TEST(Random, UniformUnitInterval) {
   rng r(1);
   double lo = 1, hi = 0, sum = 0;
   constexpr int n = 200000;
@@ -147,7 +147,7 @@ TEST(Rng, UniformUnitInterval) {
   EXPECT_EQ(zero.uniform(), 0.0);
 }
 
-TEST(Rng, UniformRange) {
+TEST(Random, UniformRange) {
   rng r(2);
   for (int i = 0; i < 100000; ++i) {
     const double x = r.uniform(-3.5, 10.25);
@@ -160,7 +160,7 @@ TEST(Rng, UniformRange) {
     ASSERT_EQ(r.uniform(a, b), a);
 }
 
-TEST(Rng, BelowStaysInRange) {
+TEST(Random, BelowStaysInRange) {
   rng r(3);
   EXPECT_EQ(r.below(1), 0u);
   for (std::uint64_t n :
@@ -182,7 +182,7 @@ double chi_square(const std::vector<std::uint64_t>& counts) {
   return chi;
 }
 
-TEST(Rng, BelowIsRoughlyUniform) {
+TEST(Random, BelowIsRoughlyUniform) {
   // 10 buckets: 9 degrees of freedom, mean 9; 40 is beyond the 99.999th percentile. Fixed seed:
   // the outcome is the same on every run.
   rng r(4);
@@ -192,7 +192,7 @@ TEST(Rng, BelowIsRoughlyUniform) {
   EXPECT_LT(chi_square(counts), 40.0);
 }
 
-TEST(Rng, BelowHasNoModuloBias) {
+TEST(Random, BelowHasNoModuloBias) {
   // n = 3 * 2^62: plain `x % n` would put half of all results in the first third (values below
   // 2^62 are hit by two x each). Lemire's method must give each third a third.
   rng r(5);
@@ -209,7 +209,7 @@ TEST(Rng, BelowHasNoModuloBias) {
   EXPECT_GT(chi_square(naive), 1000.0);
 }
 
-TEST(Rng, UniformIsRoughlyUniform) {
+TEST(Random, UniformIsRoughlyUniform) {
   rng r(6);
   std::vector<std::uint64_t> counts(16);
   for (int i = 0; i < 160000; ++i)
@@ -217,7 +217,7 @@ TEST(Rng, UniformIsRoughlyUniform) {
   EXPECT_LT(chi_square(counts), 60.0);  // 15 degrees of freedom
 }
 
-TEST(Rng, EveryBitFlips) {
+TEST(Random, EveryBitFlips) {
   // Each output bit should be set about half the time (a stuck bit is a classic bug).
   rng r(7);
   std::array<int, 64> ones{};
@@ -232,7 +232,7 @@ TEST(Rng, EveryBitFlips) {
   }
 }
 
-TEST(Rng, WorksWithStandardLibrary) {
+TEST(Random, WorksWithStandardLibrary) {
   rng r(8);
   std::uniform_int_distribution<int> dice(1, 6);
   for (int i = 0; i < 1000; ++i) {

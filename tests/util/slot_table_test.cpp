@@ -27,7 +27,7 @@ struct counted {
   ~counted() { --alive; }
 };
 
-TEST(SlotId, LayoutAndHelpers) {
+TEST(SlotTableSlotId, LayoutAndHelpers) {
   static_assert(slot_index_mask == 0x0000'0000'FFFF'FFFFull);
   static_assert(slot_generation_mask == 0x00FF'FFFF'0000'0000ull);
   static_assert(slot_tag_mask == 0xFF00'0000'0000'0000ull);

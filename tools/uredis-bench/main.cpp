@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "allocation_count.hpp"
 #include "command_template.hpp"
 #include "options.hpp"
 #include "private_server.hpp"
@@ -39,8 +38,6 @@ int main(int argc, char** argv) {
   }
   if (!parsed.error.empty()) return usage_error(parsed.error);
   const options& o = parsed.options;
-  if (o.count_allocations && !allocations_counted())
-    return usage_error("--count-allocations: this build does not count allocations");
 
   // What runs: the -t tests in order, or the one --command.
   std::optional<command_template> command;

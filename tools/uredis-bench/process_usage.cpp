@@ -2,14 +2,14 @@
 
 #include <sys/resource.h>
 
-#include "allocation_count.hpp"
+#include "allocation_counter.hpp"
 
 namespace uredis::bench {
 
 process_usage process_usage::now() noexcept {
   process_usage u;
   // Allocations first: getrusage and the clock allocate nothing, so the count is exact.
-  u.allocations = bench::allocations();
+  u.allocations = dev::process_allocations();
   rusage r{};
   ::getrusage(RUSAGE_SELF, &r);
   auto ns = [](const timeval& t) {

@@ -2,7 +2,7 @@
 // process_usage: what a measured phase costs the client process, as the difference of two
 // snapshots: wall time (steady clock), CPU time (getrusage RUSAGE_SELF, user + system, every
 // thread of this process and nothing of a private redis-server, which is a child), and heap
-// allocations (allocation_count.hpp).
+// allocations (tools/common/allocation_counter.hpp, every thread of the process).
 
 #include <chrono>
 #include <cstdint>

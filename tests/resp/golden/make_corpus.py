@@ -3,7 +3,7 @@
 
   redis-cli/NAME.resp  one reply (after any push frames) that redis-cli 7.0 can print. NAME.txt is
                        what `redis-cli --no-raw --show-pushes yes` printed for it, captured with
-                       `UPDATE_GOLDEN=1 meson test decode_matches_redis_cli`.
+                       `UPDATE_GOLDEN=1 meson test tools_decode_matches_redis_cli`.
   rules/NAME.resp      input redis-cli 7.0 cannot print (big numbers, bulk errors, attributes,
                        doubles it rejects) or would print only in part (several replies). NAME.txt
                        is written here, by hand, from the rules in include/uredis/resp/format.hpp.
