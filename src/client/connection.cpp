@@ -4,6 +4,7 @@
 
 #include "uredis/io/socket.hpp"
 #include "uredis/io/tcp_transport.hpp"
+#include "uredis/reactor/resolver.hpp"
 #include "uredis/reactor/timer.hpp"
 
 namespace uredis {
@@ -23,7 +24,8 @@ class connection_core final : public reactor::retirable,
         reactor_(r),
         transport_(r.ring(), r.receive_buffers(), *this, {.tcp_nodelay = config.tcp_nodelay}),
         slot_(r.attach(*this)),
-        timer_([this] { on_timer(); }) {
+        timer_([this] { on_timer(); }),
+        lookup_([this](result<io::socket_address> a) { on_resolved(std::move(a)); }) {
     if (config.credentials) {
       session.set_credentials_provider(config.credentials.get());
     } else if (config.password.has_value() || !config.username.empty()) {
@@ -155,11 +157,23 @@ class connection_core final : public reactor::retirable,
     }
   }
 
+  // A numeric host or a Unix socket connects now; a name connects when the shard's resolver
+  // answers (on_resolved), which never blocks this turn.
   void open_transport() {
     if (config.tls) return session.on_transport_failed(make_error_code(errc::tls_unavailable));
-    const result<io::socket_address> address = config.unix_socket.empty()
-                                                   ? io::resolve(config.host, config.port)
-                                                   : io::unix_socket_address(config.unix_socket);
+    if (!config.unix_socket.empty()) return connect_to(io::unix_socket_address(config.unix_socket));
+    std::optional<result<io::socket_address>> now =
+        reactor_.name_resolver().resolve(lookup_, config.host, config.port);
+    if (now) connect_to(std::move(*now));
+  }
+
+  void on_resolved(result<io::socket_address> address) {
+    const scope s(*this);
+    connect_to(std::move(address));
+    sync();
+  }
+
+  void connect_to(const result<io::socket_address>& address) {
     if (!address) return session.on_transport_failed(address.error());
     if (const std::error_code ec = transport_.open(*address, slot_))
       session.on_transport_failed(ec);
@@ -167,6 +181,7 @@ class connection_core final : public reactor::retirable,
 
   void close_transport() noexcept {
     end_quiet();
+    lookup_.cancel();  // a lookup still running answers no one
     if (!transport_.is_open()) return;
     transport_.close();
     // The old socket's completions still to come carry the old slot id: they are dropped.
@@ -188,6 +203,7 @@ class connection_core final : public reactor::retirable,
   std::uint64_t slot_;
   bool attached_ = true;  // slot_ names this core in the reactor
   reactor::timer timer_;
+  reactor::resolver_request lookup_;
   proto::session::time_point armed_for_ = proto::session::time_point::max();
   unsigned depth_ = 0;     // calls into the core on the stack
   bool released_ = false;  // the connection is gone: inert until freed

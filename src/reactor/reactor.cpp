@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <utility>
 
+#include "uredis/reactor/resolver.hpp"
+
 namespace uredis::reactor {
 namespace {
 
@@ -61,6 +63,7 @@ reactor::reactor(io::ring ring, const reactor_options& options)
 
 reactor::~reactor() {
   destroy_retired();
+  resolver_.reset();  // after the retired connections, whose lookups it would cancel
   if (current_reactor == this) current_reactor = nullptr;
   to_flush_.clear();
 }
@@ -71,6 +74,15 @@ void reactor::destroy_retired() noexcept {
     retired_.pop_front();
     delete &r;
   }
+}
+
+resolver& reactor::name_resolver() {
+  if (!resolver_) resolver_ = std::make_unique<resolver>(*this);
+  return *resolver_;
+}
+
+void reactor::set_name_resolver(std::unique_ptr<resolver> r) noexcept {
+  resolver_ = std::move(r);
 }
 
 reactor* reactor::current() noexcept {

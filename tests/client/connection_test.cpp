@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "uredis/cmd/lists.hpp"
 #include "uredis/cmd/strings.hpp"
 #include "uredis/event/dispatcher.hpp"
+#include "uredis/reactor/resolver.hpp"
 
 namespace uredis {
 namespace {
@@ -509,6 +512,186 @@ TEST(Connection, RedissFailsAtOnceAndSendsNothing) {
   EXPECT_LT(::accept(listener, nullptr, nullptr), 0) << "nobody connected";
   EXPECT_EQ(errno, EAGAIN);
   ::close(listener);
+}
+
+// A DNS server the test controls: a lookup of "slow.test" blocks until the test opens the gate
+// (or 5 s pass), then answers with the test server's address. Shared with the worker thread.
+struct gated_dns {
+  std::mutex m;
+  std::condition_variable cv;
+  bool open = false;
+  bool in_lookup = false;
+  std::atomic<int> lookups = 0;  // read by the test without the lock
+  io::socket_address answer;
+
+  result<io::socket_address> lookup(std::string_view host) {
+    std::unique_lock lock(m);
+    ++lookups;
+    if (host != "slow.test") return make_error_code(std::errc::address_not_available);
+    in_lookup = true;
+    cv.wait_for(lock, std::chrono::seconds(5), [&] { return open; });
+    in_lookup = false;
+    return answer;
+  }
+  void let_go() {
+    const std::lock_guard lock(m);
+    open = true;
+    cv.notify_all();
+  }
+  bool blocked() {
+    const std::lock_guard lock(m);
+    return in_lookup;
+  }
+};
+
+void use_gated_dns(reactor::reactor& r, const std::shared_ptr<gated_dns>& dns) {
+  r.set_name_resolver(std::make_unique<reactor::resolver>(
+      r, [dns](std::string_view host, std::uint16_t) { return dns->lookup(host); }));
+}
+
+TEST(ConnectionLookup, ASlowResolverStallsNothingElseOnTheShard) {
+  test::redis_server server;
+  auto r = make_reactor();
+  auto dns = std::make_shared<gated_dns>();
+  dns->answer = *io::resolve(server.host(), server.port());
+  use_gated_dns(*r, dns);
+
+  connection_config slow_config = config_for(server);
+  slow_config.host = "slow.test";
+  connection slow{*r, slow_config};
+  std::optional<result<void>> slow_outcome;
+  slow.connect([&](const result<void>& o) { slow_outcome = o; });
+  EXPECT_FALSE(slow_outcome.has_value()) << "a name is never looked up inside connect()";
+  for (int i = 0; i < 4000 && !dns->blocked(); ++i)  // until the worker starts the lookup
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(dns->blocked());
+
+  // While the lookup is blocked on the worker, another connection on this shard connects and
+  // runs a thousand commands. Had the lookup run on the loop, it would have returned (after 5 s)
+  // before any of this, and in_lookup would be false.
+  connection fast{*r, config_for(server)};
+  ASSERT_TRUE(connect(*r, fast).has_value());
+  int pongs = 0;
+  for (int i = 0; i < 1000; ++i)
+    fast.exec(raw2<std::string>{"PING"},
+              [&](result<std::string> v) { pongs += v && *v == "PONG"; });
+  r->run_until([&] { return pongs == 1000; });
+  const bool still_blocked = dns->blocked();
+  EXPECT_TRUE(still_blocked) << "the lookup is still running, off the loop (lookups: "
+                             << dns->lookups.load() << ")";
+  EXPECT_FALSE(slow_outcome.has_value());
+
+  dns->let_go();
+  r->run_until([&] { return slow_outcome.has_value(); });
+  ASSERT_TRUE(slow_outcome->has_value()) << slow_outcome->error().message();
+  std::optional<std::string> pong;
+  slow.exec(raw2<std::string>{"PING"}, [&](result<std::string> v) { pong = *v; });
+  r->run_until([&] { return pong.has_value(); });
+  EXPECT_EQ(*pong, "PONG");
+  EXPECT_EQ(dns->lookups.load(), 1);
+}
+
+TEST(ConnectionLookup, AFailedLookupFailsTheConnectWithItsError) {
+  auto r = make_reactor();
+  auto dns = std::make_shared<gated_dns>();
+  use_gated_dns(*r, dns);
+  connection_config config;
+  config.host = "nowhere.test";
+  config.port = 6379;
+  config.retry = retry::retry_policy::never();
+  connection c{*r, config};
+  std::optional<result<void>> outcome;
+  c.connect([&](const result<void>& o) { outcome = o; });
+  bool answered = false;
+  c.exec(raw2<std::string>{"PING"}, [&](result<std::string> v) {
+    answered = true;
+    EXPECT_EQ(v.error(), std::errc::address_not_available) << "a command waiting for the connect";
+  });
+  r->run_until([&] { return outcome.has_value() && answered; });
+  ASSERT_TRUE(outcome->has_error());
+  EXPECT_EQ(outcome->error(), std::errc::address_not_available);
+}
+
+TEST(ConnectionLookup, TheConnectTimeoutCoversTheLookupAndCancelsIt) {
+  auto r = make_reactor();
+  auto dns = std::make_shared<gated_dns>();
+  use_gated_dns(*r, dns);
+  connection_config config;
+  config.host = "slow.test";
+  config.port = 6379;
+  config.connect_timeout = std::chrono::milliseconds(100);
+  config.retry = retry::retry_policy::never();
+  connection c{*r, config};
+  const result<void> outcome = connect(*r, c);
+  ASSERT_TRUE(outcome.has_error());
+  EXPECT_EQ(outcome.error(), make_error_code(errc::timeout));
+  EXPECT_TRUE(dns->blocked()) << "the timeout did not wait for the lookup";
+  EXPECT_EQ(dns->lookups.load(), 1);
+  dns->let_go();
+  // The late answer is dropped: the connection stays closed and nothing connects.
+  for (int i = 0; i < 20 && dns->blocked(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 5; ++i)
+    r->poll();
+  EXPECT_EQ(c.state(), connection_state::closed);
+}
+
+TEST(ConnectionLookup, ClosingOrDestroyingDuringALookupIsSafe) {
+  test::redis_server server;
+  auto r = make_reactor();
+  auto dns = std::make_shared<gated_dns>();
+  dns->answer = *io::resolve(server.host(), server.port());
+  use_gated_dns(*r, dns);
+  connection_config config = config_for(server);
+  config.host = "slow.test";
+
+  connection closed{*r, config};
+  std::optional<result<void>> outcome;
+  closed.connect([&](const result<void>& o) { outcome = o; });
+  closed.close();
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->error(), make_error_code(errc::connection_closed));
+
+  int gone_answers = 0;
+  {
+    connection gone{*r, config};
+    gone.connect([&](const result<void>& o) {
+      ++gone_answers;
+      EXPECT_EQ(o.error(), make_error_code(errc::connection_closed));
+    });
+  }
+  EXPECT_EQ(gone_answers, 1) << "answered once, when destroyed";
+  dns->let_go();
+  for (int i = 0; i < 1000 && (dns->lookups.load() < 2 || dns->blocked()); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(dns->lookups.load(), 2);
+  for (int i = 0; i < 5; ++i)
+    r->poll();
+  EXPECT_EQ(closed.state(), connection_state::closed);
+  const std::string clients = server.command({"CLIENT", "LIST"});
+  std::size_t connected = 0;
+  for (std::size_t at = clients.find("id="); at != std::string::npos;
+       at = clients.find("id=", at + 1))
+    ++connected;
+  EXPECT_EQ(connected, 1u) << "only the test's own: neither late answer opened a connection\n"
+                           << clients;
+}
+
+TEST(ConnectionLookup, EveryReconnectLooksTheNameUpAgain) {
+  auto server = std::make_unique<test::redis_server>();
+  auto r = make_reactor();
+  auto dns = std::make_shared<gated_dns>();
+  dns->answer = *io::resolve(server->host(), server->port());
+  dns->let_go();
+  use_gated_dns(*r, dns);
+  connection_config config = config_for(*server);
+  config.host = "slow.test";
+  connection c{*r, config};
+  ASSERT_TRUE(connect(*r, c).has_value());
+  EXPECT_EQ(dns->lookups.load(), 1);
+  c.close();
+  ASSERT_TRUE(connect(*r, c).has_value());
+  EXPECT_EQ(dns->lookups.load(), 2);
 }
 
 }  // namespace

@@ -120,6 +120,8 @@ struct reactor_options {
   const util::clock* clock = nullptr;
 };
 
+class resolver;
+
 class reactor {
  public:
   /// Sets up the ring (and the mailbox, when options.mailbox_senders asks for one). Fails with a
@@ -152,6 +154,13 @@ class reactor {
   const reactor_options& options() const noexcept { return options_; }
   /// The mailbox drained every turn, or null when the reactor has none.
   mailbox* inbox() noexcept { return inbox_; }
+  /// The shard's name resolver (reactor/resolver.hpp), created on first use with io::resolve:
+  /// connections look host names up through it, so a slow DNS server stalls no loop turn.
+  resolver& name_resolver();
+  /// Replaces the shard's resolver: a lookup of your own (a service registry, a test's slow
+  /// DNS). Call it before anything looks a name up: lookups pending on the old resolver are
+  /// cancelled and never answered.
+  void set_name_resolver(std::unique_ptr<resolver> r) noexcept;
 
   /// Registers a target; the id goes into the user_data of its SQEs (sqe()).
   std::uint64_t attach(io_target& target);
@@ -234,6 +243,7 @@ class reactor {
   util::slot_table<io_target*> targets_;
   util::intrusive_list<flushable, &flushable::flush_hook> to_flush_;
   util::intrusive_list<retirable, &retirable::retire_hook> retired_;
+  std::unique_ptr<resolver> resolver_;  // on first use; destroyed before the ring (~reactor)
   unsigned quiet_ = 0;
   std::uint64_t completions_ = 0;
   std::uint64_t dropped_ = 0;
