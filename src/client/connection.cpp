@@ -2,8 +2,8 @@
 
 #include <memory>
 
+#include "io/tcp_transport.hpp"
 #include "uredis/io/socket.hpp"
-#include "uredis/io/tcp_transport.hpp"
 #include "uredis/reactor/resolver.hpp"
 #include "uredis/reactor/timer.hpp"
 

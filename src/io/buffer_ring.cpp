@@ -1,4 +1,4 @@
-#include "uredis/io/buffer_ring.hpp"
+#include "io/buffer_ring.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>

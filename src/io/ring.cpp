@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "uredis/io/user_data.hpp"
+#include "io/user_data.hpp"
 
 namespace uredis::io {
 namespace {

@@ -1,4 +1,4 @@
-#include "uredis/io/tcp_transport.hpp"
+#include "io/tcp_transport.hpp"
 
 #include <sys/socket.h>
 #include <unistd.h>

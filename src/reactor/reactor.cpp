@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <utility>
 
+#include "io/buffer_ring.hpp"
+#include "io/user_data.hpp"
 #include "uredis/reactor/resolver.hpp"
 
 namespace uredis::reactor {
@@ -48,7 +50,7 @@ result<std::unique_ptr<reactor>> reactor::finish_create(std::unique_ptr<reactor>
   if (f.provided_buffer_ring && f.multishot_recv) {
     auto buffers = io::buffer_ring::create(r->ring_, r->options_.receive_buffers);
     if (!buffers) return buffers.error();
-    r->buffers_.emplace(std::move(*buffers));
+    r->buffers_ = std::make_unique<io::buffer_ring>(std::move(*buffers));
   }
   if (r->inbox_ != nullptr) r->arm_wake();
   if (current_reactor == nullptr) current_reactor = r.get();

@@ -1,5 +1,7 @@
 #include "uredis/reactor/resolver.hpp"
 
+#include "io/user_data.hpp"
+
 #include <liburing.h>
 #include <poll.h>
 #include <pthread.h>

@@ -2,7 +2,7 @@
 // multishot recv over a socket pair: data intact across buffers, buffers recycled, -ENOBUFS
 // when the ring runs dry, and the re-arm after recycling.
 
-#include "uredis/io/buffer_ring.hpp"
+#include "io/buffer_ring.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -14,10 +14,10 @@
 #include <set>
 #include <string>
 
+#include "io/user_data.hpp"
 #include "support/kernel_feature.hpp"
 #include "uredis/io/ring.hpp"
 #include "uredis/io/socket.hpp"
-#include "uredis/io/user_data.hpp"
 
 namespace uredis::io {
 namespace {

@@ -24,8 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "io/user_data.hpp"
 #include "support/kernel_feature.hpp"
-#include "uredis/io/user_data.hpp"
 #include "uredis/util/version.hpp"
 
 namespace uredis::io {

@@ -22,11 +22,11 @@
 #include <string_view>
 #include <vector>
 
+#include "io/buffer_ring.hpp"
+#include "io/user_data.hpp"
 #include "support/kernel_feature.hpp"
 #include "support/redis_server.hpp"
-#include "uredis/io/buffer_ring.hpp"
 #include "uredis/io/ring.hpp"
-#include "uredis/io/user_data.hpp"
 #include "uredis/util/slot_table.hpp"
 
 namespace uredis::io {

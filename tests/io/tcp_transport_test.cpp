@@ -2,7 +2,7 @@
 // Unix socket: connect, send straight from the caller's bytes (a send larger than the socket
 // buffers included), receive in place, EOF, refusal, and close from inside its own report.
 
-#include "uredis/io/tcp_transport.hpp"
+#include "io/tcp_transport.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>

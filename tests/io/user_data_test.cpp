@@ -1,6 +1,6 @@
 // user_data: the bit layout, the op tags, and stale-id detection through slot_table.
 
-#include "uredis/io/user_data.hpp"
+#include "io/user_data.hpp"
 
 #include <gtest/gtest.h>
 #include <liburing.h>

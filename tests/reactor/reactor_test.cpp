@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/user_data.hpp"
 #include "support/kernel_feature.hpp"
 #include "uredis/reactor/mailbox.hpp"
 

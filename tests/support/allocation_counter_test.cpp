@@ -13,8 +13,8 @@
 #include <string>
 #include <thread>
 
+#include "io/buffer_ring.hpp"
 #include "kernel_feature.hpp"
-#include "uredis/io/buffer_ring.hpp"
 #include "uredis/io/ring.hpp"
 #include "uredis/util/byte_buffer.hpp"
 

@@ -68,14 +68,18 @@
 #include <system_error>
 
 #include "uredis/event/dispatcher.hpp"
-#include "uredis/io/buffer_ring.hpp"
+#include "uredis/io/buffer_ring_options.hpp"
+#include "uredis/io/op.hpp"
 #include "uredis/io/ring.hpp"
-#include "uredis/io/user_data.hpp"
 #include "uredis/reactor/mailbox.hpp"
 #include "uredis/reactor/timer.hpp"
 #include "uredis/result.hpp"
 #include "uredis/util/intrusive_list.hpp"
 #include "uredis/util/slot_table.hpp"
+
+namespace uredis::io {
+class buffer_ring;  // internal (src/io/buffer_ring.hpp)
+}  // namespace uredis::io
 
 namespace uredis::reactor {
 
@@ -150,7 +154,7 @@ class reactor {
   event::dispatcher& events() noexcept { return events_; }
   /// The shared receive buffers for multishot recv; null when the kernel lacks them (then
   /// connections fall back to one-shot recv into their own buffer).
-  io::buffer_ring* receive_buffers() noexcept { return buffers_ ? &*buffers_ : nullptr; }
+  io::buffer_ring* receive_buffers() noexcept { return buffers_.get(); }
   const reactor_options& options() const noexcept { return options_; }
   /// The mailbox drained every turn, or null when the reactor has none.
   mailbox* inbox() noexcept { return inbox_; }
@@ -236,7 +240,7 @@ class reactor {
   std::unique_ptr<mailbox> owned_inbox_;  // before ring_: its eventfd outlives the armed read
   mailbox* inbox_ = nullptr;              // owned_inbox_ or the caller's; null: none
   io::ring ring_;
-  std::optional<io::buffer_ring> buffers_;  // after ring_: unregistered before it closes
+  std::unique_ptr<io::buffer_ring> buffers_;  // after ring_: unregistered before it closes
   reactor_options options_;
   timer_wheel timers_;
   event::dispatcher events_;  // unlinks the listeners still registered when the reactor dies

@@ -19,29 +19,11 @@
 // (LIBURING_UDATA_TIMEOUT) for its own timeout SQE on kernels without IORING_FEAT_EXT_ARG.
 
 #include <cstdint>
-#include <string_view>
 
+#include "uredis/io/op.hpp"
 #include "uredis/util/slot_table.hpp"
 
 namespace uredis::io {
-
-/// What an SQE asked the kernel to do; the tag in bits 56-63 of its user_data.
-enum class op : std::uint8_t {
-  none = 0,        // never issued: user_data 0 is "untagged"
-  connect = 1,     // IORING_OP_CONNECT
-  send,            // IORING_OP_SEND: a connection's queued bytes for this loop turn
-  recv,            // one-shot IORING_OP_RECV into the connection's own buffer (fallback)
-  recv_multishot,  // IORING_OP_RECV with IORING_RECV_MULTISHOT from a provided-buffer ring
-  close,           // IORING_OP_CLOSE
-  timeout,         // a standalone IORING_OP_TIMEOUT (timer wheel tick, deadline)
-  link_timeout,    // IORING_OP_LINK_TIMEOUT bounding the SQE before it (connect timeout)
-  wake,            // the CQE a MSG_RING posts on the *target* ring (cross-shard wake-up)
-  msg_ring,        // the sender's own completion of its IORING_OP_MSG_RING
-  cancel,          // IORING_OP_ASYNC_CANCEL
-  nop,             // IORING_OP_NOP (tests, forcing a completion)
-  probe,           // operations the ring makes on itself while probing features
-  poll,            // IORING_OP_POLL_ADD: an fd became readable (the resolver's eventfd)
-};
 
 /// The tag liburing may use (as part of user_data ~0) on old kernels; no op takes it.
 inline constexpr std::uint8_t reserved_op_tag = 0xFF;
@@ -61,41 +43,6 @@ constexpr op decode_op(std::uint64_t user_data) noexcept {
 /// The slot_table id a CQE belongs to (the tag cleared), for slot_table::find/take.
 constexpr std::uint64_t decode_slot_id(std::uint64_t user_data) noexcept {
   return util::strip_tag(user_data);
-}
-
-/// The operation's name, for diagnostics ("recv_multishot"); "unknown" for an unlisted tag.
-constexpr std::string_view to_string(op o) noexcept {
-  switch (o) {
-    case op::none:
-      return "none";
-    case op::connect:
-      return "connect";
-    case op::send:
-      return "send";
-    case op::recv:
-      return "recv";
-    case op::recv_multishot:
-      return "recv_multishot";
-    case op::close:
-      return "close";
-    case op::timeout:
-      return "timeout";
-    case op::link_timeout:
-      return "link_timeout";
-    case op::wake:
-      return "wake";
-    case op::msg_ring:
-      return "msg_ring";
-    case op::cancel:
-      return "cancel";
-    case op::nop:
-      return "nop";
-    case op::probe:
-      return "probe";
-    case op::poll:
-      return "poll";
-  }
-  return "unknown";
 }
 
 }  // namespace uredis::io

@@ -21,10 +21,10 @@
 #include <string_view>
 #include <system_error>
 
-#include "uredis/io/buffer_ring.hpp"
+#include "io/buffer_ring.hpp"
+#include "io/transport.hpp"
 #include "uredis/io/ring.hpp"
 #include "uredis/io/socket.hpp"
-#include "uredis/io/transport.hpp"
 #include "uredis/util/byte_buffer.hpp"
 
 namespace uredis::io {

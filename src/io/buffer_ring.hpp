@@ -39,23 +39,11 @@
 #include <optional>
 #include <span>
 
+#include "uredis/io/buffer_ring_options.hpp"
 #include "uredis/io/ring.hpp"
 #include "uredis/result.hpp"
 
 namespace uredis::io {
-
-struct buffer_ring_options {
-  /// Number of buffers: a power of two, at most 32768.
-  std::uint32_t count = 256;
-  /// Bytes per buffer (nonzero). 256 x 16 KiB = 4 MiB per shard, enough for a burst of large
-  /// replies without -ENOBUFS while each chunk is parsed and recycled within the loop turn.
-  std::uint32_t size = 16 * 1024;
-  /// The buffer group id the recv SQEs name (sqe->buf_group); unique per ring.
-  std::uint16_t group_id = 0;
-  /// Where the buffers come from: this mimalloc heap (the shard's), or mimalloc's default
-  /// heap when null. The heap must outlive the buffer_ring.
-  mi_heap_t* heap = nullptr;
-};
 
 class buffer_ring {
  public:

@@ -31,8 +31,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "io/user_data.hpp"
 #include "uredis/io/socket.hpp"
-#include "uredis/io/user_data.hpp"
 
 namespace uredis::io {
 
