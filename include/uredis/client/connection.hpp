@@ -10,7 +10,7 @@
 //
 //   connection (this)  the thin I/O shell: turns completions, timers and resolved addresses
 //     |                into session calls, and the session's wishes into transport calls
-//   transport          the byte stream: io/tcp_transport.hpp (TCP, Unix sockets)
+//   transport          the byte stream: src/io/tcp_transport.hpp (TCP, Unix sockets)
 //   session            every decision, sans-I/O: proto/session.hpp, which is the spec of the
 //                      states, failures, retries, deadlines and health checks
 //

@@ -3,8 +3,8 @@
 //
 // A loop turn is: get_sqe()/prep_* for each operation, then submit() (or submit_and_wait()
 // when there is nothing else to do), then for_each_cqe() to dispatch completions by their
-// user_data (user_data.hpp). create() asks the kernel for the fast set-up and falls back step by
-// step when it refuses, recording what it got in features(); the rest of the library reads
+// user_data (src/io/user_data.hpp). create() asks the kernel for the fast set-up and falls back
+// step by step when it refuses, recording what it got in features(); the rest of the library reads
 // features() instead of guessing from the kernel version.
 //
 // io_uring quirks that shape this class (each bites somewhere else if forgotten):

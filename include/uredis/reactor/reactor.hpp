@@ -161,9 +161,9 @@ class reactor {
   /// The shard's name resolver (reactor/resolver.hpp), created on first use with io::resolve:
   /// connections look host names up through it, so a slow DNS server stalls no loop turn.
   resolver& name_resolver();
-  /// Replaces the shard's resolver: a lookup of your own (a service registry, a test's slow
-  /// DNS). Call it before anything looks a name up: lookups pending on the old resolver are
-  /// cancelled and never answered.
+  /// Replaces the shard's resolver with one made for this reactor: a lookup of your own (a
+  /// service registry, a test's slow DNS). Call it before anything looks a name up: lookups
+  /// pending on the old resolver are cancelled and never answered.
   void set_name_resolver(std::unique_ptr<resolver> r) noexcept;
 
   /// Registers a target; the id goes into the user_data of its SQEs (sqe()).
