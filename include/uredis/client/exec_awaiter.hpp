@@ -28,8 +28,8 @@
 //     (inside the connection's read handling, in the middle of the pipeline's feed()), on the
 //     shard's thread. It may issue more commands there (they go out next turn), close the
 //     connection or destroy it (the connection's state is freed at the end of the loop turn,
-//     after the code resuming it has returned). A failure (close, reset, protocol error, the connection's destruction) resumes
-//     every waiting coroutine once, with the error.
+//     after the code resuming it has returned). A failure (close, reset, protocol error, the
+//     connection's destruction) resumes every waiting coroutine once, with the error.
 //
 // Invariants: an awaiter is awaited at most once and never moves (the adapter points into it),
 // and a coroutine suspended in one must not be destroyed before it resumes (the FIFO points at
