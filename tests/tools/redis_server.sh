@@ -13,6 +13,18 @@
 
 redis_pids=()
 
+# A command that fails under `set -e` would end the test silently (its output is often sent to
+# /dev/null): say which one, and show the end of each server's log.
+report_failed_command() {
+  local rc=$1 line=$2 command=$3 log
+  echo "FAIL: line $line: '$command' exited with $rc" >&2
+  for log in "$work"/*.log; do
+    [ -f "$log" ] && { echo "--- tail of $log" >&2; tail -n 5 "$log" >&2; }
+  done
+}
+set -o errtrace  # the trap also fires inside functions (cli, run)
+trap 'report_failed_command $? $LINENO "$BASH_COMMAND"' ERR
+
 # start_redis NAME [redis-server arguments...]
 start_redis() {
   local name=$1
