@@ -18,7 +18,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=$(mktemp -d)
 # shellcheck source=redis_server.sh
 source "$here/redis_server.sh"
-trap 'stop_all_redis; rm -rf "$work"' EXIT
+trap 'report_exit $? "$BASH_COMMAND"; stop_all_redis; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 start_redis main --enable-debug-command yes  # DEBUG SLEEP for the stall

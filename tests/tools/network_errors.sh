@@ -17,7 +17,7 @@ fi
 work=$(mktemp -d)
 # shellcheck source=redis_server.sh
 source "$(dirname "$0")/redis_server.sh"
-trap 'stop_all_redis; rm -rf "$work"' EXIT
+trap 'report_exit $? "$BASH_COMMAND"; stop_all_redis; rm -rf "$work"' EXIT
 
 shopt -s extglob  # the stderr patterns of expect() may use @(a|b)
 checks=0

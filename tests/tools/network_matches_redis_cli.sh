@@ -24,7 +24,7 @@ echo "using $(redis-cli --version)"
 work=$(mktemp -d)
 # shellcheck source=redis_server.sh
 source "$(dirname "$0")/redis_server.sh"
-trap 'stop_all_redis; rm -rf "$work"' EXIT
+trap 'report_exit $? "$BASH_COMMAND"; stop_all_redis; rm -rf "$work"' EXIT
 
 start_redis main --enable-debug-command yes
 start_redis secure --requirepass s3cret --user alice on '>alicepw' '~*' '&*' '+@all'

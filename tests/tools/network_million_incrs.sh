@@ -15,7 +15,7 @@ memory_limit=65536  # KiB of peak RSS; queueing everything would take well over 
 work=$(mktemp -d)
 # shellcheck source=redis_server.sh
 source "$(dirname "$0")/redis_server.sh"
-trap 'stop_all_redis; rm -rf "$work"' EXIT
+trap 'report_exit $? "$BASH_COMMAND"; stop_all_redis; rm -rf "$work"' EXIT
 
 start_redis main
 

@@ -13,17 +13,21 @@
 
 redis_pids=()
 
-# A command that fails under `set -e` would end the test silently (its output is often sent to
-# /dev/null): say which one, and show the end of each server's log.
-report_failed_command() {
-  local rc=$1 line=$2 command=$3 log
-  echo "FAIL: line $line: '$command' exited with $rc" >&2
+# A command that fails under `set -e` ends a test silently when its output goes to /dev/null.
+# Call first in the EXIT trap, with $? and $BASH_COMMAND (in a trap: the command that was
+# running), to say which one and show the end of each server's log:
+#   trap 'report_exit $? "$BASH_COMMAND"; stop_all_redis; rm -rf "$work"' EXIT
+report_exit() {
+  local rc=$1 command=$2 log
+  [ "$rc" -eq 0 ] && return 0
+  echo "exit status $rc, last command: $command" >&2
   for log in "$work"/*.log; do
-    [ -f "$log" ] && { echo "--- tail of $log" >&2; tail -n 5 "$log" >&2; }
+    if [ -f "$log" ]; then
+      echo "--- tail of $log" >&2
+      tail -n 5 "$log" >&2
+    fi
   done
 }
-set -o errtrace  # the trap also fires inside functions (cli, run)
-trap 'report_failed_command $? $LINENO "$BASH_COMMAND"' ERR
 
 # start_redis NAME [redis-server arguments...]
 start_redis() {
