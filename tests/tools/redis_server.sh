@@ -56,8 +56,10 @@ start_redis() {
       fi
       sleep 0.05
     done
-    kill "$pid" 2> /dev/null
-    wait "$pid" 2> /dev/null
+    # Under set -e a failing kill or wait would end the caller: the server has usually exited
+    # already (the port was taken), and wait returns its failure.
+    kill "$pid" 2> /dev/null || true
+    wait "$pid" 2> /dev/null || true
     : > "$work/$name.log"
     [ "$attempt" -lt 20 ] || break
   done
@@ -69,8 +71,8 @@ start_redis() {
 stop_all_redis() {
   local pid
   for pid in "${redis_pids[@]}"; do
-    kill "$pid" 2> /dev/null
-    wait "$pid" 2> /dev/null
+    kill "$pid" 2> /dev/null || true
+    wait "$pid" 2> /dev/null || true
   done
   redis_pids=()
 }
