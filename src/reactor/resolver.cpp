@@ -1,7 +1,5 @@
 #include "uredis/reactor/resolver.hpp"
 
-#include "io/user_data.hpp"
-
 #include <liburing.h>
 #include <poll.h>
 #include <pthread.h>
@@ -17,6 +15,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "io/user_data.hpp"
 
 namespace uredis::reactor {
 
