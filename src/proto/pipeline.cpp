@@ -5,6 +5,11 @@
 #include "uredis/error.hpp"
 
 namespace uredis::proto {
+namespace {
+// A whole reply's outcome, copied rather than built per reply: building one calls into the
+// standard library for std::error_code's default category.
+const reply_outcome whole_reply{};
+}  // namespace
 
 pipeline::pipeline(const resp::limits& limits) : parser_(limits) {}
 
@@ -86,7 +91,7 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
       case reading::command_reply:
         if (!n.in_attribute) active_.on_node(n);
         if (parser_.done()) {
-          finish_command({});
+          finish_command(whole_reply);
           if (failures_ != failures_before) return {r.consumed, {}, true};
         }
         break;

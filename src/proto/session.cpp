@@ -379,10 +379,6 @@ void session::close() {
 
 // ---- Time ----
 
-session::time_point session::next_deadline() const noexcept {
-  return std::min({reconnect_at_, setup_deadline_, health_at_, command_deadline_});
-}
-
 void session::on_timer() {
   const time_point now = clock_->now();
   if (command_deadline_ <= now) expire_commands(now);

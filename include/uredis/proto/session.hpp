@@ -65,6 +65,7 @@
 // Owner: the I/O shell (client/connection), on one shard's thread. Nothing here allocates per
 // command in steady state, nor per retry cycle once the buffers have grown.
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -157,7 +158,9 @@ class session {
   // ---- Driven by time ----
 
   /// When on_timer() must next be called (time_point::max(): never).
-  time_point next_deadline() const noexcept;
+  time_point next_deadline() const noexcept {
+    return std::min({reconnect_at_, setup_deadline_, health_at_, command_deadline_});
+  }
   /// Handles whatever is due at the clock's now().
   void on_timer();
 
@@ -199,7 +202,7 @@ class session {
     bool stopped = false;  // the socket was given up on: drop the rest
   };
 
-  // Why a new command cannot be queued now, if it cannot: inline, as it runs per command.
+  // Why a new command cannot be queued now, if it cannot (enqueue() asks only when not ready).
   std::error_code admission() const noexcept {
     if (state_ == session_state::ready) return {};
     if (state_ == session_state::idle || state_ == session_state::closed)
@@ -282,10 +285,14 @@ class session {
 
 template <class Command, class Handler>
 void session::enqueue(const Command& command, Handler&& handler, const exec_options& options) {
-  if (const std::error_code refused = admission()) {
-    proto::pending p{std::forward<Handler>(handler)};
-    p.complete(reply_outcome::failed(refused));
-    return;
+  // Ready is checked first: admission()'s "no error" costs a call into the standard library
+  // (std::error_code's default category), per command.
+  if (state_ != session_state::ready) {
+    if (const std::error_code refused = admission()) {
+      proto::pending p{std::forward<Handler>(handler)};
+      p.complete(reply_outcome::failed(refused));
+      return;
+    }
   }
   util::byte_buffer& out = pipeline_.requests();
   const std::size_t before = out.size();
