@@ -7,8 +7,12 @@
 namespace uredis::proto {
 namespace {
 // A whole reply's outcome, copied rather than built per reply: building one calls into the
-// standard library for std::error_code's default category.
-const reply_outcome whole_reply{};
+// standard library for std::error_code's default category. A function's static, so that it
+// exists even when a reply is read during another translation unit's static initialisation.
+const reply_outcome& whole_reply() noexcept {
+  static const reply_outcome whole{};
+  return whole;
+}
 }  // namespace
 
 pipeline::pipeline(const resp::limits& limits) : parser_(limits) {}
@@ -91,7 +95,7 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
       case reading::command_reply:
         if (!n.in_attribute) active_.on_node(n);
         if (parser_.done()) {
-          finish_command(whole_reply);
+          finish_command(whole_reply());
           if (failures_ != failures_before) return {r.consumed, {}, true};
         }
         break;
