@@ -21,6 +21,10 @@
 // Run with --benchmark_enable_random_interleaving=true so that a change of load on the machine
 // hits both clients alike.
 //
+// The one-in-flight latencies are mostly the time it takes to wake an idle CPU (the server's,
+// then the client's), so the run's context records the idle policy ("cpu_idle"): compare
+// figures only between runs that share it (docs/PERFORMANCE.md).
+//
 // Both clients get the same allocator: uredis links mimalloc, which also serves hiredis' malloc
 // in this process.
 
@@ -317,6 +321,30 @@ bool store_value(std::string& error) {
   return ok;
 }
 
+// The first line of a file under /sys, or "" when it cannot be read.
+std::string first_line(const char* path) {
+  std::FILE* f = std::fopen(path, "r");
+  if (f == nullptr) return "";
+  char line[128] = {};
+  const bool read = std::fgets(line, sizeof line, f) != nullptr;
+  std::fclose(f);
+  if (!read) return "";
+  std::string text(line);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
+  return text;
+}
+
+// How an idle CPU waits, which sets the one-in-flight figures more than either client does: on
+// a VM whose idle vCPU halts at once (cpuidle driver haltpoll with guest_halt_poll_ns 0), each
+// wake-up exits to the hypervisor (about 17 us on the machine in docs/PERFORMANCE.md).
+std::string idle_policy() {
+  std::string driver = first_line("/sys/devices/system/cpu/cpuidle/current_driver");
+  if (driver.empty()) driver = "unknown";
+  const std::string poll = first_line("/sys/module/haltpoll/parameters/guest_halt_poll_ns");
+  return poll.empty() ? driver : driver + ", guest_halt_poll_ns " + poll;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -355,6 +383,7 @@ int main(int argc, char** argv) {
                                                    ", redis-server on CPU " +
                                                    std::to_string(cpus.back())
                                              : "none");
+  benchmark::AddCustomContext("cpu_idle", idle_policy());
 
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
