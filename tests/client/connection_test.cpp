@@ -544,17 +544,20 @@ struct gated_dns {
   }
 };
 
-void use_gated_dns(reactor::reactor& r, const std::shared_ptr<gated_dns>& dns) {
+// Makes `r` look names up through a gated_dns, whose answer for slow.test is `server`'s address.
+std::shared_ptr<gated_dns> use_gated_dns(reactor::reactor& r,
+                                         const test::redis_server* server = nullptr) {
+  auto dns = std::make_shared<gated_dns>();
+  if (server != nullptr) dns->answer = *io::resolve(server->host(), server->port());
   r.set_name_resolver(std::make_unique<reactor::resolver>(
       r, [dns](std::string_view host, std::uint16_t) { return dns->lookup(host); }));
+  return dns;
 }
 
 TEST(ConnectionLookup, ASlowResolverStallsNothingElseOnTheShard) {
   test::redis_server server;
   auto r = make_reactor();
-  auto dns = std::make_shared<gated_dns>();
-  dns->answer = *io::resolve(server.host(), server.port());
-  use_gated_dns(*r, dns);
+  auto dns = use_gated_dns(*r, &server);
 
   connection_config slow_config = config_for(server);
   slow_config.host = "slow.test";
@@ -593,8 +596,7 @@ TEST(ConnectionLookup, ASlowResolverStallsNothingElseOnTheShard) {
 
 TEST(ConnectionLookup, AFailedLookupFailsTheConnectWithItsError) {
   auto r = make_reactor();
-  auto dns = std::make_shared<gated_dns>();
-  use_gated_dns(*r, dns);
+  auto dns = use_gated_dns(*r);
   connection_config config;
   config.host = "nowhere.test";
   config.port = 6379;
@@ -614,8 +616,7 @@ TEST(ConnectionLookup, AFailedLookupFailsTheConnectWithItsError) {
 
 TEST(ConnectionLookup, TheConnectTimeoutCoversTheLookupAndCancelsIt) {
   auto r = make_reactor();
-  auto dns = std::make_shared<gated_dns>();
-  use_gated_dns(*r, dns);
+  auto dns = use_gated_dns(*r);
   connection_config config;
   config.host = "slow.test";
   config.port = 6379;
@@ -639,9 +640,7 @@ TEST(ConnectionLookup, TheConnectTimeoutCoversTheLookupAndCancelsIt) {
 TEST(ConnectionLookup, ClosingOrDestroyingDuringALookupIsSafe) {
   test::redis_server server;
   auto r = make_reactor();
-  auto dns = std::make_shared<gated_dns>();
-  dns->answer = *io::resolve(server.host(), server.port());
-  use_gated_dns(*r, dns);
+  auto dns = use_gated_dns(*r, &server);
   connection_config config = config_for(server);
   config.host = "slow.test";
 
@@ -680,10 +679,8 @@ TEST(ConnectionLookup, ClosingOrDestroyingDuringALookupIsSafe) {
 TEST(ConnectionLookup, EveryReconnectLooksTheNameUpAgain) {
   auto server = std::make_unique<test::redis_server>();
   auto r = make_reactor();
-  auto dns = std::make_shared<gated_dns>();
-  dns->answer = *io::resolve(server->host(), server->port());
+  auto dns = use_gated_dns(*r, server.get());
   dns->let_go();
-  use_gated_dns(*r, dns);
   connection_config config = config_for(*server);
   config.host = "slow.test";
   connection c{*r, config};
