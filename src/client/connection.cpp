@@ -55,6 +55,8 @@ class connection_core final : public reactor::retirable,
     sync();
   }
 
+  reactor::flushable& flush_target() noexcept { return *this; }
+
   void after_enqueue() noexcept {
     if (session.ready()) reactor_.schedule_flush(*this);
     if (session.next_deadline() != armed_for_) arm_timer();
@@ -213,7 +215,9 @@ class connection_core final : public reactor::retirable,
 }  // namespace detail
 
 connection::connection(reactor::reactor& r, connection_config config)
-    : core_(new detail::connection_core(r, std::move(config))), session_(&core_->session) {}
+    : core_(new detail::connection_core(r, std::move(config))),
+      session_(&core_->session),
+      flush_(&core_->flush_target()) {}
 
 connection::~connection() {
   core_->release();

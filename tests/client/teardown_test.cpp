@@ -93,6 +93,22 @@ TEST(Teardown, DestroyedInsideItsConnectCallback) {
   expect_the_shard_works(*r, server);
 }
 
+TEST(Teardown, DestroyedByACommandRefusedAtOnce) {
+  test::redis_server server;
+  auto r = make_reactor();
+  auto c = std::make_unique<connection>(*r, config_for(server));  // never connected
+  std::optional<std::string> seen;
+  c->exec(cmd::get{"k"}, [&](result<std::optional<std::string>> v) {
+    seen = v.has_value() ? "reply" : v.error().message();
+    c.reset();  // inside exec(), which must touch nothing of the connection after this
+  });
+  ASSERT_TRUE(seen.has_value()) << "refused before exec() returned";
+  EXPECT_EQ(*seen, make_error_code(errc::not_connected).message());
+  EXPECT_EQ(c, nullptr);
+  r->poll();
+  expect_the_shard_works(*r, server);
+}
+
 TEST(Teardown, DestroyedInsideADisconnectedListener) {
   test::redis_server server;
   auto r = make_reactor();

@@ -118,10 +118,10 @@ struct harness {
   }
 
   template <class Command>
-  void exec(const Command& c, outcome_log& log, exec_options options = {}) {
+  session::enqueued exec(const Command& c, outcome_log& log, exec_options options = {}) {
     using response = typename Command::response;
     auto record = [&log](result<response> r) { log.push_back(describe(r)); };
-    s->enqueue(c, callback_handler<response, decltype(record)>{record}, options);
+    return s->enqueue(c, callback_handler<response, decltype(record)>{record}, options);
   }
 
   const event::stats& stats() const { return events.stats(); }
@@ -170,6 +170,21 @@ TEST(Session, IdleOrClosedRefusesCommandsAtOnce) {
   outcome_log log;
   h.exec(cmd::get{"k"}, log);
   EXPECT_EQ(log, outcome_log{"error:" + make_error_code(errc::not_connected).message()});
+}
+
+TEST(Session, EnqueueSaysWhenTheShellMustLookAgain) {
+  harness h;
+  h.s.emplace(h.config, h.clock, h.events);
+  outcome_log log;
+  EXPECT_EQ(h.exec(cmd::get{"k"}, log), session::enqueued::refused);
+  h.ready();
+  EXPECT_EQ(h.exec(cmd::get{"k"}, log), session::enqueued::queued) << "no deadline";
+  EXPECT_EQ(h.exec(cmd::get{"k"}, log, {.timeout = 100ms}), session::enqueued::queued_new_deadline);
+  EXPECT_EQ(h.s->next_deadline(), h.clock.now() + 100ms);
+  EXPECT_EQ(h.exec(cmd::get{"k"}, log, {.timeout = 200ms}), session::enqueued::queued)
+      << "a later deadline leaves next_deadline() alone";
+  EXPECT_EQ(h.exec(cmd::get{"k"}, log, {.timeout = 50ms}), session::enqueued::queued_new_deadline);
+  EXPECT_EQ(h.s->next_deadline(), h.clock.now() + 50ms);
 }
 
 TEST(Session, TheSetupDeadlineBoundsConnectAndHandshake) {

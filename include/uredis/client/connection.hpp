@@ -81,8 +81,13 @@ class connection {
   /// returns.
   template <class Command, class Handler>
   void enqueue(const Command& command, Handler&& handler, const exec_options& options = {}) {
-    session_->enqueue(command, std::forward<Handler>(handler), options);
-    after_enqueue();
+    const auto what = session_->enqueue(command, std::forward<Handler>(handler), options);
+    // Refused: the handler ran, and may have destroyed this connection; touch nothing. Queued:
+    // the core needs to hear of it only when no flush is scheduled yet (the first command of
+    // the turn) or the command brought the next deadline forward.
+    if (what == proto::session::enqueued::refused) return;
+    if (!flush_->flush_hook.is_linked() || what == proto::session::enqueued::queued_new_deadline)
+      after_enqueue();
   }
 
   /// Closes the connection: every pending command completes with errc::connection_closed, and
@@ -118,6 +123,7 @@ class connection {
 
   detail::connection_core* core_;  // owned: freed at once, or retired to the reactor
   proto::session* session_;        // the core's, reachable without its definition
+  reactor::flushable* flush_;      // the core's: whether a flush is already scheduled
 };
 
 }  // namespace uredis

@@ -130,11 +130,18 @@ class session {
   /// errc::timeout, or the server's refusal, e.g. WRONGPASS). Precondition: idle or closed.
   void connect(connect_callback done = {});
 
+  /// What enqueue() did, for the shell: whether to schedule a flush and look at the deadline.
+  enum class enqueued : std::uint8_t {
+    refused,             // the handler has completed (and may have destroyed the shell)
+    queued,              // queued; next_deadline() did not change
+    queued_new_deadline  // queued, and next_deadline() moved earlier
+  };
+
   /// Encodes `command` and queues `handler` (a proto::reply_handler) for its reply. When the
   /// command cannot be queued (idle, closed, queue full) the handler completes before this
-  /// returns.
+  /// returns (enqueued::refused).
   template <class Command, class Handler>
-  void enqueue(const Command& command, Handler&& handler, const exec_options& options = {});
+  enqueued enqueue(const Command& command, Handler&& handler, const exec_options& options = {});
 
   /// Every pending command completes with errc::connection_closed, and no reconnect follows.
   void close();
@@ -284,14 +291,15 @@ class session {
 };
 
 template <class Command, class Handler>
-void session::enqueue(const Command& command, Handler&& handler, const exec_options& options) {
+session::enqueued session::enqueue(const Command& command, Handler&& handler,
+                                   const exec_options& options) {
   // Ready is checked first: admission()'s "no error" costs a call into the standard library
   // (std::error_code's default category), per command.
   if (state_ != session_state::ready) {
     if (const std::error_code refused = admission()) {
       proto::pending p{std::forward<Handler>(handler)};
       p.complete(reply_outcome::failed(refused));
-      return;
+      return enqueued::refused;
     }
   }
   util::byte_buffer& out = pipeline_.requests();
@@ -301,12 +309,17 @@ void session::enqueue(const Command& command, Handler&& handler, const exec_opti
   request r;
   r.length = static_cast<std::uint32_t>(out.size() - before);
   r.idempotent = options.idempotent;
+  enqueued result = enqueued::queued;
   if (const std::chrono::milliseconds timeout = timeout_for(command, options);
       timeout.count() > 0) {
     r.deadline = clock_->now() + timeout;
-    if (r.deadline < command_deadline_) command_deadline_ = r.deadline;
+    if (r.deadline < command_deadline_) {
+      command_deadline_ = r.deadline;
+      result = enqueued::queued_new_deadline;
+    }
   }
   pipeline_.push(std::forward<Handler>(handler), r);
+  return result;
 }
 
 }  // namespace uredis::proto
