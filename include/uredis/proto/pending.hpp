@@ -85,15 +85,11 @@ class active_reply {
   explicit operator bool() const noexcept { return ops_ != nullptr; }
   void on_node(const resp::node& n) { ops_->on_node(slot_.get(), n); }
 
-  /// Completes the command and destroys its active form. The slot is empty from the moment
-  /// the completion starts, so a completion that fails the pipeline does not complete it again.
+  /// Completes the command and destroys its active form (one indirect call for both). The
+  /// slot is empty from the moment the completion starts, so a completion that fails the
+  /// pipeline does not complete it again.
   void complete(const reply_outcome& outcome) {
-    struct destroy_after {
-      const ops* o;
-      void* p;
-      ~destroy_after() { o->destroy(p); }
-    } guard{std::exchange(ops_, nullptr), slot_.get()};
-    guard.o->on_complete(guard.p, outcome);
+    std::exchange(ops_, nullptr)->complete(slot_.get(), outcome);
   }
 
   void reset() noexcept {
@@ -105,14 +101,21 @@ class active_reply {
 
   struct ops {
     void (*on_node)(void*, const resp::node&);
-    void (*on_complete)(void*, const reply_outcome&);
+    void (*complete)(void*, const reply_outcome&);  // and destroy, even when it throws
     void (*destroy)(void*) noexcept;
   };
 
   template <class A>
   static constexpr ops ops_for = {
       [](void* p, const resp::node& n) { static_cast<A*>(p)->on_node(n); },
-      [](void* p, const reply_outcome& o) { static_cast<A*>(p)->on_complete(o); },
+      [](void* p, const reply_outcome& o) {
+        A& active = *static_cast<A*>(p);
+        struct destroy_after {
+          A& a;
+          ~destroy_after() { std::destroy_at(&a); }
+        } guard{active};
+        active.on_complete(o);
+      },
       [](void* p) noexcept { static_cast<A*>(p)->~A(); },
   };
 
