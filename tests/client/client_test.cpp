@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/client_setup.hpp"
 #include "../support/redis_server.hpp"
 #include "allocation_counter.hpp"
 #include "uredis/client/task.hpp"
@@ -20,22 +21,12 @@
 namespace uredis {
 namespace {
 
-std::unique_ptr<reactor::reactor> make_reactor() {
-  auto r = reactor::reactor::create();
-  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message());
-  return std::move(*r);
-}
+using test::config_for;
+using test::make_reactor;
 
 // The RESP2 bulk string a raw test connection reads for `text`.
 std::string bulk(const std::string& text) {
   return "$" + std::to_string(text.size()) + "\r\n" + text + "\r\n";
-}
-
-connection_config config_for(const test::redis_server& server) {
-  connection_config c;
-  c.host = server.host();
-  c.port = server.port();
-  return c;
 }
 
 // Spawns `t` and sets `done` when it finishes.

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "../support/canned_server.hpp"
+#include "../support/client_setup.hpp"
 #include "../support/redis_server.hpp"
 #include "allocation_counter.hpp"
 #include "uredis/cmd/lists.hpp"
@@ -27,6 +28,9 @@
 
 namespace uredis {
 namespace {
+
+using test::config_for;
+using test::make_reactor;
 
 // Minimal command descriptors for this test (the typed ones live in include/uredis/cmd/).
 template <class Response>
@@ -55,19 +59,6 @@ struct incr_cmd {
   void encode(resp::encoder& e) const { e.command("INCR", key); }
   constexpr void for_each_key(auto&& f) const { f(key); }
 };
-
-std::unique_ptr<reactor::reactor> make_reactor() {
-  auto r = reactor::reactor::create();
-  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message());
-  return std::move(*r);
-}
-
-connection_config config_for(const test::redis_server& server) {
-  connection_config c;
-  c.host = server.host();
-  c.port = server.port();
-  return c;
-}
 
 // Connects and runs the reactor until the handshake ends; returns how it ended.
 result<void> connect(reactor::reactor& r, connection& c) {

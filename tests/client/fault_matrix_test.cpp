@@ -36,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/client_setup.hpp"
 #include "../support/eventually.hpp"
 #include "../support/fault_proxy.hpp"
 #include "../support/redis_server.hpp"
@@ -51,6 +52,9 @@
 namespace uredis {
 namespace {
 
+using test::config_for;
+using test::make_reactor;
+
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
@@ -59,12 +63,6 @@ constexpr auto s2c = test::direction::server_to_client;
 
 // Generous: a healthy run finishes each wait in well under a second, under ASan too.
 constexpr auto limit = 8s;
-
-std::unique_ptr<reactor::reactor> make_reactor() {
-  auto r = reactor::reactor::create();
-  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message());
-  return std::move(*r);
-}
 
 // Reconnects fast and often: the faults here last a few hundred milliseconds at most.
 retry::retry_policy fast_retry(std::int32_t retries = 100) {
@@ -77,9 +75,6 @@ connection_config config_for(std::string_view host, std::uint16_t port) {
   c.port = port;
   c.retry = fast_retry();
   return c;
-}
-connection_config config_for(const test::redis_server& s) {
-  return config_for(s.host(), s.port());
 }
 connection_config config_for(const test::fault_proxy& p) {
   return config_for(p.host(), p.port());

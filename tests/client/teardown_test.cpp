@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/client_setup.hpp"
 #include "../support/redis_server.hpp"
 #include "uredis/client/client.hpp"
 #include "uredis/client/connection.hpp"
@@ -20,20 +21,10 @@
 namespace uredis {
 namespace {
 
+using test::config_for;
+using test::make_reactor;
+
 using namespace std::chrono_literals;
-
-std::unique_ptr<reactor::reactor> make_reactor() {
-  auto r = reactor::reactor::create();
-  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message());
-  return std::move(*r);
-}
-
-connection_config config_for(const test::redis_server& server) {
-  connection_config c;
-  c.host = server.host();
-  c.port = server.port();
-  return c;
-}
 
 std::unique_ptr<connection> connected(reactor::reactor& r, const test::redis_server& server) {
   auto c = std::make_unique<connection>(r, config_for(server));

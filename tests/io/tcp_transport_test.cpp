@@ -15,11 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "../support/client_setup.hpp"
 #include "../support/redis_server.hpp"
 #include "uredis/reactor/reactor.hpp"
 
 namespace uredis::io {
 namespace {
+
+using test::make_reactor;
 
 // Registers with the reactor, forwards completions to the transport, records its reports.
 class harness final : reactor::io_target, transport_events {
@@ -50,12 +53,6 @@ class harness final : reactor::io_target, transport_events {
   reactor::reactor& r_;
   std::uint64_t slot_;
 };
-
-std::unique_ptr<reactor::reactor> make_reactor() {
-  auto r = reactor::reactor::create();
-  EXPECT_TRUE(r.has_value());
-  return std::move(*r);
-}
 
 socket_address address_of(const test::redis_server& s) {
   return *resolve(s.host(), s.port());

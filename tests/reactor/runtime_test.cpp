@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/client_setup.hpp"
 #include "../support/redis_server.hpp"
 #include "uredis/client/connection.hpp"
 #include "uredis/cmd/strings.hpp"
@@ -27,6 +28,8 @@
 
 namespace uredis {
 namespace {
+
+using test::config_for;
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
@@ -58,13 +61,6 @@ bool wait_for(Predicate done, std::chrono::seconds limit = 60s) {
 void post(runtime& rt, unsigned shard, runtime::task_fn fn) {
   while (!rt.submit_to(shard, std::move(fn)))
     std::this_thread::yield();
-}
-
-connection_config config_for(const test::redis_server& server) {
-  connection_config c;
-  c.host = server.host();
-  c.port = server.port();
-  return c;
 }
 
 // A connection owned by one shard: created on it, closed by its at_stop handler.
