@@ -100,6 +100,12 @@ struct harness {
     s->on_data(replies);
   }
 
+  /// The backoff (10 ms) passes and the session reconnects: a new transport and handshake.
+  void reconnect() {
+    advance(10ms);
+    open_and_handshake();
+  }
+
   session& ready() {
     start();
     open_and_handshake();
@@ -386,8 +392,7 @@ TEST(SessionFaults, ClientKilledMidPipeline) {
   h.exec(cmd::incr{"w"}, log, {.idempotent = true});  // the caller's word: safe to resend
   h.flush();
   h.s->on_transport_failed(make_error_code(errc::connection_closed));
-  h.advance(10ms);
-  h.open_and_handshake();
+  h.reconnect();
   EXPECT_EQ(h.flush(), get_bytes("r") + incr_bytes("w"));
   h.s->on_data("$1\r\nv\r\n:5\r\n");
   EXPECT_EQ(log, (outcome_log{"v", "5"}));
@@ -406,8 +411,7 @@ TEST(SessionFaults, ReplyCutMidway) {
   h.s->on_transport_failed(make_error_code(errc::connection_reset));
   ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0], "error:" + reset);
-  h.advance(10ms);
-  h.open_and_handshake();
+  h.reconnect();
   EXPECT_EQ(h.flush(), get_bytes("g"));
 }
 
@@ -486,8 +490,7 @@ TEST(SessionFaults, CutMidRequest) {
   h.exec(cmd::incr{"u"}, log);  // never handed over
   h.s->on_transport_failed(make_error_code(errc::connection_reset));
   EXPECT_EQ(log, outcome_log{unknown});
-  h.advance(10ms);
-  h.open_and_handshake();
+  h.reconnect();
   EXPECT_EQ(h.flush(), get_bytes("r") + incr_bytes("u"));
 }
 
@@ -507,8 +510,7 @@ TEST(SessionFaults, CorruptedReplyByte) {
   ASSERT_EQ(log.size(), 2u);
   EXPECT_EQ(log[0], "a");
   EXPECT_TRUE(log[1].starts_with("error:")) << log[1];
-  h.advance(10ms);
-  h.open_and_handshake();
+  h.reconnect();
   EXPECT_EQ(h.flush(), get_bytes("c"));
 }
 
@@ -579,8 +581,7 @@ TEST(SessionFaults, RefusedWhileReconnecting) {
     ASSERT_TRUE(h.actions().open_transport);
     h.s->on_transport_failed(make_error_code(errc::connection_refused));
   }
-  h.advance(10ms);
-  h.open_and_handshake();
+  h.reconnect();
   h.flush();
   h.s->on_data("$1\r\nv\r\n$1\r\nv\r\n$1\r\nv\r\n$1\r\nv\r\n");
   EXPECT_EQ(log, (outcome_log{"v", "v", "v", "v"}));
@@ -602,8 +603,7 @@ TEST(SessionFaults, ReconnectWhileTheServerLoadsWaitsItOut) {
   h.open_and_handshake(loading);
   EXPECT_EQ(h.s->state(), session_state::reconnecting);
   EXPECT_TRUE(log.empty()) << "the GET waits";
-  h.advance(10ms);
-  h.open_and_handshake();
+  h.reconnect();
   EXPECT_EQ(h.flush(), get_bytes("k"));
 }
 
@@ -646,8 +646,7 @@ TEST(SessionFaults, FirstConnectIsRetried) {
   ASSERT_TRUE(h.actions().open_transport);
   h.s->on_transport_failed(make_error_code(errc::connection_refused));
   EXPECT_TRUE(h.connects.empty()) << "the callback waits for the outcome";
-  h.advance(10ms);
-  h.open_and_handshake();
+  h.reconnect();
   ASSERT_EQ(h.connects.size(), 1u);
   EXPECT_TRUE(h.connects[0]->has_value());
   EXPECT_EQ(h.stats().connected, 1u);
