@@ -209,9 +209,9 @@ class session {
     bool stopped = false;  // the socket was given up on: drop the rest
   };
 
-  // Why a new command cannot be queued now, if it cannot (enqueue() asks only when not ready).
+  // Why a new command cannot be queued while the session is not ready, if it cannot (a ready
+  // session takes every command; enqueue() asks only otherwise).
   std::error_code admission() const noexcept {
-    if (state_ == session_state::ready) return {};
     if (state_ == session_state::idle || state_ == session_state::closed)
       return make_error_code(errc::not_connected);
     if (pipeline_.size() >= config_->max_queued_while_disconnected)
