@@ -52,6 +52,8 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     case errc::invalid_shard_count:
     // A configuration this build cannot honour: sending in plaintext instead would leak.
     case errc::tls_unavailable:
+    // A command the caller sent to the wrong connection: redis-py raises RedisError there.
+    case errc::subscriber_only:
       return make<data_error>(ec);
     case errc::timeout:
       return make<timeout_error>(ec);

@@ -73,6 +73,10 @@ enum class errc : int {
   // The server answered the handshake with LOADING: it is still loading its dataset after a
   // restart. Retried like a connection error.
   server_loading,
+
+  // Pub/Sub (pubsub/subscriber.hpp). A RESP2 connection that carries subscriptions accepts only
+  // the (P|S)(UN)SUBSCRIBE family, PING, QUIT and RESET: any other command is refused unsent.
+  subscriber_only,
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".

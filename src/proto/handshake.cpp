@@ -35,8 +35,16 @@ void handshake::start(const handshake_params& params, handshake_step_list& extra
   parser_.reset();
   in_reply_ = false;
   in_push_ = false;
+  holding_ = false;
   hello_.reset();
   write_batch(out, params.protocol);
+}
+
+bool handshake::take_awaited() noexcept {
+  if (awaited_.empty()) return false;
+  current_ = awaited_.front();
+  awaited_.pop_front();
+  return true;
 }
 
 handshake_status handshake::fail(result<void> why) {
@@ -61,11 +69,24 @@ handshake_status handshake::on_bytes(std::string_view bytes, std::size_t& consum
 
     if (!in_reply_) {
       in_reply_ = true;
+      if (pubsub_arrays_ && speaks_resp2() && n.type == resp::type::array && n.size > 0) {
+        held_ = n;  // its first element says whether it is a pub/sub frame
+        holding_ = true;
+        continue;
+      }
       in_push_ = n.type == resp::type::push;
-      if (!in_push_) {
-        if (awaited_.empty()) return fail(make_error_code(errc::unexpected_reply));
-        current_ = awaited_.front();
-        awaited_.pop_front();
+      if (!in_push_ && !take_awaited()) return fail(make_error_code(errc::unexpected_reply));
+    } else if (holding_) {
+      holding_ = false;
+      const bool named = n.type == resp::type::bulk_string || n.type == resp::type::simple_string;
+      const push_kind kind = named ? push_kind_of(n.value) : push_kind::other;
+      in_push_ = kind != push_kind::other && kind != push_kind::invalidate;
+      if (!in_push_ && !take_awaited()) return fail(make_error_code(errc::unexpected_reply));
+      if (in_push_) {
+        if (pushes_ != nullptr) pushes_->on_node(held_);
+      } else if (current_.step != nullptr) {
+        if (result<void> r = current_.step->on_node(held_, current_.reply); !r)
+          return fail(std::move(r));
       }
     }
     if (in_push_) {

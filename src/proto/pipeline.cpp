@@ -21,6 +21,7 @@ void pipeline::reset_parser() noexcept {
   parser_.reset();
   router_.reset();
   state_ = reading::idle;
+  confirmed_ = 0;
 }
 
 // The first node of a reply that is not a push: the oldest command it answers becomes active.
@@ -34,6 +35,44 @@ void pipeline::begin_reply() {
     state_ = reading::command_reply;
   }
   queue_.pop_front();
+  confirmed_ = 0;
+}
+
+// `first` begins a reply: gives it to the oldest command, or says why no command may take it.
+// An error reply is whole in its first node: `completed` says the command has completed.
+std::error_code pipeline::start_reply(const resp::node& first, bool& completed) {
+  completed = false;
+  if (queue_.empty() || requests_.sent() < queue_.front().req.length) {
+    // Nobody asked: no command is waiting, or the oldest one was not even sent yet.
+    return make_error_code(errc::unexpected_reply);
+  }
+  begin_reply();
+  if (state_ == reading::command_reply && first.depth == 0 && resp::is_error(first.type)) {
+    reply_outcome o;
+    o.error_reply = &first;
+    finish_command(o);
+    completed = true;
+  }
+  return {};
+}
+
+// A (un)subscribe confirmation arrived: it counts for the oldest command if that command is
+// answered by confirmations, and completes it with the last one.
+void pipeline::confirm_head() {
+  if (queue_.empty()) return;
+  entry& head = queue_.front();
+  if (head.req.confirmations == 0 || requests_.sent() < head.req.length) return;
+  if (++confirmed_ < head.req.confirmations) return;
+  confirmed_ = 0;
+  entry done = std::move(head);
+  queue_.pop_front();
+  const std::uint64_t failures_before = failures_;
+  if (done.command) {  // not a tombstone
+    reply_outcome o;
+    o.request = requests_.oldest(done.req.length);
+    done.command.complete(o);
+  }
+  if (failures_ == failures_before) requests_.consume(done.req.length);
 }
 
 void pipeline::finish_command(reply_outcome outcome) {
@@ -56,6 +95,7 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
   feed_result r;
   const std::uint64_t failures_before = failures_;
   resp::node n;
+  bool completed = false;
   for (;;) {
     const resp::step s = parser_.next(bytes.substr(r.consumed), n);
     if (s.status == resp::outcome::need_more) {
@@ -71,26 +111,35 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
     if (state_ == reading::idle && !n.in_attribute) {
       if (n.type == resp::type::push && n.depth == 0) {
         state_ = reading::push_frame;
-      } else if (queue_.empty() || requests_.sent() < queue_.front().req.length) {
-        // Nobody asked: no command is waiting, or the oldest one was not even sent yet.
-        r.error = make_error_code(errc::unexpected_reply);
-        return r;
+      } else if (pubsub_arrays_ && n.type == resp::type::array && n.depth == 0 && n.size > 0) {
+        held_ = n;  // an aggregate's node views nothing: it outlives these bytes
+        state_ = reading::frame_head;
+        continue;
       } else {
-        begin_reply();
-        if (state_ == reading::command_reply && n.depth == 0 && resp::is_error(n.type)) {
-          {
-            reply_outcome o;
-            o.error_reply = &n;
-            finish_command(o);
-          }
+        r.error = start_reply(n, completed);
+        if (r.error) return r;
+        if (completed) {
           if (failures_ != failures_before) return {r.consumed, {}, true};
           continue;
         }
+      }
+    } else if (state_ == reading::frame_head && !n.in_attribute) {
+      // The held array's first element: a pub/sub frame's kind, or the start of a reply.
+      const bool named = n.type == resp::type::bulk_string || n.type == resp::type::simple_string;
+      const push_kind kind = named ? push_kind_of(n.value) : push_kind::other;
+      if (kind != push_kind::other && kind != push_kind::invalidate) {
+        state_ = reading::push_frame;
+        router_.on_node(held_);
+      } else {
+        r.error = start_reply(held_, completed);  // an array: never an error reply
+        if (r.error) return r;
+        if (state_ == reading::command_reply) active_.on_node(held_);
       }
     }
 
     switch (state_) {
       case reading::idle:
+      case reading::frame_head:
         break;  // an attribute before a reply: it decorates, nobody needs it
       case reading::command_reply:
         if (!n.in_attribute) active_.on_node(n);
@@ -106,8 +155,12 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
         if (!n.in_attribute) router_.on_node(n);
         if (parser_.done()) {
           state_ = reading::idle;
-          router_.finish();
+          const push_kind kind = router_.finish();
           if (failures_ != failures_before) return {r.consumed, {}, true};
+          if (is_confirmation(kind)) {
+            confirm_head();
+            if (failures_ != failures_before) return {r.consumed, {}, true};
+          }
         }
         break;
     }

@@ -46,10 +46,12 @@ void push_router::on_node(const resp::node& n) {
     invalidating_all_ = true;
 }
 
-void push_router::finish() {
+push_kind push_router::finish() {
+  const push_kind kind = kind_;
   dispatch();
   pinned_.clear();
   seen_ = 0;
+  return kind;
 }
 
 void push_router::dispatch() {

@@ -1,5 +1,6 @@
 #include "uredis/proto/session.hpp"
 
+#include <strings.h>
 #include <algorithm>
 #include <atomic>
 #include <cassert>
@@ -130,8 +131,33 @@ void session::start_handshake() {
   handshake_started_ = true;
 }
 
+void session::set_subscribed(bool on) noexcept {
+  subscribed_ = on;
+  update_subscribed_mode();
+}
+
+void session::update_subscribed_mode() noexcept {
+  // Before the first handshake the protocol is the one asked for; after, the one spoken.
+  const bool resp2 = protocol_ == 0 ? config_->protocol == resp_version::resp2 : protocol_ == 2;
+  restricted_ = subscribed_ && resp2;
+  pipeline_.set_pubsub_arrays(restricted_);
+  handshake_.set_pubsub_arrays(subscribed_);
+}
+
+bool allowed_when_subscribed(std::string_view request) noexcept {
+  static constexpr std::string_view allowed[] = {
+      "SUBSCRIBE",    "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE", "SSUBSCRIBE",
+      "SUNSUBSCRIBE", "PING",        "QUIT",       "RESET",
+  };
+  const std::string_view name = command_name(request);
+  for (const std::string_view a : allowed)
+    if (name.size() == a.size() && ::strncasecmp(name.data(), a.data(), a.size()) == 0) return true;
+  return false;
+}
+
 void session::handshake_done() {
   protocol_ = handshake_.protocol();
+  update_subscribed_mode();
   state_ = session_state::ready;
   setup_deadline_ = time_point::max();
   const std::uint32_t attempts = reconnect_.failures();

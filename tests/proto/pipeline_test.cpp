@@ -555,5 +555,148 @@ TEST(PipelineResilience, ExpireAndRewindCyclesAllocateNothing) {
   EXPECT_EQ(completions, 52 * 64);
 }
 
+// --- Subscribing: commands answered by confirmation pushes, RESP2 pub/sub arrays ---
+
+// A subscribing command's handler: "confirmed", or the error it ended with.
+struct subscription_handler {
+  std::vector<std::string>* log;
+  void on_complete(const reply_outcome& o) {
+    log->push_back(o.error ? "failed:" + o.error.message() : "confirmed:" + std::string(o.request));
+  }
+  struct active {
+    explicit active(subscription_handler&& q) noexcept : log(q.log) {}
+    std::vector<std::string>* log;
+    void on_node(const resp::node&) {}
+    void on_complete(const reply_outcome& o) {
+      log->push_back(o.error_reply != nullptr ? "refused:" + std::string(o.error_reply->value)
+                                              : "reply");
+    }
+  };
+};
+
+void push_subscription(pipeline& p, std::vector<std::string>& log, std::string_view bytes,
+                       std::uint16_t confirmations) {
+  p.requests().append(bytes);
+  request r;
+  r.length = static_cast<std::uint32_t>(bytes.size());
+  r.confirmations = confirmations;
+  p.push(pending{subscription_handler{&log}}, r);
+}
+
+TEST(PipelineSubscriptions, ACommandAnsweredByConfirmationsCompletesWithItsLastOne) {
+  pipeline p;
+  push_recorder hooks;
+  p.pushes().set_subscription_hook(&hooks);
+  std::vector<std::string> log;
+  recorder<std::string> rec;
+  push_subscription(p, log, "SUB a b", 2);
+  push_with_bytes(p, rec.handler(), "GET");
+  send_everything(p);
+  EXPECT_FALSE(p.feed(">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n").error);
+  EXPECT_TRUE(log.empty());  // one of two
+  EXPECT_FALSE(p.feed(">3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n$1\r\nv\r\n").error);
+  EXPECT_EQ(log, (std::vector<std::string>{"confirmed:SUB a b"}));
+  EXPECT_EQ(hooks.seen, (std::vector<std::string>{"sub:a:1", "sub:b:2"}));
+  ASSERT_EQ(rec.results.size(), 1u);  // the next reply went to the next command
+  EXPECT_EQ(*rec.results[0], "v");
+  EXPECT_TRUE(p.empty());
+  EXPECT_TRUE(p.request_bytes().empty());
+}
+
+TEST(PipelineSubscriptions, ARefusedSubscriptionTakesTheErrorReplyAndNothingMore) {
+  pipeline p;
+  std::vector<std::string> log;
+  recorder<std::string> rec;
+  push_subscription(p, log, "SUB a", 1);
+  push_with_bytes(p, rec.handler(), "GET");
+  send_everything(p);
+  EXPECT_FALSE(p.feed("-NOPERM no\r\n$1\r\nv\r\n").error);
+  EXPECT_EQ(log, (std::vector<std::string>{"refused:NOPERM no"}));
+  ASSERT_EQ(rec.results.size(), 1u);
+  EXPECT_EQ(*rec.results[0], "v");
+}
+
+TEST(PipelineSubscriptions, AConfirmationCountsOnlyForASubscribingCommandAtTheHead) {
+  pipeline p;
+  std::vector<std::string> log;
+  recorder<std::string> rec;
+  push_with_bytes(p, rec.handler(), "GET");
+  push_subscription(p, log, "SUB a", 1);
+  send_everything(p);
+  // A confirmation from an earlier subscription (a handshake's) while GET is oldest: not ours.
+  EXPECT_FALSE(p.feed(">3\r\n$9\r\nsubscribe\r\n$1\r\nz\r\n:1\r\n").error);
+  EXPECT_TRUE(log.empty());
+  EXPECT_FALSE(p.feed("$1\r\nv\r\n>3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:2\r\n").error);
+  EXPECT_EQ(log, (std::vector<std::string>{"confirmed:SUB a"}));
+}
+
+TEST(PipelineSubscriptions, AnUnsentSubscriptionIsNotConfirmedByAnotherOnesPush) {
+  pipeline p;
+  std::vector<std::string> log;
+  push_subscription(p, log, "SUB a", 1);  // never sent
+  EXPECT_FALSE(p.feed(">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n").error);
+  EXPECT_TRUE(log.empty());
+}
+
+TEST(PipelineSubscriptions, Resp2PubSubArraysArePushesOnlyWhenAsked) {
+  const std::string message = "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$2\r\nhi\r\n";
+  {
+    pipeline p;  // by default an array is a reply, whatever it holds (LRANGE could return it)
+    recorder<std::vector<std::string>> rec;
+    p.push(pending{rec.handler()});
+    EXPECT_FALSE(p.feed(message).error);
+    ASSERT_EQ(rec.results.size(), 1u);
+    EXPECT_EQ(*rec.results[0], (std::vector<std::string>{"message", "c", "hi"}));
+  }
+  pipeline p;
+  p.set_pubsub_arrays(true);
+  push_recorder hooks;
+  p.pushes().set_subscription_hook(&hooks);
+  std::vector<std::string> log;
+  recorder<std::vector<std::string>> pong;
+  push_subscription(p, log, "SUB c", 1);
+  push_with_bytes(p, pong.handler(), "PING");
+  send_everything(p);
+  // Fed byte by byte: the held header and the kind survive every cut.
+  const std::string bytes = "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n" + message +
+                            "*4\r\n$8\r\npmessage\r\n$2\r\nc*\r\n$2\r\ncd\r\n$1\r\nx\r\n" +
+                            "*2\r\n$4\r\npong\r\n$0\r\n\r\n";
+  std::string buffer;
+  for (const char c : bytes) {
+    buffer.push_back(c);
+    const auto r = p.feed(buffer);
+    ASSERT_FALSE(r.error);
+    buffer.erase(0, r.consumed);
+  }
+  EXPECT_EQ(hooks.seen, (std::vector<std::string>{"sub:c:1", "msg:c:hi", "msg:cd:x"}));
+  EXPECT_EQ(log, (std::vector<std::string>{"confirmed:SUB c"}));
+  ASSERT_EQ(pong.results.size(), 1u);
+  EXPECT_EQ(*pong.results[0], (std::vector<std::string>{"pong", ""}));
+}
+
+TEST(PipelineSubscriptions, ATimedOutSubscriptionLeavesATombstoneItsConfirmationsRemove) {
+  pipeline p;
+  std::vector<std::string> log;
+  recorder<std::string> rec;
+  p.requests().append("SUB a b");
+  request r;
+  r.length = 7;
+  r.confirmations = 2;
+  r.deadline = t0;
+  p.push(pending{subscription_handler{&log}}, r);
+  push_with_bytes(p, rec.handler(), "GET");
+  send_everything(p);
+  time_point next;
+  EXPECT_EQ(p.expire(t0, next), 1u);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].rfind("failed:", 0), 0u);
+  EXPECT_FALSE(p.feed(">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n"
+                      ">3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n$1\r\nv\r\n")
+                   .error);
+  ASSERT_EQ(rec.results.size(), 1u);
+  EXPECT_EQ(*rec.results[0], "v");
+  EXPECT_EQ(log.size(), 1u);
+}
+
 }  // namespace
 }  // namespace uredis::proto

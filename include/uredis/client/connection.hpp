@@ -81,13 +81,15 @@ class connection {
   /// returns.
   template <class Command, class Handler>
   void enqueue(const Command& command, Handler&& handler, const exec_options& options = {}) {
-    const auto what = session_->enqueue(command, std::forward<Handler>(handler), options);
-    // Refused: the handler ran, and may have destroyed this connection; touch nothing. Queued:
-    // the core needs to hear of it only when no flush is scheduled yet (the first command of
-    // the turn) or the command brought the next deadline forward.
-    if (what == proto::session::enqueued::refused) return;
-    if (!flush_->flush_hook.is_linked() || what == proto::session::enqueued::queued_new_deadline)
-      after_enqueue();
+    queued(session_->enqueue(command, std::forward<Handler>(handler), options));
+  }
+
+  /// Sends a (P|S)(UN)SUBSCRIBE naming `confirmations` channels, answered by confirmation
+  /// pushes (proto::session::enqueue_subscription): what pubsub::subscriber builds on.
+  template <class Command, class Handler>
+  void enqueue_subscription(const Command& command, Handler&& handler,
+                            std::uint16_t confirmations) {
+    queued(session_->enqueue_subscription(command, std::forward<Handler>(handler), confirmations));
   }
 
   /// Closes the connection: every pending command completes with errc::connection_closed, and
@@ -115,10 +117,23 @@ class connection {
     session_->add_handshake_step(step);
   }
 
+  /// Marks the connection as carrying subscriptions (proto::session::set_subscribed).
+  void set_subscribed(bool on) noexcept { session_->set_subscribed(on); }
+  /// Where the connection reports its events: its reactor's dispatcher.
+  event::dispatcher& events() noexcept { return session_->events(); }
+
   /// The session, for what the typed API does not cover (tests, tools).
   const proto::session& session() const noexcept { return *session_; }
 
  private:
+  void queued(proto::session::enqueued what) noexcept {
+    // Refused: the handler ran, and may have destroyed this connection; touch nothing. Queued:
+    // the core needs to hear of it only when no flush is scheduled yet (the first command of
+    // the turn) or the command brought the next deadline forward.
+    if (what == proto::session::enqueued::refused) return;
+    if (!flush_->flush_hook.is_linked() || what == proto::session::enqueued::queued_new_deadline)
+      after_enqueue();
+  }
   void after_enqueue() noexcept;
 
   detail::connection_core* core_;  // owned: freed at once, or retired to the reactor

@@ -96,11 +96,21 @@ struct health_check_failed {
   std::uint64_t connection_id = 0;
 };
 
+/// A connection's handshake subscribed again to what its subscriber had (pubsub/subscriber.hpp):
+/// `restored` channels, patterns and shard channels the server confirmed. Every message
+/// published from now on is delivered; those published while the connection was down are lost
+/// (Redis Pub/Sub delivers at most once).
+struct subscriptions_restored {
+  std::uint64_t connection_id = 0;
+  std::uint32_t restored = 0;
+};
+
 /// Every event type, in index order.
 template <class... E>
 struct type_list {};
 using all_events = type_list<connected, disconnected, reconnect_scheduled, reconnected,
                              handshake_failed, command_retried, retries_exhausted, push_received,
-                             protocol_error, command_timed_out, health_check_failed>;
+                             protocol_error, command_timed_out, health_check_failed,
+                             subscriptions_restored>;
 
 }  // namespace uredis::event

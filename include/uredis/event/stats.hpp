@@ -27,6 +27,7 @@ struct stats {
   std::uint64_t protocol_error = 0;
   std::uint64_t command_timed_out = 0;
   std::uint64_t health_check_failed = 0;
+  std::uint64_t subscriptions_restored = 0;
 
   friend bool operator==(const stats&, const stats&) = default;
 };
@@ -59,5 +60,8 @@ inline constexpr std::uint64_t stats::*counter_of<command_timed_out> = &stats::c
 template <>
 inline constexpr std::uint64_t stats::*counter_of<health_check_failed> =
     &stats::health_check_failed;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<subscriptions_restored> =
+    &stats::subscriptions_restored;
 
 }  // namespace uredis::event

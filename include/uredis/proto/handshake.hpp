@@ -21,6 +21,9 @@
 // for malformed bytes.
 //
 // Push frames (RESP3 '>') are not replies: they go to the push router given to start(), if any.
+// On a RESP2 connection that carries subscriptions (set_pubsub_arrays), the arrays that are
+// pub/sub frames (a resubscribing step's confirmations, the messages that follow them) are
+// pushes too, as in pipeline.hpp.
 // Replies are read node by node, never built into trees: a handshake allocates nothing once its
 // list of awaited replies has grown (a reconnect is part of a retry cycle, which must not
 // allocate), except the message of the server_error it fails with.
@@ -82,6 +85,9 @@ class handshake {
   /// True when HELLO was refused and the RESP2 batch was sent.
   bool fell_back() const noexcept { return fell_back_; }
 
+  /// When speaking RESP2, reads arrays that are pub/sub frames as pushes (from the next start).
+  void set_pubsub_arrays(bool on) noexcept { pubsub_arrays_ = on; }
+
  private:
   // A reply the handshake waits for: reply number `reply` of `step` (null: to be skipped).
   struct awaited {
@@ -92,6 +98,10 @@ class handshake {
   void write_batch(resp::encoder& out, resp_version protocol);
   void write_step(handshake_step& step, resp::encoder& out, resp_version protocol);
   handshake_status fail(result<void> why);
+  bool take_awaited() noexcept;  // the next awaited reply becomes current_ (false: none)
+  bool speaks_resp2() const noexcept {
+    return fell_back_ || params_->protocol == resp_version::resp2;
+  }
 
   hello_step hello_;
   ok_step auth_{ok_step::command::auth};
@@ -112,6 +122,9 @@ class handshake {
   resp::parser parser_;
   bool in_reply_ = false;
   bool in_push_ = false;
+  bool pubsub_arrays_ = false;
+  bool holding_ = false;  // held_ is a RESP2 array's header, its kind still unknown
+  resp::node held_;
   awaited current_;
 };
 

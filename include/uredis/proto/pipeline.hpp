@@ -30,6 +30,15 @@
 // command timed out while its reply was being read has the rest of that reply discarded the
 // same way). A command never sent is removed, bytes and all: it will never run.
 //
+// Subscribing: a (P|S)(UN)SUBSCRIBE gets no reply; the server confirms each of its channels
+// with a push instead. Such a command is pushed with request::confirmations set to the number
+// of its channels, and completes (queued.on_complete with no error) when that many
+// confirmations have arrived while it is the oldest command, or with the server's error reply
+// if it refuses the command (an ACL's NOPERM). On a RESP2 connection that carries
+// subscriptions, pub/sub frames are plain arrays: set_pubsub_arrays(true) reads every top-level
+// array whose first element names a pub/sub frame (message, subscribe...) as a push. Only a
+// connection restricted to the pub/sub commands may do that (an LRANGE reply can look the same).
+//
 // Attributes ("|") are dropped before a handler sees a node. Push frames go to the push router
 // (push_router.hpp) as views. A protocol error, or a reply no command is waiting for, stops
 // feed() with that error and completes nothing: the stream is broken, and the connection
@@ -75,6 +84,9 @@ struct request {
   std::uint16_t resends = 0;  // times it was kept for a new socket after being written
   bool idempotent = false;    // the caller's word: safe to execute twice
   bool expired = false;       // a tombstone: completed with errc::timeout, reply to be discarded
+  // A (P|S)(UN)SUBSCRIBE: answered by this many confirmation pushes instead of a reply (or by
+  // an error reply, when the server refuses it). 0: an ordinary command.
+  std::uint16_t confirmations = 0;
   time_point deadline = time_point::max();  // max: none
 };
 
@@ -149,8 +161,19 @@ class pipeline {
   /// Where RESP3 push frames go (invalidations, pub/sub messages, the rest).
   push_router& pushes() noexcept { return router_; }
 
+  /// Reads RESP2 arrays that are pub/sub frames as pushes (see above), from the next frame on.
+  void set_pubsub_arrays(bool on) noexcept { pubsub_arrays_ = on; }
+
  private:
-  enum class reading : std::uint8_t { idle, command_reply, discarded_reply, push_frame };
+  // frame_head: a RESP2 array's header is held until its first element says whether it is a
+  // pub/sub frame (set_pubsub_arrays).
+  enum class reading : std::uint8_t {
+    idle,
+    frame_head,
+    command_reply,
+    discarded_reply,
+    push_frame
+  };
 
   struct entry {
     entry(pending&& c, const request& r) noexcept : command(std::move(c)), req(r) {}
@@ -171,7 +194,9 @@ class pipeline {
     return state_ == reading::command_reply || state_ == reading::discarded_reply;
   }
   void reset_parser() noexcept;
+  std::error_code start_reply(const resp::node& first, bool& completed);
   void begin_reply();
+  void confirm_head();
   void finish_command(reply_outcome outcome);
   void finish_discarded() noexcept;
   void drop_unsent_tombstones();
@@ -183,6 +208,9 @@ class pipeline {
   reading state_ = reading::idle;
   request_buffer requests_;
   push_router router_;
+  bool pubsub_arrays_ = false;
+  resp::node held_;              // frame_head: the array's header
+  std::uint16_t confirmed_ = 0;  // confirmations the oldest command has had so far
   // fail_all()/rewind() calls: a change during a completion stops feed().
   std::uint64_t failures_ = 0;
 

@@ -56,6 +56,11 @@ enum class push_kind : std::uint8_t {
 /// The kind named `name` ("message", "invalidate"...); push_kind::other for any other name.
 push_kind push_kind_of(std::string_view name) noexcept;
 
+/// True for the kinds a subscribing command is answered with: (p|s)(un)subscribe.
+constexpr bool is_confirmation(push_kind k) noexcept {
+  return k >= push_kind::subscribe && k <= push_kind::sunsubscribe;
+}
+
 /// A message published on a channel (message, smessage) or matching a pattern (pmessage).
 struct pubsub_message {
   push_kind kind = push_kind::message;
@@ -119,8 +124,9 @@ class push_router {
 
   /// Each node of one frame, the frame's header (depth 0) first; attributes excluded.
   void on_node(const resp::node& n);
-  /// The frame is complete (its last node was given): hands it on, then forgets it.
-  void finish();
+  /// The frame is complete (its last node was given): hands it on, then forgets it. Returns
+  /// its kind (the pipeline counts (un)subscribe confirmations with it).
+  push_kind finish();
   /// The input the held views point into is about to be dropped: copies them.
   void pin();
   /// Forgets a frame in progress (the connection's stream broke).

@@ -138,10 +138,26 @@ class session {
   };
 
   /// Encodes `command` and queues `handler` (a proto::reply_handler) for its reply. When the
-  /// command cannot be queued (idle, closed, queue full) the handler completes before this
-  /// returns (enqueued::refused).
+  /// command cannot be queued (idle, closed, queue full, a command a RESP2 subscriber connection
+  /// does not take) the handler completes before this returns (enqueued::refused).
   template <class Command, class Handler>
-  enqueued enqueue(const Command& command, Handler&& handler, const exec_options& options = {});
+  enqueued enqueue(const Command& command, Handler&& handler, const exec_options& options = {}) {
+    request r;
+    r.idempotent = options.idempotent;
+    return push_command(command, std::forward<Handler>(handler), r, timeout_for(command, options));
+  }
+
+  /// The same for a (P|S)(UN)SUBSCRIBE naming `confirmations` channels: it is answered by that
+  /// many confirmation pushes (pipeline.hpp), and the handler's queued form completes with no
+  /// error when they have all arrived. Resent after a reconnect like a read (it is idempotent).
+  template <class Command, class Handler>
+  enqueued enqueue_subscription(const Command& command, Handler&& handler,
+                                std::uint16_t confirmations) {
+    request r;
+    r.idempotent = true;
+    r.confirmations = confirmations;
+    return push_command(command, std::forward<Handler>(handler), r, config_->command_timeout);
+  }
 
   /// Every pending command completes with errc::connection_closed, and no reconnect follows.
   void close();
@@ -183,6 +199,12 @@ class session {
   push_router& pushes() noexcept { return pipeline_.pushes(); }
   /// Asked for credentials on every connect; null: no authentication. Must outlive the session.
   void set_credentials_provider(auth::credentials_provider* p) noexcept { provider_ = p; }
+  /// The connection carries subscriptions (pubsub/subscriber.hpp). Speaking RESP2, it then
+  /// accepts only (P|S)(UN)SUBSCRIBE, PING, QUIT and RESET (anything else is refused unsent,
+  /// with errc::subscriber_only) and reads pub/sub arrays as pushes. RESP3 changes nothing.
+  void set_subscribed(bool on) noexcept;
+  /// True when this connection refuses what a RESP2 subscriber connection does not take.
+  bool subscriber_only() const noexcept { return restricted_; }
 
   // ---- State ----
 
@@ -197,6 +219,8 @@ class session {
   /// Times the session became ready again after losing its socket.
   std::uint64_t reconnects() const noexcept { return reconnects_; }
   const session_config& config() const noexcept { return *config_; }
+  /// Where the session reports its events.
+  event::dispatcher& events() const noexcept { return *events_; }
   /// The last handshake, for what it learnt (server version, client id).
   const proto::handshake& handshake() const noexcept { return handshake_; }
   const proto::pipeline& pipeline() const noexcept { return pipeline_; }
@@ -231,6 +255,17 @@ class session {
     }
   }
 
+  template <class Command, class Handler>
+  enqueued push_command(const Command& command, Handler&& handler, request r,
+                        std::chrono::milliseconds timeout);
+  template <class Handler>
+  enqueued refuse(Handler&& handler, std::error_code why) {
+    proto::pending p{std::forward<Handler>(handler)};
+    p.complete(reply_outcome::failed(why));
+    return enqueued::refused;
+  }
+  void update_subscribed_mode() noexcept;
+
   void start_attempt();
   void on_credentials(const auth::credentials* c, std::error_code why);
   void start_handshake();
@@ -257,6 +292,8 @@ class session {
   actions actions_;
   int protocol_ = 0;
   bool ever_ready_ = false;
+  bool subscribed_ = false;  // set_subscribed()
+  bool restricted_ = false;  // subscribed_ and speaking RESP2: see set_subscribed()
 
   proto::pipeline pipeline_;
   proto::handshake handshake_;
@@ -290,28 +327,29 @@ class session {
   bool health_failed_ = false;  // ...and timed out: recycle at the next health tick
 };
 
+/// True for what a RESP2 connection in subscribe mode accepts, by the command's request bytes.
+bool allowed_when_subscribed(std::string_view request) noexcept;
+
 template <class Command, class Handler>
-session::enqueued session::enqueue(const Command& command, Handler&& handler,
-                                   const exec_options& options) {
+session::enqueued session::push_command(const Command& command, Handler&& handler, request r,
+                                        std::chrono::milliseconds timeout) {
   // Ready is checked first: admission()'s "no error" costs a call into the standard library
   // (std::error_code's default category), per command.
   if (state_ != session_state::ready) {
-    if (const std::error_code refused = admission()) {
-      proto::pending p{std::forward<Handler>(handler)};
-      p.complete(reply_outcome::failed(refused));
-      return enqueued::refused;
-    }
+    if (const std::error_code refused = admission())
+      return refuse(std::forward<Handler>(handler), refused);
   }
   util::byte_buffer& out = pipeline_.requests();
   const std::size_t before = out.size();
   resp::encoder e{out};
   command.encode(e);
-  request r;
+  if (restricted_ && !allowed_when_subscribed(out.data().substr(before))) {
+    out.truncate(before);
+    return refuse(std::forward<Handler>(handler), make_error_code(errc::subscriber_only));
+  }
   r.length = static_cast<std::uint32_t>(out.size() - before);
-  r.idempotent = options.idempotent;
   enqueued result = enqueued::queued;
-  if (const std::chrono::milliseconds timeout = timeout_for(command, options);
-      timeout.count() > 0) {
+  if (timeout.count() > 0) {
     r.deadline = clock_->now() + timeout;
     if (r.deadline < command_deadline_) {
       command_deadline_ = r.deadline;
