@@ -1,0 +1,143 @@
+#include "uredis/proto/subscriptions.hpp"
+
+#include <utility>
+
+#include "uredis/error.hpp"
+#include "uredis/event/events.hpp"
+
+namespace uredis::proto {
+namespace {
+
+std::string_view verb(subscription_family f, bool subscribe) noexcept {
+  switch (f) {
+    case subscription_family::channel:
+      return subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE";
+    case subscription_family::pattern:
+      return subscribe ? "PSUBSCRIBE" : "PUNSUBSCRIBE";
+    case subscription_family::shard:
+      return subscribe ? "SSUBSCRIBE" : "SUNSUBSCRIBE";
+  }
+  return {};
+}
+
+constexpr subscription_family families[] = {
+    subscription_family::channel, subscription_family::pattern, subscription_family::shard};
+
+}  // namespace
+
+void subscription_command::encode(resp::encoder& e) const {
+  e.begin(2);
+  e.arg(verb(family, subscribe));
+  e.arg(name);
+}
+
+void subscriptions::add(subscription_family family, std::string_view name,
+                        message_handler handler) {
+  table& t = names(family);
+  const auto it = t.find(name);
+  if (it == t.end()) {
+    t.emplace(std::string(name), std::move(handler));
+  } else if (&it->second == running_) {
+    running_removed_ = false;  // replaced while it runs: swapped in after it returns
+    running_replacement_ = std::move(handler);
+  } else {
+    it->second = std::move(handler);
+  }
+}
+
+bool subscriptions::remove(subscription_family family, std::string_view name) {
+  table& t = names(family);
+  const auto it = t.find(name);
+  if (it == t.end()) return false;
+  if (&it->second != running_) {
+    t.erase(it);
+    return true;
+  }
+  if (running_removed_) return false;
+  running_removed_ = true;  // erased after it returns
+  running_replacement_ = {};
+  return true;
+}
+
+bool subscriptions::contains(subscription_family family, std::string_view name) const {
+  const table& t = names(family);
+  const auto it = t.find(name);
+  return it != t.end() && !(&it->second == running_ && running_removed_);
+}
+
+std::size_t subscriptions::size() const noexcept {
+  std::size_t n = 0;
+  for (const table& t : tables_)
+    n += t.size();
+  return n - (running_removed_ ? 1 : 0);
+}
+
+void subscriptions::on_message(const pubsub_message& m) {
+  const subscription_family family = m.kind == push_kind::pmessage   ? subscription_family::pattern
+                                     : m.kind == push_kind::smessage ? subscription_family::shard
+                                                                     : subscription_family::channel;
+  const std::string_view name = family == subscription_family::pattern ? m.pattern : m.channel;
+  table& t = names(family);
+  const auto it = t.find(name);
+  if (it == t.end() || running_ != nullptr) {
+    // running_: a handler's call delivered a message itself (it cannot: messages come from
+    // the connection's input, which a handler does not read); counted, never recursed into.
+    ++unrouted_;
+    return;
+  }
+  ++delivered_;
+  message_handler& handler = it->second;
+  running_ = &handler;
+  struct finish_running {
+    subscriptions& self;
+    table& t;
+    std::string_view name;
+    ~finish_running() {
+      self.running_ = nullptr;
+      if (self.running_removed_) {
+        self.running_removed_ = false;
+        t.erase(t.find(name));
+      } else if (self.running_replacement_) {
+        t.find(name)->second = std::move(self.running_replacement_);
+        self.running_replacement_ = {};
+      }
+    }
+  } guard{*this, t, name};
+  handler(m);
+}
+
+void subscriptions::on_subscription(const subscription_change& c) {
+  if (!restoring_) return;
+  if (c.kind == push_kind::subscribe || c.kind == push_kind::psubscribe ||
+      c.kind == push_kind::ssubscribe)
+    ++confirmed_;
+}
+
+std::size_t subscriptions::write(resp::encoder& out, const handshake_params&, resp_version) {
+  restoring_ = false;
+  if (size() == 0) return 0;
+  for (const subscription_family f : families) {
+    const table& t = names(f);
+    if (t.empty()) continue;
+    out.begin(1 + t.size());
+    out.arg(verb(f, true));
+    for (const auto& [name, handler] : t)
+      out.arg(name);
+  }
+  // Its reply comes after every confirmation: the subscriptions are back when it arrives.
+  out.command("PING");
+  restoring_ = true;
+  confirmed_ = 0;
+  return 1;
+}
+
+result<void> subscriptions::on_node(const resp::node& n, std::size_t) {
+  if (n.depth != 0) return {};
+  restoring_ = false;
+  if (resp::is_error(n.type)) return server_error::parse(n.value);  // a refused subscription
+  restored_ = confirmed_;
+  if (events_ != nullptr) events_->emit(event::subscriptions_restored{connection_id_, restored_});
+  return {};
+}
+
+}  // namespace uredis::proto

@@ -1,0 +1,340 @@
+// The subscriber against real servers: messages published by another client reach the right
+// handlers in order, in RESP3 and RESP2; subscriptions come back after a restart and after
+// CLIENT KILL; a million messages allocate nothing.
+
+#include "uredis/pubsub/subscriber.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../support/client_setup.hpp"
+#include "../support/redis_server.hpp"
+#include "allocation_counter.hpp"
+#include "uredis/cmd/pubsub.hpp"
+#include "uredis/cmd/raw.hpp"
+#include "uredis/cmd/strings.hpp"
+#include "uredis/event/dispatcher.hpp"
+#include "uredis/resp/reply.hpp"
+
+namespace uredis::pubsub {
+namespace {
+
+using proto::resp_version;
+using test::config_for;
+using test::make_reactor;
+
+connection_config config_with(const test::redis_server& server, resp_version protocol) {
+  connection_config c = config_for(server);
+  c.protocol = protocol;
+  return c;
+}
+
+std::string describe(const message& m) {
+  std::string s = std::string(m.channel) + "=" + std::string(m.payload);
+  if (!m.pattern.empty()) s = std::string(m.pattern) + ":" + s;
+  return s;
+}
+
+std::string what(const result<void>& r) {
+  if (r) return "ok";
+  return r.has_server_error() ? r.server_error().message : r.error().message();
+}
+
+// Runs the reactor until `done` (a result<void> that a callback sets) has arrived.
+void wait_for(reactor::reactor& r, const std::optional<result<void>>& done) {
+  r.run_until([&] { return done.has_value(); });
+}
+
+void connect(reactor::reactor& r, connection& c) {
+  std::optional<result<void>> done;
+  c.connect([&](const result<void>& o) { done = o; });
+  wait_for(r, done);
+  ASSERT_TRUE(*done) << what(*done);
+}
+
+// A second connection that publishes, and counts the subscribers each message reached.
+struct publisher {
+  publisher(reactor::reactor& r, const test::redis_server& server)
+      : reactor(r), conn(r, config_for(server)) {
+    pubsub::connect(r, conn);
+  }
+  // Publishes and waits until the server has taken every message.
+  void publish(const std::vector<std::pair<std::string, std::string>>& messages) {
+    std::size_t answered = 0;
+    for (const auto& [channel, payload] : messages)
+      conn.exec(cmd::publish{channel, payload}, [&](result<std::int64_t> n) {
+        EXPECT_TRUE(n) << n.error().message();
+        ++answered;
+      });
+    reactor.run_until([&] { return answered == messages.size(); });
+  }
+  reactor::reactor& reactor;
+  connection conn;
+};
+
+class Subscriber : public ::testing::TestWithParam<resp_version> {};
+
+TEST_P(Subscriber, MessagesReachTheRightHandlersInOrder) {
+  test::redis_server server;
+  auto r = make_reactor();
+  subscriber sub{*r, config_with(server, GetParam())};
+  connect(*r, sub.conn());
+  std::vector<std::string> a, b, p;
+  std::optional<result<void>> done_a, done_b, done_p;
+  sub.subscribe(
+      "a", [&](const message& m) { a.push_back(describe(m)); },
+      [&](const result<void>& o) { done_a = o; });
+  sub.subscribe(
+      "b", [&](const message& m) { b.push_back(describe(m)); },
+      [&](const result<void>& o) { done_b = o; });
+  sub.psubscribe(
+      "news.*", [&](const message& m) { p.push_back(describe(m)); },
+      [&](const result<void>& o) { done_p = o; });
+  r->run_until([&] { return done_a && done_b && done_p; });
+  ASSERT_TRUE(*done_a && *done_b && *done_p) << what(*done_a) << what(*done_b) << what(*done_p);
+  EXPECT_EQ(sub.conn().protocol(), GetParam() == resp_version::resp3 ? 3 : 2);
+
+  publisher pub{*r, server};
+  pub.publish({{"a", "1"}, {"b", "x"}, {"news.sport", "goal"}, {"a", "2"}, {"c", "nobody"}});
+  r->run_until([&] { return a.size() == 2 && b.size() == 1 && p.size() == 1; });
+  EXPECT_EQ(a, (std::vector<std::string>{"a=1", "a=2"}));
+  EXPECT_EQ(b, (std::vector<std::string>{"b=x"}));
+  EXPECT_EQ(p, (std::vector<std::string>{"news.*:news.sport=goal"}));
+  EXPECT_EQ(sub.subscriptions().size(), 3u);
+}
+
+TEST_P(Subscriber, UnsubscribeStopsDeliveryAtOnce) {
+  test::redis_server server;
+  auto r = make_reactor();
+  subscriber sub{*r, config_with(server, GetParam())};
+  connect(*r, sub.conn());
+  std::vector<std::string> a, b;
+  std::optional<result<void>> subscribed, unsubscribed;
+  sub.subscribe("a", [&](const message& m) { a.push_back(describe(m)); });
+  sub.subscribe(
+      "b", [&](const message& m) { b.push_back(describe(m)); },
+      [&](const result<void>& o) { subscribed = o; });
+  wait_for(*r, subscribed);
+
+  publisher pub{*r, server};
+  pub.publish({{"a", "1"}, {"b", "1"}});
+  r->run_until([&] { return a.size() == 1 && b.size() == 1; });
+  sub.unsubscribe("a", [&](const result<void>& o) { unsubscribed = o; });
+  EXPECT_FALSE(sub.subscriptions().contains(proto::subscription_family::channel, "a"));
+  wait_for(*r, unsubscribed);
+  ASSERT_TRUE(*unsubscribed) << what(*unsubscribed);
+  pub.publish({{"a", "2"}, {"b", "2"}});
+  r->run_until([&] { return b.size() == 2; });
+  EXPECT_EQ(a, (std::vector<std::string>{"a=1"}));
+  // The server agrees: "a" has no subscriber left, "b" has one.
+  EXPECT_EQ(server.command({"PUBSUB", "NUMSUB", "a", "b"}),
+            "*4\r\n$1\r\na\r\n:0\r\n$1\r\nb\r\n:1\r\n");
+}
+
+TEST_P(Subscriber, AHandlerMayUnsubscribeItself) {
+  test::redis_server server;
+  auto r = make_reactor();
+  subscriber sub{*r, config_with(server, GetParam())};
+  connect(*r, sub.conn());
+  int once = 0;
+  std::optional<result<void>> subscribed;
+  sub.subscribe(
+      "once",
+      [&](const message&) {
+        ++once;
+        sub.unsubscribe("once");
+      },
+      [&](const result<void>& o) { subscribed = o; });
+  wait_for(*r, subscribed);
+  publisher pub{*r, server};
+  pub.publish({{"once", "1"}, {"once", "2"}, {"once", "3"}});
+  r->run_until([&] { return sub.subscriptions().unrouted() + once == 3; });
+  EXPECT_EQ(once, 1);
+  EXPECT_EQ(sub.subscriptions().size(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, Subscriber,
+                         ::testing::Values(resp_version::resp3, resp_version::resp2));
+
+TEST(SubscriberResp3, SharesItsConnectionWithOrdinaryCommands) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection conn{*r, config_for(server)};
+  connect(*r, conn);
+  subscriber sub{conn};
+  std::vector<std::string> got;
+  std::optional<result<void>> subscribed;
+  sub.subscribe(
+      "ch", [&](const message& m) { got.push_back(std::string(m.payload)); },
+      [&](const result<void>& o) { subscribed = o; });
+  wait_for(*r, subscribed);
+
+  // Commands on the subscribed connection, with messages arriving between their replies.
+  publisher pub{*r, server};
+  constexpr int rounds = 200;
+  int replies = 0;
+  for (int i = 0; i < rounds; ++i) {
+    const std::string value = std::to_string(i);
+    pub.conn.exec(cmd::publish{"ch", value}, [](result<std::int64_t>) {});
+    conn.exec(cmd::incr{"n"}, [&, i](result<std::int64_t> n) {
+      ASSERT_TRUE(n) << n.error().message();
+      EXPECT_EQ(*n, i + 1);
+      ++replies;
+    });
+  }
+  r->run_until([&] { return replies == rounds && got.size() == rounds; });
+  for (int i = 0; i < rounds; ++i)
+    EXPECT_EQ(got[static_cast<std::size_t>(i)], std::to_string(i));
+}
+
+TEST(SubscriberResp2, TheConnectionRefusesOtherCommandsUnsent) {
+  test::redis_server server;
+  auto r = make_reactor();
+  subscriber sub{*r, config_with(server, resp_version::resp2)};
+  connect(*r, sub.conn());
+  std::optional<result<void>> subscribed;
+  sub.subscribe(
+      "ch", [](const message&) {}, [&](const result<void>& o) { subscribed = o; });
+  wait_for(*r, subscribed);
+  std::optional<result<std::optional<std::string>>> get;
+  sub.conn().exec(cmd::get{"k"}, [&](result<std::optional<std::string>> v) { get = v; });
+  ASSERT_TRUE(get.has_value());  // at once: never sent
+  EXPECT_EQ(get->error(), make_error_code(errc::subscriber_only));
+  // PING is one of the commands a subscribed RESP2 connection takes.
+  // (Its reply is ["pong", ""] there, not +PONG: read as any reply.)
+  std::optional<result<resp::reply>> pong;
+  sub.conn().exec(cmd::raw<resp::reply>{"PING"},
+                  [&](result<resp::reply> v) { pong = std::move(v); });
+  r->run_until([&] { return pong.has_value(); });
+  ASSERT_TRUE(*pong) << pong->error().message();
+  ASSERT_EQ((*pong)->elements().size(), 2u);
+  EXPECT_EQ((*pong)->elements()[0].text(), "pong");
+  EXPECT_TRUE(sub.conn().ready());
+}
+
+TEST(SubscriberAcl, ASubscriptionTheServerRefusesIsReportedAndForgotten) {
+  test::redis_server server;
+  server.command({"ACL", "SETUSER", "limited", "on", ">pw", "~*", "&allowed", "+@all"});
+  auto r = make_reactor();
+  connection_config config = config_for(server);
+  config.username = "limited";
+  config.password = "pw";
+  subscriber sub{*r, config};
+  connect(*r, sub.conn());
+  std::optional<result<void>> refused, allowed;
+  sub.subscribe(
+      "forbidden", [](const message&) {}, [&](const result<void>& o) { refused = o; });
+  sub.subscribe(
+      "allowed", [](const message&) {}, [&](const result<void>& o) { allowed = o; });
+  r->run_until([&] { return refused && allowed; });
+  ASSERT_TRUE(refused->has_server_error()) << what(*refused);
+  EXPECT_EQ(refused->server_error().kind, server_error_kind::noperm);
+  EXPECT_TRUE(*allowed) << what(*allowed);
+  EXPECT_FALSE(sub.subscriptions().contains(proto::subscription_family::channel, "forbidden"));
+  EXPECT_TRUE(sub.subscriptions().contains(proto::subscription_family::channel, "allowed"));
+  EXPECT_TRUE(sub.conn().ready());
+}
+
+// --- Recovery: one server per protocol, restarted and CLIENT KILLed ---
+
+class SubscriberRecovery : public ::testing::TestWithParam<resp_version> {};
+
+TEST_P(SubscriberRecovery, SubscriptionsComeBackAfterARestartAndAClientKill) {
+  test::redis_server server;
+  auto r = make_reactor();
+  subscriber sub{*r, config_with(server, GetParam())};
+  std::uint32_t restored_events = 0, restored = 0;
+  event::listener<event::subscriptions_restored> on_restored{
+      r->events(), [&](const event::subscriptions_restored& e) {
+        ++restored_events;
+        restored = e.restored;
+      }};
+  connect(*r, sub.conn());
+  std::vector<std::string> got;
+  std::optional<result<void>> s1, s2;
+  sub.subscribe(
+      "ch", [&](const message& m) { got.push_back(describe(m)); },
+      [&](const result<void>& o) { s1 = o; });
+  sub.psubscribe(
+      "p*", [&](const message& m) { got.push_back(describe(m)); },
+      [&](const result<void>& o) { s2 = o; });
+  r->run_until([&] { return s1 && s2; });
+
+  auto publish_and_expect = [&](const std::string& tag) {
+    got.clear();
+    publisher pub{*r, server};
+    pub.publish({{"ch", tag}, {"px", tag}});
+    r->run_until([&] { return got.size() == 2; });
+    EXPECT_EQ(got, (std::vector<std::string>{"ch=" + tag, "p*:px=" + tag}));
+  };
+  publish_and_expect("before");
+
+  server.kill();
+  server.start();
+  r->run_until([&] { return restored_events == 1 && sub.conn().ready(); });
+  EXPECT_EQ(restored, 2u);
+  publish_and_expect("after-restart");
+
+  server.command({"CLIENT", "KILL", "TYPE", "pubsub"});
+  r->run_until([&] { return restored_events == 2 && sub.conn().ready(); });
+  EXPECT_EQ(restored, 2u);
+  publish_and_expect("after-kill");
+  EXPECT_EQ(sub.conn().reconnects(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, SubscriberRecovery,
+                         ::testing::Values(resp_version::resp3, resp_version::resp2));
+
+// --- A million messages, counted allocations ---
+
+TEST(SubscriberAllocation, AMillionMessagesAllocateNothing) {
+  test::redis_server server;
+  auto r = make_reactor();
+  subscriber sub{*r, config_for(server)};
+  connect(*r, sub.conn());
+  std::uint64_t received = 0, bytes = 0;
+  std::optional<result<void>> subscribed;
+  sub.subscribe(
+      "stream",
+      [&](const message& m) {
+        ++received;
+        bytes += m.payload.size();
+      },
+      [&](const result<void>& o) { subscribed = o; });
+  wait_for(*r, subscribed);
+  connection pub{*r, config_for(server)};
+  connect(*r, pub);
+
+  // Published in batches, each awaited by the subscriber, so no buffer on either side grows
+  // after the warm-up batch.
+  constexpr std::uint64_t batch = 1000;
+  constexpr std::uint64_t total = 1'000'000;
+  std::uint64_t published = 0, answered = 0;
+  auto publish_batch = [&] {
+    for (std::uint64_t i = 0; i < batch; ++i)
+      pub.exec(cmd::publish{"stream", "payload-0123456789"},
+               [&](result<std::int64_t>) { ++answered; });
+    published += batch;
+    // Both sides drained: the publisher's queue of commands never outgrows one batch.
+    r->run_until([&] { return received == published && answered == published; });
+  };
+  // Warm-up: buffers grow to their working size (the push router's two pin buffers grow the
+  // first times a message is cut by the end of a read).
+  for (int i = 0; i < 10; ++i)
+    publish_batch();
+  const dev::allocation_scope scope;
+  while (published < total)
+    publish_batch();
+  EXPECT_EQ(scope.allocations(), 0u) << "bytes " << scope.bytes();
+  EXPECT_EQ(received, total);
+  EXPECT_EQ(bytes, total * 18);
+  EXPECT_EQ(sub.subscriptions().delivered(), total);
+}
+
+}  // namespace
+}  // namespace uredis::pubsub
