@@ -50,6 +50,7 @@ bool subscriptions::remove(subscription_family family, std::string_view name) {
   const auto it = t.find(name);
   if (it == t.end()) return false;
   if (&it->second != running_) {
+    if (&it->second == last_handler_) last_handler_ = nullptr;
     t.erase(it);
     return true;
   }
@@ -78,15 +79,23 @@ void subscriptions::on_message(const pubsub_message& m) {
                                                                      : subscription_family::channel;
   const std::string_view name = family == subscription_family::pattern ? m.pattern : m.channel;
   table& t = names(family);
-  const auto it = t.find(name);
-  if (it == t.end() || running_ != nullptr) {
+  message_handler* found = nullptr;
+  if (last_handler_ != nullptr && last_family_ == family && *last_name_ == name) {
+    found = last_handler_;
+  } else if (const auto it = t.find(name); it != t.end()) {
+    found = &it->second;
+    last_family_ = family;
+    last_name_ = &it->first;
+    last_handler_ = found;
+  }
+  if (found == nullptr || running_ != nullptr) {
     // running_: a handler's call delivered a message itself (it cannot: messages come from
     // the connection's input, which a handler does not read); counted, never recursed into.
     ++unrouted_;
     return;
   }
   ++delivered_;
-  message_handler& handler = it->second;
+  message_handler& handler = *found;
   running_ = &handler;
   struct finish_running {
     subscriptions& self;
@@ -96,6 +105,7 @@ void subscriptions::on_message(const pubsub_message& m) {
       self.running_ = nullptr;
       if (self.running_removed_) {
         self.running_removed_ = false;
+        self.last_handler_ = nullptr;
         t.erase(t.find(name));
       } else if (self.running_replacement_) {
         t.find(name)->second = std::move(self.running_replacement_);

@@ -192,6 +192,44 @@ TEST(SubscriberResp3, SharesItsConnectionWithOrdinaryCommands) {
     EXPECT_EQ(got[static_cast<std::size_t>(i)], std::to_string(i));
 }
 
+TEST(SubscriberResp3, DestroyedWithRequestsInFlightLeavesTheConnectionWorking) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection conn{*r, config_for(server)};
+  connect(*r, conn);
+  bool called = false;
+  {
+    subscriber sub{conn};
+    std::optional<result<void>> subscribed;
+    sub.subscribe(
+        "a", [](const message&) {}, [&](const result<void>& o) { subscribed = o; });
+    wait_for(*r, subscribed);
+    sub.subscribe(
+        "b", [](const message&) {}, [&](const result<void>&) { called = true; });
+  }  // gone with "b" in flight: its confirmation finds nobody, and "a" is unsubscribed
+  std::optional<result<std::int64_t>> n;
+  conn.exec(cmd::incr{"n"}, [&](result<std::int64_t> v) { n = v; });
+  r->run_until([&] { return n.has_value(); });
+  ASSERT_TRUE(*n);
+  EXPECT_FALSE(called);
+  EXPECT_EQ(server.command({"PUBSUB", "NUMSUB", "a", "b"}),
+            "*4\r\n$1\r\na\r\n:0\r\n$1\r\nb\r\n:0\r\n");
+  EXPECT_TRUE(conn.ready());
+}
+
+TEST(SubscriberResp3, SubscribingOnAnIdleConnectionFailsAtOnce) {
+  auto r = make_reactor();
+  connection conn{*r, connection_config{}};
+  subscriber sub{conn};
+  std::optional<result<void>> subscribed;
+  sub.subscribe(
+      "a", [](const message&) {}, [&](const result<void>& o) { subscribed = o; });
+  ASSERT_TRUE(subscribed.has_value());
+  ASSERT_TRUE(subscribed->has_error());
+  EXPECT_EQ(subscribed->error(), make_error_code(errc::not_connected));
+  EXPECT_EQ(sub.subscriptions().size(), 0u);
+}
+
 TEST(SubscriberResp2, TheConnectionRefusesOtherCommandsUnsent) {
   test::redis_server server;
   auto r = make_reactor();

@@ -125,6 +125,12 @@ class subscriptions final : public subscription_hook, public handshake_step {
   bool running_removed_ = false;
   message_handler running_replacement_;
 
+  // Where the last message went: a stream on one channel finds it again without hashing.
+  // Nodes of an unordered_map never move, so these stay valid until their entry is erased.
+  subscription_family last_family_ = subscription_family::channel;
+  const std::string* last_name_ = nullptr;
+  message_handler* last_handler_ = nullptr;
+
   bool restoring_ = false;  // between write() and the PING's reply
   std::uint32_t confirmed_ = 0;
   std::uint32_t restored_ = 0;
