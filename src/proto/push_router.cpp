@@ -40,7 +40,11 @@ void push_router::on_node(const resp::node& n) {
   }
   const std::uint64_t index = seen_++;
   if (index == 0) kind_ = push_kind_of(n.value);
-  if (index < kept) elements_[index] = resp::is_aggregate(n.type) ? std::string_view{} : n.value;
+  if (index < kept) {
+    const bool scalar = !resp::is_aggregate(n.type);
+    element_data_[index] = scalar ? n.value.data() : nullptr;
+    element_size_[index] = scalar ? n.value.size() : 0;
+  }
   if (n.type == resp::type::integer) count_ = n.integer;
   if (index == 1 && kind_ == push_kind::invalidate && n.type == resp::type::null)
     invalidating_all_ = true;
@@ -56,7 +60,8 @@ push_kind push_router::finish() {
 
 void push_router::dispatch() {
   const auto element = [this](std::uint64_t i) {
-    return i < seen_ && i < kept ? elements_[i] : std::string_view{};
+    return i < seen_ && i < kept ? std::string_view(element_data_[i], element_size_[i])
+                                 : std::string_view{};
   };
   switch (kind_) {
     case push_kind::invalidate:
@@ -88,7 +93,10 @@ void push_router::dispatch() {
   const std::size_t held = seen_ < kept ? static_cast<std::size_t>(seen_) : kept;
   push_frame frame;
   frame.kind = element(0);
-  if (held > 1) frame.elements = std::span<const std::string_view>(elements_.data() + 1, held - 1);
+  for (std::size_t i = 1; i < held; ++i)
+    other_elements_[i] = element(i);
+  if (held > 1)
+    frame.elements = std::span<const std::string_view>(other_elements_.data() + 1, held - 1);
   frame.size = size_ > 0 ? size_ - 1 : 0;
   other_(frame);
 }
@@ -97,16 +105,15 @@ void push_router::pin() {
   const std::size_t held = seen_ < kept ? static_cast<std::size_t>(seen_) : kept;
   std::size_t total = 0;
   for (std::size_t i = 0; i < held; ++i)
-    total += elements_[i].size();
+    total += element_size_[i];
   if (total == 0) return;
   // The views may point into pinned_ itself (an earlier pin): copy into the other buffer.
   spare_.clear();
   char* out = spare_.prepare(total).data();
   for (std::size_t i = 0; i < held; ++i) {
-    const std::string_view v = elements_[i];
-    if (!v.empty()) std::memcpy(out, v.data(), v.size());
-    elements_[i] = std::string_view(out, v.size());
-    out += v.size();
+    if (element_size_[i] != 0) std::memcpy(out, element_data_[i], element_size_[i]);
+    element_data_[i] = out;
+    out += element_size_[i];
   }
   spare_.commit(total);
   std::swap(pinned_, spare_);

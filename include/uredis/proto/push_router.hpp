@@ -144,9 +144,14 @@ class push_router {
   std::uint64_t seen_ = 0;         // top-level elements seen so far
   bool invalidating_all_ = false;  // invalidate with a null key list
   std::int64_t count_ = 0;         // the last top-level integer (a subscription count)
-  std::array<std::string_view, kept> elements_{};
-  util::byte_buffer pinned_;  // where pin() copies held views
-  util::byte_buffer spare_;   // the next pin() copies here, then the two swap
+  // The top-level elements seen, as views. Kept as two arrays, pointers and sizes: a node's
+  // view is written by the parser as two 8-byte stores, and a std::string_view copied whole is
+  // one 16-byte load, which cannot be forwarded from them (a stall that cost most of on_node).
+  std::array<const char*, kept> element_data_{};
+  std::array<std::size_t, kept> element_size_{};
+  std::array<std::string_view, kept> other_elements_{};  // the `other` frame's, built for it
+  util::byte_buffer pinned_;                             // where pin() copies held views
+  util::byte_buffer spare_;  // the next pin() copies here, then the two swap
 };
 
 }  // namespace uredis::proto
