@@ -15,6 +15,16 @@ cp -r "$uredis_root/tests/consumer/." "$work/"
 sed -n '/<!-- quickstart:begin -->/,/<!-- quickstart:end -->/p' "$uredis_root/README.md" |
   sed '1,2d;$d' | sed '$d' >"$work/quickstart.cpp"
 [[ -s "$work/quickstart.cpp" ]] || uredis_die "no quickstart block found in README.md"
+# Every other complete program of the README (<!-- example:NAME:begin --> ... end), as NAME.cpp;
+# tests/consumer/meson.build builds those named in examples.txt, and each is run below.
+examples=()
+while read -r name; do
+  sed -n "/<!-- example:$name:begin -->/,/<!-- example:$name:end -->/p" "$uredis_root/README.md" |
+    sed '1,2d;$d' | sed '$d' >"$work/$name.cpp"
+  [[ -s "$work/$name.cpp" ]] || uredis_die "README example '$name' is empty"
+  examples+=("$name")
+done < <(sed -n 's/^<!-- example:\([a-z_]*\):begin -->$/\1/p' "$uredis_root/README.md")
+printf '%s\n' "${examples[@]}" >"$work/examples.txt"
 rm -rf "$work/subprojects"
 mkdir -p "$work/subprojects/uredis"
 # A copy, not a link: the subproject sees exactly the source files, none of the build dirs.
@@ -61,3 +71,8 @@ done
 output="$(REDIS_URL="redis://127.0.0.1:$port" "$work/build/quickstart")"
 [[ "$output" == "hello from uredis" ]] || uredis_die "quickstart printed '$output'"
 uredis_log "quickstart: $output"
+for name in "${examples[@]}"; do
+  REDIS_URL="redis://127.0.0.1:$port" timeout 30 "$work/build/$name" >"$work/$name.out" ||
+    uredis_die "README example '$name' failed: $(cat "$work/$name.out")"
+  uredis_log "example $name: $(tr '\n' '|' <"$work/$name.out")"
+done

@@ -78,6 +78,9 @@ class error_category_impl final : public std::error_category {
         return "too many commands waiting for the connection to come back";
       case errc::server_loading:
         return "the server is loading its dataset in memory";
+      case errc::not_one_reply:
+        return "this command is not answered by one reply: subscribe with pubsub::subscriber; "
+               "MONITOR needs a connection of its own";
       case errc::subscriber_only:
         return "this RESP2 connection carries subscriptions: it accepts only (P|S)(UN)SUBSCRIBE, "
                "PING, QUIT and RESET (send other commands on another connection, or use RESP3)";

@@ -54,6 +54,7 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     case errc::tls_unavailable:
     // A command the caller sent to the wrong connection: redis-py raises RedisError there.
     case errc::subscriber_only:
+    case errc::not_one_reply:
       return make<data_error>(ec);
     case errc::timeout:
       return make<timeout_error>(ec);

@@ -77,6 +77,10 @@ enum class errc : int {
   // Pub/Sub (pubsub/subscriber.hpp). A RESP2 connection that carries subscriptions accepts only
   // the (P|S)(UN)SUBSCRIBE family, PING, QUIT and RESET: any other command is refused unsent.
   subscriber_only,
+  // A command sent with exec() (cmd::raw) that is not answered by one reply: the (P|S)(UN)
+  // SUBSCRIBE family (confirmation pushes: use pubsub::subscriber) and MONITOR (an endless
+  // stream). Refused unsent, since its answers would be taken for other commands' replies.
+  not_one_reply,
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".

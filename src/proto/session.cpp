@@ -144,15 +144,30 @@ void session::update_subscribed_mode() noexcept {
   handshake_.set_pubsub_arrays(subscribed_);
 }
 
+namespace {
+template <std::size_t N>
+bool named_one_of(std::string_view request, const std::string_view (&names)[N]) noexcept {
+  const std::string_view name = command_name(request);
+  for (const std::string_view n : names)
+    if (name.size() == n.size() && ::strncasecmp(name.data(), n.data(), n.size()) == 0) return true;
+  return false;
+}
+}  // namespace
+
 bool allowed_when_subscribed(std::string_view request) noexcept {
   static constexpr std::string_view allowed[] = {
       "SUBSCRIBE",    "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE", "SSUBSCRIBE",
       "SUNSUBSCRIBE", "PING",        "QUIT",       "RESET",
   };
-  const std::string_view name = command_name(request);
-  for (const std::string_view a : allowed)
-    if (name.size() == a.size() && ::strncasecmp(name.data(), a.data(), a.size()) == 0) return true;
-  return false;
+  return named_one_of(request, allowed);
+}
+
+bool answered_otherwise(std::string_view request) noexcept {
+  static constexpr std::string_view streaming[] = {
+      "SUBSCRIBE",  "UNSUBSCRIBE",  "PSUBSCRIBE", "PUNSUBSCRIBE",
+      "SSUBSCRIBE", "SUNSUBSCRIBE", "MONITOR",
+  };
+  return named_one_of(request, streaming);
 }
 
 void session::handshake_done() {

@@ -95,17 +95,31 @@ TEST_P(Subscriber, MessagesReachTheRightHandlersInOrder) {
   sub.psubscribe(
       "news.*", [&](const message& m) { p.push_back(describe(m)); },
       [&](const result<void>& o) { done_p = o; });
-  r->run_until([&] { return done_a && done_b && done_p; });
-  ASSERT_TRUE(*done_a && *done_b && *done_p) << what(*done_a) << what(*done_b) << what(*done_p);
+  std::vector<std::string> shard;
+  std::optional<result<void>> done_s;
+  sub.ssubscribe(
+      "orders", [&](const message& m) { shard.push_back(describe(m)); },
+      [&](const result<void>& o) { done_s = o; });
+  r->run_until([&] { return done_a && done_b && done_p && done_s; });
+  ASSERT_TRUE(*done_a && *done_b && *done_p && *done_s)
+      << what(*done_a) << what(*done_b) << what(*done_p) << what(*done_s);
   EXPECT_EQ(sub.conn().protocol(), GetParam() == resp_version::resp3 ? 3 : 2);
 
   publisher pub{*r, server};
   pub.publish({{"a", "1"}, {"b", "x"}, {"news.sport", "goal"}, {"a", "2"}, {"c", "nobody"}});
-  r->run_until([&] { return a.size() == 2 && b.size() == 1 && p.size() == 1; });
+  bool spublished = false;
+  pub.conn.exec(cmd::raw<std::int64_t>{"SPUBLISH", "orders", "o1"}, [&](result<std::int64_t> n) {
+    EXPECT_TRUE(n && *n == 1);
+    spublished = true;
+  });
+  r->run_until([&] {
+    return a.size() == 2 && b.size() == 1 && p.size() == 1 && shard.size() == 1 && spublished;
+  });
   EXPECT_EQ(a, (std::vector<std::string>{"a=1", "a=2"}));
   EXPECT_EQ(b, (std::vector<std::string>{"b=x"}));
   EXPECT_EQ(p, (std::vector<std::string>{"news.*:news.sport=goal"}));
-  EXPECT_EQ(sub.subscriptions().size(), 3u);
+  EXPECT_EQ(shard, (std::vector<std::string>{"orders=o1"}));
+  EXPECT_EQ(sub.subscriptions().size(), 4u);
 }
 
 TEST_P(Subscriber, UnsubscribeStopsDeliveryAtOnce) {
@@ -228,6 +242,25 @@ TEST(SubscriberResp3, SubscribingOnAnIdleConnectionFailsAtOnce) {
   ASSERT_TRUE(subscribed->has_error());
   EXPECT_EQ(subscribed->error(), make_error_code(errc::not_connected));
   EXPECT_EQ(sub.subscriptions().size(), 0u);
+}
+
+TEST(SubscriberResp3, SubscribingThroughExecIsRefusedUnsentWithAClearError) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection conn{*r, config_for(server)};
+  connect(*r, conn);
+  for (const char* name : {"SUBSCRIBE", "psubscribe", "SUNSUBSCRIBE", "monitor"}) {
+    std::optional<result<resp::reply>> got;
+    conn.exec(cmd::raw<resp::reply>{name, "x"}, [&](result<resp::reply> v) { got = std::move(v); });
+    ASSERT_TRUE(got.has_value()) << name;  // at once
+    ASSERT_TRUE(got->has_error()) << name;
+    EXPECT_EQ(got->error(), make_error_code(errc::not_one_reply)) << name;
+  }
+  std::optional<result<std::int64_t>> n;
+  conn.exec(cmd::incr{"n"}, [&](result<std::int64_t> v) { n = v; });
+  r->run_until([&] { return n.has_value(); });
+  ASSERT_TRUE(*n);
+  EXPECT_EQ(**n, 1);  // nothing else was sent: the connection is in step
 }
 
 TEST(SubscriberResp2, TheConnectionRefusesOtherCommandsUnsent) {

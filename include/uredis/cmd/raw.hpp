@@ -37,6 +37,9 @@ class raw {
 
   using response = Response;
   static constexpr bool keyless = true;  // see the header comment
+  // Its name is known only once encoded: the session refuses the commands not answered by one
+  // reply (the subscribe family, MONITOR: errc::not_one_reply).
+  static constexpr bool any_command = true;
 
   /// The command made of `parts`, in order. (Implicit, like the aggregates' braces.)
   template <class... Parts>

@@ -329,6 +329,8 @@ class session {
 
 /// True for what a RESP2 connection in subscribe mode accepts, by the command's request bytes.
 bool allowed_when_subscribed(std::string_view request) noexcept;
+/// True for a command answered otherwise than by one reply: (P|S)(UN)SUBSCRIBE, MONITOR.
+bool answered_otherwise(std::string_view request) noexcept;
 
 template <class Command, class Handler>
 session::enqueued session::push_command(const Command& command, Handler&& handler, request r,
@@ -343,6 +345,12 @@ session::enqueued session::push_command(const Command& command, Handler&& handle
   const std::size_t before = out.size();
   resp::encoder e{out};
   command.encode(e);
+  if constexpr (requires { Command::any_command; }) {
+    if (answered_otherwise(out.data().substr(before))) {
+      out.truncate(before);
+      return refuse(std::forward<Handler>(handler), make_error_code(errc::not_one_reply));
+    }
+  }
   if (restricted_ && !allowed_when_subscribed(out.data().substr(before))) {
     out.truncate(before);
     return refuse(std::forward<Handler>(handler), make_error_code(errc::subscriber_only));
