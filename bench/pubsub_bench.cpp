@@ -1,8 +1,9 @@
 // pubsub_bench: one subscriber connection receiving a stream that redis-benchmark publishes,
 // uredis's subscriber against a hiredis one, on the same private redis-server, in alternating
 // rounds. For each: messages received (none may be lost), messages per second, and the
-// subscriber thread's CPU time per message (user + system, CLOCK_THREAD_CPUTIME_ID, from the
-// subscription's confirmation to the last message).
+// subscriber thread's CPU time per message (CLOCK_THREAD_CPUTIME_ID, user and system together,
+// from the subscription's confirmation to the end of the stream; the user/system split is
+// getrusage's, counted in scheduler ticks, so only roughly).
 //
 //   pubsub_bench [--messages N] [--rounds R]
 //
@@ -41,22 +42,26 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 struct cpu_times {
-  double user = 0;
+  double total = 0;  // CLOCK_THREAD_CPUTIME_ID: exact
+  double user = 0;   // getrusage: the split, counted in scheduler ticks (coarse)
   double system = 0;
 };
 
 // The calling thread's CPU time so far.
 cpu_times thread_cpu() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   rusage u{};
   getrusage(RUSAGE_THREAD, &u);
   const auto seconds = [](const timeval& t) {
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
   };
-  return {seconds(u.ru_utime), seconds(u.ru_stime)};
+  return {static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9,
+          seconds(u.ru_utime), seconds(u.ru_stime)};
 }
 
 cpu_times operator-(const cpu_times& a, const cpu_times& b) {
-  return {a.user - b.user, a.system - b.system};
+  return {a.total - b.total, a.user - b.user, a.system - b.system};
 }
 
 struct outcome {
@@ -64,7 +69,7 @@ struct outcome {
   std::uint64_t received = 0;
   cpu_times cpu;    // from the confirmation to the end of the stream
   double rate = 0;  // messages per second, between the first and the last clock read
-  double cpu_seconds() const { return cpu.user + cpu.system; }
+  double cpu_seconds() const { return cpu.total; }
 };
 
 // What a subscriber thread shares with the main thread.
@@ -246,7 +251,7 @@ int main(int argc, char** argv) {
     const double n = static_cast<double>(m.received);
     std::printf(
         "%-8s received %llu of %llu  lost (all rounds) %llu  %.0f msg/s  cpu %.1f ns/msg "
-        "(user %.1f, sys %.1f)\n",
+        "(ticks: user %.1f, sys %.1f)\n",
         name, static_cast<unsigned long long>(m.received),
         static_cast<unsigned long long>(m.published), static_cast<unsigned long long>(lost), m.rate,
         m.cpu_seconds() * 1e9 / n, m.cpu.user * 1e9 / n, m.cpu.system * 1e9 / n);
