@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -15,6 +16,8 @@
 #include "reply_output.hpp"
 #include "session.hpp"
 #include "uredis/cmd/raw.hpp"
+#include "uredis/error.hpp"
+#include "uredis/retry/retry_policy.hpp"
 
 namespace uredis::cli {
 namespace {
@@ -25,15 +28,25 @@ constexpr std::uint64_t poll_every = 512;
 // Formatted output is written once this much has accumulated.
 constexpr std::size_t output_chunk = 64 * 1024;
 
+// The line printed in place of the reply of a command the connection failed (run.hpp).
+constexpr std::string_view may_have_run =
+    "(error) uredis-cli: may have run: the connection was lost after it was sent\n";
+constexpr std::string_view may_have_run_because = "(error) uredis-cli: may have run (";
+constexpr std::string_view no_reply = "(error) uredis-cli: no reply to this read (";
+constexpr std::string_view not_sent = "(error) uredis-cli: not sent (";
+
 // Sends commands and prints their replies in order, with the tool's own lines in between.
 class reply_printer {
  public:
-  reply_printer(session& s, std::FILE* out, std::FILE* err) : session_(s), out_(out), err_(err) {}
+  // `per_command`: a command the connection failed prints its own error line and the others go
+  // on (commands from stdin); otherwise the first failure is reported on `err` and ends it all.
+  reply_printer(session& s, std::FILE* out, std::FILE* err, bool per_command)
+      : session_(s), out_(out), err_(err), per_command_(per_command) {}
 
   // The callbacks of commands still waiting point here: fail them while this still exists.
   ~reply_printer() {
     if (in_flight() == 0) return;
-    failed_ = true;  // nothing more to print
+    stopped_ = true;  // nothing more to print
     session_.connection().close();
   }
 
@@ -41,14 +54,21 @@ class reply_printer {
   reply_printer& operator=(const reply_printer&) = delete;
 
   void send(const std::vector<std::string>& args) {
-    if (failed_) return;
-    const std::uint8_t flags = (prints_raw(args) ? raw : 0) |
-                               (::strcasecmp(args[0].c_str(), "shutdown") == 0 ? shutdown : 0);
+    if (stopped_) return;
+    const bool is_shutdown = ::strcasecmp(args[0].c_str(), "shutdown") == 0;
+    const std::uint8_t flags = (prints_raw(args) ? raw : 0) | (is_shutdown ? shutdown : 0) |
+                               (retry::is_read_only(args[0]) ? read_only : 0) |
+                               (session_setup::changes_setup(args) ? setup : 0);
     // The server may exit without sending the replies it still owes: collect them first.
-    if ((flags & shutdown) != 0) wait_until_in_flight(0);
+    if (is_shutdown) wait_until_in_flight(0);
+    // The library gave up reconnecting (its retries are spent): this command starts a new round.
+    if (per_command_) session_.revive();
+    if ((flags & setup) != 0) setup_changes_.push_back(args);
     ++sent_;
     session_.connection().exec(cmd::raw<resp::reply>{args},
                                [this, flags](result<resp::reply> r) { on_reply(r, flags); });
+    // Whether the server went away as asked decides whether anything more is sent.
+    if (is_shutdown) wait_until_in_flight(0);
     if (sent_ % poll_every == 0) session_.loop().poll();
     if (in_flight() >= max_in_flight) wait_until_in_flight(max_in_flight / 2);
   }
@@ -80,28 +100,56 @@ class reply_printer {
   }
 
   std::size_t in_flight() const noexcept { return static_cast<std::size_t>(sent_ - answered_); }
-  bool failed() const noexcept { return failed_; }
+  /// True when nothing more will be sent: the server was shut down, or (not per command) the
+  /// connection failed.
+  bool stopped() const noexcept { return stopped_; }
   int status() const noexcept { return status_; }
 
  private:
-  static constexpr std::uint8_t raw = 1;       // redis-cli prints this command's reply raw
-  static constexpr std::uint8_t shutdown = 2;  // the connection may end without a reply
+  static constexpr std::uint8_t raw = 1;        // redis-cli prints this command's reply raw
+  static constexpr std::uint8_t shutdown = 2;   // the connection may end without a reply
+  static constexpr std::uint8_t read_only = 4;  // retry::is_read_only: resent after a loss
+  static constexpr std::uint8_t setup = 8;      // its success changes session_setup
 
   void on_reply(const result<resp::reply>& r, std::uint8_t flags) {
     print_notes_up_to(answered_);
     ++answered_;
-    if (failed_) return;
-    if (r.has_error()) {
-      failed_ = true;
-      const bool closed =
-          r.error() == errc::connection_closed || r.error() == errc::connection_reset;
-      if ((flags & shutdown) != 0 && closed) return;  // the server did as asked
-      flush();
-      std::fprintf(err_, "Error: %s\n", session_.error_text(r.error()).c_str());
-      status_ = run_failed;
+    std::vector<std::string> change;
+    if ((flags & setup) != 0) {
+      change = std::move(setup_changes_.front());
+      setup_changes_.pop_front();
+    }
+    if (stopped_) return;
+    if (r.has_error()) return on_failure(r.error(), flags);
+    if ((flags & setup) != 0 && !r.has_server_error()) session_.setup().apply(change);
+    format_result(r, (flags & raw) != 0, buffer_);
+    if (buffer_.size() >= output_chunk) flush_buffer();
+  }
+
+  void on_failure(const std::error_code& ec, std::uint8_t flags) {
+    const bool ended = ec == errc::connection_closed || ec == errc::connection_reset ||
+                       ec == errc::outcome_unknown;
+    if ((flags & shutdown) != 0 && ended) {  // the server did as asked
+      stopped_ = true;
       return;
     }
-    format_result(r, (flags & raw) != 0, buffer_);
+    status_ = run_failed;
+    if (!per_command_) {
+      stopped_ = true;
+      flush();
+      std::fprintf(err_, "Error: %s\n", session_.error_text(ec).c_str());
+      return;
+    }
+    // One line in the command's place, saying whether it may have run (docs in run.hpp).
+    if (ec == errc::outcome_unknown) {
+      buffer_.append(may_have_run);
+    } else if (!retry::is_transient(ec)) {
+      buffer_.append(may_have_run_because).append(session_.error_text(ec)).append(")\n");
+    } else if ((flags & read_only) != 0) {
+      buffer_.append(no_reply).append(session_.error_text(ec)).append(")\n");
+    } else {
+      buffer_.append(not_sent).append(session_.error_text(ec)).append(")\n");
+    }
     if (buffer_.size() >= output_chunk) flush_buffer();
   }
 
@@ -125,12 +173,15 @@ class reply_printer {
   session& session_;
   std::FILE* out_;
   std::FILE* err_;
+  bool per_command_;
   std::uint64_t sent_ = 0;
   std::uint64_t answered_ = 0;
   // Lines to print once `first` commands have been answered.
   std::deque<std::pair<std::uint64_t, std::string>> notes_;
+  // The arguments of the commands in flight that change session_setup, in order.
+  std::deque<std::vector<std::string>> setup_changes_;
   std::string buffer_;
-  bool failed_ = false;
+  bool stopped_ = false;
   int status_ = run_ok;
 };
 
@@ -140,13 +191,13 @@ bool readable_now(int fd) {
   return ::poll(&p, 1, 0) > 0;
 }
 
-std::unique_ptr<session> open_session(const options& o, std::FILE* err) {
+std::unique_ptr<session> open_session(const options& o, std::FILE* err, bool reconnect) {
   if (o.warn_about_password)
     std::fputs(
         "Warning: Using a password with '-a' or '-u' option on the command line interface may "
         "not be safe.\n",
         err);
-  std::unique_ptr<session> s = session::create(o.server, err);
+  std::unique_ptr<session> s = session::create(o.server, err, reconnect, max_in_flight);
   if (s && !s->open()) s.reset();
   return s;
 }
@@ -158,22 +209,22 @@ int run_command(const options& o, std::FILE* out, std::FILE* err) {
     std::fprintf(err, "uredis-cli: %s\n", reason.c_str());
     return run_failed;
   }
-  const std::unique_ptr<session> s = open_session(o, err);
+  const std::unique_ptr<session> s = open_session(o, err, /*reconnect=*/false);
   if (!s) return run_failed;
-  reply_printer printer{*s, out, err};
+  reply_printer printer{*s, out, err, /*per_command=*/false};
   printer.send(o.command);
   printer.finish();
   return printer.status();
 }
 
 int run_lines(const options& o, int in_fd, std::FILE* out, std::FILE* err) {
-  const std::unique_ptr<session> s = open_session(o, err);
+  const std::unique_ptr<session> s = open_session(o, err, /*reconnect=*/true);
   if (!s) return run_failed;
-  reply_printer printer{*s, out, err};
+  reply_printer printer{*s, out, err, /*per_command=*/true};
   line_reader reader{in_fd};
   std::vector<std::string> args;
   int status = run_ok;
-  for (bool more = true; more && !printer.failed();) {
+  for (bool more = true; more && !printer.stopped();) {
     // Nothing more to read for now: print every reply due before blocking on the input.
     if (!reader.ready() && !readable_now(in_fd)) printer.finish();
     std::string_view line;
@@ -203,7 +254,7 @@ int run_lines(const options& o, int in_fd, std::FILE* out, std::FILE* err) {
         more = false;
         break;
       case line_kind::command:
-        for (long i = 0; i < c.repeat && !printer.failed(); ++i)
+        for (long i = 0; i < c.repeat && !printer.stopped(); ++i)
           printer.send(args);
         break;
     }

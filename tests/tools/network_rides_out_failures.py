@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""uredis-cli riding out connection failures while commands stream in on stdin.
+
+Thousands of `INCR c` lines are piped into uredis-cli, paced so that the stream is still
+flowing when the test strikes: it kills the server and restarts it on the same port, or kills
+the tool's connection with CLIENT KILL (several times). Then:
+
+  - there is exactly one output line per input line: "(integer) N", or one of the tool's own
+    error lines ("(error) uredis-cli: not sent (...)", "... may have run ...");
+  - the integers agree with the server (the accounting written down in tools/uredis-cli/run.hpp):
+    between two printed integers a and b, b = a + 1 + k where k (the increments nobody saw) is at
+    most the number of "may have run" lines between them; a server restart starts again from 1
+    with no gap, and no "may have run" line after it;
+  - the server's counter equals the last integer printed;
+  - the exit status is 1 if some command failed, 0 otherwise.
+
+    network_rides_out_failures.py UREDIS_CLI
+"""
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+LINES = 20000
+CHUNK = 100          # lines written at once
+PAUSE = 0.004        # seconds between chunks: the stream lasts about a second
+INT = re.compile(rb"^\(integer\) (-?\d+)$")
+TOOL_ERROR = rb"(error) uredis-cli: "
+MAY_HAVE_RUN = rb"(error) uredis-cli: may have run"
+
+failures = []
+
+
+def fail(message):
+    print("FAIL " + message)
+    failures.append(message)
+
+
+class Server:
+    """A redis-server on a loopback port, restartable on the same port."""
+
+    def __init__(self, work, name):
+        self.work, self.name, self.proc = work, name, None
+        for _ in range(20):
+            self.port = random.randint(20000, 60000)
+            if self.start():
+                return
+        sys.exit("FAIL: could not start redis-server")
+
+    def start(self):
+        log = os.path.join(self.work, self.name + ".log")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--daemonize", "no", "--dir", self.work,
+             "--logfile", log])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False  # the port was taken
+            try:
+                with open(log, "rb") as f:
+                    if b"Ready to accept connections" in f.read():
+                        return True
+            except FileNotFoundError:
+                pass
+            time.sleep(0.02)
+        self.kill()
+        return False
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def restart(self):
+        self.kill()
+        os.remove(os.path.join(self.work, self.name + ".log"))
+        for _ in range(100):  # the port may stay busy for a moment
+            if self.start():
+                return
+            time.sleep(0.05)
+        sys.exit("FAIL: could not restart redis-server on port %d" % self.port)
+
+    def cli(self, *args):
+        out = subprocess.run(["redis-cli", "-p", str(self.port)] + list(args),
+                             capture_output=True, timeout=30, check=True)
+        return out.stdout.strip()
+
+
+def run_stream(uredis_cli, server, strike_at, strike):
+    """Pipes LINES `INCR c` lines into uredis-cli; calls strike() after the chunks in strike_at."""
+    tool = subprocess.Popen([uredis_cli, "-p", str(server.port)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = {}
+
+    def read(name, stream):
+        out[name] = stream.read()
+
+    readers = [threading.Thread(target=read, args=(n, s))
+               for n, s in (("out", tool.stdout), ("err", tool.stderr))]
+    for r in readers:
+        r.start()
+    chunk = b"INCR c\n" * CHUNK
+    for i in range(LINES // CHUNK):
+        tool.stdin.write(chunk)
+        tool.stdin.flush()
+        if i in strike_at:
+            strike()
+        time.sleep(PAUSE)
+    tool.stdin.close()
+    status = tool.wait(timeout=120)
+    for r in readers:
+        r.join()
+    return status, out["out"].splitlines(), out["err"]
+
+
+def check(name, status, lines, err, counter, expect_restart):
+    """The accounting of the module's docstring; returns the number of tool errors."""
+    if len(lines) != LINES:
+        fail("%s: %d output lines for %d input lines" % (name, len(lines), LINES))
+        return 0
+    last, unknown, resets, errors, unknown_after_reset = 0, 0, 0, 0, 0
+    first_after_reset = None
+    for n, line in enumerate(lines, 1):
+        m = INT.match(line)
+        if not m:
+            if not line.startswith(TOOL_ERROR):
+                fail("%s: line %d is neither an integer nor the tool's error: %r"
+                     % (name, n, line))
+                return errors
+            errors += 1
+            if line.startswith(MAY_HAVE_RUN):
+                unknown += 1
+                if resets:
+                    unknown_after_reset += 1
+            continue
+        v = int(m.group(1))
+        if last + 1 <= v <= last + 1 + unknown:
+            pass
+        elif 1 <= v <= 1 + unknown and v <= last:  # the counter started again: a new server
+            resets += 1
+            first_after_reset = v
+        else:
+            fail("%s: line %d: %d after %d with %d 'may have run' lines between"
+                 % (name, n, v, last, unknown))
+            return errors
+        last, unknown = v, 0
+    if counter != last:
+        fail("%s: the server's counter is %d, the last integer printed %d" % (name, counter, last))
+    if expect_restart:
+        if resets != 1 or first_after_reset != 1:
+            fail("%s: expected one restart counting again from 1; restarts %d, first %s"
+                 % (name, resets, first_after_reset))
+        if unknown_after_reset:
+            fail("%s: %d 'may have run' lines after the restart" % (name, unknown_after_reset))
+    elif resets:
+        fail("%s: the counter went back %d times without a restart" % (name, resets))
+    if status != (1 if errors else 0):
+        fail("%s: exit status %d with %d failed commands" % (name, status, errors))
+    if err:
+        fail("%s: unexpected stderr: %r" % (name, err[:300]))
+    print("%s: %d lines, %d tool errors (%d may have run), last %d, exit %d"
+          % (name, len(lines), errors, sum(l.startswith(MAY_HAVE_RUN) for l in lines), last,
+             status))
+    return errors
+
+
+def main():
+    uredis_cli = sys.argv[1]
+    if not shutil.which("redis-server") or not shutil.which("redis-cli"):
+        sys.exit("FAIL: redis-server and redis-cli must be on PATH")
+    work = tempfile.mkdtemp()
+    server = Server(work, "main")
+    try:
+        # 1. The server killed (SIGKILL: nothing is answered, nothing saved) and restarted on the
+        # same port in the middle of the stream, three times over (timings vary).
+        for round_ in range(3):
+            server.cli("DEL", "c")
+            status, lines, err = run_stream(uredis_cli, server, {LINES // CHUNK // 3},
+                                            server.restart)
+            check("restart %d" % round_, status, lines, err, int(server.cli("GET", "c") or 0),
+                  expect_restart=True)
+
+        # 2. The tool's connection killed by CLIENT KILL, five times during the stream.
+        kills = []
+
+        def client_kill():
+            kills.append(int(server.cli("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")))
+
+        for round_ in range(3):
+            server.cli("DEL", "c")
+            kills.clear()
+            strike_at = set(range(20, LINES // CHUNK - 20, (LINES // CHUNK - 40) // 5))
+            status, lines, err = run_stream(uredis_cli, server, strike_at, client_kill)
+            if any(k < 1 for k in kills):
+                fail("CLIENT KILL %d: some kills found no connection: %s" % (round_, kills))
+            check("CLIENT KILL %d" % round_, status, lines, err,
+                  int(server.cli("GET", "c") or 0), expect_restart=False)
+    finally:
+        server.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    print("%d failures" % len(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
