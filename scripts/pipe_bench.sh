@@ -2,7 +2,8 @@
 # uredis-cli --pipe against redis-cli --pipe on the same input, in the same run: N SETs in RESP
 # sent by each in turn to one private redis-server (flushed before every run), for a few rounds,
 # alternating which tool goes first. For each run: wall time and the tool's CPU (user + sys,
-# from /usr/bin/time). Prints every run, then the medians and the ratios uredis-cli/redis-cli.
+# from /usr/bin/time, in 10 ms steps). Prints every run, then the medians and the ratios
+# uredis-cli/redis-cli.
 #
 #   scripts/pipe_bench.sh [UREDIS_CLI] [ROUNDS] [SETS]
 #   (defaults: build-release/tools/uredis-cli/uredis-cli, 5 rounds, 1000000 SETs)
@@ -67,5 +68,6 @@ echo "medians over $rounds rounds:"
 echo "  redis-cli   wall ${rw}s  cpu ${rc}s"
 echo "  uredis-cli  wall ${uw}s  cpu ${uc}s"
 awk -v rw="$rw" -v rc="$rc" -v uw="$uw" -v uc="$uc" 'BEGIN {
-  printf "  ratio uredis-cli/redis-cli: wall %.2f, cpu %s\n", uw / rw, rc > 0 ? sprintf("%.2f", uc / rc) : "n/a"
+  cpu = (rc > 0) ? sprintf("%.2f", uc / rc) : "n/a"
+  printf "  ratio uredis-cli/redis-cli: wall %.2f, cpu %s\n", uw / rw, cpu
 }'
