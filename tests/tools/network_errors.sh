@@ -150,13 +150,13 @@ expect "SHUTDOWN on stdin" 0 '(integer) 1' ''
 may_be_silent=
 
 # --- Commands uredis-cli refuses ---
-for c in SUBSCRIBE PSUBSCRIBE SSUBSCRIBE MONITOR SYNC PSYNC HELP; do
+for c in SYNC PSYNC HELP; do
   run actual /dev/null -p "$open_port" "$c" x
   expect "refused $c" 1 '' "uredis-cli: *"
 done
-printf 'ECHO before\nsubscribe ch\nECHO after\n' > "$work/subscribe"
-run actual "$work/subscribe" -p "$open_port"
-expect "refused SUBSCRIBE on stdin" 1 '"before"' "uredis-cli: subscribe is not supported*"
+printf 'ECHO before\nsync\nECHO after\n' > "$work/sync"
+run actual "$work/sync" -p "$open_port"
+expect "refused SYNC on stdin" 1 '"before"' "uredis-cli: sync is not supported*"
 
 # --- Command-line errors: status 2 and the usage ---
 usage() {

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
@@ -92,11 +93,13 @@ std::error_code raw_connection::write_all(std::string_view bytes) {
 }
 
 std::error_code raw_connection::read_reply(resp::reply& out) {
-  constexpr std::size_t chunk = 64 * 1024;
+  // MONITOR prints every command as one status line, as long as the command's arguments: lines
+  // are bounded like bulk strings, not by the parser's default 64 KiB.
+  static constexpr resp::limits limits{.max_line_length = resp::limits{}.max_bulk_length};
   for (;;) {
     std::error_code ec;
     const std::string_view unparsed = std::string_view(input_).substr(parsed_);
-    const resp::step s = resp::parse_reply_tree(unparsed, out, ec);
+    const resp::step s = resp::parse_reply_tree(unparsed, out, ec, limits);
     if (s.status == resp::outcome::node) {
       parsed_ += s.consumed;
       return {};
@@ -105,6 +108,9 @@ std::error_code raw_connection::read_reply(resp::reply& out) {
     // Need more: drop what was parsed, read behind the rest.
     input_.erase(0, parsed_);
     parsed_ = 0;
+    // A reply is parsed again from its start when more bytes come: reading at least as much as
+    // is already buffered keeps a long one linear overall.
+    const std::size_t chunk = std::max<std::size_t>(64 * 1024, input_.size());
     const std::size_t old = input_.size();
     input_.resize(old + chunk);
     const ssize_t n = ::recv(fd_, input_.data() + old, chunk, 0);

@@ -15,6 +15,7 @@
 #include "line_command.hpp"
 #include "reply_output.hpp"
 #include "session.hpp"
+#include "stream_mode.hpp"
 #include "uredis/cmd/raw.hpp"
 #include "uredis/error.hpp"
 #include "uredis/retry/retry_policy.hpp"
@@ -211,6 +212,8 @@ int run_command(const options& o, std::FILE* out, std::FILE* err) {
   }
   const std::unique_ptr<session> s = open_session(o, err, /*reconnect=*/false);
   if (!s) return run_failed;
+  if (starts_stream(o.command))
+    return run_stream(*s, o.command, out, err) == stream_end::error_reply ? run_ok : run_failed;
   reply_printer printer{*s, out, err, /*per_command=*/false};
   printer.send(o.command);
   printer.finish();
@@ -254,6 +257,14 @@ int run_lines(const options& o, int in_fd, std::FILE* out, std::FILE* err) {
         more = false;
         break;
       case line_kind::command:
+        if (starts_stream(args)) {
+          // Everything before it is printed first; the stream returns only on an error reply.
+          printer.finish();
+          for (long i = 0; i < c.repeat; ++i) {
+            if (run_stream(*s, args, out, err) == stream_end::connection_lost) return run_failed;
+          }
+          break;
+        }
         for (long i = 0; i < c.repeat && !printer.stopped(); ++i)
           printer.send(args);
         break;

@@ -2,6 +2,9 @@
 // The network modes of uredis-cli: one command from the command line, or commands read from a
 // file descriptor one per line.
 //
+// SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and MONITOR stream, on the command line or on stdin (after
+// the replies of the commands before them are printed): see stream_mode.hpp.
+//
 // Lines are interpreted as redis-cli's prompt does (line_command.hpp) and their commands are
 // sent pipelined: the next line is read without waiting for the replies of the previous ones,
 // up to `max_in_flight` commands awaiting replies (then reading pauses until half have been
