@@ -3,7 +3,8 @@
 
 Thousands of `INCR c` lines are piped into uredis-cli, paced so that the stream is still
 flowing when the test strikes: it kills the server and restarts it on the same port, or kills
-the tool's connection with CLIENT KILL (several times). Then:
+the tool's connection with CLIENT KILL (several times), or keeps the server down for longer
+than the retry policy keeps trying. Then:
 
   - there is exactly one output line per input line: "(integer) N", or one of the tool's own
     error lines ("(error) uredis-cli: not sent (...)", "... may have run ...");
@@ -33,6 +34,7 @@ PAUSE = 0.004        # seconds between chunks: the stream lasts about a second
 INT = re.compile(rb"^\(integer\) (-?\d+)$")
 TOOL_ERROR = rb"(error) uredis-cli: "
 MAY_HAVE_RUN = rb"(error) uredis-cli: may have run"
+NOT_SENT = rb"(error) uredis-cli: not sent ("
 
 failures = []
 
@@ -94,7 +96,9 @@ class Server:
 
 
 def run_stream(uredis_cli, server, strike_at, strike):
-    """Pipes LINES `INCR c` lines into uredis-cli; calls strike() after the chunks in strike_at."""
+    """Pipes LINES `INCR c` lines into uredis-cli, calling strike(write) after the chunks in
+    strike_at; strike may write more lines with write(n). Returns the status, the output lines,
+    stderr and the number of lines written."""
     tool = subprocess.Popen([uredis_cli, "-p", str(server.port)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = {}
@@ -106,24 +110,30 @@ def run_stream(uredis_cli, server, strike_at, strike):
                for n, s in (("out", tool.stdout), ("err", tool.stderr))]
     for r in readers:
         r.start()
-    chunk = b"INCR c\n" * CHUNK
-    for i in range(LINES // CHUNK):
-        tool.stdin.write(chunk)
+    written = 0
+
+    def write(n):
+        nonlocal written
+        tool.stdin.write(b"INCR c\n" * n)
         tool.stdin.flush()
+        written += n
+
+    for i in range(LINES // CHUNK):
+        write(CHUNK)
         if i in strike_at:
-            strike()
+            strike(write)
         time.sleep(PAUSE)
     tool.stdin.close()
     status = tool.wait(timeout=120)
     for r in readers:
         r.join()
-    return status, out["out"].splitlines(), out["err"]
+    return status, out["out"].splitlines(), out["err"], written
 
 
-def check(name, status, lines, err, counter, expect_restart):
+def check(name, status, lines, err, written, counter, expect_restart):
     """The accounting of the module's docstring; returns the number of tool errors."""
-    if len(lines) != LINES:
-        fail("%s: %d output lines for %d input lines" % (name, len(lines), LINES))
+    if len(lines) != written:
+        fail("%s: %d output lines for %d input lines" % (name, len(lines), written))
         return 0
     last, unknown, resets, errors, unknown_after_reset = 0, 0, 0, 0, 0
     first_after_reset = None
@@ -182,25 +192,44 @@ def main():
         # same port in the middle of the stream, three times over (timings vary).
         for round_ in range(3):
             server.cli("DEL", "c")
-            status, lines, err = run_stream(uredis_cli, server, {LINES // CHUNK // 3},
-                                            server.restart)
-            check("restart %d" % round_, status, lines, err, int(server.cli("GET", "c") or 0),
-                  expect_restart=True)
+            status, lines, err, written = run_stream(uredis_cli, server, {LINES // CHUNK // 3},
+                                                     lambda write: server.restart())
+            check("restart %d" % round_, status, lines, err, written,
+                  int(server.cli("GET", "c") or 0), expect_restart=True)
 
-        # 2. The tool's connection killed by CLIENT KILL, five times during the stream.
+        # 2. The server down longer than the retry policy keeps trying (its 10 retries wait at
+        # most 5.3 s in all), with lines arriving meanwhile: those fail as "not sent", and the
+        # lines after them reconnect and carry on.
+        def long_outage(write):
+            server.kill()
+            time.sleep(0.5)
+            write(CHUNK)
+            time.sleep(7.5)
+            server.restart()
+
+        server.cli("DEL", "c")
+        status, lines, err, written = run_stream(uredis_cli, server, {LINES // CHUNK // 3},
+                                                 long_outage)
+        check("long outage", status, lines, err, written, int(server.cli("GET", "c") or 0),
+              expect_restart=True)
+        not_sent = sum(l.startswith(NOT_SENT) for l in lines)
+        if not_sent < CHUNK:
+            fail("long outage: %d 'not sent' lines, expected at least %d" % (not_sent, CHUNK))
+
+        # 3. The tool's connection killed by CLIENT KILL, five times during the stream.
         kills = []
 
-        def client_kill():
+        def client_kill(write):
             kills.append(int(server.cli("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")))
 
         for round_ in range(3):
             server.cli("DEL", "c")
             kills.clear()
             strike_at = set(range(20, LINES // CHUNK - 20, (LINES // CHUNK - 40) // 5))
-            status, lines, err = run_stream(uredis_cli, server, strike_at, client_kill)
+            status, lines, err, written = run_stream(uredis_cli, server, strike_at, client_kill)
             if any(k < 1 for k in kills):
                 fail("CLIENT KILL %d: some kills found no connection: %s" % (round_, kills))
-            check("CLIENT KILL %d" % round_, status, lines, err,
+            check("CLIENT KILL %d" % round_, status, lines, err, written,
                   int(server.cli("GET", "c") or 0), expect_restart=False)
     finally:
         server.kill()
