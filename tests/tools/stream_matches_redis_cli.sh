@@ -52,6 +52,10 @@ big=$(head -c 65536 /dev/zero | tr '\0' 'x')
   echo 'EVAL "return redis.call(\"GET\", KEYS[1])" 1 k'
   echo 'SELECT 2'
   echo 'SET in2 "\x00z"'
+  echo 'SELECT 0'
+  # The end marker every case receives: the run waits for it before ending the stream.
+  echo 'PUBLISH news END'
+  echo 'SPUBLISH news END'
 } > "$work/traffic"
 
 # The tool's stream is up once the server lists a client running the command.
@@ -77,7 +81,7 @@ wait_gone() {
 run() {
   local which=$1 end=$2 input=$3
   shift 3
-  local tool=("$uredis_cli")
+  local tool=("$uredis_cli") i
   [ "$which" = expected ] && tool=(redis-cli --no-raw)
   # A background job ignores SIGINT unless told otherwise (no job control in a script).
   env --default-signal=INT "${tool[@]}" -p "$port" "$@" < "$input" > "$work/$which.out" \
@@ -85,7 +89,11 @@ run() {
   local pid=$!
   wait_streaming || fail "$which $*: the stream did not start"
   cli < "$work/traffic" > /dev/null
-  sleep 0.3  # the last messages reach the tool
+  for i in $(seq 500); do
+    grep -q '"END"' "$work/$which.out" && break
+    sleep 0.02
+  done
+  grep -q '"END"' "$work/$which.out" || fail "$which $*: the end marker never came"
   if [ "$end" = kill ]; then
     local id
     id=$(cli CLIENT LIST | grep -E 'cmd=(p|s)?subscribe|cmd=monitor' | sed 's/^id=\([0-9]*\) .*/\1/')
@@ -93,7 +101,6 @@ run() {
   else
     kill -INT "$pid"
   fi
-  local i
   for i in $(seq 100); do
     kill -0 "$pid" 2> /dev/null || break
     sleep 0.05
