@@ -13,7 +13,9 @@ than the retry policy keeps trying. Then:
     most the number of "may have run" lines between them; a server restart starts again from 1
     with no gap, and no "may have run" line after it;
   - the server's counter equals the last integer printed;
-  - the exit status is 1 if some command failed, 0 otherwise.
+  - the exit status is 1 if some command failed, 0 otherwise;
+  - and, with MULTI and WATCH open when the connection is killed, what belonged to them is
+    refused instead of running on the new connection outside its transaction.
 
     network_rides_out_failures.py UREDIS_CLI
 """
@@ -21,7 +23,7 @@ import os
 import random
 import re
 import shutil
-import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -82,12 +84,28 @@ class Server:
 
     def restart(self):
         self.kill()
+        if getattr(self, "admin", None) is not None:
+            self.admin.close()
+            self.admin = None
         os.remove(os.path.join(self.work, self.name + ".log"))
         for _ in range(100):  # the port may stay busy for a moment
             if self.start():
                 return
             time.sleep(0.05)
         sys.exit("FAIL: could not restart redis-server on port %d" % self.port)
+
+    def kill_clients(self):
+        """CLIENT KILL TYPE normal SKIPME yes over a connection kept open, so that it lands
+        within microseconds, while the tool still has commands in flight; returns the count."""
+        if getattr(self, "admin", None) is None:
+            self.admin = socket.create_connection(("127.0.0.1", self.port))
+        args = [b"CLIENT", b"KILL", b"TYPE", b"normal", b"SKIPME", b"yes"]
+        self.admin.sendall(b"*%d\r\n" % len(args) +
+                           b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+        reply = b""
+        while not reply.endswith(b"\r\n"):
+            reply += self.admin.recv(64)
+        return int(reply[1:-2])
 
     def cli(self, *args):
         out = subprocess.run(["redis-cli", "-p", str(self.port)] + list(args),
@@ -181,6 +199,46 @@ def check(name, status, lines, err, written, counter, expect_restart):
     return errors
 
 
+def transactions(uredis_cli, server):
+    """A MULTI and a WATCH whose connection is killed while the tool waits for input: what
+    belonged to them is refused, not run on the new connection (transaction_guard.hpp)."""
+    server.cli("FLUSHALL")
+    tool = subprocess.Popen([uredis_cli, "-p", str(server.port)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def write(text):
+        tool.stdin.write(text.encode())
+        tool.stdin.flush()
+        time.sleep(0.3)  # answered, and the tool waits for input again
+
+    def kill():
+        if server.kill_clients() != 1:
+            fail("transactions: CLIENT KILL did not find the tool's connection")
+        time.sleep(0.3)  # the tool sees the loss while it waits
+
+    write("WATCH w\nGET w\nMULTI\nINCR a\n")
+    kill()
+    write("INCR b\nEXEC\nGET a\nGET b\nWATCH w\n")
+    kill()
+    write("SET x 1\nMULTI\nSET w 2\nEXEC\nWATCH w\nUNWATCH\nMULTI\nINCR c\nEXEC\n")
+    out, err = tool.communicate(timeout=30)
+    lost = "(error) uredis-cli: not sent (its transaction was lost with the connection)"
+    expected = ["OK", "(nil)", "OK", "QUEUED",      # WATCH w, GET w, MULTI, INCR a; killed
+                lost, lost,                          # INCR b, EXEC: that MULTI is gone
+                "(nil)", "(nil)", "OK",              # GET a, GET b: nothing ran; WATCH w; killed
+                "OK", lost, lost, lost,              # SET x 1 runs; MULTI, SET w 2, EXEC: unguarded
+                "OK", "OK", "OK", "QUEUED", "1) (integer) 1"]  # a new WATCH and transaction
+    got = out.decode(errors="replace").splitlines()
+    if got != expected:
+        fail("transactions: output\n  %s\nexpected\n  %s" % (got, expected))
+    if tool.returncode != 1 or err:
+        fail("transactions: exit %d, stderr %r" % (tool.returncode, err[:300]))
+    state = [server.cli("GET", k) for k in ("a", "b", "w", "x", "c")]
+    if state != [b"", b"", b"", b"1", b"1"]:
+        fail("transactions: the server holds a, b, w, x, c = %s" % state)
+    print("transactions: %d lines as expected" % len(got))
+
+
 def main():
     uredis_cli = sys.argv[1]
     if not shutil.which("redis-server") or not shutil.which("redis-cli"):
@@ -220,7 +278,8 @@ def main():
         kills = []
 
         def client_kill(write):
-            kills.append(int(server.cli("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")))
+            write(10 * CHUNK)  # the kill lands while these are in flight
+            kills.append(server.kill_clients())
 
         for round_ in range(3):
             server.cli("DEL", "c")
@@ -231,6 +290,9 @@ def main():
                 fail("CLIENT KILL %d: some kills found no connection: %s" % (round_, kills))
             check("CLIENT KILL %d" % round_, status, lines, err, written,
                   int(server.cli("GET", "c") or 0), expect_restart=False)
+
+        # 4. Transactions and WATCH through CLIENT KILL.
+        transactions(uredis_cli, server)
     finally:
         server.kill()
         shutil.rmtree(work, ignore_errors=True)

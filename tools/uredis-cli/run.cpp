@@ -16,8 +16,10 @@
 #include "reply_output.hpp"
 #include "session.hpp"
 #include "stream_mode.hpp"
+#include "transaction_guard.hpp"
 #include "uredis/cmd/raw.hpp"
 #include "uredis/error.hpp"
+#include "uredis/event/dispatcher.hpp"
 #include "uredis/retry/retry_policy.hpp"
 
 namespace uredis::cli {
@@ -35,6 +37,8 @@ constexpr std::string_view may_have_run =
 constexpr std::string_view may_have_run_because = "(error) uredis-cli: may have run (";
 constexpr std::string_view no_reply = "(error) uredis-cli: no reply to this read (";
 constexpr std::string_view not_sent = "(error) uredis-cli: not sent (";
+constexpr std::string_view transaction_lost =
+    "(error) uredis-cli: not sent (its transaction was lost with the connection)\n";
 
 // Sends commands and prints their replies in order, with the tool's own lines in between.
 class reply_printer {
@@ -42,7 +46,12 @@ class reply_printer {
   // `per_command`: a command the connection failed prints its own error line and the others go
   // on (commands from stdin); otherwise the first failure is reported on `err` and ends it all.
   reply_printer(session& s, std::FILE* out, std::FILE* err, bool per_command)
-      : session_(s), out_(out), err_(err), per_command_(per_command) {}
+      : session_(s),
+        out_(out),
+        err_(err),
+        per_command_(per_command),
+        on_lost_(s.loop().events(),
+                 [this](const event::reconnect_scheduled&) { on_connection_lost(); }) {}
 
   // The callbacks of commands still waiting point here: fail them while this still exists.
   ~reply_printer() {
@@ -56,10 +65,18 @@ class reply_printer {
 
   void send(const std::vector<std::string>& args) {
     if (stopped_) return;
+    const transaction_guard::verdict v =
+        per_command_ ? guard_.on_send(args) : transaction_guard::verdict::send;
+    if (v == transaction_guard::verdict::refuse) {
+      status_ = run_failed;
+      return print(std::string(transaction_lost));
+    }
     const bool is_shutdown = ::strcasecmp(args[0].c_str(), "shutdown") == 0;
     const std::uint8_t flags = (prints_raw(args) ? raw : 0) | (is_shutdown ? shutdown : 0) |
                                (retry::is_read_only(args[0]) ? read_only : 0) |
-                               (session_setup::changes_setup(args) ? setup : 0);
+                               (session_setup::changes_setup(args) ? setup : 0) |
+                               (v == transaction_guard::verdict::send_inside ? inside : 0);
+    if ((flags & inside) != 0) ++waiting_inside_;
     // The server may exit without sending the replies it still owes: collect them first.
     if (is_shutdown) wait_until_in_flight(0);
     // The library gave up reconnecting (its retries are spent): this command starts a new round.
@@ -111,10 +128,18 @@ class reply_printer {
   static constexpr std::uint8_t shutdown = 2;   // the connection may end without a reply
   static constexpr std::uint8_t read_only = 4;  // retry::is_read_only: resent after a loss
   static constexpr std::uint8_t setup = 8;      // its success changes session_setup
+  static constexpr std::uint8_t inside = 16;    // sent inside a transaction (transaction_guard)
+
+  // The library is about to reconnect and resend what it kept. Not inside a transaction: the
+  // waiting commands fail instead (and the connection is opened again for the next one).
+  void on_connection_lost() {
+    if (guard_.on_connection_lost(waiting_inside_)) session_.connection().close();
+  }
 
   void on_reply(const result<resp::reply>& r, std::uint8_t flags) {
     print_notes_up_to(answered_);
     ++answered_;
+    if ((flags & inside) != 0) --waiting_inside_;
     std::vector<std::string> change;
     if ((flags & setup) != 0) {
       change = std::move(setup_changes_.front());
@@ -184,12 +209,33 @@ class reply_printer {
   std::string buffer_;
   bool stopped_ = false;
   int status_ = run_ok;
+  transaction_guard guard_;
+  std::size_t waiting_inside_ = 0;  // commands sent inside a transaction, not yet answered
+  event::listener<event::reconnect_scheduled> on_lost_;
 };
+
+bool readable_within(int fd, int ms);
 
 // True when reading `fd` would not block: data, end of file or an error is there.
 bool readable_now(int fd) {
+  return readable_within(fd, 0);
+}
+
+// The same, waiting up to `ms` milliseconds.
+bool readable_within(int fd, int ms) {
   pollfd p{fd, POLLIN, 0};
-  return ::poll(&p, 1, 0) > 0;
+  return ::poll(&p, 1, ms) > 0;
+}
+
+// Waits for input while the connection stays serviced: a connection lost while the tool waits
+// is noticed (and reconnected) now, not when the next command is written into a dead socket,
+// where it would count as "may have run".
+void wait_for_input(int fd, session& s) {
+  // Short enough that a loss is seen at once; long enough that waiting costs nothing.
+  constexpr int turn_ms = 20;
+  while (!readable_within(fd, turn_ms))
+    s.loop().poll();
+  s.loop().poll();  // what happened while the input arrived comes before it
 }
 
 std::unique_ptr<session> open_session(const options& o, std::FILE* err, bool reconnect) {
@@ -229,7 +275,10 @@ int run_lines(const options& o, int in_fd, std::FILE* out, std::FILE* err) {
   int status = run_ok;
   for (bool more = true; more && !printer.stopped();) {
     // Nothing more to read for now: print every reply due before blocking on the input.
-    if (!reader.ready() && !readable_now(in_fd)) printer.finish();
+    if (!reader.ready() && !readable_now(in_fd)) {
+      printer.finish();
+      wait_for_input(in_fd, *s);
+    }
     std::string_view line;
     std::error_code ec;
     if (!reader.next(line, ec)) {

@@ -38,9 +38,16 @@
 // that restarted empty counts again from 1, and the "may have run" lines before its restart
 // ran, if at all, on the server that is gone. The server's counter equals the last integer
 // printed. Commands that change the connection's set-up (SELECT, AUTH, HELLO) are replayed on
-// reconnect once they have succeeded (session_setup.hpp); the state a command leaves on the
-// server's connection otherwise (MULTI, CLIENT SETNAME, WATCH) is not, and commands resent on a
-// new connection run outside it.
+// reconnect once they have succeeded (session_setup.hpp). A transaction is never split across
+// connections: when the connection of an open MULTI or WATCH is lost, the commands still waiting
+// fail instead of being resent, and the rest of that transaction is refused with
+// "(error) uredis-cli: not sent (its transaction was lost with the connection)"
+// (transaction_guard.hpp). Other state a command leaves on its connection (CLIENT SETNAME,
+// CLIENT TRACKING) is not replayed.
+//
+// While the tool waits for more input, it keeps servicing the connection: a connection lost
+// meanwhile is reconnected before the next line is sent, so that line runs normally instead of
+// being written into a dead socket and counted as "may have run".
 //
 // Exit statuses: 0 when every command got a reply (error replies included, as redis-cli); 1
 // when the server cannot be reached at first (one "Could not connect ..." line on stderr; the
