@@ -12,44 +12,45 @@ bool same(const std::string& a, const char* b) noexcept {
 }  // namespace
 
 transaction_guard::verdict transaction_guard::on_send(std::span<const std::string> args) noexcept {
-  if (args.empty()) return verdict::send;
+  if (args.empty() || args[0].empty()) return verdict::send;
   const std::string& c = args[0];
-  const bool ends = same(c, "exec") || same(c, "discard");
+  // Called for every command: the first letter rules most of them out without a compare.
+  const char first = static_cast<char>(c[0] | 0x20);  // ASCII lower case
+  const bool multi = first == 'm' && same(c, "multi");
+  const bool watch = first == 'w' && same(c, "watch");
+  const bool unwatch = first == 'u' && same(c, "unwatch");
+  const bool ends = (first == 'e' && same(c, "exec")) || (first == 'd' && same(c, "discard"));
 
   if (multi_ == state::lost) {
     if (ends) multi_ = state::none;
     return verdict::refuse;
   }
   if (watch_ == state::lost) {
-    if (same(c, "unwatch")) {
+    if (unwatch || ends) {
       watch_ = state::none;
       return verdict::refuse;
     }
-    if (same(c, "multi")) {
+    if (multi) {
       watch_ = state::none;
       multi_ = state::lost;  // refused through its EXEC or DISCARD
-      return verdict::refuse;
-    }
-    if (ends) {
-      watch_ = state::none;
       return verdict::refuse;
     }
     return verdict::send;  // commands between a lost WATCH and MULTI run as usual
   }
 
   const bool inside = multi_ == state::open || watch_ == state::open;
-  if (same(c, "multi")) {
+  if (multi) {
     multi_ = state::open;
     return verdict::send_inside;
   }
-  if (same(c, "watch")) {
+  if (watch) {
     watch_ = state::open;
     return verdict::send_inside;
   }
   if (ends) {
     multi_ = state::none;
     watch_ = state::none;
-  } else if (same(c, "unwatch") && multi_ != state::open) {
+  } else if (unwatch && multi_ != state::open) {
     watch_ = state::none;
   }
   return inside ? verdict::send_inside : verdict::send;
