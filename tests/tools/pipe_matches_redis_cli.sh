@@ -30,6 +30,7 @@ fail() {
 }
 
 # compare NAME INPUT FLAGS...: redis-cli on one server, uredis-cli on the other, both flushed.
+# $compared, if set, lists what must be identical (default: status out err).
 compare() {
   local name=$1 input=$2
   shift 2
@@ -43,7 +44,7 @@ compare() {
     2> "$work/actual.err"
   echo $? > "$work/actual.status"
   local what
-  for what in status out err; do
+  for what in ${compared:-status out err}; do
     if ! cmp -s "$work/expected.$what" "$work/actual.$what"; then
       fail "$name: $what differs (- redis-cli, + uredis-cli)"
       diff -u "$work/expected.$what" "$work/actual.$what" | head -n 20
@@ -102,6 +103,20 @@ compare "-3" "$work/db" -3
 printf 'SET a 1\r\nBLPOP nothing 0\r\n' > "$work/blocked"
 compare "--pipe-timeout" "$work/blocked" --pipe-timeout 1
 grep -q '^No replies for 1 seconds: exiting.$' "$work/actual.err" || fail "timeout: $(cat "$work/actual.err")"
+
+# A truncated last command: the ECHO behind it breaks the protocol, the server says so and
+# closes the connection. The same stdout and status as redis-cli, and the same stderr plus one
+# line: uredis-cli says that the connection closed, where redis-cli 7.0 exits without a word.
+printf 'SET a 1\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n' > "$work/truncated"
+compared="status out" compare "truncated input" "$work/truncated"
+checks=$((checks + 1))
+[ "$(cat "$work/actual.err")" = "$(cat "$work/expected.err")
+Error reading from the server: Server closed the connection" ] ||
+  fail "truncated input: stderr '$(cat "$work/actual.err")', redis-cli's '$(cat "$work/expected.err")'"
+# An inline command without its line end: the CRLF before the ECHO ends it.
+printf 'SET a 1\r\nSET b 2' > "$work/unterminated"
+compare "unterminated inline command" "$work/unterminated"
+printf 'a\nb\n' | same_state "unterminated inline command" 0
 
 # Nobody listens.
 port=$(dead_port)

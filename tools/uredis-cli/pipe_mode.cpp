@@ -139,7 +139,9 @@ int run_pipe(const options& o, int in_fd, std::FILE* out, std::FILE* err) {
       sent = 0;
       if (n == 0) {
         eof = true;
-        output = "*2\r\n$4\r\nECHO\r\n$20\r\n" + magic + "\r\n";
+        // The leading CRLF ends an inline command the input left without one, as redis-cli's
+        // does; between whole commands the server takes it for an empty line and ignores it.
+        output = "\r\n*2\r\n$4\r\nECHO\r\n$20\r\n" + magic + "\r\n";
       }
     }
 

@@ -3,7 +3,8 @@
 // which the server reads too) go to the server as they are, unparsed; the replies are counted,
 // not printed, and each error reply's text goes to stderr on a line of its own. At the end of
 // the input the tool sends `ECHO <20 random bytes>`, and the reply carrying the same bytes
-// says every reply before it has arrived. It prints redis-cli's lines:
+// says every reply before it has arrived (CRLF goes first, to end an inline command the input
+// left unterminated). It prints redis-cli's lines:
 //
 //   All data transferred. Waiting for the last reply...     (stdout, once everything is sent)
 //   Last reply received from server.                        (stdout)
@@ -12,7 +13,9 @@
 // If no reply comes for `pipe_timeout` seconds once everything is sent (0: wait forever),
 // "No replies for S seconds: exiting." goes to stderr and counts as an error. A connection that
 // fails prints "Error reading from the server: ..." or "Error writing to the server: ..." and
-// exits 1. Exit status: 1 if there were errors, 0 otherwise.
+// exits 1 (redis-cli 7.0 prints nothing when the server closes the connection, e.g. after a
+// protocol error in a truncated input; uredis-cli says so). Exit status: 1 if there were
+// errors, 0 otherwise.
 //
 // How: one non-blocking socket (raw_connection.hpp) and poll() over it and stdin; input is read
 // and sent in chunks of up to `pipe_chunk` bytes while replies are read as they come, so the
