@@ -58,19 +58,22 @@ big=$(head -c 65536 /dev/zero | tr '\0' 'x')
   echo 'SPUBLISH news END'
 } > "$work/traffic"
 
-# The tool's stream is up once the server lists a client running the command.
+# The streaming connection: a client with flag P (subscribed) or O (MONITOR). A command that
+# failed (SUBSCRIBE with no channel) leaves neither flag, even while it is still listed.
+streaming_clients() { cli CLIENT LIST | grep -E ' flags=[A-Za-z]*[PO]' || true; }
+# The tool's stream is up once the server lists it that way.
 wait_streaming() {
   local i
-  for i in $(seq 200); do
-    cli CLIENT LIST | grep -Eq 'cmd=(p|s)?subscribe|cmd=monitor' && return 0
+  for i in $(seq 250); do
+    [ -n "$(streaming_clients)" ] && return 0
     sleep 0.02
   done
   return 1
 }
 wait_gone() {
   local i
-  for i in $(seq 200); do
-    cli CLIENT LIST | grep -Eq 'cmd=(p|s)?subscribe|cmd=monitor' || return 0
+  for i in $(seq 250); do
+    [ -z "$(streaming_clients)" ] && return 0
     sleep 0.02
   done
 }
@@ -96,7 +99,7 @@ run() {
   grep -q '"END"' "$work/$which.out" || fail "$which $*: the end marker never came"
   if [ "$end" = kill ]; then
     local id
-    id=$(cli CLIENT LIST | grep -E 'cmd=(p|s)?subscribe|cmd=monitor' | sed 's/^id=\([0-9]*\) .*/\1/')
+    id=$(streaming_clients | sed 's/^id=\([0-9]*\) .*/\1/')
     cli CLIENT KILL ID "$id" > /dev/null
   else
     kill -INT "$pid"
