@@ -7,11 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "stream_mode.hpp"
+
 namespace {
 
 using uredis::cli::interpret_line;
 using uredis::cli::line_command;
 using uredis::cli::line_kind;
+using uredis::cli::starts_stream;
 using uredis::cli::unsupported_reason;
 using words = std::vector<std::string>;
 
@@ -88,13 +91,26 @@ TEST(LineCommand, PromptPreferencesAndBuiltins) {
   EXPECT_EQ(interpret("connect localhost 6379").command.kind, line_kind::unsupported);
 }
 
-TEST(LineCommand, StreamingCommandsAndHelpAreUnsupported) {
-  for (const char* line : {"SUBSCRIBE ch", "psubscribe p*", "SSUBSCRIBE s", "MONITOR", "SYNC",
-                           "PSYNC ? -1", "help GET", "?", "2 MONITOR"}) {
+TEST(LineCommand, ReplicaModeAndHelpAreUnsupported) {
+  for (const char* line : {"SYNC", "PSYNC ? -1", "help GET", "?", "2 sync"}) {
     const interpreted i = interpret(line);
     EXPECT_EQ(i.command.kind, line_kind::unsupported) << line;
     EXPECT_FALSE(i.command.text.empty()) << line;
   }
+}
+
+// They are commands like any other here; the run streams them (stream_mode.hpp).
+TEST(LineCommand, StreamingCommandsAreCommands) {
+  for (const char* line : {"SUBSCRIBE ch", "psubscribe p*", "SSUBSCRIBE s", "MONITOR"}) {
+    const interpreted i = interpret(line);
+    EXPECT_EQ(i.command.kind, line_kind::command) << line;
+    EXPECT_TRUE(starts_stream(i.args)) << line;
+  }
+  const interpreted repeated = interpret("2 MONITOR");
+  EXPECT_EQ(repeated.command.kind, line_kind::command);
+  EXPECT_EQ(repeated.command.repeat, 2);
+  EXPECT_FALSE(starts_stream(words{"PUBLISH", "ch", "m"}));
+  EXPECT_FALSE(starts_stream(words{}));
   EXPECT_EQ(unsupported_reason(words{"PUBLISH", "ch", "m"}), "");
   EXPECT_EQ(unsupported_reason(words{}), "");
 }

@@ -108,4 +108,19 @@ TEST(Options, DecodeAndHelp) {
   EXPECT_EQ(parse({"-p", "1", "-?"}).options.mode, mode::help);
 }
 
+TEST(Options, PipeAndItsTimeout) {
+  const parsed_options p = parse({"-p", "7000", "--pipe", "-n", "2"});
+  ASSERT_EQ(p.error, "");
+  EXPECT_EQ(p.options.mode, mode::pipe);
+  EXPECT_EQ(p.options.server.port, 7000);
+  EXPECT_EQ(p.options.server.db, 2);
+  EXPECT_EQ(p.options.pipe_timeout, 30);  // redis-cli's default
+  EXPECT_EQ(parse({"--pipe", "--pipe-timeout", "0"}).options.pipe_timeout, 0);
+  EXPECT_EQ(parse({"--pipe-timeout", "5", "--pipe"}).options.pipe_timeout, 5);
+  EXPECT_FALSE(parse({"--pipe", "SET", "k", "v"}).error.empty());
+  EXPECT_FALSE(parse({"--pipe", "--pipe-timeout", "-1"}).error.empty());
+  EXPECT_FALSE(parse({"--pipe", "--pipe-timeout", "x"}).error.empty());
+  EXPECT_FALSE(parse({"--pipe", "--pipe-timeout"}).error.empty());
+}
+
 }  // namespace

@@ -68,9 +68,8 @@ std::string unsupported_reason(std::span<const std::string> args) {
   if (args.empty()) return {};
   const std::string& c = args[0];
   if (same(c, "help") || same(c, "?")) return "redis-cli's command help is not available";
-  if (same(c, "subscribe") || same(c, "psubscribe") || same(c, "ssubscribe") ||
-      same(c, "monitor") || same(c, "sync") || same(c, "psync"))
-    return c + " is not supported (it needs redis-cli's streaming mode)";
+  if (same(c, "sync") || same(c, "psync"))
+    return c + " is not supported (it needs redis-cli's replica mode)";
   return {};
 }
 

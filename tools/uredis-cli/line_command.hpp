@@ -14,9 +14,9 @@
 //   anything else            the command, split as split_args() does
 //
 // Commands redis-cli serves itself or turns into a mode of its own are refused as unsupported:
-// HELP and ? (the command help), CONNECT HOST PORT, and SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE,
-// MONITOR, SYNC, PSYNC (which never return to the prompt). The same commands are refused when
-// given on the command line.
+// HELP and ? (the command help), CONNECT HOST PORT, and SYNC, PSYNC (its replica mode). The
+// same commands are refused when given on the command line. (SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE
+// and MONITOR are commands here; the run streams them, stream_mode.hpp.)
 
 #include <span>
 #include <string>

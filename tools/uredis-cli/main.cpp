@@ -8,6 +8,7 @@
 
 #include "decode.hpp"
 #include "options.hpp"
+#include "pipe_mode.hpp"
 #include "run.hpp"
 
 namespace {
@@ -35,6 +36,8 @@ int main(int argc, char** argv) {
       return run_command(o, stdout, stderr);
     case mode::lines:
       return run_lines(o, STDIN_FILENO, stdout, stderr);
+    case mode::pipe:
+      return run_pipe(o, STDIN_FILENO, stdout, stderr);
   }
   return exit_usage;
 }

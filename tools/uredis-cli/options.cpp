@@ -39,6 +39,7 @@ parsed_options parse_options(int argc, const char* const* argv, const char* env_
   parsed_options parsed;
   options& o = parsed.options;
   bool decode = false;
+  bool pipe = false;
   bool help = false;
   bool resp2 = false;
   bool password_given = false;
@@ -54,7 +55,7 @@ parsed_options parse_options(int argc, const char* const* argv, const char* env_
     if (arg.empty() || arg[0] != '-') break;  // the command starts here
     // Options that take a value.
     if (arg == "-h" || arg == "-p" || arg == "-s" || arg == "-a" || arg == "--pass" ||
-        arg == "--user" || arg == "-n" || arg == "-u") {
+        arg == "--user" || arg == "-n" || arg == "-u" || arg == "--pipe-timeout") {
       if (i + 1 >= argc) return fail("option '" + std::string(arg) + "' needs a value");
       const std::string_view value = argv[++i];
       if (arg == "-h") {
@@ -69,6 +70,9 @@ parsed_options parse_options(int argc, const char* const* argv, const char* env_
         password_given = true;
       } else if (arg == "--user") {
         o.server.user = std::string(value);
+      } else if (arg == "--pipe-timeout") {
+        if (!parse_number(value, o.pipe_timeout) || o.pipe_timeout < 0)
+          return fail("--pipe-timeout '" + std::string(value) + "' is not a number of seconds");
       } else if (arg == "-n") {
         if (!parse_number(value, o.server.db))
           return fail("database '" + std::string(value) + "' is not a number");
@@ -84,6 +88,8 @@ parsed_options parse_options(int argc, const char* const* argv, const char* env_
       // The only output format there is.
     } else if (arg == "--no-auth-warning") {
       no_auth_warning = true;
+    } else if (arg == "--pipe") {
+      pipe = true;
     } else if (arg == "--decode") {
       decode = true;
     } else if (arg == "--help" || arg == "-?") {
@@ -104,9 +110,14 @@ parsed_options parse_options(int argc, const char* const* argv, const char* env_
     o.mode = mode::decode;
     return parsed;
   }
+  if (pipe) {
+    if (i < argc)
+      return fail("--pipe takes no command (unexpected '" + std::string(argv[i]) + "')");
+    o.mode = mode::pipe;
+  }
   for (; i < argc; ++i)
     o.command.emplace_back(argv[i]);
-  o.mode = o.command.empty() ? mode::lines : mode::command;
+  if (!pipe) o.mode = o.command.empty() ? mode::lines : mode::command;
   if (!o.server.password && env_password != nullptr) o.server.password = env_password;
   o.warn_about_password = password_given && !no_auth_warning;
   return parsed;
@@ -114,11 +125,17 @@ parsed_options parse_options(int argc, const char* const* argv, const char* env_
 
 std::string_view usage() noexcept {
   return "usage: uredis-cli [options] [command [arg ...]]\n"
+         "       uredis-cli [options] --pipe < commands\n"
          "       uredis-cli --decode < replies.resp\n"
          "\n"
          "With a command, sends it and prints its reply. Without one, reads commands from stdin,\n"
          "one per line (quoted as redis-cli reads them), sends them pipelined and prints the\n"
          "replies in order. Replies print exactly as `redis-cli --no-raw` prints them.\n"
+         "\n"
+         "Commands from stdin ride out a lost connection: it is reconnected, what is safe to\n"
+         "resend is resent, and a command without a reply gets a line saying whether it was\n"
+         "not sent or may have run (exit status 1). SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and\n"
+         "MONITOR print every message as it arrives, until Ctrl-C or the connection ends.\n"
          "\n"
          "  -h HOST            server host (default 127.0.0.1)\n"
          "  -p PORT            server port (default 6379)\n"
@@ -134,6 +151,11 @@ std::string_view usage() noexcept {
          "  --decode           read RESP2/RESP3 replies from stdin and print each one exactly\n"
          "                     as `redis-cli --no-raw` would; exit 1 on malformed or truncated\n"
          "                     input\n"
+         "  --pipe             send stdin (raw RESP, or inline commands) to the server as is,\n"
+         "                     count the replies and print redis-cli's summary\n"
+         "                     (\"errors: N, replies: M\"); exit 1 if any reply was an error\n"
+         "  --pipe-timeout S   with --pipe: give up when no reply came for S seconds once\n"
+         "                     everything was sent (default 30; 0: wait forever)\n"
          "  --help             show this text\n";
 }
 

@@ -4,6 +4,7 @@
 //   uredis-cli --decode < replies.resp              RESP bytes in, formatted replies out
 //   uredis-cli [connection flags] CMD ARG...         one command, its reply printed
 //   uredis-cli [connection flags] < commands.txt     one command per line, sent pipelined
+//   uredis-cli [connection flags] --pipe < data      redis-cli's mass insertion (pipe_mode.hpp)
 //
 // The connection flags are redis-cli's: -h HOST, -p PORT, -s SOCKET, -a PASSWORD (or --pass),
 // --user USER, -n DB, -u URL, -2, -3, --no-auth-warning, and --no-raw (accepted; the output is
@@ -25,6 +26,7 @@ enum class mode {
   help,     // the usage text on stdout
   command,  // the command given in argv, then exit
   lines,    // commands read from stdin, one per line
+  pipe,     // --pipe: stdin's bytes forwarded to the server, replies counted
 };
 
 /// Where to connect and how to set up the session, the way redis-cli does it.
@@ -43,6 +45,9 @@ struct options {
   server_options server;
   /// The command, for mode::command.
   std::vector<std::string> command;
+  /// --pipe-timeout: seconds without a reply, once everything is sent, before --pipe gives up
+  /// (0: never). redis-cli's default.
+  int pipe_timeout = 30;
   /// Print redis-cli's warning about -a/-u passwords on stderr before connecting.
   bool warn_about_password = false;
 };

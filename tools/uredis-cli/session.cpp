@@ -9,19 +9,22 @@
 
 #include "uredis/cmd/raw.hpp"
 #include "uredis/error.hpp"
+#include "uredis/event/dispatcher.hpp"
 
 namespace uredis::cli {
 
-std::unique_ptr<session> session::create(const server_options& server, std::FILE* err) {
+std::unique_ptr<session> session::create(const server_options& server, std::FILE* err,
+                                         bool reconnect, std::size_t max_waiting) {
   auto r = reactor::reactor::create();
   if (!r) {
     std::fprintf(err, "uredis-cli: cannot start the event loop: %s\n", r.error().message().c_str());
     return nullptr;
   }
-  return std::unique_ptr<session>(new session(std::move(*r), server, err));
+  return std::unique_ptr<session>(new session(std::move(*r), server, err, reconnect, max_waiting));
 }
 
-session::session(std::unique_ptr<reactor::reactor> r, const server_options& server, std::FILE* err)
+session::session(std::unique_ptr<reactor::reactor> r, const server_options& server, std::FILE* err,
+                 bool reconnect, std::size_t max_waiting)
     : server_(server), err_(err), reactor_(std::move(r)) {
   connection_config config;
   config.host = server_.host;
@@ -29,10 +32,21 @@ session::session(std::unique_ptr<reactor::reactor> r, const server_options& serv
   config.unix_socket = server_.unix_socket;
   // Everything else (AUTH, SELECT, HELLO 3) is done by open(), step by step.
   config.protocol = resp_version::resp2;
-  // redis-cli neither retries a connect nor resends a command: a lost connection is reported at
-  // once (and the next command, on stdin, connects again). The same policy type, set to never.
-  config.retry = retry::retry_policy::never();
+  // One command: as redis-cli, a lost connection is reported at once. Commands from stdin: the
+  // library's default policy reconnects and resends what is safe.
+  if (reconnect) {
+    config.max_queued_while_disconnected = max_waiting;
+  } else {
+    config.retry = retry::retry_policy::never();
+  }
   connection_ = std::make_unique<uredis::connection>(*reactor_, std::move(config));
+  if (reconnect) connection_->add_handshake_step(replay_);
+}
+
+bool session::revive() {
+  if (connection_->state() != connection_state::closed) return false;
+  connection_->connect();
+  return true;
 }
 
 std::string session::error_text(const std::error_code& ec) const {
@@ -64,7 +78,8 @@ result<resp::reply> session::call(std::span<const std::string> args) {
 bool session::step(std::span<const std::string> args, const std::string& prefix, bool& broken) {
   const result<resp::reply> r = call(args);
   if (r.has_error()) {
-    std::fprintf(err_, "Error: %s\n", error_text(r.error()).c_str());
+    const std::error_code ec = opening_failure_ ? opening_failure_ : r.error();
+    std::fprintf(err_, "Error: %s\n", error_text(ec).c_str());
     broken = true;
     return false;
   }
@@ -79,11 +94,20 @@ bool session::step(std::span<const std::string> args, const std::string& prefix,
 
 bool session::open() {
   std::optional<result<void>> outcome;
+  // Nothing is retried until the set-up is done: the first failure closes the connection (the
+  // policy would otherwise try again), and is the one reported.
+  event::listener<event::reconnect_scheduled> no_retry(reactor_->events(),
+                                                       [this](const event::reconnect_scheduled& e) {
+                                                         if (!opening_failure_)
+                                                           opening_failure_ = e.cause;
+                                                         connection_->close();
+                                                       });
   connection_->connect([&outcome](const result<void>& o) { outcome = o; });
   reactor_->run_until([&outcome] { return outcome.has_value(); });
   if (!outcome->has_value()) {
-    const std::string reason =
-        outcome->has_error() ? error_text(outcome->error()) : outcome->server_error().message;
+    const std::string reason = opening_failure_       ? error_text(opening_failure_)
+                               : outcome->has_error() ? error_text(outcome->error())
+                                                      : outcome->server_error().message;
     if (server_.unix_socket.empty())
       std::fprintf(err_, "Could not connect to Redis at %s:%u: %s\n", server_.host.c_str(),
                    static_cast<unsigned>(server_.port), reason.c_str());
@@ -99,15 +123,19 @@ bool session::open() {
     if (server_.user) auth.push_back(*server_.user);
     auth.push_back(*server_.password);
     if (!step(auth, "AUTH", broken)) return !broken;
+    setup_.user = server_.user;
+    setup_.password = server_.password;
   }
   if (server_.db != 0) {
     const std::string db = std::to_string(server_.db);
     const std::string select[] = {"SELECT", db};
     if (!step(select, "SELECT " + db, broken)) return !broken;
+    setup_.db = server_.db;
   }
   if (server_.resp3) {
     const std::string hello[] = {"HELLO", "3"};
     if (!step(hello, "HELLO 3", broken)) return !broken;
+    setup_.resp3 = true;
   }
   return true;
 }

@@ -16,10 +16,17 @@
 // (The library's connection would run the same steps as one handshake and fail the connect
 // instead; the tool runs them itself to keep redis-cli's behaviour.)
 //
+// Reconnecting (commands from stdin): the connection then uses the library's retry policy
+// (retry::retry_policy's default, redis-py's: 10 retries, exponential backoff with jitter): a
+// lost connection is reconnected, set up again as above (session_setup.hpp), and the commands
+// it held are resent or failed as proto/session.hpp decides. The first connect is not retried,
+// as redis-cli does not: a server that is not there is reported at once.
+//
 // REASON is the operating system's text for the errno the connect failed with ("Connection
 // refused", "No such file or directory" for a socket path that does not exist), or the
 // resolver's ("Name or service not known"), as redis-cli prints them.
 
+#include <cstddef>
 #include <cstdio>
 #include <memory>
 #include <span>
@@ -27,6 +34,7 @@
 #include <system_error>
 
 #include "options.hpp"
+#include "session_setup.hpp"
 #include "uredis/client/connection.hpp"
 #include "uredis/reactor/reactor.hpp"
 #include "uredis/resp/reply.hpp"
@@ -37,11 +45,20 @@ namespace uredis::cli {
 class session {
  public:
   /// A session with its reactor; null, after printing why on `err`, when io_uring is unavailable.
-  static std::unique_ptr<session> create(const server_options& server, std::FILE* err);
+  /// `max_waiting`: commands that may wait for a reconnect (with `reconnect`).
+  static std::unique_ptr<session> create(const server_options& server, std::FILE* err,
+                                         bool reconnect = false, std::size_t max_waiting = 0);
 
   /// Connects and runs the set-up steps above, printing redis-cli's messages on `err`. False
   /// when the server could not be reached (the message is printed).
   bool open();
+
+  /// With reconnect: connects again when the library gave up on the connection (its retries
+  /// spent), so that the next command gets another round of retries. True if it did.
+  bool revive();
+
+  /// What is set up on the connection; update it when a command changes it.
+  session_setup& setup() noexcept { return setup_; }
 
   uredis::connection& connection() noexcept { return *connection_; }
   reactor::reactor& loop() noexcept { return *reactor_; }
@@ -52,7 +69,8 @@ class session {
   std::string error_text(const std::error_code& ec) const;
 
  private:
-  session(std::unique_ptr<reactor::reactor> r, const server_options& server, std::FILE* err);
+  session(std::unique_ptr<reactor::reactor> r, const server_options& server, std::FILE* err,
+          bool reconnect, std::size_t max_waiting);
 
   // Sends one command and runs the reactor until its reply is in.
   result<resp::reply> call(std::span<const std::string> args);
@@ -62,6 +80,9 @@ class session {
 
   server_options server_;
   std::FILE* err_;
+  std::error_code opening_failure_;  // what ended the connection during open()
+  session_setup setup_;
+  replay_step replay_{setup_};  // registered with the connection when it reconnects
   std::unique_ptr<reactor::reactor> reactor_;
   std::unique_ptr<uredis::connection> connection_;
 };
