@@ -11,6 +11,8 @@
 
 #include "allocation_counter.hpp"
 #include "uredis/proto/callback_handler.hpp"
+#include "uredis/resp/reply.hpp"
+#include "uredis/util/random.hpp"
 
 namespace uredis::proto {
 namespace {
@@ -696,6 +698,91 @@ TEST(PipelineSubscriptions, ATimedOutSubscriptionLeavesATombstoneItsConfirmation
   ASSERT_EQ(rec.results.size(), 1u);
   EXPECT_EQ(*rec.results[0], "v");
   EXPECT_EQ(log.size(), 1u);
+}
+
+// Mutated pub/sub streams, fed in random pieces, in both modes, to a pipeline with subscribing
+// and ordinary commands waiting: whatever the bytes, nothing crashes or reads out of bounds
+// (run under ASan in the clang build), an error is a protocol error, and every command
+// completes exactly once when the stream is given up.
+TEST(PipelineSubscriptions, HostileBytesNeverCrashOrLoseACommand) {
+  const std::string frames[] = {
+      "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n",
+      "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$2\r\nhi\r\n",
+      "*4\r\n$8\r\npmessage\r\n$2\r\nc*\r\n$2\r\ncd\r\n$1\r\nx\r\n",
+      ">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n*1\r\n:5\r\n",
+      ">3\r\n$11\r\nunsubscribe\r\n_\r\n:0\r\n",
+      "*2\r\n$4\r\npong\r\n$0\r\n\r\n",
+      "-NOPERM no\r\n",
+      "+OK\r\n",
+      "*1\r\n$7\r\nmessage\r\n",
+      "*2\r\n*1\r\n$7\r\nmessage\r\n:1\r\n",
+  };
+  util::rng rng(20261205);
+  std::uint64_t touched = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string bytes;
+    const std::size_t count = 1 + rng() % 8;
+    for (std::size_t i = 0; i < count; ++i)
+      bytes += frames[rng() % std::size(frames)];
+    for (std::uint64_t m = rng() % 4; m > 0 && !bytes.empty(); --m) {
+      const std::size_t at = rng() % bytes.size();
+      switch (rng() % 3) {
+        case 0:
+          bytes[at] = static_cast<char>(rng());
+          break;
+        case 1:
+          bytes.erase(at, 1);
+          break;
+        default:
+          bytes.insert(at, 1, "*>$:-+\r\n0123456789"[rng() % 17]);
+      }
+    }
+
+    pipeline p;
+    p.set_pubsub_arrays(rng() % 2 == 0);
+    struct touching_hook final : subscription_hook {
+      std::uint64_t* sum;
+      void on_message(const pubsub_message& m) override {
+        for (const std::string_view v : {m.pattern, m.channel, m.payload})
+          for (const char c : v)
+            *sum += static_cast<unsigned char>(c);
+      }
+      void on_subscription(const subscription_change& c) override { *sum += c.channel.size(); }
+    } hook;
+    hook.sum = &touched;
+    p.pushes().set_subscription_hook(&hook);
+    std::vector<std::string> log;
+    recorder<resp::reply> replies;
+    int pushed = 0;
+    for (std::size_t i = 0, n = 1 + rng() % 4; i < n; ++i, ++pushed) {
+      if (rng() % 2 == 0) {
+        push_subscription(p, log, "SUB", static_cast<std::uint16_t>(1 + rng() % 2));
+      } else {
+        push_with_bytes(p, replies.handler(), "CMD");
+      }
+    }
+    send_everything(p);
+
+    std::string buffer;
+    std::size_t offset = 0;
+    bool broken = false;
+    while (offset < bytes.size() && !broken) {
+      const std::size_t piece = 1 + rng() % 16;
+      buffer.append(bytes, offset, piece);
+      offset += piece;
+      const auto r = p.feed(buffer);
+      ASSERT_LE(r.consumed, buffer.size());
+      if (r.error) {
+        EXPECT_TRUE(is_protocol_error(r.error)) << r.error.message();
+        broken = true;
+      }
+      buffer.erase(0, r.consumed);
+    }
+    p.fail_all(make_error_code(errc::connection_reset));
+    EXPECT_EQ(static_cast<int>(log.size() + replies.results.size()), pushed);
+    EXPECT_TRUE(p.empty());
+  }
+  EXPECT_GT(touched, 0u);
 }
 
 }  // namespace
