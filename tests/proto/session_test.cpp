@@ -19,6 +19,7 @@
 #include "uredis/cmd/strings.hpp"
 #include "uredis/event/dispatcher.hpp"
 #include "uredis/proto/callback_handler.hpp"
+#include "uredis/proto/subscriptions.hpp"
 #include "uredis/util/clock.hpp"
 
 namespace uredis::proto {
@@ -725,6 +726,108 @@ TEST(SessionFaults, ARetryCycleAllocatesNothing) {
     cycle();
   EXPECT_EQ(scope.allocations(), 0u);
   EXPECT_EQ(done, 22 * 64);
+}
+
+// ---- A subscriber on the session: confirmations, the RESP2 restriction, resubscribing ----
+
+// The reply handler of a (un)subscribe: "confirmed" or what ended it.
+struct confirmation_handler {
+  outcome_log* log;
+  void on_complete(const reply_outcome& o) {
+    log->push_back(o.error ? "error:" + o.error.message() : "confirmed");
+  }
+  struct active {
+    explicit active(confirmation_handler&& q) noexcept : log(q.log) {}
+    outcome_log* log;
+    void on_node(const resp::node&) {}
+    void on_complete(const reply_outcome& o) {
+      log->push_back(o.error_reply ? "refused:" + std::string(o.error_reply->value) : "reply");
+    }
+  };
+};
+
+std::string push3(std::string_view kind, std::string_view a, std::string_view b) {
+  auto bulk = [](std::string_view v) {
+    return "$" + std::to_string(v.size()) + "\r\n" + std::string(v) + "\r\n";
+  };
+  return ">3\r\n" + bulk(kind) + bulk(a) + bulk(b);
+}
+
+TEST(SessionSubscriber, ConfirmationsAnswerTheSubscribeAndTheHandshakeRestoresIt) {
+  harness h;
+  h.start();
+  subscriptions subs{&h.events, h.s->id()};
+  h.s->pushes().set_subscription_hook(&subs);
+  h.s->add_handshake_step(subs);
+  h.s->set_subscribed(true);
+  std::vector<event::subscriptions_restored> restored;
+  event::listener<event::subscriptions_restored> on_restored{
+      h.events, [&](const event::subscriptions_restored& e) { restored.push_back(e); }};
+  h.open_and_handshake();
+  ASSERT_TRUE(h.s->ready());
+  EXPECT_TRUE(restored.empty());  // nothing to restore on the first connect
+
+  outcome_log got, log;
+  subs.add(subscription_family::channel, "ch",
+           [&](const pubsub_message& m) { got.push_back(std::string(m.payload)); });
+  h.s->enqueue_subscription(subscription_command{subscription_family::channel, true, "ch"},
+                            confirmation_handler{&log}, 1);
+  h.exec(cmd::get{"k"}, log);
+  EXPECT_EQ(h.flush(), "*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n" + get_bytes("k"));
+  // The confirmation is a push: it answers the SUBSCRIBE; GET's reply is GET's.
+  h.s->on_data(">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n" + push3("message", "ch", "m1") +
+               "$1\r\nv\r\n");
+  EXPECT_EQ(log, (outcome_log{"confirmed", "v"}));
+  EXPECT_EQ(got, (outcome_log{"m1"}));
+
+  h.s->on_transport_failed(make_error_code(errc::connection_reset));
+  h.advance(10ms);
+  ASSERT_TRUE(h.actions().open_transport);
+  h.s->on_connected();
+  const std::string handshake = h.flush();
+  EXPECT_NE(handshake.find("*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n*1\r\n$4\r\nPING\r\n"),
+            std::string::npos)
+      << handshake;
+  // HELLO, two SETINFO refusals, the confirmation, a message, the step's PONG, the last PONG.
+  h.s->on_data("%1\r\n$5\r\nproto\r\n:3\r\n-ERR no\r\n-ERR no\r\n" +
+               std::string(">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n") +
+               push3("message", "ch", "m2") + "+PONG\r\n+PONG\r\n");
+  ASSERT_TRUE(h.s->ready());
+  ASSERT_EQ(restored.size(), 1u);
+  EXPECT_EQ(restored[0].restored, 1u);
+  EXPECT_EQ(got, (outcome_log{"m1", "m2"}));
+}
+
+TEST(SessionSubscriber, Resp2TakesOnlyThePubSubCommandsAndReadsTheirArraysAsPushes) {
+  harness h;
+  h.config.protocol = resp_version::resp2;
+  h.start();
+  subscriptions subs;
+  h.s->pushes().set_subscription_hook(&subs);
+  h.s->set_subscribed(true);
+  ASSERT_TRUE(h.actions().open_transport);
+  h.s->on_connected();
+  h.flush();
+  h.s->on_data("-ERR no\r\n-ERR no\r\n+PONG\r\n");
+  ASSERT_TRUE(h.s->ready());
+  EXPECT_TRUE(h.s->subscriber_only());
+
+  outcome_log log, got;
+  EXPECT_EQ(h.exec(cmd::get{"k"}, log), session::enqueued::refused);
+  EXPECT_EQ(log, (outcome_log{"error:" + make_error_code(errc::subscriber_only).message()}));
+  EXPECT_EQ(h.flush(), "");  // nothing was sent
+
+  subs.add(subscription_family::channel, "ch",
+           [&](const pubsub_message& m) { got.push_back(std::string(m.payload)); });
+  h.s->enqueue_subscription(subscription_command{subscription_family::channel, true, "ch"},
+                            confirmation_handler{&log}, 1);
+  h.flush();
+  h.s->on_data(
+      "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"
+      "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nm1\r\n");
+  EXPECT_EQ(log.back(), "confirmed");
+  EXPECT_EQ(got, (outcome_log{"m1"}));
+  EXPECT_TRUE(h.s->ready());
 }
 
 }  // namespace
