@@ -26,6 +26,7 @@
 // one someone else owns (which must outlive it). Either way it belongs to the reactor's thread
 // and does not move.
 
+#include <concepts>
 #include <coroutine>
 #include <optional>
 #include <system_error>
@@ -35,6 +36,8 @@
 #include "uredis/client/config.hpp"
 #include "uredis/client/connection.hpp"
 #include "uredis/client/exec_awaiter.hpp"
+#include "uredis/client/script.hpp"
+#include "uredis/client/script_awaiter.hpp"
 #include "uredis/cmd/descriptor.hpp"
 #include "uredis/reactor/reactor.hpp"
 #include "uredis/result.hpp"
@@ -116,6 +119,23 @@ class client : public command_helpers<client> {
   template <cmd::descriptor D, class Callback>
   void exec(const D& command, Callback&& callback, const exec_options& options = {}) {
     conn_->exec(command, std::forward<Callback>(callback), options);
+  }
+
+  /// `co_await run<R>(code, keys, args)` -> result<R>: runs a script by its SHA-1, loading it
+  /// on NOSCRIPT (script.hpp). Await it in the expression that built the keys and arguments.
+  template <class Response = resp::reply>
+  script_awaiter<Response> run(const script& code, const cmd::arg_list& keys = {},
+                               const cmd::arg_list& args = {},
+                               const exec_options& options = {}) noexcept {
+    return script_awaiter<Response>(*conn_, code, keys, args, options);
+  }
+
+  /// The callback API: `callback(result<R>)` runs once (connection::run).
+  template <class Response = resp::reply, class Callback>
+  requires std::invocable<Callback&, result<Response>>
+  void run(const script& code, const cmd::arg_list& keys, const cmd::arg_list& args,
+           Callback&& callback, const exec_options& options = {}) {
+    conn_->run<Response>(code, keys, args, std::forward<Callback>(callback), options);
   }
 
   /// Closes the connection: every waiting command and coroutine gets errc::connection_closed.

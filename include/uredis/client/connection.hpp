@@ -36,12 +36,14 @@
 #include <utility>
 
 #include "uredis/client/config.hpp"
+#include "uredis/cmd/arguments.hpp"
 #include "uredis/proto/callback_handler.hpp"
 #include "uredis/proto/exec_options.hpp"
 #include "uredis/proto/handshake_step.hpp"
 #include "uredis/proto/push_router.hpp"
 #include "uredis/proto/session.hpp"
 #include "uredis/reactor/reactor.hpp"
+#include "uredis/resp/reply.hpp"
 #include "uredis/result.hpp"
 
 namespace uredis {
@@ -49,9 +51,13 @@ namespace uredis {
 using connection_state = proto::session_state;
 using exec_options = proto::exec_options;
 
+class script;
+
 namespace detail {
 class connection_core;
-}
+template <class Response, class Callback>
+class script_handler;  // client/script.hpp
+}  // namespace detail
 
 class connection {
  public:
@@ -73,6 +79,15 @@ class connection {
   void exec(const Command& command, Callback&& callback, const exec_options& options = {}) {
     using handler = proto::callback_handler<typename Command::response, std::decay_t<Callback>>;
     enqueue(command, handler{std::forward<Callback>(callback)}, options);
+  }
+
+  /// Runs `code` with `keys` and `args` (EVALSHA, loading the script on NOSCRIPT: script.hpp,
+  /// which a caller includes to have a script) and calls `callback(result<Response>)` once.
+  template <class Response = resp::reply, class Callback>
+  void run(const script& code, cmd::arg_list keys, cmd::arg_list args, Callback&& callback,
+           const exec_options& options = {}) {
+    using handler = detail::script_handler<Response, std::decay_t<Callback>>;
+    handler::start(*this, code, keys, args, std::forward<Callback>(callback), options);
   }
 
   /// Sends `command` and queues `handler` (a proto::reply_handler, see proto/pending.hpp) for

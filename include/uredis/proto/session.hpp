@@ -139,11 +139,14 @@ class session {
 
   /// Encodes `command` and queues `handler` (a proto::reply_handler) for its reply. When the
   /// command cannot be queued (idle, closed, queue full, a command a RESP2 subscriber connection
-  /// does not take) the handler completes before this returns (enqueued::refused).
+  /// does not take) the handler completes before this returns (enqueued::refused). A command
+  /// that encodes a batch (a transaction) says how many top-level replies it gets with
+  /// `replies()`; the handler reads them all (pipeline.hpp).
   template <class Command, class Handler>
   enqueued enqueue(const Command& command, Handler&& handler, const exec_options& options = {}) {
     request r;
     r.idempotent = options.idempotent;
+    if constexpr (requires { command.replies(); }) r.replies = command.replies();
     return push_command(command, std::forward<Handler>(handler), r, timeout_for(command, options));
   }
 
