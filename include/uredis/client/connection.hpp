@@ -52,11 +52,15 @@ using connection_state = proto::session_state;
 using exec_options = proto::exec_options;
 
 class script;
+template <class... Commands>
+class transaction;
 
 namespace detail {
 class connection_core;
 template <class Response, class Callback>
 class script_handler;  // client/script.hpp
+template <class Callback, class... Commands>
+class transaction_handler;  // client/transaction.hpp
 }  // namespace detail
 
 class connection {
@@ -79,6 +83,16 @@ class connection {
   void exec(const Command& command, Callback&& callback, const exec_options& options = {}) {
     using handler = proto::callback_handler<typename Command::response, std::decay_t<Callback>>;
     enqueue(command, handler{std::forward<Callback>(callback)}, options);
+  }
+
+  /// Sends `tx` (MULTI, its commands, EXEC, as one batch: transaction.hpp, which a caller
+  /// includes to have one) and calls `callback(result<transaction<...>::results>)` once.
+  /// `options.idempotent` is ignored: a written transaction is never resent.
+  template <class... Commands, class Callback>
+  void exec(const transaction<Commands...>& tx, Callback&& callback,
+            const exec_options& options = {}) {
+    using handler = detail::transaction_handler<std::decay_t<Callback>, Commands...>;
+    handler::start(*this, tx, std::forward<Callback>(callback), options);
   }
 
   /// Runs `code` with `keys` and `args` (EVALSHA, loading the script on NOSCRIPT: script.hpp,

@@ -97,6 +97,9 @@ struct request {
   // A (P|S)(UN)SUBSCRIBE: answered by this many confirmation pushes instead of a reply (or by
   // an error reply, when the server refuses it). 0: an ordinary command.
   std::uint16_t confirmations = 0;
+  // Never kept for another socket, written or not (a transaction after WATCH: the watches die
+  // with the socket). The session's rule; the pipeline only carries it.
+  bool bound_to_socket = false;
   // The top-level replies it consumes, all read by its one handler: > 1 for a batch such as a
   // transaction (see above). 0 reads as 1.
   std::uint32_t replies = 1;
