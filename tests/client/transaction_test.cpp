@@ -22,10 +22,12 @@
 #include "../support/fault_proxy.hpp"
 #include "../support/redis_server.hpp"
 #include "allocation_counter.hpp"
+#include "uredis/client/blocking_client.hpp"
 #include "uredis/client/client.hpp"
 #include "uredis/client/optimistic.hpp"
 #include "uredis/client/task.hpp"
 #include "uredis/cmd/all.hpp"
+#include "uredis/exceptions.hpp"
 
 namespace uredis {
 namespace {
@@ -433,6 +435,16 @@ TEST(Transaction, TheCallbackApi) {
   EXPECT_NE(abort->server_error().message.find("[command 1: ERR unknown command"),
             std::string::npos)
       << abort->server_error().message;
+}
+
+TEST(Transaction, TheBlockingClientReturnsTheResultsOrThrows) {
+  test::redis_server server;
+  blocking_client c{server.url()};
+  const auto [n, text] = c.exec(transaction{cmd::incr{"b"}, cmd::get{"b"}});
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(**text, "1");
+  EXPECT_THROW(c.exec(transaction{cmd::raw<>{"NOSUCHCOMMAND"}}), exec_abort_error);
+  EXPECT_EQ(*std::get<0>(c.exec(transaction{cmd::incr{"b"}})), 2);  // still in step
 }
 
 TEST(Transaction, SteadyStateAllocatesNothing) {
