@@ -208,6 +208,27 @@ TEST(Script, TheCallbackApiLoadsTheSameWay) {
   EXPECT_EQ(calls(server, "script|load"), 3);
 }
 
+TEST(Script, ACallbackOfFourPointersFits) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection conn{*r, config_for(server)};
+  conn.connect();
+  ASSERT_TRUE(test::run_until(
+      *r, [&] { return conn.ready(); }, 5s));
+  const script bump{bump_source};
+  std::int64_t a = 0, b = 0, c = 0;
+  int done = 0;
+  auto callback = [&a, &b, &c, &done](result<std::int64_t> n) {
+    a = b = c = n ? *n : -1;
+    ++done;
+  };
+  static_assert(sizeof(callback) == 32);
+  conn.run<std::int64_t>(bump, "n", 5, callback, {.timeout = 5000ms});
+  ASSERT_TRUE(test::run_until(
+      *r, [&] { return done == 1; }, 5s));
+  EXPECT_EQ(c, 5);  // through NOSCRIPT and the reload, with the call's options
+}
+
 TEST(Script, SteadyStateAllocatesNothingPerCall) {
   test::redis_server server;
   auto r = make_reactor();

@@ -97,6 +97,8 @@ class connection {
 
   /// Runs `code` with `keys` and `args` (EVALSHA, loading the script on NOSCRIPT: script.hpp,
   /// which a caller includes to have a script) and calls `callback(result<Response>)` once.
+  /// The callback may take 32 bytes (four pointers): the call keeps the script and this
+  /// connection beside it, to reload on NOSCRIPT.
   template <class Response = resp::reply, class Callback>
   void run(const script& code, cmd::arg_list keys, cmd::arg_list args, Callback&& callback,
            const exec_options& options = {}) {

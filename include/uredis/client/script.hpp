@@ -27,7 +27,10 @@
 // a pointer to it until it completes, to load the source on NOSCRIPT). Keys and arguments are
 // arg_lists viewed until the call is encoded: build them in the call's expression.
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -192,7 +195,7 @@ class script_handler {
       if (!queued_.reloading_ && is_noscript(o)) {
         queued_.reloading_ = true;
         const script& code = *queued_.script_;
-        const proto::exec_options options = reload_options(queued_.options_, code);
+        const proto::exec_options options = reload_options(queued_.options(), code);
         queued_.conn_->enqueue(script_reload{code.source(), o.request}, std::move(queued_),
                                options);
         return;
@@ -210,12 +213,24 @@ class script_handler {
  private:
   script_handler(Callback callback, const script& code, connection& conn,
                  const proto::exec_options& options) noexcept
-      : callback_(std::move(callback)), script_(&code), conn_(&conn), options_(options) {}
+      : callback_(std::move(callback)),
+        script_(&code),
+        conn_(&conn),
+        timeout_ms_(static_cast<std::int32_t>(std::clamp<std::int64_t>(
+            options.timeout.count(), -1, std::numeric_limits<std::int32_t>::max()))),
+        idempotent_(options.idempotent) {}
+
+  // The call's options, kept in 8 bytes rather than exec_options' 16, to leave the callback
+  // 32 of the queued handler's 56 (proto/pending.hpp).
+  proto::exec_options options() const noexcept {
+    return {std::chrono::milliseconds(timeout_ms_), idempotent_};
+  }
 
   Callback callback_;
   const script* script_;
   connection* conn_;
-  proto::exec_options options_;
+  std::int32_t timeout_ms_;
+  bool idempotent_;
   bool reloading_ = false;
 };
 
