@@ -23,7 +23,8 @@
 // usual client. Reconnects are handled: a transaction never goes out on a socket other than its
 // WATCH's (client/transaction_awaiter.hpp), so a lost watch is a retry, never an unguarded EXEC.
 //
-// `keys` are viewed until the helper completes: await it in the expression that built them.
+// `keys` are viewed until the helper completes: await it in the expression that built them
+// (several keys: `const cmd::arg keys[] = {"a", "b"};` first, see command_helpers.hpp).
 // `body` is kept in the helper's frame; it is called once per attempt.
 
 #include <cstdint>

@@ -5,13 +5,17 @@
 // and arguments:
 //
 //   uredis::script bump{"return redis.call('INCRBY', KEYS[1], ARGV[1])"};
-//   auto n = co_await client.run<std::int64_t>(bump, {"counter"}, {5});    // client.hpp
+//   auto n = co_await client.run<std::int64_t>(bump, "counter", 5);       // client.hpp
 //   conn.run<std::int64_t>(bump, {"counter"}, {5}, [](result<std::int64_t> n) { ... });
+//
+// (Several keys in a coroutine: name the list first, `const cmd::arg keys[] = {"a", "b"};`, as
+// GCC 12 rejects a braced list inside a co_await expression: command_helpers.hpp.)
 //
 // NOSCRIPT (a server that never saw the script, was restarted, or ran SCRIPT FLUSH): the call
 // sends SCRIPT LOAD and the same EVALSHA again, once, as one two-reply batch
 // (proto/pipeline.hpp: nothing lands between them), and the caller sees only the second
-// answer. A script the server cannot load (a compile error) completes with SCRIPT LOAD's error
+// answer (the batch gets the call's exec_options again, its timeout counted afresh). A script
+// the server cannot load (a compile error) completes with SCRIPT LOAD's error
 // reply ("ERR Error compiling script ..."), not with a second NOSCRIPT: no loop, a clear error.
 //
 // Resending after a reconnect follows the command's name (session.hpp): EVALSHA is a write, so
