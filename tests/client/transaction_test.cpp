@@ -259,6 +259,26 @@ TEST(Transaction, AWatchConflictIsRetriedAndTheFinalValueIsRight) {
   EXPECT_EQ(server.command({"GET", "balance"}), bulk("120"));
 }
 
+TEST(Transaction, EveryWatchedKeyCounts) {
+  test::redis_server server;
+  auto r = make_reactor();
+  client watcher{*r, config_for(server)};
+  int attempts = 0;
+  run(*r, [&]() -> task<> {
+    co_await connect_or_fail(watcher);
+    const cmd::arg keys[] = {"from", "to"};
+    const auto outcome = co_await optimistic(
+        watcher, keys, [&](client& c) -> task<result<std::tuple<result<std::int64_t>>>> {
+          ++attempts;
+          if (attempts == 1) server.command({"SET", "to", "changed"});  // the second key
+          co_return co_await c.exec(transaction{cmd::incr{"moves"}});
+        });
+    EXPECT_TRUE(outcome.has_value());
+  });
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(server.command({"GET", "moves"}), bulk("1"));
+}
+
 TEST(Transaction, ConcurrentOptimisticIncrementsLoseNothing) {
   test::redis_server server;
   auto r = make_reactor();
