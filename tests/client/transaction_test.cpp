@@ -427,6 +427,36 @@ TEST(Transaction, ANeverWrittenTransactionIsSentAfterTheReconnect) {
   EXPECT_EQ(server.command({"GET", "t"}), bulk("1"));
 }
 
+TEST(Transaction, ATimedOutTransactionsRepliesAreAllDiscarded) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection conn{*r, config_for(server)};
+  conn.connect();
+  ASSERT_TRUE(test::run_until(
+      *r, [&] { return conn.ready(); }, 5s));
+  using results = transaction<cmd::incr, cmd::incr>::results;
+  std::optional<result<resp::reply>> slept;
+  std::optional<result<results>> tx;
+  std::optional<result<std::int64_t>> after;
+  // The server sleeps; the transaction behind the sleep times out while it waits.
+  conn.exec(cmd::raw<>{"DEBUG", "SLEEP", "0.3"},
+            [&](result<resp::reply> v) { slept.emplace(std::move(v)); });
+  conn.exec(transaction{cmd::incr{"x"}, cmd::incr{"x"}},
+            [&](result<results> v) { tx.emplace(std::move(v)); }, {.timeout = 100ms});
+  conn.exec(cmd::incr{"x"}, [&](result<std::int64_t> v) { after.emplace(v); });
+  ASSERT_TRUE(test::run_until(
+      *r, [&] { return tx.has_value(); }, 5s));
+  EXPECT_EQ(tx->error(), make_error_code(errc::timeout));
+  EXPECT_FALSE(slept.has_value());
+  ASSERT_TRUE(test::run_until(
+      *r, [&] { return after.has_value(); }, 5s));
+  // Its four replies were read and dropped: the INCR behind it gets its own, after the
+  // transaction's two increments ran on the server.
+  EXPECT_EQ(**after, 3);
+  EXPECT_TRUE(slept.has_value());
+  EXPECT_EQ(conn.pending(), 0u);
+}
+
 TEST(Transaction, TheCallbackApi) {
   test::redis_server server;
   auto r = make_reactor();
