@@ -44,7 +44,7 @@ void pipeline::begin_reply() {
 // An error reply is whole in its first node: `completed` says the command has completed.
 std::error_code pipeline::start_reply(const resp::node& first, bool& completed) {
   completed = false;
-  if (replies_left_ > 0) {  // the next reply of the multi-reply command being read
+  if (replies_left_ > 0) [[unlikely]] {  // the next reply of the multi-reply command being read
     --replies_left_;
     state_ = active_request_.expired ? reading::discarded_reply : reading::command_reply;
     return {};
@@ -98,18 +98,6 @@ void pipeline::finish_command(reply_outcome outcome) {
 void pipeline::finish_discarded() noexcept {
   state_ = reading::idle;
   requests_.consume(active_request_.length);
-}
-
-// A top-level reply is whole: the command reading it completes, unless more of its replies
-// are due (a multi-reply command), which then waits for the next one between replies.
-void pipeline::end_of_reply() {
-  if (replies_left_ > 0) {
-    state_ = reading::idle;
-  } else if (state_ == reading::command_reply) {
-    finish_command(whole_reply());
-  } else {
-    finish_discarded();
-  }
 }
 
 pipeline::feed_result pipeline::feed(std::string_view bytes) {
@@ -168,12 +156,22 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
       case reading::command_reply:
         if (!n.in_attribute) active_.on_node(n);
         if (parser_.done()) {
-          end_of_reply();
-          if (failures_ != failures_before) return {r.consumed, {}, true};
+          if (replies_left_ == 0) [[likely]] {
+            finish_command(whole_reply());
+            if (failures_ != failures_before) return {r.consumed, {}, true};
+          } else {
+            state_ = reading::idle;  // between two replies of a multi-reply command
+          }
         }
         break;
       case reading::discarded_reply:
-        if (parser_.done()) end_of_reply();
+        if (parser_.done()) {
+          if (replies_left_ == 0) [[likely]] {
+            finish_discarded();
+          } else {
+            state_ = reading::idle;
+          }
+        }
         break;
       case reading::push_frame:
         if (!n.in_attribute) router_.on_node(n);

@@ -218,7 +218,6 @@ class pipeline {
   void confirm_head();
   void finish_command(reply_outcome outcome);
   void finish_discarded() noexcept;
-  void end_of_reply();
   void drop_unsent_tombstones();
 
   resp::parser parser_;
