@@ -392,6 +392,31 @@ TEST(Transaction, AWrittenTransactionCompletesWithOutcomeUnknownAndIsNotResent) 
   EXPECT_EQ(server.command({"GET", "b"}), "$-1\r\n");
 }
 
+TEST(Transaction, CutAfterMultisReplyItRanOnceAndCompletesWithOutcomeUnknown) {
+  test::redis_server server;
+  test::fault_proxy proxy{server.host(), server.port()};
+  auto r = make_reactor();
+  connection_config cfg;
+  cfg.host = proxy.host();
+  cfg.port = proxy.port();
+  client c{*r, cfg};
+  run(*r, [&]() -> task<> { co_await connect_or_fail(c); });
+
+  // The server runs the whole batch; the client reads "+OK\r\n" (MULTI's) and the connection
+  // dies: EXEC did run, and the caller must hear that it may have.
+  proxy.cut_after(5, test::direction::server_to_client);
+  using results = transaction<cmd::incr>::results;
+  std::optional<result<results>> got;
+  c.exec(transaction{cmd::incr{"ran"}}, [&got](result<results> v) { got.emplace(std::move(v)); });
+  ASSERT_TRUE(test::run_until(
+      *r, [&] { return got.has_value(); }, 10s));
+  EXPECT_EQ(got->error(), make_error_code(errc::outcome_unknown));
+  ASSERT_TRUE(test::run_until(
+      *r, [&] { return c.connection().reconnects() == 1 && c.ready(); }, 10s));
+  run(*r, [&]() -> task<> { EXPECT_EQ(*co_await c.exec(cmd::incr{"after"}), 1); });
+  EXPECT_EQ(server.command({"GET", "ran"}), bulk("1"));  // once: not resent
+}
+
 TEST(Transaction, ANeverWrittenTransactionIsSentAfterTheReconnect) {
   test::redis_server server;
   test::fault_proxy proxy{server.host(), server.port()};
