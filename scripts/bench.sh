@@ -11,8 +11,9 @@
 #   scripts/bench.sh --benchmark_filter=parse     # extra arguments go to every benchmark binary
 #
 # Environment: BENCH_BUILD_DIR (default build-bench), BENCH_REPETITIONS (default 5),
-# BENCH_SUITES (default "resp core e2e"), NINJA_JOBS (default 2). Idempotent: an existing build
-# dir is re-used (switched to release if it was configured otherwise).
+# BENCH_SUITES (default "resp core e2e"; "batch": transactions and scripts), NINJA_JOBS
+# (default 2). Idempotent: an existing build dir is re-used (switched to release if it was
+# configured otherwise).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -138,4 +139,10 @@ ours, theirs = ("uredis_callback/get/pipeline/256" + suffix,
                 "hiredis_append_getreply/get/pipeline/256" + suffix)
 line("GET pipelined 256 (real time per GET)", "sec/op", ours, theirs, "hiredis")
 line("GET pipelined 256 (process CPU per GET)", "cpu/op", ours, theirs, "hiredis")
+
+for what in ("transaction", "script"):
+    ours, theirs = (f"uredis_callback/{what}/pipeline/256" + suffix,
+                    f"hiredis_append_getreply/{what}/pipeline/256" + suffix)
+    line(f"{what} pipelined 256 (real time per {what})", "sec/op", ours, theirs, "hiredis")
+    line(f"{what} pipelined 256 (process CPU per {what})", "cpu/op", ours, theirs, "hiredis")
 PY

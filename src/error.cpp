@@ -84,6 +84,11 @@ class error_category_impl final : public std::error_category {
       case errc::subscriber_only:
         return "this RESP2 connection carries subscriptions: it accepts only (P|S)(UN)SUBSCRIBE, "
                "PING, QUIT and RESET (send other commands on another connection, or use RESP3)";
+      case errc::watch_conflict:
+        return "a WATCHed key changed before EXEC: the transaction did not run";
+      case errc::watch_lost:
+        return "the connection was replaced after WATCH, so the watches are gone: the "
+               "transaction was not sent";
     }
     return "unknown uredis error";
   }

@@ -70,6 +70,10 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
       return make<connection_error>(ec);
     case errc::server_loading:
       return make<busy_loading_error>(ec);
+    // redis-py raises WatchError when EXEC answers null.
+    case errc::watch_conflict:
+    case errc::watch_lost:
+      return make<watch_error>(ec);
     // This machine cannot run uredis at all; no retry helps, so not a connection_error.
     case errc::io_uring_unsupported:
     case errc::io_uring_disabled:

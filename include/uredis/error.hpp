@@ -81,6 +81,12 @@ enum class errc : int {
   // SUBSCRIBE family (confirmation pushes: use pubsub::subscriber) and MONITOR (an endless
   // stream). Refused unsent, since its answers would be taken for other commands' replies.
   not_one_reply,
+
+  // Transactions (client/transaction.hpp). Nothing in the transaction ran: retrying it whole
+  // is safe (client/optimistic.hpp does).
+  watch_conflict,  // EXEC answered null: a key the connection WATCHed changed meanwhile
+  watch_lost,      // the connection was replaced after WATCH: its watches are gone, so the
+                   // transaction was not sent (it would have run unguarded)
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".

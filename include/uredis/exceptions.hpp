@@ -190,6 +190,7 @@ class lock_not_owned_error : public lock_error {
 //   written command whose reply was lost), and any code equal to ECONNREFUSED,
 //   ECONNRESET, ECONNABORTED, EPIPE, ENOTCONN, EHOSTUNREACH, ENETUNREACH, ENETDOWN, ENETRESET
 //                                                                   -> connection_error
+//   watch_conflict, watch_lost (a transaction that did not run)     -> watch_error
 //   anything else                                                   -> error
 // server_error:
 //   by kind: NOSCRIPT, OOM, EXECABORT, READONLY, NOPERM, MOVED, ASK, TRYAGAIN, CROSSSLOT,

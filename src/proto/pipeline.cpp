@@ -22,12 +22,14 @@ void pipeline::reset_parser() noexcept {
   router_.reset();
   state_ = reading::idle;
   confirmed_ = 0;
+  replies_left_ = 0;
 }
 
 // The first node of a reply that is not a push: the oldest command it answers becomes active.
 void pipeline::begin_reply() {
   entry& head = queue_.front();
   active_request_ = head.req;
+  replies_left_ = head.req.replies > 1 ? head.req.replies - 1 : 0;
   if (head.req.expired) {
     state_ = reading::discarded_reply;
   } else {
@@ -42,12 +44,19 @@ void pipeline::begin_reply() {
 // An error reply is whole in its first node: `completed` says the command has completed.
 std::error_code pipeline::start_reply(const resp::node& first, bool& completed) {
   completed = false;
+  if (replies_left_ > 0) [[unlikely]] {  // the next reply of the multi-reply command being read
+    --replies_left_;
+    state_ = active_request_.expired ? reading::discarded_reply : reading::command_reply;
+    return {};
+  }
   if (queue_.empty() || requests_.sent() < queue_.front().req.length) {
     // Nobody asked: no command is waiting, or the oldest one was not even sent yet.
     return make_error_code(errc::unexpected_reply);
   }
   begin_reply();
-  if (state_ == reading::command_reply && resp::is_error(first.type)) {
+  // A multi-reply command's handler reads its error replies as nodes.
+  if (state_ == reading::command_reply && resp::is_error(first.type) &&
+      active_request_.replies <= 1) {
     reply_outcome o;
     o.error_reply = &first;
     finish_command(o);
@@ -59,7 +68,7 @@ std::error_code pipeline::start_reply(const resp::node& first, bool& completed) 
 // A (un)subscribe confirmation arrived: it counts for the oldest command if that command is
 // answered by confirmations, and completes it with the last one.
 void pipeline::confirm_head() {
-  if (queue_.empty()) return;
+  if (queue_.empty() || reading_command()) return;  // a batch's replies come first
   entry& head = queue_.front();
   if (head.req.confirmations == 0 || requests_.sent() < head.req.length) return;
   if (++confirmed_ < head.req.confirmations) return;
@@ -147,12 +156,22 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
       case reading::command_reply:
         if (!n.in_attribute) active_.on_node(n);
         if (parser_.done()) {
-          finish_command(whole_reply());
-          if (failures_ != failures_before) return {r.consumed, {}, true};
+          if (replies_left_ == 0) [[likely]] {
+            finish_command(whole_reply());
+            if (failures_ != failures_before) return {r.consumed, {}, true};
+          } else {
+            state_ = reading::idle;  // between two replies of a multi-reply command
+          }
         }
         break;
       case reading::discarded_reply:
-        if (parser_.done()) finish_discarded();
+        if (parser_.done()) {
+          if (replies_left_ == 0) [[likely]] {
+            finish_discarded();
+          } else {
+            state_ = reading::idle;
+          }
+        }
         break;
       case reading::push_frame:
         if (!n.in_attribute) router_.on_node(n);
@@ -174,11 +193,11 @@ std::size_t pipeline::expire(time_point now, time_point& next) {
   const reply_outcome timed_out = reply_outcome::failed(make_error_code(errc::timeout));
   next = time_point::max();
   bool active_expired = false;
-  if (state_ == reading::command_reply && active_request_.deadline <= now) {
-    active_expired = true;  // the rest of its reply is read and discarded
-    state_ = reading::discarded_reply;
+  if (active_ && active_request_.deadline <= now) {
+    active_expired = true;  // the rest of its reply (or replies) is read and discarded
+    if (state_ == reading::command_reply) state_ = reading::discarded_reply;
     active_request_.expired = true;
-  } else if (state_ == reading::command_reply) {
+  } else if (active_) {
     next = active_request_.deadline;
   }
 
@@ -241,7 +260,7 @@ void pipeline::drop_unsent_tombstones() {
 
 void pipeline::fail_all(std::error_code ec) {
   ++failures_;
-  const bool fail_active = state_ == reading::command_reply;
+  const bool fail_active = static_cast<bool>(active_);
   reset_parser();
   requests_.clear();
   if (fail_active) active_.complete(reply_outcome::failed(ec));

@@ -375,6 +375,8 @@ void session::rewind_commands(const std::error_code& cause) {
   const std::uint64_t epoch = epoch_;
   retried_.clear();
   pipeline_.rewind(cause, [&](const request& r, std::string_view bytes, bool written) {
+    if (r.bound_to_socket)  // its WATCHes died with the socket: never run it on another
+      return make_error_code(written ? errc::outcome_unknown : errc::watch_lost);
     if (!written) return std::error_code{};  // it never reached the server: always safe
     const bool idempotent = r.idempotent || retry::is_read_only(command_name(bytes));
     retry::backoff unused;  // the delay is the reconnect's, not the command's

@@ -35,13 +35,13 @@ constexpr bool all_descriptors() {
 }
 
 // Trivially destructible: a descriptor owns nothing, so it cannot have allocated anything.
-static_assert(
-    all_descriptors<ping, echo, get, set, set_get, getdel, getex, mget, mset, incr, incrby, decr,
-                    decrby, append, strlen, del, unlink, exists, expire, pexpire, ttl, pttl, scan,
-                    hget, hset, hdel, hgetall, hincrby, lpush, rpush, lpop, lpop_count, rpop,
-                    rpop_count, lrange, llen, sadd, srem, smembers, sismember, zadd, zadd_incr,
-                    zrange, zrange_withscores, zscore, zincrby, publish, eval<>, evalsha<>,
-                    script_load, raw<>, raw<std::int64_t>>());
+static_assert(all_descriptors<ping, echo, get, set, set_get, getdel, getex, mget, mset, incr,
+                              incrby, decr, decrby, append, strlen, del, unlink, exists, expire,
+                              pexpire, ttl, pttl, scan, hget, hset, hdel, hgetall, hincrby, lpush,
+                              rpush, lpop, lpop_count, rpop, rpop_count, lrange, llen, sadd, srem,
+                              smembers, sismember, zadd, zadd_incr, zrange, zrange_withscores,
+                              zscore, zincrby, publish, eval<>, evalsha<>, eval_ro<>, evalsha_ro<>,
+                              fcall<>, fcall_ro<>, script_load, raw<>, raw<std::int64_t>>());
 
 static_assert(std::is_same_v<response_t<get>, std::optional<std::string>>);
 static_assert(std::is_same_v<response_t<set>, applied>);
@@ -49,6 +49,10 @@ static_assert(std::is_same_v<response_t<eval<>>, resp::reply>);
 static_assert(std::is_same_v<response_t<eval<double>>, double>);
 static_assert(std::is_same_v<decltype(eval{"return 1"}), eval<resp::reply>>);
 static_assert(std::is_same_v<decltype(evalsha{"sha", {"k"}, {"a"}}), evalsha<resp::reply>>);
+static_assert(std::is_same_v<decltype(fcall{"f", {"k"}, {"a"}}), fcall<resp::reply>>);
+static_assert(std::is_same_v<decltype(fcall_ro{"f"}), fcall_ro<resp::reply>>);
+static_assert(std::is_same_v<decltype(eval_ro{"s", {"k"}}), eval_ro<resp::reply>>);
+static_assert(std::is_same_v<decltype(evalsha_ro{"sha"}), evalsha_ro<resp::reply>>);
 static_assert(std::is_same_v<decltype(raw{"PING"}), raw<resp::reply>>);
 static_assert(!std::is_constructible_v<raw<>>);  // a command has a name
 
@@ -341,6 +345,16 @@ TEST(Encode, eval_evalsha_script_load) {
             wire({"EVALSHA", "abc", "2", "x", "y", "0.5"}));
   EXPECT_EQ(encoded(evalsha{"abc"}), wire({"EVALSHA", "abc", "0"}));
   EXPECT_EQ(encoded(script_load{"return 1"}), wire({"SCRIPT", "LOAD", "return 1"}));
+}
+
+TEST(Encode, read_only_scripts_and_functions) {
+  EXPECT_EQ(encoded(eval_ro{"s", {"k1", "k2"}, {"a", 1}}),
+            wire({"EVAL_RO", "s", "2", "k1", "k2", "a", "1"}));
+  EXPECT_EQ(encoded(evalsha_ro<std::int64_t>{"abc", "k"}), wire({"EVALSHA_RO", "abc", "1", "k"}));
+  EXPECT_EQ(encoded(fcall{"myfunc"}), wire({"FCALL", "myfunc", "0"}));
+  EXPECT_EQ(encoded(fcall<std::int64_t>{"f", {"k"}, {"a", 2.5}}),
+            wire({"FCALL", "f", "1", "k", "a", "2.5"}));
+  EXPECT_EQ(encoded(fcall_ro{"f", {"k1", "k2"}}), wire({"FCALL_RO", "f", "2", "k1", "k2"}));
 }
 
 // ---- raw ------------------------------------------------------------------------------------

@@ -74,15 +74,16 @@ constexpr bool all_keyless() {
 }
 
 static_assert(all_keyed<get, set, set_get, getdel, getex, mget, mset, incr, incrby, decr, decrby,
-                        append, strlen,                                         // strings.hpp
-                        del, unlink, exists, expire, pexpire, ttl, pttl,        // keys.hpp
-                        hget, hset, hdel, hgetall, hincrby,                     // hashes.hpp
-                        lpush, rpush, lpop, lpop_count, blpop, brpop, rpop,     // lists.hpp
-                        rpop_count, lrange, llen,                               //
-                        sadd, srem, smembers, sismember,                        // sets.hpp
-                        zadd, zadd_incr, zrange, zrange_withscores, zscore,     // sorted_sets.hpp
-                        zincrby,                                                //
-                        eval<>, eval<std::int64_t>, evalsha<>, evalsha<double>  // scripting.hpp
+                        append, strlen,                                           // strings.hpp
+                        del, unlink, exists, expire, pexpire, ttl, pttl,          // keys.hpp
+                        hget, hset, hdel, hgetall, hincrby,                       // hashes.hpp
+                        lpush, rpush, lpop, lpop_count, blpop, brpop, rpop,       // lists.hpp
+                        rpop_count, lrange, llen,                                 //
+                        sadd, srem, smembers, sismember,                          // sets.hpp
+                        zadd, zadd_incr, zrange, zrange_withscores, zscore,       // sorted_sets.hpp
+                        zincrby,                                                  //
+                        eval<>, eval<std::int64_t>, evalsha<>, evalsha<double>,   // scripting.hpp
+                        eval_ro<>, evalsha_ro<>, fcall<>, fcall_ro<std::int64_t>  //
                         >());
 static_assert(all_keyless<ping, echo,                    // server.hpp
                           scan,                          // keys.hpp
@@ -240,6 +241,11 @@ TEST(Keys, scripting_keys_are_the_keys_list_only) {
   expect_keys(evalsha{"0123456789abcdef0123456789abcdef01234567", keys, {1, 2}}, {"a", "b"});
   expect_keys(evalsha<double>{"sha", {}, {"x"}}, {});
   expect_keyless(script_load{"return KEYS[1]"});
+  // The read-only forms and functions state their keys the same way.
+  expect_keys(eval_ro{"s", {"k1", "k2"}, {"a1"}}, {"k1", "k2"});
+  expect_keys(evalsha_ro{"sha", {}, {"x"}}, {});
+  expect_keys(fcall{"f", {"{t}a", "{t}b"}, {"arg"}}, {"{t}a", "{t}b"});
+  expect_keys(fcall_ro<std::int64_t>{"f", "k", {"not-a-key"}}, {"k"});
 }
 
 TEST(Keys, keyless_commands) {

@@ -270,6 +270,11 @@ TEST(ExceptionsCode, uredis_transport_codes) {
   expect_code_maps_to<uredis::connection_error>(errc::not_connected);
 }
 
+TEST(ExceptionsCode, transactions_that_did_not_run_are_watch_errors) {
+  expect_code_maps_to<uredis::watch_error>(errc::watch_conflict);
+  expect_code_maps_to<uredis::watch_error>(errc::watch_lost);
+}
+
 TEST(ExceptionsCode, unknown_uredis_value_is_a_plain_error) {
   expect_code_maps_to<uredis::error>(std::error_code(999, uredis::category()));
 }

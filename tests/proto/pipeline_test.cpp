@@ -785,5 +785,228 @@ TEST(PipelineSubscriptions, HostileBytesNeverCrashOrLoseACommand) {
   EXPECT_GT(touched, 0u);
 }
 
+// ---- several replies for one command (a transaction) ------------------------------------------
+
+// Records every node a multi-reply command's handler sees ("depth:type:value", errors as
+// "error:text") and how it completed.
+struct batch_handler {
+  std::vector<std::string>* log;
+  void on_complete(const reply_outcome& o) { log->push_back("failed:" + o.error.message()); }
+
+  struct active {
+    explicit active(batch_handler&& q) noexcept : log(q.log) {}
+    std::vector<std::string>* log;
+    void on_node(const resp::node& n) {
+      log->push_back(std::to_string(n.depth) + ":" + (resp::is_error(n.type) ? "error:" : "") +
+                     std::string(n.value));
+    }
+    void on_complete(const reply_outcome& o) {
+      if (o.error) {
+        log->push_back("failed:" + o.error.message());
+      } else {
+        log->push_back("done:" + std::string(o.request));
+      }
+    }
+  };
+};
+
+void push_batch(pipeline& p, std::vector<std::string>& log, std::string_view bytes,
+                std::uint32_t replies, time_point deadline = time_point::max()) {
+  p.requests().append(bytes);
+  request r;
+  r.length = static_cast<std::uint32_t>(bytes.size());
+  r.replies = replies;
+  r.deadline = deadline;
+  p.push(pending{batch_handler{&log}}, r);
+}
+
+TEST(PipelineBatch, OneHandlerReadsEveryReplyAndCompletesOnce) {
+  pipeline p;
+  std::vector<std::string> log;
+  recorder<std::int64_t> after;
+  push_batch(p, log, "MULTI|INCR|GET|EXEC", 4);
+  push_with_bytes(p, after.handler(), "INCR");
+  send_everything(p);
+  EXPECT_EQ(p.size(), 2u);
+  EXPECT_FALSE(p.feed("+OK\r\n+QUEUED\r\n+QUEUED\r\n").error);
+  EXPECT_EQ(log.size(), 3u);  // no completion yet: EXEC's reply is due
+  EXPECT_EQ(p.size(), 2u);
+  EXPECT_FALSE(p.feed("*2\r\n:1\r\n$1\r\nv\r\n:5\r\n").error);
+  EXPECT_EQ(log, (std::vector<std::string>{"0:OK", "0:QUEUED", "0:QUEUED", "0:", "1:1", "1:v",
+                                           "done:MULTI|INCR|GET|EXEC"}));
+  ASSERT_EQ(after.results.size(), 1u);
+  EXPECT_EQ(*after.results[0], 5);
+  EXPECT_TRUE(p.empty());
+  EXPECT_TRUE(p.request_bytes().empty());
+}
+
+TEST(PipelineBatch, ErrorRepliesAreNodesForTheHandlerToJudge) {
+  pipeline p;
+  std::vector<std::string> log;
+  recorder<std::string> after;
+  push_batch(p, log, "MULTI|BAD|EXEC", 3);
+  push_with_bytes(p, after.handler(), "GET");
+  send_everything(p);
+  EXPECT_FALSE(p.feed("+OK\r\n-ERR unknown command 'BAD'\r\n"
+                      "-EXECABORT Transaction discarded because of previous errors.\r\n$1\r\nv\r\n")
+                   .error);
+  EXPECT_EQ(log, (std::vector<std::string>{
+                     "0:OK", "0:error:ERR unknown command 'BAD'",
+                     "0:error:EXECABORT Transaction discarded because of previous errors.",
+                     "done:MULTI|BAD|EXEC"}));
+  ASSERT_EQ(after.results.size(), 1u);
+  EXPECT_EQ(*after.results[0], "v");
+}
+
+TEST(PipelineBatch, SplitAnywhereWithPushesBetweenItsReplies) {
+  const std::string bytes =
+      "+OK\r\n>3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nx\r\n+QUEUED\r\n"
+      ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\ny\r\n*1\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n:7\r\n";
+  for (std::size_t step = 1; step <= 7; ++step) {
+    pipeline p;
+    push_recorder hooks;
+    p.pushes().set_subscription_hook(&hooks);
+    std::vector<std::string> log;
+    recorder<std::int64_t> after;
+    push_batch(p, log, "TX", 3);
+    push_with_bytes(p, after.handler(), "N");
+    send_everything(p);
+    std::string buffer;
+    for (std::size_t i = 0; i < bytes.size(); i += step) {
+      buffer.append(bytes.substr(i, step));
+      const auto r = p.feed(buffer);
+      ASSERT_FALSE(r.error) << r.error.message();
+      buffer.erase(0, r.consumed);
+    }
+    EXPECT_EQ(log,
+              (std::vector<std::string>{"0:OK", "0:QUEUED", "0:", "1:", "2:a", "2:b", "done:TX"}))
+        << "step " << step;
+    EXPECT_EQ(hooks.seen, (std::vector<std::string>{"msg:ch:x", "msg:ch:y"}));
+    ASSERT_EQ(after.results.size(), 1u);
+    EXPECT_EQ(*after.results[0], 7);
+  }
+}
+
+TEST(PipelineBatch, TimedOutBetweenRepliesItsRemainingRepliesAreDiscarded) {
+  pipeline p;
+  std::vector<std::string> log;
+  recorder<std::string> after;
+  push_batch(p, log, "TX", 4, t0 + 10ms);
+  push_with_bytes(p, after.handler(), "GET");
+  send_everything(p);
+  p.feed("+OK\r\n+QUEUED\r\n");
+  time_point next;
+  EXPECT_EQ(p.expire(t0 + 9ms, next), 0u);
+  EXPECT_EQ(next, t0 + 10ms);
+  EXPECT_EQ(p.expire(t0 + 10ms, next), 1u);
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[2], "failed:" + make_error_code(errc::timeout).message());
+  EXPECT_EQ(p.size(), 2u);  // it still owns two replies
+  EXPECT_FALSE(p.feed("+QUEUED\r\n*2\r\n:1\r\n-ERR x\r\n$1\r\nv\r\n").error);
+  EXPECT_EQ(log.size(), 3u);  // exactly once
+  ASSERT_EQ(after.results.size(), 1u);
+  EXPECT_EQ(*after.results[0], "v");
+  EXPECT_TRUE(p.empty());
+}
+
+TEST(PipelineBatch, ATombstoneDiscardsAllItsReplies) {
+  pipeline p;
+  std::vector<std::string> log;
+  recorder<std::string> after;
+  push_batch(p, log, "TX", 3, t0 + 1ms);
+  push_with_bytes(p, after.handler(), "GET");
+  send_everything(p);
+  time_point next;
+  EXPECT_EQ(p.expire(t0 + 1ms, next), 1u);
+  EXPECT_EQ(log, (std::vector<std::string>{"failed:" + make_error_code(errc::timeout).message()}));
+  EXPECT_FALSE(p.feed("+OK\r\n-ERR refused\r\n*-1\r\n+after\r\n").error);
+  EXPECT_EQ(log.size(), 1u);
+  ASSERT_EQ(after.results.size(), 1u);
+  EXPECT_EQ(*after.results[0], "after");
+}
+
+TEST(PipelineBatch, RewindJudgesItOnceWithAllItsBytes) {
+  pipeline p;
+  std::vector<std::string> written_log, unsent_log;
+  push_batch(p, written_log, "MULTI|SET|EXEC", 3);
+  send_everything(p);
+  push_batch(p, unsent_log, "MULTI|DEL|EXEC", 3);
+  std::vector<std::string> judged;
+  p.rewind(make_error_code(errc::connection_reset),
+           [&](const request& r, std::string_view bytes, bool written) {
+             EXPECT_EQ(r.replies, 3u);
+             judged.push_back(std::string(bytes) + (written ? ":written" : ":unsent"));
+             return written ? make_error_code(errc::outcome_unknown) : std::error_code{};
+           });
+  EXPECT_EQ(judged, (std::vector<std::string>{"MULTI|SET|EXEC:written", "MULTI|DEL|EXEC:unsent"}));
+  EXPECT_EQ(
+      written_log,
+      (std::vector<std::string>{"failed:" + make_error_code(errc::outcome_unknown).message()}));
+  EXPECT_TRUE(unsent_log.empty());
+  // Resent whole on the next socket, and read whole there.
+  EXPECT_EQ(p.unsent(), "MULTI|DEL|EXEC");
+  send_everything(p);
+  EXPECT_FALSE(p.feed("+OK\r\n+QUEUED\r\n*1\r\n:1\r\n").error);
+  EXPECT_EQ(unsent_log.back(), "done:MULTI|DEL|EXEC");
+}
+
+TEST(PipelineBatch, HalfReadItCompletesWithOutcomeUnknownWhateverTheCause) {
+  pipeline p;
+  std::vector<std::string> log;
+  recorder<std::string> after;
+  push_batch(p, log, "TX", 3);
+  push_with_bytes(p, after.handler(), "GET");
+  send_everything(p);
+  p.feed("+OK\r\n+QUEUED\r\n");  // MULTI and the command answered: EXEC may have run
+  int asked = 0;
+  p.rewind(make_error_code(errc::connection_reset), [&](const request&, std::string_view, bool) {
+    ++asked;
+    return std::error_code{};
+  });
+  EXPECT_EQ(asked, 1);  // GET only
+  EXPECT_EQ(log.back(), "failed:" + make_error_code(errc::outcome_unknown).message());
+  EXPECT_EQ(log.size(), 3u);
+  EXPECT_EQ(p.unsent(), "GET");
+  send_everything(p);
+  p.feed("+v\r\n");
+  ASSERT_EQ(after.results.size(), 1u);
+  EXPECT_EQ(*after.results[0], "v");
+}
+
+TEST(PipelineBatch, FailAllBetweenRepliesCompletesItOnce) {
+  pipeline p;
+  std::vector<std::string> log;
+  push_batch(p, log, "TX", 3);
+  send_everything(p);
+  p.feed("+OK\r\n");
+  p.fail_all(make_error_code(errc::connection_closed));
+  EXPECT_EQ(log.back(), "failed:" + make_error_code(errc::connection_closed).message());
+  EXPECT_EQ(log.size(), 2u);
+  EXPECT_TRUE(p.empty());
+}
+
+TEST(PipelineBatch, ItsRepliesAllocateNothingOnceWarm) {
+  pipeline p;
+  std::int64_t sum = 0;
+  int completions = 0;
+  const std::string replies = "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:1\r\n:2\r\n";
+  auto round = [&] {
+    p.requests().append("TX");
+    request r;
+    r.length = 2;
+    r.replies = 4;
+    p.push(counting_handler{&sum, &completions}, r);
+    send_everything(p);
+    ASSERT_FALSE(p.feed(replies).error);
+  };
+  for (int i = 0; i < 4; ++i)
+    round();
+  dev::allocation_scope scope;
+  for (int i = 0; i < 100; ++i)
+    round();
+  EXPECT_EQ(scope.allocations(), 0u);
+  EXPECT_EQ(completions, 104);
+}
+
 }  // namespace
 }  // namespace uredis::proto

@@ -400,6 +400,70 @@ TEST(SessionFaults, ClientKilledMidPipeline) {
   EXPECT_EQ(h.stats().command_retried, 2u);
 }
 
+// A batch that gets several replies (a transaction), as the session sees one: its bytes, its
+// reply count, and whether it is bound to its socket (sent after WATCH).
+struct batch_command {
+  std::string_view bytes;
+  std::uint32_t reply_count = 3;
+  bool bound = false;
+
+  void encode(resp::encoder& e) const { e.buffer().append(bytes); }
+  std::uint32_t replies() const { return reply_count; }
+  bool bound_to_socket() const { return bound; }
+};
+
+// Logs "nodes:N" when all its replies came, or "error:..." when it failed.
+struct batch_logger {
+  outcome_log* log;
+  void on_complete(const reply_outcome& o) { log->push_back("error:" + o.error.message()); }
+  struct active {
+    explicit active(batch_logger&& q) noexcept : log(q.log) {}
+    outcome_log* log;
+    int nodes = 0;
+    void on_node(const resp::node&) { ++nodes; }
+    void on_complete(const reply_outcome& o) {
+      log->push_back(o.error ? "error:" + o.error.message() : "nodes:" + std::to_string(nodes));
+    }
+  };
+};
+
+const std::string tx_bytes = "*1\r\n$5\r\nMULTI\r\n" + incr_bytes("t") + "*1\r\n$4\r\nEXEC\r\n";
+
+TEST(SessionFaults, ABatchIsReadWholeAndJudgedAsOneCommandNamedMulti) {
+  harness h;
+  h.ready();
+  outcome_log log;
+  h.s->enqueue(batch_command{tx_bytes}, batch_logger{&log}, {.idempotent = false});
+  EXPECT_EQ(h.flush(), tx_bytes);
+  h.s->on_data("+OK\r\n+QUEUED\r\n*1\r\n:1\r\n");
+  EXPECT_EQ(log, (outcome_log{"nodes:4"}));
+
+  // Written when the socket dies: MULTI is no read, so it may have run.
+  h.s->enqueue(batch_command{tx_bytes}, batch_logger{&log});
+  h.flush();
+  // Never written: kept, and sent whole behind the next handshake.
+  h.s->enqueue(batch_command{tx_bytes}, batch_logger{&log});
+  h.s->on_transport_failed(make_error_code(errc::connection_reset));
+  EXPECT_EQ(log.back(), unknown);
+  h.reconnect();
+  EXPECT_EQ(h.flush(), tx_bytes);
+  h.s->on_data("+OK\r\n+QUEUED\r\n*1\r\n:2\r\n");
+  EXPECT_EQ(log.back(), "nodes:4");
+}
+
+TEST(SessionFaults, ABatchBoundToItsSocketIsNeverKeptForAnother) {
+  harness h;
+  h.ready();
+  outcome_log log;
+  h.s->enqueue(batch_command{tx_bytes, 3, true}, batch_logger{&log}, {.idempotent = true});
+  h.flush();
+  h.s->enqueue(batch_command{tx_bytes, 3, true}, batch_logger{&log});
+  h.s->on_transport_failed(make_error_code(errc::connection_reset));
+  EXPECT_EQ(log, (outcome_log{unknown, "error:" + make_error_code(errc::watch_lost).message()}));
+  h.reconnect();
+  EXPECT_EQ(h.flush(), "");  // nothing of theirs on the new socket
+}
+
 // 2b. The reply to a command had begun when the socket died: it cannot start over.
 TEST(SessionFaults, ReplyCutMidway) {
   harness h;

@@ -254,7 +254,7 @@ TEST(RetryPolicyIsReadOnly, common_reads_any_case) {
         "HGET",     "HGETALL", "LRANGE",     "LLEN",    "SMEMBERS",     "SISMEMBER",
         "ZRANGE",   "ZSCORE",  "SCAN",       "PING",    "ECHO",         "get",
         "hGetAll",  "zscore",  "EVALSHA_RO", "eval_ro", "GEORADIUS_RO", "georadiusbymember_ro",
-        "BITCOUNT", "ZUNION"})
+        "BITCOUNT", "ZUNION",  "FCALL_RO",   "fcall_ro"})
     EXPECT_TRUE(is_read_only(name)) << name;
 }
 

@@ -41,6 +41,8 @@
 #include "uredis/client/command_helpers.hpp"
 #include "uredis/client/config.hpp"
 #include "uredis/client/connection.hpp"
+#include "uredis/client/script.hpp"
+#include "uredis/client/transaction.hpp"
 #include "uredis/cmd/descriptor.hpp"
 #include "uredis/proto/callback_handler.hpp"
 #include "uredis/reactor/reactor.hpp"
@@ -77,6 +79,36 @@ class blocking_client : public command_helpers<blocking_client> {
     ensure_connected();
     std::optional<result<response>> got;
     conn_->exec(command, [&got](result<response> r) { got.emplace(std::move(r)); });
+    wait_for([&got] { return got.has_value(); });
+    return std::move(*got).value();
+  }
+
+  /// Runs `code` (EVALSHA, loading the script on NOSCRIPT: client/script.hpp) and returns its
+  /// reply as a Response; throws the mapped exception on any failure (SCRIPT LOAD's error, a
+  /// compile error, as a response_error).
+  template <class Response = resp::reply>
+  Response run(const script& code, const cmd::arg_list& keys = {}, const cmd::arg_list& args = {}) {
+    static_assert(!proto::detail::holds_view<Response>::value,
+                  "a view into the read buffer dies with the reply: read it into std::string");
+    ensure_connected();
+    std::optional<result<Response>> got;
+    conn_->run<Response>(code, keys, args,
+                         [&got](result<Response> r) { got.emplace(std::move(r)); });
+    wait_for([&got] { return got.has_value(); });
+    return std::move(*got).value();
+  }
+
+  /// Sends `tx` (MULTI, its commands, EXEC, as one batch: client/transaction.hpp) and returns
+  /// one result per command (a command that failed inside EXEC holds its server error); throws
+  /// for the transaction as a whole: EXECABORT as an exec_abort_error, a WATCH conflict as a
+  /// watch_error, a lost connection as a connection_error. The results travel in the callback
+  /// API's reply slot, which holds a handful of commands (more does not compile).
+  template <class... Commands>
+  typename transaction<Commands...>::results exec(const transaction<Commands...>& tx) {
+    using results = typename transaction<Commands...>::results;
+    ensure_connected();
+    std::optional<result<results>> got;
+    conn_->exec(tx, [&got](result<results> r) { got.emplace(std::move(r)); });
     wait_for([&got] { return got.has_value(); });
     return std::move(*got).value();
   }

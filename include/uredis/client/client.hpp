@@ -26,6 +26,7 @@
 // one someone else owns (which must outlive it). Either way it belongs to the reactor's thread
 // and does not move.
 
+#include <concepts>
 #include <coroutine>
 #include <optional>
 #include <system_error>
@@ -35,7 +36,12 @@
 #include "uredis/client/config.hpp"
 #include "uredis/client/connection.hpp"
 #include "uredis/client/exec_awaiter.hpp"
+#include "uredis/client/script.hpp"
+#include "uredis/client/script_awaiter.hpp"
+#include "uredis/client/transaction.hpp"
+#include "uredis/client/transaction_awaiter.hpp"
 #include "uredis/cmd/descriptor.hpp"
+#include "uredis/cmd/transactions.hpp"
 #include "uredis/reactor/reactor.hpp"
 #include "uredis/result.hpp"
 
@@ -90,6 +96,29 @@ class [[nodiscard]] connect_awaiter {
   bool suspended_ = false;
 };
 
+/// `co_await client.watch(keys)`: WATCH, sent as idempotent (a resend is harmless), and on +OK
+/// the client records that its connection carries watches (watch_state), for the next
+/// transaction it sends.
+class [[nodiscard]] watch_awaiter {
+ public:
+  watch_awaiter(connection& conn, const cmd::arg_list& keys, watch_state& state) noexcept
+      : inner_(conn, cmd::watch{keys}, {.idempotent = true}), conn_(&conn), state_(&state) {}
+
+  bool await_ready() noexcept { return inner_.await_ready(); }
+  bool await_suspend(std::coroutine_handle<> awaiting) { return inner_.await_suspend(awaiting); }
+  result<cmd::applied> await_resume() {
+    result<cmd::applied> r = inner_.await_resume();
+    // Resumed from the reply's completion: reconnects() is the socket's that answered.
+    if (r && *r) *state_ = {true, conn_->reconnects()};
+    return r;
+  }
+
+ private:
+  exec_awaiter<cmd::watch> inner_;
+  connection* conn_;
+  watch_state* state_;
+};
+
 class client : public command_helpers<client> {
  public:
   /// A client with its own connection to `config`'s server on `r`'s shard (not connected yet).
@@ -118,6 +147,54 @@ class client : public command_helpers<client> {
     conn_->exec(command, std::forward<Callback>(callback), options);
   }
 
+  /// `co_await exec(transaction{...})` -> result<transaction<...>::results>: MULTI, the
+  /// commands and EXEC as one batch (transaction.hpp). After watch(), the transaction is sent
+  /// only on the connection that answered the WATCH (else errc::watch_lost, nothing sent), and
+  /// ends the watch.
+  template <class... Commands>
+  transaction_awaiter<Commands...> exec(const transaction<Commands...>& tx,
+                                        const exec_options& options = {}) noexcept {
+    return transaction_awaiter<Commands...>(*conn_, tx, options, &watch_);
+  }
+
+  /// The callback API for a transaction (connection::exec). It does not look at watch().
+  template <class... Commands, class Callback>
+  void exec(const transaction<Commands...>& tx, Callback&& callback,
+            const exec_options& options = {}) {
+    conn_->exec(tx, std::forward<Callback>(callback), options);
+  }
+
+  /// `co_await watch(keys)` -> result<cmd::applied>: WATCHes `keys` on this client's connection
+  /// until the next transaction or unwatch(). Every command on the connection runs between
+  /// WATCH and EXEC, so use a client of its own (optimistic.hpp says how).
+  watch_awaiter watch(const cmd::arg_list& keys) noexcept {
+    return watch_awaiter(*conn_, keys, watch_);
+  }
+  /// `co_await unwatch()`: UNWATCH; the client forgets its watches at once.
+  exec_awaiter<cmd::unwatch> unwatch() noexcept {
+    watch_.armed = false;
+    return exec_awaiter<cmd::unwatch>(*conn_, cmd::unwatch{});
+  }
+  /// True between an answered watch() and the transaction (or unwatch()) that ends it.
+  bool watching() const noexcept { return watch_.armed; }
+
+  /// `co_await run<R>(code, keys, args)` -> result<R>: runs a script by its SHA-1, loading it
+  /// on NOSCRIPT (script.hpp). Await it in the expression that built the keys and arguments.
+  template <class Response = resp::reply>
+  script_awaiter<Response> run(const script& code, const cmd::arg_list& keys = {},
+                               const cmd::arg_list& args = {},
+                               const exec_options& options = {}) noexcept {
+    return script_awaiter<Response>(*conn_, code, keys, args, options);
+  }
+
+  /// The callback API: `callback(result<R>)` runs once (connection::run).
+  template <class Response = resp::reply, class Callback>
+  requires std::invocable<Callback&, result<Response>>
+  void run(const script& code, const cmd::arg_list& keys, const cmd::arg_list& args,
+           Callback&& callback, const exec_options& options = {}) {
+    conn_->run<Response>(code, keys, args, std::forward<Callback>(callback), options);
+  }
+
   /// Closes the connection: every waiting command and coroutine gets errc::connection_closed.
   void close() { conn_->close(); }
 
@@ -132,6 +209,7 @@ class client : public command_helpers<client> {
  private:
   std::optional<uredis::connection> owned_;  // empty when the connection is someone else's
   uredis::connection* conn_;
+  watch_state watch_;
 };
 
 }  // namespace uredis

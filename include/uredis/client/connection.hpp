@@ -36,12 +36,14 @@
 #include <utility>
 
 #include "uredis/client/config.hpp"
+#include "uredis/cmd/arguments.hpp"
 #include "uredis/proto/callback_handler.hpp"
 #include "uredis/proto/exec_options.hpp"
 #include "uredis/proto/handshake_step.hpp"
 #include "uredis/proto/push_router.hpp"
 #include "uredis/proto/session.hpp"
 #include "uredis/reactor/reactor.hpp"
+#include "uredis/resp/reply.hpp"
 #include "uredis/result.hpp"
 
 namespace uredis {
@@ -49,9 +51,17 @@ namespace uredis {
 using connection_state = proto::session_state;
 using exec_options = proto::exec_options;
 
+class script;
+template <class... Commands>
+class transaction;
+
 namespace detail {
 class connection_core;
-}
+template <class Response, class Callback>
+class script_handler;  // client/script.hpp
+template <class Callback, class... Commands>
+class transaction_handler;  // client/transaction.hpp
+}  // namespace detail
 
 class connection {
  public:
@@ -73,6 +83,27 @@ class connection {
   void exec(const Command& command, Callback&& callback, const exec_options& options = {}) {
     using handler = proto::callback_handler<typename Command::response, std::decay_t<Callback>>;
     enqueue(command, handler{std::forward<Callback>(callback)}, options);
+  }
+
+  /// Sends `tx` (MULTI, its commands, EXEC, as one batch: transaction.hpp, which a caller
+  /// includes to have one) and calls `callback(result<transaction<...>::results>)` once.
+  /// `options.idempotent` is ignored: a written transaction is never resent.
+  template <class... Commands, class Callback>
+  void exec(const transaction<Commands...>& tx, Callback&& callback,
+            const exec_options& options = {}) {
+    using handler = detail::transaction_handler<std::decay_t<Callback>, Commands...>;
+    handler::start(*this, tx, std::forward<Callback>(callback), options);
+  }
+
+  /// Runs `code` with `keys` and `args` (EVALSHA, loading the script on NOSCRIPT: script.hpp,
+  /// which a caller includes to have a script) and calls `callback(result<Response>)` once.
+  /// The callback may take 32 bytes (four pointers): the call keeps the script and this
+  /// connection beside it, to reload on NOSCRIPT.
+  template <class Response = resp::reply, class Callback>
+  void run(const script& code, cmd::arg_list keys, cmd::arg_list args, Callback&& callback,
+           const exec_options& options = {}) {
+    using handler = detail::script_handler<Response, std::decay_t<Callback>>;
+    handler::start(*this, code, keys, args, std::forward<Callback>(callback), options);
   }
 
   /// Sends `command` and queues `handler` (a proto::reply_handler, see proto/pending.hpp) for

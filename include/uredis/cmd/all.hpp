@@ -18,3 +18,4 @@
 #include "uredis/cmd/sets.hpp"
 #include "uredis/cmd/sorted_sets.hpp"
 #include "uredis/cmd/strings.hpp"
+#include "uredis/cmd/transactions.hpp"

@@ -1,5 +1,6 @@
 #pragma once
-// Descriptors for Lua scripting: EVAL, EVALSHA, SCRIPT LOAD. (descriptor.hpp states the contract;
+// Descriptors for Lua scripting and functions: EVAL, EVALSHA, their read-only forms EVAL_RO and
+// EVALSHA_RO, FCALL and FCALL_RO, SCRIPT LOAD. (descriptor.hpp states the contract;
 // arguments.hpp the lifetimes.)
 //
 // A script's reply has whatever shape the script returns, so the caller names the response
@@ -11,8 +12,13 @@
 //
 // Keys and arguments are arg_lists (one, a braced list, or any forward range); numkeys is
 // computed from the keys. The keys are the command's keys (descriptor.hpp), in order, and the
-// only ones: a script must name every key it touches there, which is what lets Redis Cluster
-// route it; the arguments are never keys. SCRIPT LOAD is keyless.
+// only ones: a script (or a function) must name every key it touches there, which is what lets
+// Redis Cluster route it; the arguments are never keys. SCRIPT LOAD is keyless.
+//
+// The _RO forms run a script or function that the server refuses to let write (a write inside
+// fails with an error reply); in exchange they are read-only commands: retry::is_read_only
+// lists them, so they are resent after a reconnect lost their reply, and a replica takes them.
+// client/script.hpp sends EVALSHA (or EVALSHA_RO) and loads the script on NOSCRIPT by itself.
 
 #include <string>
 #include <string_view>
@@ -62,6 +68,55 @@ struct evalsha {
   constexpr void for_each_key(auto&& f) const { detail::for_each_key_in(keys, f); }
 };
 
+/// EVAL_RO script numkeys key... arg... -> as eval, for a script that only reads.
+template <class Response = resp::reply>
+struct eval_ro {
+  std::string_view script{};
+  arg_list keys{};
+  arg_list args{};
+
+  using response = Response;
+  void encode(resp::encoder& e) const { detail::encode_eval(e, "EVAL_RO", script, keys, args); }
+  constexpr void for_each_key(auto&& f) const { detail::for_each_key_in(keys, f); }
+};
+
+/// EVALSHA_RO sha1 numkeys key... arg... -> as evalsha, for a script that only reads.
+template <class Response = resp::reply>
+struct evalsha_ro {
+  std::string_view sha1{};
+  arg_list keys{};
+  arg_list args{};
+
+  using response = Response;
+  void encode(resp::encoder& e) const { detail::encode_eval(e, "EVALSHA_RO", sha1, keys, args); }
+  constexpr void for_each_key(auto&& f) const { detail::for_each_key_in(keys, f); }
+};
+
+/// FCALL function numkeys key... arg... -> the function's reply as a Response (an error reply
+/// when no loaded library defines the function: FUNCTION LOAD it first).
+template <class Response = resp::reply>
+struct fcall {
+  std::string_view function{};
+  arg_list keys{};
+  arg_list args{};
+
+  using response = Response;
+  void encode(resp::encoder& e) const { detail::encode_eval(e, "FCALL", function, keys, args); }
+  constexpr void for_each_key(auto&& f) const { detail::for_each_key_in(keys, f); }
+};
+
+/// FCALL_RO function numkeys key... arg... -> as fcall, for a function declared no-writes.
+template <class Response = resp::reply>
+struct fcall_ro {
+  std::string_view function{};
+  arg_list keys{};
+  arg_list args{};
+
+  using response = Response;
+  void encode(resp::encoder& e) const { detail::encode_eval(e, "FCALL_RO", function, keys, args); }
+  constexpr void for_each_key(auto&& f) const { detail::for_each_key_in(keys, f); }
+};
+
 // cmd::eval{...} without a template argument means eval<>: the guides spell that out for the
 // compilers that do not deduce an aggregate's arguments (Clang 14). (clang-format 14 would read
 // them as expressions.)
@@ -72,6 +127,18 @@ eval(std::string_view, arg_list, arg_list) -> eval<>;
 evalsha(std::string_view) -> evalsha<>;
 evalsha(std::string_view, arg_list) -> evalsha<>;
 evalsha(std::string_view, arg_list, arg_list) -> evalsha<>;
+eval_ro(std::string_view) -> eval_ro<>;
+eval_ro(std::string_view, arg_list) -> eval_ro<>;
+eval_ro(std::string_view, arg_list, arg_list) -> eval_ro<>;
+evalsha_ro(std::string_view) -> evalsha_ro<>;
+evalsha_ro(std::string_view, arg_list) -> evalsha_ro<>;
+evalsha_ro(std::string_view, arg_list, arg_list) -> evalsha_ro<>;
+fcall(std::string_view) -> fcall<>;
+fcall(std::string_view, arg_list) -> fcall<>;
+fcall(std::string_view, arg_list, arg_list) -> fcall<>;
+fcall_ro(std::string_view) -> fcall_ro<>;
+fcall_ro(std::string_view, arg_list) -> fcall_ro<>;
+fcall_ro(std::string_view, arg_list, arg_list) -> fcall_ro<>;
 // clang-format on
 
 /// SCRIPT LOAD script -> the script's SHA1 digest, for EVALSHA.

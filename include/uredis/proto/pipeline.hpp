@@ -39,6 +39,16 @@
 // array whose first element names a pub/sub frame (message, subscribe...) as a push. Only a
 // connection restricted to the pub/sub commands may do that (an LRANGE reply can look the same).
 //
+// Several replies: a batch that must reach the server contiguously (a transaction: MULTI, the
+// queued commands, EXEC) is ONE command whose request::replies says how many top-level replies
+// it consumes. It stays active from the first node of its first reply to the last node of its
+// last (pushes may arrive in between and are routed as usual); its handler gets every node of
+// every reply, a top-level error reply included, as a node (only the handler knows what an error
+// among the replies means), and completes once, after the last. Timed out, its tombstone
+// discards all its replies. rewind() judges it as one command (verdict() sees its whole bytes);
+// one whose replies had begun completes with errc::outcome_unknown, whatever the cause: some of
+// it may have run.
+//
 // Attributes ("|") are dropped before a handler sees a node. Push frames go to the push router
 // (push_router.hpp) as views. A protocol error, or a reply no command is waiting for, stops
 // feed() with that error and completes nothing: the stream is broken, and the connection
@@ -87,6 +97,12 @@ struct request {
   // A (P|S)(UN)SUBSCRIBE: answered by this many confirmation pushes instead of a reply (or by
   // an error reply, when the server refuses it). 0: an ordinary command.
   std::uint16_t confirmations = 0;
+  // Never kept for another socket, written or not (a transaction after WATCH: the watches die
+  // with the socket). The session's rule; the pipeline only carries it.
+  bool bound_to_socket = false;
+  // The top-level replies it consumes, all read by its one handler: > 1 for a batch such as a
+  // transaction (see above). 0 reads as 1.
+  std::uint32_t replies = 1;
   time_point deadline = time_point::max();  // max: none
 };
 
@@ -190,8 +206,11 @@ class pipeline {
     std::error_code error;
   };
 
+  // A command is out of the FIFO and owns the replies being read: inside one of its replies,
+  // or between two of a multi-reply command's.
   bool reading_command() const noexcept {
-    return state_ == reading::command_reply || state_ == reading::discarded_reply;
+    return state_ == reading::command_reply || state_ == reading::discarded_reply ||
+           replies_left_ > 0;
   }
   void reset_parser() noexcept;
   std::error_code start_reply(const resp::node& first, bool& completed);
@@ -211,6 +230,9 @@ class pipeline {
   bool pubsub_arrays_ = false;
   resp::node held_;              // frame_head: the array's header
   std::uint16_t confirmed_ = 0;  // confirmations the oldest command has had so far
+  // Replies still to begin for the command out of the FIFO (a multi-reply one): while > 0, the
+  // next reply is its, even with state_ idle in between.
+  std::uint32_t replies_left_ = 0;
   // fail_all()/rewind() calls: a change during a completion stops feed().
   std::uint64_t failures_ = 0;
 
@@ -224,7 +246,10 @@ class pipeline {
 template <class Verdict>
 void pipeline::rewind(std::error_code cause, Verdict&& verdict) {
   ++failures_;
-  const bool fail_active = state_ == reading::command_reply;
+  const bool fail_active = static_cast<bool>(active_);
+  // A multi-reply command partly read (a transaction whose MULTI was answered) may have run.
+  const std::error_code active_error =
+      active_request_.replies > 1 ? make_error_code(errc::outcome_unknown) : cause;
   request_buffer::cursor bytes(requests_);
   std::size_t offset = 0;
   if (reading_command()) offset = bytes.next(active_request_.length).size();  // they go with it
@@ -258,7 +283,7 @@ void pipeline::rewind(std::error_code cause, Verdict&& verdict) {
 
   // Completions last, oldest first: they run user code, which may push to the new FIFO.
   util::ring_buffer<failed_entry> failed = std::move(failed_);
-  if (fail_active) active_.complete(reply_outcome::failed(cause));
+  if (fail_active) active_.complete(reply_outcome::failed(active_error));
   while (!failed.empty()) {
     failed_entry f = std::move(failed.front());
     failed.pop_front();

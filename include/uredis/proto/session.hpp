@@ -33,8 +33,10 @@
 //     written and read-only or marked idempotent -> kept, within the policy's retry budget per
 //     command; written otherwise -> completes with errc::outcome_unknown (a protocol error or
 //     another non-retryable cause completes it with that error); reply already half read ->
-//     completes with the cause. Kept commands go out again, in order, right behind the next
-//     handshake. "Written" means handed to the transport (begin_send()).
+//     completes with the cause. A command bound to its socket (a transaction after WATCH,
+//     request::bound_to_socket) is never kept: written -> errc::outcome_unknown, never written
+//     -> errc::watch_lost (its watches died with the socket). Kept commands go out again, in order,
+//     right behind the next handshake. "Written" means handed to the transport (begin_send()).
 //   - The first connect() is retried the same way (as redis-py does); its callback runs once,
 //     when the session is first ready or when the policy gives up.
 //   - Giving up (retries exhausted, a refused handshake, close()) completes every pending
@@ -139,11 +141,16 @@ class session {
 
   /// Encodes `command` and queues `handler` (a proto::reply_handler) for its reply. When the
   /// command cannot be queued (idle, closed, queue full, a command a RESP2 subscriber connection
-  /// does not take) the handler completes before this returns (enqueued::refused).
+  /// does not take) the handler completes before this returns (enqueued::refused). A command
+  /// that encodes a batch (a transaction) says how many top-level replies it gets with
+  /// `replies()`; the handler reads them all (pipeline.hpp).
   template <class Command, class Handler>
   enqueued enqueue(const Command& command, Handler&& handler, const exec_options& options = {}) {
     request r;
     r.idempotent = options.idempotent;
+    if constexpr (requires { command.replies(); }) r.replies = command.replies();
+    if constexpr (requires { command.bound_to_socket(); })
+      r.bound_to_socket = command.bound_to_socket();
     return push_command(command, std::forward<Handler>(handler), r, timeout_for(command, options));
   }
 
