@@ -162,12 +162,50 @@ bool allowed_when_subscribed(std::string_view request) noexcept {
   return named_one_of(request, allowed);
 }
 
+namespace {
+// The bytes of the command at the front of `rest` (an array of bulk strings, as the encoder
+// writes every command), which it leaves behind; empty, and `rest` emptied, when the bytes are
+// not of that shape.
+std::string_view take_command(std::string_view& rest) noexcept {
+  std::size_t at = 0;
+  // Reads "<marker><digits>\r\n" at `at` into `value` and moves past it; false if not there.
+  const auto header = [&rest, &at](char marker, std::size_t& value) {
+    if (at >= rest.size() || rest[at] != marker) return false;
+    const std::size_t end = rest.find("\r\n", at + 1);
+    if (end == std::string_view::npos) return false;
+    const auto [ptr, ec] = std::from_chars(rest.data() + at + 1, rest.data() + end, value);
+    if (ec != std::errc{} || ptr != rest.data() + end) return false;
+    at = end + 2;
+    return true;
+  };
+  std::size_t count = 0;
+  bool ok = header('*', count);
+  for (std::size_t i = 0; ok && i < count; ++i) {
+    std::size_t length = 0;
+    ok = header('$', length) && length + 2 <= rest.size() - at;
+    if (ok) at += length + 2;
+  }
+  if (!ok) {
+    rest = {};
+    return {};
+  }
+  const std::string_view command = rest.substr(0, at);
+  rest.remove_prefix(at);
+  return command;
+}
+}  // namespace
+
 bool answered_otherwise(std::string_view request) noexcept {
   static constexpr std::string_view streaming[] = {
       "SUBSCRIBE",  "UNSUBSCRIBE",  "PSUBSCRIBE", "PUNSUBSCRIBE",
       "SSUBSCRIBE", "SUNSUBSCRIBE", "MONITOR",
   };
-  return named_one_of(request, streaming);
+  // Every command of the request: a transaction's raw commands are checked too.
+  while (!request.empty()) {
+    const std::string_view command = take_command(request);
+    if (named_one_of(command, streaming)) return true;
+  }
+  return false;
 }
 
 void session::handshake_done() {

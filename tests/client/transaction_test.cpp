@@ -119,6 +119,27 @@ TEST(Transaction, AnErrorInsideExecStaysWithItsCommand) {
   });
 }
 
+TEST(Transaction, ARawSubscribeInsideIsRefusedUnsent) {
+  test::redis_server server;
+  auto r = make_reactor();
+  client c{*r, config_for(server)};
+  run(*r, [&]() -> task<> {
+    co_await connect_or_fail(c);
+    // Redis would queue it and switch the connection to subscribe mode when EXEC runs it.
+    const auto got = co_await c.exec(
+        transaction{cmd::incr{"n"}, cmd::raw<resp::reply>{"subscribe", "ch"}, cmd::incr{"n"}});
+    EXPECT_TRUE(got.has_error());
+    if (got.has_error()) {
+      EXPECT_EQ(got.error(), make_error_code(errc::not_one_reply));
+    }
+    const auto n = co_await c.incr("n");
+    EXPECT_TRUE(n.has_value());
+    if (n) {
+      EXPECT_EQ(*n, 1);  // nothing of the refused batch was sent
+    }
+  });
+}
+
 TEST(Transaction, ExecAbortIsSurfacedWithTheRefusedCommand) {
   test::redis_server server;
   auto r = make_reactor();

@@ -52,6 +52,7 @@
 #include "uredis/proto/callback_handler.hpp"
 #include "uredis/proto/exec_options.hpp"
 #include "uredis/proto/pending.hpp"
+#include "uredis/proto/session.hpp"
 #include "uredis/resp/adapter.hpp"
 #include "uredis/resp/encoder.hpp"
 #include "uredis/resp/node.hpp"
@@ -84,6 +85,9 @@ class transaction {
   }
   /// MULTI's, one per command (+QUEUED), EXEC's.
   static constexpr std::uint32_t replies() noexcept { return static_cast<std::uint32_t>(size + 2); }
+  /// Whether a command inside names itself only once encoded (cmd::raw): the session checks the
+  /// batch's bytes then, and refuses a SUBSCRIBE or MONITOR inside (errc::not_one_reply).
+  static constexpr bool any_command = (proto::names_any_command<Commands> || ...);
   /// Every command's keys, in order (for a cluster router: they must share a slot).
   constexpr void for_each_key(auto&& f) const {
     std::apply(
@@ -114,6 +118,7 @@ struct watched_transaction {
 
   void encode(resp::encoder& e) const { tx->encode(e); }
   static constexpr std::uint32_t replies() noexcept { return Transaction::replies(); }
+  static constexpr bool any_command = Transaction::any_command;
   static constexpr bool bound_to_socket() noexcept { return true; }
 };
 

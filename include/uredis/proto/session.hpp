@@ -336,7 +336,18 @@ class session {
 
 /// True for what a RESP2 connection in subscribe mode accepts, by the command's request bytes.
 bool allowed_when_subscribed(std::string_view request) noexcept;
-/// True for a command answered otherwise than by one reply: (P|S)(UN)SUBSCRIBE, MONITOR.
+/// True for a descriptor whose command name is known only once encoded (cmd::raw, or a
+/// transaction holding one): the session then checks the bytes with answered_otherwise().
+template <class Command>
+inline constexpr bool names_any_command = [] {
+  if constexpr (requires { Command::any_command; })
+    return static_cast<bool>(Command::any_command);
+  else
+    return false;
+}();
+
+/// True when a command of `request` is answered otherwise than by one reply: (P|S)(UN)
+/// SUBSCRIBE, MONITOR.
 bool answered_otherwise(std::string_view request) noexcept;
 
 template <class Command, class Handler>
@@ -352,7 +363,7 @@ session::enqueued session::push_command(const Command& command, Handler&& handle
   const std::size_t before = out.size();
   resp::encoder e{out};
   command.encode(e);
-  if constexpr (requires { Command::any_command; }) {
+  if constexpr (names_any_command<Command>) {
     if (answered_otherwise(out.data().substr(before))) {
       out.truncate(before);
       return refuse(std::forward<Handler>(handler), make_error_code(errc::not_one_reply));
