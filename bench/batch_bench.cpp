@@ -16,20 +16,18 @@
 
 #include <benchmark/benchmark.h>
 #include <hiredis.h>
-#include <sched.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "private_server.hpp"
+#include "loopback.hpp"
 #include "uredis/client/blocking_client.hpp"
 #include "uredis/client/script.hpp"
 #include "uredis/client/transaction.hpp"
@@ -37,40 +35,14 @@
 
 namespace {
 
+using uredis::bench::connect_hiredis;
+using uredis::bench::hiredis_context;
+using uredis::bench::per_op;
+
 constexpr std::size_t depth = 256;
 constexpr std::string_view bump_source = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
 
 std::uint16_t server_port = 0;  // set by main() before any benchmark runs
-
-double process_cpu() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-// Brackets the timed loop: sets `sec/op` and `cpu/op` for `per_iteration` operations.
-class per_op {
- public:
-  per_op(benchmark::State& state, std::size_t per_iteration)
-      : state_(state), per_iteration_(per_iteration), cpu_start_(process_cpu()) {}
-  ~per_op() {
-    const double ops =
-        static_cast<double>(state_.iterations()) * static_cast<double>(per_iteration_);
-    if (ops == 0) return;
-    state_.counters["sec/op"] = benchmark::Counter(
-        static_cast<double>(per_iteration_),
-        benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
-    state_.counters["cpu/op"] = (process_cpu() - cpu_start_) / ops;
-    state_.SetItemsProcessed(static_cast<std::int64_t>(ops));
-  }
-  per_op(const per_op&) = delete;
-  per_op& operator=(const per_op&) = delete;
-
- private:
-  benchmark::State& state_;
-  std::size_t per_iteration_;
-  double cpu_start_;
-};
 
 std::optional<uredis::blocking_client> connect_uredis(benchmark::State& state) {
   try {
@@ -148,22 +120,6 @@ BENCHMARK(BM_uredis_script)
 
 // --- hiredis -----------------------------------------------------------------------------------
 
-struct hiredis_context {
-  redisContext* c = nullptr;
-  ~hiredis_context() {
-    if (c != nullptr) redisFree(c);
-  }
-};
-
-bool connect_hiredis(benchmark::State& state, hiredis_context& ctx) {
-  ctx.c = redisConnect("127.0.0.1", server_port);
-  if (ctx.c == nullptr || ctx.c->err != 0) {
-    state.SkipWithError(ctx.c ? ctx.c->errstr : "hiredis: out of memory");
-    return false;
-  }
-  return true;
-}
-
 // Reads one reply; true when `good` says it is the expected one.
 template <class Check>
 bool read_reply(redisContext* c, Check good) {
@@ -177,7 +133,7 @@ bool read_reply(redisContext* c, Check good) {
 
 void BM_hiredis_transaction(benchmark::State& state) {
   hiredis_context ctx;
-  if (!connect_hiredis(state, ctx)) return;
+  if (!connect_hiredis(state, ctx, server_port)) return;
   auto status = [](const redisReply* r) { return r->type == REDIS_REPLY_STATUS; };
   auto exec = [](const redisReply* r) {
     return r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
@@ -212,7 +168,7 @@ BENCHMARK(BM_hiredis_transaction)
 
 void BM_hiredis_script(benchmark::State& state) {
   hiredis_context ctx;
-  if (!connect_hiredis(state, ctx)) return;
+  if (!connect_hiredis(state, ctx, server_port)) return;
   const std::string source(bump_source);
   auto* loaded = static_cast<redisReply*>(redisCommand(ctx.c, "SCRIPT LOAD %s", source.c_str()));
   if (loaded == nullptr || loaded->type != REDIS_REPLY_STRING) {
@@ -243,57 +199,14 @@ BENCHMARK(BM_hiredis_script)
     ->UseRealTime()
     ->MeasureProcessCPUTime();
 
-// --- set-up ------------------------------------------------------------------------------------
-
-std::vector<int> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (::sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
-  for (int c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  return cpus;
-}
-
-void pin_self(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  ::sched_setaffinity(0, sizeof set, &set);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
-  bool pin = true;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--no-pin") == 0) {
-      pin = false;
-    } else {
-      std::fprintf(stderr,
-                   "batch_bench: unknown argument %s (besides Google Benchmark's: --no-pin)\n",
-                   argv[i]);
-      return 2;
-    }
-  }
-  const std::vector<int> cpus = allowed_cpus();
-  pin = pin && cpus.size() >= 2;
-  if (pin) pin_self(cpus.back());  // the server inherits it
   uredis::bench::private_server server;
-  std::string error;
-  const bool started = server.start(error);
-  if (pin) pin_self(cpus.front());
-  if (!started) {
-    std::fprintf(stderr, "batch_bench: cannot start redis-server: %s\n", error.c_str());
-    return 1;
-  }
+  if (const int status = uredis::bench::start_pinned_server("batch_bench", argc, argv, server))
+    return status;
   server_port = server.port();
-  benchmark::AddCustomContext("redis_server", "127.0.0.1:" + std::to_string(server_port));
-  benchmark::AddCustomContext("pinning", pin ? "client on CPU " + std::to_string(cpus.front()) +
-                                                   ", redis-server on CPU " +
-                                                   std::to_string(cpus.back())
-                                             : "none");
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

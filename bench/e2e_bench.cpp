@@ -30,14 +30,12 @@
 
 #include <benchmark/benchmark.h>
 #include <hiredis.h>
-#include <sched.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <exception>
 #include <optional>
 #include <string>
@@ -45,12 +43,16 @@
 #include <vector>
 
 #include "latency_samples.hpp"
-#include "private_server.hpp"
+#include "loopback.hpp"
 #include "uredis/client/blocking_client.hpp"
 #include "uredis/resp/encoder.hpp"
 #include "uredis/result.hpp"
 
 namespace {
+
+using uredis::bench::connect_hiredis;
+using uredis::bench::hiredis_context;
+using uredis::bench::per_op;
 
 // redis-benchmark's GET key when no -r is given, and its default value size.
 constexpr std::string_view key = "key:__rand_int__";
@@ -72,37 +74,6 @@ struct get_view {
   constexpr void for_each_key(auto&& f) const { f(key); }
 };
 
-// Process CPU time, in seconds.
-double process_cpu() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-// Brackets the timed loop: sets `sec/op` (real time per GET) and `cpu/op` (process CPU per GET).
-class per_get {
- public:
-  per_get(benchmark::State& state, std::size_t per_iteration)
-      : state_(state), per_iteration_(per_iteration), cpu_start_(process_cpu()) {}
-  ~per_get() {
-    const double ops =
-        static_cast<double>(state_.iterations()) * static_cast<double>(per_iteration_);
-    if (ops == 0) return;
-    state_.counters["sec/op"] = benchmark::Counter(
-        static_cast<double>(per_iteration_),
-        benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
-    state_.counters["cpu/op"] = (process_cpu() - cpu_start_) / ops;
-    state_.SetItemsProcessed(static_cast<std::int64_t>(ops));
-  }
-  per_get(const per_get&) = delete;
-  per_get& operator=(const per_get&) = delete;
-
- private:
-  benchmark::State& state_;
-  std::size_t per_iteration_;
-  double cpu_start_;
-};
-
 // --- uredis ------------------------------------------------------------------------------------
 
 std::optional<uredis::blocking_client> connect_uredis(benchmark::State& state, bool busy_poll) {
@@ -122,7 +93,7 @@ void BM_uredis_blocking_get(benchmark::State& state) {
   if (!client) return;
   latency_samples samples;
   {
-    per_get counters(state, 1);
+    per_op counters(state, 1);
     for (auto _ : state) {
       const auto start = std::chrono::steady_clock::now();
       std::optional<std::string> v = client->get(key);
@@ -149,7 +120,7 @@ void BM_uredis_callback_get(benchmark::State& state) {
   uredis::reactor::reactor& loop = client->loop();
   latency_samples samples;
   {
-    per_get counters(state, 1);
+    per_op counters(state, 1);
     for (auto _ : state) {
       const auto start = std::chrono::steady_clock::now();
       bool done = false;
@@ -182,7 +153,7 @@ void BM_uredis_pipeline_get(benchmark::State& state) {
   uredis::connection& conn = client->connection();
   uredis::reactor::reactor& loop = client->loop();
   {
-    per_get counters(state, pipeline_depth);
+    per_op counters(state, pipeline_depth);
     for (auto _ : state) {
       std::size_t done = 0;
       std::size_t ok = 0;
@@ -207,22 +178,6 @@ BENCHMARK(BM_uredis_pipeline_get)
 
 // --- hiredis -----------------------------------------------------------------------------------
 
-struct hiredis_context {
-  redisContext* c = nullptr;
-  ~hiredis_context() {
-    if (c != nullptr) redisFree(c);
-  }
-};
-
-bool connect_hiredis(benchmark::State& state, hiredis_context& ctx) {
-  ctx.c = redisConnect("127.0.0.1", server_port);  // sets TCP_NODELAY, as uredis does
-  if (ctx.c == nullptr || ctx.c->err != 0) {
-    state.SkipWithError(ctx.c ? ctx.c->errstr : "hiredis: out of memory");
-    return false;
-  }
-  return true;
-}
-
 bool is_value(const redisReply* r) {
   return r != nullptr && r->type == REDIS_REPLY_STRING &&
          std::string_view(r->str, static_cast<std::size_t>(r->len)) == value;
@@ -230,11 +185,11 @@ bool is_value(const redisReply* r) {
 
 void BM_hiredis_get(benchmark::State& state) {
   hiredis_context ctx;
-  if (!connect_hiredis(state, ctx)) return;
+  if (!connect_hiredis(state, ctx, server_port)) return;
   const std::string k(key);
   latency_samples samples;
   {
-    per_get counters(state, 1);
+    per_op counters(state, 1);
     for (auto _ : state) {
       const auto start = std::chrono::steady_clock::now();
       auto* r = static_cast<redisReply*>(redisCommand(ctx.c, "GET %s", k.c_str()));
@@ -256,10 +211,10 @@ BENCHMARK(BM_hiredis_get)
 
 void BM_hiredis_pipeline_get(benchmark::State& state) {
   hiredis_context ctx;
-  if (!connect_hiredis(state, ctx)) return;
+  if (!connect_hiredis(state, ctx, server_port)) return;
   const std::string k(key);
   {
-    per_get counters(state, pipeline_depth);
+    per_op counters(state, pipeline_depth);
     for (auto _ : state) {
       for (std::size_t i = 0; i < pipeline_depth; ++i)
         redisAppendCommand(ctx.c, "GET %s", k.c_str());
@@ -285,25 +240,6 @@ BENCHMARK(BM_hiredis_pipeline_get)
 
 // --- set-up ------------------------------------------------------------------------------------
 
-// The CPUs this process may run on.
-std::vector<int> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (::sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
-  for (int c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  return cpus;
-}
-
-void pin_self(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  ::sched_setaffinity(0, sizeof set, &set);
-}
-
-// SET key value through hiredis, so both clients read the same value.
 bool store_value(std::string& error) {
   redisContext* c = redisConnect("127.0.0.1", server_port);
   if (c == nullptr || c->err != 0) {
@@ -349,40 +285,14 @@ std::string idle_policy() {
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
-  bool pin = true;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--no-pin") == 0) {
-      pin = false;
-    } else {
-      std::fprintf(stderr,
-                   "e2e_bench: unknown argument %s (besides Google Benchmark's: --no-pin)\n",
-                   argv[i]);
-      return 2;
-    }
-  }
-
-  const std::vector<int> cpus = allowed_cpus();
-  pin = pin && cpus.size() >= 2;
-  // The server inherits the affinity it is forked with: the last CPU for it, the first for us.
-  if (pin) pin_self(cpus.back());
   uredis::bench::private_server server;
-  std::string error;
-  const bool started = server.start(error);
-  if (pin) pin_self(cpus.front());
-  if (!started) {
-    std::fprintf(stderr, "e2e_bench: cannot start redis-server: %s\n", error.c_str());
-    return 1;
-  }
+  if (const int status = uredis::bench::start_pinned_server("e2e_bench", argc, argv, server))
+    return status;
   server_port = server.port();
-  if (!store_value(error)) {
+  if (std::string error; !store_value(error)) {
     std::fprintf(stderr, "e2e_bench: %s\n", error.c_str());
     return 1;
   }
-  benchmark::AddCustomContext("redis_server", "127.0.0.1:" + std::to_string(server_port));
-  benchmark::AddCustomContext("pinning", pin ? "client on CPU " + std::to_string(cpus.front()) +
-                                                   ", redis-server on CPU " +
-                                                   std::to_string(cpus.back())
-                                             : "none");
   benchmark::AddCustomContext("cpu_idle", idle_policy());
 
   benchmark::RunSpecifiedBenchmarks();
