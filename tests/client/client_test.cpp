@@ -15,6 +15,7 @@
 
 #include "../support/client_setup.hpp"
 #include "../support/redis_server.hpp"
+#include "../support/run_coroutine.hpp"
 #include "allocation_counter.hpp"
 #include "uredis/client/task.hpp"
 
@@ -29,33 +30,13 @@ std::string bulk(const std::string& text) {
   return "$" + std::to_string(text.size()) + "\r\n" + text + "\r\n";
 }
 
-// Spawns `t` and sets `done` when it finishes.
-task<> signal_when_done(task<> t, bool& done) {
-  co_await std::move(t);
-  done = true;
-}
-
-// Runs the coroutine body() makes (a named lambda: captures must outlive the coroutine) until it
-// finishes.
-template <class Body>
-void run(reactor::reactor& r, Body body) {
-  bool done = false;
-  spawn(signal_when_done(body(), done));
-  r.run_until([&] { return done; });
-}
-
-task<> connect_or_fail(client& c) {
-  const result<void> connected = co_await c.connect();
-  EXPECT_TRUE(connected.has_value()) << (connected ? "" : connected.error().message());
-}
-
 TEST(Client, ConnectAndAwaitCommands) {
   test::redis_server server;
   auto r = make_reactor();
   client c{*r, config_for(server)};
   EXPECT_EQ(c.state(), connection_state::idle);
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(c);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(c);
     EXPECT_EQ(c.protocol(), 3);
     EXPECT_TRUE(*co_await c.set("k", "v"));
     const result<std::optional<std::string>> v = co_await c.get("k");
@@ -75,13 +56,13 @@ TEST(Client, AwaitingWhileIdleOrClosedCompletesAtOnce) {
   bool done = false;
   // No reactor turn at all: the coroutine must finish inside spawn().
   auto body = [&]() -> task<> { got.emplace(co_await c.incr("x")); };
-  spawn(signal_when_done(body(), done));
+  spawn(test::signal_when_done(body(), done));
   ASSERT_TRUE(done);
   EXPECT_EQ(got->error(), make_error_code(errc::not_connected));
   c.close();
   got.reset();
   done = false;
-  spawn(signal_when_done(body(), done));
+  spawn(test::signal_when_done(body(), done));
   ASSERT_TRUE(done);
   EXPECT_EQ(got->error(), make_error_code(errc::not_connected));
 }
@@ -93,7 +74,7 @@ TEST(Client, ConnectFailures) {
   // The connect is retried as the policy says (3 more attempts), then gives up.
   refused.retry = retry::retry_policy(retry::backoff::constant(std::chrono::milliseconds(1)), 3);
   client c{*r, refused};
-  run(*r, [&]() -> task<> {
+  test::run_coroutine(*r, [&]() -> task<> {
     const result<void> o = co_await c.connect();
     EXPECT_EQ(o.error(), make_error_code(errc::connection_refused));
   });
@@ -110,7 +91,7 @@ TEST(Client, ConnectFailures) {
     const result<void> o = co_await d.connect();
     EXPECT_TRUE(o.has_error());
   };
-  spawn(signal_when_done(body(), done));
+  spawn(test::signal_when_done(body(), done));
   EXPECT_TRUE(done);
 }
 
@@ -122,8 +103,8 @@ TEST(Client, SecondConnectWhileConnectingIsRefused) {
   auto one = [&]() -> task<> { first.emplace(co_await c.connect()); };
   auto two = [&]() -> task<> { second.emplace(co_await c.connect()); };
   bool done_one = false, done_two = false;
-  spawn(signal_when_done(one(), done_one));
-  spawn(signal_when_done(two(), done_two));
+  spawn(test::signal_when_done(one(), done_one));
+  spawn(test::signal_when_done(two(), done_two));
   EXPECT_TRUE(done_two);  // refused at once
   EXPECT_EQ(second->error(), std::errc::connection_already_in_progress);
   r->run_until([&] { return done_one; });
@@ -145,7 +126,7 @@ TEST(Client, CommandsAwaitedWhileConnectingWaitForTheHandshake) {
   auto connector = [&]() -> task<> { connected = (co_await c.connect()).has_value(); };
   spawn(connector());
   EXPECT_EQ(c.state(), connection_state::connecting);
-  spawn(signal_when_done(counter(), counted));
+  spawn(test::signal_when_done(counter(), counted));
   r->run_until([&] { return counted; });
   EXPECT_TRUE(connected);
   EXPECT_EQ(seen, (std::vector<std::int64_t>{1, 2, 3}));
@@ -156,8 +137,8 @@ TEST(Client, ServerAndAdapterErrorsAreResultsAndTheConnectionGoesOn) {
   test::redis_server server;
   auto r = make_reactor();
   client c{*r, config_for(server)};
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(c);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(c);
     EXPECT_TRUE(*co_await c.set("text", "abc"));
     const result<std::int64_t> wrong = co_await c.incr("text");
     EXPECT_TRUE(wrong.has_server_error());
@@ -177,7 +158,7 @@ TEST(Client, CloseResumesEveryWaitingCoroutineWithTheError) {
   test::redis_server server;
   auto r = make_reactor();
   client c{*r, config_for(server)};
-  run(*r, [&]() -> task<> { co_await connect_or_fail(c); });
+  test::run_coroutine(*r, [&]() -> task<> { co_await test::connect_or_fail(c); });
 
   std::vector<std::error_code> errors;
   int finished = 0;
@@ -209,7 +190,7 @@ TEST(Client, DestroyingTheClientResumesItsCoroutines) {
   test::redis_server server;
   auto r = make_reactor();
   auto c = std::make_unique<client>(*r, config_for(server));
-  run(*r, [&]() -> task<> { co_await connect_or_fail(*c); });
+  test::run_coroutine(*r, [&]() -> task<> { co_await test::connect_or_fail(*c); });
   std::optional<std::error_code> error;
   auto blocked = [&]() -> task<> {
     const result<resp::reply> v = co_await c->command("BLPOP", "nothing", 0);
@@ -229,7 +210,7 @@ TEST(Client, ServerKilledMidPipelineWithoutRetries) {
   connection_config cfg = config_for(server);
   cfg.retry = retry::retry_policy::never();
   client c{*r, cfg};
-  run(*r, [&]() -> task<> { co_await connect_or_fail(c); });
+  test::run_coroutine(*r, [&]() -> task<> { co_await test::connect_or_fail(c); });
   int failed = 0, finished = 0;
   auto worker = [&]() -> task<> {
     for (;;) {
@@ -257,15 +238,15 @@ TEST(Client, ConnectWhileReconnectingIsRefusedAndCommandsWaitForTheReconnect) {
   connection_config cfg = config_for(server);
   cfg.retry = retry::retry_policy(retry::backoff::constant(std::chrono::milliseconds(20)), 1000);
   client c{*r, cfg};
-  run(*r, [&]() -> task<> { co_await connect_or_fail(c); });
+  test::run_coroutine(*r, [&]() -> task<> { co_await test::connect_or_fail(c); });
   server.kill();
   r->run_until([&] { return c.state() == connection_state::reconnecting; });
-  run(*r, [&]() -> task<> {
+  test::run_coroutine(*r, [&]() -> task<> {
     const result<void> o = co_await c.connect();
     EXPECT_EQ(o.error(), std::make_error_code(std::errc::connection_already_in_progress));
   });
   server.start();
-  run(*r, [&]() -> task<> {
+  test::run_coroutine(*r, [&]() -> task<> {
     const result<std::int64_t> n = co_await c.incr("n");
     EXPECT_EQ(n.value(), 1);
   });
@@ -278,7 +259,7 @@ TEST(Client, CallbackPassThroughAndBorrowedConnection) {
   connection conn{*r, config_for(server)};
   client c{conn};
   EXPECT_EQ(&c.connection(), &conn);
-  run(*r, [&]() -> task<> { co_await connect_or_fail(c); });
+  test::run_coroutine(*r, [&]() -> task<> { co_await test::connect_or_fail(c); });
   std::vector<std::int64_t> seen;
   for (int i = 0; i < 3; ++i)
     c.exec(cmd::incr{"cb"}, [&](result<std::int64_t> v) { seen.push_back(*v); });
@@ -295,7 +276,7 @@ TEST(Client, MillionPipelinedIncrsFromManyCoroutinesArriveInOrder) {
   test::redis_server server;
   auto r = make_reactor();
   client c{*r, config_for(server)};
-  run(*r, [&]() -> task<> { co_await connect_or_fail(c); });
+  test::run_coroutine(*r, [&]() -> task<> { co_await test::connect_or_fail(c); });
 
   constexpr int coroutines = 100;
   constexpr int per_coroutine = 10'000;  // half on its own key, half on the shared counter
@@ -338,8 +319,8 @@ TEST(Client, CoroutinePathAllocatesNothingPerCommand) {
   test::redis_server server;
   auto r = make_reactor();
   client c{*r, config_for(server)};
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(c);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(c);
     EXPECT_TRUE(*co_await c.set("short", "value"));  // short enough for the SSO
   });
   constexpr int coroutines = 32;
@@ -381,7 +362,7 @@ TEST(Client, CallbackPathAllocatesNothingPerCommand) {
   test::redis_server server;
   auto r = make_reactor();
   client c{*r, config_for(server)};
-  run(*r, [&]() -> task<> { co_await connect_or_fail(c); });
+  test::run_coroutine(*r, [&]() -> task<> { co_await test::connect_or_fail(c); });
   std::int64_t last = 0;
   int done = 0;
   auto round = [&] {

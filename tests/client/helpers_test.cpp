@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "../support/redis_server.hpp"
+#include "../support/run_coroutine.hpp"
 #include "uredis/client/client.hpp"
 #include "uredis/client/task.hpp"
 #include "uredis/util/byte_buffer.hpp"
@@ -58,11 +59,6 @@ T must(result<T> r, const char* what = "") {
   return T{};
 }
 
-task<> signal_when_done(task<> body, bool& done) {
-  co_await std::move(body);
-  done = true;
-}
-
 class Helpers : public ::testing::TestWithParam<resp_version> {
  protected:
   static void SetUpTestSuite() { server_ = std::make_unique<test::redis_server>(); }
@@ -90,9 +86,7 @@ class Helpers : public ::testing::TestWithParam<resp_version> {
   // on the reactor until it finishes.
   template <class Body>
   void run(Body body) {
-    bool done = false;
-    spawn(signal_when_done(body(), done));
-    reactor_->run_until([&] { return done; });
+    test::run_coroutine(*reactor_, std::move(body));
   }
 
   client& c() { return *client_; }

@@ -17,6 +17,7 @@
 #include "../support/eventually.hpp"
 #include "../support/fault_proxy.hpp"
 #include "../support/redis_server.hpp"
+#include "../support/run_coroutine.hpp"
 #include "allocation_counter.hpp"
 #include "uredis/client/blocking_client.hpp"
 #include "uredis/client/client.hpp"
@@ -31,24 +32,6 @@ using test::config_for;
 using test::make_reactor;
 
 const char* const bump_source = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
-
-task<> signal_when_done(task<> t, bool& done) {
-  co_await std::move(t);
-  done = true;
-}
-
-template <class Body>
-void run(reactor::reactor& r, Body body) {
-  bool done = false;
-  spawn(signal_when_done(body(), done));
-  ASSERT_TRUE(test::run_until(
-      r, [&] { return done; }, 10s));
-}
-
-task<> connect_or_fail(client& c) {
-  const result<void> connected = co_await c.connect();
-  EXPECT_TRUE(connected.has_value()) << (connected ? "" : connected.error().message());
-}
 
 // How many times the server ran `command` ("evalsha", "script|load"), from INFO commandstats.
 std::int64_t calls(const test::redis_server& server, const std::string& command) {
@@ -73,8 +56,8 @@ TEST(Script, LoadsOnNoscriptThenSendsOnlyEvalsha) {
   auto r = make_reactor();
   client c{*r, config_for(server)};
   const script bump{bump_source};
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(c);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(c);
     for (int i = 1; i <= 5; ++i) {
       const result<std::int64_t> n = co_await c.run<std::int64_t>(bump, "counter", 10);
       EXPECT_EQ(*n, 10 * i);
@@ -92,8 +75,8 @@ TEST(Script, ScriptFlushBetweenTwoCallsCostsExactlyOneLoad) {
   const script bump{bump_source};
   server.command({"SCRIPT", "LOAD", bump_source});
   const std::int64_t loads_before = calls(server, "script|load");
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(c);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(c);
     EXPECT_EQ(*co_await c.run<std::int64_t>(bump, "n", 1), 1);
     EXPECT_EQ(calls(server, "script|load"), loads_before);  // loaded already: no load
     server.command({"SCRIPT", "FLUSH"});
@@ -107,15 +90,16 @@ TEST(Script, SurvivesAServerRestart) {
   auto r = make_reactor();
   client c{*r, config_for(server)};
   const script bump{bump_source};
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(c);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(c);
     EXPECT_EQ(*co_await c.run<std::int64_t>(bump, "n", 3), 3);
   });
   server.stop();
   server.start();  // an empty server: no data, no scripts
   ASSERT_TRUE(test::run_until(
       *r, [&] { return c.connection().reconnects() == 1 && c.ready(); }, 10s));
-  run(*r, [&]() -> task<> { EXPECT_EQ(*co_await c.run<std::int64_t>(bump, "n", 4), 4); });
+  test::run_coroutine(
+      *r, [&]() -> task<> { EXPECT_EQ(*co_await c.run<std::int64_t>(bump, "n", 4), 4); });
   EXPECT_EQ(calls(server, "script|load"), 1);
 }
 
@@ -124,8 +108,8 @@ TEST(Script, ACompileErrorIsReportedOnceWithNoLoop) {
   auto r = make_reactor();
   client c{*r, config_for(server)};
   const script broken{"return +"};
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(c);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(c);
     const result<std::int64_t> n = co_await c.run<std::int64_t>(broken);
     EXPECT_TRUE(n.has_server_error());
     if (!n.has_server_error()) co_return;
@@ -149,8 +133,8 @@ TEST(Script, ARuntimeErrorIsTheScriptsOwn) {
   client c{*r, config_for(server)};
   const script wrong_type{"return redis.call('INCR', KEYS[1])"};
   server.command({"SET", "text", "abc"});
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(c);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(c);
     const result<std::int64_t> n = co_await c.run<std::int64_t>(wrong_type, "text");
     EXPECT_TRUE(n.has_server_error());
     if (!n.has_server_error()) co_return;
@@ -167,8 +151,8 @@ TEST(Script, AReadOnlyScriptGoesOutAsEvalshaRo) {
   const script read{"return redis.call('GET', KEYS[1])", script_access::read_only};
   const script write{"return redis.call('SET', KEYS[1], 'x')", script_access::read_only};
   server.command({"SET", "k", "v"});
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(c);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(c);
     const result<std::optional<std::string>> v =
         co_await c.run<std::optional<std::string>>(read, "k");
     EXPECT_EQ(**v, "v");
@@ -233,7 +217,7 @@ TEST(Script, SteadyStateAllocatesNothingPerCall) {
   test::redis_server server;
   auto r = make_reactor();
   client c{*r, config_for(server)};
-  run(*r, [&]() -> task<> { co_await connect_or_fail(c); });
+  test::run_coroutine(*r, [&]() -> task<> { co_await test::connect_or_fail(c); });
   const script bump{bump_source};
   std::int64_t last = 0;
   int done = 0, wrong = 0;
@@ -254,12 +238,12 @@ TEST(Script, SteadyStateAllocatesNothingPerCall) {
   };
   for (int i = 0; i < 4; ++i) {
     round();
-    run(*r, coroutine_round);
+    test::run_coroutine(*r, coroutine_round);
   }
   const dev::allocation_scope scope;
   for (int i = 0; i < 20; ++i) {
     round();
-    run(*r, coroutine_round);
+    test::run_coroutine(*r, coroutine_round);
   }
   EXPECT_EQ(scope.allocations(), 0u);
   EXPECT_EQ(wrong, 0);
@@ -272,16 +256,13 @@ TEST(Script, AfterALostReplyOnlyReadOnlyScriptsAreResent) {
   test::redis_server server;
   test::fault_proxy proxy{server.host(), server.port()};
   auto r = make_reactor();
-  connection_config cfg;
-  cfg.host = proxy.host();
-  cfg.port = proxy.port();
-  client c{*r, cfg};
+  client c{*r, test::config_through(proxy)};
   const script bump{bump_source};
   const script read{"return redis.call('GET', KEYS[1])", script_access::read_only};
   server.command({"SCRIPT", "LOAD", bump_source});
   server.command({"SCRIPT", "LOAD", "return redis.call('GET', KEYS[1])"});
   server.command({"SET", "k", "v"});
-  run(*r, [&]() -> task<> { co_await connect_or_fail(c); });
+  test::run_coroutine(*r, [&]() -> task<> { co_await test::connect_or_fail(c); });
 
   std::optional<result<std::int64_t>> written;
   std::optional<result<std::optional<std::string>>> resent;
@@ -312,8 +293,8 @@ TEST(Script, FunctionsWithFcallAndFcallRo) {
       "return redis.call('INCRBY', keys[1], args[1]) end)\n"
       "redis.register_function{function_name='peek', callback=function(keys, args) "
       "return redis.call('GET', keys[1]) end, flags={'no-writes'}}\n";
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(c);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(c);
     const result<std::string> loaded =
         co_await c.exec(cmd::raw<std::string>{"FUNCTION", "LOAD", library});
     EXPECT_EQ(*loaded, "counters");

@@ -21,6 +21,7 @@
 #include "../support/eventually.hpp"
 #include "../support/fault_proxy.hpp"
 #include "../support/redis_server.hpp"
+#include "../support/run_coroutine.hpp"
 #include "allocation_counter.hpp"
 #include "uredis/client/blocking_client.hpp"
 #include "uredis/client/client.hpp"
@@ -36,24 +37,6 @@ using namespace std::chrono_literals;
 using test::config_for;
 using test::make_reactor;
 
-task<> signal_when_done(task<> t, bool& done) {
-  co_await std::move(t);
-  done = true;
-}
-
-template <class Body>
-void run(reactor::reactor& r, Body body) {
-  bool done = false;
-  spawn(signal_when_done(body(), done));
-  ASSERT_TRUE(test::run_until(
-      r, [&] { return done; }, 20s));
-}
-
-task<> connect_or_fail(client& c) {
-  const result<void> connected = co_await c.connect();
-  EXPECT_TRUE(connected.has_value()) << (connected ? "" : connected.error().message());
-}
-
 std::string bulk(const std::string& text) {
   return "$" + std::to_string(text.size()) + "\r\n" + text + "\r\n";
 }
@@ -63,8 +46,8 @@ TEST(Transaction, EachCommandGetsItsTypedResult) {
   auto r = make_reactor();
   client c{*r, config_for(server)};
   server.command({"SET", "k", "v"});
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(c);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(c);
     const auto got = co_await c.exec(
         transaction{cmd::incr{"c"}, cmd::get{"k"}, cmd::get{"none"}, cmd::set{"x", "1"}});
     static_assert(std::is_same_v<
@@ -95,8 +78,8 @@ TEST(Transaction, AnErrorInsideExecStaysWithItsCommand) {
   test::redis_server server;
   auto r = make_reactor();
   client c{*r, config_for(server)};
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(c);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(c);
     const auto got = co_await c.exec(
         transaction{cmd::set{"s", "abc"}, cmd::incr{"s"}, cmd::get{"s"}, cmd::lpush{"s", "x"}});
     EXPECT_TRUE(got.has_value());
@@ -123,8 +106,8 @@ TEST(Transaction, ARawSubscribeInsideIsRefusedUnsent) {
   test::redis_server server;
   auto r = make_reactor();
   client c{*r, config_for(server)};
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(c);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(c);
     // Redis would queue it and switch the connection to subscribe mode when EXEC runs it.
     const auto got = co_await c.exec(
         transaction{cmd::incr{"n"}, cmd::raw<resp::reply>{"subscribe", "ch"}, cmd::incr{"n"}});
@@ -144,8 +127,8 @@ TEST(Transaction, ExecAbortIsSurfacedWithTheRefusedCommand) {
   test::redis_server server;
   auto r = make_reactor();
   client c{*r, config_for(server)};
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(c);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(c);
     const auto got = co_await c.exec(
         transaction{cmd::incr{"c"}, cmd::raw<std::int64_t>{"INCR"}, cmd::incr{"c"}});
     EXPECT_TRUE(got.has_server_error());
@@ -208,7 +191,7 @@ TEST(Transaction, StaysContiguousAmongAThousandConcurrentCommands) {
   ASSERT_TRUE(seen.ok());
   auto r = make_reactor();
   client c{*r, config_for(server)};
-  run(*r, [&]() -> task<> { co_await connect_or_fail(c); });
+  test::run_coroutine(*r, [&]() -> task<> { co_await test::connect_or_fail(c); });
 
   constexpr int others = 1000;
   constexpr int transactions = 10;
@@ -261,8 +244,8 @@ TEST(Transaction, AWatchConflictIsRetriedAndTheFinalValueIsRight) {
   client watcher{*r, config_for(server)};
   server.command({"SET", "balance", "100"});
   int attempts = 0;
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(watcher);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(watcher);
     const auto outcome = co_await optimistic(
         watcher, "balance", [&](client& c) -> task<result<std::tuple<result<cmd::applied>>>> {
           ++attempts;
@@ -285,8 +268,8 @@ TEST(Transaction, EveryWatchedKeyCounts) {
   auto r = make_reactor();
   client watcher{*r, config_for(server)};
   int attempts = 0;
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(watcher);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(watcher);
     const cmd::arg keys[] = {"from", "to"};
     const auto outcome = co_await optimistic(
         watcher, keys, [&](client& c) -> task<result<std::tuple<result<std::int64_t>>>> {
@@ -309,7 +292,7 @@ TEST(Transaction, ConcurrentOptimisticIncrementsLoseNothing) {
     watchers.push_back(std::make_unique<client>(*r, config_for(server)));
   int attempts = 0, failures = 0, finished = 0;
   auto worker = [&](client& own) -> task<> {
-    co_await connect_or_fail(own);
+    co_await test::connect_or_fail(own);
     for (int i = 0; i < increments; ++i) {
       const auto outcome = co_await optimistic(
           own, "n",
@@ -339,8 +322,8 @@ TEST(Transaction, TheOptimisticHelperGivesUpAfterItsAttempts) {
   auto r = make_reactor();
   client watcher{*r, config_for(server)};
   int attempts = 0;
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(watcher);
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(watcher);
     const auto outcome = co_await optimistic(
         watcher, "hot",
         [&](client& c) -> task<result<std::tuple<result<std::int64_t>>>> {
@@ -359,19 +342,16 @@ TEST(Transaction, AWatchLostToAReconnectIsNeverSentUnguarded) {
   test::redis_server server;
   test::fault_proxy proxy{server.host(), server.port()};
   auto r = make_reactor();
-  connection_config cfg;
-  cfg.host = proxy.host();
-  cfg.port = proxy.port();
-  client watcher{*r, cfg};
-  run(*r, [&]() -> task<> {
-    co_await connect_or_fail(watcher);
+  client watcher{*r, test::config_through(proxy)};
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(watcher);
     EXPECT_TRUE(*co_await watcher.watch("w"));
     EXPECT_TRUE(watcher.watching());
   });
   proxy.close_all(test::cut_mode::reset);
   ASSERT_TRUE(test::run_until(
       *r, [&] { return watcher.connection().reconnects() == 1 && watcher.ready(); }, 10s));
-  run(*r, [&]() -> task<> {
+  test::run_coroutine(*r, [&]() -> task<> {
     const auto got = co_await watcher.exec(transaction{cmd::incr{"w2"}});
     EXPECT_EQ(got.error(), make_error_code(errc::watch_lost));
     EXPECT_FALSE(watcher.watching());
@@ -386,11 +366,8 @@ TEST(Transaction, AWrittenTransactionCompletesWithOutcomeUnknownAndIsNotResent) 
   test::redis_server server;
   test::fault_proxy proxy{server.host(), server.port()};
   auto r = make_reactor();
-  connection_config cfg;
-  cfg.host = proxy.host();
-  cfg.port = proxy.port();
-  client c{*r, cfg};
-  run(*r, [&]() -> task<> { co_await connect_or_fail(c); });
+  client c{*r, test::config_through(proxy)};
+  test::run_coroutine(*r, [&]() -> task<> { co_await test::connect_or_fail(c); });
 
   using results = transaction<cmd::incr, cmd::incr>::results;
   std::optional<result<results>> got;
@@ -408,7 +385,7 @@ TEST(Transaction, AWrittenTransactionCompletesWithOutcomeUnknownAndIsNotResent) 
   EXPECT_EQ(got->error(), make_error_code(errc::outcome_unknown));
   ASSERT_TRUE(test::run_until(
       *r, [&] { return c.connection().reconnects() == 1 && c.ready(); }, 10s));
-  run(*r, [&]() -> task<> { EXPECT_EQ(*co_await c.exec(cmd::incr{"after"}), 1); });
+  test::run_coroutine(*r, [&]() -> task<> { EXPECT_EQ(*co_await c.exec(cmd::incr{"after"}), 1); });
   EXPECT_EQ(server.command({"GET", "a"}), "$-1\r\n");  // never resent
   EXPECT_EQ(server.command({"GET", "b"}), "$-1\r\n");
 }
@@ -417,11 +394,8 @@ TEST(Transaction, CutAfterMultisReplyItRanOnceAndCompletesWithOutcomeUnknown) {
   test::redis_server server;
   test::fault_proxy proxy{server.host(), server.port()};
   auto r = make_reactor();
-  connection_config cfg;
-  cfg.host = proxy.host();
-  cfg.port = proxy.port();
-  client c{*r, cfg};
-  run(*r, [&]() -> task<> { co_await connect_or_fail(c); });
+  client c{*r, test::config_through(proxy)};
+  test::run_coroutine(*r, [&]() -> task<> { co_await test::connect_or_fail(c); });
 
   // The server runs the whole batch; the client reads "+OK\r\n" (MULTI's) and the connection
   // dies: EXEC did run, and the caller must hear that it may have.
@@ -434,7 +408,7 @@ TEST(Transaction, CutAfterMultisReplyItRanOnceAndCompletesWithOutcomeUnknown) {
   EXPECT_EQ(got->error(), make_error_code(errc::outcome_unknown));
   ASSERT_TRUE(test::run_until(
       *r, [&] { return c.connection().reconnects() == 1 && c.ready(); }, 10s));
-  run(*r, [&]() -> task<> { EXPECT_EQ(*co_await c.exec(cmd::incr{"after"}), 1); });
+  test::run_coroutine(*r, [&]() -> task<> { EXPECT_EQ(*co_await c.exec(cmd::incr{"after"}), 1); });
   EXPECT_EQ(server.command({"GET", "ran"}), bulk("1"));  // once: not resent
 }
 
@@ -442,11 +416,8 @@ TEST(Transaction, ANeverWrittenTransactionIsSentAfterTheReconnect) {
   test::redis_server server;
   test::fault_proxy proxy{server.host(), server.port()};
   auto r = make_reactor();
-  connection_config cfg;
-  cfg.host = proxy.host();
-  cfg.port = proxy.port();
-  client c{*r, cfg};
-  run(*r, [&]() -> task<> { co_await connect_or_fail(c); });
+  client c{*r, test::config_through(proxy)};
+  test::run_coroutine(*r, [&]() -> task<> { co_await test::connect_or_fail(c); });
 
   // A send that cannot finish (the proxy holds its bytes and the TCP windows fill), so the
   // transaction behind it stays unwritten: one send at a time per connection.
@@ -547,7 +518,7 @@ TEST(Transaction, SteadyStateAllocatesNothing) {
   test::redis_server server;
   auto r = make_reactor();
   client c{*r, config_for(server)};
-  run(*r, [&]() -> task<> { co_await connect_or_fail(c); });
+  test::run_coroutine(*r, [&]() -> task<> { co_await test::connect_or_fail(c); });
   using results = transaction<cmd::incr, cmd::incrby>::results;
   int done = 0, wrong = 0;
   auto round = [&] {
@@ -567,12 +538,12 @@ TEST(Transaction, SteadyStateAllocatesNothing) {
   };
   for (int i = 0; i < 4; ++i) {
     round();
-    run(*r, coroutine_round);
+    test::run_coroutine(*r, coroutine_round);
   }
   const dev::allocation_scope scope;
   for (int i = 0; i < 20; ++i) {
     round();
-    run(*r, coroutine_round);
+    test::run_coroutine(*r, coroutine_round);
   }
   EXPECT_EQ(scope.allocations(), 0u);
   EXPECT_EQ(wrong, 0);
