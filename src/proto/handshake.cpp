@@ -78,9 +78,7 @@ handshake_status handshake::on_bytes(std::string_view bytes, std::size_t& consum
       if (!in_push_ && !take_awaited()) return fail(make_error_code(errc::unexpected_reply));
     } else if (holding_) {
       holding_ = false;
-      const bool named = n.type == resp::type::bulk_string || n.type == resp::type::simple_string;
-      const push_kind kind = named ? push_kind_of(n.value) : push_kind::other;
-      in_push_ = kind != push_kind::other && kind != push_kind::invalidate;
+      in_push_ = names_pubsub_frame(n);
       if (!in_push_ && !take_awaited()) return fail(make_error_code(errc::unexpected_reply));
       if (in_push_) {
         if (pushes_ != nullptr) pushes_->on_node(held_);

@@ -137,9 +137,7 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
       }
     } else if (state_ == reading::frame_head && !n.in_attribute) {
       // The held array's first element: a pub/sub frame's kind, or the start of a reply.
-      const bool named = n.type == resp::type::bulk_string || n.type == resp::type::simple_string;
-      const push_kind kind = named ? push_kind_of(n.value) : push_kind::other;
-      if (kind != push_kind::other && kind != push_kind::invalidate) {
+      if (names_pubsub_frame(n)) {
         state_ = reading::push_frame;
         router_.on_node(held_);
       } else {

@@ -22,6 +22,13 @@ push_kind push_kind_of(std::string_view name) noexcept {
   return push_kind::other;
 }
 
+bool names_pubsub_frame(const resp::node& first) noexcept {
+  if (first.type != resp::type::bulk_string && first.type != resp::type::simple_string)
+    return false;
+  const push_kind kind = push_kind_of(first.value);
+  return kind != push_kind::other && kind != push_kind::invalidate;
+}
+
 void push_router::on_node(const resp::node& n) {
   if (n.depth == 0) {
     size_ = n.size;

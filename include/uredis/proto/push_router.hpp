@@ -56,6 +56,11 @@ enum class push_kind : std::uint8_t {
 /// The kind named `name` ("message", "invalidate"...); push_kind::other for any other name.
 push_kind push_kind_of(std::string_view name) noexcept;
 
+/// True when `first`, the first element of a RESP2 array on a subscribed connection, makes the
+/// array a pub/sub frame: a message, pmessage, smessage or (un)subscribe confirmation. (RESP2
+/// has no invalidate frame: its invalidations are messages on __redis__:invalidate.)
+bool names_pubsub_frame(const resp::node& first) noexcept;
+
 /// True for the kinds a subscribing command is answered with: (p|s)(un)subscribe.
 constexpr bool is_confirmation(push_kind k) noexcept {
   return k >= push_kind::subscribe && k <= push_kind::sunsubscribe;
