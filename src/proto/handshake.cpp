@@ -4,12 +4,41 @@
 
 namespace uredis::proto {
 
+handshake_step::~handshake_step() {
+  if (awaited_by_ != nullptr) awaited_by_->forget(*this);
+}
+
 handshake::handshake(const resp::limits& limits) noexcept : parser_(limits) {}
+
+handshake::~handshake() {
+  release_all();
+}
 
 void handshake::write_step(handshake_step& step, resp::encoder& out, resp_version protocol) {
   const std::size_t replies = step.write(out, *params_, protocol);
+  if (replies > 0) step.awaited_by_ = this;
   for (std::size_t i = 0; i < replies; ++i)
     awaited_.push_back({&step, static_cast<std::uint32_t>(i)});
+}
+
+void handshake::forget(handshake_step& step) noexcept {
+  for (awaited& a : awaited_)
+    if (a.step == &step) a.step = nullptr;  // its replies are skipped
+  if (current_.step == &step) current_.step = nullptr;
+}
+
+void handshake::release(handshake_step* step) noexcept {
+  if (step == nullptr) return;
+  for (const awaited& a : awaited_)
+    if (a.step == step) return;  // more of its replies are due
+  step->awaited_by_ = nullptr;
+}
+
+void handshake::release_all() noexcept {
+  for (awaited& a : awaited_)
+    if (a.step != nullptr) a.step->awaited_by_ = nullptr;
+  if (current_.step != nullptr) current_.step->awaited_by_ = nullptr;
+  current_ = {};
 }
 
 void handshake::write_batch(resp::encoder& out, resp_version protocol) {
@@ -28,6 +57,7 @@ void handshake::start(const handshake_params& params, handshake_step_list& extra
   params_ = &params;
   extra_ = &extra;
   pushes_ = pushes;
+  release_all();
   awaited_.clear();
   status_ = handshake_status::in_progress;
   failure_ = {};
@@ -48,6 +78,7 @@ bool handshake::take_awaited() noexcept {
 }
 
 handshake_status handshake::fail(result<void> why) {
+  release_all();
   status_ = handshake_status::failed;
   failure_ = std::move(why);
   return status_;
@@ -96,8 +127,10 @@ handshake_status handshake::on_bytes(std::string_view bytes, std::size_t& consum
         // replies, then ask every step again. The server answers in order, so the new replies
         // follow the skipped ones.
         fell_back_ = true;
-        for (awaited& a : awaited_)
+        for (awaited& a : awaited_) {
+          if (a.step != nullptr) a.step->awaited_by_ = nullptr;
           a.step = nullptr;
+        }
         write_batch(out, resp_version::resp2);
       }
     }
@@ -105,7 +138,11 @@ handshake_status handshake::on_bytes(std::string_view bytes, std::size_t& consum
       if (in_push_ && pushes_ != nullptr) pushes_->finish();
       const bool was_push = in_push_;
       in_reply_ = in_push_ = false;
-      if (!was_push && awaited_.empty()) status_ = handshake_status::done;
+      if (!was_push) {
+        release(current_.step);
+        current_ = {};
+        if (awaited_.empty()) status_ = handshake_status::done;
+      }
     }
   }
   return status_;

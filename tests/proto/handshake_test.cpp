@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -495,6 +496,45 @@ TEST(Handshake, a_registered_step_is_asked_again_for_resp2_after_a_fallback) {
   EXPECT_EQ(d.feed(no_setinfo + no_setinfo + ok + pong), handshake_status::done);
   EXPECT_EQ(tracking.asked, (std::vector<resp_version>{resp_version::resp3, resp_version::resp2}));
   EXPECT_EQ(tracking.seen, std::vector<std::string>{"0:OK"});
+}
+
+// A step may be destroyed at any time (its feature goes away, say from an event listener): a
+// handshake that still awaits its replies skips them, and never calls it. (Under ASan, a call
+// into the freed step would be reported.)
+TEST(Handshake, a_step_destroyed_while_its_reply_is_due_is_skipped) {
+  auto tracking = std::make_unique<tracking_step>();
+  driver d(make_config(), tracking.get());
+  EXPECT_EQ(d.feed(hello_map() + no_setinfo), handshake_status::in_progress);
+  tracking.reset();
+  EXPECT_EQ(d.feed(no_setinfo + "-ERR would fail the step\r\n" + pong), handshake_status::done);
+}
+
+TEST(Handshake, a_step_may_destroy_itself_while_it_reads_its_reply) {
+  struct self_destroying final : uredis::proto::handshake_step {
+    std::unique_ptr<self_destroying>* owner = nullptr;
+    std::size_t write(resp::encoder& out, const handshake_params&, resp_version) override {
+      out.command("CLIENT", "NO-EVICT", "ON");
+      return 2;  // two replies: the second must be skipped
+    }
+    uredis::result<void> on_node(const resp::node&, std::size_t) override {
+      owner->reset();  // `this` is gone from here on
+      return {};
+    }
+  };
+  auto step = std::make_unique<self_destroying>();
+  step->owner = &step;
+  driver d(make_config(), step.get());
+  EXPECT_EQ(d.feed(hello_map() + no_setinfo + no_setinfo + ok + ok + pong), handshake_status::done);
+  EXPECT_EQ(step, nullptr);
+}
+
+TEST(Handshake, a_step_may_outlive_its_handshake) {
+  tracking_step tracking;
+  {
+    driver d(make_config(), &tracking);
+    EXPECT_EQ(d.feed(hello_map()), handshake_status::in_progress);
+  }  // the handshake goes first, its replies still due; the step's destructor must not call it
+  EXPECT_TRUE(tracking.seen.empty());
 }
 
 // Confirmations sent as pushes (RESP3 SUBSCRIBE) reach the push router during the handshake.

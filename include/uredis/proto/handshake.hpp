@@ -56,6 +56,7 @@ enum class handshake_status : std::uint8_t {
 class handshake {
  public:
   explicit handshake(const resp::limits& limits = {}) noexcept;
+  ~handshake();
   handshake(const handshake&) = delete;
   handshake& operator=(const handshake&) = delete;
 
@@ -99,6 +100,12 @@ class handshake {
   void write_step(handshake_step& step, resp::encoder& out, resp_version protocol);
   handshake_status fail(result<void> why);
   bool take_awaited() noexcept;  // the next awaited reply becomes current_ (false: none)
+  // Steps know which handshake awaits their replies, so that one destroyed meanwhile is
+  // skipped (forget) rather than called: release() ends that link once nothing is awaited.
+  friend class handshake_step;
+  void forget(handshake_step& step) noexcept;
+  void release(handshake_step* step) noexcept;
+  void release_all() noexcept;
   bool speaks_resp2() const noexcept {
     return fell_back_ || params_->protocol == resp_version::resp2;
   }

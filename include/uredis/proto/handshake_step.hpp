@@ -20,7 +20,8 @@
 //
 // Ownership: a step belongs to whoever registered it (a feature, for as long as it lives) or
 // to the handshake (the built-in ones); a session keeps registered steps in an intrusive list
-// (`hook`), so destroying a step unregisters it.
+// (`hook`), so destroying a step unregisters it, at any time: a handshake under way that still
+// awaits its replies skips them instead.
 
 #include <cstddef>
 #include <cstdint>
@@ -32,6 +33,8 @@
 #include "uredis/util/intrusive_list.hpp"
 
 namespace uredis::proto {
+
+class handshake;
 
 /// Which RESP version a connection speaks.
 enum class resp_version : std::uint8_t {
@@ -71,7 +74,11 @@ class handshake_step {
   handshake_step() = default;
   handshake_step(const handshake_step&) = delete;
   handshake_step& operator=(const handshake_step&) = delete;
-  ~handshake_step() = default;
+  ~handshake_step();  // tells a handshake that awaits its replies to skip them
+
+ private:
+  friend class handshake;
+  handshake* awaited_by_ = nullptr;  // the handshake holding this step's pending replies
 };
 
 using handshake_step_list = util::intrusive_list<handshake_step, &handshake_step::hook>;
