@@ -31,6 +31,10 @@ void subscription_command::encode(resp::encoder& e) const {
   e.arg(name);
 }
 
+subscriptions::~subscriptions() {
+  if (destroyed_while_running_ != nullptr) *destroyed_while_running_ = true;
+}
+
 void subscriptions::add(subscription_family family, std::string_view name,
                         message_handler handler) {
   table& t = names(family);
@@ -99,11 +103,16 @@ void subscriptions::on_message(const pubsub_message& m) {
   ++delivered_;
   message_handler& handler = *found;
   running_ = &handler;
+  bool destroyed = false;  // by the handler: then nothing of this may be touched after it
+  destroyed_while_running_ = &destroyed;
   struct finish_running {
     subscriptions& self;
     table& t;
     const std::string_view& name;
+    const bool& destroyed;
     ~finish_running() {
+      if (destroyed) return;
+      self.destroyed_while_running_ = nullptr;
       self.running_ = nullptr;
       if (self.running_removed_) {
         self.running_removed_ = false;
@@ -114,7 +123,7 @@ void subscriptions::on_message(const pubsub_message& m) {
         self.running_replacement_ = {};
       }
     }
-  } guard{*this, t, name};
+  } guard{*this, t, name, destroyed};
   handler(m);
 }
 

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,18 @@ TEST(Subscriptions, AHandlerMayRemoveOrReplaceItselfAndAddOthersWhileItRuns) {
   subs.on_message(msg("back", ""));
   subs.on_message(msg("back", ""));
   EXPECT_EQ(log, (std::vector<std::string>{"self 1", "old", "new", "back", "again"}));
+}
+
+TEST(Subscriptions, AHandlerMayDestroyThemWhileItRuns) {
+  auto subs = std::make_unique<subscriptions>();
+  int calls = 0;
+  subs->add(family::channel, "last", [&](const pubsub_message&) {
+    ++calls;
+    subs.reset();  // a "wait for one message" helper: its owner goes (ASan checks the rest)
+  });
+  subs->on_message(msg("last", ""));
+  EXPECT_EQ(subs, nullptr);
+  EXPECT_EQ(calls, 1);
 }
 
 TEST(Subscriptions, DeliveringAMessageAllocatesNothing) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../support/client_setup.hpp"
+#include "../support/eventually.hpp"
 #include "../support/redis_server.hpp"
 #include "allocation_counter.hpp"
 #include "uredis/cmd/pubsub.hpp"
@@ -172,6 +173,28 @@ TEST_P(Subscriber, AHandlerMayUnsubscribeItself) {
   EXPECT_EQ(sub.subscriptions().size(), 0u);
 }
 
+TEST_P(Subscriber, AHandlerMayDestroyItsSubscriber) {
+  test::redis_server server;
+  auto r = make_reactor();
+  auto sub = std::make_unique<subscriber>(*r, config_with(server, GetParam()));
+  connect(*r, sub->conn());
+  std::optional<result<void>> subscribed;
+  std::string got;
+  sub->subscribe(
+      "once",
+      [&](const message& m) {
+        got = std::string(m.payload);
+        sub.reset();  // its dedicated connection goes with it
+      },
+      [&](const result<void>& o) { subscribed = o; });
+  wait_for(*r, subscribed);
+  publisher pub{*r, server};
+  pub.publish({{"once", "first"}, {"once", "second"}});
+  r->run_until([&] { return sub == nullptr; });
+  EXPECT_EQ(got, "first");
+  test::run_for(*r, std::chrono::milliseconds(20));  // the rest arrives at nobody: no crash
+}
+
 INSTANTIATE_TEST_SUITE_P(Protocols, Subscriber,
                          ::testing::Values(resp_version::resp3, resp_version::resp2));
 
@@ -229,6 +252,27 @@ TEST(SubscriberResp3, DestroyedWithRequestsInFlightLeavesTheConnectionWorking) {
   EXPECT_EQ(server.command({"PUBSUB", "NUMSUB", "a", "b"}),
             "*4\r\n$1\r\na\r\n:0\r\n$1\r\nb\r\n:0\r\n");
   EXPECT_TRUE(conn.ready());
+}
+
+TEST(SubscriberResp3, AHandlerMayDestroyASubscriberOnASharedConnection) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection conn{*r, config_for(server)};
+  connect(*r, conn);
+  auto sub = std::make_unique<subscriber>(conn);
+  std::optional<result<void>> subscribed;
+  sub->subscribe(
+      "once", [&](const message&) { sub.reset(); }, [&](const result<void>& o) { subscribed = o; });
+  wait_for(*r, subscribed);
+  publisher pub{*r, server};
+  pub.publish({{"once", "1"}, {"once", "2"}});
+  r->run_until([&] { return sub == nullptr; });
+  // The connection goes on, and the server hears the subscriber is gone.
+  std::optional<result<std::int64_t>> n;
+  conn.exec(cmd::incr{"n"}, [&](result<std::int64_t> v) { n = v; });
+  r->run_until([&] { return n.has_value(); });
+  ASSERT_TRUE(*n);
+  EXPECT_EQ(server.command({"PUBSUB", "NUMSUB", "once"}), "*2\r\n$4\r\nonce\r\n:0\r\n");
 }
 
 TEST(SubscriberResp3, SubscribingOnAnIdleConnectionFailsAtOnce) {

@@ -12,7 +12,8 @@
 // Registry: a name has one handler; adding it again replaces the handler. A name is registered
 // from the moment it is added (its messages are delivered as soon as the server sends them) to
 // the moment it is removed (no message reaches its handler after that, even one already on its
-// way). Handlers may add and remove names, their own included, while they run.
+// way). Handlers may add and remove names, their own included, while they run, and may destroy
+// the subscriptions (the subscriber that owns them) too.
 //
 // Resubscribing: every connect's handshake writes one command per family that has names, then a
 // PING, and reads the PING's reply: the confirmations (pushes, or on RESP2 pub/sub arrays, which
@@ -70,6 +71,11 @@ class subscriptions final : public subscription_hook, public handshake_step {
                          std::uint64_t connection_id = 0) noexcept
       : events_(events), connection_id_(connection_id) {}
 
+  /// A handler may destroy the object that owns this (its subscriber) while it runs.
+  ~subscriptions();
+  subscriptions(const subscriptions&) = delete;
+  subscriptions& operator=(const subscriptions&) = delete;
+
   /// Registers `name` in `family` with `handler` (replacing its handler if it is there).
   void add(subscription_family family, std::string_view name, message_handler handler);
   /// Unregisters `name`; false if it was not registered.
@@ -122,6 +128,7 @@ class subscriptions final : public subscription_hook, public handshake_step {
 
   // The handler running now, and what was asked of its entry meanwhile (applied after it).
   const message_handler* running_ = nullptr;
+  bool* destroyed_while_running_ = nullptr;  // set by the destructor while a handler runs
   bool running_removed_ = false;
   message_handler running_replacement_;
 

@@ -31,7 +31,8 @@
 //     every registered name before the connection is ready; an event::subscriptions_restored
 //     says how many the server confirmed. Messages published meanwhile are lost (Redis Pub/Sub
 //     delivers at most once). (Un)subscribes in flight are resent: they are idempotent.
-//   - Handlers may subscribe and unsubscribe, themselves included, while they run.
+//   - Handlers may subscribe and unsubscribe, themselves included, while they run, and may
+//     destroy the subscriber (a "wait for one message" helper); so may the done callbacks.
 //
 // Sharded Pub/Sub (SSUBSCRIBE): on a standalone server, as here; a cluster routes shard
 // channels by slot, which this subscriber does not do yet.
