@@ -126,9 +126,15 @@ void subscriber::finished(std::uint64_t ticket, const result<void>& outcome) {
   if (it == in_flight_.end()) return;
   in_flight r = std::move(*it);
   in_flight_.erase(it);
-  // A subscription the server never took is not one: unless a later request for the same name
-  // is still on its way, forget it (it would come back at the next reconnect otherwise).
-  if (!outcome && r.subscribe) {
+  // A subscription the server refused, or that never left (the connection idle, closed or
+  // full), is not one: unless a later request for the same name is on its way, forget it (it
+  // would come back at the next reconnect otherwise). Any other failure (a timeout, a lost
+  // connection) keeps it: the server may well have taken it, and every handshake subscribes
+  // to the registry again, so forgetting it would leave the server sending unrouted messages.
+  const bool refused = outcome.has_server_error() ||
+                       (outcome.has_error() && (outcome.error() == errc::not_connected ||
+                                                outcome.error() == errc::queue_full));
+  if (refused && r.subscribe) {
     const bool again = std::any_of(in_flight_.begin(), in_flight_.end(), [&](const in_flight& o) {
       return o.family == r.family && o.name == r.name;
     });

@@ -307,6 +307,34 @@ TEST(SubscriberResp3, SubscribingThroughExecIsRefusedUnsentWithAClearError) {
   EXPECT_EQ(**n, 1);  // nothing else was sent: the connection is in step
 }
 
+TEST(SubscriberResp3, ASubscribeThatTimedOutStaysRegisteredAndItsMessagesArrive) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection_config config = config_for(server);
+  config.command_timeout = std::chrono::milliseconds(50);
+  subscriber sub{*r, config};
+  connect(*r, sub.conn());
+  publisher pub{*r, server};
+  // The server sleeps: the SUBSCRIBE times out on our side, and runs when the server wakes.
+  std::optional<result<std::int64_t>> slept;
+  pub.conn.exec(cmd::raw<std::int64_t>{"DEBUG", "SLEEP", "0.3"},
+                [&](result<std::int64_t> v) { slept = v; }, {.timeout = std::chrono::seconds(5)});
+  test::run_for(*r, std::chrono::milliseconds(20));
+  std::vector<std::string> got;
+  std::optional<result<void>> subscribed;
+  sub.subscribe(
+      "late", [&](const message& m) { got.push_back(std::string(m.payload)); },
+      [&](const result<void>& o) { subscribed = o; });
+  wait_for(*r, subscribed);
+  ASSERT_TRUE(subscribed->has_error());
+  EXPECT_EQ(subscribed->error(), make_error_code(errc::timeout));
+  EXPECT_TRUE(sub.subscriptions().contains(proto::subscription_family::channel, "late"));
+  r->run_until([&] { return slept.has_value(); });
+  pub.publish({{"late", "after"}});
+  r->run_until([&] { return !got.empty(); });
+  EXPECT_EQ(got, (std::vector<std::string>{"after"}));
+}
+
 TEST(SubscriberResp2, TheConnectionRefusesOtherCommandsUnsent) {
   test::redis_server server;
   auto r = make_reactor();

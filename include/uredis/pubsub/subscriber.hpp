@@ -21,9 +21,11 @@
 // What happens when:
 //   - subscribe(): the handler is registered at once and receives every message from the
 //     server's confirmation on; `done` runs when the server confirms, or with the error that
-//     stopped it (NOPERM from an ACL, errc::not_connected while the connection is idle or
-//     closed...), and then the name is unregistered. Subscribing to a name again replaces its
-//     handler.
+//     stopped it. When the server refused it (NOPERM from an ACL) or it was never sent
+//     (errc::not_connected while the connection is idle or closed, errc::queue_full), the name
+//     is unregistered; after a timeout or a lost connection it stays registered (the server
+//     may have taken it, and the next handshake subscribes to it anyway). Subscribing to a
+//     name again replaces its handler.
 //   - unsubscribe(): no message reaches the handler after the call, even one already on its
 //     way; `done` runs when the server confirms (at once, sending nothing, for a name that was
 //     not subscribed).
