@@ -65,12 +65,13 @@ std::error_code pipeline::start_reply(const resp::node& first, bool& completed) 
   return {};
 }
 
-// A (un)subscribe confirmation arrived: it counts for the oldest command if that command is
-// answered by confirmations, and completes it with the last one.
-void pipeline::confirm_head() {
+// A (un)subscribe confirmation of `kind` arrived: it counts for the oldest command if that
+// command is answered by confirmations of that kind, and completes it with the last one.
+void pipeline::confirm_head(push_kind kind) {
   if (queue_.empty() || reading_command()) return;  // a batch's replies come first
   entry& head = queue_.front();
-  if (head.req.confirmations == 0 || requests_.sent() < head.req.length) return;
+  if (head.req.confirmations == 0 || head.req.confirmed_by != kind) return;
+  if (requests_.sent() < head.req.length) return;
   if (++confirmed_ < head.req.confirmations) return;
   confirmed_ = 0;
   entry done = std::move(head);
@@ -178,7 +179,7 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
           const push_kind kind = router_.finish();
           if (failures_ != failures_before) return {r.consumed, {}, true};
           if (is_confirmation(kind)) {
-            confirm_head();
+            confirm_head(kind);
             if (failures_ != failures_before) return {r.consumed, {}, true};
           }
         }

@@ -31,6 +31,18 @@ void subscription_command::encode(resp::encoder& e) const {
   e.arg(name);
 }
 
+push_kind subscription_command::confirmed_by() const noexcept {
+  switch (family) {
+    case subscription_family::channel:
+      return subscribe ? push_kind::subscribe : push_kind::unsubscribe;
+    case subscription_family::pattern:
+      return subscribe ? push_kind::psubscribe : push_kind::punsubscribe;
+    case subscription_family::shard:
+      return subscribe ? push_kind::ssubscribe : push_kind::sunsubscribe;
+  }
+  return push_kind::other;
+}
+
 subscriptions::~subscriptions() {
   if (destroyed_while_running_ != nullptr) *destroyed_while_running_ = true;
 }

@@ -94,8 +94,8 @@ subscriber::~subscriber() {
          {proto::subscription_family::channel, proto::subscription_family::pattern,
           proto::subscription_family::shard}) {
       subscriptions_.for_each(family, [&](std::string_view name) {
-        conn_->enqueue_subscription(proto::subscription_command{family, false, name},
-                                    detail::request_handler{{link_, 0}}, 1);
+        conn_->enqueue(proto::subscription_command{family, false, name},
+                       detail::request_handler{{link_, 0}});
       });
     }
   }
@@ -116,8 +116,8 @@ void subscriber::request(proto::subscription_family family, std::string_view nam
   }
   const std::uint64_t ticket = next_ticket_++;
   in_flight_.push_back({ticket, family, subscribe, std::string(name), std::move(done)});
-  conn_->enqueue_subscription(proto::subscription_command{family, subscribe, name},
-                              detail::request_handler{{link_, ticket}}, 1);
+  conn_->enqueue(proto::subscription_command{family, subscribe, name},
+                 detail::request_handler{{link_, ticket}});
 }
 
 void subscriber::finished(std::uint64_t ticket, const result<void>& outcome) {

@@ -577,11 +577,12 @@ struct subscription_handler {
 };
 
 void push_subscription(pipeline& p, std::vector<std::string>& log, std::string_view bytes,
-                       std::uint16_t confirmations) {
+                       std::uint16_t confirmations, push_kind kind = push_kind::subscribe) {
   p.requests().append(bytes);
   request r;
   r.length = static_cast<std::uint32_t>(bytes.size());
   r.confirmations = confirmations;
+  r.confirmed_by = kind;
   p.push(pending{subscription_handler{&log}}, r);
 }
 
@@ -630,6 +631,24 @@ TEST(PipelineSubscriptions, AConfirmationCountsOnlyForASubscribingCommandAtTheHe
   EXPECT_TRUE(log.empty());
   EXPECT_FALSE(p.feed("$1\r\nv\r\n>3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:2\r\n").error);
   EXPECT_EQ(log, (std::vector<std::string>{"confirmed:SUB a"}));
+}
+
+TEST(PipelineSubscriptions, AConfirmationOfAnotherKindDoesNotAnswerTheHead) {
+  pipeline p;
+  push_recorder hooks;
+  p.pushes().set_subscription_hook(&hooks);
+  std::vector<std::string> log;
+  push_subscription(p, log, "PSUB a*", 1, push_kind::psubscribe);
+  send_everything(p);
+  // The server's own: a shard channel dropped when its slot moved, and a plain subscribe.
+  EXPECT_FALSE(p.feed(">3\r\n$12\r\nsunsubscribe\r\n$1\r\ns\r\n:0\r\n"
+                      ">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n")
+                   .error);
+  EXPECT_TRUE(log.empty());
+  EXPECT_EQ(hooks.seen.size(), 2u);  // the router still saw both
+  EXPECT_FALSE(p.feed(">3\r\n$10\r\npsubscribe\r\n$2\r\na*\r\n:2\r\n").error);
+  EXPECT_EQ(log, (std::vector<std::string>{"confirmed:PSUB a*"}));
+  EXPECT_TRUE(p.empty());
 }
 
 TEST(PipelineSubscriptions, AnUnsentSubscriptionIsNotConfirmedByAnotherOnesPush) {
@@ -684,6 +703,7 @@ TEST(PipelineSubscriptions, ATimedOutSubscriptionLeavesATombstoneItsConfirmation
   request r;
   r.length = 7;
   r.confirmations = 2;
+  r.confirmed_by = push_kind::subscribe;
   r.deadline = t0;
   p.push(pending{subscription_handler{&log}}, r);
   push_with_bytes(p, rec.handler(), "GET");

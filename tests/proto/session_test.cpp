@@ -834,8 +834,8 @@ TEST(SessionSubscriber, ConfirmationsAnswerTheSubscribeAndTheHandshakeRestoresIt
   outcome_log got, log;
   subs.add(subscription_family::channel, "ch",
            [&](const pubsub_message& m) { got.push_back(std::string(m.payload)); });
-  h.s->enqueue_subscription(subscription_command{subscription_family::channel, true, "ch"},
-                            confirmation_handler{&log}, 1);
+  h.s->enqueue(subscription_command{subscription_family::channel, true, "ch"},
+               confirmation_handler{&log});
   h.exec(cmd::get{"k"}, log);
   EXPECT_EQ(h.flush(), "*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n" + get_bytes("k"));
   // The confirmation is a push: it answers the SUBSCRIBE; GET's reply is GET's.
@@ -883,8 +883,8 @@ TEST(SessionSubscriber, Resp2TakesOnlyThePubSubCommandsAndReadsTheirArraysAsPush
 
   subs.add(subscription_family::channel, "ch",
            [&](const pubsub_message& m) { got.push_back(std::string(m.payload)); });
-  h.s->enqueue_subscription(subscription_command{subscription_family::channel, true, "ch"},
-                            confirmation_handler{&log}, 1);
+  h.s->enqueue(subscription_command{subscription_family::channel, true, "ch"},
+               confirmation_handler{&log});
   h.flush();
   h.s->on_data(
       "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"

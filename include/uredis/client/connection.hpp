@@ -115,14 +115,6 @@ class connection {
     queued(session_->enqueue(command, std::forward<Handler>(handler), options));
   }
 
-  /// Sends a (P|S)(UN)SUBSCRIBE naming `confirmations` channels, answered by confirmation
-  /// pushes (proto::session::enqueue_subscription): what pubsub::subscriber builds on.
-  template <class Command, class Handler>
-  void enqueue_subscription(const Command& command, Handler&& handler,
-                            std::uint16_t confirmations) {
-    queued(session_->enqueue_subscription(command, std::forward<Handler>(handler), confirmations));
-  }
-
   /// Closes the connection: every pending command completes with errc::connection_closed, and
   /// no reconnect follows.
   void close();

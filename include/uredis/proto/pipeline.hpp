@@ -32,8 +32,10 @@
 //
 // Subscribing: a (P|S)(UN)SUBSCRIBE gets no reply; the server confirms each of its channels
 // with a push instead. Such a command is pushed with request::confirmations set to the number
-// of its channels, and completes (queued.on_complete with no error) when that many
-// confirmations have arrived while it is the oldest command, or with the server's error reply
+// of its channels and request::confirmed_by to their kind (subscribe, punsubscribe...), and
+// completes (queued.on_complete with no error) when that many confirmations of that kind have
+// arrived while it is the oldest command (any other goes to the router only: the server sends
+// some of its own, sunsubscribe when a slot moves), or with the server's error reply
 // if it refuses the command (an ACL's NOPERM). On a RESP2 connection that carries
 // subscriptions, pub/sub frames are plain arrays: set_pubsub_arrays(true) reads every top-level
 // array whose first element names a pub/sub frame (message, subscribe...) as a push. Only a
@@ -94,9 +96,11 @@ struct request {
   std::uint16_t resends = 0;  // times it was kept for a new socket after being written
   bool idempotent = false;    // the caller's word: safe to execute twice
   bool expired = false;       // a tombstone: completed with errc::timeout, reply to be discarded
-  // A (P|S)(UN)SUBSCRIBE: answered by this many confirmation pushes instead of a reply (or by
-  // an error reply, when the server refuses it). 0: an ordinary command.
+  // A (P|S)(UN)SUBSCRIBE: answered by this many confirmation pushes of kind `confirmed_by`
+  // instead of a reply (or by an error reply, when the server refuses it). 0: an ordinary
+  // command.
   std::uint16_t confirmations = 0;
+  push_kind confirmed_by = push_kind::other;
   // Never kept for another socket, written or not (a transaction after WATCH: the watches die
   // with the socket). The session's rule; the pipeline only carries it.
   bool bound_to_socket = false;
@@ -215,7 +219,7 @@ class pipeline {
   void reset_parser() noexcept;
   std::error_code start_reply(const resp::node& first, bool& completed);
   void begin_reply();
-  void confirm_head();
+  void confirm_head(push_kind kind);
   void finish_command(reply_outcome outcome);
   void finish_discarded() noexcept;
   void drop_unsent_tombstones();

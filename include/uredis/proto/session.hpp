@@ -151,19 +151,14 @@ class session {
     if constexpr (requires { command.replies(); }) r.replies = command.replies();
     if constexpr (requires { command.bound_to_socket(); })
       r.bound_to_socket = command.bound_to_socket();
+    if constexpr (requires { command.confirmed_by(); }) {
+      // A (P|S)(UN)SUBSCRIBE: answered by that many confirmation pushes of that kind
+      // (pipeline.hpp), not by a reply. Subscribing twice is harmless: resent like a read.
+      r.confirmations = command.confirmations();
+      r.confirmed_by = command.confirmed_by();
+      r.idempotent = true;
+    }
     return push_command(command, std::forward<Handler>(handler), r, timeout_for(command, options));
-  }
-
-  /// The same for a (P|S)(UN)SUBSCRIBE naming `confirmations` channels: it is answered by that
-  /// many confirmation pushes (pipeline.hpp), and the handler's queued form completes with no
-  /// error when they have all arrived. Resent after a reconnect like a read (it is idempotent).
-  template <class Command, class Handler>
-  enqueued enqueue_subscription(const Command& command, Handler&& handler,
-                                std::uint16_t confirmations) {
-    request r;
-    r.idempotent = true;
-    r.confirmations = confirmations;
-    return push_command(command, std::forward<Handler>(handler), r, config_->command_timeout);
   }
 
   /// Every pending command completes with errc::connection_closed, and no reconnect follows.

@@ -50,9 +50,9 @@ enum class subscription_family : std::uint8_t {
   shard,    // SSUBSCRIBE, SUNSUBSCRIBE -> smessage (Redis 7)
 };
 
-/// "SUBSCRIBE name..." or "UNSUBSCRIBE name..." (and the P and S forms), as a descriptor the
-/// session can encode. `names` must not be empty: without names UNSUBSCRIBE means "all", whose
-/// confirmations cannot be counted in advance.
+/// "SUBSCRIBE name" or "UNSUBSCRIBE name" (and the P and S forms), as a descriptor the session
+/// can encode. One name, so one confirmation of a known kind answers it (without a name,
+/// UNSUBSCRIBE means "all", whose confirmations cannot be counted in advance).
 struct subscription_command {
   subscription_family family = subscription_family::channel;
   bool subscribe = true;
@@ -60,6 +60,9 @@ struct subscription_command {
 
   void encode(resp::encoder& e) const;
   static constexpr bool keyless = true;
+  static constexpr std::uint16_t confirmations() noexcept { return 1; }
+  /// The kind of the confirmation that answers it (push_kind::psubscribe for PSUBSCRIBE...).
+  push_kind confirmed_by() const noexcept;
 };
 
 class subscriptions final : public subscription_hook, public handshake_step {
