@@ -25,6 +25,22 @@ void pipeline::reset_parser() noexcept {
   replies_left_ = 0;
 }
 
+void pipeline::set_pubsub_arrays(bool on, bool queued_go_first) noexcept {
+  if (on && !pubsub_arrays_ && queued_go_first) {
+    for (std::size_t i = 0; i < queue_.size(); ++i)
+      queue_[i].req.arrays_are_replies = true;
+    active_request_.arrays_are_replies = reading_command();
+  }
+  pubsub_arrays_ = on;
+}
+
+// At a top-level array on a RESP2 subscribed connection: false when it is the reply of a command
+// queued before subscribing.
+bool pipeline::may_be_pubsub_frame() const noexcept {
+  if (replies_left_ > 0) return !active_request_.arrays_are_replies;  // a batch's next reply
+  return queue_.empty() || !queue_.front().req.arrays_are_replies;
+}
+
 // The first node of a reply that is not a push: the oldest command it answers becomes active.
 void pipeline::begin_reply() {
   entry& head = queue_.front();
@@ -124,7 +140,8 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
     if (state_ == reading::idle && !n.in_attribute) {
       if (n.type == resp::type::push) {
         state_ = reading::push_frame;
-      } else if (pubsub_arrays_ && n.type == resp::type::array && n.size > 0) {
+      } else if (pubsub_arrays_ && n.type == resp::type::array && n.size > 0 &&
+                 may_be_pubsub_frame()) {
         held_ = n;  // an aggregate's node views nothing: it outlives these bytes
         state_ = reading::frame_head;
         continue;

@@ -140,7 +140,9 @@ void session::update_subscribed_mode() noexcept {
   // Before the first handshake the protocol is the one asked for; after, the one spoken.
   const bool resp2 = protocol_ == 0 ? config_->protocol == resp_version::resp2 : protocol_ == 2;
   restricted_ = subscribed_ && resp2;
-  pipeline_.set_pubsub_arrays(restricted_);
+  // Commands queued on a ready connection go before the SUBSCRIBE; otherwise the next
+  // handshake subscribes first.
+  pipeline_.set_pubsub_arrays(restricted_, state_ == session_state::ready);
   handshake_.set_pubsub_arrays(subscribed_);
 }
 

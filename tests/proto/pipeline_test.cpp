@@ -4,6 +4,7 @@
 #include "uredis/proto/pipeline.hpp"
 
 #include <gtest/gtest.h>
+#include <algorithm>
 
 #include <optional>
 #include <string>
@@ -1026,6 +1027,72 @@ TEST(PipelineBatch, ItsRepliesAllocateNothingOnceWarm) {
     round();
   EXPECT_EQ(scope.allocations(), 0u);
   EXPECT_EQ(completions, 104);
+}
+
+// ---- subscribing on a RESP2 connection with replies due ----------------------------------------
+
+// LRANGE may return ["message", "c", "x"]: a command queued before the connection subscribed is
+// answered before the server subscribes, so such an array is its reply, not a message.
+TEST(PipelineSubscriptions, ArraysAnsweringCommandsQueuedBeforeSubscribingAreTheirReplies) {
+  const std::string look_alike = "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nx\r\n";
+  pipeline p;
+  push_recorder hooks;
+  p.pushes().set_subscription_hook(&hooks);
+  recorder<std::vector<std::string>> lrange;
+  std::vector<std::string> batch, log;
+  push_with_bytes(p, lrange.handler(), "LRANGE");
+  push_batch(p, batch, "MULTI|LRANGE|EXEC", 3);
+  send_everything(p);
+  // The first reply is half read when the subscriber arrives.
+  ASSERT_FALSE(p.feed("*3\r\n$7\r\nmessage\r\n").error);
+  p.set_pubsub_arrays(true, true);
+  push_subscription(p, log, "SUB c", 1);
+  send_everything(p);
+  ASSERT_FALSE(p.feed("$1\r\nc\r\n$1\r\nx\r\n+OK\r\n" + look_alike + "*1\r\n" +
+                      look_alike +  // the batch's QUEUED stand-in, then EXEC
+                      "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n" + look_alike)
+                   .error);
+  ASSERT_EQ(lrange.results.size(), 1u);
+  EXPECT_EQ(*lrange.results[0], (std::vector<std::string>{"message", "c", "x"}));
+  EXPECT_EQ(batch.back(), "done:MULTI|LRANGE|EXEC");
+  EXPECT_EQ(std::count(batch.begin(), batch.end(), "1:message"), 1);  // its second reply
+  EXPECT_EQ(std::count(batch.begin(), batch.end(), "2:message"), 1);  // inside EXEC's array
+  EXPECT_EQ(log, (std::vector<std::string>{"confirmed:SUB c"}));
+  // Only what came after the confirmation is a message.
+  EXPECT_EQ(hooks.seen, (std::vector<std::string>{"sub:c:1", "msg:c:x"}));
+  EXPECT_TRUE(p.empty());
+}
+
+TEST(PipelineSubscriptions, OnANewSocketTheSubscriptionsComeFirst) {
+  const std::string message = "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nx\r\n";
+  pipeline p;
+  push_recorder hooks;
+  p.pushes().set_subscription_hook(&hooks);
+  recorder<std::string> ping;
+  push_with_bytes(p, ping.handler(), "PING", {}, true);
+  p.set_pubsub_arrays(true, true);
+  send_everything(p);
+  // Reconnecting: the handshake subscribes again before PING is resent, so a message may now
+  // come before PING's reply.
+  p.rewind(make_error_code(errc::connection_reset),
+           [](const request&, std::string_view, bool) { return std::error_code{}; });
+  send_everything(p);
+  ASSERT_FALSE(p.feed(message + "+PONG\r\n").error);
+  EXPECT_EQ(hooks.seen, (std::vector<std::string>{"msg:c:x"}));
+  ASSERT_EQ(ping.results.size(), 1u);
+  EXPECT_EQ(*ping.results[0], "PONG");
+
+  // Set while no socket is live (queued_go_first false): the same.
+  pipeline q;
+  q.pushes().set_subscription_hook(&hooks);
+  recorder<std::string> later;
+  push_with_bytes(q, later.handler(), "PING");
+  q.set_pubsub_arrays(true, false);
+  send_everything(q);
+  ASSERT_FALSE(q.feed(message + "+PONG\r\n").error);
+  EXPECT_EQ(hooks.seen.size(), 2u);
+  ASSERT_EQ(later.results.size(), 1u);
+  EXPECT_EQ(*later.results[0], "PONG");
 }
 
 }  // namespace

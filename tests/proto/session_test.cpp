@@ -52,6 +52,11 @@ std::string describe(const result<T>& r) {
     return r.value() ? *r.value() : "(nil)";
   } else if constexpr (std::is_integral_v<T>) {
     return std::to_string(r.value());
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    std::string joined;
+    for (const std::string& v : r.value())
+      joined += (joined.empty() ? "" : ",") + v;
+    return joined;
   } else {
     return "value";
   }
@@ -891,6 +896,38 @@ TEST(SessionSubscriber, Resp2TakesOnlyThePubSubCommandsAndReadsTheirArraysAsPush
       "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nm1\r\n");
   EXPECT_EQ(log.back(), "confirmed");
   EXPECT_EQ(got, (outcome_log{"m1"}));
+  EXPECT_TRUE(h.s->ready());
+}
+
+// A subscriber arriving on a ready RESP2 connection with an LRANGE in flight: the server
+// answers LRANGE before it subscribes, so LRANGE's array is LRANGE's even if it looks like a
+// message.
+TEST(SessionSubscriber, Resp2RepliesAlreadyDueStayRepliesWhenASubscriberArrives) {
+  harness h;
+  h.config.protocol = resp_version::resp2;
+  h.start();
+  h.s->on_connected();
+  h.flush();
+  h.s->on_data("-ERR no\r\n-ERR no\r\n+PONG\r\n");  // CLIENT SETINFO x2, PING
+  ASSERT_TRUE(h.s->ready());
+  outcome_log log, got;
+  h.exec(cmd::lrange{"l"}, log);
+  h.flush();
+
+  subscriptions subs;
+  h.s->pushes().set_subscription_hook(&subs);
+  h.s->set_subscribed(true);
+  subs.add(subscription_family::channel, "c",
+           [&](const pubsub_message& m) { got.push_back(std::string(m.payload)); });
+  h.s->enqueue(subscription_command{subscription_family::channel, true, "c"},
+               confirmation_handler{&log});
+  h.flush();
+  h.s->on_data(
+      "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nx\r\n"
+      "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n"
+      "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\ny\r\n");
+  EXPECT_EQ(log, (outcome_log{"message,c,x", "confirmed"}));
+  EXPECT_EQ(got, (outcome_log{"y"}));
   EXPECT_TRUE(h.s->ready());
 }
 

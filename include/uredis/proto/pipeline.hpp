@@ -39,7 +39,9 @@
 // if it refuses the command (an ACL's NOPERM). On a RESP2 connection that carries
 // subscriptions, pub/sub frames are plain arrays: set_pubsub_arrays(true) reads every top-level
 // array whose first element names a pub/sub frame (message, subscribe...) as a push. Only a
-// connection restricted to the pub/sub commands may do that (an LRANGE reply can look the same).
+// connection restricted to the pub/sub commands may do that (an LRANGE reply can look the same);
+// the commands queued before it was set keep every array that answers them (the server reads
+// them before it subscribes), until a new socket, where the subscriptions come first.
 //
 // Several replies: a batch that must reach the server contiguously (a transaction: MULTI, the
 // queued commands, EXEC) is ONE command whose request::replies says how many top-level replies
@@ -108,6 +110,9 @@ struct request {
   // transaction (see above). 0 reads as 1.
   std::uint32_t replies = 1;
   time_point deadline = time_point::max();  // max: none
+  // Queued before set_pubsub_arrays(true): every array that answers it is its reply, whatever
+  // its first element. Set by the pipeline.
+  bool arrays_are_replies = false;
 };
 
 class pipeline {
@@ -182,7 +187,9 @@ class pipeline {
   push_router& pushes() noexcept { return router_; }
 
   /// Reads RESP2 arrays that are pub/sub frames as pushes (see above), from the next frame on.
-  void set_pubsub_arrays(bool on) noexcept { pubsub_arrays_ = on; }
+  /// `queued_go_first`: the commands already queued reach the server before it subscribes (they
+  /// are ahead of the SUBSCRIBE on the live socket), so the arrays that answer them are theirs.
+  void set_pubsub_arrays(bool on, bool queued_go_first = false) noexcept;
 
  private:
   // frame_head: a RESP2 array's header is held until its first element says whether it is a
@@ -217,6 +224,7 @@ class pipeline {
            replies_left_ > 0;
   }
   void reset_parser() noexcept;
+  bool may_be_pubsub_frame() const noexcept;
   std::error_code start_reply(const resp::node& first, bool& completed);
   void begin_reply();
   void confirm_head(push_kind kind);
@@ -276,6 +284,7 @@ void pipeline::rewind(std::error_code cause, Verdict&& verdict) {
         kept_requests_.tail().append(own);
         kept_requests_.commit(own.size());
         if (written && e.req.resends != UINT16_MAX) ++e.req.resends;
+        e.req.arrays_are_replies = false;  // the new socket subscribes before it resends
         kept_.emplace_back(std::move(e.command), e.req);
       }
     }

@@ -16,7 +16,8 @@
 //     and RESET. Build the subscriber from a reactor and a config: it owns a dedicated
 //     connection (one per shard is enough: it holds any number of subscriptions). A subscriber
 //     given a shared RESP2 connection turns it into a subscriber-only one: any other command
-//     sent on it completes at once with errc::subscriber_only, unsent.
+//     sent on it completes at once with errc::subscriber_only, unsent (commands already sent
+//     get their replies, even an LRANGE whose array looks like a message).
 //
 // What happens when:
 //   - subscribe(): the handler is registered at once and receives every message from the
