@@ -116,7 +116,10 @@ void session::on_connected() {
 }
 
 void session::start_handshake() {
-  params_.protocol = config_->protocol;
+  // A reconnect asks for the protocol the server spoke. After a fallback to RESP2 that skips a
+  // HELLO known to fail, and matters with subscriptions: taken in RESP2 ahead of the fallback's
+  // AUTH, SELECT and SETNAME, they would make the server refuse those (subscribed mode).
+  params_.protocol = protocol_ == 2 ? resp_version::resp2 : config_->protocol;
   params_.authenticate = authenticate_;
   params_.username = credentials_.username;
   params_.password = credentials_.password;

@@ -165,6 +165,32 @@ TEST(Session, ConnectsThroughTheHandshakeAndAsksForNothingMore) {
   EXPECT_EQ(s.next_deadline(), time_point::max());
 }
 
+// A server without HELLO: the first handshake falls back to RESP2; the reconnect asks for RESP2
+// at once, sending no HELLO the server is known to refuse.
+TEST(Session, AReconnectAsksForTheProtocolTheServerSpoke) {
+  harness h;
+  h.start();
+  ASSERT_TRUE(h.actions().open_transport);
+  h.s->on_connected();
+  EXPECT_TRUE(h.flush().starts_with("*2\r\n$5\r\nHELLO\r\n"));
+  // HELLO refused, then the first batch's replies (skipped), then the RESP2 batch's.
+  h.s->on_data("-ERR unknown command 'HELLO'\r\n-ERR no\r\n-ERR no\r\n+PONG\r\n");
+  h.flush();
+  h.s->on_data("-ERR no\r\n-ERR no\r\n+PONG\r\n");
+  ASSERT_TRUE(h.s->ready());
+  EXPECT_EQ(h.s->protocol(), 2);
+
+  h.s->on_transport_failed(make_error_code(errc::connection_reset));
+  h.advance(10ms);
+  ASSERT_TRUE(h.actions().open_transport);
+  h.s->on_connected();
+  const std::string handshake = h.flush();
+  EXPECT_EQ(handshake.find("HELLO"), std::string::npos) << handshake;
+  h.s->on_data("-ERR no\r\n-ERR no\r\n+PONG\r\n");
+  EXPECT_TRUE(h.s->ready());
+  EXPECT_EQ(h.s->protocol(), 2);
+}
+
 TEST(Session, CommandsIssuedWhileConnectingGoOutRightBehindTheHandshake) {
   harness h;
   outcome_log log;

@@ -383,6 +383,48 @@ TEST(SubscriberAcl, ASubscriptionTheServerRefusesIsReportedAndForgotten) {
   EXPECT_TRUE(sub.conn().ready());
 }
 
+// A server without HELLO (Redis 5, or HELLO renamed away) answers a RESP3 connection in RESP2:
+// the shared connection becomes subscriber-only. Its reconnects ask for RESP2 at once, so the
+// subscriptions restored come after SELECT and CLIENT SETNAME, which a subscribed RESP2
+// connection would refuse.
+TEST(SubscriberResp3, AServerWithoutHelloTurnsTheSharedConnectionSubscriberOnly) {
+  test::redis_server_options options;
+  options.args = {"--rename-command", "HELLO", ""};
+  test::redis_server server(options);
+  auto r = make_reactor();
+  connection_config config = config_with(server, resp_version::resp3);
+  config.db = 2;
+  config.client_name = "named";
+  connection conn{*r, config};
+  std::uint32_t handshake_failures = 0;
+  event::listener<event::handshake_failed> on_failure{
+      r->events(), [&](const event::handshake_failed&) { ++handshake_failures; }};
+  connect(*r, conn);
+  subscriber sub{conn};
+  std::vector<std::string> got;
+  std::optional<result<void>> subscribed;
+  sub.subscribe(
+      "ch", [&](const message& m) { got.push_back(describe(m)); },
+      [&](const result<void>& o) { subscribed = o; });
+  wait_for(*r, subscribed);
+  ASSERT_TRUE(*subscribed) << what(*subscribed);
+  std::optional<result<std::optional<std::string>>> get;
+  conn.exec(cmd::get{"k"}, [&](result<std::optional<std::string>> v) { get = v; });
+  ASSERT_TRUE(get.has_value());
+  EXPECT_EQ(get->error(), make_error_code(errc::subscriber_only));
+
+  server.command({"CLIENT", "KILL", "TYPE", "pubsub"});
+  r->run_until([&] { return handshake_failures > 0 || (conn.reconnects() == 1 && conn.ready()); });
+  ASSERT_EQ(handshake_failures, 0u);
+  publisher pub{*r, server};
+  pub.publish({{"ch", "after"}});
+  r->run_until([&] { return got.size() == 1; });
+  EXPECT_EQ(got, (std::vector<std::string>{"ch=after"}));
+  const std::string clients = server.command({"CLIENT", "LIST", "TYPE", "pubsub"});
+  EXPECT_NE(clients.find("name=named"), std::string::npos) << clients;
+  EXPECT_NE(clients.find("db=2"), std::string::npos) << clients;
+}
+
 // --- Recovery: one server per protocol, restarted and CLIENT KILLed ---
 
 class SubscriberRecovery : public ::testing::TestWithParam<resp_version> {};
