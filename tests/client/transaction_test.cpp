@@ -146,6 +146,26 @@ TEST(Transaction, ExecAbortIsSurfacedWithTheRefusedCommand) {
   EXPECT_EQ(server.command({"GET", "c"}), bulk("1"));  // nothing of the transaction ran
 }
 
+// An ACL that forbids MULTI: the server refuses MULTI but not the commands, which run on their
+// own. The result is MULTI's error, the connection stays in step, and the effects are there.
+TEST(Transaction, ARefusedMultiIsItsErrorAndTheCommandsRanOnTheirOwn) {
+  test::redis_server server;
+  server.command({"ACL", "SETUSER", "nomulti", "on", ">pw", "~*", "&*", "+@all", "-multi"});
+  auto r = make_reactor();
+  connection_config config = config_for(server);
+  config.username = "nomulti";
+  config.password = "pw";
+  client c{*r, config};
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(c);
+    const auto got = co_await c.exec(transaction{cmd::incr{"c"}, cmd::incr{"c"}});
+    EXPECT_TRUE(got.has_server_error());
+    if (!got.has_server_error()) co_return;
+    EXPECT_EQ(got.server_error().kind, server_error_kind::noperm) << got.server_error().message;
+    EXPECT_EQ(*co_await c.exec(cmd::incr{"c"}), 3);  // in step, after the two that ran
+  });
+}
+
 // Reads MONITOR's lines from a plain socket: the command part of each, e.g. "\"INCR\" \"c\"".
 class monitor {
  public:

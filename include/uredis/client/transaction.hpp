@@ -19,7 +19,11 @@
 //                       arity), so nothing ran. The kind is EXECABORT; the message is the
 //                       server's, followed by the refused command's position and error:
 //                       "EXECABORT Transaction discarded ... [command 2: ERR wrong number of
-//                       arguments for 'incr' command]". Or MULTI's own error.
+//                       arguments for 'incr' command]". Or MULTI's own error (an ACL that
+//                       forbids MULTI): then the server did NOT stop; it ran each command on
+//                       its own, outside any transaction (their replies are read and dropped,
+//                       and EXEC answers "ERR EXEC without MULTI"). Treat it like a failed
+//                       write: the commands' effects are there.
 //   errc::watch_conflict  EXEC answered null: a WATCHed key changed (client/optimistic.hpp)
 //   errc::watch_lost      sent after WATCH on a connection that was replaced since: not sent
 //   another error_code  the connection failed, timed out, or the reply did not fit
