@@ -382,6 +382,42 @@ TEST(Transaction, AWatchLostToAReconnectIsNeverSentUnguarded) {
   EXPECT_EQ(server.command({"GET", "w2"}), bulk("1"));
 }
 
+// The client's callback form follows the same watch rules as its co_await form.
+TEST(Transaction, TheClientsCallbackFormKeepsTheWatchRules) {
+  test::redis_server server;
+  test::fault_proxy proxy{server.host(), server.port()};
+  auto r = make_reactor();
+  client watcher{*r, test::config_through(proxy)};
+  using results = transaction<cmd::incr>::results;
+  std::optional<result<results>> got;
+  const auto send = [&] {
+    got.reset();
+    watcher.exec(transaction{cmd::incr{"w3"}}, [&](result<results> v) { got = std::move(v); });
+    EXPECT_FALSE(watcher.watching());  // the transaction ends the watch
+    ASSERT_TRUE(test::run_until(
+        *r, [&] { return got.has_value(); }, 5s));
+  };
+  test::run_coroutine(*r, [&]() -> task<> {
+    co_await test::connect_or_fail(watcher);
+    EXPECT_TRUE(*co_await watcher.watch("w"));
+  });
+  server.command({"SET", "w", "changed"});
+  send();
+  EXPECT_EQ(got->error(), make_error_code(errc::watch_conflict));
+
+  test::run_coroutine(*r, [&]() -> task<> { EXPECT_TRUE(*co_await watcher.watch("w")); });
+  proxy.close_all(test::cut_mode::reset);
+  ASSERT_TRUE(test::run_until(
+      *r, [&] { return watcher.connection().reconnects() == 1 && watcher.ready(); }, 10s));
+  send();
+  EXPECT_EQ(got->error(), make_error_code(errc::watch_lost));
+  EXPECT_EQ(server.command({"GET", "w3"}), "$-1\r\n");  // never sent
+
+  send();  // no watch: sent as usual
+  ASSERT_TRUE(got->has_value()) << got->error().message();
+  EXPECT_EQ(*std::get<0>(**got), 1);
+}
+
 TEST(Transaction, AWrittenTransactionCompletesWithOutcomeUnknownAndIsNotResent) {
   test::redis_server server;
   test::fault_proxy proxy{server.host(), server.port()};

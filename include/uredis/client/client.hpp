@@ -42,6 +42,7 @@
 #include "uredis/client/transaction_awaiter.hpp"
 #include "uredis/cmd/descriptor.hpp"
 #include "uredis/cmd/transactions.hpp"
+#include "uredis/error.hpp"
 #include "uredis/reactor/reactor.hpp"
 #include "uredis/result.hpp"
 
@@ -157,11 +158,22 @@ class client : public command_helpers<client> {
     return transaction_awaiter<Commands...>(*conn_, tx, options, &watch_);
   }
 
-  /// The callback API for a transaction (connection::exec). It does not look at watch().
+  /// The callback API for a transaction (connection::exec), with the same watch rules: after
+  /// watch(), sent only on the connection that answered the WATCH, and it ends the watch.
   template <class... Commands, class Callback>
   void exec(const transaction<Commands...>& tx, Callback&& callback,
             const exec_options& options = {}) {
-    conn_->exec(tx, std::forward<Callback>(callback), options);
+    const connection_state s = conn_->state();
+    const bool connected = s != connection_state::idle && s != connection_state::closed;
+    if (!std::exchange(watch_.armed, false) || !connected)
+      return conn_->exec(tx, std::forward<Callback>(callback), options);  // not_connected, if so
+    if (!watch_.holds_on(*conn_)) {
+      using results = typename transaction<Commands...>::results;
+      callback(result<results>(errc::watch_lost));
+      return;
+    }
+    using handler = detail::transaction_handler<std::decay_t<Callback>, Commands...>;
+    handler::start_watched(*conn_, tx, std::forward<Callback>(callback), options);
   }
 
   /// `co_await watch(keys)` -> result<cmd::applied>: WATCHes `keys` on this client's connection

@@ -286,6 +286,12 @@ class transaction_handler {
                     const proto::exec_options& options) {
     conn.enqueue(tx, transaction_handler(std::move(callback)), transaction_options(options));
   }
+  /// The same after WATCH: only on the socket that carried it.
+  static void start_watched(connection& conn, const transaction<Commands...>& tx, Callback callback,
+                            const proto::exec_options& options) {
+    conn.enqueue(watched_transaction<transaction<Commands...>>{&tx},
+                 transaction_handler(std::move(callback)), transaction_options(options));
+  }
 
   /// The replies never began.
   void on_complete(const proto::reply_outcome& o) { callback_(result<results>(o.error)); }

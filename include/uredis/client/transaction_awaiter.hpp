@@ -32,6 +32,11 @@ namespace uredis {
 struct watch_state {
   bool armed = false;
   std::uint64_t reconnects = 0;  // connection::reconnects() when the WATCH was answered
+
+  /// `conn` is up on the socket that answered the WATCH.
+  bool holds_on(const connection& conn) const noexcept {
+    return conn.ready() && conn.reconnects() == reconnects;
+  }
 };
 
 template <class... Commands>
@@ -52,7 +57,7 @@ class [[nodiscard]] transaction_awaiter {
       result_.emplace(errc::not_connected);
       return true;
     }
-    if (watched() && (!conn_->ready() || conn_->reconnects() != watch_->reconnects)) {
+    if (watched() && !watch_->holds_on(*conn_)) {
       end_watch();
       result_.emplace(errc::watch_lost);
       return true;
