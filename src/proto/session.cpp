@@ -187,7 +187,8 @@ std::string_view take_command(std::string_view& rest) noexcept {
   bool ok = header('*', count);
   for (std::size_t i = 0; ok && i < count; ++i) {
     std::size_t length = 0;
-    ok = header('$', length) && length + 2 <= rest.size() - at;
+    // The bulk and its CRLF fit in what is left (header() left at <= size; no sum to overflow).
+    ok = header('$', length) && length <= rest.size() - at && rest.size() - at - length >= 2;
     if (ok) at += length + 2;
   }
   if (!ok) {
