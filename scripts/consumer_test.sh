@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Uses uredis the way a downstream project does, in a temporary directory, and runs what it
+# Uses uredis the two ways a downstream project does, in a temporary directory, and runs what it
 # builds against a private redis-server:
 #
 #   subproject  tests/consumer, a tiny Meson project that pulls uredis in as a subproject, built
@@ -9,13 +9,15 @@
 #               tools stay off as a subproject, that the public headers are enough, and that
 #               they compile warning-free in user code (tests/consumer/callbacks.cpp). It builds
 #               and runs the README's quickstart and every other complete program of the README.
+#   installed   `meson install` into a temporary prefix, then the README's quickstart built with
+#               plain g++ and `pkg-config --cflags --libs uredis`, against the installed tree only.
 #
-# UREDIS_CONSUMER_BUILDS="gcc" (or "clang") runs one of the builds.
+# UREDIS_CONSUMER_BUILDS="gcc" (or "clang install", ...) runs some of gcc, clang and install.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-builds="${UREDIS_CONSUMER_BUILDS:-gcc clang}"
+builds="${UREDIS_CONSUMER_BUILDS:-gcc clang install}"
 # A sanitizer report fails the program that caused it (scripts/test.sh sets the same).
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
@@ -85,7 +87,7 @@ subproject_build() {
     # so a consumer must turn that one check off, as the README says; the rest of UBSan stays.
     clang) env=(CXX=clang++ CC=clang) opts=("-Db_sanitize=address,undefined"
       -Dcpp_args=-fno-sanitize=function) ;;
-    *) uredis_die "unknown consumer build '$name' (gcc clang)" ;;
+    *) uredis_die "unknown consumer build '$name' (gcc clang install)" ;;
   esac
   # debugoptimized is -O2 -g; the project's warning_level=3 adds -Wall -Wextra -Wpedantic.
   # Forcing the fallback: an installed uredis must not stand in for the subproject.
@@ -116,8 +118,35 @@ subproject_build() {
   uredis_log "$name: consumer, quickstart, callbacks and ${#examples[@]} README examples pass"
 }
 
+# Installs uredis into a temporary prefix and builds the quickstart against it with plain g++.
+installed_build() {
+  local build="$work/build-install" prefix="$work/prefix" pc_dir
+  redis-cli -p "$port" flushall >/dev/null
+  # Only the library: its tests, tools and benchmarks are not installed.
+  CXX=g++ CC=gcc meson setup "$build" "$src/subprojects/uredis" --prefix="$prefix" \
+    -Dbuildtype=release -Dtests=disabled -Dbench=disabled -Dtools=disabled \
+    >"$work/setup-install.log" ||
+    { cat "$work/setup-install.log"; uredis_die "install: meson setup failed"; }
+  ninja -C "$build" -j "$uredis_jobs"
+  meson install -C "$build" --quiet
+  pc_dir="$(dirname "$(find "$prefix" -name uredis.pc -print -quit)")"
+  [[ -f "$pc_dir/uredis.pc" ]] || uredis_die "install: no uredis.pc under $prefix"
+
+  local -a flags
+  read -ra flags < <(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs uredis)
+  uredis_log "install: pkg-config --cflags --libs uredis: ${flags[*]}"
+  # The quickstart sees the installed tree only: no -I into the repository.
+  g++ -std=c++20 -O2 -Wall -Wextra -Wpedantic -Werror "$src/quickstart.cpp" \
+    -o "$work/quickstart-installed" "${flags[@]}"
+  run_quickstart "$work/quickstart-installed"
+  uredis_log "install: the quickstart built against the installed uredis passes"
+}
+
 for b in $builds; do
   start=$SECONDS
-  subproject_build "$b"
+  case "$b" in
+    install) installed_build ;;
+    *) subproject_build "$b" ;;
+  esac
   uredis_log "$b: $((SECONDS - start)) s"
 done
