@@ -8,7 +8,9 @@ set -euo pipefail
 bench=${1:?usage: bench_allocations.sh path/to/uredis-bench}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-tests=get,set,incr,lpush
+# One test per descriptor shape: the inline PING, views (GET, LPOP, SPOP), dropped arrays
+# (ZPOPMIN, LRANGE), held keys (ZADD with -r, MSET).
+tests=ping,get,set,incr,lpush,lpop,spop,zadd,zpopmin,lrange_100,mset
 
 counts() {  # counts FILE: "TEST=allocations ..." from a --json file
   python3 - "$1" <<'PY'

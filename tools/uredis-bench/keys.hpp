@@ -37,6 +37,9 @@ class key_source {
   /// source, such as a literal) and its number. Valid until the next call.
   std::string_view key(std::string_view prefix) noexcept;
 
+  /// N of -r: keys are numbers drawn in 0..N-1; 0: the literal "__rand_int__".
+  std::uint64_t keyspace() const noexcept { return keyspace_; }
+
   /// Starts over: the sequence from its first key, the generator from its seed (after the
   /// warm-up, so the measured requests are the same whatever the warm-up took).
   void restart() noexcept;

@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   if (!parsed.error.empty()) return usage_error(parsed.error);
   const options& o = parsed.options;
 
-  // What runs: the -t tests in order, or the one --command.
+  // What runs: the tests -t selects, in redis-benchmark's order, or the one --command.
   std::optional<command_template> command;
   std::vector<workload> work;
   if (!o.command.empty()) {
@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
     if (!command) return usage_error(error);
     work.push_back({nullptr, &*command});
   } else {
-    for (const std::string& name : o.tests)
-      work.push_back({find_test(name), nullptr});
+    for (const test_info* t : selected_tests(o.tests))
+      work.push_back({t, nullptr});
   }
 
   uredis::connection_config config;

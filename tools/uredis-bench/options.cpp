@@ -51,7 +51,11 @@ std::string_view usage() {
          "  -d <size>       SET/LPUSH/... value size in bytes (default 3)\n"
          "  -r <keyspace>   keys key:000000000042 in 0..keyspace-1 (see --key-pattern)\n"
          "  -P <numreq>     pipeline depth per connection (default 1)\n"
-         "  -t <tests>      comma-separated: ping,set,get,incr,lpush,rpush,lpop,sadd,hset\n"
+         "  -t <tests>      comma-separated, as redis-benchmark's (any case; default: all, in\n"
+         "                  redis-benchmark's order): ping_inline,ping_mbulk,set,get,incr,\n"
+         "                  lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,\n"
+         "                  lrange_300,lrange_500,lrange_600,mset; ping: both PINGs; lrange:\n"
+         "                  every LRANGE (each brings the LPUSH that fills the list)\n"
          "  -q              quiet: one line per test, no progress line\n"
          "  --csv           CSV output\n"
          "  --threads <n>   shards (reactor threads), default 1\n"
@@ -167,7 +171,7 @@ parsed_options parse_options(int argc, char** argv) {
           const std::string name = to_lower(rest.substr(0, comma));
           rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
           if (name.empty()) continue;
-          if (!find_test(name)) return fail("unknown test '" + name + "'");
+          if (!is_test_name(name)) return fail("unknown test '" + name + "'");
           o.tests.push_back(name);
         }
       }
@@ -178,7 +182,7 @@ parsed_options parse_options(int argc, char** argv) {
   if (tests_given && !o.command.empty()) return fail("give -t or --command, not both");
   if (!tests_given && o.command.empty())
     for (const auto& t : all_tests())
-      o.tests.emplace_back(t.name);
+      o.tests.emplace_back(t.names[0]);
   if (o.tests.empty() && o.command.empty()) return fail("no tests selected");
   if (o.keys != key_pattern::uniform && o.keyspace == 0)
     return fail("--key-pattern needs a keyspace (-r)");

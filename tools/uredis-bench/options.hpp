@@ -4,8 +4,8 @@
 // --pin), documented in usage() and README.md beside this file.
 //
 // Invariants of a parsed options (error empty): clients >= 1, requests >= 1, pipeline >= 1,
-// threads >= 1, threads <= clients; exactly one of `tests` (each a known name, see
-// workload.hpp) and `command` is non-empty; duration and rate are > 0 when set; a key pattern
+// threads >= 1, threads <= clients; exactly one of `tests` (each a name that selects a test,
+// see workload.hpp) and `command` is non-empty; duration and rate are > 0 when set; a key pattern
 // other than uniform comes with a keyspace (-r); zipf_exponent > 0; -n and --duration are
 // not both given.
 
@@ -37,7 +37,7 @@ struct options {
   std::size_t data_size = 3;            // -d
   std::uint64_t keyspace = 0;           // -r (0: the literal key "key:__rand_int__")
   std::size_t pipeline = 1;             // -P
-  std::vector<std::string> tests;       // -t, lower case; empty with --command
+  std::vector<std::string> tests;       // -t names, lower case; empty with --command
   std::string command;                  // --command template; empty with -t
   bool quiet = false;                   // -q
   bool csv = false;                     // --csv

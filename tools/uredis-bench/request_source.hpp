@@ -2,15 +2,20 @@
 // request_source: issues the requests of one workload on a shard's connections, one exec() per
 // request with the typed descriptor of its command (or the template's request).
 //
-// One per shard, shared by its connections: each request's key is written into the key_source's
-// buffer, the template's mixed arguments into the scratch buffer, and exec() encodes them into
-// the connection's output buffer before issue() returns, so the next request may reuse both.
-// Nothing is allocated per request: the value (-d bytes of 'x') and the scratch buffer are
-// allocated once, here; replies that carry a value (GET, LPOP) are read as views into the read
-// buffer, not copied into strings.
+// One per shard, shared by its connections: each request's keys are written into the
+// key_source's buffer (and, when a request needs several at once, held in this source's own
+// slots), the template's mixed arguments into the scratch buffer, and exec() encodes them into
+// the connection's output buffer before issue() returns, so the next request may reuse them.
+// Nothing is allocated per request: the value (-d bytes of 'x'), the key slots and the scratch
+// buffer are allocated once, here; replies that carry a value (GET, LPOP, RPOP, SPOP) are read
+// as views into the read buffer, and those with many (LRANGE, ZPOPMIN) are read and dropped,
+// not copied into strings and vectors.
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,7 +26,9 @@
 #include "uredis/cmd/lists.hpp"
 #include "uredis/cmd/server.hpp"
 #include "uredis/cmd/sets.hpp"
+#include "uredis/cmd/sorted_sets.hpp"
 #include "uredis/cmd/strings.hpp"
+#include "uredis/resp/adapter.hpp"
 #include "workload.hpp"
 
 namespace uredis::bench {
@@ -43,25 +50,67 @@ class request_source {
   void restart() noexcept { keys_.restart(); }
 
  private:
-  // GET and LPOP replies read as views into the read buffer: -d may exceed std::string's
-  // small-string buffer, and a benchmark must not allocate per reply.
-  struct get_view {
+  static constexpr std::size_t mset_keys = 10;  // redis-benchmark's "MSET (10 keys)"
+
+  // PING written inline ("PING\r\n"), as redis-benchmark's PING_INLINE sends it: the server
+  // takes another parsing path for it than for the RESP array of PING_MBULK. One command,
+  // answered by one reply, so the connection's FIFO is unaffected by its shape.
+  struct inline_ping {
+    using response = resp::ignore_t;
+    void encode(resp::encoder& e) const { e.buffer().append("PING\r\n"); }
+    static constexpr bool keyless = true;
+  };
+  // A command of one key whose reply is read in place: a bulk string or nil viewed in the read
+  // buffer (GET, LPOP, RPOP, SPOP: -d may exceed std::string's small-string buffer, and a
+  // benchmark must not allocate per reply), or anything dropped (ZPOPMIN's array).
+  template <class Response>
+  struct key_command {
+    std::string_view name;
     std::string_view key;
-    using response = std::optional<std::string_view>;
-    void encode(resp::encoder& e) const { e.command("GET", key); }
+    using response = Response;
+    void encode(resp::encoder& e) const { e.command(name, key); }
     constexpr void for_each_key(auto&& f) const { f(key); }
   };
-  struct lpop_view {
+  using bulk_view = key_command<std::optional<std::string_view>>;
+  // LRANGE key 0 stop, its elements dropped as they arrive (cmd::lrange would copy each).
+  struct lrange_head {
     std::string_view key;
-    using response = std::optional<std::string_view>;
-    void encode(resp::encoder& e) const { e.command("LPOP", key); }
+    std::int64_t stop;
+    using response = resp::ignore_t;
+    void encode(resp::encoder& e) const { e.command("LRANGE", key, 0, stop); }
     constexpr void for_each_key(auto&& f) const { f(key); }
   };
+  // MSET of the held keys, each set to the value.
+  struct mset_held {
+    std::span<const std::string_view> keys;
+    std::string_view value;
+    using response = resp::ignore_t;
+    void encode(resp::encoder& e) const {
+      e.begin(1 + 2 * keys.size());
+      e.arg("MSET");
+      for (const std::string_view key : keys) {
+        e.arg(key);
+        e.arg(value);
+      }
+    }
+    constexpr void for_each_key(auto&& f) const {
+      for (const std::string_view key : keys)
+        f(key);
+    }
+  };
+
+  // Copies `key` (the key_source's buffer, which the next key() overwrites) into slot `i`.
+  std::string_view hold(std::size_t i, std::string_view key) noexcept {
+    key.copy(held_[i].data(), key.size());
+    return held_views_[i] = {held_[i].data(), key.size()};
+  }
 
   workload work_;
   key_source keys_;
   std::string value_;
   std::string scratch_;
+  std::array<std::array<char, key_source::max_key_size>, mset_keys> held_{};
+  std::array<std::string_view, mset_keys> held_views_{};
 };
 
 template <class Done>
@@ -76,26 +125,33 @@ void request_source::issue(connection& c, Done&& done) {
     return;
   }
   switch (work_.test->kind) {
-    case test_kind::ping:
+    case test_kind::ping_inline:
+      c.exec(inline_ping{}, std::move(on_reply));
+      break;
+    case test_kind::ping_mbulk:
       c.exec(cmd::ping{}, std::move(on_reply));
       break;
     case test_kind::set:
       c.exec(cmd::set{keys_.key("key:"), value_}, std::move(on_reply));
       break;
     case test_kind::get:
-      c.exec(get_view{keys_.key("key:")}, std::move(on_reply));
+      c.exec(bulk_view{"GET", keys_.key("key:")}, std::move(on_reply));
       break;
     case test_kind::incr:
       c.exec(cmd::incr{keys_.key("counter:")}, std::move(on_reply));
       break;
     case test_kind::lpush:
+    case test_kind::lrange_fill:
       c.exec(cmd::lpush{"mylist", cmd::arg_list(value_)}, std::move(on_reply));
       break;
     case test_kind::rpush:
       c.exec(cmd::rpush{"mylist", cmd::arg_list(value_)}, std::move(on_reply));
       break;
     case test_kind::lpop:
-      c.exec(lpop_view{"mylist"}, std::move(on_reply));
+      c.exec(bulk_view{"LPOP", "mylist"}, std::move(on_reply));
+      break;
+    case test_kind::rpop:
+      c.exec(bulk_view{"RPOP", "mylist"}, std::move(on_reply));
       break;
     case test_kind::sadd:
       c.exec(cmd::sadd{"myset", cmd::arg_list(keys_.key("element:"))}, std::move(on_reply));
@@ -103,6 +159,36 @@ void request_source::issue(connection& c, Done&& done) {
     case test_kind::hset:
       c.exec(cmd::hset{"myhash", cmd::pair_list(keys_.key("element:"), value_)},
              std::move(on_reply));
+      break;
+    case test_kind::spop:
+      c.exec(bulk_view{"SPOP", "myset"}, std::move(on_reply));
+      break;
+    case test_kind::zadd: {
+      // The score is redis-benchmark's: "0", or with -r a drawn number of its own.
+      const std::string_view score = keys_.keyspace() == 0 ? "0" : hold(0, keys_.key(""));
+      c.exec(cmd::zadd{"myzset", cmd::pair_list(score, keys_.key("element:"))},
+             std::move(on_reply));
+      break;
+    }
+    case test_kind::zpopmin:
+      c.exec(key_command<resp::ignore_t>{"ZPOPMIN", "myzset"}, std::move(on_reply));
+      break;
+    case test_kind::lrange_100:
+      c.exec(lrange_head{"mylist", 99}, std::move(on_reply));
+      break;
+    case test_kind::lrange_300:
+      c.exec(lrange_head{"mylist", 299}, std::move(on_reply));
+      break;
+    case test_kind::lrange_500:
+      c.exec(lrange_head{"mylist", 499}, std::move(on_reply));
+      break;
+    case test_kind::lrange_600:
+      c.exec(lrange_head{"mylist", 599}, std::move(on_reply));
+      break;
+    case test_kind::mset:
+      for (std::size_t i = 0; i < mset_keys; ++i)
+        hold(i, keys_.key("key:"));
+      c.exec(mset_held{held_views_, value_}, std::move(on_reply));
       break;
   }
 }
