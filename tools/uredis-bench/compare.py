@@ -61,10 +61,14 @@ def run(cmd):
 
 
 def throughput(out):
-    """The last 'requests per second' figure printed (redis-benchmark rewrites its line with \\r)."""
+    """The one test's 'requests per second' figure (redis-benchmark rewrites its line with \\r)."""
     found = re.findall(r"([0-9.]+) requests per second", out.replace("\r", "\n"))
     if not found:
         sys.exit(f"no throughput in: {out!r}")
+    # CPU time is per process: with several tests (-t ping is PING_INLINE and PING_MBULK) it
+    # would not be per request of any of them.
+    if len(found) > 1:
+        sys.exit(f"{len(found)} tests ran; give -t one test (e.g. ping_mbulk, not ping)")
     return float(found[-1])
 
 
