@@ -36,6 +36,7 @@
 #include "uredis/client/config.hpp"
 #include "uredis/client/connection.hpp"
 #include "uredis/client/exec_awaiter.hpp"
+#include "uredis/client/reply_callback.hpp"
 #include "uredis/client/script.hpp"
 #include "uredis/client/script_awaiter.hpp"
 #include "uredis/client/transaction.hpp"
@@ -143,7 +144,7 @@ class client : public command_helpers<client> {
   }
 
   /// The callback API: `callback(result<cmd::response_t<D>>)` runs once (connection::exec).
-  template <cmd::descriptor D, class Callback>
+  template <cmd::descriptor D, not_exec_options Callback>
   void exec(const D& command, Callback&& callback, const exec_options& options = {}) {
     conn_->exec(command, std::forward<Callback>(callback), options);
   }
@@ -160,9 +161,12 @@ class client : public command_helpers<client> {
 
   /// The callback API for a transaction (connection::exec), with the same watch rules: after
   /// watch(), sent only on the connection that answered the WATCH, and it ends the watch.
-  template <class... Commands, class Callback>
+  template <class... Commands, not_exec_options Callback>
   void exec(const transaction<Commands...>& tx, Callback&& callback,
             const exec_options& options = {}) {
+    static_assert(reply_callback<Callback, typename transaction<Commands...>::results>,
+                  "uredis: the callback must be callable as callback(uredis::result<T>), T being "
+                  "transaction<...>::results, a std::tuple of one uredis::result per command");
     const connection_state s = conn_->state();
     const bool connected = s != connection_state::idle && s != connection_state::closed;
     if (!std::exchange(watch_.armed, false) || !connected)
@@ -200,8 +204,7 @@ class client : public command_helpers<client> {
   }
 
   /// The callback API: `callback(result<R>)` runs once (connection::run).
-  template <class Response = resp::reply, class Callback>
-  requires std::invocable<Callback&, result<Response>>
+  template <class Response = resp::reply, not_exec_options Callback>
   void run(const script& code, const cmd::arg_list& keys, const cmd::arg_list& args,
            Callback&& callback, const exec_options& options = {}) {
     conn_->run<Response>(code, keys, args, std::forward<Callback>(callback), options);

@@ -36,6 +36,7 @@
 #include <utility>
 
 #include "uredis/client/config.hpp"
+#include "uredis/client/reply_callback.hpp"
 #include "uredis/cmd/arguments.hpp"
 #include "uredis/proto/callback_handler.hpp"
 #include "uredis/proto/exec_options.hpp"
@@ -81,6 +82,13 @@ class connection {
   /// Sends `command` and calls `callback(result<Command::response>)` once with its reply.
   template <class Command, class Callback>
   void exec(const Command& command, Callback&& callback, const exec_options& options = {}) {
+    static_assert(not_exec_options<Callback>,
+                  "uredis: connection::exec takes a callback; for co_await, use a client "
+                  "(client.hpp): co_await client.exec(command, options)");
+    static_assert(reply_callback<Callback, typename Command::response>,
+                  "uredis: the callback must be callable as callback(uredis::result<R>), R being "
+                  "the command's response type (cmd::response_t<Command>; for GET, "
+                  "std::optional<std::string>)");
     using handler = proto::callback_handler<typename Command::response, std::decay_t<Callback>>;
     enqueue(command, handler{std::forward<Callback>(callback)}, options);
   }
@@ -91,6 +99,12 @@ class connection {
   template <class... Commands, class Callback>
   void exec(const transaction<Commands...>& tx, Callback&& callback,
             const exec_options& options = {}) {
+    static_assert(not_exec_options<Callback>,
+                  "uredis: connection::exec takes a callback; for co_await, use a client "
+                  "(client.hpp): co_await client.exec(transaction, options)");
+    static_assert(reply_callback<Callback, typename transaction<Commands...>::results>,
+                  "uredis: the callback must be callable as callback(uredis::result<T>), T being "
+                  "transaction<...>::results, a std::tuple of one uredis::result per command");
     using handler = detail::transaction_handler<std::decay_t<Callback>, Commands...>;
     handler::start(*this, tx, std::forward<Callback>(callback), options);
   }
@@ -102,6 +116,9 @@ class connection {
   template <class Response = resp::reply, class Callback>
   void run(const script& code, cmd::arg_list keys, cmd::arg_list args, Callback&& callback,
            const exec_options& options = {}) {
+    static_assert(reply_callback<Callback, Response>,
+                  "uredis: the callback must be callable as callback(uredis::result<Response>), "
+                  "Response being run<Response>'s (resp::reply unless given)");
     using handler = detail::script_handler<Response, std::decay_t<Callback>>;
     handler::start(*this, code, keys, args, std::forward<Callback>(callback), options);
   }
