@@ -46,6 +46,7 @@
 #include <utility>
 #include <vector>
 
+#include "allowed_cpus.hpp"
 #include "latency_samples.hpp"
 #include "uredis/proto/callback_handler.hpp"
 #include "uredis/proto/pending.hpp"
@@ -66,6 +67,7 @@
 namespace {
 
 using namespace std::chrono_literals;
+using uredis::bench::allowed_cpus;
 
 // Time per operation, `ops` operations per iteration.
 void per_op(benchmark::State& state, std::size_t ops) {
@@ -76,17 +78,6 @@ void per_op(benchmark::State& state, std::size_t ops) {
 }
 
 // --- CPU pinning ------------------------------------------------------------------------------
-
-// The CPUs this process may run on, in order.
-std::vector<int> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (::sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
-  for (int c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  return cpus;
-}
 
 // Read before main(), so before any benchmark pins the main thread (the affinity of a thread is
 // what sched_getaffinity reports, and the runtime reads it too).

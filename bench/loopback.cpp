@@ -1,5 +1,7 @@
 #include "loopback.hpp"
 
+#include "allowed_cpus.hpp"
+
 #include <sched.h>
 
 #include <cstdio>
@@ -10,17 +12,6 @@
 
 namespace uredis::bench {
 namespace {
-
-// The CPUs this process may run on.
-std::vector<int> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (::sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
-  for (int c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  return cpus;
-}
 
 void pin_self(int cpu) {
   cpu_set_t set;
