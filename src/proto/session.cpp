@@ -75,6 +75,7 @@ void session::connect(connect_callback done) {
   assert(state_ == session_state::idle || state_ == session_state::closed);
   on_connect_ = std::move(done);
   reconnect_.reset();
+  ready_since_connect_ = false;  // what it ends in is a `connected`, not a `reconnected`
   start_attempt();
 }
 
@@ -225,13 +226,15 @@ void session::handshake_done() {
   if (config_->health_check_interval.count() > 0)
     health_at_ = clock_->now() + config_->health_check_interval;
   const std::uint64_t epoch = epoch_;
-  if (ever_ready_) {
-    ++reconnects_;
+  // A new socket after the first counts as a reconnect (a WATCH does not survive it), but only
+  // the policy healing a lost socket is reported as one: a connect() asked for by hand, even
+  // after the policy gave up, is a `connected`.
+  if (ever_ready_) ++reconnects_;
+  ever_ready_ = true;
+  if (std::exchange(ready_since_connect_, true))
     events_->emit(event::reconnected{id_, attempts});
-  } else {
-    ever_ready_ = true;
+  else
     events_->emit(event::connected{id_});
-  }
   if (epoch_ != epoch || !on_connect_) return;
   connect_callback done = std::move(on_connect_);
   on_connect_ = {};

@@ -749,6 +749,28 @@ TEST(SessionFaults, FirstConnectIsRetried) {
   EXPECT_EQ(h.stats().reconnected, 0u);
 }
 
+TEST(SessionFaults, AConnectByHandAfterThePolicyGaveUpIsReportedAsConnected) {
+  harness h;
+  h.config.retry = retry::retry_policy(retry::backoff::constant(10ms), 1);
+  h.ready();
+  h.s->on_transport_failed(make_error_code(errc::connection_reset));
+  h.advance(10ms);
+  ASSERT_TRUE(h.actions().open_transport);
+  h.s->on_transport_failed(make_error_code(errc::connection_refused));
+  ASSERT_EQ(h.s->state(), session_state::closed);
+  h.s->connect();
+  h.open_and_handshake();
+  ASSERT_TRUE(h.s->ready());
+  EXPECT_EQ(h.stats().connected, 2u);
+  EXPECT_EQ(h.stats().reconnected, 0u);
+  EXPECT_EQ(h.s->reconnects(), 1u) << "still a new socket: a WATCH taken before is gone";
+  // The policy healing a lost socket is still a reconnect.
+  h.s->on_transport_failed(make_error_code(errc::connection_reset));
+  h.reconnect();
+  EXPECT_EQ(h.stats().reconnected, 1u);
+  EXPECT_EQ(h.stats().connected, 2u);
+}
+
 TEST(SessionFaults, CloseFromACallbackWhileReconnecting) {
   harness h;
   h.ready();

@@ -293,9 +293,10 @@ class session {
   std::uint64_t epoch_ = 0;
   actions actions_;
   int protocol_ = 0;
-  bool ever_ready_ = false;
-  bool subscribed_ = false;  // set_subscribed()
-  bool restricted_ = false;  // subscribed_ and speaking RESP2: see set_subscribed()
+  bool ever_ready_ = false;           // ready at least once: later sockets are reconnects
+  bool ready_since_connect_ = false;  // ready since the last connect(): events say reconnected
+  bool subscribed_ = false;           // set_subscribed()
+  bool restricted_ = false;           // subscribed_ and speaking RESP2: see set_subscribed()
 
   proto::pipeline pipeline_;
   proto::handshake handshake_;
