@@ -18,7 +18,8 @@
 
 namespace uredis::event {
 
-/// The first connect of a connection completed its handshake.
+/// A connect() completed its handshake: the first one, or one asked for after a close() or after
+/// the retry policy gave up.
 struct connected {
   std::uint64_t connection_id = 0;
 };
@@ -38,7 +39,8 @@ struct reconnect_scheduled {
   std::error_code cause;
 };
 
-/// A connection is ready again after `attempts` reconnect attempts.
+/// The retry policy healed a lost socket: the connection is ready again after `attempts` failed
+/// attempts (0: the first reconnect worked).
 struct reconnected {
   std::uint64_t connection_id = 0;
   std::uint32_t attempts = 0;
