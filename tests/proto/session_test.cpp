@@ -765,9 +765,13 @@ TEST(SessionFaults, AConnectByHandAfterThePolicyGaveUpIsReportedAsConnected) {
   EXPECT_EQ(h.stats().reconnected, 0u);
   EXPECT_EQ(h.s->reconnects(), 1u) << "still a new socket: a WATCH taken before is gone";
   // The policy healing a lost socket is still a reconnect.
+  std::uint32_t attempts = 0;
+  event::listener<event::reconnected> count(
+      h.events, [&](const event::reconnected& e) { attempts = e.attempts; });
   h.s->on_transport_failed(make_error_code(errc::connection_reset));
   h.reconnect();
   EXPECT_EQ(h.stats().reconnected, 1u);
+  EXPECT_EQ(attempts, 1u) << "the first reconnect worked";
   EXPECT_EQ(h.stats().connected, 2u);
 }
 

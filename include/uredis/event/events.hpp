@@ -39,8 +39,8 @@ struct reconnect_scheduled {
   std::error_code cause;
 };
 
-/// The retry policy healed a lost socket: the connection is ready again after `attempts` failed
-/// attempts (0: the first reconnect worked).
+/// The retry policy healed a lost socket: the connection is ready again after `attempts`
+/// reconnect attempts (1: the first one worked).
 struct reconnected {
   std::uint64_t connection_id = 0;
   std::uint32_t attempts = 0;
