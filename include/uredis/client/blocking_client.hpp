@@ -9,6 +9,9 @@
 //   auto n = c.exec(uredis::cmd::incr{"counter"});          // any descriptor
 //   auto info = c.command("CLIENT", "INFO");                // any command: resp::reply
 //   auto [a, b] = c.pipeline(cmd::incr{"x"}, cmd::get{"k"}); // one round trip
+//   uredis::batch<> b;                                       // a pipeline built at run time
+//   for (auto& k : keys) b.push(cmd::get{k});
+//   for (uredis::result<resp::reply>& r : c.exec(b)) { ... } // one send, one result each
 //
 // Every typed helper of command_helpers.hpp is here, returning the descriptor's response
 // (cmd::response_t<D>) itself.
@@ -22,6 +25,10 @@
 //     and its subclasses for error replies (WRONGTYPE -> response_error, NOSCRIPT ->
 //     no_script_error...), which leave the connection usable; connection_error when the
 //     connection fails; data_error when the reply does not fit the response type.
+//   - a batch (batch.hpp): its entries' error replies, and replies that do not fit the response
+//     type, stay in their own entries' results; exec(batch) throws only when an entry got no
+//     reply because of the connection (connection_error, timeout_error...: the first such entry
+//     in push order), after every entry has completed, so the others' results are in the batch.
 //   - a command issued after the connection failed reconnects first (as redis-py's pool does);
 //     the command that was waiting when it failed is not retried.
 //   - the io_uring itself fails (a kernel error the reactor cannot recover from): a plain
@@ -34,10 +41,13 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
+#include <system_error>
 #include <tuple>
 #include <utility>
 
+#include "uredis/client/batch.hpp"
 #include "uredis/client/command_helpers.hpp"
 #include "uredis/client/config.hpp"
 #include "uredis/client/connection.hpp"
@@ -126,6 +136,20 @@ class blocking_client : public command_helpers<blocking_client> {
     send_all(got, done, std::index_sequence_for<D...>{}, commands...);
     wait_for([&done] { return done == sizeof...(D); });
     return collect<D...>(got, std::index_sequence_for<D...>{});
+  }
+
+  /// Sends every command pushed into `b` at once (one send) and returns when each has its
+  /// result: the batch's results, one per entry in push order (batch.hpp). An error reply fails
+  /// only its own entry and is not thrown; when the connection fails (or an entry's deadline
+  /// passes) the call throws the mapped exception of the first entry left without a reply, once
+  /// every entry has completed (the rest of the results are in `b`). `options` apply to each.
+  template <class Response>
+  std::span<result<Response>> exec(batch<Response>& b, const exec_options& options = {}) {
+    if (b.empty()) return b.results();
+    ensure_connected();
+    if (!b.send(*conn_, options)) wait_for([&b] { return !b.in_flight(); });
+    if (const std::error_code lost = b.failure()) throw_exception(lost);
+    return b.results();
   }
 
   /// Connects again if the connection is not ready (it failed, or close() was called). Throws

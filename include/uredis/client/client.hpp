@@ -9,6 +9,9 @@
 //     auto v = co_await c.get("k");                             // result<optional<string>>
 //     auto n = co_await c.exec(cmd::incr{"counter"});           // any descriptor
 //     auto any = co_await c.command("OBJECT", "ENCODING", "k"); // any command: resp::reply
+//     uredis::batch<std::int64_t> b;                            // built at run time
+//     for (int i = 0; i < 1000; ++i) b.push(cmd::incr{"counter"});
+//     for (result<std::int64_t>& r : co_await c.exec(b)) { ... } // one send, one result each
 //   }
 //   uredis::client c{reactor, config};
 //   uredis::spawn(run(c));
@@ -32,6 +35,7 @@
 #include <system_error>
 #include <utility>
 
+#include "uredis/client/batch.hpp"
 #include "uredis/client/command_helpers.hpp"
 #include "uredis/client/config.hpp"
 #include "uredis/client/connection.hpp"
@@ -141,6 +145,15 @@ class client : public command_helpers<client> {
   template <cmd::descriptor D>
   exec_awaiter<D> exec(const D& command, const exec_options& options = {}) noexcept {
     return exec_awaiter<D>(*conn_, command, options);
+  }
+
+  /// `co_await exec(b)` -> std::span<result<R>>: sends every command pushed into the batch in
+  /// one loop turn (one send) and resumes when each has its result (batch.hpp: an error reply
+  /// fails only its own entry; a failed connection completes the rest with its error). The
+  /// span is the batch's results; `b` must outlive the co_await. `options` apply to each entry.
+  template <class Response>
+  batch_awaiter<Response> exec(batch<Response>& b, const exec_options& options = {}) noexcept {
+    return batch_awaiter<Response>(*conn_, b, options);
   }
 
   /// The callback API: `callback(result<cmd::response_t<D>>)` runs once (connection::exec).
