@@ -63,9 +63,20 @@ reactor::reactor_options blocking_client::default_reactor_options() noexcept {
 blocking_client::blocking_client(std::string_view url, const reactor::reactor_options& options)
     : blocking_client(config_from_url(url), options) {}
 
+namespace {
+// A blocking call has a caller waiting on it: a server that is not there is reported at once,
+// as redis-cli and redis-plus-plus do, not after the policy's ~4 s of retries. Only the
+// default: a config that says retry_first_connect = true gets its retries.
+connection_config fail_fast_by_default(connection_config config) {
+  if (!config.retry_first_connect) config.retry_first_connect = false;
+  return config;
+}
+}  // namespace
+
 blocking_client::blocking_client(connection_config config, const reactor::reactor_options& options)
     : reactor_(make_reactor(options)),
-      conn_(std::make_unique<uredis::connection>(*reactor_, std::move(config))) {
+      conn_(std::make_unique<uredis::connection>(*reactor_,
+                                                 fail_fast_by_default(std::move(config)))) {
   connect();
 }
 

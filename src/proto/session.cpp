@@ -388,8 +388,11 @@ void session::fail(const result<void>& reason) {
   if (!why.has_error()) events_->emit(event::handshake_failed{id_, ec});
   if (epoch_ != epoch) return;  // a listener closed or reconnected the session: it decided
 
-  // A refused handshake (a server error) does not go away by asking again.
-  if ((why.has_error() || loading) && schedule_reconnect(ec)) return;
+  // A refused handshake (a server error) does not go away by asking again. Before the session
+  // was ever ready, retrying is the config's choice (retry_first_connect, unset: retry): a
+  // caller told "nothing listens there" at once may prefer that to waiting out the policy.
+  const bool may_retry = ever_ready_ || config_->retry_first_connect.value_or(true);
+  if ((why.has_error() || loading) && may_retry && schedule_reconnect(ec)) return;
   give_up(ec, why);
 }
 

@@ -276,6 +276,47 @@ TEST(BlockingClientConnect, DeadServerIsAConnectionError) {
   EXPECT_THROW(blocking_client{unix}, connection_error);
 }
 
+// Counts the failures the retry policy is asked about (its fail hook).
+void count_failure(void* context, const retry::failure&) noexcept {
+  ++*static_cast<int*>(context);
+}
+
+// Nothing listens: the constructor throws on the first refusal, without asking the policy (the
+// default one would take ~4 s of retries), unless the config asks for the retries.
+TEST(BlockingClientConnect, ADeadServerFailsTheFirstConnectAtOnce) {
+  int consulted = 0;
+  connection_config config;
+  config.port = test::free_loopback_port();
+  config.retry = retry::retry_policy(retry::backoff::constant(std::chrono::milliseconds(1)), 10);
+  config.retry.on_failure(&count_failure, &consulted);
+  try {
+    blocking_client c{config};
+    FAIL() << "connected to nothing";
+  } catch (const connection_error& e) {
+    EXPECT_EQ(e.code(), make_error_code(errc::connection_refused));
+    const std::string where = "127.0.0.1:" + std::to_string(config.port);
+    EXPECT_NE(std::string(e.what()).find(where), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(consulted, 0) << "the first connect was retried";
+
+  config.retry_first_connect = true;  // asked for: the policy's 10 retries, then the error
+  EXPECT_THROW(blocking_client{config}, connection_error);
+  EXPECT_EQ(consulted, 11);
+}
+
+// The default is the blocking client's own, visible in its config; once connected, a lost
+// connection is reconnected by the policy as before (ServerDeathFails... below).
+TEST(BlockingClientConnect, TheFirstConnectIsNotRetriedByDefault) {
+  test::redis_server server;
+  blocking_client c{server.url()};
+  EXPECT_EQ(c.config().retry_first_connect, std::optional<bool>(false));
+  connection_config asked;
+  asked.port = server.port();
+  asked.retry_first_connect = true;
+  blocking_client d{asked};
+  EXPECT_EQ(d.config().retry_first_connect, std::optional<bool>(true));
+}
+
 TEST(BlockingClientConnect, MissingDatabaseIsAConnectionError) {
   test::redis_server server;
   connection_config config;

@@ -736,8 +736,11 @@ TEST(SessionFaults, DeadlinesHoldWhileReconnecting) {
   EXPECT_EQ(h.flush(), "") << "the expired INCR never runs";
 }
 
+// The default (retry_first_connect unset) is connection's and client's: the policy covers the
+// first connect too.
 TEST(SessionFaults, FirstConnectIsRetried) {
   harness h;
+  ASSERT_FALSE(h.config.retry_first_connect.has_value());
   h.start();
   ASSERT_TRUE(h.actions().open_transport);
   h.s->on_transport_failed(make_error_code(errc::connection_refused));
@@ -747,6 +750,74 @@ TEST(SessionFaults, FirstConnectIsRetried) {
   EXPECT_TRUE(h.connects[0]->has_value());
   EXPECT_EQ(h.stats().connected, 1u);
   EXPECT_EQ(h.stats().reconnected, 0u);
+}
+
+// Counts the failures the retry policy is asked about (its fail hook).
+void count_failure(void* context, const retry::failure&) noexcept {
+  ++*static_cast<int*>(context);
+}
+
+// retry_first_connect = false (blocking_client's default, uredis-cli's, uredis-bench's): the
+// first connect's first failure ends it, with that error, and the policy is not asked.
+TEST(SessionFaults, FirstConnectFailsAtOnceWhenNotToBeRetried) {
+  harness h;
+  int consulted = 0;
+  h.config.retry.on_failure(&count_failure, &consulted);
+  h.config.retry_first_connect = false;
+  h.start();
+  ASSERT_TRUE(h.actions().open_transport);
+  outcome_log log;
+  h.exec(cmd::get{"k"}, log);  // waiting for the connect
+  h.s->on_transport_failed(make_error_code(errc::connection_refused));
+  ASSERT_EQ(h.connects.size(), 1u);
+  ASSERT_TRUE(h.connects[0]->has_error());
+  EXPECT_EQ(h.connects[0]->error(), make_error_code(errc::connection_refused));
+  EXPECT_EQ(log, outcome_log{"error:" + make_error_code(errc::connection_refused).message()});
+  EXPECT_EQ(h.s->state(), session_state::closed);
+  EXPECT_EQ(consulted, 0);
+  EXPECT_EQ(h.stats().reconnect_scheduled, 0u);
+  EXPECT_EQ(h.stats().retries_exhausted, 0u);
+  h.advance(1000ms);
+  EXPECT_FALSE(h.actions().open_transport) << "no attempt after giving up";
+
+  // A connect() by hand before any success is a first connect again; so is a setup timeout.
+  h.s->connect([&h](const result<void>& r) { h.connects.emplace_back(r); });
+  ASSERT_TRUE(h.actions().open_transport);
+  h.s->on_connected();
+  h.advance(h.config.connect_timeout);
+  ASSERT_EQ(h.connects.size(), 2u);
+  EXPECT_EQ(h.connects[1]->error(), make_error_code(errc::timeout));
+  EXPECT_EQ(h.s->state(), session_state::closed);
+  EXPECT_EQ(consulted, 0);
+}
+
+// After a first success the policy applies, whatever retry_first_connect says: a lost socket is
+// reconnected, and so is a later connect() by hand.
+TEST(SessionFaults, AfterAFirstSuccessTheRetryPolicyApplies) {
+  harness h;
+  int consulted = 0;
+  h.config.retry.on_failure(&count_failure, &consulted);
+  h.config.retry_first_connect = false;
+  h.ready();
+  h.s->on_transport_failed(make_error_code(errc::connection_reset));
+  EXPECT_EQ(h.s->state(), session_state::reconnecting);
+  EXPECT_EQ(consulted, 1);
+  h.advance(10ms);
+  ASSERT_TRUE(h.actions().open_transport);
+  h.s->on_transport_failed(make_error_code(errc::connection_refused));
+  EXPECT_EQ(h.s->state(), session_state::reconnecting) << "a refused reconnect is retried";
+  h.reconnect();
+  EXPECT_TRUE(h.s->ready());
+  EXPECT_EQ(h.stats().reconnected, 1u);
+
+  h.s->close();
+  h.s->connect([&h](const result<void>& r) { h.connects.emplace_back(r); });
+  ASSERT_TRUE(h.actions().open_transport);
+  h.s->on_transport_failed(make_error_code(errc::connection_refused));
+  EXPECT_EQ(h.s->state(), session_state::reconnecting);
+  h.reconnect();
+  ASSERT_EQ(h.connects.size(), 2u);
+  EXPECT_TRUE(h.connects[1]->has_value());
 }
 
 TEST(SessionFaults, AConnectByHandAfterThePolicyGaveUpIsReportedAsConnected) {

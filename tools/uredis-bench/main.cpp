@@ -59,6 +59,10 @@ int main(int argc, char** argv) {
   if (!o.unix_socket.empty()) config.unix_socket = o.unix_socket;
   if (o.host) config.host = *o.host;
   if (o.port) config.port = *o.port;
+  // A server that is not there fails the run at once (as redis-benchmark reports it), not
+  // after the retry policy's seconds per connection; once connected, lost connections are
+  // reconnected by the policy and counted as reconnects.
+  config.retry_first_connect = false;
 
   std::optional<private_server> server;
   if (o.private_server()) {

@@ -1,5 +1,6 @@
 #include "shard.hpp"
 
+#include <string>
 #include <utility>
 
 #include "uredis/reactor/reactor.hpp"
@@ -50,9 +51,23 @@ void shard::setup() {
     c->conn.connect([this](const uredis::result<void>& outcome) { on_connected(outcome); });
 }
 
+namespace {
+// "cannot connect to 127.0.0.1:6379: connection refused" (or the socket path; a server's
+// refusal, e.g. WRONGPASS, by its text).
+std::string connect_failure(const connection_config& c, const uredis::result<void>& outcome) {
+  std::string where = c.unix_socket;
+  if (where.empty()) {
+    const bool v6 = c.host.find(':') != std::string::npos;
+    where = (v6 ? "[" + c.host + "]" : c.host) + ":" + std::to_string(c.port);
+  }
+  const std::string why =
+      outcome.has_error() ? outcome.error().message() : outcome.server_error().message;
+  return "cannot connect to " + where + ": " + why;
+}
+}  // namespace
+
 void shard::on_connected(const uredis::result<void>& outcome) {
-  if (!outcome && result_.failure.empty())
-    result_.failure = "cannot connect: " + outcome.error().message();
+  if (!outcome && result_.failure.empty()) result_.failure = connect_failure(plan_.config, outcome);
   if (--connecting_ != 0) return;
   if (!result_.failure.empty()) {
     barrier_.arrive();

@@ -39,6 +39,8 @@ session::session(std::unique_ptr<reactor::reactor> r, const server_options& serv
   } else {
     config.retry = retry::retry_policy::never();
   }
+  // Either way a server that is not there is reported at once, as redis-cli does.
+  config.retry_first_connect = false;
   connection_ = std::make_unique<uredis::connection>(*reactor_, std::move(config));
   if (reconnect) connection_->add_handshake_step(replay_);
 }
@@ -94,8 +96,9 @@ bool session::step(std::span<const std::string> args, const std::string& prefix,
 
 bool session::open() {
   std::optional<result<void>> outcome;
-  // Nothing is retried until the set-up is done: the first failure closes the connection (the
-  // policy would otherwise try again), and is the one reported.
+  // Nothing is retried until the set-up is done. The connect itself is not
+  // (retry_first_connect); a failure during the set-up steps below, once connected, closes the
+  // connection (the policy would otherwise try again), and is the one reported.
   event::listener<event::reconnect_scheduled> no_retry(reactor_->events(),
                                                        [this](const event::reconnect_scheduled& e) {
                                                          if (!opening_failure_)

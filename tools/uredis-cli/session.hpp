@@ -19,8 +19,9 @@
 // Reconnecting (commands from stdin): the connection then uses the library's retry policy
 // (retry::retry_policy's default, redis-py's: 10 retries, exponential backoff with jitter): a
 // lost connection is reconnected, set up again as above (session_setup.hpp), and the commands
-// it held are resent or failed as proto/session.hpp decides. The first connect is not retried,
-// as redis-cli does not: a server that is not there is reported at once.
+// it held are resent or failed as proto/session.hpp decides. The first connect is not retried
+// (session_config::retry_first_connect = false), as redis-cli does not: a server that is not
+// there is reported at once.
 //
 // REASON is the operating system's text for the errno the connect failed with ("Connection
 // refused", "No such file or directory" for a socket path that does not exist), or the

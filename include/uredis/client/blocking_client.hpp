@@ -21,6 +21,11 @@
 //     the address; authentication_error when the server refuses the credentials (WRONGPASS,
 //     NOAUTH, "invalid password"); any other refusal during the handshake (SELECT of a database
 //     that does not exist...) is a connection_error carrying the server's error.
+//   - the first connect is not retried: a server that is not there (connection refused, a
+//     connect timeout) throws at once, as redis-cli and redis-plus-plus fail, not after the
+//     retry policy's ~4 s. The constructor makes an unset config.retry_first_connect false;
+//     set it to true to have the first connect retried by config.retry (a server still
+//     starting). Once connected, reconnecting follows config.retry (below).
 //   - a command: the mapped exception of its failure (uredis::throw_exception): response_error
 //     and its subclasses for error replies (WRONGTYPE -> response_error, NOSCRIPT ->
 //     no_script_error...), which leave the connection usable; connection_error when the
@@ -70,8 +75,9 @@ class blocking_client : public command_helpers<blocking_client> {
   /// data_error for a URL that does not parse, and what connect() throws.
   explicit blocking_client(std::string_view url,
                            const reactor::reactor_options& options = default_reactor_options());
-  /// Connects to `config`'s server. Throws what connect() throws, and uredis::error when
-  /// io_uring cannot be set up.
+  /// Connects to `config`'s server, once unless config.retry_first_connect is true (see
+  /// Failures above). Throws what connect() throws, and uredis::error when io_uring cannot be
+  /// set up.
   explicit blocking_client(connection_config config,
                            const reactor::reactor_options& options = default_reactor_options());
 

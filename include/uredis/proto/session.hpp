@@ -37,8 +37,11 @@
 //     request::bound_to_socket) is never kept: written -> errc::outcome_unknown, never written
 //     -> errc::watch_lost (its watches died with the socket). Kept commands go out again, in order,
 //     right behind the next handshake. "Written" means handed to the transport (begin_send()).
-//   - The first connect() is retried the same way (as redis-py does); its callback runs once,
-//     when the session is first ready or when the policy gives up.
+//   - The first connect() (before the session was ever ready) is retried the same way, as
+//     redis-py does, unless session_config::retry_first_connect is false: then its first
+//     failure gives up at once (the policy is not asked), as redis-cli does. Its callback runs
+//     once, when the session is first ready or when it gives up. After a first success, every
+//     failure and connect() follows the policy.
 //   - Giving up (retries exhausted, a refused handshake, close()) completes every pending
 //     command with the error and leaves the session closed.
 //   - While connecting or reconnecting, new commands wait (bounded:
@@ -127,8 +130,9 @@ class session {
 
   // ---- Driven by the user ----
 
-  /// Starts connecting, retrying as the config's policy says; `done` runs once, with success
-  /// when the session is first ready or with what ended the last attempt (a transport error,
+  /// Starts connecting, retrying as the config's policy says (before the session was ever
+  /// ready, only if retry_first_connect allows); `done` runs once, with success when the
+  /// session is first ready or with what ended the last attempt (a transport error,
   /// errc::timeout, or the server's refusal, e.g. WRONGPASS). Precondition: idle or closed.
   void connect(connect_callback done = {});
 

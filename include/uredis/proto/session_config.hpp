@@ -26,6 +26,15 @@ struct session_config {
   /// commands its rules allow. The default is redis-py's: 10 retries, exponential backoff with
   /// jitter, 10 ms base, 1 s cap. retry::retry_policy::never() turns reconnection off.
   retry::retry_policy retry;
+  /// Whether `retry` also covers the first connect: failures before the session was ever
+  /// ready. false: the first failure of that connect() ends it at once, its callback getting
+  /// the error (errc::connection_refused for nothing listening, errc::timeout, the server's
+  /// refusal), as redis-cli and redis-plus-plus fail; the policy is not consulted. true: retried
+  /// like a lost connection, as redis-py does. Unset: the API's default, true for connection
+  /// and client (a service started alongside its server waits for it), false for
+  /// blocking_client (a script is told at once; set true to make it wait). Once the session
+  /// has been ready, every later failure and connect() follows `retry`, whatever this says.
+  std::optional<bool> retry_first_connect;
   /// The default deadline of every command (exec_options::timeout overrides it); 0: none.
   std::chrono::milliseconds command_timeout{0};
   /// A blocking command (BLPOP and friends) gets its server-side timeout plus this margin as its
