@@ -89,6 +89,8 @@ class error_category_impl final : public std::error_category {
       case errc::watch_lost:
         return "the connection was replaced after WATCH, so the watches are gone: the "
                "transaction was not sent";
+      case errc::runtime_stopped:
+        return "the runtime is stopping and takes no more work for its shards";
     }
     return "unknown uredis error";
   }

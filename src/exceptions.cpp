@@ -78,6 +78,8 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     case errc::io_uring_unsupported:
     case errc::io_uring_disabled:
     case errc::io_uring_memlock_limit:
+    // The program is shutting its runtime down: nothing to retry, nothing redis-py has.
+    case errc::runtime_stopped:
       return make<error>(ec);
   }
   return make<error>(ec);  // a value outside the enum

@@ -87,6 +87,10 @@ enum class errc : int {
   watch_conflict,  // EXEC answered null: a key the connection WATCHed changed meanwhile
   watch_lost,      // the connection was replaced after WATCH: its watches are gone, so the
                    // transaction was not sent (it would have run unguarded)
+
+  // The runtime (reactor/runtime.hpp) is in the last phase of shutdown and takes no more
+  // cross-shard work: an invoke_on() that could not be handed to its shard.
+  runtime_stopped,
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".

@@ -101,6 +101,10 @@ unsigned runtime::current_shard() noexcept {
   return current_shard_index;
 }
 
+bool runtime::on_shard() const noexcept {
+  return current_runtime == this;
+}
+
 bool runtime::submit_to(unsigned shard, task_fn&& fn) noexcept {
   assert(shard < shards_.size());
   // Acquire pairs with the release that set `draining`: a refusal here is final, and a task

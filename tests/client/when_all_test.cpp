@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <coroutine>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -79,6 +80,29 @@ TEST(WhenAll, AnExceptionIsRethrownOnceEveryOneHasFinished) {
     EXPECT_EQ(log.back(), "end 3") << "the others ran to their end first";
   };
   sync_run(body(), q);
+}
+
+// An awaitable used once offers operator co_await only on an rvalue (uredis::invoke_on does).
+struct once_only {
+  manual_queue* q;
+  auto operator co_await() && noexcept {
+    struct awaiter {
+      manual_queue* q;
+      bool await_ready() const noexcept { return false; }
+      void await_suspend(std::coroutine_handle<> h) { q->post(h); }
+      int await_resume() const noexcept { return 11; }
+    };
+    return awaiter{q};
+  }
+};
+
+TEST(WhenAll, TakesAnAwaitableThatCanOnlyBeAwaitedOnce) {
+  manual_queue q;
+  auto body = [&]() -> task<int> {
+    auto [a, b] = co_await when_all(once_only{&q}, once_only{&q});
+    co_return a + b;
+  };
+  EXPECT_EQ(sync_run(body(), q), 22);
 }
 
 TEST(WhenAll, AVectorOfTasks) {

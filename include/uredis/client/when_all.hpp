@@ -40,22 +40,25 @@ namespace uredis {
 
 namespace detail {
 
-// What `co_await a` evaluates to, for an awaitable with a member operator co_await (a task) or
-// an awaiter itself (a command's exec_awaiter).
+// The awaiter `co_await a` uses: what a's operator co_await gives (taken as an rvalue when it
+// can be, since an awaitable used once offers only that: a task, an invoke_on), or `a` itself
+// when it is an awaiter already (a command's exec_awaiter, which must not move or be copied).
 template <class A>
-decltype(auto) awaiter_of(A&& a) {
-  if constexpr (requires { std::forward<A>(a).operator co_await(); })
-    return std::forward<A>(a).operator co_await();
+decltype(auto) awaiter_of(A& a) {
+  if constexpr (requires { std::move(a).operator co_await(); })
+    return std::move(a).operator co_await();
+  else if constexpr (requires { a.operator co_await(); })
+    return a.operator co_await();
   else
-    return std::forward<A>(a);
+    return (a);
 }
 template <class A>
-using await_result_t = decltype(awaiter_of(std::declval<A>()).await_resume());
+using await_result_t = decltype(awaiter_of(std::declval<A&>()).await_resume());
 
 template <class A>
-concept awaitable = requires(A&& a) {
-  awaiter_of(std::forward<A>(a)).await_ready();
-  awaiter_of(std::forward<A>(a)).await_resume();
+concept awaitable = requires(A& a) {
+  awaiter_of(a).await_ready();
+  awaiter_of(a).await_resume();
 };
 
 // void results are kept as std::monostate, so every result has a slot.
@@ -124,13 +127,24 @@ class when_all_child {
   std::coroutine_handle<promise_type> handle_;
 };
 
-// Awaits `awaitable` as an lvalue: GCC 12 copies an awaiter awaited as an xvalue, and a
-// command's awaiter cannot be copied (it must not move: the connection points at it).
+// Awaits `awaitable` as co_await would in the caller: as an rvalue when it offers operator
+// co_await on one, else as the named lvalue (GCC 12 copies an awaiter reached through an
+// xvalue or a function call, and a command's awaiter cannot be copied).
+template <class A>
+inline constexpr bool awaited_as_rvalue = requires(A& a) {
+  std::move(a).operator co_await();
+};
+
 template <class A, class Slot>
 when_all_child run_into(A& awaitable, Slot& slot) {
-  if constexpr (std::is_void_v<await_result_t<A&>>) {
-    co_await awaitable;
+  if constexpr (std::is_void_v<await_result_t<A>>) {
+    if constexpr (awaited_as_rvalue<A>)
+      co_await std::move(awaitable);
+    else
+      co_await awaitable;
     slot.emplace();
+  } else if constexpr (awaited_as_rvalue<A>) {
+    slot.emplace(co_await std::move(awaitable));
   } else {
     slot.emplace(co_await awaitable);
   }
@@ -142,7 +156,8 @@ when_all_child run_into(A& awaitable, Slot& slot) {
 template <class... Awaitables>
 class [[nodiscard]] when_all_awaiter {
  public:
-  using value_type = std::tuple<detail::when_all_value_t<detail::await_result_t<Awaitables&>>...>;
+  using value_type = std::tuple<
+      detail::when_all_value_t<detail::await_result_t<std::remove_reference_t<Awaitables>>>...>;
 
   explicit when_all_awaiter(Awaitables&&... awaitables) noexcept
       : awaitables_(std::forward<Awaitables>(awaitables)...) {}
@@ -182,7 +197,8 @@ class [[nodiscard]] when_all_awaiter {
   }
 
   std::tuple<Awaitables&&...> awaitables_;
-  std::tuple<std::optional<detail::when_all_value_t<detail::await_result_t<Awaitables&>>>...>
+  std::tuple<std::optional<
+      detail::when_all_value_t<detail::await_result_t<std::remove_reference_t<Awaitables>>>>...>
       results_;
   std::array<detail::when_all_child, sizeof...(Awaitables)> children_;
   detail::when_all_counter counter_;

@@ -30,18 +30,22 @@
 //      handlers registered meanwhile, destroys its reactor, and its thread ends.
 //
 // Everything a shard owns that refers to its reactor (connections above all) must be closed or
-// destroyed by an at_stop() handler: the reactor dies at the end of step 3. A task that was
-// refused in step 3 is the caller's to fail (submit_to returned false).
+// destroyed by an at_stop() handler: the reactor dies at the end of step 3. make_local() does
+// that for you; a connection still alive when its reactor dies aborts the process with a message
+// saying so (reactor::dependents()). A task that was refused in step 3 is the caller's to fail
+// (submit_to returned false).
 //
 // A shard whose ring fails (reactor::error()) stops the whole runtime the same way; error()
 // tells why. Stopping may be requested from any thread (request_stop()); waiting for the threads
 // (wait(), stop(), the destructor) only from the owner thread, never from a shard.
 
 #include <atomic>
+#include <cassert>
 #include <memory>
 #include <system_error>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "uredis/event/events.hpp"
@@ -86,6 +90,13 @@ class runtime {
 
   /// The index of the shard running on this thread, or no_shard.
   static unsigned current_shard() noexcept;
+  /// Whether the calling thread is one of this runtime's shards.
+  bool on_shard() const noexcept;
+  /// False once the runtime is in the last phase of shutdown: from then on submit_to() refuses
+  /// every task, so a refusal is final rather than a full queue.
+  bool accepting() const noexcept {
+    return phase_.load(std::memory_order_acquire) != phase::draining;
+  }
 
   /// Queues `fn` to run on shard `shard`'s thread, from a shard of this runtime or from the
   /// owner thread (see above). Tasks from one sender run in the order it posted them. Returns
@@ -128,6 +139,20 @@ class runtime {
   /// Registers `fn` to run on this shard during shutdown (step 1, or step 3 if registered after
   /// step 1), most recent first. Call on a shard of this runtime; false anywhere else.
   bool at_stop(task_fn&& fn);
+
+  /// Creates a T on the calling shard (one of this runtime's) and keeps it there: the runtime
+  /// destroys it on this shard in shutdown step 1 (newest first, through at_stop()), before the
+  /// shard's reactor goes. The place for what a shard keeps for its whole life, its clients
+  /// above all: nothing to remember at shutdown. The reference is valid until then.
+  template <class T, class... Args>
+  T& make_local(Args&&... args) {
+    assert(on_shard() && "runtime::make_local: call it on a shard of this runtime");
+    auto owned = std::make_unique<T>(std::forward<Args>(args)...);
+    T& local = *owned;
+    at_stop(task_fn([p = owned.get()] { delete p; }));
+    owned.release();  // only once at_stop() holds it: a throw above leaves nothing behind
+    return local;
+  }
 
   /// Asks every shard to stop (the shutdown above) and returns at once. Any thread; idempotent.
   void request_stop() noexcept;
