@@ -33,11 +33,13 @@ class connection_core final : public reactor::retirable,
           auth::credentials{config.username, config.password.value_or(std::string{})});
       session.set_credentials_provider(&*static_credentials_);
     }
+    reactor_.add_dependent();
   }
 
   ~connection_core() override {
     transport_.close();
     detach();
+    reactor_.remove_dependent();
   }
 
   connection_config config;

@@ -3,6 +3,8 @@
 #include <poll.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "io/buffer_ring.hpp"
@@ -65,6 +67,17 @@ reactor::reactor(io::ring ring, const reactor_options& options)
 
 reactor::~reactor() {
   destroy_retired();
+  if (dependents_ != 0) {
+    // A connection still alive would touch this reactor when it goes: a use-after-free that
+    // shows up far from its cause. Say what happened and how to fix it, then stop.
+    std::fprintf(stderr,
+                 "uredis: a reactor is being destroyed while %zu connection(s) built on it are "
+                 "still alive. Destroy every connection (client, subscriber, blocking_client) "
+                 "before its reactor; on a runtime, create them with runtime::make_local() or "
+                 "destroy them in a runtime::at_stop() handler.\n",
+                 dependents_);
+    std::abort();
+  }
   resolver_.reset();  // after the retired connections, whose lookups it would cancel
   if (current_reactor == this) current_reactor = nullptr;
   to_flush_.clear();
