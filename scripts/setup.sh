@@ -24,6 +24,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
   # Integration tests and the benchmark start private servers; the system service is unused.
   redis-server redis-tools
+  # The peer of the side-by-side figures (redis-py 4.3: scripts/batch_timing.sh).
+  python3-redis
 )
 
 missing=()
