@@ -16,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -189,6 +190,19 @@ TEST(InvokeOn, AFullMailboxHoldsTheCallersBackUntilThereIsRoom) {
   }
   EXPECT_EQ(*invoke_on(*rt, 0, [&] { return sum; }).get(),
             std::int64_t{callers} * (callers - 1) / 2);
+}
+
+TEST(InvokeOn, AShardThatDoesNotExistIsAnError) {
+  auto rt = two_shards();
+  ASSERT_TRUE(rt);
+  bool ran = false;
+  const result<void> r = invoke_on(*rt, 2, [&] { ran = true; }).get();
+  EXPECT_EQ(r.error(), std::make_error_code(std::errc::invalid_argument));
+  run_on(*rt, 0, [&]() -> task<> {
+    const result<void> awaited = co_await invoke_on(*rt, 7, [&] { ran = true; });
+    EXPECT_EQ(awaited.error(), std::make_error_code(std::errc::invalid_argument));
+  });
+  EXPECT_FALSE(ran);
 }
 
 TEST(InvokeOn, ARuntimeThatNoLongerTakesWorkAnswersRuntimeStopped) {

@@ -14,6 +14,7 @@
 // a result<T>, or a task (task<T>, task<result<T>>, task<>), which then runs on that shard until
 // it finishes. What comes back is always a result: result<T> for any of T, result<T> or task of
 // either (a result is not wrapped twice), result<void> for nothing. Its error is
+// std::errc::invalid_argument for a shard the runtime does not have, and
 // errc::runtime_stopped when the runtime no longer takes work (its last phase of shutdown); an
 // exception escaping `fn` is rethrown from the co_await (or get()) instead.
 //
@@ -55,6 +56,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -110,9 +112,7 @@ class [[nodiscard]] invocation {
   using result_type = result<value_type>;
 
   invocation(runtime& rt, unsigned shard, F fn) noexcept(std::is_nothrow_move_constructible_v<F>)
-      : rt_(&rt), target_(shard), fn_(std::move(fn)) {
-    assert(shard < rt.shard_count() && "uredis::invoke_on: no such shard");
-  }
+      : rt_(&rt), target_(shard), fn_(std::move(fn)) {}
   invocation(const invocation&) = delete;
   invocation& operator=(const invocation&) = delete;
 
@@ -130,6 +130,8 @@ class [[nodiscard]] invocation {
   /// On the thread that owns the runtime: blocks until `fn` has run on the target shard.
   result_type get() && {
     assert(!rt_->on_shard() && "uredis::invoke_on(...).get() blocks its shard: co_await it");
+    if (target_ >= rt_->shard_count())
+      return result_type(std::make_error_code(std::errc::invalid_argument));
     blocking_wait wait;
     waiter_ = &wait;
     auto pause = std::chrono::microseconds(50);
@@ -158,6 +160,10 @@ class [[nodiscard]] invocation {
     assert(rt_->on_shard() && "uredis::invoke_on: co_await it on a shard of its runtime");
     caller_ = caller;
     caller_shard_ = runtime::current_shard();
+    if (target_ >= rt_->shard_count()) {
+      outcome_.emplace(std::make_error_code(std::errc::invalid_argument));
+      return false;
+    }
     if (target_ == caller_shard_) {
       run(this);
       if (phase_ == phase::done) return false;
