@@ -234,7 +234,7 @@ TEST(InvokeOn, AHopAllocatesNothingOnceWarm) {
 }
 
 // make_local objects go in shutdown step 1, newest first, on their own shard.
-TEST(ShardLocal, TheRuntimeDestroysThemOnTheirShardNewestFirst) {
+TEST(InvokeOnShardLocal, TheRuntimeDestroysThemOnTheirShardNewestFirst) {
   struct recorder {
     recorder(std::string n, std::string* l) : name(std::move(n)), log(l) {}
     std::string name;
@@ -253,9 +253,9 @@ TEST(ShardLocal, TheRuntimeDestroysThemOnTheirShardNewestFirst) {
   EXPECT_EQ(log, "b@1 a@1 ");
 }
 
-using ShardLocalDeathTest = ::testing::Test;
+using InvokeOnShardLocalDeathTest = ::testing::Test;
 
-TEST_F(ShardLocalDeathTest, AConnectionThatOutlivesItsReactorAbortsWithTheFix) {
+TEST_F(InvokeOnShardLocalDeathTest, AConnectionThatOutlivesItsReactorAbortsWithTheFix) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
       {
@@ -266,7 +266,7 @@ TEST_F(ShardLocalDeathTest, AConnectionThatOutlivesItsReactorAbortsWithTheFix) {
       "connection\\(s\\) built on it are still alive.*make_local");
 }
 
-TEST_F(ShardLocalDeathTest, AClientForgottenOnAShardAbortsWhenTheRuntimeStops) {
+TEST_F(InvokeOnShardLocalDeathTest, AClientForgottenOnAShardAbortsWhenTheRuntimeStops) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
       {
