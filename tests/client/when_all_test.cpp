@@ -126,7 +126,7 @@ TEST(WhenAll, AVectorOfTasks) {
   EXPECT_EQ(sync_run(none(), empty), 0u);
 }
 
-TEST(WhenAll, CommandsGoOutTogetherAndAnErrorStaysInItsSlot) {
+TEST(WhenAll, CommandsRunInArgumentOrderAndAnErrorStaysInItsSlot) {
   test::redis_server server;
   auto r = make_reactor();
   client c{*r, config_for(server)};
