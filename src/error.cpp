@@ -91,6 +91,9 @@ class error_category_impl final : public std::error_category {
                "transaction was not sent";
       case errc::runtime_stopped:
         return "the runtime is stopping and takes no more work for its shards";
+      case errc::lock_not_owned:
+        return "the lock is not held by this owner (never acquired, released, or its key "
+               "expired or changed hands)";
     }
     return "unknown uredis error";
   }

@@ -74,6 +74,9 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     case errc::watch_conflict:
     case errc::watch_lost:
       return make<watch_error>(ec);
+    // redis-py raises LockNotOwnedError when release or extend finds another token.
+    case errc::lock_not_owned:
+      return make<lock_not_owned_error>(ec);
     // This machine cannot run uredis at all; no retry helps, so not a connection_error.
     case errc::io_uring_unsupported:
     case errc::io_uring_disabled:

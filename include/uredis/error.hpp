@@ -91,6 +91,11 @@ enum class errc : int {
   // The runtime (reactor/runtime.hpp) is in the last phase of shutdown and takes no more
   // cross-shard work: an invoke_on() that could not be handed to its shard.
   runtime_stopped,
+
+  // Locks (lock/distributed_lock.hpp): a release or extend of a lock this owner does not hold
+  // (never acquired, already released, or its key expired or changed hands), and the reason a
+  // held lock is reported lost when the server answered that the key is no longer ours.
+  lock_not_owned,
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".

@@ -275,6 +275,10 @@ TEST(ExceptionsCode, transactions_that_did_not_run_are_watch_errors) {
   expect_code_maps_to<uredis::watch_error>(errc::watch_lost);
 }
 
+TEST(ExceptionsCode, a_lock_held_by_someone_else_is_lock_not_owned) {
+  expect_code_maps_to<uredis::lock_not_owned_error>(errc::lock_not_owned);
+}
+
 TEST(ExceptionsCode, unknown_uredis_value_is_a_plain_error) {
   expect_code_maps_to<uredis::error>(std::error_code(999, uredis::category()));
 }
