@@ -156,4 +156,12 @@ class result<void> : public detail::result_base<std::monostate> {
   }
 };
 
+/// The failure of `r` (an error code or a server error) as a result<T>. Precondition: !r.
+template <class T, class U>
+result<T> failure_of(const result<U>& r) {
+  assert(!r.has_value());
+  if (r.has_server_error()) return result<T>(r.server_error());
+  return result<T>(r.error());
+}
+
 }  // namespace uredis

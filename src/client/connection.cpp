@@ -58,6 +58,7 @@ class connection_core final : public reactor::retirable,
   }
 
   reactor::flushable& flush_target() noexcept { return *this; }
+  reactor::reactor& loop() const noexcept { return reactor_; }
 
   void after_enqueue() noexcept {
     if (session.ready()) reactor_.schedule_flush(*this);
@@ -235,6 +236,10 @@ void connection::close() {
 
 const connection_config& connection::config() const noexcept {
   return core_->config;
+}
+
+reactor::reactor& connection::loop() const noexcept {
+  return core_->loop();
 }
 
 void connection::after_enqueue() noexcept {

@@ -107,12 +107,22 @@ struct subscriptions_restored {
   std::uint32_t restored = 0;
 };
 
+/// A held lock (lock/distributed_lock.hpp) is no longer surely this owner's: an extend found
+/// the key gone or another's (reason errc::lock_not_owned), or no extend reached the server
+/// before the lock's valid_until (reason: the last extend's error, or errc::timeout). Anything
+/// the lock protected must stop; `fencing_token` names the acquisition that ended.
+struct lock_lost {
+  std::uint64_t connection_id = 0;
+  std::uint64_t fencing_token = 0;
+  std::error_code reason;
+};
+
 /// Every event type, in index order.
 template <class... E>
 struct type_list {};
-using all_events = type_list<connected, disconnected, reconnect_scheduled, reconnected,
-                             handshake_failed, command_retried, retries_exhausted, push_received,
-                             protocol_error, command_timed_out, health_check_failed,
-                             subscriptions_restored>;
+using all_events =
+    type_list<connected, disconnected, reconnect_scheduled, reconnected, handshake_failed,
+              command_retried, retries_exhausted, push_received, protocol_error, command_timed_out,
+              health_check_failed, subscriptions_restored, lock_lost>;
 
 }  // namespace uredis::event

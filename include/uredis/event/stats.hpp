@@ -28,6 +28,7 @@ struct stats {
   std::uint64_t command_timed_out = 0;
   std::uint64_t health_check_failed = 0;
   std::uint64_t subscriptions_restored = 0;
+  std::uint64_t lock_lost = 0;
 
   friend bool operator==(const stats&, const stats&) = default;
 };
@@ -63,5 +64,7 @@ inline constexpr std::uint64_t stats::*counter_of<health_check_failed> =
 template <>
 inline constexpr std::uint64_t stats::*counter_of<subscriptions_restored> =
     &stats::subscriptions_restored;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<lock_lost> = &stats::lock_lost;
 
 }  // namespace uredis::event
