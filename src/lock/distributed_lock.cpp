@@ -1,0 +1,306 @@
+#include "uredis/lock/distributed_lock.hpp"
+
+#include <utility>
+
+#include "uredis/client/script.hpp"
+#include "uredis/cmd/keys.hpp"
+#include "uredis/event/events.hpp"
+#include "uredis/lock/scripts.hpp"
+#include "uredis/lock/token.hpp"
+#include "uredis/lock/wakeups.hpp"
+#include "uredis/reactor/timer.hpp"
+
+namespace uredis::lock {
+namespace detail {
+
+// The lock's state and its work in flight. The handle (distributed_lock) owns it until it is
+// destroyed; from then on the core lives on until its last command has answered and nothing
+// is left to release, then frees itself.
+class lock_core {
+ public:
+  lock_core(connection& conn, std::string name, const lock_options& options, wakeups* wake)
+      : conn_(&conn),
+        wake_(wake),
+        name_(std::move(name)),
+        fence_key_(fence_key(name_)),
+        channel_(release_channel(name_)),
+        machine_(options),
+        timer_([this] { on_timer(); }),
+        waiter_([this] { on_woken(); }) {}
+
+  lock_core(const lock_core&) = delete;
+  lock_core& operator=(const lock_core&) = delete;
+
+  void acquire(std::chrono::milliseconds wait, acquire_callback done) {
+    const lock_state s = machine_.state();
+    if (s == lock_state::acquiring || s == lock_state::held || s == lock_state::releasing) {
+      done(result<bool>(std::make_error_code(std::errc::operation_in_progress)));
+      return;
+    }
+    if (fence_key_.empty()) {
+      done(result<bool>(std::make_error_code(std::errc::invalid_argument)));
+      return;
+    }
+    token_ = token::random();
+    acquire_done_ = std::move(done);
+    machine_.acquire(now(), wait);
+    pump();
+  }
+
+  void cancel_acquire() {
+    machine_.cancel_acquire();
+    pump();
+  }
+
+  void release(done_callback done) {
+    if (machine_.state() == lock_state::releasing && release_done_) {
+      if (done) done(result<void>(std::make_error_code(std::errc::operation_in_progress)));
+      return;
+    }
+    release_done_ = std::move(done);
+    machine_.release();
+    pump();
+  }
+
+  void extend(std::chrono::milliseconds ms, bool replace, done_callback done) {
+    if (extend_done_) {
+      done(result<void>(std::make_error_code(std::errc::operation_in_progress)));
+      return;
+    }
+    if (machine_.options().ttl.count() <= 0) {  // redis-py: "a lock with no timeout"
+      done(result<void>(std::make_error_code(std::errc::invalid_argument)));
+      return;
+    }
+    extend_done_ = std::move(done);
+    machine_.extend(ms, replace);
+    pump();
+  }
+
+  void on_lost(lost_callback f) { lost_ = std::move(f); }
+
+  void forget(bool acquiring) noexcept {
+    if (acquiring) {
+      acquire_done_ = {};
+      machine_.cancel_acquire();
+    } else {
+      release_done_ = {};
+      extend_done_ = {};
+    }
+    pump();
+  }
+
+  // The handle is gone: nobody hears of anything any more, and nothing stays held.
+  void detach() noexcept {
+    handle_gone_ = true;
+    acquire_done_ = {};
+    release_done_ = {};
+    extend_done_ = {};
+    lost_ = {};
+    if (wake_ != nullptr) wake_->unwatch(waiter_);
+    wake_ = nullptr;  // it may go before this core's work in flight ends
+    const lock_state s = machine_.state();
+    if (s == lock_state::acquiring || s == lock_state::held || s == lock_state::lost)
+      machine_.release();
+    pump();
+  }
+
+  const machine& state() const noexcept { return machine_; }
+  const std::string& name() const noexcept { return name_; }
+  const std::string& fence() const noexcept { return fence_key_; }
+  std::string_view token_view() const noexcept { return token_.view(); }
+  connection& conn() noexcept { return *conn_; }
+
+ private:
+  util::clock::time_point now() const noexcept { return conn_->loop().timers().now(); }
+
+  // Feeds the machine's wishes to the connection, its timer to the wheel, and its outcomes to
+  // the callers, until nothing changes; re-entered calls (a callback acquiring again, a reply
+  // completing synchronously) just ask for another round.
+  void pump() noexcept {
+    if (pumping_) {
+      again_ = true;
+      return;
+    }
+    pumping_ = true;
+    do {
+      again_ = false;
+      const util::clock::time_point t = now();
+      for (machine::command c = machine_.take_command(t); c != machine::command::none;
+           c = machine_.take_command(t))
+        send(c);
+      deliver();
+    } while (again_);
+    pumping_ = false;
+    const bool busy =
+        machine_.state() == lock_state::releasing || machine_.state() == lock_state::acquiring;
+    if (handle_gone_ && in_flight_ == 0 && (!busy || abandoned_)) {
+      delete this;
+      return;
+    }
+    if (const auto at = machine_.wake_at())
+      conn_->loop().timers().rearm(timer_, *at);
+    else
+      timer_.cancel();
+  }
+
+  void send(machine::command c) {
+    ++in_flight_;
+    auto reply = [this](result<std::int64_t> r) { on_reply(std::move(r)); };
+    const std::string_view tok = token_.view();
+    switch (c) {
+      case machine::command::acquire:
+        // Idempotent: the script answers a resend that finds our token with the same fence.
+        conn_->run<std::int64_t>(acquire_script(), {name_, fence_key_},
+                                 {tok, machine_.command_ms().count()}, std::move(reply),
+                                 {.idempotent = true});
+        return;
+      case machine::command::extend:
+        // Setting the ttl again is harmless; adding to it twice is not.
+        conn_->run<std::int64_t>(
+            extend_script(), {name_},
+            {tok, machine_.command_ms().count(), machine_.command_replaces() ? "1" : "0"},
+            std::move(reply), {.idempotent = machine_.command_replaces()});
+        return;
+      case machine::command::release:
+        // Not marked idempotent: the machine resends it itself, counting, so it can read a 0
+        // after a resend as "already released" (machine.hpp).
+        conn_->run<std::int64_t>(release_script(), {name_}, {tok, channel_}, std::move(reply));
+        return;
+      case machine::command::none:
+        --in_flight_;
+        return;
+    }
+  }
+
+  void on_reply(result<std::int64_t> r) noexcept {
+    --in_flight_;
+    // A closed connection ends the work of a lock nobody holds a handle to any more: nothing
+    // can reach the server now, and the key expires on its own.
+    if (handle_gone_ && r.has_error() &&
+        (r.error() == errc::connection_closed || r.error() == errc::not_connected))
+      abandoned_ = true;
+    machine_.on_reply(now(), r);
+    pump();
+  }
+
+  void on_timer() noexcept {
+    machine_.on_timer(now());
+    pump();
+  }
+
+  void on_woken() noexcept {
+    machine_.on_released();
+    pump();
+  }
+
+  void deliver() {
+    const lock_state s = machine_.state();
+    if (wake_ != nullptr) {
+      if (s == lock_state::acquiring && machine_.in_flight() == machine::command::none &&
+          !waiter_.watching())
+        wake_->watch(name_, waiter_);  // after a busy answer: before the next try
+      else if (s != lock_state::acquiring && waiter_.watching())
+        wake_->unwatch(waiter_);
+    }
+    if (auto lost = machine_.take_lost()) {
+      conn_->events().emit(event::lock_lost{conn_->id(), machine_.fencing_token(), *lost});
+      if (lost_) lost_(*lost);
+      again_ = true;
+    }
+    if (auto got = machine_.take_acquire_result()) {
+      if (auto done = std::exchange(acquire_done_, {})) done(std::move(*got));
+      again_ = true;
+    }
+    if (auto released = machine_.take_release_result()) {
+      if (auto done = std::exchange(release_done_, {})) done(std::move(*released));
+      again_ = true;
+    }
+    if (auto extended = machine_.take_extend_result()) {
+      if (auto done = std::exchange(extend_done_, {})) done(std::move(*extended));
+      again_ = true;
+    }
+  }
+
+  connection* conn_;
+  wakeups* wake_;
+  std::string name_;
+  std::string fence_key_;
+  std::string channel_;
+  token token_;
+  machine machine_;
+  reactor::timer timer_;
+  wakeups::waiter waiter_;
+  acquire_callback acquire_done_;
+  done_callback release_done_;
+  done_callback extend_done_;
+  lost_callback lost_;
+  std::uint32_t in_flight_ = 0;
+  bool pumping_ = false;
+  bool again_ = false;
+  bool handle_gone_ = false;
+  bool abandoned_ = false;
+};
+
+}  // namespace detail
+
+distributed_lock::distributed_lock(connection& conn, std::string name, lock_options options,
+                                   wakeups* wake)
+    : core_(new detail::lock_core(conn, std::move(name), options, wake)) {}
+
+distributed_lock::~distributed_lock() {
+  core_->detach();
+}
+
+void distributed_lock::acquire(std::chrono::milliseconds wait, acquire_callback done) {
+  core_->acquire(wait, std::move(done));
+}
+void distributed_lock::cancel_acquire() {
+  core_->cancel_acquire();
+}
+void distributed_lock::release(done_callback done) {
+  core_->release(std::move(done));
+}
+void distributed_lock::extend(std::chrono::milliseconds ms, bool replace_ttl, done_callback done) {
+  core_->extend(ms, replace_ttl, std::move(done));
+}
+void distributed_lock::reacquire(done_callback done) {
+  core_->extend(options().ttl, true, std::move(done));
+}
+void distributed_lock::on_lost(lost_callback f) {
+  core_->on_lost(std::move(f));
+}
+void distributed_lock::forget(bool acquiring) noexcept {
+  core_->forget(acquiring);
+}
+
+void distributed_lock::locked(util::inline_function<void(result<bool>), 32> done) {
+  core_->conn().exec(cmd::exists{{std::string_view(core_->name())}},
+                     [done = std::move(done)](result<std::int64_t> n) mutable {
+                       if (!n) return done(failure_of<bool>(n));
+                       done(*n > 0);
+                     });
+}
+
+lock_state distributed_lock::state() const noexcept {
+  return core_->state().state();
+}
+std::uint64_t distributed_lock::fencing_token() const noexcept {
+  return core_->state().fencing_token();
+}
+std::string_view distributed_lock::token() const noexcept {
+  return core_->token_view();
+}
+util::clock::time_point distributed_lock::valid_until() const noexcept {
+  return core_->state().valid_until();
+}
+const std::string& distributed_lock::name() const noexcept {
+  return core_->name();
+}
+const std::string& distributed_lock::fence_key() const noexcept {
+  return core_->fence();
+}
+const lock_options& distributed_lock::options() const noexcept {
+  return core_->state().options();
+}
+
+}  // namespace uredis::lock
