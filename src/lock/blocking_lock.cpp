@@ -74,4 +74,11 @@ bool blocking_lock::locked() {
   return wait_for(held);
 }
 
+std::optional<std::chrono::milliseconds> blocking_lock::remaining_ttl() {
+  std::optional<result<std::optional<std::chrono::milliseconds>>> left;
+  lock_.remaining_ttl(
+      [&left](result<std::optional<std::chrono::milliseconds>> r) { left.emplace(std::move(r)); });
+  return wait_for(left);
+}
+
 }  // namespace uredis::lock

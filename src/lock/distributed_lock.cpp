@@ -281,6 +281,17 @@ void distributed_lock::locked(util::inline_function<void(result<bool>), 32> done
                      });
 }
 
+void distributed_lock::remaining_ttl(remaining_callback done) {
+  core_->conn().exec(cmd::pttl{core_->name()},
+                     [done = std::move(done)](result<std::int64_t> ms) mutable {
+                       using left = std::optional<std::chrono::milliseconds>;
+                       if (!ms) return done(failure_of<left>(ms));
+                       if (*ms == -2) return done(left{});  // no key
+                       if (*ms == -1) return done(left{std::chrono::milliseconds::max()});
+                       done(left{std::chrono::milliseconds(*ms)});
+                     });
+}
+
 lock_state distributed_lock::state() const noexcept {
   return core_->state().state();
 }

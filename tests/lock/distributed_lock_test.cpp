@@ -467,8 +467,13 @@ TEST_F(DistributedLockBlocking, acquires_releases_and_throws_lock_not_owned) {
   EXPECT_THROW(theirs.release(), lock_not_owned_error);
   mine.extend(10'000ms);
   EXPECT_GT(pttl_of(*server_, "b"), 10'000);
+  const auto left = theirs.remaining_ttl();
+  ASSERT_TRUE(left.has_value());
+  EXPECT_GT(*left, 10'000ms);
+  EXPECT_LE(*left, 15'000ms);
   mine.release();
   EXPECT_FALSE(theirs.locked());
+  EXPECT_FALSE(theirs.remaining_ttl().has_value());
   EXPECT_THROW(mine.release(), lock_not_owned_error);
   EXPECT_TRUE(theirs.acquire(no_wait));
   EXPECT_GT(theirs.fencing_token(), mine.fencing_token());

@@ -60,6 +60,9 @@ class blocking_lock {
 
   /// Whether anyone holds the lock (asks the server).
   bool locked();
+  /// How long the lock's key has left, whoever holds it: nullopt when nobody does,
+  /// milliseconds::max() for a lock without ttl (asks the server).
+  std::optional<std::chrono::milliseconds> remaining_ttl();
   /// Held by this owner, by its own account.
   bool owned() const noexcept { return lock_.owned(); }
   std::uint64_t fencing_token() const noexcept { return lock_.fencing_token(); }

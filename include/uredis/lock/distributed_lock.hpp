@@ -136,6 +136,11 @@ class distributed_lock {
 
   /// Asks the server whether anyone holds the lock (EXISTS name).
   void locked(util::inline_function<void(result<bool>), 32> done);
+  /// Asks the server how long the lock's key has left (PTTL name), whoever holds it: nullopt
+  /// when nobody does, milliseconds::max() for a lock without ttl.
+  using remaining_callback =
+      util::inline_function<void(result<std::optional<std::chrono::milliseconds>>), 32>;
+  void remaining_ttl(remaining_callback done);
 
   lock_state state() const noexcept;
   /// Held by this owner, by its own account (valid_until() has not passed).
