@@ -200,6 +200,9 @@ void machine::on_acquire_reply(time_point now, const result<std::int64_t>& reply
 
 void machine::on_extend_reply(time_point now, const result<std::int64_t>& reply) noexcept {
   const bool manual = std::exchange(in_flight_manual_, false);
+  if (state_ == lock_state::acquiring) {  // an extend of the lost lock, and a new acquire since:
+    return;                               // about an old token, it says nothing of the new one
+  }
   if (state_ == lock_state::releasing) {
     if (manual) extend_result_.emplace(make_error_code(errc::lock_not_owned));
     return;
@@ -221,10 +224,6 @@ void machine::on_extend_reply(time_point now, const result<std::int64_t>& reply)
   if (reply) {  // 0: the key is gone or someone else's
     if (manual) extend_result_.emplace(make_error_code(errc::lock_not_owned));
     if (state_ == lock_state::held) lose(make_error_code(errc::lock_not_owned));
-    if (manual_extend_) {  // asked for during this one: there is nothing left to extend
-      manual_extend_ = false;
-      extend_result_.emplace(make_error_code(errc::lock_not_owned));
-    }
     return;
   }
   // No answer from the server, or a refusal that may pass (a failover's READONLY, OOM): try
@@ -340,6 +339,10 @@ void machine::hold(time_point sent, milliseconds pttl) noexcept {
 void machine::lose(std::error_code why) noexcept {
   state_ = lock_state::lost;
   if (command_ == command::extend) command_ = command::none;
+  if (manual_extend_) {  // asked for and never sent: there is nothing left to extend
+    manual_extend_ = false;
+    extend_result_.emplace(make_error_code(errc::lock_not_owned));
+  }
   lost_ = why;
 }
 

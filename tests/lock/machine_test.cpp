@@ -341,6 +341,38 @@ TEST_F(Machine, a_lost_lock_can_be_acquired_again) {
   EXPECT_EQ(m.fencing_token(), 2u);
 }
 
+TEST_F(Machine, an_extend_asked_for_when_the_lock_runs_out_is_answered_not_owned) {
+  lock_options o = options();
+  o.watchdog = false;
+  machine plain{o};
+  plain.acquire(clock.now(), no_wait);
+  plain.take_command(clock.now());
+  plain.on_reply(clock.now(), reply(":1\r\n"));
+  clock.set(plain.valid_until() - 1ms);
+  plain.extend(1000ms, true);  // not sent in time
+  clock.advance(1ms);
+  plain.on_timer(clock.now());
+  ASSERT_EQ(plain.state(), lock_state::lost);
+  const auto r = plain.take_extend_result();
+  ASSERT_TRUE(r.has_value()) << "the caller would wait forever";
+  EXPECT_EQ(r->error(), make_error_code(errc::lock_not_owned));
+}
+
+TEST_F(Machine, an_old_extend_answered_after_a_new_acquire_is_ignored) {
+  hold();
+  tick(1000ms);
+  ASSERT_EQ(take(), command::extend);
+  tick(2000ms);  // lost at valid_until, the extend still in flight
+  ASSERT_EQ(m.state(), lock_state::lost);
+  m.acquire(clock.now(), no_wait);  // with a new token: the old extend says nothing of it
+  EXPECT_EQ(take(), command::none) << "one command in flight";
+  answer(":3000\r\n");
+  EXPECT_EQ(m.state(), lock_state::acquiring);
+  EXPECT_EQ(take(), command::acquire);
+  answer(":0\r\n");  // the old token's key is still there until its ttl
+  EXPECT_FALSE(**m.take_acquire_result());
+}
+
 TEST(MachineStates, every_state_has_a_name) {
   EXPECT_STREQ(to_string(lock_state::idle), "idle");
   EXPECT_STREQ(to_string(lock_state::acquiring), "acquiring");
