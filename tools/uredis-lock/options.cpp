@@ -155,6 +155,10 @@ parsed_options parse_options(int argc, const char* const* argv) {
   for (; i < argc; ++i)
     o.command.emplace_back(argv[i]);
 
+  // Redlock's majority needs an odd number of independent servers, three at least.
+  if (!o.redlock.empty() && (o.redlock.size() < 3 || o.redlock.size() % 2 == 0))
+    return fail("--redlock needs an odd number of servers, at least 3 (got " +
+                std::to_string(o.redlock.size()) + ")");
   if (!o.redlock.empty() && server_given)
     return fail("--redlock names the servers: it does not go with -u, -h, -p or -s");
   if (o.mode == mode::status && !o.command.empty())
@@ -194,7 +198,7 @@ connection:
   -s SOCKET              a Unix socket instead of host and port
   -a PASSWORD            the password (AUTH)
   --user USER            the ACL user
-  --redlock URL,URL,...  a Redlock over several servers (not built yet)
+  --redlock URL,URL,...  a Redlock over an odd number (3 or more) of independent servers
 lock:
   --ttl MS               how long the server keeps the lock without a renewal (default 10000)
   --wait MS              give up after waiting MS for another holder (default: wait forever)
