@@ -67,6 +67,7 @@
 #include "uredis/proto/exec_options.hpp"
 #include "uredis/proto/pending.hpp"
 #include "uredis/proto/session.hpp"
+#include "uredis/proto/typed_reply.hpp"
 #include "uredis/resp/adapter.hpp"
 #include "uredis/resp/encoder.hpp"
 #include "uredis/resp/node.hpp"
@@ -238,37 +239,21 @@ class batch {
 
     class active {
      public:
-      explicit active(handler&& queued) noexcept
-          : self_(queued.self), index_(queued.index), adapter_(value_) {}
+      explicit active(handler&& queued) noexcept : self_(queued.self), index_(queued.index) {}
       active(const active&) = delete;
       active& operator=(const active&) = delete;
 
-      void on_node(const resp::node& n) {
-        adapter_.on_node(n, adapt_error_);
-        saw_node_ = true;
-      }
-
+      void on_node(const resp::node& n) { reply_.on_node(n); }
+      // Only the connection's error counts as lost: error replies and replies that do not fit
+      // stay in their own entries.
       void on_complete(const proto::reply_outcome& o) {
-        if (o.error) {
-          self_->complete(index_, result<Response>(o.error), o.error);
-        } else if (o.error_reply != nullptr) {
-          self_->complete(index_, result<Response>(server_error::parse(o.error_reply->value)), {});
-        } else if (adapt_error_) {
-          self_->complete(index_, result<Response>(adapt_error_), {});
-        } else if (!saw_node_ || !adapter_.done()) {
-          self_->complete(index_, result<Response>(errc::incomplete_reply), {});
-        } else {
-          self_->complete(index_, result<Response>(std::move(value_)), {});
-        }
+        self_->complete(index_, reply_.finish(o), o.error);
       }
 
      private:
       batch* self_;
       std::uint32_t index_;
-      Response value_{};
-      resp::adapter<Response> adapter_;
-      std::error_code adapt_error_;
-      bool saw_node_ = false;
+      proto::typed_reply<Response> reply_;
     };
   };
 

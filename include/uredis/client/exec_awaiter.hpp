@@ -46,6 +46,7 @@
 #include "uredis/error.hpp"
 #include "uredis/proto/callback_handler.hpp"
 #include "uredis/proto/pending.hpp"
+#include "uredis/proto/typed_reply.hpp"
 #include "uredis/resp/adapter.hpp"
 #include "uredis/resp/node.hpp"
 #include "uredis/result.hpp"
@@ -71,7 +72,7 @@ class [[nodiscard]] exec_awaiter {
   bool await_ready() noexcept {
     const connection_state s = conn_->state();
     if (s == connection_state::idle || s == connection_state::closed) {
-      error_ = make_error_code(errc::not_connected);
+      outcome_.emplace(errc::not_connected);
       return true;
     }
     return false;
@@ -87,11 +88,7 @@ class [[nodiscard]] exec_awaiter {
   }
 
   /// The reply: its value, the server's error, or why there is none.
-  result<response> await_resume() {
-    if (error_) return result<response>(error_);
-    if (server_error_) return result<response>(std::move(*server_error_));
-    return result<response>(std::move(value_));
-  }
+  result<response> await_resume() { return std::move(*outcome_); }
 
  private:
   enum class phase : unsigned char { encoding, suspended, done };
@@ -107,24 +104,13 @@ class [[nodiscard]] exec_awaiter {
       exec_awaiter* self;
 
       explicit active(handler&& queued) noexcept : self(queued.self) {}
-      void on_node(const resp::node& n) {
-        self->adapter_.on_node(n, self->adapt_error_);
-        self->saw_node_ = true;
-      }
+      void on_node(const resp::node& n) { self->reply_.on_node(n); }
       void on_complete(const proto::reply_outcome& outcome) { self->complete(outcome); }
     };
   };
 
   void complete(const proto::reply_outcome& outcome) {
-    if (outcome.error) {
-      error_ = outcome.error;
-    } else if (outcome.error_reply != nullptr) {
-      server_error_.emplace(server_error::parse(outcome.error_reply->value));
-    } else if (adapt_error_) {
-      error_ = adapt_error_;
-    } else if (!saw_node_ || !adapter_.done()) {
-      error_ = make_error_code(errc::incomplete_reply);  // a pipeline bug, not a server's
-    }
+    outcome_.emplace(reply_.finish(outcome));
     // Resuming is the last thing done here: the coroutine may finish and free this awaiter.
     if (std::exchange(phase_, phase::done) == phase::suspended) awaiting_.resume();
   }
@@ -132,14 +118,10 @@ class [[nodiscard]] exec_awaiter {
   connection* conn_;
   D command_;
   exec_options options_;
-  response value_{};
-  resp::adapter<response> adapter_{value_};
-  std::error_code adapt_error_;
-  std::error_code error_;
-  std::optional<server_error> server_error_;
+  proto::typed_reply<response> reply_;
+  std::optional<result<response>> outcome_;
   std::coroutine_handle<> awaiting_;
   phase phase_ = phase::encoding;
-  bool saw_node_ = false;
 };
 
 }  // namespace uredis

@@ -48,6 +48,7 @@
 #include "uredis/proto/callback_handler.hpp"
 #include "uredis/proto/exec_options.hpp"
 #include "uredis/proto/pending.hpp"
+#include "uredis/proto/typed_reply.hpp"
 #include "uredis/resp/adapter.hpp"
 #include "uredis/resp/encoder.hpp"
 #include "uredis/resp/node.hpp"
@@ -143,29 +144,22 @@ class script_reader {
       if (!error_reply_) error_reply_.emplace(server_error::parse(n.value));  // LOAD's first
       return;
     }
-    adapter_.on_node(n, adapt_error_);
-    saw_node_ = true;
+    reply_.on_node(n);
   }
 
-  /// The call's result, once its last reply is read (or it failed).
+  /// The call's result, once its last reply is read (or it failed): a refusal inside the
+  /// reload batch ranks with the server's error reply (proto/typed_reply.hpp).
   result<Response> finish(const proto::reply_outcome& o) {
-    if (o.error) return result<Response>(o.error);
-    if (o.error_reply != nullptr)
-      return result<Response>(server_error::parse(o.error_reply->value));
-    if (error_reply_) return result<Response>(std::move(*error_reply_));
-    if (adapt_error_) return result<Response>(adapt_error_);
-    if (!saw_node_ || !adapter_.done()) return result<Response>(errc::incomplete_reply);
-    return result<Response>(std::move(value_));
+    if (!o.error && o.error_reply == nullptr && error_reply_)
+      return result<Response>(std::move(*error_reply_));
+    return reply_.finish(o);
   }
 
  private:
-  Response value_{};
-  resp::adapter<Response> adapter_{value_};
-  std::error_code adapt_error_;
+  proto::typed_reply<Response> reply_;
   std::optional<server_error> error_reply_;
   resp::detail::element_counter load_counter_;
   bool reloading_;
-  bool saw_node_ = false;
 };
 
 /// The reply handler behind connection::run: holds the callback until the reply, reads it with

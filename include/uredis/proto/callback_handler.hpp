@@ -20,6 +20,7 @@
 
 #include "uredis/error.hpp"
 #include "uredis/proto/pending.hpp"
+#include "uredis/proto/typed_reply.hpp"
 #include "uredis/resp/adapter.hpp"
 #include "uredis/result.hpp"
 
@@ -73,36 +74,16 @@ class callback_handler {
 
   class active {
    public:
-    explicit active(callback_handler&& queued) noexcept
-        : callback_(std::move(queued.callback_)), adapter_(value_) {}
+    explicit active(callback_handler&& queued) noexcept : callback_(std::move(queued.callback_)) {}
     active(const active&) = delete;
     active& operator=(const active&) = delete;
 
-    void on_node(const resp::node& n) {
-      adapter_.on_node(n, adapt_error_);
-      saw_node_ = true;
-    }
-
-    void on_complete(const reply_outcome& outcome) {
-      if (outcome.error) {
-        callback_(result<Response>(outcome.error));
-      } else if (outcome.error_reply != nullptr) {
-        callback_(result<Response>(server_error::parse(outcome.error_reply->value)));
-      } else if (adapt_error_) {
-        callback_(result<Response>(adapt_error_));
-      } else if (!saw_node_ || !adapter_.done()) {
-        callback_(result<Response>(errc::incomplete_reply));  // a pipeline bug, not a server's
-      } else {
-        callback_(result<Response>(std::move(value_)));
-      }
-    }
+    void on_node(const resp::node& n) { reply_.on_node(n); }
+    void on_complete(const reply_outcome& outcome) { callback_(reply_.finish(outcome)); }
 
    private:
     Callback callback_;
-    Response value_{};
-    resp::adapter<Response> adapter_;
-    std::error_code adapt_error_;
-    bool saw_node_ = false;
+    typed_reply<Response> reply_;
   };
 
  private:
