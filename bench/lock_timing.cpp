@@ -13,7 +13,14 @@
 // its subscription confirmed, its retry answered: its connection has nothing pending), then the
 // holder calls release(); the time is from that call to the waiter's acquire callback. Then
 // the same without wakeups (only the jittered retry timer, 10 to 100 ms), releasing after a
-// random 0 to 100 ms so the release falls anywhere between two retries.
+// random 0 to 100 ms so the release falls anywhere between two retries. Last, a pass that
+// splits the handoff: a pattern subscription on the waiter's own connection (beside the
+// wakeups' channel subscription: the server sends both in one write) notes when the release
+// notice arrives, so the handoff reads as release -> notice (the release's way to the server,
+// its script, the notice's way back) and notice -> acquired (the waiter's acquire, one round
+// trip). A third connection on the same reactor subscribed to the channel notes when the
+// notice reaches it too. And the bare handoff the lock's reduces to, for reference: PUBLISH on
+// the holder's connection, and on the message, SET NX PX on the waiter's (subscribed) one.
 //
 //   lock_timing PORT [CYCLES] [HANDOFFS] [POLLED_HANDOFFS] [SUMMARY_FILE]
 //   (defaults: 20000 cycles of each, 2000 handoffs, 100 without wakeups)
@@ -36,9 +43,12 @@
 #include "allocation_counter.hpp"
 #include "uredis/client/connection.hpp"
 #include "uredis/cmd/keys.hpp"
+#include "uredis/cmd/pubsub.hpp"
 #include "uredis/cmd/strings.hpp"
 #include "uredis/lock/distributed_lock.hpp"
+#include "uredis/lock/scripts.hpp"
 #include "uredis/lock/wakeups.hpp"
+#include "uredis/pubsub/subscriber.hpp"
 #include "uredis/reactor/reactor.hpp"
 
 namespace {
@@ -94,9 +104,10 @@ void connect(uredis::reactor::reactor& loop, uredis::connection& c) {
 class bench {
  public:
   bench(uredis::reactor::reactor& loop, const uredis::connection_config& config)
-      : loop_(loop), conn_(loop, config), other_(loop, config) {
+      : loop_(loop), conn_(loop, config), other_(loop, config), observer_(loop, config) {
     connect(loop_, conn_);
     connect(loop_, other_);
+    connect(loop_, observer_);
   }
 
   // One acquire(no_wait) + release() cycle; the time from the acquire call to the release's
@@ -173,16 +184,96 @@ class bench {
     bare_allocs = static_cast<double>(bare_count) / cycles;
   }
 
-  // `rounds` handoffs from a holder on one connection to a waiter on the other.
-  stats handoffs(int rounds, bool with_wakeups) {
-    const std::string name = with_wakeups ? "bench:lock:handoff" : "bench:lock:polled";
+  // PUBLISH on one connection; on its message at the other, SET name token NX PX there: the
+  // time from the PUBLISH call to the SET's reply.
+  stats bare_handoffs(int rounds) {
+    const std::string_view name = "bench:lock:bare-handoff";
+    const std::string_view token = "0123456789abcdef0123456789abcdef";
+    uredis::pubsub::subscriber sub{other_};
+    std::optional<clock_type::time_point> acquired;
+    bool confirmed = false;
+    sub.subscribe(
+        "bench:lock:bare-channel",
+        [&](const uredis::pubsub::message&) {
+          other_.exec(uredis::cmd::set{name,
+                                       token,
+                                       {.expiry = uredis::cmd::set_expiry::after(ttl),
+                                        .condition = uredis::cmd::set_condition::nx}},
+                      [&](uredis::result<uredis::cmd::applied> r) {
+                        const clock_type::time_point now = clock_type::now();
+                        if (!r || !*r) die("a bare handoff's SET NX failed");
+                        acquired = now;
+                      });
+        },
+        [&](const uredis::result<void>& r) {
+          if (!r) die("cannot subscribe");
+          confirmed = true;
+        });
+    loop_.run_until([&] { return confirmed; });
+    samples s(static_cast<std::size_t>(rounds));
+    for (int i = 0; i < 50 + rounds; ++i) {
+      acquired.reset();
+      bool published = false;
+      const clock_type::time_point start = clock_type::now();
+      conn_.exec(uredis::cmd::publish{"bench:lock:bare-channel", ""},
+                 [&](uredis::result<std::int64_t> r) {
+                   if (!r || *r != 1) die("a PUBLISH reached no subscriber");
+                   published = true;
+                 });
+      loop_.run_until([&] { return published && acquired.has_value(); });
+      if (i >= 50) s.add(*acquired - start);
+      bool deleted = false;
+      conn_.exec(uredis::cmd::del{{name}}, [&](uredis::result<std::int64_t>) { deleted = true; });
+      loop_.run_until([&] { return deleted; });
+    }
+    return s.summarize();
+  }
+
+  // `rounds` handoffs from a holder on one connection to a waiter on the other. `split`: the
+  // times from release() to the notice on the waiter's connection, from there to the acquire,
+  // and from release() to the notice at a third connection.
+  struct split_stats {
+    stats to_notice, notice_to_acquired, to_observer;
+  };
+  stats handoffs(int rounds, bool with_wakeups, split_stats* split = nullptr) {
+    const std::string name = split != nullptr ? "bench:lock:split"
+                             : with_wakeups   ? "bench:lock:handoff"
+                                              : "bench:lock:polled";
+    std::optional<uredis::pubsub::subscriber> observer;
+    std::optional<clock_type::time_point> observed, noticed;
+    if (split != nullptr) {
+      bool confirmed = false;
+      observer.emplace(observer_);
+      observer->subscribe(
+          uredis::lock::release_channel(name),
+          [&](const uredis::pubsub::message&) { observed = clock_type::now(); },
+          [&](const uredis::result<void>& r) {
+            if (!r) die("the observer could not subscribe");
+            confirmed = true;
+          });
+      loop_.run_until([&] { return confirmed; });
+    }
     std::optional<uredis::lock::wakeups> wake;
     if (with_wakeups) wake.emplace(other_);
     uredis::lock::distributed_lock holder{conn_, name, {.ttl = ttl}};
     uredis::lock::distributed_lock waiter{other_, name, {.ttl = ttl}, wake ? &*wake : nullptr};
+    if (split != nullptr && wake) {
+      bool confirmed = false;
+      wake->subscriber().psubscribe(
+          uredis::lock::release_channel(name) + "*",
+          [&](const uredis::pubsub::message&) { noticed = clock_type::now(); },
+          [&](const uredis::result<void>& r) {
+            if (!r) die("the waiter's connection could not psubscribe");
+            confirmed = true;
+          });
+      loop_.run_until([&] { return confirmed; });
+    }
     std::mt19937_64 rng(42);
     std::uniform_int_distribution<int> hold_us(0, 100'000);
     samples s(static_cast<std::size_t>(rounds));
+    samples to_notice(static_cast<std::size_t>(rounds));
+    samples to_observer(static_cast<std::size_t>(rounds));
+    samples notice_to_acquired(static_cast<std::size_t>(rounds));
     const int warm = with_wakeups ? 50 : 0;
     for (int i = 0; i < warm + rounds; ++i) {
       bool held = false;
@@ -209,13 +300,25 @@ class bench {
       }
 
       bool released = false;
+      noticed.reset();
+      observed.reset();
       const clock_type::time_point start = clock_type::now();
       holder.release([&](uredis::result<void> r) {
         if (!r) die("the holder's release failed");
         released = true;
       });
-      loop_.run_until([&] { return released && acquired.has_value(); });
-      if (i >= warm) s.add(*acquired - start);
+      loop_.run_until([&] {
+        return released && acquired.has_value() &&
+               (split == nullptr || (noticed.has_value() && observed.has_value()));
+      });
+      if (i >= warm) {
+        s.add(*acquired - start);
+        if (split != nullptr) {
+          to_notice.add(*noticed - start);
+          to_observer.add(*observed - start);
+          notice_to_acquired.add(*acquired - *noticed);
+        }
+      }
 
       bool done = false;
       waiter.release([&](uredis::result<void> r) {
@@ -224,6 +327,11 @@ class bench {
       });
       loop_.run_until([&] { return done; });
     }
+    if (split != nullptr) {
+      split->to_notice = to_notice.summarize();
+      split->notice_to_acquired = notice_to_acquired.summarize();
+      split->to_observer = to_observer.summarize();
+    }
     return s.summarize();
   }
 
@@ -231,6 +339,7 @@ class bench {
   uredis::reactor::reactor& loop_;
   uredis::connection conn_;
   uredis::connection other_;
+  uredis::connection observer_;
 };
 
 void row(const char* what, const stats& s, double allocs) {
@@ -263,13 +372,16 @@ int main(int argc, char** argv) {
   if (!created) die("cannot create a reactor");
   std::unique_ptr<uredis::reactor::reactor> loop = std::move(*created);
 
-  stats lock_stats, bare_stats, handoff, polled;
+  stats lock_stats, bare_stats, handoff, polled, observed, bare_handoff;
+  bench::split_stats split;
   double lock_allocs = 0, bare_allocs = 0;
   {
     bench b{*loop, config};
     b.uncontended(cycles, lock_stats, bare_stats, lock_allocs, bare_allocs);
     handoff = b.handoffs(rounds, true);
     if (polled_rounds > 0) polled = b.handoffs(polled_rounds, false);
+    observed = b.handoffs(std::min(rounds, 500), true, &split);
+    bare_handoff = b.bare_handoffs(std::min(rounds, 500));
   }
 
   std::printf("%-52s %7s %9s %9s %9s %9s %8s\n", "uncontended, one connection (us per cycle)", "n",
@@ -283,6 +395,11 @@ int main(int argc, char** argv) {
               "p50", "p99", "mean", "max");
   row("uredis distributed_lock + wakeups", handoff, -1);
   if (polled_rounds > 0) row("uredis distributed_lock, no wakeups (retry 10-100 ms)", polled, -1);
+  row("  bare: PUBLISH -> message -> SET NX PX (2 conns)", bare_handoff, -1);
+  row("  split: the handoff again, observed", observed, -1);
+  row("  split: release() -> notice, waiter's connection", split.to_notice, -1);
+  row("  split: that notice -> waiter acquired", split.notice_to_acquired, -1);
+  row("  split: release() -> notice at a third connection", split.to_observer, -1);
 
   if (argc > 5) {
     std::FILE* f = std::fopen(argv[5], "w");
@@ -293,6 +410,10 @@ int main(int argc, char** argv) {
                  bare_stats.p50_us, bare_stats.p99_us, bare_stats.mean_us, bare_allocs);
     std::fprintf(f, "handoff_p50 %.3f\nhandoff_p99 %.3f\nhandoff_mean %.3f\n", handoff.p50_us,
                  handoff.p99_us, handoff.mean_us);
+    std::fprintf(f, "notice_p50 %.3f\nacquire_after_notice_p50 %.3f\nobserver_p50 %.3f\n",
+                 split.to_notice.p50_us, split.notice_to_acquired.p50_us, split.to_observer.p50_us);
+    std::fprintf(f, "bare_handoff_p50 %.3f\nbare_handoff_p99 %.3f\nbare_handoff_mean %.3f\n",
+                 bare_handoff.p50_us, bare_handoff.p99_us, bare_handoff.mean_us);
     std::fprintf(f, "polled_p50 %.3f\npolled_p99 %.3f\npolled_mean %.3f\n", polled.p50_us,
                  polled.p99_us, polled.mean_us);
     std::fclose(f);

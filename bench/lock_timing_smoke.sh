@@ -20,7 +20,7 @@ for r in "uredis distributed_lock acquire" "uredis SET NX PX + DEL" "lock / bare
   grep -qF "$r" "$work/out.txt" || fail "no row '$r'"
 done
 for k in lock_p50 lock_p99 lock_mean lock_allocs bare_p50 bare_p99 bare_mean bare_allocs \
-  handoff_p50 handoff_p99 handoff_mean polled_p50 polled_p99 polled_mean; do
+  handoff_p50 handoff_p99 handoff_mean bare_handoff_p50 notice_p50 observer_p50 polled_p50 polled_p99 polled_mean; do
   grep -Eq "^$k [0-9]+\.[0-9]+$" "$work/summary.txt" || fail "no '$k' in the summary"
 done
 awk '$1 == "handoff_p50" && $2 >= 10000 { exit 1 }' "$work/summary.txt" ||

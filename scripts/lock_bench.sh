@@ -108,6 +108,9 @@ for q in ("p50", "p99", "mean"):
          uredis["lock_" + q], uredis["bare_" + q])
 for q, i in (("p50", 1), ("p99", 2), ("mean", 3)):
     pair("uncontended cycle %s us: lock vs redis-py Lock" % q, uredis["lock_" + q], uncontended[i])
+for q in ("p50", "p99", "mean"):
+    pair("handoff %s us: lock + wakeups vs bare PUBLISH->SET NX" % q,
+         uredis["handoff_" + q], uredis["bare_handoff_" + q])
 for q, i in (("p50", 1), ("p99", 2), ("mean", 3)):
     pair("handoff %s us: lock + wakeups vs redis-py Lock (sleep=0.1)" % q,
          uredis["handoff_" + q], handoff[i])
