@@ -47,6 +47,15 @@ milliseconds machine::renew_every() const noexcept {
   return std::max(options_.ttl / 3, milliseconds(1));
 }
 
+machine::time_point machine::renewal_after(time_point sent) const noexcept {
+  const milliseconds every = renew_every();
+  const auto window =
+      std::chrono::duration_cast<time_point::duration>(std::min(renew_batch, every / 4));
+  const time_point due = sent + every;
+  if (window.count() <= 0) return due;
+  return time_point(due.time_since_epoch() - due.time_since_epoch() % window);
+}
+
 milliseconds machine::jitter() noexcept {
   const auto span = static_cast<std::uint64_t>((options_.retry_max - options_.retry_min).count());
   return options_.retry_min + milliseconds(span == 0 ? 0 : rng_.below(span + 1));
@@ -332,7 +341,7 @@ void machine::hold(time_point sent, milliseconds pttl) noexcept {
   valid_until_ = sent + pttl - clock_drift(options_.ttl);
   if (options_.watchdog) {
     command_ = command::extend;
-    next_at_ = std::min(sent + renew_every(), valid_until_);
+    next_at_ = std::min(renewal_after(sent), valid_until_);
   }
 }
 

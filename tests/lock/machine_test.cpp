@@ -373,6 +373,24 @@ TEST_F(Machine, an_old_extend_answered_after_a_new_acquire_is_ignored) {
   EXPECT_FALSE(**m.take_acquire_result());
 }
 
+TEST_F(Machine, renewals_of_locks_taken_apart_fall_due_in_one_window) {
+  // Two locks acquired 7 ms apart on one shard: their renewals round down to the same 10 ms
+  // window, so one timer tick sends both extends together.
+  clock.set(util::clock::time_point(1h + 1ms));
+  machine a{options()};
+  a.acquire(clock.now(), no_wait);
+  a.take_command(clock.now());
+  a.on_reply(clock.now(), reply(":1\r\n"));
+  clock.advance(7ms);
+  machine b{options()};
+  b.acquire(clock.now(), no_wait);
+  b.take_command(clock.now());
+  b.on_reply(clock.now(), reply(":2\r\n"));
+  ASSERT_TRUE(a.wake_at() && b.wake_at());
+  EXPECT_EQ(*a.wake_at(), *b.wake_at());
+  EXPECT_EQ(*a.wake_at(), util::clock::time_point(1h + 1000ms)) << "never later than due";
+}
+
 TEST(MachineStates, every_state_has_a_name) {
   EXPECT_STREQ(to_string(lock_state::idle), "idle");
   EXPECT_STREQ(to_string(lock_state::acquiring), "acquiring");

@@ -26,7 +26,9 @@
 // Time: every deadline is computed from when the command was handed out (take_command's
 // `now`), never from when its reply came in, so `valid_until` errs on the safe side:
 //   valid_until = sent + ttl - drift,   drift = ttl / 100 + 2 ms   (the Redlock page's)
-// The watchdog extends at sent + renew_every (ttl / 3 by default). An extend that fails with a
+// The watchdog extends at sent + renew_every (ttl / 3 by default), rounded down to a multiple
+// of renew_batch on the steady clock: the renewals of a shard's locks that fall due within the
+// same window fire in the same timer tick and go out in one send. An extend that fails with a
 // connection error or an error reply is retried (every retry_max at most) until valid_until;
 // past it the lock is lost: another client may hold it from there on.
 //
@@ -69,6 +71,10 @@ struct lock_options {
   /// Seeds the jitter; 0 picks a seed from the clock.
   std::uint64_t seed = 0;
 };
+
+/// The window renewals are aligned to (rounded down, never later), so a shard's watchdog
+/// extends share sends; smaller for short ttls, a quarter of the renewal period at most.
+inline constexpr std::chrono::milliseconds renew_batch{10};
 
 /// The margin valid_until keeps below the server's expiry: clock drift and the delay before a
 /// command reaches the server (the Redlock page's rule).
@@ -148,6 +154,7 @@ class machine {
   void lose(std::error_code why) noexcept;
   void finish_acquire(result<bool> outcome) noexcept;
   std::chrono::milliseconds renew_every() const noexcept;
+  time_point renewal_after(time_point sent) const noexcept;
   std::chrono::milliseconds jitter() noexcept;
 
   lock_options options_;
