@@ -1,0 +1,172 @@
+#pragma once
+// cache::store: one shard's client-side cache of one server's replies, as a sans-I/O state
+// machine. It holds reply bytes keyed by the whole read command that produced them and decides
+// what may be served, what must be sent, and what an invalidation or a lost connection drops.
+// The caller (the cache's driver on a connection) sends the reads, feeds the replies, the
+// server's invalidations and the time; a test does the same with byte strings and a manual
+// clock.
+//
+//   find(command, keys, now)   hit: the reply bytes, valid until the store is next changed
+//                              pending: a read of the same command is in flight: wait for it
+//                              miss: a placeholder now stands for this read: send it, then
+//                                    fill() with the reply or cancel() on an error
+//   fill(e, reply, pttl, sent) stores the reply (unless something made it stale meanwhile)
+//   invalidate(key)            drops every entry that read `key`
+//   flush()                    drops everything
+//
+// Single flight: while a read is in flight, every find() of the same command on the shard is
+// `pending`, so concurrent misses send one read; its waiters get the reply fill() is given.
+//
+// The rules, each tested (tests/cache/store_test.cpp):
+//   - Invalidation while a read is pending. In band (RESP3: the invalidation arrives on the
+//     connection that sent the read), a push always follows the replies written before it,
+//     so an invalidation that arrives before the pending read's reply was written before the
+//     read ran: it is about an older value, and the reply is stored. Redirected (RESP2:
+//     invalidations come on another connection and can overtake the reply), the placeholder is
+//     marked stale and its reply is handed to its waiters but not stored (the Redis
+//     documentation's rule).
+//   - A flush (a null invalidation after FLUSHDB/FLUSHALL, or a lost connection that carried
+//     invalidations) drops every stored entry at once; redirected, pending ones turn stale too.
+//   - Expiry: an entry lives no longer than its key: `pttl` is the key's PTTL read in the same
+//     round trip as the reply (the smallest over the command's keys; -1: none of them expires;
+//     -2: a key is missing), capped by options.max_ttl when set. A missing key is cached only
+//     with max_ttl (nothing else would ever expire it locally). Expired entries are never
+//     served.
+//   - Memory: bytes counted per entry (command, reply, keys and a fixed overhead) stay within
+//     max_bytes; the least recently used ready entry goes first (CLOCK: a hit only sets a bit,
+//     eviction gives referenced entries a second pass), pending entries are never evicted, and
+//     a reply larger than max_value_bytes is never stored.
+//
+// Memory: an entry is one block from the shard's mimalloc heap (command and key links inline)
+// plus one for its reply; the indexes are hash maps. A hit allocates nothing.
+// Threads: a store belongs to one shard's thread.
+
+#include <mimalloc.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "uredis/util/clock.hpp"
+#include "uredis/util/intrusive_list.hpp"
+
+namespace uredis::cache {
+
+/// How invalidations reach the shard: in band (RESP3, on the reading connection) or
+/// redirected (RESP2, CLIENT TRACKING ... REDIRECT to a subscriber connection).
+enum class delivery : std::uint8_t { in_band, redirected };
+
+struct store_options {
+  std::size_t max_bytes = 64u << 20;
+  std::size_t max_value_bytes = 512u << 10;
+  /// Caps every entry's life; zero: no cap (entries live as long as their keys).
+  std::chrono::milliseconds max_ttl{0};
+  cache::delivery delivery = cache::delivery::in_band;
+  /// Where entries are allocated: the shard's heap; null: mimalloc's default heap.
+  mi_heap_t* heap = nullptr;
+};
+
+struct store_stats {
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+  std::uint64_t waits = 0;  // finds that joined a read in flight
+  std::uint64_t invalidations = 0;
+  std::uint64_t evictions = 0;
+  std::uint64_t expirations = 0;
+  std::uint64_t flushes = 0;
+  std::uint64_t not_stored = 0;  // replies too large, stale, or of a missing key without max_ttl
+  std::uint64_t entries = 0;
+  std::uint64_t bytes = 0;
+};
+
+class store {
+ public:
+  using time_point = util::clock::time_point;
+
+  /// A cached reply, or the placeholder of a read in flight. Opaque to callers.
+  class entry;
+
+  enum class found_kind : std::uint8_t { hit, pending, miss };
+  struct found {
+    found_kind kind;
+    std::string_view reply;  // hit: the stored bytes
+    entry* pending;          // pending or miss: the read's placeholder
+  };
+
+  /// Bytes counted for an entry beyond its command, reply and keys.
+  static constexpr std::size_t entry_overhead = 128;
+
+  explicit store(const store_options& options) noexcept : options_(options) {}
+  ~store();
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+
+  /// Looks `command` (the request's bytes) up; `keys` are the keys it reads (for a miss).
+  found find(std::string_view command, std::span<const std::string_view> keys, time_point now);
+  /// The reply of the read `pending` stands for, `sent` being when its read was sent. Returns
+  /// whether it was stored; `pending` is gone either way.
+  bool fill(entry* pending, std::string_view reply, std::int64_t pttl_ms, time_point sent);
+  /// The read failed: forget its placeholder.
+  void cancel(entry* pending) noexcept;
+  /// Drops what read `key`; returns how many entries it touched.
+  std::size_t invalidate(std::string_view key) noexcept;
+  /// Drops every stored entry.
+  void flush() noexcept;
+
+  const store_stats& stats() const noexcept { return stats_; }
+  const store_options& options() const noexcept { return options_; }
+
+ private:
+  struct key_node;
+  // One of an entry's keys, on that key's list of entries.
+  struct key_link {
+    util::list_hook hook;
+    entry* owner;
+    key_node* node;
+  };
+  struct key_node {
+    std::string_view key;  // the index's own string
+    util::intrusive_list<key_link, &key_link::hook> links;
+  };
+  struct view_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+
+ public:
+  class entry {
+   private:
+    friend class store;
+    util::list_hook lru_;        // ready entries, most recent first
+    std::string_view command_;   // inline, after the key links
+    std::span<key_link> links_;  // inline, after the entry
+    char* reply_ = nullptr;      // its own block
+    std::size_t reply_size_ = 0;
+    std::size_t bytes_ = 0;  // what it counts for in stats().bytes
+    time_point expires_{};
+    bool pending_ = true;
+    bool stale_ = false;       // invalidated while pending (redirected delivery)
+    bool referenced_ = false;  // hit since eviction last looked at it
+  };
+
+ private:
+  entry* make_entry(std::string_view command, std::span<const std::string_view> keys);
+  void drop(entry* e) noexcept;
+  void evict_to_fit() noexcept;
+  bool expiry_for(std::int64_t pttl_ms, time_point sent, time_point& expires) const noexcept;
+
+  store_options options_;
+  store_stats stats_;
+  std::unordered_map<std::string_view, entry*, view_hash, std::equal_to<>> commands_;
+  std::unordered_map<std::string, key_node, view_hash, std::equal_to<>> keys_;
+  util::intrusive_list<entry, &entry::lru_> lru_;
+};
+
+}  // namespace uredis::cache

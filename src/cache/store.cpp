@@ -1,0 +1,180 @@
+#include "uredis/cache/store.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <new>
+
+namespace uredis::cache {
+
+namespace {
+
+void* allocate(mi_heap_t* heap, std::size_t size) {
+  void* p = heap != nullptr ? mi_heap_malloc(heap, size) : mi_malloc(size);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace
+
+store::~store() {
+  while (!commands_.empty())
+    drop(commands_.begin()->second);
+}
+
+store::entry* store::make_entry(std::string_view command, std::span<const std::string_view> keys) {
+  // A key read twice (MGET a a) is linked once: invalidate() walks each key's list once.
+  std::size_t distinct = 0;
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    distinct += std::find(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(i), keys[i]) ==
+                keys.begin() + static_cast<std::ptrdiff_t>(i);
+
+  // One block: the entry, its key links, then the command's bytes.
+  const std::size_t size = sizeof(entry) + distinct * sizeof(key_link) + command.size();
+  void* block = allocate(options_.heap, size);
+  entry* e = ::new (block) entry();
+  auto* links = reinterpret_cast<key_link*>(static_cast<char*>(block) + sizeof(entry));
+  char* text = reinterpret_cast<char*>(links + distinct);
+  std::memcpy(text, command.data(), command.size());
+  e->command_ = {text, command.size()};
+  e->links_ = {links, distinct};
+
+  std::size_t key_bytes = 0;
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (std::find(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(i), keys[i]) !=
+        keys.begin() + static_cast<std::ptrdiff_t>(i))
+      continue;
+    auto it = keys_.find(keys[i]);
+    if (it == keys_.end()) {
+      it = keys_.try_emplace(std::string(keys[i])).first;
+      it->second.key = it->first;
+    }
+    key_link* link = ::new (&links[n++]) key_link{{}, e, &it->second};
+    it->second.links.push_back(*link);
+    key_bytes += keys[i].size();
+  }
+  e->bytes_ = entry_overhead + command.size() + key_bytes;
+  stats_.bytes += e->bytes_;
+  ++stats_.entries;
+  commands_.emplace(e->command_, e);
+  return e;
+}
+
+void store::drop(entry* e) noexcept {
+  commands_.erase(e->command_);
+  for (key_link& link : e->links_) {
+    key_node* node = link.node;
+    link.hook.unlink();
+    if (node->links.empty()) keys_.erase(keys_.find(node->key));  // `node` is gone now
+    link.~key_link();
+  }
+  e->lru_.unlink();
+  stats_.bytes -= e->bytes_;
+  --stats_.entries;
+  mi_free(e->reply_);
+  e->~entry();
+  mi_free(e);
+}
+
+store::found store::find(std::string_view command, std::span<const std::string_view> keys,
+                         time_point now) {
+  if (const auto it = commands_.find(command); it != commands_.end()) {
+    entry* e = it->second;
+    if (e->pending_) {
+      ++stats_.waits;
+      return {found_kind::pending, {}, e};
+    }
+    if (now < e->expires_) {
+      e->referenced_ = true;
+      ++stats_.hits;
+      return {found_kind::hit, {e->reply_, e->reply_size_}, nullptr};
+    }
+    ++stats_.expirations;
+    drop(e);
+  }
+  ++stats_.misses;
+  return {found_kind::miss, {}, make_entry(command, keys)};
+}
+
+bool store::expiry_for(std::int64_t pttl_ms, time_point sent, time_point& expires) const noexcept {
+  const bool capped = options_.max_ttl.count() > 0;
+  if (pttl_ms == -2 && !capped) return false;  // a missing key: nothing would expire it here
+  expires = pttl_ms >= 0 ? sent + std::chrono::milliseconds(pttl_ms) : time_point::max();
+  if (capped) expires = std::min(expires, sent + options_.max_ttl);
+  return true;
+}
+
+bool store::fill(entry* e, std::string_view reply, std::int64_t pttl_ms, time_point sent) {
+  assert(e->pending_ && "fill: not a read in flight");
+  e->pending_ = false;
+  time_point expires;
+  if (e->stale_ || reply.size() > options_.max_value_bytes || !expiry_for(pttl_ms, sent, expires)) {
+    ++stats_.not_stored;
+    drop(e);
+    return false;
+  }
+  e->reply_ = static_cast<char*>(allocate(options_.heap, std::max<std::size_t>(reply.size(), 1)));
+  std::memcpy(e->reply_, reply.data(), reply.size());
+  e->reply_size_ = reply.size();
+  e->expires_ = expires;
+  e->bytes_ += reply.size();
+  stats_.bytes += reply.size();
+  lru_.push_front(*e);
+  evict_to_fit();
+  return true;
+}
+
+void store::cancel(entry* e) noexcept {
+  assert(e->pending_ && "cancel: not a read in flight");
+  drop(e);
+}
+
+std::size_t store::invalidate(std::string_view key) noexcept {
+  const auto it = keys_.find(key);
+  if (it == keys_.end()) return 0;
+  ++stats_.invalidations;
+  key_node& node = it->second;
+  std::size_t touched = 0;
+  // Dropping an entry unlinks its links (one per distinct key, so only the current one from
+  // this list) and erases the node with the last: step past a link before dropping its entry.
+  for (auto link = node.links.begin(); link != node.links.end();) {
+    entry* e = link->owner;
+    ++link;
+    ++touched;
+    if (!e->pending_) {
+      const bool last = link == node.links.end();
+      drop(e);
+      if (last) break;  // the node may be gone
+    } else if (options_.delivery == delivery::redirected) {
+      e->stale_ = true;  // the invalidation may have overtaken its reply
+    }
+  }
+  return touched;
+}
+
+void store::flush() noexcept {
+  ++stats_.flushes;
+  while (!lru_.empty())
+    drop(&lru_.front());
+  if (options_.delivery == delivery::redirected)
+    for (auto& [command, e] : commands_)
+      e->stale_ = true;  // only pending ones are left
+}
+
+void store::evict_to_fit() noexcept {
+  // CLOCK: an entry hit since the last pass gets a second one at the front.
+  while (stats_.bytes > options_.max_bytes && !lru_.empty()) {
+    entry& oldest = lru_.back();
+    if (oldest.referenced_) {
+      oldest.referenced_ = false;
+      oldest.lru_.unlink();
+      lru_.push_front(oldest);
+      continue;
+    }
+    ++stats_.evictions;
+    drop(&oldest);
+  }
+}
+
+}  // namespace uredis::cache
