@@ -1,0 +1,290 @@
+#include "uredis/lock/redlock.hpp"
+
+#include <utility>
+
+#include "uredis/client/script.hpp"
+#include "uredis/event/events.hpp"
+#include "uredis/lock/scripts.hpp"
+#include "uredis/lock/token.hpp"
+#include "uredis/reactor/timer.hpp"
+
+namespace uredis::lock {
+namespace detail {
+
+// The lock's state and its work in flight, as lock_core is for distributed_lock: owned by the
+// handle until it is destroyed, then alive until its last command has answered and nothing is
+// left to release. Every command carries the per-instance timeout, so that is soon.
+class redlock_core {
+ public:
+  redlock_core(std::vector<std::reference_wrapper<connection>> masters, std::string name,
+               const lock_options& options, std::chrono::milliseconds instance_timeout)
+      : name_(std::move(name)),
+        fence_key_(fence_key(name_)),
+        channel_(release_channel(name_)),
+        machine_(masters.size(), options, instance_timeout),
+        timer_([this] { on_timer(); }) {
+    conns_.reserve(masters.size());
+    for (connection& c : masters)
+      conns_.push_back(&c);
+  }
+
+  redlock_core(const redlock_core&) = delete;
+  redlock_core& operator=(const redlock_core&) = delete;
+
+  void acquire(std::chrono::milliseconds wait, acquire_callback done) {
+    const lock_state s = machine_.state();
+    if (s == lock_state::acquiring || s == lock_state::held || s == lock_state::releasing) {
+      done(result<bool>(std::make_error_code(std::errc::operation_in_progress)));
+      return;
+    }
+    if (fence_key_.empty() || conns_.empty()) {
+      done(result<bool>(std::make_error_code(std::errc::invalid_argument)));
+      return;
+    }
+    token_ = token::random();
+    acquire_done_ = std::move(done);
+    machine_.acquire(now(), wait);
+    pump();
+  }
+
+  void cancel_acquire() {
+    machine_.cancel_acquire(now());
+    pump();
+  }
+
+  void release(done_callback done) {
+    if (machine_.state() == lock_state::releasing && release_done_) {
+      if (done) done(result<void>(std::make_error_code(std::errc::operation_in_progress)));
+      return;
+    }
+    release_done_ = std::move(done);
+    if (conns_.empty()) {
+      machine_.take_release_result();
+      if (auto d = std::exchange(release_done_, {}))
+        d(result<void>(make_error_code(errc::lock_not_owned)));
+      return;
+    }
+    machine_.release(now());
+    pump();
+  }
+
+  void extend(std::chrono::milliseconds ms, bool replace, done_callback done) {
+    if (extend_done_) {
+      done(result<void>(std::make_error_code(std::errc::operation_in_progress)));
+      return;
+    }
+    if (machine_.options().ttl.count() <= 0) {
+      done(result<void>(std::make_error_code(std::errc::invalid_argument)));
+      return;
+    }
+    extend_done_ = std::move(done);
+    if (conns_.empty()) {
+      if (auto d = std::exchange(extend_done_, {}))
+        d(result<void>(make_error_code(errc::lock_not_owned)));
+      return;
+    }
+    machine_.extend(now(), ms, replace);
+    pump();
+  }
+
+  void on_lost(lost_callback f) { lost_ = std::move(f); }
+
+  void forget(bool acquiring) noexcept {
+    if (acquiring) {
+      acquire_done_ = {};
+      if (!conns_.empty()) machine_.cancel_acquire(now());
+    } else {
+      release_done_ = {};
+      extend_done_ = {};
+    }
+    pump();
+  }
+
+  void detach() noexcept {
+    handle_gone_ = true;
+    acquire_done_ = {};
+    release_done_ = {};
+    extend_done_ = {};
+    lost_ = {};
+    const lock_state s = machine_.state();
+    if (!conns_.empty() &&
+        (s == lock_state::acquiring || s == lock_state::held || s == lock_state::lost))
+      machine_.release(now());
+    pump();
+  }
+
+  const redlock_machine& state() const noexcept { return machine_; }
+  const std::string& name() const noexcept { return name_; }
+  std::string_view token_view() const noexcept { return token_.view(); }
+
+ private:
+  util::clock::time_point now() const noexcept { return conns_.front()->loop().timers().now(); }
+
+  // As lock_core::pump: commands out, outcomes to callers, until nothing changes; re-entered
+  // calls (a callback acquiring again, a reply completing synchronously) ask for another round.
+  void pump() noexcept {
+    if (pumping_) {
+      again_ = true;
+      return;
+    }
+    pumping_ = true;
+    do {
+      again_ = false;
+      if (!conns_.empty()) {
+        const util::clock::time_point t = now();
+        while (const auto out = machine_.take_command(t))
+          send(*out);
+      }
+      deliver();
+    } while (again_);
+    pumping_ = false;
+    const lock_state s = machine_.state();
+    const bool busy = s == lock_state::releasing || s == lock_state::acquiring;
+    if (handle_gone_ && in_flight_ == 0 && !busy) {
+      delete this;
+      return;
+    }
+    if (conns_.empty()) return;
+    if (const auto at = machine_.wake_at())
+      conns_.front()->loop().timers().rearm(timer_, *at);
+    else
+      timer_.cancel();
+  }
+
+  void send(const redlock_machine::send& out) {
+    connection& conn = *conns_[out.instance];
+    ++in_flight_;
+    auto reply = [this, i = out.instance, seq = out.seq](result<std::int64_t> r) {
+      on_reply(i, seq, std::move(r));
+    };
+    const std::string_view tok = token_.view();
+    const std::chrono::milliseconds deadline = machine_.instance_timeout();
+    switch (out.what) {
+      case machine::command::acquire:
+        conn.run<std::int64_t>(acquire_script(), {name_, fence_key_}, {tok, out.ms.count()},
+                               std::move(reply), {.timeout = deadline, .idempotent = true});
+        return;
+      case machine::command::extend:
+        conn.run<std::int64_t>(extend_script(), {name_},
+                               {tok, out.ms.count(), out.replace ? "1" : "0"}, std::move(reply),
+                               {.timeout = deadline, .idempotent = out.replace});
+        return;
+      case machine::command::release:
+        // Compare-and-delete: harmless to repeat after a lost reply.
+        conn.run<std::int64_t>(release_script(), {name_}, {tok, channel_}, std::move(reply),
+                               {.timeout = deadline, .idempotent = true});
+        return;
+      case machine::command::none:
+        --in_flight_;
+        return;
+    }
+  }
+
+  void on_reply(std::size_t instance, std::uint64_t seq, result<std::int64_t> r) noexcept {
+    --in_flight_;
+    machine_.on_reply(now(), instance, seq, r);
+    pump();
+  }
+
+  void on_timer() noexcept {
+    machine_.on_timer(now());
+    pump();
+  }
+
+  void deliver() {
+    if (auto lost = machine_.take_lost()) {
+      connection& first = *conns_.front();
+      first.events().emit(event::lock_lost{first.id(), machine_.fencing_token(), *lost});
+      if (lost_) lost_(*lost);
+      again_ = true;
+    }
+    if (auto got = machine_.take_acquire_result()) {
+      if (auto done = std::exchange(acquire_done_, {})) done(std::move(*got));
+      again_ = true;
+    }
+    if (auto released = machine_.take_release_result()) {
+      if (auto done = std::exchange(release_done_, {})) done(std::move(*released));
+      again_ = true;
+    }
+    if (auto extended = machine_.take_extend_result()) {
+      if (auto done = std::exchange(extend_done_, {})) done(std::move(*extended));
+      again_ = true;
+    }
+  }
+
+  std::vector<connection*> conns_;
+  std::string name_;
+  std::string fence_key_;
+  std::string channel_;
+  token token_;
+  redlock_machine machine_;
+  reactor::timer timer_;
+  acquire_callback acquire_done_;
+  done_callback release_done_;
+  done_callback extend_done_;
+  lost_callback lost_;
+  std::uint32_t in_flight_ = 0;
+  bool pumping_ = false;
+  bool again_ = false;
+  bool handle_gone_ = false;
+};
+
+}  // namespace detail
+
+redlock::redlock(std::vector<std::reference_wrapper<connection>> masters, std::string name,
+                 lock_options options, std::chrono::milliseconds instance_timeout)
+    : core_(new detail::redlock_core(std::move(masters), std::move(name), options,
+                                     instance_timeout)) {}
+
+redlock::~redlock() {
+  core_->detach();
+}
+
+void redlock::acquire(std::chrono::milliseconds wait, acquire_callback done) {
+  core_->acquire(wait, std::move(done));
+}
+void redlock::cancel_acquire() {
+  core_->cancel_acquire();
+}
+void redlock::release(done_callback done) {
+  core_->release(std::move(done));
+}
+void redlock::extend(std::chrono::milliseconds ms, bool replace_ttl, done_callback done) {
+  core_->extend(ms, replace_ttl, std::move(done));
+}
+void redlock::reacquire(done_callback done) {
+  core_->extend(options().ttl, true, std::move(done));
+}
+void redlock::on_lost(lost_callback f) {
+  core_->on_lost(std::move(f));
+}
+void redlock::forget(bool acquiring) noexcept {
+  core_->forget(acquiring);
+}
+
+lock_state redlock::state() const noexcept {
+  return core_->state().state();
+}
+std::uint64_t redlock::fencing_token() const noexcept {
+  return core_->state().fencing_token();
+}
+std::string_view redlock::token() const noexcept {
+  return core_->token_view();
+}
+util::clock::time_point redlock::valid_until() const noexcept {
+  return core_->state().valid_until();
+}
+const std::string& redlock::name() const noexcept {
+  return core_->name();
+}
+const lock_options& redlock::options() const noexcept {
+  return core_->state().options();
+}
+std::size_t redlock::masters() const noexcept {
+  return core_->state().instances();
+}
+std::size_t redlock::quorum() const noexcept {
+  return core_->state().quorum();
+}
+
+}  // namespace uredis::lock
