@@ -9,8 +9,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 work=$(mktemp -d)
-# shellcheck source=../tests/tools/redis_server.sh
-source "$here/../tests/tools/redis_server.sh"
+# shellcheck source=../tools/redis_server.sh
+source "$here/../tools/redis_server.sh"
 trap 'report_exit $? "$BASH_COMMAND"; stop_all_redis; rm -rf "$work"' EXIT
 start_redis smoke
 
