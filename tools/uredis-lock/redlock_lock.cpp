@@ -1,7 +1,5 @@
 #include "redlock_lock.hpp"
 
-#ifdef UREDIS_LOCK_TOOL_HAS_REDLOCK
-
 #include <algorithm>
 #include <functional>
 #include <utility>
@@ -139,5 +137,3 @@ std::string redlock_lock::where() const {
 }
 
 }  // namespace uredis::lock_tool
-
-#endif

@@ -1,14 +1,10 @@
 #pragma once
 // redlock_lock: tool_lock over several independent servers, a lock::redlock (the Redlock
-// algorithm) on one connection per server, all on the tool's reactor. Built only when the
-// library has lock/redlock.hpp (tool_lock.cpp checks); otherwise --redlock is refused.
+// algorithm) on one connection per server, all on the tool's reactor.
 //
 // Connecting succeeds when a majority of the servers answers: Redlock works on with a minority
 // down (a server refused at the start is not retried: its commands fail at once, as a dead
 // instance's do). Waiting retries on Redlock's jittered timer; there are no release notices.
-
-#if __has_include("uredis/lock/redlock.hpp")
-#define UREDIS_LOCK_TOOL_HAS_REDLOCK 1
 
 #include <memory>
 #include <optional>
@@ -50,5 +46,3 @@ class redlock_lock final : public tool_lock {
 };
 
 }  // namespace uredis::lock_tool
-
-#endif

@@ -43,8 +43,7 @@ class tool_lock {
   virtual std::string where() const = 0;
 };
 
-/// The lock `o` asks for, on `r`; null with `error` set when it cannot be built (--redlock while
-/// Redlock is not built yet).
+/// The lock `o` asks for, on `r`; null with `error` set when it cannot be built.
 std::unique_ptr<tool_lock> make_tool_lock(reactor::reactor& r, const options& o,
                                           std::string& error);
 
