@@ -36,7 +36,9 @@
 // Errors: release() or extend() of a lock this owner does not hold completes with
 // errc::lock_not_owned (redis-py's LockNotOwnedError; blocking_lock throws it). acquire() while
 // already acquiring, held or releasing completes with std::errc::operation_in_progress; a name
-// whose fence key cannot share its slot with std::errc::invalid_argument.
+// whose fence key cannot share its slot with std::errc::invalid_argument. A waiting acquire
+// ends with the connection's error only when the connection gives up: the session resends an
+// acquire across reconnects by itself (it is idempotent), as its retry policy says.
 //
 // Ownership: the connection (and `wake`) must outlive the lock; closing the connection ends
 // any background release. Everything runs on the connection's shard's thread. Not movable.
