@@ -13,12 +13,12 @@
 namespace uredis::lock {
 namespace detail {
 
-// The lock's state and its work in flight. The handle (distributed_lock) owns it until it is
-// destroyed; from then on the core lives on until its last command has answered and nothing
-// is left to release, then frees itself.
-class lock_core {
+// distributed_lock's core: the lock's state and its work in flight. The handle (distributed_lock)
+// owns it until it is destroyed; from then on the core lives on until its last command has answered
+// and nothing is left to release, then frees itself.
+class single_lock_core final : public lock_core {
  public:
-  lock_core(connection& conn, std::string name, const lock_options& options, wakeups* wake)
+  single_lock_core(connection& conn, std::string name, const lock_options& options, wakeups* wake)
       : conn_(&conn),
         wake_(wake),
         name_(std::move(name)),
@@ -28,10 +28,10 @@ class lock_core {
         timer_([this] { on_timer(); }),
         waiter_([this] { on_woken(); }) {}
 
-  lock_core(const lock_core&) = delete;
-  lock_core& operator=(const lock_core&) = delete;
+  single_lock_core(const single_lock_core&) = delete;
+  single_lock_core& operator=(const single_lock_core&) = delete;
 
-  void acquire(std::chrono::milliseconds wait, acquire_callback done) {
+  void acquire(std::chrono::milliseconds wait, acquire_callback done) override {
     const lock_state s = machine_.state();
     if (s == lock_state::acquiring || s == lock_state::held || s == lock_state::releasing) {
       done(result<bool>(std::make_error_code(std::errc::operation_in_progress)));
@@ -41,18 +41,18 @@ class lock_core {
       done(result<bool>(std::make_error_code(std::errc::invalid_argument)));
       return;
     }
-    token_ = token::random();
+    token_ = lock::token::random();
     acquire_done_ = std::move(done);
     machine_.acquire(now(), wait);
     pump();
   }
 
-  void cancel_acquire() {
+  void cancel_acquire() override {
     machine_.cancel_acquire();
     pump();
   }
 
-  void release(done_callback done) {
+  void release(done_callback done) override {
     if (machine_.state() == lock_state::releasing && release_done_) {
       if (done) done(result<void>(std::make_error_code(std::errc::operation_in_progress)));
       return;
@@ -62,7 +62,7 @@ class lock_core {
     pump();
   }
 
-  void extend(std::chrono::milliseconds ms, bool replace, done_callback done) {
+  void extend(std::chrono::milliseconds ms, bool replace, done_callback done) override {
     if (extend_done_) {
       done(result<void>(std::make_error_code(std::errc::operation_in_progress)));
       return;
@@ -76,9 +76,9 @@ class lock_core {
     pump();
   }
 
-  void on_lost(lost_callback f) { lost_ = std::move(f); }
+  void on_lost(lost_callback f) override { lost_ = std::move(f); }
 
-  void forget(bool acquiring) noexcept {
+  void forget(bool acquiring) noexcept override {
     if (acquiring) {
       acquire_done_ = {};
       machine_.cancel_acquire();
@@ -90,7 +90,7 @@ class lock_core {
   }
 
   // The handle is gone: nobody hears of anything any more, and nothing stays held.
-  void detach() noexcept {
+  void detach() noexcept override {
     handle_gone_ = true;
     acquire_done_ = {};
     release_done_ = {};
@@ -104,11 +104,12 @@ class lock_core {
     pump();
   }
 
-  const machine& state() const noexcept { return machine_; }
-  const std::string& name() const noexcept { return name_; }
-  const std::string& fence() const noexcept { return fence_key_; }
-  std::string_view token_view() const noexcept { return token_.view(); }
-  connection& conn() noexcept { return *conn_; }
+  lock_state state() const noexcept override { return machine_.state(); }
+  std::uint64_t fencing_token() const noexcept override { return machine_.fencing_token(); }
+  std::string_view token() const noexcept override { return token_.view(); }
+  util::clock::time_point valid_until() const noexcept override { return machine_.valid_until(); }
+  const std::string& name() const noexcept override { return name_; }
+  const lock_options& options() const noexcept override { return machine_.options(); }
 
  private:
   util::clock::time_point now() const noexcept { return conn_->loop().timers().now(); }
@@ -226,7 +227,7 @@ class lock_core {
   std::string name_;
   std::string fence_key_;
   std::string channel_;
-  token token_;
+  lock::token token_;
   machine machine_;
   reactor::timer timer_;
   wakeups::waiter waiter_;
@@ -245,73 +246,25 @@ class lock_core {
 
 distributed_lock::distributed_lock(connection& conn, std::string name, lock_options options,
                                    wakeups* wake)
-    : core_(new detail::lock_core(conn, std::move(name), options, wake)) {}
-
-distributed_lock::~distributed_lock() {
-  core_->detach();
-}
-
-void distributed_lock::acquire(std::chrono::milliseconds wait, acquire_callback done) {
-  core_->acquire(wait, std::move(done));
-}
-void distributed_lock::cancel_acquire() {
-  core_->cancel_acquire();
-}
-void distributed_lock::release(done_callback done) {
-  core_->release(std::move(done));
-}
-void distributed_lock::extend(std::chrono::milliseconds ms, bool replace_ttl, done_callback done) {
-  core_->extend(ms, replace_ttl, std::move(done));
-}
-void distributed_lock::reacquire(done_callback done) {
-  core_->extend(options().ttl, true, std::move(done));
-}
-void distributed_lock::on_lost(lost_callback f) {
-  core_->on_lost(std::move(f));
-}
-void distributed_lock::forget(bool acquiring) noexcept {
-  core_->forget(acquiring);
-}
+    : basic_lock(new detail::single_lock_core(conn, std::move(name), options, wake)),
+      conn_(&conn) {}
 
 void distributed_lock::locked(util::inline_function<void(result<bool>), 32> done) {
-  core_->conn().exec(cmd::exists{{std::string_view(core_->name())}},
-                     [done = std::move(done)](result<std::int64_t> n) mutable {
-                       if (!n) return done(failure_of<bool>(n));
-                       done(*n > 0);
-                     });
+  conn_->exec(cmd::exists{{std::string_view(name())}},
+              [done = std::move(done)](result<std::int64_t> n) mutable {
+                if (!n) return done(failure_of<bool>(n));
+                done(*n > 0);
+              });
 }
 
 void distributed_lock::remaining_ttl(remaining_callback done) {
-  core_->conn().exec(cmd::pttl{core_->name()},
-                     [done = std::move(done)](result<std::int64_t> ms) mutable {
-                       using left = std::optional<std::chrono::milliseconds>;
-                       if (!ms) return done(failure_of<left>(ms));
-                       if (*ms == -2) return done(left{});  // no key
-                       if (*ms == -1) return done(left{std::chrono::milliseconds::max()});
-                       done(left{std::chrono::milliseconds(*ms)});
-                     });
-}
-
-lock_state distributed_lock::state() const noexcept {
-  return core_->state().state();
-}
-std::uint64_t distributed_lock::fencing_token() const noexcept {
-  return core_->state().fencing_token();
-}
-std::string_view distributed_lock::token() const noexcept {
-  return core_->token_view();
-}
-util::clock::time_point distributed_lock::valid_until() const noexcept {
-  return core_->state().valid_until();
-}
-const std::string& distributed_lock::name() const noexcept {
-  return core_->name();
-}
-const std::string& distributed_lock::fence_key() const noexcept {
-  return core_->fence();
-}
-const lock_options& distributed_lock::options() const noexcept {
-  return core_->state().options();
+  conn_->exec(cmd::pttl{name()}, [done = std::move(done)](result<std::int64_t> ms) mutable {
+    using left = std::optional<std::chrono::milliseconds>;
+    if (!ms) return done(failure_of<left>(ms));
+    if (*ms == -2) return done(left{});  // no key
+    if (*ms == -1) return done(left{std::chrono::milliseconds::max()});
+    done(left{std::chrono::milliseconds(*ms)});
+  });
 }
 
 }  // namespace uredis::lock

@@ -11,10 +11,10 @@
 namespace uredis::lock {
 namespace detail {
 
-// The lock's state and its work in flight, as lock_core is for distributed_lock: owned by the
+// redlock's core: the lock's state and its work in flight, as for distributed_lock: owned by the
 // handle until it is destroyed, then alive until its last command has answered and nothing is
 // left to release. Every command carries the per-instance timeout, so that is soon.
-class redlock_core {
+class redlock_core final : public lock_core {
  public:
   redlock_core(std::vector<std::reference_wrapper<connection>> masters, std::string name,
                const lock_options& options, std::chrono::milliseconds instance_timeout)
@@ -31,7 +31,7 @@ class redlock_core {
   redlock_core(const redlock_core&) = delete;
   redlock_core& operator=(const redlock_core&) = delete;
 
-  void acquire(std::chrono::milliseconds wait, acquire_callback done) {
+  void acquire(std::chrono::milliseconds wait, acquire_callback done) override {
     const lock_state s = machine_.state();
     if (s == lock_state::acquiring || s == lock_state::held || s == lock_state::releasing) {
       done(result<bool>(std::make_error_code(std::errc::operation_in_progress)));
@@ -41,18 +41,18 @@ class redlock_core {
       done(result<bool>(std::make_error_code(std::errc::invalid_argument)));
       return;
     }
-    token_ = token::random();
+    token_ = lock::token::random();
     acquire_done_ = std::move(done);
     machine_.acquire(now(), wait);
     pump();
   }
 
-  void cancel_acquire() {
+  void cancel_acquire() override {
     machine_.cancel_acquire(now());
     pump();
   }
 
-  void release(done_callback done) {
+  void release(done_callback done) override {
     if (machine_.state() == lock_state::releasing && release_done_) {
       if (done) done(result<void>(std::make_error_code(std::errc::operation_in_progress)));
       return;
@@ -68,7 +68,7 @@ class redlock_core {
     pump();
   }
 
-  void extend(std::chrono::milliseconds ms, bool replace, done_callback done) {
+  void extend(std::chrono::milliseconds ms, bool replace, done_callback done) override {
     if (extend_done_) {
       done(result<void>(std::make_error_code(std::errc::operation_in_progress)));
       return;
@@ -87,9 +87,9 @@ class redlock_core {
     pump();
   }
 
-  void on_lost(lost_callback f) { lost_ = std::move(f); }
+  void on_lost(lost_callback f) override { lost_ = std::move(f); }
 
-  void forget(bool acquiring) noexcept {
+  void forget(bool acquiring) noexcept override {
     if (acquiring) {
       acquire_done_ = {};
       if (!conns_.empty()) machine_.cancel_acquire(now());
@@ -100,7 +100,7 @@ class redlock_core {
     pump();
   }
 
-  void detach() noexcept {
+  void detach() noexcept override {
     handle_gone_ = true;
     acquire_done_ = {};
     release_done_ = {};
@@ -113,9 +113,12 @@ class redlock_core {
     pump();
   }
 
-  const redlock_machine& state() const noexcept { return machine_; }
-  const std::string& name() const noexcept { return name_; }
-  std::string_view token_view() const noexcept { return token_.view(); }
+  lock_state state() const noexcept override { return machine_.state(); }
+  std::uint64_t fencing_token() const noexcept override { return machine_.fencing_token(); }
+  std::string_view token() const noexcept override { return token_.view(); }
+  util::clock::time_point valid_until() const noexcept override { return machine_.valid_until(); }
+  const std::string& name() const noexcept override { return name_; }
+  const lock_options& options() const noexcept override { return machine_.options(); }
 
  private:
   util::clock::time_point now() const noexcept { return conns_.front()->loop().timers().now(); }
@@ -216,7 +219,7 @@ class redlock_core {
   std::string name_;
   std::string fence_key_;
   std::string channel_;
-  token token_;
+  lock::token token_;
   redlock_machine machine_;
   reactor::timer timer_;
   acquire_callback acquire_done_;
@@ -233,58 +236,7 @@ class redlock_core {
 
 redlock::redlock(std::vector<std::reference_wrapper<connection>> masters, std::string name,
                  lock_options options, std::chrono::milliseconds instance_timeout)
-    : core_(new detail::redlock_core(std::move(masters), std::move(name), options,
-                                     instance_timeout)) {}
-
-redlock::~redlock() {
-  core_->detach();
-}
-
-void redlock::acquire(std::chrono::milliseconds wait, acquire_callback done) {
-  core_->acquire(wait, std::move(done));
-}
-void redlock::cancel_acquire() {
-  core_->cancel_acquire();
-}
-void redlock::release(done_callback done) {
-  core_->release(std::move(done));
-}
-void redlock::extend(std::chrono::milliseconds ms, bool replace_ttl, done_callback done) {
-  core_->extend(ms, replace_ttl, std::move(done));
-}
-void redlock::reacquire(done_callback done) {
-  core_->extend(options().ttl, true, std::move(done));
-}
-void redlock::on_lost(lost_callback f) {
-  core_->on_lost(std::move(f));
-}
-void redlock::forget(bool acquiring) noexcept {
-  core_->forget(acquiring);
-}
-
-lock_state redlock::state() const noexcept {
-  return core_->state().state();
-}
-std::uint64_t redlock::fencing_token() const noexcept {
-  return core_->state().fencing_token();
-}
-std::string_view redlock::token() const noexcept {
-  return core_->token_view();
-}
-util::clock::time_point redlock::valid_until() const noexcept {
-  return core_->state().valid_until();
-}
-const std::string& redlock::name() const noexcept {
-  return core_->name();
-}
-const lock_options& redlock::options() const noexcept {
-  return core_->state().options();
-}
-std::size_t redlock::masters() const noexcept {
-  return core_->state().instances();
-}
-std::size_t redlock::quorum() const noexcept {
-  return core_->state().quorum();
-}
+    : basic_lock(new detail::redlock_core(masters, std::move(name), options, instance_timeout)),
+      masters_(masters.size()) {}
 
 }  // namespace uredis::lock

@@ -40,13 +40,16 @@
 // ends with the connection's error only when the connection gives up: the session resends an
 // acquire across reconnects by itself (it is idempotent), as its retry policy says.
 //
-// Ownership: the connection (and `wake`) must outlive the lock; closing the connection ends
-// any background release. Everything runs on the connection's shard's thread. Not movable.
+// The operations and the lock's state are basic_lock's (lock/basic_lock.hpp), shared with
+// redlock.
+//
+// Ownership: the connection (and `wake`) must outlive the lock, and the lock every co_await on
+// it; closing the connection ends any background release. Everything runs on the connection's
+// shard's thread. Not movable.
 // Cost: an acquire/extend/release cycle allocates nothing once the connection's buffers have
 // grown (the token is made in place, the scripts are EVALSHA calls).
 
 #include <chrono>
-#include <coroutine>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -54,7 +57,9 @@
 #include <system_error>
 
 #include "uredis/client/connection.hpp"
+#include "uredis/lock/basic_lock.hpp"
 #include "uredis/lock/machine.hpp"
+#include "uredis/lock/scripts.hpp"
 #include "uredis/result.hpp"
 #include "uredis/util/inline_function.hpp"
 
@@ -62,79 +67,11 @@ namespace uredis::lock {
 
 class wakeups;
 
-using acquire_callback = util::inline_function<void(result<bool>), 32>;
-using done_callback = util::inline_function<void(result<void>), 32>;
-using lost_callback = util::inline_function<void(std::error_code), 32>;
-
-namespace detail {
-class lock_core;
-
-/// `co_await` on one lock operation: starts it when suspended, resumes with its result.
-/// Destroyed before the result (the coroutine was destroyed): the lock forgets the caller and
-/// finishes on its own (an acquire is cancelled, and a win released).
-template <class T, class Op>
-class [[nodiscard]] op_awaiter {
- public:
-  explicit op_awaiter(Op op) noexcept : op_(std::move(op)) {}
-  op_awaiter(const op_awaiter&) = delete;
-  op_awaiter& operator=(const op_awaiter&) = delete;
-  ~op_awaiter() {
-    if (started_ && !outcome_) op_.forget();
-  }
-
-  bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> awaiting) {
-    awaiting_ = awaiting;
-    starting_ = started_ = true;
-    op_.start([this](result<T> r) {
-      outcome_.emplace(std::move(r));
-      if (!starting_) awaiting_.resume();
-    });
-    starting_ = false;
-    return !outcome_.has_value();
-  }
-  result<T> await_resume() { return std::move(*outcome_); }
-
- private:
-  Op op_;
-  std::coroutine_handle<> awaiting_;
-  std::optional<result<T>> outcome_;
-  bool starting_ = false;
-  bool started_ = false;
-};
-}  // namespace detail
-
-class distributed_lock {
+class distributed_lock : public basic_lock {
  public:
   /// A lock named `name` on `conn`. `wake` (optional) wakes a waiting acquire on a release.
   distributed_lock(connection& conn, std::string name, lock_options options = {},
                    wakeups* wake = nullptr);
-  /// Stops waiting, and releases the lock if held (in the background); no callback runs.
-  ~distributed_lock();
-  distributed_lock(const distributed_lock&) = delete;
-  distributed_lock& operator=(const distributed_lock&) = delete;
-
-  /// Acquires, waiting up to `wait` (no_wait: one try; wait_forever). `done(true)` when held,
-  /// `done(false)` when not in time or cancel_acquire() was called, or an error.
-  void acquire(std::chrono::milliseconds wait, acquire_callback done);
-  /// Stops a waiting acquire: it completes with false.
-  void cancel_acquire();
-  /// Releases: `done` with success, or errc::lock_not_owned when the key was not ours.
-  void release(done_callback done);
-  /// Extends the held lock by `ms`, or to `ms` when `replace_ttl` (redis-py's extend).
-  void extend(std::chrono::milliseconds ms, bool replace_ttl, done_callback done);
-  /// Extends the held lock to its full ttl again (redis-py's reacquire).
-  void reacquire(done_callback done);
-  /// Runs `f(reason)` each time a held lock is lost (see above).
-  void on_lost(lost_callback f);
-
-  // The coroutine API: `co_await l.acquire(wait)` -> result<bool>; the others -> result<void>.
-  auto acquire(std::chrono::milliseconds wait) { return awaiter<bool>(acquire_op{this, wait}); }
-  auto release() { return awaiter<void>(release_op{this}); }
-  auto extend(std::chrono::milliseconds ms, bool replace_ttl) {
-    return awaiter<void>(extend_op{this, ms, replace_ttl});
-  }
-  auto reacquire() { return extend(options().ttl, true); }
 
   /// Asks the server whether anyone holds the lock (EXISTS name).
   void locked(util::inline_function<void(result<bool>), 32> done);
@@ -144,48 +81,11 @@ class distributed_lock {
       util::inline_function<void(result<std::optional<std::chrono::milliseconds>>), 32>;
   void remaining_ttl(remaining_callback done);
 
-  lock_state state() const noexcept;
-  /// Held by this owner, by its own account (valid_until() has not passed).
-  bool owned() const noexcept { return state() == lock_state::held; }
-  /// The fencing token of the current (or last) acquisition; 0 before the first.
-  std::uint64_t fencing_token() const noexcept;
-  /// The token the key holds while this owner has it.
-  std::string_view token() const noexcept;
-  /// Until when the lock is surely held (time_point::max() with no ttl).
-  util::clock::time_point valid_until() const noexcept;
-  const std::string& name() const noexcept;
-  /// The fencing counter's key.
-  const std::string& fence_key() const noexcept;
-  const lock_options& options() const noexcept;
+  /// The fencing counter's key (scripts.hpp: fence_key).
+  std::string fence_key() const { return lock::fence_key(name()); }
 
  private:
-  struct acquire_op {
-    distributed_lock* lock;
-    std::chrono::milliseconds wait;
-    void start(acquire_callback done) { lock->acquire(wait, std::move(done)); }
-    void forget() { lock->forget(true); }
-  };
-  struct release_op {
-    distributed_lock* lock;
-    void start(done_callback done) { lock->release(std::move(done)); }
-    void forget() { lock->forget(false); }
-  };
-  struct extend_op {
-    distributed_lock* lock;
-    std::chrono::milliseconds ms;
-    bool replace;
-    void start(done_callback done) { lock->extend(ms, replace, std::move(done)); }
-    void forget() { lock->forget(false); }
-  };
-  template <class T, class Op>
-  static detail::op_awaiter<T, Op> awaiter(Op op) {
-    return detail::op_awaiter<T, Op>(op);
-  }
-
-  // A coroutine waiting on the lock was destroyed: drop its callbacks (cancelling an acquire).
-  void forget(bool acquiring) noexcept;
-
-  detail::lock_core* core_;  // outlives this while it has work in flight
+  connection* conn_;
 };
 
 }  // namespace uredis::lock

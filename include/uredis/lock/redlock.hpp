@@ -66,90 +66,30 @@
 #include <vector>
 
 #include "uredis/client/connection.hpp"
-#include "uredis/lock/distributed_lock.hpp"
+#include "uredis/lock/basic_lock.hpp"
 #include "uredis/lock/redlock_machine.hpp"
 #include "uredis/result.hpp"
 
 namespace uredis::lock {
 
-namespace detail {
-class redlock_core;
-}
-
-class redlock {
+class redlock : public basic_lock {
  public:
   /// A Redlock named `name` over `masters` (odd, at least 3; one connection per master, all on
   /// one reactor), each command to a master bounded by `instance_timeout`.
   redlock(std::vector<std::reference_wrapper<connection>> masters, std::string name,
           lock_options options = {},
           std::chrono::milliseconds instance_timeout = default_instance_timeout);
-  /// Stops waiting, and releases on all masters if held (in the background); no callback runs.
-  ~redlock();
-  redlock(const redlock&) = delete;
-  redlock& operator=(const redlock&) = delete;
 
-  /// Acquires on a quorum, trying until `wait` is over (no_wait: one attempt; wait_forever).
-  /// `done(true)` when held, `done(false)` when refused (another holds it) or cancelled, an
-  /// error when the last attempt could not reach a quorum of masters.
-  void acquire(std::chrono::milliseconds wait, acquire_callback done);
-  /// Stops a waiting acquire: it completes with false.
-  void cancel_acquire();
-  /// Releases on all masters: success, or errc::lock_not_owned when it was not held.
-  void release(done_callback done);
-  /// Extends on all masters by `ms`, or to `ms` when `replace_ttl`; success when a quorum did.
-  void extend(std::chrono::milliseconds ms, bool replace_ttl, done_callback done);
-  /// Extends to the full ttl again.
-  void reacquire(done_callback done);
-  /// Runs `f(reason)` each time a held lock is lost.
-  void on_lost(lost_callback f);
+  // acquire(): on a quorum, trying until `wait` is over; `done(false)` when refused (another
+  // holds it) or cancelled, an error when the last attempt could not reach a quorum of
+  // masters. release() and extend() act on all masters (extend succeeds when a quorum did).
+  // fencing_token(): the largest counter the winning quorum answered (see above).
 
-  // The coroutine API: `co_await l.acquire(wait)` -> result<bool>; the others -> result<void>.
-  auto acquire(std::chrono::milliseconds wait) { return awaiter<bool>(acquire_op{this, wait}); }
-  auto release() { return awaiter<void>(release_op{this}); }
-  auto extend(std::chrono::milliseconds ms, bool replace_ttl) {
-    return awaiter<void>(extend_op{this, ms, replace_ttl});
-  }
-  auto reacquire() { return extend(options().ttl, true); }
-
-  lock_state state() const noexcept;
-  bool owned() const noexcept { return state() == lock_state::held; }
-  /// The Redlock fencing token (see above): the largest counter the winning quorum answered.
-  std::uint64_t fencing_token() const noexcept;
-  /// The token every master's key holds while this owner has it.
-  std::string_view token() const noexcept;
-  util::clock::time_point valid_until() const noexcept;
-  const std::string& name() const noexcept;
-  const lock_options& options() const noexcept;
-  std::size_t masters() const noexcept;
-  std::size_t quorum() const noexcept;
+  std::size_t masters() const noexcept { return masters_; }
+  std::size_t quorum() const noexcept { return masters_ / 2 + 1; }
 
  private:
-  struct acquire_op {
-    redlock* lock;
-    std::chrono::milliseconds wait;
-    void start(acquire_callback done) { lock->acquire(wait, std::move(done)); }
-    void forget() { lock->forget(true); }
-  };
-  struct release_op {
-    redlock* lock;
-    void start(done_callback done) { lock->release(std::move(done)); }
-    void forget() { lock->forget(false); }
-  };
-  struct extend_op {
-    redlock* lock;
-    std::chrono::milliseconds ms;
-    bool replace;
-    void start(done_callback done) { lock->extend(ms, replace, std::move(done)); }
-    void forget() { lock->forget(false); }
-  };
-  template <class T, class Op>
-  static detail::op_awaiter<T, Op> awaiter(Op op) {
-    return detail::op_awaiter<T, Op>(op);
-  }
-
-  void forget(bool acquiring) noexcept;
-
-  detail::redlock_core* core_;  // outlives this while it has work in flight
+  std::size_t masters_;
 };
 
 }  // namespace uredis::lock
