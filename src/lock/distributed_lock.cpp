@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "lock/callers.hpp"
 #include "uredis/client/script.hpp"
 #include "uredis/cmd/keys.hpp"
 #include "uredis/event/events.hpp"
@@ -32,9 +33,8 @@ class single_lock_core final : public lock_core {
   single_lock_core& operator=(const single_lock_core&) = delete;
 
   void acquire(std::chrono::milliseconds wait, acquire_callback done) override {
-    const lock_state s = machine_.state();
-    if (s == lock_state::acquiring || s == lock_state::held || s == lock_state::releasing) {
-      done(result<bool>(std::make_error_code(std::errc::operation_in_progress)));
+    if (const auto busy = callers::refuse_acquire(machine_.state())) {
+      done(result<bool>(*busy));
       return;
     }
     if (fence_key_.empty()) {
@@ -42,7 +42,7 @@ class single_lock_core final : public lock_core {
       return;
     }
     token_ = lock::token::random();
-    acquire_done_ = std::move(done);
+    callers_.acquired = std::move(done);
     machine_.acquire(now(), wait);
     pump();
   }
@@ -53,17 +53,17 @@ class single_lock_core final : public lock_core {
   }
 
   void release(done_callback done) override {
-    if (machine_.state() == lock_state::releasing && release_done_) {
+    if (machine_.state() == lock_state::releasing && callers_.released) {
       if (done) done(result<void>(std::make_error_code(std::errc::operation_in_progress)));
       return;
     }
-    release_done_ = std::move(done);
+    callers_.released = std::move(done);
     machine_.release();
     pump();
   }
 
   void extend(std::chrono::milliseconds ms, bool replace, done_callback done) override {
-    if (extend_done_) {
+    if (callers_.extended) {
       done(result<void>(std::make_error_code(std::errc::operation_in_progress)));
       return;
     }
@@ -71,31 +71,23 @@ class single_lock_core final : public lock_core {
       done(result<void>(std::make_error_code(std::errc::invalid_argument)));
       return;
     }
-    extend_done_ = std::move(done);
+    callers_.extended = std::move(done);
     machine_.extend(ms, replace);
     pump();
   }
 
-  void on_lost(lost_callback f) override { lost_ = std::move(f); }
+  void on_lost(lost_callback f) override { callers_.lost = std::move(f); }
 
   void forget(bool acquiring) noexcept override {
-    if (acquiring) {
-      acquire_done_ = {};
-      machine_.cancel_acquire();
-    } else {
-      release_done_ = {};
-      extend_done_ = {};
-    }
+    callers_.forget(acquiring);
+    if (acquiring) machine_.cancel_acquire();
     pump();
   }
 
   // The handle is gone: nobody hears of anything any more, and nothing stays held.
   void detach() noexcept override {
     handle_gone_ = true;
-    acquire_done_ = {};
-    release_done_ = {};
-    extend_done_ = {};
-    lost_ = {};
+    callers_.clear();
     if (wake_ != nullptr) wake_->unwatch(waiter_);
     wake_ = nullptr;  // it may go before this core's work in flight ends
     const lock_state s = machine_.state();
@@ -205,21 +197,10 @@ class single_lock_core final : public lock_core {
     }
     if (auto lost = machine_.take_lost()) {
       conn_->events().emit(event::lock_lost{conn_->id(), machine_.fencing_token(), *lost});
-      if (lost_) lost_(*lost);
+      if (callers_.lost) callers_.lost(*lost);
       again_ = true;
     }
-    if (auto got = machine_.take_acquire_result()) {
-      if (auto done = std::exchange(acquire_done_, {})) done(std::move(*got));
-      again_ = true;
-    }
-    if (auto released = machine_.take_release_result()) {
-      if (auto done = std::exchange(release_done_, {})) done(std::move(*released));
-      again_ = true;
-    }
-    if (auto extended = machine_.take_extend_result()) {
-      if (auto done = std::exchange(extend_done_, {})) done(std::move(*extended));
-      again_ = true;
-    }
+    if (callers_.deliver(machine_)) again_ = true;
   }
 
   connection* conn_;
@@ -231,10 +212,7 @@ class single_lock_core final : public lock_core {
   machine machine_;
   reactor::timer timer_;
   wakeups::waiter waiter_;
-  acquire_callback acquire_done_;
-  done_callback release_done_;
-  done_callback extend_done_;
-  lost_callback lost_;
+  callers callers_;
   std::uint32_t in_flight_ = 0;
   bool pumping_ = false;
   bool again_ = false;

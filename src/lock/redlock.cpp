@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "lock/callers.hpp"
 #include "uredis/client/script.hpp"
 #include "uredis/event/events.hpp"
 #include "uredis/lock/scripts.hpp"
@@ -32,9 +33,8 @@ class redlock_core final : public lock_core {
   redlock_core& operator=(const redlock_core&) = delete;
 
   void acquire(std::chrono::milliseconds wait, acquire_callback done) override {
-    const lock_state s = machine_.state();
-    if (s == lock_state::acquiring || s == lock_state::held || s == lock_state::releasing) {
-      done(result<bool>(std::make_error_code(std::errc::operation_in_progress)));
+    if (const auto busy = callers::refuse_acquire(machine_.state())) {
+      done(result<bool>(*busy));
       return;
     }
     if (fence_key_.empty() || conns_.empty()) {
@@ -42,7 +42,7 @@ class redlock_core final : public lock_core {
       return;
     }
     token_ = lock::token::random();
-    acquire_done_ = std::move(done);
+    callers_.acquired = std::move(done);
     machine_.acquire(now(), wait);
     pump();
   }
@@ -53,14 +53,14 @@ class redlock_core final : public lock_core {
   }
 
   void release(done_callback done) override {
-    if (machine_.state() == lock_state::releasing && release_done_) {
+    if (machine_.state() == lock_state::releasing && callers_.released) {
       if (done) done(result<void>(std::make_error_code(std::errc::operation_in_progress)));
       return;
     }
-    release_done_ = std::move(done);
+    callers_.released = std::move(done);
     if (conns_.empty()) {
       machine_.take_release_result();
-      if (auto d = std::exchange(release_done_, {}))
+      if (auto d = std::exchange(callers_.released, {}))
         d(result<void>(make_error_code(errc::lock_not_owned)));
       return;
     }
@@ -69,7 +69,7 @@ class redlock_core final : public lock_core {
   }
 
   void extend(std::chrono::milliseconds ms, bool replace, done_callback done) override {
-    if (extend_done_) {
+    if (callers_.extended) {
       done(result<void>(std::make_error_code(std::errc::operation_in_progress)));
       return;
     }
@@ -77,9 +77,9 @@ class redlock_core final : public lock_core {
       done(result<void>(std::make_error_code(std::errc::invalid_argument)));
       return;
     }
-    extend_done_ = std::move(done);
+    callers_.extended = std::move(done);
     if (conns_.empty()) {
-      if (auto d = std::exchange(extend_done_, {}))
+      if (auto d = std::exchange(callers_.extended, {}))
         d(result<void>(make_error_code(errc::lock_not_owned)));
       return;
     }
@@ -87,25 +87,17 @@ class redlock_core final : public lock_core {
     pump();
   }
 
-  void on_lost(lost_callback f) override { lost_ = std::move(f); }
+  void on_lost(lost_callback f) override { callers_.lost = std::move(f); }
 
   void forget(bool acquiring) noexcept override {
-    if (acquiring) {
-      acquire_done_ = {};
-      if (!conns_.empty()) machine_.cancel_acquire(now());
-    } else {
-      release_done_ = {};
-      extend_done_ = {};
-    }
+    callers_.forget(acquiring);
+    if (acquiring && !conns_.empty()) machine_.cancel_acquire(now());
     pump();
   }
 
   void detach() noexcept override {
     handle_gone_ = true;
-    acquire_done_ = {};
-    release_done_ = {};
-    extend_done_ = {};
-    lost_ = {};
+    callers_.clear();
     const lock_state s = machine_.state();
     if (!conns_.empty() &&
         (s == lock_state::acquiring || s == lock_state::held || s == lock_state::lost))
@@ -198,21 +190,10 @@ class redlock_core final : public lock_core {
     if (auto lost = machine_.take_lost()) {
       connection& first = *conns_.front();
       first.events().emit(event::lock_lost{first.id(), machine_.fencing_token(), *lost});
-      if (lost_) lost_(*lost);
+      if (callers_.lost) callers_.lost(*lost);
       again_ = true;
     }
-    if (auto got = machine_.take_acquire_result()) {
-      if (auto done = std::exchange(acquire_done_, {})) done(std::move(*got));
-      again_ = true;
-    }
-    if (auto released = machine_.take_release_result()) {
-      if (auto done = std::exchange(release_done_, {})) done(std::move(*released));
-      again_ = true;
-    }
-    if (auto extended = machine_.take_extend_result()) {
-      if (auto done = std::exchange(extend_done_, {})) done(std::move(*extended));
-      again_ = true;
-    }
+    if (callers_.deliver(machine_)) again_ = true;
   }
 
   std::vector<connection*> conns_;
@@ -222,10 +203,7 @@ class redlock_core final : public lock_core {
   lock::token token_;
   redlock_machine machine_;
   reactor::timer timer_;
-  acquire_callback acquire_done_;
-  done_callback release_done_;
-  done_callback extend_done_;
-  lost_callback lost_;
+  callers callers_;
   std::uint32_t in_flight_ = 0;
   bool pumping_ = false;
   bool again_ = false;
