@@ -199,10 +199,11 @@ TEST_F(DistributedLock, a_key_written_by_redis_py_keeps_it_out_and_the_reverse) 
 }
 
 TEST_F(DistributedLock, the_watchdog_keeps_it_past_its_ttl) {
-  distributed_lock l{conn, "dog", {.ttl = 300ms}};
+  // Held for 2.5 ttls: only renewals keep it (a stall of over 600 ms would lose it).
+  distributed_lock l{conn, "dog", {.ttl = 1000ms}};
   ASSERT_TRUE(*acquire(l, no_wait));
   const std::string token(l.token());
-  test::run_for(*loop, 1000ms);
+  test::run_for(*loop, 2500ms);
   EXPECT_EQ(l.state(), lock_state::held);
   EXPECT_EQ(server_->command({"GET", "dog"}), "$32\r\n" + token + "\r\n");
   EXPECT_GT(pttl_of(*server_, "dog"), 100);
@@ -246,23 +247,24 @@ TEST_F(DistributedLock, a_server_restarted_without_its_data_loses_the_lock) {
 }
 
 TEST_F(DistributedLock, a_holder_cut_off_knows_it_lost_before_anyone_else_gets_in) {
+  // A ttl of 3 s leaves valid_until 32 ms before the server's expiry: the margin a loaded
+  // machine gets for running the holder's timer.
   test::fault_proxy proxy{"127.0.0.1", server_->port()};
   connection cut{*loop, test::config_through(proxy)};
   connect(cut);
-  distributed_lock holder{cut, "cut", {.ttl = 500ms}};
+  distributed_lock holder{cut, "cut", {.ttl = 3000ms}};
   distributed_lock next{conn, "cut", {.retry_min = 2ms, .retry_max = 4ms}};
-  std::optional<std::chrono::steady_clock::time_point> lost_at;
-  holder.on_lost([&](std::error_code) { lost_at = std::chrono::steady_clock::now(); });
+  std::optional<std::string> key_when_lost;  // what the server held as the holder learned it
+  holder.on_lost([&](std::error_code) { key_when_lost = server_->command({"GET", "cut"}); });
   ASSERT_TRUE(*acquire(holder, no_wait));
+  const std::string held = "$32\r\n" + std::string(holder.token()) + "\r\n";
   proxy.set_black_hole(true);  // the holder's extends never arrive
-  std::optional<std::chrono::steady_clock::time_point> next_at;
-  next.acquire(3000ms, [&](result<bool> got) {
-    if (got && *got) next_at = std::chrono::steady_clock::now();
-  });
+  bool next_got = false;
+  next.acquire(6000ms, [&](result<bool> got) { next_got = got && *got; });
   ASSERT_TRUE(test::run_until(
-      *loop, [&] { return next_at.has_value(); }, 3000ms));
-  ASSERT_TRUE(lost_at.has_value()) << "the holder never learned it lost the lock";
-  EXPECT_LT(*lost_at, *next_at);
+      *loop, [&] { return next_got; }, 8000ms));
+  ASSERT_TRUE(key_when_lost.has_value()) << "the holder never learned it lost the lock";
+  EXPECT_EQ(*key_when_lost, held) << "learned only after the key had expired on the server";
   EXPECT_GT(next.fencing_token(), holder.fencing_token());
   proxy.clear();
 }
@@ -296,7 +298,7 @@ TEST_F(DistributedLock, a_holder_killed_frees_the_lock_after_its_ttl) {
   EXPECT_FALSE(*acquire(l, no_wait)) << "free before its ttl";
   const auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(*acquire(l, 3000ms));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 1000ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2000ms) << "not freed by its ttl";
   EXPECT_GT(l.fencing_token(), child_fence);
 }
 
