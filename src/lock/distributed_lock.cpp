@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "lock/callers.hpp"
+#include "lock/core_state.hpp"
 #include "uredis/client/script.hpp"
 #include "uredis/cmd/keys.hpp"
 #include "uredis/event/events.hpp"
@@ -17,15 +17,12 @@ namespace detail {
 // distributed_lock's core: the lock's state and its work in flight. The handle (distributed_lock)
 // owns it until it is destroyed; from then on the core lives on until its last command has answered
 // and nothing is left to release, then frees itself.
-class single_lock_core final : public lock_core {
+class single_lock_core final : public core_state<machine> {
  public:
   single_lock_core(connection& conn, std::string name, const lock_options& options, wakeups* wake)
-      : conn_(&conn),
+      : core_state(std::move(name), options),
+        conn_(&conn),
         wake_(wake),
-        name_(std::move(name)),
-        fence_key_(fence_key(name_)),
-        channel_(release_channel(name_)),
-        machine_(options),
         timer_([this] { on_timer(); }),
         waiter_([this] { on_woken(); }) {}
 
@@ -95,13 +92,6 @@ class single_lock_core final : public lock_core {
       machine_.release();
     pump();
   }
-
-  lock_state state() const noexcept override { return machine_.state(); }
-  std::uint64_t fencing_token() const noexcept override { return machine_.fencing_token(); }
-  std::string_view token() const noexcept override { return token_.view(); }
-  util::clock::time_point valid_until() const noexcept override { return machine_.valid_until(); }
-  const std::string& name() const noexcept override { return name_; }
-  const lock_options& options() const noexcept override { return machine_.options(); }
 
  private:
   util::clock::time_point now() const noexcept { return conn_->loop().timers().now(); }
@@ -205,14 +195,8 @@ class single_lock_core final : public lock_core {
 
   connection* conn_;
   wakeups* wake_;
-  std::string name_;
-  std::string fence_key_;
-  std::string channel_;
-  lock::token token_;
-  machine machine_;
   reactor::timer timer_;
   wakeups::waiter waiter_;
-  callers callers_;
   std::uint32_t in_flight_ = 0;
   bool pumping_ = false;
   bool again_ = false;

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "lock/callers.hpp"
+#include "lock/core_state.hpp"
 #include "uredis/client/script.hpp"
 #include "uredis/event/events.hpp"
 #include "uredis/lock/scripts.hpp"
@@ -15,14 +15,11 @@ namespace detail {
 // redlock's core: the lock's state and its work in flight, as for distributed_lock: owned by the
 // handle until it is destroyed, then alive until its last command has answered and nothing is
 // left to release. Every command carries the per-instance timeout, so that is soon.
-class redlock_core final : public lock_core {
+class redlock_core final : public core_state<redlock_machine> {
  public:
   redlock_core(std::vector<std::reference_wrapper<connection>> masters, std::string name,
                const lock_options& options, std::chrono::milliseconds instance_timeout)
-      : name_(std::move(name)),
-        fence_key_(fence_key(name_)),
-        channel_(release_channel(name_)),
-        machine_(masters.size(), options, instance_timeout),
+      : core_state(std::move(name), masters.size(), options, instance_timeout),
         timer_([this] { on_timer(); }) {
     conns_.reserve(masters.size());
     for (connection& c : masters)
@@ -104,13 +101,6 @@ class redlock_core final : public lock_core {
       machine_.release(now());
     pump();
   }
-
-  lock_state state() const noexcept override { return machine_.state(); }
-  std::uint64_t fencing_token() const noexcept override { return machine_.fencing_token(); }
-  std::string_view token() const noexcept override { return token_.view(); }
-  util::clock::time_point valid_until() const noexcept override { return machine_.valid_until(); }
-  const std::string& name() const noexcept override { return name_; }
-  const lock_options& options() const noexcept override { return machine_.options(); }
 
  private:
   util::clock::time_point now() const noexcept { return conns_.front()->loop().timers().now(); }
@@ -197,13 +187,7 @@ class redlock_core final : public lock_core {
   }
 
   std::vector<connection*> conns_;
-  std::string name_;
-  std::string fence_key_;
-  std::string channel_;
-  lock::token token_;
-  redlock_machine machine_;
   reactor::timer timer_;
-  callers callers_;
   std::uint32_t in_flight_ = 0;
   bool pumping_ = false;
   bool again_ = false;
