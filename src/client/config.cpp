@@ -19,6 +19,8 @@ struct url_parser {
   bool db_given = false;
   bool username_given = false;
   bool password_given = false;
+  // cache_mode=optin leaves the mode at its default, so the value alone cannot tell.
+  bool cache_mode_given = false;
 
   bool fail(std::string_view why) noexcept {
     reason = why;
@@ -204,6 +206,49 @@ bool parse_timeout_seconds(url_parser& p, std::string_view text, std::string_vie
   return true;
 }
 
+// Digits only, no sign; at least 1 (0 would mean "no cache", which is what leaving it out says).
+bool parse_cache_max_bytes(url_parser& p, std::string_view text) {
+  std::size_t bytes = 0;
+  bool digits_only = !text.empty();
+  for (const char c : text)
+    if (c < '0' || c > '9') digits_only = false;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), bytes);
+  if (!digits_only || ec != std::errc{} || end != text.data() + text.size() || bytes == 0)
+    return p.fail("cache_max_bytes is not a whole number of bytes >= 1");
+  p.config.cache.max_bytes = bytes;
+  return true;
+}
+
+// "default" is the server's default tracking (CLIENT TRACKING ON with no option), which
+// cache_config calls tracked.
+bool parse_cache_mode(url_parser& p, std::string_view text) {
+  if (text == "optin") {
+    p.config.cache.mode = cache::tracking_mode::optin;
+  } else if (text == "default") {
+    p.config.cache.mode = cache::tracking_mode::tracked;
+  } else if (text == "bcast") {
+    p.config.cache.mode = cache::tracking_mode::bcast;
+  } else {
+    return p.fail("cache_mode must be optin, default or bcast");
+  }
+  p.cache_mode_given = true;
+  return true;
+}
+
+// Settings that only mean something together; checked once every parameter is read, so their
+// order in the query does not matter.
+bool check_cache_settings(url_parser& p) {
+  const cache::cache_config& settings = p.config.cache;
+  if (!settings.enabled()) {
+    if (p.cache_mode_given) return p.fail("cache_mode needs cache_max_bytes");
+    if (!settings.prefixes.empty()) return p.fail("cache_prefix needs cache_max_bytes");
+    if (settings.max_ttl.count() > 0) return p.fail("cache_max_ttl needs cache_max_bytes");
+  }
+  if (!settings.prefixes.empty() && settings.mode != cache::tracking_mode::bcast)
+    return p.fail("cache_prefix needs cache_mode=bcast");
+  return true;
+}
+
 enum class parameter : std::uint8_t {
   db,
   username,
@@ -213,6 +258,10 @@ enum class parameter : std::uint8_t {
   socket_connect_timeout,
   socket_timeout,
   health_check_interval,
+  cache_max_bytes,
+  cache_mode,
+  cache_prefix,
+  cache_max_ttl,
 };
 
 constexpr std::pair<std::string_view, parameter> parameters[] = {
@@ -224,6 +273,10 @@ constexpr std::pair<std::string_view, parameter> parameters[] = {
     {"socket_connect_timeout", parameter::socket_connect_timeout},
     {"socket_timeout", parameter::socket_timeout},
     {"health_check_interval", parameter::health_check_interval},
+    {"cache_max_bytes", parameter::cache_max_bytes},
+    {"cache_mode", parameter::cache_mode},
+    {"cache_prefix", parameter::cache_prefix},
+    {"cache_max_ttl", parameter::cache_max_ttl},
 };
 
 bool parse_parameter(url_parser& p, parameter which, std::string value) {
@@ -265,6 +318,19 @@ bool parse_parameter(url_parser& p, parameter which, std::string value) {
       return parse_timeout_seconds(
           p, value, "health_check_interval is not a number of seconds in (0, 31536000]",
           p.config.health_check_interval);
+    case parameter::cache_max_bytes:
+      return parse_cache_max_bytes(p, value);
+    case parameter::cache_mode:
+      return parse_cache_mode(p, value);
+    // An empty prefix would silently mean "every key" in BCAST, the opposite of narrowing.
+    case parameter::cache_prefix:
+      if (value.empty()) return p.fail("cache_prefix is empty");
+      p.config.cache.prefixes.push_back(std::move(value));
+      return true;
+    case parameter::cache_max_ttl:
+      return parse_timeout_seconds(p, value,
+                                   "cache_max_ttl is not a number of seconds in (0, 31536000]",
+                                   p.config.cache.max_ttl);
   }
   return p.fail("unknown query parameter");
 }
@@ -287,11 +353,13 @@ bool parse_query(url_parser& p, std::string_view query) {
     while (index < std::size(parameters) && parameters[index].first != name)
       ++index;
     if (index == std::size(parameters)) return p.fail("unknown query parameter");
-    if (seen[index]) return p.fail("a query parameter is given twice");
+    // BCAST takes several prefixes, one parameter each, as CLIENT TRACKING takes PREFIX.
+    if (seen[index] && parameters[index].second != parameter::cache_prefix)
+      return p.fail("a query parameter is given twice");
     seen[index] = true;
     if (!parse_parameter(p, parameters[index].second, std::move(value))) return false;
   }
-  return true;
+  return check_cache_settings(p);
 }
 
 bool parse(url_parser& p, std::string_view url) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -14,6 +15,7 @@ using namespace std::chrono_literals;
 using uredis::connection_config;
 using uredis::parse_url;
 using uredis::resp_version;
+using uredis::cache::tracking_mode;
 
 connection_config parsed(std::string_view url) {
   std::string_view reason;
@@ -36,6 +38,7 @@ TEST(Config, defaults) {
   EXPECT_EQ(c.connect_timeout, 5s);
   EXPECT_TRUE(c.tcp_nodelay);
   EXPECT_FALSE(c.tls);
+  EXPECT_FALSE(c.cache.enabled());
 }
 
 TEST(ConfigUrl, host_only) {
@@ -171,6 +174,57 @@ TEST(ConfigUrl, query_parameters) {
   EXPECT_EQ(parsed("redis://h").command_timeout, 0ms);  // none unless asked for
 }
 
+TEST(ConfigUrl, cache_is_off_unless_asked_for) {
+  const auto c = parsed("redis://:pw@h:6380/2?client_name=x&socket_timeout=1");
+  EXPECT_EQ(c.cache.max_bytes, 0u);
+  EXPECT_FALSE(c.cache.enabled());
+  EXPECT_EQ(c.cache, uredis::cache::cache_config{});
+}
+
+TEST(ConfigUrl, cache_parameters) {
+  const auto c = parsed("redis://h?cache_max_bytes=1048576&cache_mode=optin&cache_max_ttl=30");
+  EXPECT_EQ(c.cache.max_bytes, 1048576u);
+  EXPECT_TRUE(c.cache.enabled());
+  EXPECT_EQ(c.cache.mode, tracking_mode::optin);
+  EXPECT_EQ(c.cache.max_ttl, 30s);
+  EXPECT_TRUE(c.cache.prefixes.empty());
+
+  const auto only_bytes = parsed("redis://h?cache_max_bytes=1");
+  EXPECT_EQ(only_bytes.cache.max_bytes, 1u);
+  EXPECT_EQ(only_bytes.cache.mode, tracking_mode::optin);
+  EXPECT_EQ(only_bytes.cache.max_ttl, 0ms);
+  EXPECT_EQ(parsed("redis://h?cache_max_bytes=18446744073709551615").cache.max_bytes,
+            18446744073709551615u);
+  EXPECT_EQ(parsed("unix:///s?cache_max_bytes=64").cache.max_bytes, 64u);
+}
+
+TEST(ConfigUrl, cache_modes) {
+  EXPECT_EQ(parsed("redis://h?cache_max_bytes=1&cache_mode=optin").cache.mode,
+            tracking_mode::optin);
+  EXPECT_EQ(parsed("redis://h?cache_max_bytes=1&cache_mode=default").cache.mode,
+            tracking_mode::tracked);
+  EXPECT_EQ(parsed("redis://h?cache_max_bytes=1&cache_mode=bcast").cache.mode,
+            tracking_mode::bcast);
+  // Settings that depend on each other are checked at the end, whatever their order.
+  EXPECT_EQ(parsed("redis://h?cache_mode=bcast&cache_max_bytes=1").cache.mode,
+            tracking_mode::bcast);
+}
+
+TEST(ConfigUrl, cache_max_ttl_is_seconds_rounded_up_to_milliseconds) {
+  EXPECT_EQ(parsed("redis://h?cache_max_bytes=1&cache_max_ttl=0.25").cache.max_ttl, 250ms);
+  EXPECT_EQ(parsed("redis://h?cache_max_bytes=1&cache_max_ttl=0.0001").cache.max_ttl, 1ms);
+  EXPECT_EQ(parsed("redis://h?cache_max_bytes=1&cache_max_ttl=1e1").cache.max_ttl, 10s);
+}
+
+TEST(ConfigUrl, cache_prefixes_repeat_in_order) {
+  const auto c = parsed(
+      "redis://h?cache_prefix=user%3A&cache_max_bytes=4096&cache_prefix=session:"
+      "&cache_mode=bcast&cache_prefix=a+b&cache_prefix=user%3A");
+  EXPECT_EQ(c.cache.mode, tracking_mode::bcast);
+  EXPECT_EQ(c.cache.prefixes, (std::vector<std::string>{"user:", "session:", "a b", "user:"}));
+  EXPECT_TRUE(parsed("redis://h?cache_max_bytes=1&cache_mode=bcast").cache.prefixes.empty());
+}
+
 TEST(ConfigUrl, empty_query_pieces_are_skipped) {
   EXPECT_EQ(parsed("redis://h?").host, "h");
   const auto c = parsed("redis://h/1?&client_name=x&");
@@ -284,7 +338,41 @@ INSTANTIATE_TEST_SUITE_P(BadUrls, ConfigBadUrl, testing::Values(
     bad_url{"unix://localhost/tmp/s.sock", "a unix:// URL takes no host"},
     bad_url{"unix:///tmp/%00", "the socket path contains a NUL"},
     bad_url{"unix:///tmp/%zz", "malformed percent-encoding in the socket path"},
-    bad_url{"unix:///tmp/s.sock?protocol=1", "protocol must be"}
+    bad_url{"unix:///tmp/s.sock?protocol=1", "protocol must be"},
+    bad_url{"redis://h?cache_max_bytes=0", "cache_max_bytes is not a whole number of bytes >= 1"},
+    bad_url{"redis://h?cache_max_bytes=-1", "cache_max_bytes is not a whole number of bytes >= 1"},
+    bad_url{"redis://h?cache_max_bytes=+1", "cache_max_bytes is not a whole number of bytes >= 1"},
+    bad_url{"redis://h?cache_max_bytes=", "cache_max_bytes is not a whole number of bytes >= 1"},
+    bad_url{"redis://h?cache_max_bytes=1mb", "cache_max_bytes is not a whole number of bytes >= 1"},
+    bad_url{"redis://h?cache_max_bytes=1.5", "cache_max_bytes is not a whole number of bytes >= 1"},
+    bad_url{"redis://h?cache_max_bytes=18446744073709551616",
+            "cache_max_bytes is not a whole number of bytes >= 1"},
+    bad_url{"redis://h?cache_max_bytes=1&cache_max_bytes=2", "a query parameter is given twice"},
+    bad_url{"redis://h?cache_max_bytes=1&cache_mode=BCAST",
+            "cache_mode must be optin, default or bcast"},
+    bad_url{"redis://h?cache_max_bytes=1&cache_mode=tracked",
+            "cache_mode must be optin, default or bcast"},
+    bad_url{"redis://h?cache_max_bytes=1&cache_mode=", "cache_mode must be optin, default or bcast"},
+    bad_url{"redis://h?cache_max_bytes=1&cache_mode=optin&cache_mode=bcast",
+            "a query parameter is given twice"},
+    bad_url{"redis://h?cache_max_bytes=1&cache_mode=bcast&cache_prefix=", "cache_prefix is empty"},
+    bad_url{"redis://h?cache_max_bytes=1&cache_max_ttl=0",
+            "cache_max_ttl is not a number of seconds in (0, 31536000]"},
+    bad_url{"redis://h?cache_max_bytes=1&cache_max_ttl=-5",
+            "cache_max_ttl is not a number of seconds in (0, 31536000]"},
+    bad_url{"redis://h?cache_max_bytes=1&cache_max_ttl=",
+            "cache_max_ttl is not a number of seconds in (0, 31536000]"},
+    bad_url{"redis://h?cache_max_bytes=1&cache_max_ttl=10s",
+            "cache_max_ttl is not a number of seconds in (0, 31536000]"},
+    bad_url{"redis://h?cache_mode=optin", "cache_mode needs cache_max_bytes"},
+    bad_url{"redis://h?cache_mode=bcast&cache_prefix=p", "cache_mode needs cache_max_bytes"},
+    bad_url{"redis://h?cache_prefix=p", "cache_prefix needs cache_max_bytes"},
+    bad_url{"redis://h?cache_max_ttl=1", "cache_max_ttl needs cache_max_bytes"},
+    bad_url{"redis://h?cache_max_bytes=1&cache_prefix=p", "cache_prefix needs cache_mode=bcast"},
+    bad_url{"redis://h?cache_max_bytes=1&cache_mode=optin&cache_prefix=p",
+            "cache_prefix needs cache_mode=bcast"},
+    bad_url{"redis://h?cache_max_bytes=1&cache_prefix=p&cache_mode=default",
+            "cache_prefix needs cache_mode=bcast"}
 ));
 // clang-format on
 

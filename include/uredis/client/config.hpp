@@ -28,9 +28,18 @@
 //               socket_connect_timeout=S  connect timeout in seconds, e.g. 0.25
 //               socket_timeout=S          every command's deadline (command_timeout), seconds
 //               health_check_interval=S   health_check_interval, seconds
+//               cache_max_bytes=N         client-side cache on, bounded to N >= 1 bytes
+//               cache_mode=optin|default|bcast
+//                                         tracking mode (cache::tracking_mode optin, tracked,
+//                                         bcast; lower case only)
+//               cache_prefix=P            a BCAST key prefix; the one parameter that may repeat
+//                                         (each adds a prefix, in order); needs cache_mode=bcast
+//               cache_max_ttl=S           cap on how long an entry is served, seconds
 //             An empty value for username, password or client_name means "not given"; for
-//             the numbers it is an error. A parameter given twice, an unknown parameter, or
-//             one without '=' is an error too.
+//             the numbers and cache_prefix it is an error. A parameter given twice (other than
+//             cache_prefix), an unknown parameter, or one without '=' is an error too, and so
+//             is cache_mode, cache_prefix or cache_max_ttl without cache_max_bytes (a cache
+//             setting that would silently do nothing).
 //
 // Everything else is an error (errc::invalid_url): another scheme, a bad or empty port, a db that
 // is not a non-negative int, a fragment ('#'), spaces or control characters, malformed %XX.
@@ -47,6 +56,7 @@
 #include <string_view>
 
 #include "uredis/auth/credentials.hpp"
+#include "uredis/cache/cache_config.hpp"
 #include "uredis/proto/session_config.hpp"
 #include "uredis/result.hpp"
 
@@ -76,6 +86,8 @@ struct connection_config : proto::session_config {
   /// rediss:// URLs: the connection must use TLS. This build has no TLS yet: connect() fails
   /// at once with errc::tls_unavailable and sends nothing, rather than speak in plaintext.
   bool tls = false;
+  /// Client-side caching; off (max_bytes 0) unless asked for.
+  cache::cache_config cache;
 
   friend bool operator==(const connection_config&, const connection_config&) = default;
 };
