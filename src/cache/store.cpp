@@ -20,6 +20,8 @@ void* allocate(mi_heap_t* heap, std::size_t size) {
 store::~store() {
   while (!commands_.empty())
     drop(commands_.begin()->second);
+  while (!detached_.empty())
+    drop(&detached_.front());
 }
 
 store::entry* store::make_entry(std::string_view command, std::span<const std::string_view> keys) {
@@ -62,7 +64,7 @@ store::entry* store::make_entry(std::string_view command, std::span<const std::s
 }
 
 void store::drop(entry* e) noexcept {
-  commands_.erase(e->command_);
+  if (e->indexed_) commands_.erase(e->command_);
   for (key_link& link : e->links_) {
     key_node* node = link.node;
     link.hook.unlink();
@@ -79,6 +81,19 @@ void store::drop(entry* e) noexcept {
 
 store::found store::find(std::string_view command, std::span<const std::string_view> keys,
                          time_point now) {
+  found f = lookup(command, now);
+  if (f.kind == found_kind::miss) f.pending = begin_read(command, keys, now);
+  return f;
+}
+
+store::entry* store::begin_read(std::string_view command, std::span<const std::string_view> keys,
+                                time_point sent) {
+  entry* e = make_entry(command, keys);
+  e->sent_ = sent;
+  return e;
+}
+
+store::found store::lookup(std::string_view command, time_point now) {
   if (const auto it = commands_.find(command); it != commands_.end()) {
     entry* e = it->second;
     if (e->pending_) {
@@ -94,7 +109,7 @@ store::found store::find(std::string_view command, std::span<const std::string_v
     drop(e);
   }
   ++stats_.misses;
-  return {found_kind::miss, {}, make_entry(command, keys)};
+  return {found_kind::miss, {}, nullptr};
 }
 
 bool store::expiry_for(std::int64_t pttl_ms, time_point sent, time_point& expires) const noexcept {
@@ -108,6 +123,7 @@ bool store::expiry_for(std::int64_t pttl_ms, time_point sent, time_point& expire
 bool store::fill(entry* e, std::string_view reply, std::int64_t pttl_ms, time_point sent) {
   assert(e->pending_ && "fill: not a read in flight");
   e->pending_ = false;
+  e->lru_.unlink();  // from detached_, if written() cut it off
   time_point expires;
   if (e->stale_ || reply.size() > options_.max_value_bytes || !expiry_for(pttl_ms, sent, expires)) {
     ++stats_.not_stored;
@@ -151,6 +167,26 @@ std::size_t store::invalidate(std::string_view key) noexcept {
     }
   }
   return touched;
+}
+
+void store::written(std::string_view key) noexcept {
+  const auto it = keys_.find(key);
+  if (it == keys_.end()) return;
+  key_node& node = it->second;
+  for (auto link = node.links.begin(); link != node.links.end();) {
+    entry* e = link->owner;
+    ++link;
+    if (!e->pending_) {
+      const bool last = link == node.links.end();
+      drop(e);
+      if (last) break;  // the node may be gone
+    } else if (e->indexed_) {
+      e->stale_ = true;
+      e->indexed_ = false;
+      commands_.erase(e->command_);
+      detached_.push_back(*e);
+    }
+  }
 }
 
 void store::flush() noexcept {

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -142,6 +143,52 @@ TEST_F(Store, redirected_a_flush_makes_reads_in_flight_stale) {
   const store::found pending = find(s, "c");
   s.flush();
   EXPECT_FALSE(s.fill(pending.pending, ":3\r\n", -1, clock.now()));
+}
+
+TEST_F(Store, a_write_drops_stored_entries_and_detaches_reads_in_flight) {
+  store s{options()};
+  cache(s, "a", "$1\r\n1\r\n");
+  const store::found before = find(s, "b");  // a read of b sent before the write
+  s.written("a");
+  s.written("b");
+  EXPECT_EQ(s.stats().entries, 1u) << "a is gone; b's read in flight is kept for its waiters";
+  const store::found after = find(s, "b");
+  EXPECT_EQ(after.kind, kind::miss) << "a read after the write never waits for one before it";
+  EXPECT_NE(after.pending, before.pending);
+  EXPECT_FALSE(s.fill(before.pending, "$3\r\nold\r\n", -1, clock.now())) << "older than the write";
+  EXPECT_TRUE(s.fill(after.pending, "$3\r\nnew\r\n", -1, clock.now()));
+  const store::found hit = find(s, "b");
+  EXPECT_EQ(hit.kind, kind::hit);
+  EXPECT_EQ(hit.reply, "$3\r\nnew\r\n");
+}
+
+TEST_F(Store, a_detached_read_can_fail_and_a_store_with_one_can_go) {
+  store s{options()};
+  const store::found failed = find(s, "k");
+  s.written("k");
+  s.cancel(failed.pending);
+  EXPECT_EQ(s.stats().entries, 0u);
+  auto owner = std::make_unique<store>(options());
+  const std::string command = get("k");
+  const std::array<std::string_view, 1> keys{"k"};
+  (void)owner->find(command, keys, clock.now());
+  owner->written("k");
+  owner.reset();  // frees the detached read too (ASan would see a leak)
+}
+
+TEST_F(Store, lookup_lists_no_keys_until_a_miss_begins_a_read) {
+  store s{options()};
+  const std::string command = get("k");
+  const store::found miss = s.lookup(command, clock.now());
+  EXPECT_EQ(miss.kind, kind::miss);
+  EXPECT_EQ(miss.pending, nullptr);
+  EXPECT_EQ(s.stats().entries, 0u);
+  const std::array<std::string_view, 1> keys{"k"};
+  store::entry* e = s.begin_read(command, keys, clock.now() - 10ms);
+  EXPECT_EQ(store::sent(e), clock.now() - 10ms);
+  EXPECT_EQ(store::key_count(e), 1u);
+  EXPECT_EQ(s.lookup(command, clock.now()).kind, kind::pending);
+  s.cancel(e);
 }
 
 TEST_F(Store, an_entry_expires_with_its_key) {

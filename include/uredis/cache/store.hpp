@@ -12,7 +12,12 @@
 //                                    fill() with the reply or cancel() on an error
 //   fill(e, reply, pttl, sent) stores the reply (unless something made it stale meanwhile)
 //   invalidate(key)            drops every entry that read `key`
+//   written(key)               this shard wrote `key`: drops its entries and detaches its reads
+//                              in flight (read your writes)
 //   flush()                    drops everything
+//
+// find() is lookup() then, on a miss, begin_read(): a caller that must work to list a
+// command's keys asks lookup() first and lists them only on a miss.
 //
 // Single flight: while a read is in flight, every find() of the same command on the shard is
 // `pending`, so concurrent misses send one read; its waiters get the reply fill() is given.
@@ -32,6 +37,10 @@
 //     -2: a key is missing), capped by options.max_ttl when set. A missing key is cached only
 //     with max_ttl (nothing else would ever expire it locally). Expired entries are never
 //     served.
+//   - Read your writes: after written(key), no find() is answered from a read of `key` that
+//     was sent before the write: stored entries are dropped, and a read in flight is detached
+//     (its own waiters get its reply, which is not stored; the next find() of the command
+//     misses and sends a read that the server runs after the write).
 //   - Memory: bytes counted per entry (command, reply, keys and a fixed overhead) stay within
 //     max_bytes; the least recently used ready entry goes first (CLOCK: a hit only sets a bit,
 //     eviction gives referenced entries a second pass), pending entries are never evicted, and
@@ -108,6 +117,12 @@ class store {
 
   /// Looks `command` (the request's bytes) up; `keys` are the keys it reads (for a miss).
   found find(std::string_view command, std::span<const std::string_view> keys, time_point now);
+  /// find() without starting a read: a miss has no placeholder (found::pending is null).
+  found lookup(std::string_view command, time_point now);
+  /// After lookup() missed: the placeholder of a read of `command`, which reads `keys`, sent
+  /// at `sent`.
+  entry* begin_read(std::string_view command, std::span<const std::string_view> keys,
+                    time_point sent);
   /// The reply of the read `pending` stands for, `sent` being when its read was sent. Returns
   /// whether it was stored; `pending` is gone either way.
   bool fill(entry* pending, std::string_view reply, std::int64_t pttl_ms, time_point sent);
@@ -115,8 +130,17 @@ class store {
   void cancel(entry* pending) noexcept;
   /// Drops what read `key`; returns how many entries it touched.
   std::size_t invalidate(std::string_view key) noexcept;
+  /// This shard's own write to `key` is under way: see "Read your writes" above.
+  void written(std::string_view key) noexcept;
   /// Drops every stored entry.
   void flush() noexcept;
+
+  /// One pointer the caller keeps with a read in flight (its waiters), null at first.
+  static void*& waiters(entry* pending) noexcept { return pending->waiters_; }
+  /// When the read `pending` stands for was sent (begin_read's, or find's `now`).
+  static time_point sent(const entry* pending) noexcept { return pending->sent_; }
+  /// The distinct keys the read `pending` stands for reads.
+  static std::size_t key_count(const entry* pending) noexcept { return pending->links_.size(); }
 
   const store_stats& stats() const noexcept { return stats_; }
   const store_options& options() const noexcept { return options_; }
@@ -144,15 +168,18 @@ class store {
   class entry {
    private:
     friend class store;
-    util::list_hook lru_;        // ready entries, most recent first
+    util::list_hook lru_;        // ready entries, most recent first (or detached_)
     std::string_view command_;   // inline, after the key links
     std::span<key_link> links_;  // inline, after the entry
     char* reply_ = nullptr;      // its own block
     std::size_t reply_size_ = 0;
     std::size_t bytes_ = 0;  // what it counts for in stats().bytes
     time_point expires_{};
+    time_point sent_{};
+    void* waiters_ = nullptr;
     bool pending_ = true;
-    bool stale_ = false;       // invalidated while pending (redirected delivery)
+    bool indexed_ = true;      // in commands_ (a detached read is not)
+    bool stale_ = false;       // its reply must not be stored
     bool referenced_ = false;  // hit since eviction last looked at it
   };
 
@@ -167,6 +194,7 @@ class store {
   std::unordered_map<std::string_view, entry*, view_hash, std::equal_to<>> commands_;
   std::unordered_map<std::string, key_node, view_hash, std::equal_to<>> keys_;
   util::intrusive_list<entry, &entry::lru_> lru_;
+  util::intrusive_list<entry, &entry::lru_> detached_;  // reads in flight that written() cut off
 };
 
 }  // namespace uredis::cache
