@@ -27,8 +27,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-static_assert(event_count == 13);
+static_assert(event_count == 16);
 static_assert(event_index<lock_lost> == 12 && counter_of<lock_lost> == &stats::lock_lost);
+static_assert(event_index<cache_evicted> == 15 &&
+              counter_of<cache_evicted> == &stats::cache_evicted);
 static_assert(event_index<connected> == 0 && event_index<health_check_failed> == 10);
 static_assert(!is_event<int> && !is_event<stats>);
 static_assert(counter_of<protocol_error> == &stats::protocol_error);

@@ -117,12 +117,43 @@ struct lock_lost {
   std::error_code reason;
 };
 
+/// Why a client-side cache dropped every entry.
+enum class cache_flush_reason : std::uint8_t {
+  server,           // a null invalidation: FLUSHALL, FLUSHDB, or the server reset tracking
+  connection_lost,  // a new socket: invalidations may have been missed
+  user,             // cache::driver::flush()
+};
+
+/// A client-side cache (cache/driver.hpp) dropped `entries` entries (0: none held it) because
+/// the server invalidated `key`, which is valid during the call only (dispatched on its own
+/// shard, never broadcast, like push_received).
+struct cache_invalidated {
+  std::uint64_t connection_id = 0;
+  std::string_view key;
+  std::uint64_t entries = 0;
+};
+
+/// A client-side cache dropped all its `entries` entries.
+struct cache_flushed {
+  std::uint64_t connection_id = 0;
+  cache_flush_reason reason = cache_flush_reason::server;
+  std::uint64_t entries = 0;
+};
+
+/// A client-side cache made room for a new entry by evicting `entries` least recently used
+/// ones (its memory bound, cache_config::max_bytes).
+struct cache_evicted {
+  std::uint64_t connection_id = 0;
+  std::uint64_t entries = 0;
+};
+
 /// Every event type, in index order.
 template <class... E>
 struct type_list {};
 using all_events =
     type_list<connected, disconnected, reconnect_scheduled, reconnected, handshake_failed,
               command_retried, retries_exhausted, push_received, protocol_error, command_timed_out,
-              health_check_failed, subscriptions_restored, lock_lost>;
+              health_check_failed, subscriptions_restored, lock_lost, cache_invalidated,
+              cache_flushed, cache_evicted>;
 
 }  // namespace uredis::event

@@ -29,6 +29,9 @@ struct stats {
   std::uint64_t health_check_failed = 0;
   std::uint64_t subscriptions_restored = 0;
   std::uint64_t lock_lost = 0;
+  std::uint64_t cache_invalidated = 0;
+  std::uint64_t cache_flushed = 0;
+  std::uint64_t cache_evicted = 0;
 
   friend bool operator==(const stats&, const stats&) = default;
 };
@@ -66,5 +69,11 @@ inline constexpr std::uint64_t stats::*counter_of<subscriptions_restored> =
     &stats::subscriptions_restored;
 template <>
 inline constexpr std::uint64_t stats::*counter_of<lock_lost> = &stats::lock_lost;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<cache_invalidated> = &stats::cache_invalidated;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<cache_flushed> = &stats::cache_flushed;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<cache_evicted> = &stats::cache_evicted;
 
 }  // namespace uredis::event

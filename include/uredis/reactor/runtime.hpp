@@ -121,9 +121,10 @@ class runtime {
   /// last phase of shutdown), true when every shard will emit it. Same callers as submit_to().
   template <class E>
   bool broadcast(const E& e) noexcept {
-    static_assert(!std::is_same_v<E, event::push_received>,
-                  "runtime::broadcast: push_received points at a frame that lives only while "
-                  "its own shard dispatches it");
+    static_assert(
+        !std::is_same_v<E, event::push_received> && !std::is_same_v<E, event::cache_invalidated>,
+        "runtime::broadcast: push_received and cache_invalidated point at a frame that "
+        "lives only while its own shard dispatches it");
     static_assert(std::is_trivially_copyable_v<E>,
                   "runtime::broadcast: the event is copied into another shard's mailbox");
     // Runs on the target shard, whose reactor is current() there (see above).
