@@ -33,6 +33,8 @@ class connection_core final : public reactor::retirable,
           auth::credentials{config.username, config.password.value_or(std::string{})});
       session.set_credentials_provider(&*static_credentials_);
     }
+    if (config.cache.enabled())
+      cache = std::make_unique<cache::driver>(session, config.cache, r.timers().source());
     reactor_.add_dependent();
   }
 
@@ -44,6 +46,7 @@ class connection_core final : public reactor::retirable,
 
   connection_config config;
   proto::session session;
+  std::unique_ptr<cache::driver> cache;  // null unless config.cache.enabled()
 
   void connect(proto::session::connect_callback done) {
     const scope s(*this);
@@ -220,6 +223,7 @@ class connection_core final : public reactor::retirable,
 connection::connection(reactor::reactor& r, connection_config config)
     : core_(new detail::connection_core(r, std::move(config))),
       session_(&core_->session),
+      cache_(core_->cache.get()),
       flush_(&core_->flush_target()) {}
 
 connection::~connection() {

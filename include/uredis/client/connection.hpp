@@ -28,6 +28,10 @@
 // detached at once (every pending command completes with errc::connection_closed) and freed at
 // the end of the loop turn, when none of its code is running any more.
 //
+// Client-side caching: with config.cache enabled, the connection has a cache::driver that
+// answers cacheable reads from a per-connection store kept fresh by the server's invalidations
+// (cache/driver.hpp says which commands, and what consistency a caller gets).
+//
 // Ownership: the connection belongs to its reactor's thread and must not move. It must be
 // destroyed before its reactor. Nothing here allocates per command in steady state, nor per
 // retry cycle once the buffers have grown to their working size.
@@ -35,6 +39,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "uredis/cache/driver.hpp"
 #include "uredis/client/config.hpp"
 #include "uredis/client/reply_callback.hpp"
 #include "uredis/cmd/arguments.hpp"
@@ -131,6 +136,11 @@ class connection {
   /// returns.
   template <class Command, class Handler>
   void enqueue(const Command& command, Handler&& handler, const exec_options& options = {}) {
+    if constexpr (cmd::keyed<Command>) {
+      if (cache_ != nullptr) [[unlikely]] {
+        if (const auto taken = cache_->take(command, handler, options)) return queued(*taken);
+      }
+    }
     queued(session_->enqueue(command, std::forward<Handler>(handler), options));
   }
 
@@ -149,6 +159,11 @@ class connection {
   const connection_config& config() const noexcept;
   /// Times the connection became ready again after losing its socket.
   std::uint64_t reconnects() const noexcept { return session_->reconnects(); }
+
+  /// The client-side cache (cache/driver.hpp: its stats, flush()), when config.cache is
+  /// enabled; null otherwise.
+  cache::driver* cache() noexcept { return cache_; }
+  const cache::driver* cache() const noexcept { return cache_; }
 
   /// Where push frames go: the cache's invalidation hook, the subscriptions' hook, and the
   /// rest (an event::push_received by default).
@@ -182,6 +197,7 @@ class connection {
 
   detail::connection_core* core_;  // owned: freed at once, or retired to the reactor
   proto::session* session_;        // the core's, reachable without its definition
+  cache::driver* cache_;           // the core's, or null
   reactor::flushable* flush_;      // the core's: whether a flush is already scheduled
 };
 

@@ -12,14 +12,22 @@
 //             resent after a connection failure lost its reply. Read-only commands are resent
 //             anyway (retry::is_read_only); without this a written write completes with
 //             errc::outcome_unknown instead. A command never written is always resent.
+// cache       on a connection with a client-side cache (cache/driver.hpp): automatic caches
+//             the commands of the allow-list (cache/allow_list.hpp); skip sends this one to the
+//             server, uncached; always caches it though it is not listed (the caller's word
+//             that it only reads the keys its descriptor names). Ignored without a cache.
 
 #include <chrono>
+#include <cstdint>
 
 namespace uredis::proto {
+
+enum class cache_use : std::uint8_t { automatic, skip, always };
 
 struct exec_options {
   std::chrono::milliseconds timeout{-1};
   bool idempotent = false;
+  cache_use cache = cache_use::automatic;
 };
 
 }  // namespace uredis::proto

@@ -1,0 +1,328 @@
+#pragma once
+// driver: a connection's client-side cache, from the connection's side: it looks cacheable reads
+// up in the store (store.hpp), sends the misses wrapped with their keys' PTTL
+// (wrapped_read.hpp), feeds the store the replies and the server's invalidations, and answers
+// hits and waiters with the typed result the uncached call would give.
+//
+//   connection_config config;
+//   config.cache.max_bytes = 64 << 20;        // or ?cache_max_bytes=67108864 in a URL
+//   connection c{reactor, config};            // the connection makes its driver
+//   c.exec(cmd::get{"k"}, callback);          // a miss: sent, its reply stored
+//   c.exec(cmd::get{"k"}, callback);          // a hit: the callback runs before exec returns
+//   c.cache()->stats().hits;
+//
+// A command on a cached connection is, by its name (allow_list.hpp) and exec_options::cache:
+//   a read     looked up. hit: the handler completes before exec() returns, from the stored
+//              bytes, as if the server had just sent them (a coroutine does not suspend).
+//              pending: a read of the same command is in flight; the handler waits for its
+//              reply (single flight). miss: sent as a wrapped read, which is idempotent (safe
+//              to resend after a reconnect).
+//   a write    (any other command naming keys: a script, a transaction) drops its keys'
+//              entries before it is sent (store::written: read your writes on this connection).
+//   keyless    passed through (PING, PUBLISH, a raw command, a batch entry).
+// The cache serves nothing while the connection is not ready or tracking is off (RESP2 without
+// a redirect target): reads are then sent uncached.
+//
+// The contract a user gets (README "Client-side caching"):
+//   - Eventual consistency, bounded by one push delivery: another client's write is seen once
+//     the server's invalidation has been processed by this shard.
+//   - Read your writes on this connection (above).
+//   - A connection that lost its socket (so may have missed invalidations) serves nothing from
+//     the cache again before it is flushed: the flush is the first thing the next handshake
+//     does, and nothing is served until that handshake has turned tracking on.
+//   - An entry never outlives its key's TTL (nor config.max_ttl); a missing key is cached only
+//     with max_ttl.
+//   - Memory: config.max_bytes, least recently used out first; a reply larger than
+//     config.max_value_bytes is never stored.
+//
+// Allocation: a hit allocates nothing (the typed result may: a std::string longer than its
+// small buffer, as the uncached call's does). A miss allocates its entry (one block, plus one
+// for the reply), and a caller waiting on a read in flight allocates its waiter.
+//
+// Threads: the driver belongs to its connection's shard thread.
+
+#include <cassert>
+#include <cstdint>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "uredis/cache/allow_list.hpp"
+#include "uredis/cache/cache_config.hpp"
+#include "uredis/cache/store.hpp"
+#include "uredis/cache/tracking_step.hpp"
+#include "uredis/cache/wrapped_read.hpp"
+#include "uredis/cmd/descriptor.hpp"
+#include "uredis/error.hpp"
+#include "uredis/proto/exec_options.hpp"
+#include "uredis/proto/pending.hpp"
+#include "uredis/proto/push_router.hpp"
+#include "uredis/proto/session.hpp"
+#include "uredis/resp/parser.hpp"
+
+namespace uredis::cache {
+
+/// How a cached read ended, for whoever asked for it.
+struct read_end {
+  std::error_code error;     // no reply: the connection failed, the read timed out...
+  std::string_view reply;    // else the reply as RESP bytes (a single error node included)
+  std::string_view request;  // the read's request bytes
+};
+
+namespace detail {
+
+/// Completes a queued handler (proto/pending.hpp) with `end`, as the pipeline would have.
+template <class H>
+void deliver(H&& queued, const read_end& end) {
+  if (end.error) return queued.on_complete(proto::reply_outcome::failed(end.error));
+  typename std::decay_t<H>::active active(std::move(queued));
+  resp::parser parser;
+  resp::node n;
+  std::string_view rest = end.reply;
+  proto::reply_outcome outcome;
+  outcome.request = end.request;
+  for (bool first = true; !rest.empty(); first = false) {
+    const resp::step s = parser.next(rest, n);
+    if (s.status != resp::outcome::node) {  // bytes this library wrote: never
+      return active.on_complete(
+          proto::reply_outcome::failed(make_error_code(errc::incomplete_reply)));
+    }
+    rest.remove_prefix(s.consumed);
+    if (first && n.depth == 0 && resp::is_error(n.type)) {
+      outcome.error_reply = &n;
+      break;
+    }
+    active.on_node(n);
+  }
+  active.on_complete(outcome);
+}
+
+/// A caller waiting for a read in flight; completed (and freed) by deliver().
+class waiter {
+ public:
+  waiter* next = nullptr;
+  virtual void deliver(const read_end& end) = 0;  // and frees this
+
+ protected:
+  ~waiter() = default;
+};
+
+template <class H>
+class waiter_of final : public waiter {
+ public:
+  explicit waiter_of(H&& h) noexcept : handler_(std::move(h)) {}
+
+  static waiter* make(H&& h) {
+    void* p = mi_malloc(sizeof(waiter_of));
+    if (p == nullptr) throw std::bad_alloc();
+    return ::new (p) waiter_of(std::move(h));
+  }
+
+  void deliver(const read_end& end) override {
+    H handler = std::move(handler_);
+    this->~waiter_of();
+    mi_free(this);
+    detail::deliver(std::move(handler), end);
+  }
+
+ private:
+  H handler_;
+};
+
+}  // namespace detail
+
+class driver final : public proto::handshake_step, private proto::invalidation_hook {
+ public:
+  using time_point = store::time_point;
+  using enqueued = proto::session::enqueued;
+
+  /// The cache of `session`'s connection, as `config` says; registers its handshake step and
+  /// its invalidation hook there. `clock` tells the time entries expire by.
+  driver(proto::session& session, const cache_config& config, const util::clock& clock);
+  ~driver();
+  driver(const driver&) = delete;
+  driver& operator=(const driver&) = delete;
+
+  /// The connection's hook for every command it sends: takes a cacheable read (a hit, a wait or
+  /// a wrapped read: the result says what the session did, `refused` when the handler has
+  /// already completed), or returns nullopt to have the command sent as usual (after dropping
+  /// a write's keys).
+  template <class Command, class Handler>
+  std::optional<enqueued> take(const Command& command, Handler& handler,
+                               const proto::exec_options& options);
+
+  /// Whether hits are served now: the connection is ready and tracking is on.
+  bool serving() const noexcept { return session_->ready() && tracking_.active(); }
+  const store_stats& stats() const noexcept { return store_.stats(); }
+  const cache_config& config() const noexcept { return tracking_.config(); }
+  /// Drops every entry (as a server's FLUSHALL would).
+  void flush() noexcept;
+
+  // The handshake step: flushes (a new socket may have missed invalidations), then CLIENT
+  // TRACKING (tracking_step.hpp).
+  std::size_t write(resp::encoder& out, const proto::handshake_params& params,
+                    proto::resp_version protocol) override;
+  result<void> on_node(const resp::node& n, std::size_t reply) override;
+
+ private:
+  template <class H>
+  struct read_handler;
+
+  void on_invalidate(std::string_view key) override;
+  void on_invalidate_all() override;
+
+  // take()'s cacheable read, encoded in request_: a hit, a wait or a wrapped read.
+  template <class Command, class Handler>
+  enqueued read(const Command& command, Handler& handler, const proto::exec_options& options);
+  // Encodes `command` into request_; returns its name.
+  template <class Command>
+  std::string_view encode(const Command& command);
+  // Copies `command`'s keys, distinct, into keys_.
+  template <class Command>
+  void list_keys(const Command& command);
+  void written_keys();
+  // A wrapped read ended: stores or cancels its entry and answers its waiters.
+  read_end settle(store::entry* e, const wrapped_reply* reply, std::error_code error);
+  std::uint32_t replies_for(const store::entry* e) const noexcept {
+    return wrapped_read{{}, {}, config().mode == tracking_mode::optin}.replies() +
+           static_cast<std::uint32_t>(store::key_count(e));
+  }
+  void note_evictions(std::uint64_t before) noexcept;
+
+  proto::session* session_;
+  const util::clock* clock_;
+  store store_;
+  tracking_step tracking_;
+  util::byte_buffer request_;  // the command being looked up
+  util::byte_buffer reply_;    // the reply of the wrapped read being read
+  std::string key_bytes_;      // keys_ point here
+  std::vector<std::string_view> keys_;
+  std::vector<std::size_t> key_ends_;
+};
+
+// ---- Implementation ----
+
+// A wrapped read's handler: the caller's, and where its reply goes. Small (two pointers more
+// than the caller's), so that the queued form fits the pipeline's slot.
+template <class H>
+struct driver::read_handler {
+  H inner;
+  driver* owner;
+  store::entry* entry;
+
+  void on_complete(const proto::reply_outcome& o) {
+    const read_end end = owner->settle(entry, nullptr, o.error);
+    detail::deliver(std::move(inner), end);
+  }
+
+  struct active {
+    H inner;
+    driver* owner;
+    store::entry* entry;
+    wrapped_reply reply;
+
+    explicit active(read_handler&& q) noexcept
+        : inner(std::move(q.inner)),
+          owner(q.owner),
+          entry(q.entry),
+          reply(q.owner->replies_for(q.entry),
+                static_cast<std::uint32_t>(store::key_count(q.entry)), q.owner->reply_) {}
+    void on_node(const resp::node& n) { reply.on_node(n); }
+    void on_complete(const proto::reply_outcome& o) {
+      const std::error_code error = o.error ? o.error : reply.error();
+      read_end end = owner->settle(entry, error ? nullptr : &reply, error);
+      detail::deliver(std::move(inner), end);
+    }
+  };
+};
+
+template <class Command>
+std::string_view driver::encode(const Command& command) {
+  request_.clear();
+  resp::encoder e{request_};
+  command.encode(e);
+  return command_name(request_.data());
+}
+
+template <class Command>
+void driver::list_keys(const Command& command) {
+  key_bytes_.clear();
+  key_ends_.clear();
+  command.for_each_key([this](std::string_view key) {
+    key_bytes_.append(key);
+    key_ends_.push_back(key_bytes_.size());
+  });
+  keys_.clear();
+  std::size_t begin = 0;
+  for (const std::size_t end : key_ends_) {
+    const std::string_view key(key_bytes_.data() + begin, end - begin);
+    begin = end;
+    bool seen = false;
+    for (const std::string_view k : keys_)
+      seen = seen || k == key;
+    if (!seen) keys_.push_back(key);
+  }
+}
+
+template <class Command, class Handler>
+std::optional<driver::enqueued> driver::take(const Command& command, Handler& handler,
+                                             const proto::exec_options& options) {
+  if constexpr (!cmd::keyed<Command>) {
+    return std::nullopt;
+  } else {
+    const std::string_view name = encode(command);
+    const bool cacheable = options.cache == proto::cache_use::always ||
+                           (options.cache == proto::cache_use::automatic && on_allow_list(name));
+    if (!cacheable) {
+      if (!on_allow_list(name)) {  // a write, as far as the cache can tell
+        list_keys(command);
+        written_keys();
+      }
+      return std::nullopt;
+    }
+    using H = std::decay_t<Handler>;
+    // A callback that fills the pipeline's slot leaves no room for the cache's two pointers:
+    // its reads go uncached (capture a pointer to your state to have them cached).
+    if constexpr (sizeof(read_handler<H>) > proto::pending::capacity) {
+      return std::nullopt;
+    } else {
+      if (!serving()) return std::nullopt;
+      return read(command, handler, options);
+    }
+  }
+}
+
+template <class Command, class Handler>
+driver::enqueued driver::read(const Command& command, Handler& handler,
+                              const proto::exec_options& options) {
+  using H = std::decay_t<Handler>;
+  const std::string_view request = request_.data();
+  const time_point now = clock_->now();
+  const store::found f = store_.lookup(request, now);
+  switch (f.kind) {
+    case store::found_kind::hit:
+      detail::deliver(std::move(handler), read_end{{}, f.reply, request});
+      return enqueued::refused;
+    case store::found_kind::pending: {
+      detail::waiter* w = detail::waiter_of<H>::make(std::move(handler));
+      void*& head = store::waiters(f.pending);
+      w->next = static_cast<detail::waiter*>(head);
+      head = w;
+      return enqueued::refused;
+    }
+    case store::found_kind::miss:
+      break;
+  }
+  list_keys(command);
+  store::entry* e = store_.begin_read(request, keys_, now);
+  const wrapped_read wrapped{request, keys_, config().mode == tracking_mode::optin};
+  proto::exec_options o = options;
+  o.idempotent = true;  // MULTI, PTTLs, a read, EXEC: safe to run again
+  return session_->enqueue(wrapped, read_handler<H>{std::move(handler), this, e}, o);
+}
+
+}  // namespace uredis::cache

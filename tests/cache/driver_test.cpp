@@ -1,0 +1,292 @@
+// driver: the client-side cache on a real connection — hits, single flight, the wrapped read's
+// TTL, invalidations from another client in every mode, read your writes, the flush on a lost
+// socket, errors, and the allocations of a hit.
+
+#include "uredis/cache/driver.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../../tools/common/allocation_counter.hpp"
+#include "../support/client_setup.hpp"
+#include "../support/eventually.hpp"
+#include "../support/redis_server.hpp"
+#include "uredis/client/client.hpp"
+#include "uredis/client/task.hpp"
+#include "uredis/client/connection.hpp"
+#include "uredis/cmd/all.hpp"
+#include "uredis/event/dispatcher.hpp"
+
+namespace uredis::cache {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Driver : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new test::redis_server(); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override { server_->command({"FLUSHALL"}); }
+
+  connection_config cached(tracking_mode mode = tracking_mode::optin) const {
+    connection_config c = test::config_for(*server_);
+    c.cache.max_bytes = 1 << 20;
+    c.cache.mode = mode;
+    return c;
+  }
+  void connect(connection& c) {
+    std::optional<result<void>> done;
+    c.connect([&](const result<void>& o) { done = o; });
+    loop->run_until([&] { return done.has_value(); });
+    ASSERT_TRUE(*done) << done->error().message();
+  }
+  // GET through the cache; `served` says whether it completed without a round trip.
+  std::optional<std::string> get(connection& c, std::string_view key, bool* served = nullptr) {
+    std::optional<result<std::optional<std::string>>> got;
+    c.exec(cmd::get{key}, [&](result<std::optional<std::string>> r) { got = std::move(r); });
+    if (served != nullptr) *served = got.has_value();
+    loop->run_until([&] { return got.has_value(); });
+    EXPECT_TRUE(*got) << got->error().message();
+    return *got ? **got : std::nullopt;
+  }
+  // Runs until the cache has processed an invalidation after the server's write (one round trip
+  // on the cached connection: the push comes before the PING's reply).
+  void sync(connection& c) {
+    bool done = false;
+    c.exec(cmd::ping{}, [&](result<std::string>) { done = true; });
+    loop->run_until([&] { return done; });
+  }
+
+  static test::redis_server* server_;
+  std::unique_ptr<reactor::reactor> loop = test::make_reactor();
+};
+
+test::redis_server* Driver::server_ = nullptr;
+
+TEST_F(Driver, a_second_read_is_a_hit_served_before_exec_returns) {
+  server_->command({"SET", "k", "v1"});
+  connection c{*loop, cached()};
+  connect(c);
+  ASSERT_NE(c.cache(), nullptr);
+  bool served = true;
+  EXPECT_EQ(get(c, "k", &served), "v1");
+  EXPECT_FALSE(served);
+  EXPECT_EQ(get(c, "k", &served), "v1");
+  EXPECT_TRUE(served);
+  EXPECT_EQ(c.cache()->stats().hits, 1u);
+  EXPECT_EQ(c.cache()->stats().misses, 1u);
+  EXPECT_EQ(c.cache()->stats().entries, 1u);
+}
+
+TEST_F(Driver, another_clients_write_invalidates_in_every_mode) {
+  for (const tracking_mode mode :
+       {tracking_mode::optin, tracking_mode::tracked, tracking_mode::bcast}) {
+    SCOPED_TRACE(static_cast<int>(mode));
+    server_->command({"SET", "k", "v1"});
+    connection c{*loop, cached(mode)};
+    connect(c);
+    EXPECT_EQ(get(c, "k"), "v1");
+    EXPECT_EQ(get(c, "k"), "v1");
+    server_->command({"SET", "k", "v2"});
+    sync(c);
+    bool served = true;
+    EXPECT_EQ(get(c, "k", &served), "v2");
+    EXPECT_FALSE(served);
+    EXPECT_GE(c.cache()->stats().invalidations, 1u);
+    server_->command({"DEL", "k"});
+    sync(c);
+    EXPECT_EQ(get(c, "k"), std::nullopt);
+  }
+}
+
+TEST_F(Driver, concurrent_misses_send_one_read) {
+  server_->command({"SET", "k", "v"});
+  connection c{*loop, cached()};
+  connect(c);
+  int answered = 0;
+  for (int i = 0; i < 10; ++i)
+    c.exec(cmd::get{"k"}, [&](result<std::optional<std::string>> r) {
+      EXPECT_EQ(r.value(), "v");
+      ++answered;
+    });
+  loop->run_until([&] { return answered == 10; });
+  EXPECT_EQ(c.cache()->stats().misses, 1u);
+  EXPECT_EQ(c.cache()->stats().waits, 9u);
+}
+
+TEST_F(Driver, own_write_drops_the_entry_before_its_reply) {
+  server_->command({"SET", "k", "v1"});
+  connection c{*loop, cached()};
+  connect(c);
+  EXPECT_EQ(get(c, "k"), "v1");
+  std::optional<std::string> after;
+  c.exec(cmd::set{"k", "v2"}, [&](result<cmd::applied>) {
+    // Inside the write's callback, before the server's push is read.
+    c.exec(cmd::get{"k"}, [&](result<std::optional<std::string>> r) { after = r.value(); });
+  });
+  loop->run_until([&] { return after.has_value(); });
+  EXPECT_EQ(after, "v2");
+}
+
+TEST_F(Driver, a_read_joined_after_a_write_is_not_answered_by_the_older_read) {
+  server_->command({"SET", "k", "v1"});
+  connection c{*loop, cached()};
+  connect(c);
+  std::vector<std::string> seen;
+  auto record = [&](result<std::optional<std::string>> r) { seen.push_back(r.value().value()); };
+  c.exec(cmd::get{"k"}, record);  // in flight, v1
+  c.exec(cmd::set{"k", "v2"}, [](result<cmd::applied>) {});
+  c.exec(cmd::get{"k"}, record);  // must not wait for the first read
+  loop->run_until([&] { return seen.size() == 2; });
+  EXPECT_EQ(seen, (std::vector<std::string>{"v1", "v2"}));
+}
+
+TEST_F(Driver, the_entry_expires_with_its_key) {
+  server_->command({"SET", "k", "v", "PX", "50"});
+  connection c{*loop, cached()};
+  connect(c);
+  EXPECT_EQ(get(c, "k"), "v");
+  test::run_for(*loop, 80ms);
+  bool served = true;
+  EXPECT_EQ(get(c, "k", &served), std::nullopt);
+  EXPECT_FALSE(served);
+}
+
+TEST_F(Driver, a_missing_key_is_cached_only_with_max_ttl) {
+  connection plain{*loop, cached()};
+  connect(plain);
+  EXPECT_EQ(get(plain, "absent"), std::nullopt);
+  bool served = true;
+  EXPECT_EQ(get(plain, "absent", &served), std::nullopt);
+  EXPECT_FALSE(served);
+
+  connection_config capped = cached();
+  capped.cache.max_ttl = 10s;
+  connection c{*loop, capped};
+  connect(c);
+  EXPECT_EQ(get(c, "absent"), std::nullopt);
+  EXPECT_EQ(get(c, "absent", &served), std::nullopt);
+  EXPECT_TRUE(served);
+  server_->command({"SET", "absent", "now"});
+  sync(c);
+  EXPECT_EQ(get(c, "absent"), "now");
+}
+
+TEST_F(Driver, an_error_reply_is_not_cached_and_reaches_every_waiter) {
+  server_->command({"LPUSH", "list", "x"});
+  connection c{*loop, cached()};
+  connect(c);
+  int errors = 0;
+  for (int i = 0; i < 3; ++i)
+    c.exec(cmd::get{"list"}, [&](result<std::optional<std::string>> r) {
+      EXPECT_TRUE(r.has_server_error());
+      errors += r.has_server_error();
+    });
+  loop->run_until([&] { return errors == 3; });
+  EXPECT_EQ(c.cache()->stats().entries, 0u);
+  server_->command({"DEL", "list"});
+  server_->command({"SET", "list", "now a string"});
+  EXPECT_EQ(get(c, "list"), "now a string");
+}
+
+TEST_F(Driver, a_server_flush_empties_the_cache) {
+  server_->command({"SET", "a", "1"});
+  server_->command({"SET", "b", "2"});
+  connection c{*loop, cached()};
+  connect(c);
+  get(c, "a");
+  get(c, "b");
+  EXPECT_EQ(c.cache()->stats().entries, 2u);
+  std::vector<event::cache_flushed> flushes;
+  event::listener<event::cache_flushed> on_flush{
+      loop->events(), [&](const event::cache_flushed& e) { flushes.push_back(e); }};
+  server_->command({"FLUSHALL"});
+  sync(c);
+  EXPECT_EQ(c.cache()->stats().entries, 0u);
+  ASSERT_EQ(flushes.size(), 1u);
+  EXPECT_EQ(flushes[0].reason, event::cache_flush_reason::server);
+  EXPECT_EQ(get(c, "a"), std::nullopt);
+}
+
+TEST_F(Driver, a_lost_socket_flushes_before_anything_is_served_again) {
+  server_->command({"SET", "k", "before"});
+  connection c{*loop, cached()};
+  connect(c);
+  EXPECT_EQ(get(c, "k"), "before");
+  server_->command({"CLIENT", "KILL", "TYPE", "normal"});
+  ASSERT_TRUE(test::run_until(
+      *loop, [&] { return !c.ready(); }, 2000ms));
+  // While the socket is down the write happens, and its push can never arrive.
+  server_->command({"SET", "k", "after"});
+  ASSERT_TRUE(test::run_until(
+      *loop, [&] { return c.ready(); }, 5000ms));
+  EXPECT_EQ(get(c, "k"), "after");
+  EXPECT_GE(c.cache()->stats().flushes, 1u);
+}
+
+TEST_F(Driver, the_coroutine_api_is_served_without_suspending) {
+  server_->command({"SET", "k", "v"});
+  client cl{*loop, cached()};
+  connect(cl.connection());
+  std::vector<std::string> got;
+  auto reader = [&]() -> task<> {
+    for (int i = 0; i < 3; ++i) {
+      auto v = co_await cl.get("k");
+      got.push_back(v.value().value_or("-"));
+    }
+  };
+  spawn(reader());
+  loop->run_until([&] { return got.size() == 3; });
+  EXPECT_EQ(got, (std::vector<std::string>(3, "v")));
+  EXPECT_EQ(cl.connection().cache()->stats().hits, 2u);
+}
+
+TEST_F(Driver, skip_and_always_choose_per_call) {
+  server_->command({"SET", "k", "v"});
+  connection c{*loop, cached()};
+  connect(c);
+  std::optional<std::string> v;
+  for (int i = 0; i < 2; ++i) {
+    bool done = false;
+    c.exec(cmd::get{"k"},
+           [&](result<std::optional<std::string>> r) {
+             v = r.value();
+             done = true;
+           },
+           {.cache = proto::cache_use::skip});
+    loop->run_until([&] { return done; });
+  }
+  EXPECT_EQ(c.cache()->stats().misses, 0u);
+  for (int i = 0; i < 2; ++i) {
+    bool done = false;
+    c.exec(cmd::pttl{"k"}, [&](result<std::int64_t>) { done = true; },
+           {.cache = proto::cache_use::always});
+    loop->run_until([&] { return done; });
+  }
+  EXPECT_EQ(c.cache()->stats().misses, 1u);
+  EXPECT_EQ(c.cache()->stats().hits, 1u);
+}
+
+TEST_F(Driver, a_hit_allocates_nothing) {
+  server_->command({"SET", "k", "short"});
+  connection c{*loop, cached()};
+  connect(c);
+  EXPECT_EQ(get(c, "k"), "short");
+  EXPECT_EQ(get(c, "k"), "short");
+  int hits = 0;
+  dev::allocation_scope scope;
+  for (int i = 0; i < 1000; ++i)
+    c.exec(cmd::get{"k"}, [&](result<std::optional<std::string>> r) { hits += r && *r; });
+  EXPECT_EQ(scope.allocations(), 0u);
+  EXPECT_EQ(hits, 1000);
+}
+
+}  // namespace
+}  // namespace uredis::cache
