@@ -88,22 +88,23 @@ std::string_view command_template::part_text(const part& p, std::string_view key
   return p.text;
 }
 
+std::string_view command_template::assemble(const argument& a, std::string_view key,
+                                            std::string_view data, char* scratch) const noexcept {
+  if (a.part_count == 1) return part_text(parts_[a.first_part], key, data);
+  std::size_t size = 0;
+  for (std::size_t i = a.first_part; i < a.first_part + a.part_count; ++i) {
+    const std::string_view s = part_text(parts_[i], key, data);
+    if (!s.empty()) std::memcpy(scratch + size, s.data(), s.size());
+    size += s.size();
+  }
+  return {scratch, size};
+}
+
 void command_template::encode(resp::encoder& e, std::string_view key, std::string_view data,
                               char* scratch) const {
   e.begin(arguments_.size());
-  for (const argument& a : arguments_) {
-    if (a.part_count == 1) {
-      e.arg(part_text(parts_[a.first_part], key, data));
-      continue;
-    }
-    std::size_t size = 0;
-    for (std::size_t i = a.first_part; i < a.first_part + a.part_count; ++i) {
-      const std::string_view s = part_text(parts_[i], key, data);
-      if (!s.empty()) std::memcpy(scratch + size, s.data(), s.size());
-      size += s.size();
-    }
-    e.arg(std::string_view{scratch, size});
-  }
+  for (const argument& a : arguments_)
+    e.arg(assemble(a, key, data, scratch));
 }
 
 }  // namespace uredis::bench

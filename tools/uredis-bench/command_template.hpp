@@ -55,6 +55,22 @@ class command_template {
     static constexpr bool keyless = true;
   };
 
+  /// The same request naming its keys, for the client-side cache (uredis-bench --cache), which
+  /// tracks and drops entries by key: every argument after the command name that holds
+  /// __key__, as assembled (so "HGET user:__key__ name" names "user:key:..."). Arguments
+  /// without __key__ are not named, so only a template that uses __key__ is sent this way.
+  struct keyed_request {
+    const command_template* form;
+    std::string_view key;
+    std::string_view data;
+    char* scratch;
+
+    using response = resp::ignore_t;
+    void encode(resp::encoder& e) const { form->encode(e, key, data, scratch); }
+    // Each key is assembled in `scratch` and valid during its call to f only.
+    void for_each_key(auto&& f) const { form->for_each_key(key, data, scratch, f); }
+  };
+
  private:
   enum class part_kind : unsigned char { text, key, data };
   struct part {
@@ -69,6 +85,21 @@ class command_template {
   void encode(resp::encoder& e, std::string_view key, std::string_view data, char* scratch) const;
   std::string_view part_text(const part& p, std::string_view key,
                              std::string_view data) const noexcept;
+  // Argument `a` with the placeholders filled in (assembled in `scratch` when it has parts).
+  std::string_view assemble(const argument& a, std::string_view key, std::string_view data,
+                            char* scratch) const noexcept;
+  template <class F>
+  void for_each_key(std::string_view key, std::string_view data, char* scratch, F& f) const {
+    for (std::size_t i = 1; i < arguments_.size(); ++i) {
+      const argument& a = arguments_[i];
+      for (std::size_t p = a.first_part; p < a.first_part + a.part_count; ++p) {
+        if (parts_[p].kind == part_kind::key) {
+          f(assemble(a, key, data, scratch));
+          break;
+        }
+      }
+    }
+  }
 
   std::string text_;
   std::vector<part> parts_;

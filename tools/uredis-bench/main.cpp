@@ -63,6 +63,14 @@ int main(int argc, char** argv) {
   // after the retry policy's seconds per connection; once connected, lost connections are
   // reconnected by the policy and counted as reconnects.
   config.retry_first_connect = false;
+  // --cache: every connection keeps a client-side cache, the server tracking only the reads
+  // the cache sends (optin). RESP3, whatever -3 says: invalidations come in band; on RESP2 the
+  // connection would need a redirect target, which it has none of, and would cache nothing.
+  if (o.cache_max_bytes > 0) {
+    config.cache.max_bytes = o.cache_max_bytes;
+    config.cache.mode = uredis::cache::tracking_mode::optin;
+    config.protocol = uredis::resp_version::resp3;
+  }
 
   std::optional<private_server> server;
   if (o.private_server()) {
@@ -89,10 +97,19 @@ int main(int argc, char** argv) {
 
   if (o.csv) print_csv_header(stdout, o);
   std::vector<test_report> reports;
+  bool prefilled = false;
   for (const workload& w : work) {
     test_report r;
     std::string error;
-    if (!run_test(**rt, o, config, w, r, error)) {
+    if (o.prefill && !prefilled && w.test != nullptr && w.test->kind == test_kind::get) {
+      prefilled = true;
+      if (!prefill_keys(**rt, o, config, error)) {
+        std::fprintf(stderr, "uredis-bench: %s\n", error.c_str());
+        return 1;
+      }
+    }
+    const private_server* measured = o.server_cpu && server ? &*server : nullptr;
+    if (!run_test(**rt, o, config, w, r, error, measured)) {
       std::fprintf(stderr, "uredis-bench: %.*s: %s\n", static_cast<int>(w.title().size()),
                    w.title().data(), error.c_str());
       return 1;

@@ -8,6 +8,8 @@
 namespace uredis::bench {
 namespace {
 
+constexpr std::size_t default_cache_bytes = std::size_t{64} << 20;  // --cache: 64 MiB
+
 template <class T>
 bool parse_number(std::string_view text, T& out) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
@@ -23,15 +25,25 @@ std::string to_lower(std::string_view s) {
 
 // Flags followed by a value.
 bool takes_value(std::string_view arg) {
-  static constexpr std::string_view with_value[] = {"-h",        "-p",
-                                                    "-s",        "-a",
-                                                    "-c",        "-n",
-                                                    "-d",        "-r",
-                                                    "-P",        "-t",
-                                                    "--user",    "--threads",
-                                                    "--json",    "--duration",
-                                                    "--rate",    "--key-pattern",
-                                                    "--command", "--zipf-exponent"};
+  static constexpr std::string_view with_value[] = {"-h",
+                                                    "-p",
+                                                    "-s",
+                                                    "-a",
+                                                    "-c",
+                                                    "-n",
+                                                    "-d",
+                                                    "-r",
+                                                    "-P",
+                                                    "-t",
+                                                    "--user",
+                                                    "--threads",
+                                                    "--json",
+                                                    "--duration",
+                                                    "--rate",
+                                                    "--key-pattern",
+                                                    "--command",
+                                                    "--zipf-exponent",
+                                                    "--cache-max-bytes"};
   for (std::string_view f : with_value)
     if (arg == f) return true;
   return false;
@@ -71,6 +83,16 @@ std::string_view usage() {
          "  --busy-poll     shards spin instead of sleeping in the kernel\n"
          "  --pin           pin shard i to the i-th CPU this process may use\n"
          "  --count-allocations  report heap allocations made while measuring\n"
+         "  --cache         every connection keeps a client-side cache (CLIENT TRACKING optin)\n"
+         "                  of 64 MiB; reads on the cache's allow-list (GET; a --command read\n"
+         "                  whose keys are __key__ arguments) go through it; reports hits,\n"
+         "                  misses, invalidations, evictions, entries and bytes; implies\n"
+         "                  -3 (invalidations in band) and --prefill\n"
+         "  --cache-max-bytes <n>  --cache, bounded to <n> bytes per connection\n"
+         "  --prefill       before a GET test, SET every key of -r (or the one key) to the -d\n"
+         "                  value (not measured), so that the reads find values\n"
+         "  --server-cpu    report the private redis-server's CPU time per request (from\n"
+         "                  /proc; not with -h, -p or -s)\n"
          "  --help          this text\n";
 }
 
@@ -101,6 +123,12 @@ parsed_options parse_options(int argc, char** argv) {
       o.pin = true;
     } else if (arg == "--count-allocations") {
       o.count_allocations = true;
+    } else if (arg == "--cache") {
+      if (o.cache_max_bytes == 0) o.cache_max_bytes = default_cache_bytes;
+    } else if (arg == "--prefill") {
+      o.prefill = true;
+    } else if (arg == "--server-cpu") {
+      o.server_cpu = true;
     } else if (takes_value(arg)) {
       if (i + 1 >= argc) return fail(std::string{arg} + " needs a value");
       const std::string_view v = argv[++i];
@@ -144,6 +172,8 @@ parsed_options parse_options(int argc, char** argv) {
         if (!positive(seconds) || seconds > 365.0 * 24 * 3600) return fail(bad);
         o.duration = std::chrono::nanoseconds(static_cast<std::int64_t>(seconds * 1e9));
         if (o.duration->count() == 0) return fail(bad);
+      } else if (arg == "--cache-max-bytes") {
+        if (!integer(o.cache_max_bytes, std::size_t{1})) return fail(bad);
       } else if (arg == "--rate") {
         if (!positive(o.rate)) return fail(bad);
       } else if (arg == "--zipf-exponent") {
@@ -187,6 +217,9 @@ parsed_options parse_options(int argc, char** argv) {
   if (o.keys != key_pattern::uniform && o.keyspace == 0)
     return fail("--key-pattern needs a keyspace (-r)");
   if (o.duration && requests_given) return fail("give -n or --duration, not both");
+  if (o.cache_max_bytes > 0) o.prefill = true;
+  if (o.server_cpu && !o.private_server())
+    return fail("--server-cpu needs the private server (no -h, -p or -s)");
   if (o.threads > o.clients) o.threads = o.clients;  // a shard needs at least one connection
   return p;
 }

@@ -1,13 +1,14 @@
 #pragma once
 // options: uredis-bench's command line: redis-benchmark's common flags with their meaning, and
 // memtier-style additions (--duration, --rate, --key-pattern, --command, --json, --busy-poll,
-// --pin), documented in usage() and README.md beside this file.
+// --pin) the client-side cache (--cache, --cache-max-bytes, --prefill) and --server-cpu, documented
+// in usage() and README.md beside this file.
 //
 // Invariants of a parsed options (error empty): clients >= 1, requests >= 1, pipeline >= 1,
 // threads >= 1, threads <= clients; exactly one of `tests` (each a name that selects a test,
 // see workload.hpp) and `command` is non-empty; duration and rate are > 0 when set; a key pattern
 // other than uniform comes with a keyspace (-r); zipf_exponent > 0; -n and --duration are
-// not both given.
+// not both given; cache_max_bytes > 0 implies prefill; server_cpu needs a private server.
 
 #include <chrono>
 #include <cstddef>
@@ -54,6 +55,14 @@ struct options {
   bool busy_poll = false;                   // --busy-poll
   bool pin = false;                         // --pin
   bool count_allocations = false;           // --count-allocations: report them
+  /// --cache / --cache-max-bytes: every connection keeps a client-side cache (optin tracking)
+  /// of this many bytes; 0: no cache.
+  std::size_t cache_max_bytes = 0;
+  /// --prefill (implied by --cache): before a GET test, SET every key of -r (or the one key)
+  /// to the -d value, so the reads find values (a missing key is never cached).
+  bool prefill = false;
+  /// --server-cpu: report the private redis-server's CPU time per request (measured phase).
+  bool server_cpu = false;
 
   /// No -h, -p or -s: start a private redis-server.
   bool private_server() const noexcept { return !host && !port && unix_socket.empty(); }

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -90,6 +91,24 @@ bool private_server::start(std::string& error) {
   }
   error = "redis-server did not accept connections within 10 s";
   return false;
+}
+
+std::optional<std::chrono::nanoseconds> private_server::cpu_time() const {
+  if (pid_ <= 0) return std::nullopt;
+  std::error_code ec;
+  std::filesystem::directory_iterator tasks("/proc/" + std::to_string(pid_) + "/task", ec);
+  if (ec) return std::nullopt;
+  std::int64_t total = 0;
+  bool any = false;
+  for (const auto& task : tasks) {
+    std::ifstream in(task.path() / "schedstat");
+    std::int64_t on_cpu = 0;
+    if (!(in >> on_cpu)) continue;  // a thread that just exited
+    total += on_cpu;
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return std::chrono::nanoseconds(total);
 }
 
 private_server::~private_server() {

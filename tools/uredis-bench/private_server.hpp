@@ -7,7 +7,9 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace uredis::bench {
@@ -22,6 +24,10 @@ class private_server {
   /// Starts the server; on failure returns false and sets `error`.
   bool start(std::string& error);
   std::uint16_t port() const noexcept { return port_; }
+  /// The server's CPU time so far (user + system, every thread: the sum of
+  /// /proc/<pid>/task/*/schedstat's first field, nanoseconds on a CPU); nullopt when it cannot
+  /// be read (not started, no schedstat in this kernel). Allocates (directory listing).
+  std::optional<std::chrono::nanoseconds> cpu_time() const;
 
  private:
   pid_t pid_ = -1;

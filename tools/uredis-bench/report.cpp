@@ -44,10 +44,13 @@ void test_report::set_latency(const util::histogram& h) noexcept {
 }
 
 void print_csv_header(std::FILE* out, const options& o) {
-  std::fprintf(out,
-               "\"test\",\"rps\",\"p50_us\",\"p90_us\",\"p99_us\",\"p999_us\",\"max_us\","
-               "\"client_cpu_ns_per_op\",\"errors\",\"reconnects\"%s\n",
-               o.count_allocations ? ",\"allocations\"" : "");
+  std::fprintf(
+      out,
+      "\"test\",\"rps\",\"p50_us\",\"p90_us\",\"p99_us\",\"p999_us\",\"max_us\","
+      "\"client_cpu_ns_per_op\",\"errors\",\"reconnects\"%s%s%s\n",
+      o.count_allocations ? ",\"allocations\"" : "",
+      o.server_cpu ? ",\"server_cpu_ns_per_op\"" : "",
+      o.cache_max_bytes > 0 ? ",\"cache_hits\",\"cache_misses\",\"cache_invalidations\"" : "");
 }
 
 void print_report(std::FILE* out, const options& o, const test_report& r) {
@@ -59,6 +62,16 @@ void print_report(std::FILE* out, const options& o, const test_report& r) {
                  title.c_str(), r.ops_per_sec, ull{r.p50}, ull{r.p90}, ull{r.p99}, ull{r.p999},
                  ull{r.max}, r.client_cpu_ns_per_op, ull{r.errors}, ull{r.reconnects});
     if (o.count_allocations) std::fprintf(out, ",\"%llu\"", ull{r.allocations});
+    if (o.server_cpu) {
+      if (r.server_cpu_ns_per_op >= 0) {
+        std::fprintf(out, ",\"%.0f\"", r.server_cpu_ns_per_op);
+      } else {
+        std::fprintf(out, ",\"\"");
+      }
+    }
+    if (o.cache_max_bytes > 0)
+      std::fprintf(out, ",\"%llu\",\"%llu\",\"%llu\"", ull{r.cache.hits}, ull{r.cache.misses},
+                   ull{r.cache.invalidations});
     std::fprintf(out, "\n");
     return;
   }
@@ -70,6 +83,11 @@ void print_report(std::FILE* out, const options& o, const test_report& r) {
                  title, r.title.data(), r.ops_per_sec, ull{r.p50}, ull{r.p90}, ull{r.p99},
                  ull{r.p999}, ull{r.max}, r.client_cpu_ns_per_op, ull{r.errors}, ull{r.reconnects});
     if (o.count_allocations) std::fprintf(out, " allocations=%llu", ull{r.allocations});
+    if (r.server_cpu_ns_per_op >= 0)
+      std::fprintf(out, " server_cpu=%.0f ns/op", r.server_cpu_ns_per_op);
+    if (o.cache_max_bytes > 0)
+      std::fprintf(out, " cache: hits=%llu misses=%llu invalidations=%llu", ull{r.cache.hits},
+                   ull{r.cache.misses}, ull{r.cache.invalidations});
     std::fprintf(out, "\n");
     return;
   }
@@ -82,6 +100,20 @@ void print_report(std::FILE* out, const options& o, const test_report& r) {
   std::fprintf(out, "\n  latency (usec): p50=%llu p90=%llu p99=%llu p99.9=%llu max=%llu\n",
                ull{r.p50}, ull{r.p90}, ull{r.p99}, ull{r.p999}, ull{r.max});
   std::fprintf(out, "  client cpu: %.0f ns/op\n", r.client_cpu_ns_per_op);
+  if (r.server_cpu_ns_per_op >= 0)
+    std::fprintf(out, "  server cpu: %.0f ns/op\n", r.server_cpu_ns_per_op);
+  if (o.cache_max_bytes > 0) {
+    const std::uint64_t lookups = r.cache.hits + r.cache.misses;
+    std::fprintf(out,
+                 "  client-side cache: hits=%llu misses=%llu (hit ratio %.1f%%) "
+                 "invalidations=%llu evictions=%llu entries=%llu bytes=%llu\n",
+                 ull{r.cache.hits}, ull{r.cache.misses},
+                 lookups > 0
+                     ? 100.0 * static_cast<double>(r.cache.hits) / static_cast<double>(lookups)
+                     : 0.0,
+                 ull{r.cache.invalidations}, ull{r.cache.evictions}, ull{r.cache.entries},
+                 ull{r.cache.bytes});
+  }
   std::fprintf(out, "  errors: %llu, reconnects: %llu\n", ull{r.errors}, ull{r.reconnects});
   if (o.count_allocations)
     std::fprintf(out, "  heap allocations while measuring: %llu\n", ull{r.allocations});
@@ -101,6 +133,14 @@ bool write_json(const std::string& path, const options& o,
                  json_escaped(r.title).c_str(), ull{r.requests}, r.ops_per_sec, ull{r.errors},
                  ull{r.reconnects}, r.client_cpu_ns_per_op);
     if (o.count_allocations) std::fprintf(f, "\"allocations\": %llu, ", ull{r.allocations});
+    if (r.server_cpu_ns_per_op >= 0)
+      std::fprintf(f, "\"server_cpu_ns_per_op\": %.1f, ", r.server_cpu_ns_per_op);
+    if (o.cache_max_bytes > 0)
+      std::fprintf(f,
+                   "\"cache\": {\"hits\": %llu, \"misses\": %llu, \"invalidations\": %llu, "
+                   "\"evictions\": %llu, \"entries\": %llu, \"bytes\": %llu}, ",
+                   ull{r.cache.hits}, ull{r.cache.misses}, ull{r.cache.invalidations},
+                   ull{r.cache.evictions}, ull{r.cache.entries}, ull{r.cache.bytes});
     std::fprintf(f,
                  "\"latency_us\": {\"p50\": %llu, \"p90\": %llu, \"p99\": %llu, \"p999\": %llu, "
                  "\"max\": %llu}}%s\n",

@@ -11,7 +11,10 @@
 //   ]
 //
 // exactly those keys; with --count-allocations each object also has "allocations" (heap
-// allocations made during the measured phase). Latencies are microseconds from the histogram
+// allocations made during the measured phase); with --server-cpu (and a private server whose CPU
+// time can be read), "server_cpu_ns_per_op"; with --cache, "cache": {"hits", "misses",
+// "invalidations", "evictions", "entries", "bytes"} summed over the connections (the counters over
+// the measured phase, entries and bytes at its end). Latencies are microseconds from the histogram
 // (util/histogram.hpp: 1.6% precision above 128 us). A --command test is titled with its
 // template text, escaped as JSON and CSV require.
 
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include "options.hpp"
+#include "uredis/cache/store.hpp"
 #include "uredis/util/histogram.hpp"
 
 namespace uredis::bench {
@@ -34,7 +38,14 @@ struct test_report {
   std::uint64_t errors = 0;
   std::uint64_t reconnects = 0;
   double client_cpu_ns_per_op = 0;
-  std::uint64_t allocations = 0;                               // during the measured phase
+  std::uint64_t allocations = 0;  // during the measured phase
+  /// --server-cpu: the private redis-server's CPU time per request over the measured phase;
+  /// negative when not known (not asked, a server given with -h/-p/-s, or no
+  /// /proc/<pid>/task/*/schedstat).
+  double server_cpu_ns_per_op = -1;
+  /// --cache: summed over every connection; counters over the measured phase, entries and
+  /// bytes at its end.
+  cache::store_stats cache;
   std::uint64_t p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;  // microseconds
 
   /// Fills the latency fields from `h`.

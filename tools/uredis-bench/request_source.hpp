@@ -35,8 +35,11 @@ namespace uredis::bench {
 
 class request_source {
  public:
-  request_source(const workload& work, const key_source& keys, std::size_t data_size)
-      : work_(work), keys_(keys), value_(data_size, 'x') {
+  /// `name_keys`: send a --command template that uses __key__ as a request that names its
+  /// keys (command_template::keyed_request), which the client-side cache needs.
+  request_source(const workload& work, const key_source& keys, std::size_t data_size,
+                 bool name_keys = false)
+      : work_(work), keys_(keys), value_(data_size, 'x'), name_keys_(name_keys) {
     if (work.command != nullptr)
       scratch_.resize(work.command->scratch_size(key_source::max_key_size, data_size));
   }
@@ -108,6 +111,7 @@ class request_source {
   workload work_;
   key_source keys_;
   std::string value_;
+  bool name_keys_;
   std::string scratch_;
   std::array<std::array<char, key_source::max_key_size>, mset_keys> held_{};
   std::array<std::string_view, mset_keys> held_views_{};
@@ -120,8 +124,13 @@ void request_source::issue(connection& c, Done&& done) {
   };
   if (work_.command != nullptr) {
     const std::string_view key = work_.command->uses_key() ? keys_.key("key:") : "";
-    c.exec(command_template::request{work_.command, key, value_, scratch_.data()},
-           std::move(on_reply));
+    if (name_keys_ && work_.command->uses_key()) {
+      c.exec(command_template::keyed_request{work_.command, key, value_, scratch_.data()},
+             std::move(on_reply));
+    } else {
+      c.exec(command_template::request{work_.command, key, value_, scratch_.data()},
+             std::move(on_reply));
+    }
     return;
   }
   switch (work_.test->kind) {

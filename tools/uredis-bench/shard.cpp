@@ -9,19 +9,21 @@ namespace uredis::bench {
 
 using time_point = std::chrono::steady_clock::time_point;
 
-// One connection and the issue times of its requests in flight. Pinned (callbacks point at it).
+// One connection and its requests in flight. Pinned (callbacks point at it).
 struct shard::client {
   client(reactor::reactor& r, const connection_config& config, std::size_t depth)
-      : conn(r, config), sent(std::make_unique<time_point[]>(depth)), depth(depth) {}
+      : conn(r, config), depth(depth) {}
 
   connection conn;
-  std::unique_ptr<time_point[]> sent;  // a ring of `depth` issue (or intended) times
   std::size_t depth;
-  std::size_t next_sent = 0;    // ring slot of the next request issued
-  std::size_t next_answer = 0;  // ring slot of the next reply
   std::size_t in_flight = 0;
   time_point due{};   // --rate: when the next request is due
   bool down = false;  // closed during the measured phase: no more requests
+  // A request issued while exec() runs on this connection (from a cache hit's reply), sent
+  // once it returns.
+  bool sending = false;
+  std::size_t owed = 0;
+  time_point owed_stamp{};
 };
 
 shard::shard(shard_plan plan, phase_barrier& barrier) : plan_(std::move(plan)), barrier_(barrier) {
@@ -42,7 +44,7 @@ void shard::setup() {
   requests_.emplace(plan_.work,
                     key_source{plan_.keys, plan_.keyspace, plan_.zipf_exponent, plan_.index,
                                plan_.shards, plan_.seed},
-                    plan_.data_size);
+                    plan_.data_size, /*name_keys=*/plan_.config.cache.enabled());
   clients_.reserve(plan_.clients);
   for (std::size_t i = 0; i < plan_.clients; ++i)
     clients_.push_back(std::make_unique<client>(*reactor_, plan_.config, plan_.pipeline));
@@ -95,6 +97,7 @@ void shard::start(time_point t0, process_usage& end) {
   issuing_ = true;
   unissued_ = plan_.duration ? 0 : plan_.requests;
   reconnects_at_start_ = reconnects_so_far();
+  cache_at_start_ = cache_so_far();
   live_ = 0;
   for (auto& c : clients_) {
     c->down = !c->conn.ready();
@@ -116,17 +119,25 @@ void shard::start(time_point t0, process_usage& end) {
 
 void shard::issue(client& c, time_point stamp) {
   if (!plan_.duration) --unissued_;
-  c.sent[c.next_sent] = stamp;
-  if (++c.next_sent == c.depth) c.next_sent = 0;
   ++c.in_flight;
   ++in_flight_;
-  requests_->issue(c.conn, [this, &c](bool ok) noexcept { on_reply(c, ok); });
+  if (c.sending) {  // inside this connection's exec(): a hit's reply (see shard.hpp)
+    ++c.owed;
+    c.owed_stamp = stamp;
+    return;
+  }
+  c.sending = true;
+  for (;;) {
+    requests_->issue(c.conn, [this, &c, stamp](bool ok) noexcept { on_reply(c, ok, stamp); });
+    if (c.owed == 0) break;
+    --c.owed;
+    stamp = c.owed_stamp;
+  }
+  c.sending = false;
 }
 
-void shard::on_reply(client& c, bool ok) {
+void shard::on_reply(client& c, bool ok, time_point sent) {
   const time_point now = clock_->now();
-  const time_point sent = c.sent[c.next_answer];
-  if (++c.next_answer == c.depth) c.next_answer = 0;
   --c.in_flight;
   --in_flight_;
   if (!measuring_) return;  // failed by teardown
@@ -205,12 +216,42 @@ void shard::maybe_finish() {
   pacer_.cancel();
   deadline_.cancel();
   result_.reconnects = reconnects_so_far() - reconnects_at_start_;
+  const cache::store_stats now = cache_so_far();
+  result_.cache = now;
+  result_.cache.hits -= cache_at_start_.hits;
+  result_.cache.misses -= cache_at_start_.misses;
+  result_.cache.waits -= cache_at_start_.waits;
+  result_.cache.invalidations -= cache_at_start_.invalidations;
+  result_.cache.evictions -= cache_at_start_.evictions;
+  result_.cache.expirations -= cache_at_start_.expirations;
+  result_.cache.flushes -= cache_at_start_.flushes;
+  result_.cache.not_stored -= cache_at_start_.not_stored;
   barrier_.arrive([this] { *end_ = process_usage::now(); });
 }
 
 std::uint64_t shard::reconnects_so_far() const noexcept {
   // Every connection on this shard's reactor is this test's (the runtime runs nothing else).
   return reactor_->events().stats().reconnected;
+}
+
+cache::store_stats shard::cache_so_far() const noexcept {
+  cache::store_stats sum;
+  for (const auto& c : clients_) {
+    const cache::driver* d = c->conn.cache();
+    if (d == nullptr) continue;
+    const cache::store_stats& s = d->stats();
+    sum.hits += s.hits;
+    sum.misses += s.misses;
+    sum.waits += s.waits;
+    sum.invalidations += s.invalidations;
+    sum.evictions += s.evictions;
+    sum.expirations += s.expirations;
+    sum.flushes += s.flushes;
+    sum.not_stored += s.not_stored;
+    sum.entries += s.entries;
+    sum.bytes += s.bytes;
+  }
+  return sum;
 }
 
 void shard::teardown() {

@@ -19,8 +19,14 @@
 //
 // Latency: from the moment a request is issued (closed loop; the arrival time of the reply
 // that issued it, batch_clock.hpp) or its intended send time (--rate) to the arrival of its
-// reply, in microseconds. Nothing is allocated per request: the issue times live in a ring of
-// -P slots per connection (replies come back in order), keys and values in the request_source.
+// reply, in microseconds. Nothing is allocated per request: each request's issue time rides in
+// its callback (with --cache a hit completes before earlier misses on its connection, so replies
+// do not come back in order), keys and values live in the request_source.
+//
+// --cache: a hit completes inside exec(), and its reply issues the next request. issue() sends
+// that one when exec() has returned, not from inside it (a run of hits would otherwise recurse
+// once per request). The cache's stats are summed over the shard's connections: counters as
+// differences over the measured phase, entries and bytes as they are at its end.
 //
 // Threads: setup/start/teardown and everything they trigger run on the shard's thread; main()
 // reads the results after the barrier, and completed() (for the progress line) at any time.
@@ -39,6 +45,7 @@
 #include "process_usage.hpp"
 #include "rate_schedule.hpp"
 #include "request_source.hpp"
+#include "uredis/cache/store.hpp"
 #include "uredis/client/config.hpp"
 #include "uredis/reactor/timer.hpp"
 #include "uredis/util/histogram.hpp"
@@ -72,6 +79,7 @@ struct shard_result {
   std::uint64_t completed = 0;   // replies and failures in the measured phase
   std::uint64_t errors = 0;      // failures: error replies and transport errors
   std::uint64_t reconnects = 0;  // event::reconnected emitted during the measured phase
+  cache::store_stats cache;      // --cache: over the measured phase (entries, bytes: at its end)
   std::string failure;           // why the shard could not run, if it could not
 };
 
@@ -99,13 +107,14 @@ class shard {
   void warm_up();
   void on_warm_reply();
   void issue(client& c, std::chrono::steady_clock::time_point stamp);
-  void on_reply(client& c, bool ok);
+  void on_reply(client& c, bool ok, std::chrono::steady_clock::time_point sent);
   void pace();
   void arm_pacer_for(std::chrono::steady_clock::time_point due);
   void on_deadline();
   bool more_to_issue() const noexcept;
   void maybe_finish();
   std::uint64_t reconnects_so_far() const noexcept;
+  cache::store_stats cache_so_far() const noexcept;
 
   shard_plan plan_;
   phase_barrier& barrier_;
@@ -123,6 +132,7 @@ class shard {
   std::size_t in_flight_ = 0;
   std::size_t live_ = 0;  // connections not closed
   std::uint64_t reconnects_at_start_ = 0;
+  cache::store_stats cache_at_start_;
   process_usage* end_ = nullptr;
   reactor::timer pacer_;
   reactor::timer deadline_;
