@@ -47,6 +47,13 @@ void push_router::on_node(const resp::node& n) {
   }
   const std::uint64_t index = seen_++;
   if (index == 0) kind_ = push_kind_of(n.value);
+  // RESP2 tracking redirected here: a message on the invalidation channel whose payload is the
+  // key list (or a null: every key), read as an invalidate frame.
+  if (index == 1 && kind_ == push_kind::message && invalidation_ != nullptr &&
+      n.value == invalidation_channel)
+    kind_ = push_kind::invalidate;
+  if (index == 2 && kind_ == push_kind::invalidate && n.type == resp::type::null)
+    invalidating_all_ = true;
   if (index < kept) {
     const bool scalar = !resp::is_aggregate(n.type);
     element_data_[index] = scalar ? n.value.data() : nullptr;

@@ -72,6 +72,29 @@ TEST(PushRouter, EachKindGoesToItsHook) {
   EXPECT_EQ(r.seen, expected);
 }
 
+TEST(PushRouter, Resp2RedirectedInvalidationsGoToTheInvalidationHook) {
+  push_router router;
+  recorder r;
+  router.set_invalidation_hook(&r);
+  router.set_subscription_hook(&r);
+  // RESP2 arrays, as a subscriber connection reads them, and the same as RESP3 pushes.
+  route(router,
+        "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n"
+        "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n$-1\r\n"
+        ">3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*1\r\n$1\r\nc\r\n"
+        "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nm\r\n");
+  const std::vector<std::string> expected = {"inv a", "inv b", "inv *", "inv c", "message ch m"};
+  EXPECT_EQ(r.seen, expected);
+}
+
+TEST(PushRouter, WithoutAnInvalidationHookTheChannelIsAnOrdinaryMessage) {
+  push_router router;
+  recorder r;
+  router.set_subscription_hook(&r);
+  route(router, "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n$-1\r\n");
+  EXPECT_EQ(r.seen, std::vector<std::string>{"message __redis__:invalidate "});
+}
+
 TEST(PushRouter, AKindWithNoHookGoesToOther) {
   push_router router;
   std::vector<std::string> other;

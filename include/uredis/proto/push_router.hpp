@@ -5,6 +5,9 @@
 //   >2 invalidate *2 k1 k2     -> invalidation_hook::on_invalidate("k1"), ("k2")   per key,
 //   >2 invalidate _               on_invalidate_all()                          as they arrive
 //   >3 message ch payload      -> subscription_hook::on_message({message, "", ch, payload})
+//   >3 message __redis__:invalidate *2 k1 k2   (RESP2 tracking, redirected to a subscriber)
+//                              -> invalidation_hook, as an invalidate frame, when one is set
+//                                 (a null payload: on_invalidate_all())
 //   >4 pmessage pat ch payload -> ... on_message({pmessage, pat, ch, payload})
 //   >3 smessage ch payload     -> ... on_message({smessage, "", ch, payload})
 //   >3 subscribe ch 1          -> ... on_subscription({subscribe, ch, 1})  (and unsubscribe,
@@ -111,6 +114,9 @@ class subscription_hook {
  protected:
   ~subscription_hook() = default;
 };
+
+/// The channel RESP2 client tracking publishes invalidations on (CLIENT TRACKING ... REDIRECT).
+inline constexpr std::string_view invalidation_channel = "__redis__:invalidate";
 
 class push_router {
  public:
