@@ -39,6 +39,10 @@
 //   - the io_uring itself fails (a kernel error the reactor cannot recover from): a plain
 //     uredis::error naming it; the connection is closed first, so nothing is left waiting.
 //
+// Client-side caching (config.cache, or ?cache_max_bytes=N in the URL): before each command,
+// one turn of the reactor that does not block takes in the invalidations already received, so
+// a read answered from the cache is as fresh as the pushes that have arrived (cache/driver.hpp).
+//
 // Threading and ownership: a blocking_client owns its reactor (one io_uring instance) and its
 // connection; it must be used from the thread that created it (io_uring SINGLE_ISSUER) and
 // never from a reactor's loop. It is movable, not copyable.
@@ -93,6 +97,7 @@ class blocking_client : public command_helpers<blocking_client> {
     static_assert(!proto::detail::holds_view<response>::value,
                   "a view into the read buffer dies with the reply: read it into std::string");
     ensure_connected();
+    take_in_invalidations();
     std::optional<result<response>> got;
     conn_->exec(command, [&got](result<response> r) { got.emplace(std::move(r)); });
     wait_for([&got] { return got.has_value(); });
@@ -182,6 +187,13 @@ class blocking_client : public command_helpers<blocking_client> {
     if (!done()) fail_on_ring_error();
   }
   [[noreturn]] void fail_on_ring_error();
+
+  // With a client-side cache, the invalidations that have already reached the socket are read
+  // (one turn that does not block) before a read may be answered from the cache: a caller
+  // that saw another client's write complete never gets an older value than that push allows.
+  void take_in_invalidations() {
+    if (conn_->cache() != nullptr) reactor_->poll();
+  }
 
   // A connection that is reconnecting on its own is left to it: the command waits its turn.
   void ensure_connected() {

@@ -144,6 +144,7 @@ class client : public command_helpers<client> {
   /// `options` sets the command's deadline or marks it idempotent (exec_options.hpp).
   template <cmd::descriptor D>
   exec_awaiter<D> exec(const D& command, const exec_options& options = {}) noexcept {
+    if (watch_.armed) return exec_awaiter<D>(*conn_, command, uncached(options));
     return exec_awaiter<D>(*conn_, command, options);
   }
 
@@ -159,7 +160,8 @@ class client : public command_helpers<client> {
   /// The callback API: `callback(result<cmd::response_t<D>>)` runs once (connection::exec).
   template <cmd::descriptor D, not_exec_options Callback>
   void exec(const D& command, Callback&& callback, const exec_options& options = {}) {
-    conn_->exec(command, std::forward<Callback>(callback), options);
+    conn_->exec(command, std::forward<Callback>(callback),
+                watch_.armed ? uncached(options) : options);
   }
 
   /// `co_await exec(transaction{...})` -> result<transaction<...>::results>: MULTI, the
@@ -235,6 +237,13 @@ class client : public command_helpers<client> {
   const uredis::connection& connection() const noexcept { return *conn_; }
 
  private:
+  // Between WATCH and EXEC a cached read goes to the server as itself: the cache's own
+  // MULTI ... EXEC wrapper would end the caller's watch.
+  static exec_options uncached(exec_options options) noexcept {
+    options.cache = proto::cache_use::skip;
+    return options;
+  }
+
   std::optional<uredis::connection> owned_;  // empty when the connection is someone else's
   uredis::connection* conn_;
   watch_state watch_;
