@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -16,8 +17,8 @@
 #include "../support/eventually.hpp"
 #include "../support/redis_server.hpp"
 #include "uredis/client/client.hpp"
-#include "uredis/client/task.hpp"
 #include "uredis/client/connection.hpp"
+#include "uredis/client/task.hpp"
 #include "uredis/cmd/all.hpp"
 #include "uredis/event/dispatcher.hpp"
 
@@ -270,6 +271,23 @@ TEST_F(Driver, skip_and_always_choose_per_call) {
            {.cache = proto::cache_use::always});
     loop->run_until([&] { return done; });
   }
+  EXPECT_EQ(c.cache()->stats().misses, 1u);
+  EXPECT_EQ(c.cache()->stats().hits, 1u);
+}
+
+TEST_F(Driver, a_callback_too_large_for_the_slot_is_cached_too) {
+  server_->command({"SET", "k", "v"});
+  connection c{*loop, cached()};
+  connect(c);
+  std::array<char, 48> ballast{};  // with it the callback fills proto::pending's slot
+  std::vector<std::string> got;
+  for (int i = 0; i < 2; ++i) {
+    c.exec(cmd::get{"k"}, [&got, ballast](result<std::optional<std::string>> r) {
+      got.push_back(r.value().value_or("-") + std::to_string(ballast[0]));
+    });
+    loop->run_until([&] { return got.size() == static_cast<std::size_t>(i + 1); });
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"v0", "v0"}));
   EXPECT_EQ(c.cache()->stats().misses, 1u);
   EXPECT_EQ(c.cache()->stats().hits, 1u);
 }

@@ -37,7 +37,9 @@
 //
 // Allocation: a hit allocates nothing (the typed result may: a std::string longer than its
 // small buffer, as the uncached call's does). A miss allocates its entry (one block, plus one
-// for the reply), and a caller waiting on a read in flight allocates its waiter.
+// for the reply, and a node in each of the store's two indexes); a caller waiting on a read in
+// flight allocates its waiter; a miss whose callback is too large to share the pipeline's slot
+// with the cache's two pointers (proto::pending::capacity) keeps the callback on the heap.
 //
 // Threads: the driver belongs to its connection's shard thread.
 
@@ -131,6 +133,46 @@ class waiter_of final : public waiter {
 
  private:
   H handler_;
+};
+
+/// A queued handler kept on the heap, for one too large to share the pipeline's slot with the
+/// cache's pointers. A reply handler itself: it hands its nodes and outcome to the one it holds.
+template <class H>
+class boxed {
+ public:
+  explicit boxed(H&& h) : held_(::new (allocate()) H(std::move(h))) {}
+  boxed(boxed&& other) noexcept : held_(std::exchange(other.held_, nullptr)) {}
+  boxed& operator=(boxed&&) = delete;
+  ~boxed() {
+    if (held_ != nullptr) release();
+  }
+
+  void on_complete(const proto::reply_outcome& o) { take().on_complete(o); }
+
+  struct active {
+    typename H::active inner;
+    explicit active(boxed&& b) : inner(b.take()) {}
+    void on_node(const resp::node& n) { inner.on_node(n); }
+    void on_complete(const proto::reply_outcome& o) { inner.on_complete(o); }
+  };
+
+ private:
+  static void* allocate() {
+    void* p = mi_malloc(sizeof(H));
+    if (p == nullptr) throw std::bad_alloc();
+    return p;
+  }
+  void release() noexcept {
+    held_->~H();
+    mi_free(std::exchange(held_, nullptr));
+  }
+  H take() {
+    H h = std::move(*held_);
+    release();
+    return h;
+  }
+
+  H* held_;
 };
 
 }  // namespace detail
@@ -284,15 +326,8 @@ std::optional<driver::enqueued> driver::take(const Command& command, Handler& ha
       }
       return std::nullopt;
     }
-    using H = std::decay_t<Handler>;
-    // A callback that fills the pipeline's slot leaves no room for the cache's two pointers:
-    // its reads go uncached (capture a pointer to your state to have them cached).
-    if constexpr (sizeof(read_handler<H>) > proto::pending::capacity) {
-      return std::nullopt;
-    } else {
-      if (!serving()) return std::nullopt;
-      return read(command, handler, options);
-    }
+    if (!serving()) return std::nullopt;
+    return read(command, handler, options);
   }
 }
 
@@ -322,7 +357,14 @@ driver::enqueued driver::read(const Command& command, Handler& handler,
   const wrapped_read wrapped{request, keys_, config().mode == tracking_mode::optin};
   proto::exec_options o = options;
   o.idempotent = true;  // MULTI, PTTLs, a read, EXEC: safe to run again
-  return session_->enqueue(wrapped, read_handler<H>{std::move(handler), this, e}, o);
+  // A callback that fills the pipeline's slot leaves no room for the cache's two pointers: its
+  // miss keeps it on the heap instead.
+  if constexpr (sizeof(read_handler<H>) <= proto::pending::capacity) {
+    return session_->enqueue(wrapped, read_handler<H>{std::move(handler), this, e}, o);
+  } else {
+    using boxed = detail::boxed<H>;
+    return session_->enqueue(wrapped, read_handler<boxed>{boxed(std::move(handler)), this, e}, o);
+  }
 }
 
 }  // namespace uredis::cache
