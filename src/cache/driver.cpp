@@ -1,51 +1,101 @@
 #include "uredis/cache/driver.hpp"
 
+#include <utility>
+
+#include "cache/invalidation_channel.hpp"
+
 #include "uredis/event/dispatcher.hpp"
 #include "uredis/event/events.hpp"
 
 namespace uredis::cache {
 namespace {
 
-store_options options_for(const cache_config& config, proto::resp_version) {
+store_options options_for(const connection_config& config) {
   store_options o;
-  o.max_bytes = config.max_bytes;
-  o.max_value_bytes = config.max_value_bytes;
-  o.max_ttl = config.max_ttl;
-  o.delivery = delivery::in_band;
+  o.max_bytes = config.cache.max_bytes;
+  o.max_value_bytes = config.cache.max_value_bytes;
+  o.max_ttl = config.cache.max_ttl;
+  o.delivery =
+      config.protocol == proto::resp_version::resp2 ? delivery::redirected : delivery::in_band;
   return o;
 }
 
+// CLIENT TRACKING OFF and ON ... REDIRECT, as one command of two replies.
+struct tracking_switch {
+  std::string_view bytes;
+  std::uint32_t replies() const noexcept { return 2; }
+  void encode(resp::encoder& e) const { e.buffer().append(bytes); }
+};
+
 }  // namespace
 
-driver::driver(proto::session& session, const cache_config& config, const util::clock& clock)
+// The reply to tracking_switch: the second (ON's) turns tracking on. A failure leaves it off
+// until the next handshake or the channel's next up().
+struct driver::tracking_reply {
+  driver* owner;
+
+  void on_complete(const proto::reply_outcome&) noexcept {}
+
+  struct active {
+    driver* owner;
+    std::size_t replies = 0;
+
+    explicit active(tracking_reply&& q) noexcept : owner(q.owner) {}
+    void on_node(const resp::node& n) {
+      if (n.depth == 0) ++replies;
+      if (replies == 2) (void)owner->tracking_.on_node(n, 0);
+    }
+    void on_complete(const proto::reply_outcome&) noexcept {}
+  };
+};
+
+driver::driver(proto::session& session, const connection_config& config, reactor::reactor& r,
+               kick_function kick)
     : session_(&session),
-      clock_(&clock),
-      store_(options_for(config, session.config().protocol)),
-      tracking_(config) {
+      clock_(&r.timers().source()),
+      kick_(std::move(kick)),
+      store_(options_for(config)),
+      tracking_(config.cache) {
   session.add_handshake_step(*this);
   session.pushes().set_invalidation_hook(this);
+  if (config.protocol != proto::resp_version::resp2) return;
+  proto::invalidation_hook& hook = *this;
+  channel_ = std::make_unique<invalidation_channel>(
+      r, config, hook, [this](std::int64_t id) { channel_up(id); }, [this] { channel_down(); });
+  // A connection that became ready while the channel was not up yet tracks nothing: switch its
+  // tracking on when both are.
+  const auto both_up = [this] {
+    if (channel_up_ && !tracking_.active()) send_tracking();
+  };
+  connected_.emplace(session.events(), [this, both_up](const event::connected& e) {
+    if (e.connection_id == session_->id()) both_up();
+  });
+  reconnected_.emplace(session.events(), [this, both_up](const event::reconnected& e) {
+    if (e.connection_id == session_->id()) both_up();
+  });
 }
 
 driver::~driver() {
   // The connection closed its session first: no read is in flight, no waiter is left.
   session_->pushes().set_invalidation_hook(nullptr);
+  channel_.reset();
 }
 
 void driver::flush() noexcept {
+  flush_for(event::cache_flush_reason::user);
+}
+
+void driver::flush_for(event::cache_flush_reason reason) noexcept {
   const std::uint64_t entries = store_.stats().entries;
   store_.flush();
-  session_->events().emit(
-      event::cache_flushed{session_->id(), event::cache_flush_reason::user, entries});
+  session_->events().emit(event::cache_flushed{session_->id(), reason, entries});
 }
 
 std::size_t driver::write(resp::encoder& out, const proto::handshake_params& params,
                           proto::resp_version protocol) {
   // Whatever the last socket cached may have changed unseen since it was lost.
-  if (const std::uint64_t entries = store_.stats().entries; entries > 0) {
-    store_.flush();
-    session_->events().emit(
-        event::cache_flushed{session_->id(), event::cache_flush_reason::connection_lost, entries});
-  }
+  if (store_.stats().entries > 0) flush_for(event::cache_flush_reason::connection_lost);
+  if (channel_ != nullptr) channel_->connect();  // once; it heals itself after that
   return tracking_.write(out, params, protocol);
 }
 
@@ -59,10 +109,32 @@ void driver::on_invalidate(std::string_view key) {
 }
 
 void driver::on_invalidate_all() {
-  const std::uint64_t entries = store_.stats().entries;
-  store_.flush();
-  session_->events().emit(
-      event::cache_flushed{session_->id(), event::cache_flush_reason::server, entries});
+  flush_for(event::cache_flush_reason::server);
+}
+
+void driver::channel_up(std::int64_t id) {
+  channel_up_ = true;
+  tracking_.set_redirect(id);
+  if (session_->ready()) send_tracking();  // else the next handshake turns it on
+}
+
+void driver::channel_down() {
+  // The invalidations sent to the old channel are lost: nothing cached may be trusted, and
+  // nothing is served until tracking points at the channel's next client id.
+  channel_up_ = false;
+  tracking_.set_redirect(std::nullopt);
+  tracking_.reset();
+  flush_for(event::cache_flush_reason::connection_lost);
+}
+
+void driver::send_tracking() {
+  tracking_request_.clear();
+  resp::encoder e{tracking_request_};
+  e.command("CLIENT", "TRACKING", "OFF");
+  if (tracking_.write(e, {}, proto::resp_version::resp2) == 0) return;  // no redirect target
+  const auto what =
+      session_->enqueue(tracking_switch{tracking_request_.data()}, tracking_reply{this}, {});
+  if (what != enqueued::refused) kick_();
 }
 
 void driver::written_keys() {

@@ -34,7 +34,7 @@ class connection_core final : public reactor::retirable,
       session.set_credentials_provider(&*static_credentials_);
     }
     if (config.cache.enabled())
-      cache = std::make_unique<cache::driver>(session, config.cache, r.timers().source());
+      cache = std::make_unique<cache::driver>(session, config, r, [this] { after_enqueue(); });
     reactor_.add_dependent();
   }
 

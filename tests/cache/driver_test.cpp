@@ -275,6 +275,54 @@ TEST_F(Driver, skip_and_always_choose_per_call) {
   EXPECT_EQ(c.cache()->stats().hits, 1u);
 }
 
+TEST_F(Driver, resp2_invalidations_arrive_on_the_channel_the_cache_opens) {
+  server_->command({"SET", "k", "v1"});
+  connection_config config = cached();
+  config.protocol = proto::resp_version::resp2;
+  connection c{*loop, config};
+  connect(c);
+  ASSERT_TRUE(test::run_until(
+      *loop, [&] { return c.cache()->serving(); }, 5000ms))
+      << "tracking redirected to the channel";
+  EXPECT_EQ(get(c, "k"), "v1");
+  bool served = false;
+  EXPECT_EQ(get(c, "k", &served), "v1");
+  EXPECT_TRUE(served);
+  server_->command({"SET", "k", "v2"});
+  ASSERT_TRUE(test::run_until(
+      *loop, [&] { return c.cache()->stats().invalidations >= 1; }, 5000ms));
+  EXPECT_EQ(get(c, "k", &served), "v2");
+  EXPECT_FALSE(served);
+  server_->command({"FLUSHALL"});
+  ASSERT_TRUE(test::run_until(
+      *loop, [&] { return c.cache()->stats().entries == 0; }, 5000ms));
+}
+
+TEST_F(Driver, resp2_a_lost_channel_flushes_and_tracking_follows_its_new_id) {
+  server_->command({"SET", "k", "v1"});
+  connection_config config = cached();
+  config.protocol = proto::resp_version::resp2;
+  connection c{*loop, config};
+  connect(c);
+  ASSERT_TRUE(test::run_until(
+      *loop, [&] { return c.cache()->serving(); }, 5000ms));
+  EXPECT_EQ(get(c, "k"), "v1");
+  EXPECT_EQ(c.cache()->stats().entries, 1u);
+  server_->command({"CLIENT", "KILL", "TYPE", "pubsub"});
+  ASSERT_TRUE(test::run_until(
+      *loop, [&] { return c.cache()->stats().entries == 0 && !c.cache()->serving(); }, 5000ms))
+      << "flushed and off while the channel is down";
+  ASSERT_TRUE(test::run_until(
+      *loop, [&] { return c.cache()->serving(); }, 5000ms))
+      << "back once tracking points at the channel's new client id";
+  EXPECT_EQ(get(c, "k"), "v1");
+  server_->command({"SET", "k", "v3"});
+  ASSERT_TRUE(test::run_until(
+      *loop, [&] { return c.cache()->stats().entries == 0; }, 5000ms))
+      << "invalidations reach the new channel";
+  EXPECT_EQ(get(c, "k"), "v3");
+}
+
 TEST_F(Driver, a_callback_too_large_for_the_slot_is_cached_too) {
   server_->command({"SET", "k", "v"});
   connection c{*loop, cached()};

@@ -20,8 +20,15 @@
 //   a write    (any other command naming keys: a script, a transaction) drops its keys'
 //              entries before it is sent (store::written: read your writes on this connection).
 //   keyless    passed through (PING, PUBLISH, a raw command, a batch entry).
-// The cache serves nothing while the connection is not ready or tracking is off (RESP2 without
-// a redirect target): reads are then sent uncached.
+// The cache serves nothing while the connection is not ready or tracking is off: reads are then
+// sent uncached.
+//
+// Invalidations: RESP3 in band, as pushes on this connection. RESP2 (config.protocol) has no
+// pushes: the cache opens an invalidation channel, a second connection to the server subscribed
+// to __redis__:invalidate, and tracks with CLIENT TRACKING ... REDIRECT to it; while the channel
+// is down the cache is flushed and serves nothing, and when it is back (a new client id) the
+// connection's tracking is switched over to it. Redirected invalidations can overtake replies,
+// so the store's redirected rule applies (store.hpp).
 //
 // The contract a user gets (README "Client-side caching"):
 //   - Eventual consistency, bounded by one push delivery: another client's write is seen once
@@ -45,6 +52,7 @@
 
 #include <cassert>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <optional>
 #include <string>
@@ -58,15 +66,22 @@
 #include "uredis/cache/store.hpp"
 #include "uredis/cache/tracking_step.hpp"
 #include "uredis/cache/wrapped_read.hpp"
+#include "uredis/client/config.hpp"
 #include "uredis/cmd/descriptor.hpp"
 #include "uredis/error.hpp"
+#include "uredis/event/dispatcher.hpp"
+#include "uredis/event/events.hpp"
 #include "uredis/proto/exec_options.hpp"
 #include "uredis/proto/pending.hpp"
 #include "uredis/proto/push_router.hpp"
 #include "uredis/proto/session.hpp"
+#include "uredis/reactor/reactor.hpp"
 #include "uredis/resp/parser.hpp"
+#include "uredis/util/inline_function.hpp"
 
 namespace uredis::cache {
+
+class invalidation_channel;  // src/cache/invalidation_channel.hpp
 
 /// How a cached read ended, for whoever asked for it.
 struct read_end {
@@ -182,9 +197,15 @@ class driver final : public proto::handshake_step, private proto::invalidation_h
   using time_point = store::time_point;
   using enqueued = proto::session::enqueued;
 
-  /// The cache of `session`'s connection, as `config` says; registers its handshake step and
-  /// its invalidation hook there. `clock` tells the time entries expire by.
-  driver(proto::session& session, const cache_config& config, const util::clock& clock);
+  /// Tells the connection a command was queued outside one of its own calls.
+  using kick_function = util::inline_function<void(), 16>;
+
+  /// The cache of `session`'s connection to `config`'s server, as config.cache says; registers
+  /// its handshake step and its invalidation hook there. `r` is the connection's reactor, whose
+  /// clock entries expire by; with config.protocol RESP2 the cache opens its invalidation
+  /// channel there. `kick` schedules the connection's flush.
+  driver(proto::session& session, const connection_config& config, reactor::reactor& r,
+         kick_function kick);
   ~driver();
   driver(const driver&) = delete;
   driver& operator=(const driver&) = delete;
@@ -197,8 +218,11 @@ class driver final : public proto::handshake_step, private proto::invalidation_h
   std::optional<enqueued> take(const Command& command, Handler& handler,
                                const proto::exec_options& options);
 
-  /// Whether hits are served now: the connection is ready and tracking is on.
-  bool serving() const noexcept { return session_->ready() && tracking_.active(); }
+  /// Whether hits are served now: the connection is ready and tracking is on (RESP2: and its
+  /// invalidation channel is up).
+  bool serving() const noexcept {
+    return session_->ready() && tracking_.active() && (channel_ == nullptr || channel_up_);
+  }
   const store_stats& stats() const noexcept { return store_.stats(); }
   const cache_config& config() const noexcept { return tracking_.config(); }
   /// Drops every entry (as a server's FLUSHALL would).
@@ -214,8 +238,16 @@ class driver final : public proto::handshake_step, private proto::invalidation_h
   template <class H>
   struct read_handler;
 
+  struct tracking_reply;
+
   void on_invalidate(std::string_view key) override;
   void on_invalidate_all() override;
+  // RESP2: the invalidation channel came up (as client `id`) or went down.
+  void channel_up(std::int64_t id);
+  void channel_down();
+  // RESP2, on a ready connection: CLIENT TRACKING OFF, then ON ... REDIRECT to the channel.
+  void send_tracking();
+  void flush_for(event::cache_flush_reason reason) noexcept;
 
   // take()'s cacheable read, encoded in request_: a hit, a wait or a wrapped read.
   template <class Command, class Handler>
@@ -237,8 +269,14 @@ class driver final : public proto::handshake_step, private proto::invalidation_h
 
   proto::session* session_;
   const util::clock* clock_;
+  kick_function kick_;
   store store_;
   tracking_step tracking_;
+  std::unique_ptr<invalidation_channel> channel_;  // RESP2 only
+  std::optional<event::listener<event::connected>> connected_;
+  std::optional<event::listener<event::reconnected>> reconnected_;
+  util::byte_buffer tracking_request_;
+  bool channel_up_ = false;
   util::byte_buffer request_;  // the command being looked up
   util::byte_buffer reply_;    // the reply of the wrapped read being read
   std::string key_bytes_;      // keys_ point here

@@ -28,6 +28,9 @@ class tracking_step final : public proto::handshake_step {
 
   /// The client id of the connection RESP2 invalidations are redirected to (nullopt: none).
   void set_redirect(std::optional<std::int64_t> client_id) noexcept { redirect_ = client_id; }
+  /// Tracking no longer reaches its redirect target (it lost its socket): off until the next
+  /// +OK this step reads.
+  void reset() noexcept { active_ = false; }
   /// Whether the last handshake turned tracking on.
   bool active() const noexcept { return active_; }
   const cache_config& config() const noexcept { return config_; }
