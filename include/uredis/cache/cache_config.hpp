@@ -1,7 +1,7 @@
 #pragma once
 // cache_config: whether a connection keeps a client-side cache, and how. Off unless max_bytes
-// is set. (Read by the tracking step today; the cache's driver on a connection, and with it a
-// `cache` member of connection_config and its URL parameters, are still to come.)
+// is set. It is connection_config::cache; URL parameters cache_max_bytes, cache_mode,
+// cache_prefix and cache_max_ttl set it (client/config.hpp). The cache itself: driver.hpp.
 //
 // Tracking modes (CLIENT TRACKING, the server's side of the cache):
 //   optin    the default: the server tracks only reads sent right after CLIENT CACHING YES,
