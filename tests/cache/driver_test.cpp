@@ -10,12 +10,15 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "../../tools/common/allocation_counter.hpp"
 #include "../support/client_setup.hpp"
 #include "../support/eventually.hpp"
 #include "../support/redis_server.hpp"
+#include "uredis/client/blocking_client.hpp"
 #include "uredis/client/client.hpp"
 #include "uredis/client/connection.hpp"
 #include "uredis/client/task.hpp"
@@ -321,6 +324,37 @@ TEST_F(Driver, resp2_a_lost_channel_flushes_and_tracking_follows_its_new_id) {
       *loop, [&] { return c.cache()->stats().entries == 0; }, 5000ms))
       << "invalidations reach the new channel";
   EXPECT_EQ(get(c, "k"), "v3");
+}
+
+TEST_F(Driver, each_invalidation_is_an_event_naming_its_key) {
+  server_->command({"SET", "k", "v"});
+  connection c{*loop, cached()};
+  connect(c);
+  get(c, "k");
+  std::vector<std::pair<std::string, std::uint64_t>> seen;
+  event::listener<event::cache_invalidated> on_invalidated{
+      loop->events(),
+      [&](const event::cache_invalidated& e) { seen.emplace_back(std::string(e.key), e.entries); }};
+  server_->command({"SET", "k", "w"});
+  sync(c);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].first, "k");
+  EXPECT_EQ(seen[0].second, 1u);
+}
+
+TEST_F(Driver, a_blocking_client_takes_in_arrived_invalidations_before_answering) {
+  server_->command({"SET", "k", "v1"});
+  blocking_client b{"redis://127.0.0.1:" + std::to_string(server_->port()) +
+                    "?cache_max_bytes=1048576"};
+  ASSERT_NE(b.connection().cache(), nullptr);
+  EXPECT_EQ(b.get("k"), "v1");
+  EXPECT_EQ(b.get("k"), "v1");
+  EXPECT_EQ(b.connection().cache()->stats().hits, 1u);
+  server_->command({"SET", "k", "v2"});
+  // The push is in the blocking client's socket by now; nothing has run its reactor since.
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(b.get("k"), "v2");
+  EXPECT_EQ(b.connection().cache()->stats().hits, 1u);
 }
 
 TEST_F(Driver, a_callback_too_large_for_the_slot_is_cached_too) {
