@@ -142,6 +142,19 @@ void driver::written_keys() {
     store_.written(key);
 }
 
+void driver::written_arguments() {
+  resp::parser parser;
+  resp::node n;
+  std::string_view rest = request_.data();
+  for (bool name = true; !rest.empty();) {
+    const resp::step s = parser.next(rest, n);
+    if (s.status != resp::outcome::node) return;
+    rest.remove_prefix(s.consumed);
+    if (n.depth != 1) continue;
+    if (!std::exchange(name, false)) store_.written(n.value);
+  }
+}
+
 void driver::note_evictions(std::uint64_t before) noexcept {
   if (const std::uint64_t evicted = store_.stats().evictions - before; evicted > 0)
     session_->events().emit(event::cache_evicted{session_->id(), evicted});

@@ -152,6 +152,34 @@ TEST_F(Driver, a_read_joined_after_a_write_is_not_answered_by_the_older_read) {
   EXPECT_EQ(seen, (std::vector<std::string>{"v1", "v2"}));
 }
 
+TEST_F(Driver, a_write_in_a_batch_or_a_raw_command_drops_its_keys_too) {
+  server_->command({"SET", "a", "1"});
+  server_->command({"SET", "b", "1"});
+  connection c{*loop, cached()};
+  connect(c);
+  EXPECT_EQ(get(c, "a"), "1");
+  EXPECT_EQ(get(c, "b"), "1");
+  std::optional<std::string> a_after, b_after;
+  struct after_batch {
+    connection* c;
+    std::optional<std::string>* got;
+    static void read_a(void* self) {
+      auto* s = static_cast<after_batch*>(self);
+      s->c->exec(cmd::get{"a"},
+                 [got = s->got](result<std::optional<std::string>> r) { *got = r.value(); });
+    }
+  } then{&c, &a_after};
+  uredis::batch<> writes;
+  writes.push(cmd::set{"a", "2"});
+  writes.send(c, {}, {&after_batch::read_a, &then});
+  c.exec(cmd::raw{"SET", "b", "2"}, [&](result<resp::reply>) {
+    c.exec(cmd::get{"b"}, [&](result<std::optional<std::string>> r) { b_after = r.value(); });
+  });
+  loop->run_until([&] { return a_after.has_value() && b_after.has_value(); });
+  EXPECT_EQ(a_after, "2");
+  EXPECT_EQ(b_after, "2");
+}
+
 TEST_F(Driver, the_entry_expires_with_its_key) {
   server_->command({"SET", "k", "v", "PX", "50"});
   connection c{*loop, cached()};

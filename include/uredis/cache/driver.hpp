@@ -19,7 +19,9 @@
 //              to resend after a reconnect).
 //   a write    (any other command naming keys: a script, a transaction) drops its keys'
 //              entries before it is sent (store::written: read your writes on this connection).
-//   keyless    passed through (PING, PUBLISH, a raw command, a batch entry).
+//   keyless    passed through (PING, PUBLISH), uncached; a raw command or a batch entry
+//              that is not a listed read is a write whose keys cannot be told from its other
+//              arguments: every argument's entries are dropped.
 // The cache serves nothing while the connection is not ready or tracking is off: reads are then
 // sent uncached.
 //
@@ -82,6 +84,15 @@
 namespace uredis::cache {
 
 class invalidation_channel;  // src/cache/invalidation_channel.hpp
+
+/// A command whose keys cannot be listed: cmd::raw (any command) and a batch's entries.
+template <class C>
+concept keys_unknown = requires {
+  C::any_command;
+}
+|| requires {
+  C::keys_unknown;
+};
 
 /// How a cached read ended, for whoever asked for it.
 struct read_end {
@@ -259,6 +270,8 @@ class driver final : public proto::handshake_step, private proto::invalidation_h
   template <class Command>
   void list_keys(const Command& command);
   void written_keys();
+  // request_'s arguments after its name, each as if it were a key written.
+  void written_arguments();
   // A wrapped read ended: stores or cancels its entry and answers its waiters.
   read_end settle(store::entry* e, const wrapped_reply* reply, std::error_code error);
   std::uint32_t replies_for(const store::entry* e) const noexcept {
@@ -351,7 +364,12 @@ void driver::list_keys(const Command& command) {
 template <class Command, class Handler>
 std::optional<driver::enqueued> driver::take(const Command& command, Handler& handler,
                                              const proto::exec_options& options) {
-  if constexpr (!cmd::keyed<Command>) {
+  if constexpr (keys_unknown<Command>) {
+    // A raw command or a batch entry: a write drops every argument's entries, which covers its
+    // keys (and costs a lookup per argument, only while the cache holds anything).
+    if (store_.stats().entries > 0 && !on_allow_list(encode(command))) written_arguments();
+    return std::nullopt;
+  } else if constexpr (!cmd::keyed<Command>) {
     return std::nullopt;
   } else {
     const std::string_view name = encode(command);

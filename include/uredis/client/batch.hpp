@@ -82,6 +82,9 @@ namespace detail {
 // One entry of a batch on its way to the connection: its bytes, already encoded.
 struct encoded_command {
   std::string_view bytes;
+  // Which arguments are keys is lost with the descriptor: a client-side cache treats every
+  // argument of a write as one (cache/driver.hpp).
+  static constexpr bool keys_unknown = true;
   void encode(resp::encoder& e) const { e.buffer().append(bytes); }
 };
 

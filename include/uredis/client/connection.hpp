@@ -136,7 +136,7 @@ class connection {
   /// returns.
   template <class Command, class Handler>
   void enqueue(const Command& command, Handler&& handler, const exec_options& options = {}) {
-    if constexpr (cmd::keyed<Command>) {
+    if constexpr (cmd::keyed<Command> || cache::keys_unknown<Command>) {
       if (cache_ != nullptr) [[unlikely]] {
         if (const auto taken = cache_->take(command, handler, options)) return queued(*taken);
       }
