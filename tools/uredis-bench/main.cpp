@@ -64,8 +64,9 @@ int main(int argc, char** argv) {
   // reconnected by the policy and counted as reconnects.
   config.retry_first_connect = false;
   // --cache: every connection keeps a client-side cache, the server tracking only the reads
-  // the cache sends (optin). RESP3, whatever -3 says: invalidations come in band; on RESP2 the
-  // connection would need a redirect target, which it has none of, and would cache nothing.
+  // the cache sends (optin). RESP3, whatever -3 says: invalidations come in band, on the
+  // connection that reads (on RESP2 each cached connection would open an invalidation channel
+  // of its own, doubling the connections a run opens).
   if (o.cache_max_bytes > 0) {
     config.cache.max_bytes = o.cache_max_bytes;
     config.cache.mode = uredis::cache::tracking_mode::optin;
