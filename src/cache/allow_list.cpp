@@ -102,17 +102,21 @@ bool on_allow_list(std::string_view name) noexcept {
 }
 
 std::string_view command_name(std::string_view request) noexcept {
-  // *<argc>\r\n$<len>\r\n<name>\r\n
-  if (request.size() < 4 || request[0] != '*') return {};
-  std::size_t p = request.find('\n');
-  if (p == std::string_view::npos || p + 1 >= request.size() || request[p + 1] != '$') return {};
+  // *<argc>\r\n$<len>\r\n<name>\r\n, read with short loops: on every cached call, where a
+  // library search for the first LF costs more than the few digits it skips.
+  const std::size_t size = request.size();
+  if (size < 4 || request[0] != '*') return {};
+  std::size_t i = 1;
+  while (i < size && request[i] >= '0' && request[i] <= '9')
+    ++i;
+  if (i + 3 > size || request[i] != '\r' || request[i + 1] != '\n' || request[i + 2] != '$')
+    return {};
   std::size_t length = 0;
-  std::size_t i = p + 2;
-  for (; i < request.size() && request[i] >= '0' && request[i] <= '9'; ++i)
+  for (i += 3; i < size && request[i] >= '0' && request[i] <= '9'; ++i)
     length = length * 10 + static_cast<std::size_t>(request[i] - '0');
-  if (i + 2 > request.size() || request[i] != '\r' || request[i + 1] != '\n') return {};
+  if (i + 2 > size || request[i] != '\r' || request[i + 1] != '\n') return {};
   i += 2;
-  if (length > request.size() - i) return {};
+  if (length > size - i) return {};
   return request.substr(i, length);
 }
 

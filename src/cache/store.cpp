@@ -94,13 +94,23 @@ store::entry* store::begin_read(std::string_view command, std::span<const std::s
 }
 
 store::found store::lookup(std::string_view command, time_point now) {
+  return lookup_at(command, [now] { return now; });
+}
+
+store::found store::lookup(std::string_view command, const util::clock& clock) {
+  return lookup_at(command, [&clock] { return clock.now(); });
+}
+
+template <class Now>
+store::found store::lookup_at(std::string_view command, Now now) {
   if (const auto it = commands_.find(command); it != commands_.end()) {
     entry* e = it->second;
     if (e->pending_) {
       ++stats_.waits;
       return {found_kind::pending, {}, e};
     }
-    if (now < e->expires_) {
+    // An entry whose keys do not expire needs no clock: most hits never read it.
+    if (e->expires_ == time_point::max() || now() < e->expires_) {
       e->referenced_ = true;
       ++stats_.hits;
       return {found_kind::hit, {e->reply_, e->reply_size_}, nullptr};

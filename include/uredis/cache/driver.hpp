@@ -44,6 +44,10 @@
 //   - Memory: config.max_bytes, least recently used out first; a reply larger than
 //     config.max_value_bytes is never stored.
 //
+// Views: a callback whose response holds views (std::string_view) gets, on a hit, views of
+// the cache's entry: valid during the callback, until the callback itself sends a write to one
+// of the read's keys (which drops the entry). Copy first, as with any view.
+//
 // Allocation: a hit allocates nothing (the typed result may: a std::string longer than its
 // small buffer, as the uncached call's does). A miss allocates its entry (one block, plus one
 // for the reply, and a node in each of the store's two indexes); a caller waiting on a read in
@@ -52,6 +56,7 @@
 //
 // Threads: the driver belongs to its connection's shard thread.
 
+#include <array>
 #include <cassert>
 #include <cstdint>
 #include <memory>
@@ -103,11 +108,35 @@ struct read_end {
 
 namespace detail {
 
+/// Reads `bytes` as one bulk string or null, the replies of most cached reads, without a
+/// parser (the cache wrote them: resp/node_writer.hpp). False for anything else.
+inline bool read_single(std::string_view bytes, resp::node& n) noexcept {
+  if (bytes == "_\r\n") {
+    n.type = resp::type::null;
+    return true;
+  }
+  if (bytes.size() < 5 || bytes[0] != '$') return false;
+  std::size_t length = 0;
+  std::size_t i = 1;
+  for (; i < bytes.size() && bytes[i] >= '0' && bytes[i] <= '9'; ++i)
+    length = length * 10 + static_cast<std::size_t>(bytes[i] - '0');
+  if (i + 2 + length + 2 != bytes.size() || bytes[i] != '\r') return false;
+  n.type = resp::type::bulk_string;
+  n.value = bytes.substr(i + 2, length);
+  return true;
+}
+
 /// Completes a queued handler (proto/pending.hpp) with `end`, as the pipeline would have.
 template <class H>
 void deliver(H&& queued, const read_end& end) {
   if (end.error) return queued.on_complete(proto::reply_outcome::failed(end.error));
   typename std::decay_t<H>::active active(std::move(queued));
+  proto::reply_outcome done;
+  done.request = end.request;
+  if (resp::node single; read_single(end.reply, single)) {
+    active.on_node(single);
+    return active.on_complete(done);
+  }
   resp::parser parser;
   resp::node n;
   std::string_view rest = end.reply;
@@ -263,6 +292,23 @@ class driver final : public proto::handshake_step, private proto::invalidation_h
   // take()'s cacheable read, encoded in request_: a hit, a wait or a wrapped read.
   template <class Command, class Handler>
   enqueued read(const Command& command, Handler& handler, const proto::exec_options& options);
+  // on_allow_list(name), remembering the last name asked about: a shard mostly repeats a few
+  // commands, and the comparison is cheaper than the search.
+  bool allowed(std::string_view name) noexcept {
+    if (!same_as_last(name)) {
+      if (name.size() > last_name_.size()) return on_allow_list(name);
+      std::char_traits<char>::copy(last_name_.data(), name.data(), name.size());
+      last_name_size_ = name.size();
+      last_allowed_ = on_allow_list(name);
+    }
+    return last_allowed_;
+  }
+  bool same_as_last(std::string_view name) const noexcept {
+    if (name.size() != last_name_size_) return false;
+    for (std::size_t i = 0; i < name.size(); ++i)  // a few bytes: no call into the library
+      if (name[i] != last_name_[i]) return false;
+    return true;
+  }
   // Encodes `command` into request_; returns its name.
   template <class Command>
   std::string_view encode(const Command& command);
@@ -295,6 +341,9 @@ class driver final : public proto::handshake_step, private proto::invalidation_h
   std::string key_bytes_;      // keys_ point here
   std::vector<std::string_view> keys_;
   std::vector<std::size_t> key_ends_;
+  std::array<char, 24> last_name_{};
+  std::size_t last_name_size_ = 0;  // no name asked about yet
+  bool last_allowed_ = false;
 };
 
 // ---- Implementation ----
@@ -367,16 +416,17 @@ std::optional<driver::enqueued> driver::take(const Command& command, Handler& ha
   if constexpr (keys_unknown<Command>) {
     // A raw command or a batch entry: a write drops every argument's entries, which covers its
     // keys (and costs a lookup per argument, only while the cache holds anything).
-    if (store_.stats().entries > 0 && !on_allow_list(encode(command))) written_arguments();
+    if (store_.stats().entries > 0 && !allowed(encode(command))) written_arguments();
     return std::nullopt;
   } else if constexpr (!cmd::keyed<Command>) {
     return std::nullopt;
   } else {
     const std::string_view name = encode(command);
+    const bool listed = allowed(name);
     const bool cacheable = options.cache == proto::cache_use::always ||
-                           (options.cache == proto::cache_use::automatic && on_allow_list(name));
+                           (options.cache == proto::cache_use::automatic && listed);
     if (!cacheable) {
-      if (!on_allow_list(name)) {  // a write, as far as the cache can tell
+      if (!listed) {  // a write, as far as the cache can tell
         list_keys(command);
         written_keys();
       }
@@ -392,8 +442,7 @@ driver::enqueued driver::read(const Command& command, Handler& handler,
                               const proto::exec_options& options) {
   using H = std::decay_t<Handler>;
   const std::string_view request = request_.data();
-  const time_point now = clock_->now();
-  const store::found f = store_.lookup(request, now);
+  const store::found f = store_.lookup(request, *clock_);
   switch (f.kind) {
     case store::found_kind::hit:
       detail::deliver(std::move(handler), read_end{{}, f.reply, request});
@@ -409,7 +458,7 @@ driver::enqueued driver::read(const Command& command, Handler& handler,
       break;
   }
   list_keys(command);
-  store::entry* e = store_.begin_read(request, keys_, now);
+  store::entry* e = store_.begin_read(request, keys_, clock_->now());
   const wrapped_read wrapped{request, keys_, config().mode == tracking_mode::optin};
   proto::exec_options o = options;
   o.idempotent = true;  // MULTI, PTTLs, a read, EXEC: safe to run again

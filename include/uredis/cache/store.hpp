@@ -119,6 +119,8 @@ class store {
   found find(std::string_view command, std::span<const std::string_view> keys, time_point now);
   /// find() without starting a read: a miss has no placeholder (found::pending is null).
   found lookup(std::string_view command, time_point now);
+  /// lookup() that reads `clock` only when the entry found has an expiry.
+  found lookup(std::string_view command, const util::clock& clock);
   /// After lookup() missed: the placeholder of a read of `command`, which reads `keys`, sent
   /// at `sent`.
   entry* begin_read(std::string_view command, std::span<const std::string_view> keys,
@@ -184,6 +186,8 @@ class store {
   };
 
  private:
+  template <class Now>
+  found lookup_at(std::string_view command, Now now);
   entry* make_entry(std::string_view command, std::span<const std::string_view> keys);
   void drop(entry* e) noexcept;
   void evict_to_fit() noexcept;
