@@ -1,0 +1,192 @@
+// TLS end to end: uredis connections against a real redis-server listening for TLS, with
+// certificates made at test time. Commands over TLS (a 1000-command pipeline and values larger
+// than a record), client certificates, and every way verification refuses a server, each with
+// its own error, plus the mix-ups (TLS to a plaintext port and the reverse) failing, bounded
+// by the connect timeout.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include "../support/client_setup.hpp"
+#include "../support/redis_server.hpp"
+#include "../support/test_certificates.hpp"
+#include "uredis/client/batch.hpp"
+#include "uredis/client/blocking_client.hpp"
+#include "uredis/cmd/all.hpp"
+#include "uredis/exceptions.hpp"
+
+namespace uredis {
+namespace {
+
+class Connection : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { certs = new test::test_certificates(); }
+  static void TearDownTestSuite() {
+    delete certs;
+    certs = nullptr;
+  }
+
+  // A server presenting `name`'s certificate; `auth_clients`: a client certificate from ca is
+  // mandatory.
+  static test::redis_server_options tls_server(const std::string& name, bool auth_clients = false) {
+    test::redis_server_options o;
+    o.tls = test::redis_tls_options{certs->cert(name), certs->key(name), certs->cert("ca"),
+                                    auth_clients};
+    return o;
+  }
+
+  // TLS to `server`, trusting ca, connecting once, failing within seconds.
+  static connection_config tls_config(const test::redis_server& server) {
+    connection_config c = test::config_for(server);
+    c.tls = true;
+    c.tls_options.ca_file = certs->cert("ca");
+    c.retry_first_connect = false;
+    c.connect_timeout = std::chrono::seconds(3);
+    return c;
+  }
+
+  // The code a blocking connect fails with; none when it connects (and answers PING).
+  static std::error_code connect_error(const connection_config& config) {
+    try {
+      blocking_client c{config};
+      c.exec(cmd::raw{"PING"});
+      return {};
+    } catch (const error& e) {
+      return e.code();
+    }
+  }
+
+  static test::test_certificates* certs;
+};
+
+test::test_certificates* Connection::certs = nullptr;
+
+TEST_F(Connection, SetAndGetOverTls) {
+  test::redis_server server(tls_server("server"));
+  blocking_client c{tls_config(server)};
+  c.set("k", "v");
+  EXPECT_EQ(c.get("k"), "v");
+  // Larger than one TLS record (16 KiB) both ways.
+  const std::string big(1 << 20, 'x');
+  c.set("big", big);
+  EXPECT_EQ(c.get("big"), big);
+}
+
+TEST_F(Connection, ARedissUrlWithTheCaAsAQueryParameterConnects) {
+  test::redis_server server(tls_server("server"));
+  EXPECT_EQ(server.url().rfind("rediss://", 0), 0u);
+  blocking_client c{server.url() + "?ssl_ca_certs=" + certs->cert("ca")};
+  EXPECT_EQ(c.incr("n"), 1);
+}
+
+TEST_F(Connection, APipelinedBurstOfAThousandGets) {
+  test::redis_server server(tls_server("server"));
+  blocking_client c{tls_config(server)};
+  for (int i = 0; i < 1000; i += 100)
+    c.set("k:" + std::to_string(i), "v" + std::to_string(i));
+  batch<std::optional<std::string>> gets;
+  for (int i = 0; i < 1000; ++i)
+    gets.push(cmd::get{"k:" + std::to_string(i)});
+  const auto got = c.exec(gets);
+  ASSERT_EQ(got.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(got[i].has_value()) << i;
+    if (i % 100 == 0) {
+      EXPECT_EQ(*got[i], "v" + std::to_string(i));
+    } else {
+      EXPECT_FALSE(got[i]->has_value()) << i;
+    }
+  }
+}
+
+TEST_F(Connection, AHostNameIsCheckedAgainstTheCertificatesDnsNames) {
+  test::redis_server server(tls_server("server"));
+  connection_config c = tls_config(server);
+  c.host = "localhost";
+  EXPECT_FALSE(connect_error(c));
+}
+
+TEST_F(Connection, ClientCertificateAcceptedWhereTheServerRequiresOne) {
+  test::redis_server server(tls_server("server", /*auth_clients=*/true));
+  connection_config c = tls_config(server);
+  c.tls_options.cert_file = certs->cert("client");
+  c.tls_options.key_file = certs->key("client");
+  blocking_client client{c};
+  EXPECT_EQ(client.incr("n"), 1);
+}
+
+TEST_F(Connection, ClientCertificateMissingIsRefused) {
+  test::redis_server server(tls_server("server", /*auth_clients=*/true));
+  EXPECT_EQ(connect_error(tls_config(server)), make_error_code(errc::tls_peer_alert));
+}
+
+TEST_F(Connection, VerificationRefusesACertificateFromAnotherCa) {
+  test::redis_server server(tls_server("other_server"));
+  EXPECT_EQ(connect_error(tls_config(server)), make_error_code(errc::tls_certificate_untrusted));
+}
+
+TEST_F(Connection, VerificationRefusesAnExpiredCertificate) {
+  test::redis_server server(tls_server("expired"));
+  EXPECT_EQ(connect_error(tls_config(server)), make_error_code(errc::tls_certificate_expired));
+}
+
+TEST_F(Connection, VerificationRefusesACertificateForAnotherHost) {
+  test::redis_server server(tls_server("wrong_host"));
+  EXPECT_EQ(connect_error(tls_config(server)), make_error_code(errc::tls_host_name_mismatch));
+}
+
+TEST_F(Connection, VerificationWithoutTheHostNameCheckAcceptsAnotherHost) {
+  test::redis_server server(tls_server("wrong_host"));
+  connection_config c = tls_config(server);
+  c.tls_options.check_hostname = false;
+  EXPECT_FALSE(connect_error(c));
+}
+
+TEST_F(Connection, VerificationAgainstAServerNameOtherThanTheHost) {
+  test::redis_server server(tls_server("wrong_host"));
+  connection_config c = tls_config(server);
+  c.tls_options.server_name = "wrong.example.invalid";  // SNI and the name checked
+  EXPECT_FALSE(connect_error(c));
+}
+
+TEST_F(Connection, VerificationOffAcceptsAnotherCa) {
+  test::redis_server server(tls_server("other_server"));
+  connection_config c = tls_config(server);
+  c.tls_options.verify_peer = false;
+  EXPECT_FALSE(connect_error(c));
+}
+
+// A plaintext server reads the ClientHello as an inline command: it answers an error (which
+// fails the handshake) only if the random bytes happen to hold a newline, and otherwise waits
+// for one, so the connect timeout ends it. Either way: an error, within the timeout.
+TEST_F(Connection, MismatchTlsToAPlaintextPortFailsTheHandshakeOrTimesOut) {
+  test::redis_server server(tls_server("server"));
+  connection_config c = tls_config(server);
+  c.port = server.plaintext_port();
+  c.connect_timeout = std::chrono::seconds(1);
+  const auto started = std::chrono::steady_clock::now();
+  const std::error_code ec = connect_error(c);
+  EXPECT_TRUE(ec == make_error_code(errc::tls_handshake_failed) ||
+              ec == make_error_code(errc::timeout))
+      << ec.message();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+}
+
+TEST_F(Connection, MismatchPlaintextToATlsPortFailsWithoutHanging) {
+  test::redis_server server(tls_server("server"));
+  connection_config c = test::config_for(server);  // server.port() is the TLS port
+  c.retry_first_connect = false;
+  c.connect_timeout = std::chrono::seconds(3);
+  const auto started = std::chrono::steady_clock::now();
+  const std::error_code ec = connect_error(c);
+  EXPECT_TRUE(ec);
+  EXPECT_NE(ec, make_error_code(errc::timeout)) << "a clear failure, not a wait";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+}
+
+}  // namespace
+}  // namespace uredis
