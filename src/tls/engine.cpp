@@ -43,6 +43,7 @@ std::error_code engine::start(WOLFSSL_CTX* ctx, role r, const peer_name& peer) {
   reset();
   role_ = r;
   if (!plaintext_) plaintext_ = std::make_unique<char[]>(max_record_plaintext);
+  in_.reserve(max_record_ciphertext);
   ssl_ = wolfSSL_new(ctx);
   if (ssl_ == nullptr) return make_error_code(errc::tls_config_invalid);
   wolfSSL_SSLSetIORecv(ssl_, &engine::on_receive);

@@ -47,6 +47,10 @@ class engine {
  public:
   /// The largest plaintext one TLS record carries (RFC 8446 5.1): read() never returns more.
   static constexpr std::size_t max_record_plaintext = 16384;
+  /// The largest record on the wire: a header and 2^14 + 256 bytes (RFC 8446 5.2). The input
+  /// buffer holds one from the start, so a partial record waiting for its end does not make it
+  /// grow under a steady load.
+  static constexpr std::size_t max_record_ciphertext = 5 + 16384 + 256;
 
   engine() = default;
   ~engine() { reset(); }

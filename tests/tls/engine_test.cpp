@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -270,6 +271,53 @@ TEST_F(Engine, tls_1_2_only_ciphers_still_connect) {
   connect(o, "server");
   EXPECT_FALSE(client_error) << client_error.message();
   EXPECT_TRUE(client.handshake_done());
+}
+
+// wolfSSL's own heap calls, counted: they happen inside libwolfssl, where the test's allocation
+// counter cannot see them.
+std::uint64_t wolfssl_allocations = 0;
+
+void* counting_malloc(std::size_t size) {
+  ++wolfssl_allocations;
+  return std::malloc(size);
+}
+void counting_free(void* p) {
+  std::free(p);
+}
+void* counting_realloc(void* p, std::size_t size) {
+  ++wolfssl_allocations;
+  return std::realloc(p, size);
+}
+
+// Once warm, a command's round trip (encrypt, read, in both directions) makes no allocation of
+// uredis' own: the engine's buffers keep their size. What wolfSSL 5.5.4 (Debian's build, without
+// LARGE_STATIC_BUFFERS) allocates per record is measured here, so a change shows.
+TEST_F(Engine, a_warm_round_trip_allocates_only_inside_wolfssl) {
+  ASSERT_EQ(wolfSSL_SetAllocators(&counting_malloc, &counting_free, &counting_realloc), 0);
+  connect(trusting_ca(), "server");
+  ASSERT_TRUE(client.handshake_done());
+  const auto round_trip = [&] {
+    ASSERT_FALSE(client.encrypt("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"));
+    pump();
+    ASSERT_FALSE(server.encrypt("$5\r\nvalue\r\n"));
+    pump();
+  };
+  for (int i = 0; i < 10; ++i)
+    round_trip();
+  client_received.clear();
+  server_received.clear();
+  client_received.reserve(4096);
+  server_received.reserve(4096);
+  const std::uint64_t before = wolfssl_allocations;
+  constexpr int rounds = 100;
+  for (int i = 0; i < rounds; ++i)
+    round_trip();
+  const std::uint64_t per_round = (wolfssl_allocations - before) / rounds;
+  RecordProperty("wolfssl_allocations_per_round_trip", static_cast<int>(per_round));
+  std::printf("wolfSSL allocations per round trip (both sides): %llu\n",
+              static_cast<unsigned long long>(per_round));
+  EXPECT_EQ(client_received.size(), rounds * std::string_view("$5\r\nvalue\r\n").size());
+  wolfSSL_SetAllocators(&std::malloc, &std::free, &std::realloc);
 }
 
 }  // namespace
