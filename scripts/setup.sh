@@ -18,12 +18,14 @@ packages=(
   libclang-rt-14-dev
   # Build system. cmake: Debian's mimalloc has no pkg-config file, Meson finds it through CMake.
   meson ninja-build pkg-config cmake
-  # The library's dependencies (wolfSSL joins with TLS).
+  # The library's dependencies (wolfSSL: TLS).
   liburing-dev libmimalloc-dev libwolfssl-dev
   # Tests and benchmarks (hiredis: the benchmark's reference parser).
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
   # Integration tests and the benchmark start private servers; the system service is unused.
   redis-server redis-tools
+  # The TLS tests make their CA and certificates at run time.
+  openssl
   # The peer of the side-by-side figures (redis-py 4.3: scripts/batch_timing.sh).
   python3-redis
 )

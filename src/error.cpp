@@ -69,8 +69,8 @@ class error_category_impl final : public std::error_category {
       case errc::invalid_shard_count:
         return "invalid shard count: a runtime runs 1 to one-per-core shards";
       case errc::tls_unavailable:
-        return "TLS was asked for (rediss:// or tls = true), but this build of uredis has no TLS "
-               "yet: nothing was sent";
+        return "TLS was asked for (rediss:// or tls = true), but TLS is not available here: "
+               "nothing was sent";
       case errc::outcome_unknown:
         return "the command was sent but its outcome is unknown (it may or may not have "
                "executed)";
@@ -94,6 +94,27 @@ class error_category_impl final : public std::error_category {
       case errc::lock_not_owned:
         return "the lock is not held by this owner (never acquired, released, or its key "
                "expired or changed hands)";
+      case errc::tls_config_invalid:
+        return "the TLS options cannot be applied (a CA, certificate or key file that does not "
+               "load, a key that does not match its certificate, or an unusable cipher list)";
+      case errc::tls_handshake_failed:
+        return "the TLS handshake failed (the server does not speak TLS on this port, closed "
+               "the connection, or no protocol version or cipher could be agreed)";
+      case errc::tls_certificate_untrusted:
+        return "the server's TLS certificate is not signed by a trusted CA (check ca_file / "
+               "ssl_ca_certs)";
+      case errc::tls_certificate_expired:
+        return "the server's TLS certificate has expired or is not yet valid";
+      case errc::tls_host_name_mismatch:
+        return "the server's TLS certificate does not name the host connected to (check the "
+               "host, server_name, or check_hostname)";
+      case errc::tls_certificate_rejected:
+        return "the server's TLS certificate failed verification";
+      case errc::tls_peer_alert:
+        return "the server ended the TLS session with a fatal alert (does it require a client "
+               "certificate, or refuse ours?)";
+      case errc::tls_record_invalid:
+        return "a TLS record from the server did not decrypt or parse";
     }
     return "unknown uredis error";
   }

@@ -52,6 +52,7 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     case errc::invalid_shard_count:
     // A configuration this build cannot honour: sending in plaintext instead would leak.
     case errc::tls_unavailable:
+    case errc::tls_config_invalid:
     // A command the caller sent to the wrong connection: redis-py raises RedisError there.
     case errc::subscriber_only:
     case errc::not_one_reply:
@@ -67,6 +68,14 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     case errc::outcome_unknown:
     // The server is unreachable for now; redis-py raises ConnectionError when it cannot connect.
     case errc::queue_full:
+    // redis-py raises ConnectionError for every SSL failure of a connect.
+    case errc::tls_handshake_failed:
+    case errc::tls_certificate_untrusted:
+    case errc::tls_certificate_expired:
+    case errc::tls_host_name_mismatch:
+    case errc::tls_certificate_rejected:
+    case errc::tls_peer_alert:
+    case errc::tls_record_invalid:
       return make<connection_error>(ec);
     case errc::server_loading:
       return make<busy_loading_error>(ec);

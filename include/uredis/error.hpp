@@ -61,7 +61,8 @@ enum class errc : int {
   // Configuration (the client layer).
   invalid_url,          // a connection URL parse_url() cannot read (client/config.hpp says why)
   invalid_shard_count,  // runtime_options::shards is 0 or more than there are usable cores
-  tls_unavailable,      // a rediss:// URL or connection_config::tls: TLS is not built in yet
+  tls_unavailable,      // TLS asked for where a transport cannot provide it (kept for tools
+                        // and builds without TLS; the client itself now speaks TLS)
 
   // Retry (retry/retry_policy.hpp). A command not marked idempotent failed after its bytes
   // were written: it may or may not have executed, so it was not sent again.
@@ -96,6 +97,22 @@ enum class errc : int {
   // (never acquired, already released, or its key expired or changed hands), and the reason a
   // held lock is reported lost when the server answered that the key is no longer ours.
   lock_not_owned,
+
+  // TLS (tls/options.hpp, the TLS transport). Certificate problems are named one by one, since
+  // each has a different fix (the CA file, the clock or the certificate's dates, the host name);
+  // none is retried by the default policy: asking again gets the same certificate.
+  tls_config_invalid,         // tls::options cannot be applied: a CA, certificate or key file
+                              // that does not load, a key that does not match, a cipher list
+                              // with no usable suite
+  tls_handshake_failed,       // the TLS handshake failed: the peer does not speak TLS, closed
+                              // during the handshake, or no version or suite could be agreed
+  tls_certificate_untrusted,  // the server's certificate does not lead to a trusted CA
+  tls_certificate_expired,    // the server's certificate has expired or is not yet valid
+  tls_host_name_mismatch,     // the server's certificate is for another host name or address
+  tls_certificate_rejected,   // the server's certificate failed verification for another reason
+  tls_peer_alert,             // the server ended the session with a fatal alert (for instance
+                              // it requires a client certificate, or refused ours)
+  tls_record_invalid,         // a record after the handshake did not decrypt or parse
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".

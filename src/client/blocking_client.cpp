@@ -37,7 +37,7 @@ std::unique_ptr<reactor::reactor> make_reactor(const reactor::reactor_options& o
     const std::string what = "cannot connect to " + address_of(config) + ": " + ec.message();
     if (ec == std::errc::timed_out) throw timeout_error(ec, what);
     // A config this build cannot honour is the caller's to fix, not a connection to retry.
-    if (ec == errc::tls_unavailable) throw data_error(ec, what);
+    if (ec == errc::tls_unavailable || ec == errc::tls_config_invalid) throw data_error(ec, what);
     throw connection_error(ec, what);
   }
   const server_error& e = outcome.server_error();

@@ -21,6 +21,7 @@ struct url_parser {
   bool password_given = false;
   // cache_mode=optin leaves the mode at its default, so the value alone cannot tell.
   bool cache_mode_given = false;
+  bool ssl_given = false;  // any ssl_* parameter: they need rediss://
 
   bool fail(std::string_view why) noexcept {
     reason = why;
@@ -262,6 +263,12 @@ enum class parameter : std::uint8_t {
   cache_mode,
   cache_prefix,
   cache_max_ttl,
+  ssl_ca_certs,
+  ssl_ca_path,
+  ssl_certfile,
+  ssl_keyfile,
+  ssl_cert_reqs,
+  ssl_check_hostname,
 };
 
 constexpr std::pair<std::string_view, parameter> parameters[] = {
@@ -277,7 +284,29 @@ constexpr std::pair<std::string_view, parameter> parameters[] = {
     {"cache_mode", parameter::cache_mode},
     {"cache_prefix", parameter::cache_prefix},
     {"cache_max_ttl", parameter::cache_max_ttl},
+    {"ssl_ca_certs", parameter::ssl_ca_certs},
+    {"ssl_ca_path", parameter::ssl_ca_path},
+    {"ssl_certfile", parameter::ssl_certfile},
+    {"ssl_keyfile", parameter::ssl_keyfile},
+    {"ssl_cert_reqs", parameter::ssl_cert_reqs},
+    {"ssl_check_hostname", parameter::ssl_check_hostname},
 };
+
+// A path parameter: an empty one is a mistake (redis-py would pass "" on and fail later).
+bool parse_path(url_parser& p, std::string value, std::string& target, std::string_view empty) {
+  if (value.empty()) return p.fail(empty);
+  target = std::move(value);
+  return true;
+}
+
+// TLS settings that only mean something together, checked once every parameter is read.
+bool check_ssl_settings(url_parser& p) {
+  const tls::options& o = p.config.tls_options;
+  if (p.ssl_given && !p.config.tls) return p.fail("the ssl_* parameters need a rediss:// URL");
+  if (o.cert_file.empty() != o.key_file.empty())
+    return p.fail("ssl_certfile and ssl_keyfile go together");
+  return true;
+}
 
 bool parse_parameter(url_parser& p, parameter which, std::string value) {
   switch (which) {
@@ -331,6 +360,35 @@ bool parse_parameter(url_parser& p, parameter which, std::string value) {
       return parse_timeout_seconds(p, value,
                                    "cache_max_ttl is not a number of seconds in (0, 31536000]",
                                    p.config.cache.max_ttl);
+    case parameter::ssl_ca_certs:
+      return parse_path(p, std::move(value), p.config.tls_options.ca_file, "ssl_ca_certs is empty");
+    case parameter::ssl_ca_path:
+      return parse_path(p, std::move(value), p.config.tls_options.ca_path, "ssl_ca_path is empty");
+    case parameter::ssl_certfile:
+      return parse_path(p, std::move(value), p.config.tls_options.cert_file,
+                        "ssl_certfile is empty");
+    case parameter::ssl_keyfile:
+      return parse_path(p, std::move(value), p.config.tls_options.key_file, "ssl_keyfile is empty");
+    // redis-py's "optional" (verify only if the server sends a certificate) is refused: a TLS
+    // server always sends one, so it would be "required" with a misleading name.
+    case parameter::ssl_cert_reqs:
+      if (value == "required") {
+        p.config.tls_options.verify_peer = true;
+      } else if (value == "none") {
+        p.config.tls_options.verify_peer = false;
+      } else {
+        return p.fail("ssl_cert_reqs must be none or required");
+      }
+      return true;
+    case parameter::ssl_check_hostname:
+      if (value == "true") {
+        p.config.tls_options.check_hostname = true;
+      } else if (value == "false") {
+        p.config.tls_options.check_hostname = false;
+      } else {
+        return p.fail("ssl_check_hostname must be true or false");
+      }
+      return true;
   }
   return p.fail("unknown query parameter");
 }
@@ -357,9 +415,10 @@ bool parse_query(url_parser& p, std::string_view query) {
     if (seen[index] && parameters[index].second != parameter::cache_prefix)
       return p.fail("a query parameter is given twice");
     seen[index] = true;
+    if (name.starts_with("ssl_")) p.ssl_given = true;
     if (!parse_parameter(p, parameters[index].second, std::move(value))) return false;
   }
-  return check_cache_settings(p);
+  return check_cache_settings(p) && check_ssl_settings(p);
 }
 
 bool parse(url_parser& p, std::string_view url) {

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "io/tcp_transport.hpp"
+#include "io/tls_transport.hpp"
 #include "uredis/io/socket.hpp"
 #include "uredis/reactor/resolver.hpp"
 #include "uredis/reactor/timer.hpp"
@@ -22,7 +23,7 @@ class connection_core final : public reactor::retirable,
       : config(std::move(c)),
         session(config, r.timers().source(), r.events()),
         reactor_(r),
-        transport_(r.ring(), r.receive_buffers(), *this, {.tcp_nodelay = config.tcp_nodelay}),
+        transport_(make_transport(r)),
         slot_(r.attach(*this)),
         timer_([this] { on_timer(); }),
         lookup_([this](result<io::socket_address> a) { on_resolved(std::move(a)); }) {
@@ -39,7 +40,7 @@ class connection_core final : public reactor::retirable,
   }
 
   ~connection_core() override {
-    transport_.close();
+    transport_->close();
     detach();
     reactor_.remove_dependent();
   }
@@ -100,16 +101,16 @@ class connection_core final : public reactor::retirable,
 
   void on_completion(io::op op, const io_uring_cqe& cqe) override {
     const scope s(*this);
-    transport_.on_completion(op, cqe);
+    transport_->on_completion(op, cqe);
     sync();
   }
 
   void flush() override {
-    if (released_ || !transport_.is_open() || transport_.sending()) return;
+    if (released_ || !transport_->is_open() || transport_->sending()) return;
     const scope s(*this);
     const std::string_view bytes = session.begin_send();
     if (bytes.empty()) return;
-    if (const std::error_code ec = transport_.send(bytes)) {
+    if (const std::error_code ec = transport_->send(bytes)) {
       session.on_transport_failed(ec);
     } else {
       reactor_.begin_quiet();
@@ -168,7 +169,6 @@ class connection_core final : public reactor::retirable,
   // A numeric host or a Unix socket connects now; a name connects when the shard's resolver
   // answers (on_resolved), which never blocks this turn.
   void open_transport() {
-    if (config.tls) return session.on_transport_failed(make_error_code(errc::tls_unavailable));
     if (!config.unix_socket.empty()) return connect_to(io::unix_socket_address(config.unix_socket));
     std::optional<result<io::socket_address>> now =
         reactor_.name_resolver().resolve(lookup_, config.host, config.port);
@@ -183,15 +183,15 @@ class connection_core final : public reactor::retirable,
 
   void connect_to(const result<io::socket_address>& address) {
     if (!address) return session.on_transport_failed(address.error());
-    if (const std::error_code ec = transport_.open(*address, slot_))
+    if (const std::error_code ec = transport_->open(*address, slot_))
       session.on_transport_failed(ec);
   }
 
   void close_transport() noexcept {
     end_quiet();
     lookup_.cancel();  // a lookup still running answers no one
-    if (!transport_.is_open()) return;
-    transport_.close();
+    if (!transport_->is_open()) return;
+    transport_->close();
     // The old socket's completions still to come carry the old slot id: they are dropped.
     detach();
     if (!released_) {
@@ -205,9 +205,19 @@ class connection_core final : public reactor::retirable,
     attached_ = false;
   }
 
+  // TLS or plain, chosen once: a config's tls flag does not change under its connection.
+  std::unique_ptr<io::transport> make_transport(reactor::reactor& r) {
+    const io::tcp_transport::options tcp{.tcp_nodelay = config.tcp_nodelay};
+    io::transport_events& events = *this;
+    if (config.tls)
+      return std::make_unique<io::tls_transport>(r.ring(), r.receive_buffers(), events, tcp,
+                                                 config.tls_options, config.host);
+    return std::make_unique<io::tcp_transport>(r.ring(), r.receive_buffers(), events, tcp);
+  }
+
   std::optional<auth::static_credentials> static_credentials_;
   reactor::reactor& reactor_;
-  io::tcp_transport transport_;
+  std::unique_ptr<io::transport> transport_;
   std::uint64_t slot_;
   bool attached_ = true;  // slot_ names this core in the reactor
   reactor::timer timer_;

@@ -399,12 +399,13 @@ TEST(BlockingClientConnect, CloseThenUseReconnects) {
   EXPECT_EQ(c.incr("n"), 2);
 }
 
-TEST(BlockingClientConnect, ARedissUrlIsRefusedUntilTlsLands) {
+// TLS options that cannot be applied are the caller's to fix: no connection is tried.
+TEST(BlockingClientConnect, ARedissUrlWithAMissingCaFileIsADataError) {
   try {
-    blocking_client c{"rediss://127.0.0.1:6380"};
-    FAIL() << "connected without TLS";
+    blocking_client c{"rediss://127.0.0.1:6380?ssl_ca_certs=/nonexistent/ca.pem"};
+    FAIL() << "connected with a CA file that does not exist";
   } catch (const data_error& e) {
-    EXPECT_EQ(e.code(), make_error_code(errc::tls_unavailable));
+    EXPECT_EQ(e.code(), make_error_code(errc::tls_config_invalid));
     EXPECT_NE(std::string(e.what()).find("TLS"), std::string::npos) << e.what();
   }
 }

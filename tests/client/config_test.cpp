@@ -126,6 +126,32 @@ TEST(ConfigUrl, rediss_sets_tls) {
   EXPECT_EQ(c.db, 1);
 }
 
+TEST(ConfigUrl, rediss_keeps_the_safe_tls_defaults) {
+  const auto c = parsed("rediss://h");
+  EXPECT_TRUE(c.tls_options.verify_peer);
+  EXPECT_TRUE(c.tls_options.check_hostname);
+  EXPECT_TRUE(c.tls_options.ca_file.empty());
+  EXPECT_TRUE(c.tls_options.server_name.empty());
+  EXPECT_EQ(c.tls_options.min_version, uredis::tls::protocol_version::tls1_2);
+  EXPECT_FALSE(parsed("redis://h").tls);
+}
+
+TEST(ConfigUrl, rediss_takes_redis_py_ssl_parameters) {
+  const auto c = parsed(
+      "rediss://h:6380?ssl_ca_certs=/etc/ca%20dir/ca.pem&ssl_ca_path=/etc/ssl/certs"
+      "&ssl_certfile=/c/client.crt&ssl_keyfile=/c/client.key&ssl_cert_reqs=required"
+      "&ssl_check_hostname=false");
+  EXPECT_TRUE(c.tls);
+  EXPECT_EQ(c.tls_options.ca_file, "/etc/ca dir/ca.pem");
+  EXPECT_EQ(c.tls_options.ca_path, "/etc/ssl/certs");
+  EXPECT_EQ(c.tls_options.cert_file, "/c/client.crt");
+  EXPECT_EQ(c.tls_options.key_file, "/c/client.key");
+  EXPECT_TRUE(c.tls_options.verify_peer);
+  EXPECT_FALSE(c.tls_options.check_hostname);
+  EXPECT_FALSE(parsed("rediss://h?ssl_cert_reqs=none").tls_options.verify_peer);
+  EXPECT_TRUE(parsed("rediss://h?ssl_check_hostname=true").tls_options.check_hostname);
+}
+
 TEST(ConfigUrl, scheme_is_case_insensitive) {
   EXPECT_EQ(parsed("REDIS://h").host, "h");
   EXPECT_TRUE(parsed("Rediss://h").tls);
@@ -296,6 +322,20 @@ INSTANTIATE_TEST_SUITE_P(BadUrls, ConfigBadUrl, testing::Values(
     bad_url{"redis://h?db=one", "the database is not"},
     bad_url{"redis://h/1?db=1", "the database is given twice"},
     bad_url{"redis://h?db=1&db=2", "a query parameter is given twice"},
+    bad_url{"redis://h?ssl_ca_certs=/ca.pem", "the ssl_* parameters need a rediss:// URL"},
+    bad_url{"redis://h?ssl_cert_reqs=none", "the ssl_* parameters need a rediss:// URL"},
+    bad_url{"rediss://h?ssl_ca_certs=", "ssl_ca_certs is empty"},
+    bad_url{"rediss://h?ssl_ca_path=", "ssl_ca_path is empty"},
+    bad_url{"rediss://h?ssl_certfile=", "ssl_certfile is empty"},
+    bad_url{"rediss://h?ssl_keyfile=", "ssl_keyfile is empty"},
+    bad_url{"rediss://h?ssl_certfile=/c.crt", "ssl_certfile and ssl_keyfile go together"},
+    bad_url{"rediss://h?ssl_keyfile=/c.key", "ssl_certfile and ssl_keyfile go together"},
+    bad_url{"rediss://h?ssl_cert_reqs=optional", "ssl_cert_reqs must be none or required"},
+    bad_url{"rediss://h?ssl_cert_reqs=REQUIRED", "ssl_cert_reqs must be none or required"},
+    bad_url{"rediss://h?ssl_check_hostname=yes", "ssl_check_hostname must be true or false"},
+    bad_url{"rediss://h?ssl_check_hostname=1", "ssl_check_hostname must be true or false"},
+    bad_url{"rediss://h?ssl_cert_reqs=none&ssl_cert_reqs=required",
+            "a query parameter is given twice"},
     bad_url{"redis://h?protocol=4", "protocol must be"},
     bad_url{"redis://h?protocol=resp3", "protocol must be"},
     bad_url{"redis://h?socket_connect_timeout=0", "socket_connect_timeout"},

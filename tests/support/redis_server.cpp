@@ -127,6 +127,9 @@ redis_server::redis_server(redis_server_options options) : options_(std::move(op
   dir_ = dir_template;
   unix_socket_ = dir_ + "/redis.sock";
   port_ = free_loopback_port();
+  plaintext_port_ = port_;
+  while (options_.tls && plaintext_port_ == port_)
+    plaintext_port_ = free_loopback_port();
   start();
 }
 
@@ -137,7 +140,7 @@ redis_server::~redis_server() {
 }
 
 std::string redis_server::url() const {
-  return "redis://" + host_ + ":" + std::to_string(port_);
+  return (options_.tls ? "rediss://" : "redis://") + host_ + ":" + std::to_string(port_);
 }
 
 void redis_server::start() {
@@ -145,7 +148,7 @@ void redis_server::start() {
   std::vector<std::string> args = {
       "redis-server",
       "--port",
-      std::to_string(port_),
+      std::to_string(plaintext_port_),
       "--bind",
       host_,
       "--dir",
@@ -166,6 +169,12 @@ void redis_server::start() {
       "--enable-debug-command",
       "yes",
   };
+  if (options_.tls) {
+    const redis_tls_options& t = *options_.tls;
+    args.insert(args.end(), {"--tls-port", std::to_string(port_), "--tls-cert-file", t.cert_file,
+                             "--tls-key-file", t.key_file, "--tls-ca-cert-file", t.ca_file,
+                             "--tls-auth-clients", t.auth_clients ? "yes" : "no"});
+  }
   args.insert(args.end(), options_.args.begin(), options_.args.end());
   std::vector<char*> argv;
   for (auto& a : args)
@@ -197,7 +206,7 @@ void redis_server::wait_ready() {
       throw std::runtime_error("redis-server exited during start-up (status " +
                                std::to_string(status) + "; is it on PATH?)\n" + log());
     }
-    const int fd = connect_loopback(port_);
+    const int fd = connect_loopback(plaintext_port_);
     if (fd >= 0) {
       ::close(fd);
       // Accepting is not enough while the server loads: wait for a real answer (NOAUTH counts:
@@ -226,7 +235,7 @@ void redis_server::kill() {
 }
 
 std::string redis_server::command(const std::vector<std::string_view>& args) const {
-  const fd_guard fd{connect_loopback(port_)};
+  const fd_guard fd{connect_loopback(plaintext_port_)};
   if (fd.get() < 0) return {};
   const std::string request = encode(args);
   // EINTR is routine here: io_uring rings in the same process interrupt blocking syscalls to

@@ -10,17 +10,30 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace uredis::test {
 
+/// A TLS listener: port() is then the TLS port, and a plaintext port (plaintext_port())
+/// stays open for the fixture's own use (readiness, command()).
+struct redis_tls_options {
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;  // the CA client certificates must come from
+  /// --tls-auth-clients: true makes a client certificate mandatory.
+  bool auth_clients = false;
+};
+
 struct redis_server_options {
   /// Extra configuration, as redis-server command-line pairs: {"--requirepass", "secret"}.
   std::vector<std::string> args;
   /// How long start() waits for the server to answer PING.
   std::chrono::milliseconds start_timeout{10000};
+  /// Set: the server also listens for TLS (see redis_tls_options).
+  std::optional<redis_tls_options> tls = std::nullopt;
 };
 
 class redis_server {
@@ -32,10 +45,13 @@ class redis_server {
   redis_server& operator=(const redis_server&) = delete;
 
   const std::string& host() const noexcept { return host_; }
+  /// The port clients use: the TLS port for a TLS server.
   std::uint16_t port() const noexcept { return port_; }
+  /// The plaintext port (port() unless the server has TLS).
+  std::uint16_t plaintext_port() const noexcept { return plaintext_port_; }
   const std::string& unix_socket() const noexcept { return unix_socket_; }
   const std::string& dir() const noexcept { return dir_; }
-  /// "redis://127.0.0.1:PORT"
+  /// "redis://127.0.0.1:PORT" (rediss:// for a TLS server)
   std::string url() const;
   bool running() const noexcept { return pid_ > 0; }
 
@@ -59,6 +75,7 @@ class redis_server {
   redis_server_options options_;
   std::string host_ = "127.0.0.1";
   std::uint16_t port_ = 0;
+  std::uint16_t plaintext_port_ = 0;
   std::string dir_;
   std::string unix_socket_;
   pid_t pid_ = -1;

@@ -9,7 +9,7 @@
 // URL forms (redis-py's, with a documented subset of its query parameters):
 //
 //   redis://[[username]:password@]host[:port][/db][?query]
-//   rediss://...                          the same, with tls = true (refused until TLS lands)
+//   rediss://...                          the same, with tls = true
 //   unix://[[username]:password@]/absolute/path.sock[?query]
 //
 //   host      a name, an IPv4 address, or an IPv6 address in brackets: redis://[::1]:6380.
@@ -35,6 +35,17 @@
 //               cache_prefix=P            a BCAST key prefix; the one parameter that may repeat
 //                                         (each adds a prefix, in order); needs cache_mode=bcast
 //               cache_max_ttl=S           cap on how long an entry is served, seconds
+//               ssl_ca_certs=FILE         tls_options.ca_file (PEM CAs to trust)
+//               ssl_ca_path=DIR           tls_options.ca_path (hashed CA directory)
+//               ssl_certfile=FILE         tls_options.cert_file (client certificate)
+//               ssl_keyfile=FILE          tls_options.key_file (its private key)
+//               ssl_cert_reqs=none|required
+//                                         tls_options.verify_peer (redis-py's "optional" is
+//                                         refused: a client cannot half-verify a server)
+//               ssl_check_hostname=true|false
+//                                         tls_options.check_hostname
+//             The ssl_* parameters need rediss:// (they would silently do nothing on a
+//             plaintext connection), and ssl_certfile and ssl_keyfile go together.
 //             An empty value for username, password or client_name means "not given"; for
 //             the numbers and cache_prefix it is an error. A parameter given twice (other than
 //             cache_prefix), an unknown parameter, or one without '=' is an error too, and so
@@ -59,6 +70,7 @@
 #include "uredis/cache/cache_config.hpp"
 #include "uredis/proto/session_config.hpp"
 #include "uredis/result.hpp"
+#include "uredis/tls/options.hpp"
 
 namespace uredis {
 
@@ -83,9 +95,11 @@ struct connection_config : proto::session_config {
   std::shared_ptr<auth::credentials_provider> credentials;
   /// TCP_NODELAY (Nagle off): a pipelining client batches by itself.
   bool tcp_nodelay = true;
-  /// rediss:// URLs: the connection must use TLS. This build has no TLS yet: connect() fails
-  /// at once with errc::tls_unavailable and sends nothing, rather than speak in plaintext.
+  /// rediss:// URLs: the connection speaks TLS (wolfSSL), set up by tls_options. A failed TLS
+  /// handshake fails the connect with a tls_* code; it never falls back to plaintext.
   bool tls = false;
+  /// How TLS is set up when `tls` is on: CAs, client certificate, verification, suites.
+  uredis::tls::options tls_options;
   /// Client-side caching; off (max_bytes 0) unless asked for.
   cache::cache_config cache;
 

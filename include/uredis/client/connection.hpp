@@ -81,9 +81,9 @@ class connection {
   /// Connects and runs the handshake, retrying as the config's policy says (the first connect
   /// too, unless config.retry_first_connect is false: proto/session_config.hpp); `done` runs
   /// once, with success when the connection is ready or with what ended the last attempt (a
-  /// transport error, errc::timeout, the server's error, e.g. WRONGPASS, or
-  /// errc::tls_unavailable for a config that asks for TLS). Precondition: state() is idle or
-  /// closed.
+  /// transport error, errc::timeout, the server's error, e.g. WRONGPASS, or a tls_* code when
+  /// the TLS handshake or the server's certificate is refused). Precondition: state() is idle
+  /// or closed.
   void connect(connect_callback done = {});
 
   /// Sends `command` and calls `callback(result<Command::response>)` once with its reply.

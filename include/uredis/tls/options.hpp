@@ -1,0 +1,51 @@
+#pragma once
+// tls::options: how a connection that asks for TLS (connection_config::tls, rediss:// URLs)
+// sets up its TLS session: whom to trust, who to be, what to check, which suites to offer.
+//
+// The defaults are the safe ones: the server's certificate is verified (against ca_file /
+// ca_path, or the system's CA store when neither is given) and must name the host connected
+// to, and nothing older than TLS 1.2 is spoken. Turning verify_peer off ("insecure") still
+// encrypts, but anyone on the path can pose as the server.
+//
+// The files are read when a connection opens its first TLS stream; one that does not load
+// fails that connect with errc::tls_config_invalid. wolfSSL provides the TLS (see
+// src/tls/engine.hpp).
+
+#include <cstdint>
+#include <string>
+
+namespace uredis::tls {
+
+enum class protocol_version : std::uint8_t { tls1_2, tls1_3 };
+
+struct options {
+  /// PEM file of CA certificates to trust (redis-py's ssl_ca_certs).
+  std::string ca_file;
+  /// Directory of PEM CA certificates, OpenSSL hashed names (ssl_ca_path).
+  std::string ca_path;
+  /// The client's own certificate (chain), PEM, for servers with tls-auth-clients yes
+  /// (ssl_certfile). Needs key_file.
+  std::string cert_file;
+  /// The private key of cert_file, PEM, unencrypted (ssl_keyfile).
+  std::string key_file;
+  /// Verify the server's certificate chain (ssl_cert_reqs=required). Off: encrypted but
+  /// unauthenticated, for tests and private networks only.
+  bool verify_peer = true;
+  /// The certificate must name the host (a DNS name, or an IP address in its subjectAltName)
+  /// (ssl_check_hostname). Ignored when verify_peer is off.
+  bool check_hostname = true;
+  /// The name sent as SNI and checked against the certificate; empty: the connection's host.
+  /// No SNI is sent for an IP address (RFC 6066 forbids it), but the address is still checked.
+  std::string server_name;
+  /// TLS 1.2 cipher list, OpenSSL syntax ("ECDHE-RSA-AES128-GCM-SHA256:..."); empty: wolfSSL's
+  /// default.
+  std::string ciphers;
+  /// TLS 1.3 suites ("TLS_AES_128_GCM_SHA256:..."); empty: wolfSSL's default.
+  std::string ciphersuites;
+  /// The oldest protocol version offered; TLS 1.0 and 1.1 are never spoken.
+  protocol_version min_version = protocol_version::tls1_2;
+
+  friend bool operator==(const options&, const options&) = default;
+};
+
+}  // namespace uredis::tls

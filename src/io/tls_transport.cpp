@@ -1,0 +1,115 @@
+#include "io/tls_transport.hpp"
+
+#include "uredis/error.hpp"
+
+namespace uredis::io {
+
+tls_transport::tls_transport(ring& r, buffer_ring* buffers, transport_events& events,
+                             const tcp_transport::options& tcp, const tls::options& tls_options,
+                             std::string_view host)
+    : tcp_(r, buffers, *this, tcp), events_(&events), options_(&tls_options), host_(host) {}
+
+std::error_code tls_transport::open(const socket_address& address, std::uint64_t target) {
+  close();
+  if (!context_) {
+    result<tls::context> made = tls::context::client(*options_);
+    if (!made) return made.error();
+    context_.emplace(std::move(*made));
+  }
+  return tcp_.open(address, target);
+}
+
+std::error_code tls_transport::send(std::string_view bytes) {
+  if (const std::error_code ec = engine_.encrypt(bytes)) return ec;
+  user_send_ = true;
+  if (tcp_sending_) return {};  // joins the next tcp send, when the one in flight is out
+  const std::error_code ec = flush_output();
+  if (ec) user_send_ = false;
+  return ec;
+}
+
+void tls_transport::close() noexcept {
+  ++generation_;
+  tcp_.close();
+  engine_.reset();
+  wire_.clear();
+  tcp_sending_ = false;
+  user_send_ = false;
+}
+
+void tls_transport::on_transport_connected() {
+  const std::string_view name = options_->server_name.empty() ? host_ : options_->server_name;
+  const tls::peer_name peer{name, options_->verify_peer && options_->check_hostname};
+  if (const std::error_code ec = engine_.start(context_->native(), tls::role::client, peer))
+    return fail(ec);
+  advance_handshake();  // writes the ClientHello
+}
+
+void tls_transport::on_transport_data(std::string_view bytes) {
+  engine_.on_ciphertext(bytes);  // the tcp buffer is recycled on return: the engine copies
+  if (!engine_.handshake_done()) return advance_handshake();
+  deliver_plaintext();
+}
+
+void tls_transport::advance_handshake() {
+  const std::uint64_t generation = generation_;
+  const result<bool> done = engine_.handshake();
+  // Whatever the handshake wrote goes out first, also before an error (it may be the alert
+  // that tells the server why).
+  if (const std::error_code ec = flush_output()) return fail(ec);
+  if (!done) return fail(done.error());
+  if (!*done) return;
+  events_->on_transport_connected();
+  // Records that came with the last handshake flight (application data the server sent at
+  // once) wait in the engine: read them now, not on the next packet.
+  if (generation == generation_) deliver_plaintext();
+}
+
+void tls_transport::deliver_plaintext() {
+  const std::uint64_t generation = generation_;
+  for (;;) {
+    const result<std::string_view> plaintext = engine_.read();
+    if (!plaintext) return fail(plaintext.error());
+    if (plaintext->empty()) break;
+    events_->on_transport_data(*plaintext);
+    if (generation != generation_) return;  // the handler closed the stream
+  }
+  // Reading may have produced records of its own (a key update's answer).
+  if (const std::error_code ec = flush_output()) fail(ec);
+}
+
+void tls_transport::on_transport_sent() {
+  tcp_sending_ = false;
+  if (engine_.has_output()) {
+    if (const std::error_code ec = flush_output()) fail(ec);
+    return;  // the caller's bytes may be in this send too: report after it
+  }
+  if (user_send_) {
+    user_send_ = false;
+    events_->on_transport_sent();
+  }
+}
+
+void tls_transport::on_transport_failed(std::error_code ec) {
+  // A peer that hangs up in the middle of the handshake did not accept TLS from us (a plaintext
+  // server, or one that refused the client's certificate): say so rather than "closed".
+  if (!engine_.handshake_done() && ec == make_error_code(errc::connection_closed))
+    ec = make_error_code(errc::tls_handshake_failed);
+  fail(ec);
+}
+
+std::error_code tls_transport::flush_output() {
+  if (tcp_sending_ || !engine_.has_output()) return {};
+  engine_.take_output(wire_);
+  tcp_sending_ = true;
+  const std::error_code ec = tcp_.send(wire_.data());
+  if (ec) tcp_sending_ = false;
+  return ec;
+}
+
+void tls_transport::fail(std::error_code ec) {
+  user_send_ = false;
+  events_->on_transport_failed(ec);
+}
+
+}  // namespace uredis::io

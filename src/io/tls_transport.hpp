@@ -1,0 +1,79 @@
+#pragma once
+// tls_transport: a transport (transport.hpp) that speaks TLS over a tcp_transport, with a
+// sans-I/O tls::engine in between. Everything is driven by completions; nothing blocks.
+//
+//   open()  ──► tcp open ──► tcp connected ──► ClientHello out ──► ... handshake records in and
+//               out ... ──► on_transport_connected (only once the handshake is complete)
+//   send(plaintext) ──► encrypt (one write) ──► one tcp send ──► on_transport_sent
+//   tcp data ──► decrypt ──► on_transport_data(plaintext), one record at a time
+//   errors ──► on_transport_failed (tls_* codes: a refused certificate by its cause)
+//
+// The plaintext given to send() is encrypted at once, so the caller's bytes are free as soon as
+// send() returns; on_transport_sent still waits for the ciphertext to be out, which is what
+// paces the caller. Records the engine writes on its own (alerts, key-update answers) join the
+// next tcp send, or start one when none is in flight.
+//
+// The TLS context (CAs, client certificate) is built on the first open and kept for the
+// reconnects; a file that does not load makes open() fail with errc::tls_config_invalid.
+//
+// Owner: the connection's I/O shell. `tls_options` and `host` must outlive the transport (the
+// shell's config).
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <system_error>
+
+#include "io/tcp_transport.hpp"
+#include "io/transport.hpp"
+#include "tls/context.hpp"
+#include "tls/engine.hpp"
+#include "uredis/tls/options.hpp"
+#include "uredis/util/byte_buffer.hpp"
+
+namespace uredis::io {
+
+class tls_transport final : public transport, private transport_events {
+ public:
+  /// `host` is the name the server's certificate must carry (unless tls_options.server_name
+  /// says otherwise).
+  tls_transport(ring& r, buffer_ring* buffers, transport_events& events,
+                const tcp_transport::options& tcp, const tls::options& tls_options,
+                std::string_view host);
+  ~tls_transport() override { close(); }
+  tls_transport(const tls_transport&) = delete;
+  tls_transport& operator=(const tls_transport&) = delete;
+
+  std::error_code open(const socket_address& address, std::uint64_t target) override;
+  std::error_code send(std::string_view bytes) override;
+  void close() noexcept override;
+  void on_completion(op o, const io_uring_cqe& cqe) override { tcp_.on_completion(o, cqe); }
+
+  bool is_open() const noexcept override { return tcp_.is_open(); }
+  bool sending() const noexcept override { return user_send_; }
+
+ private:
+  // The tcp_transport's reports.
+  void on_transport_connected() override;
+  void on_transport_data(std::string_view bytes) override;
+  void on_transport_sent() override;
+  void on_transport_failed(std::error_code ec) override;
+
+  void advance_handshake();
+  void deliver_plaintext();
+  std::error_code flush_output();
+  void fail(std::error_code ec);
+
+  tcp_transport tcp_;
+  transport_events* events_;
+  const tls::options* options_;
+  std::string_view host_;
+  std::optional<tls::context> context_;  // built on the first open
+  tls::engine engine_;
+  util::byte_buffer wire_;        // the ciphertext of the tcp send in flight
+  std::uint64_t generation_ = 0;  // counts close()s: a report's handler may close the stream
+  bool tcp_sending_ = false;
+  bool user_send_ = false;  // a send() not yet reported
+};
+
+}  // namespace uredis::io

@@ -1,0 +1,75 @@
+#include "tls/context.hpp"
+
+#include <string>
+
+#include "uredis/error.hpp"
+
+namespace uredis::tls {
+namespace {
+
+// What an empty list leaves in place, so that setting one protocol's list does not silently
+// drop the other protocol: wolfSSL takes TLS 1.2 and 1.3 suites in one list, where OpenSSL
+// (and redis-py's options) keep them apart.
+constexpr const char* default_tls13_suites =
+    "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:TLS13-CHACHA20-POLY1305-SHA256";
+constexpr const char* default_tls12_ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+std::error_code invalid() {
+  return make_error_code(errc::tls_config_invalid);
+}
+
+std::error_code apply(WOLFSSL_CTX* ctx, const options& o) {
+  const int min = o.min_version == protocol_version::tls1_3 ? WOLFSSL_TLSV1_3 : WOLFSSL_TLSV1_2;
+  if (wolfSSL_CTX_SetMinVersion(ctx, min) != WOLFSSL_SUCCESS) return invalid();
+
+  if (o.verify_peer) {
+    if (!o.ca_file.empty() || !o.ca_path.empty()) {
+      const char* file = o.ca_file.empty() ? nullptr : o.ca_file.c_str();
+      const char* path = o.ca_path.empty() ? nullptr : o.ca_path.c_str();
+      if (wolfSSL_CTX_load_verify_locations(ctx, file, path) != WOLFSSL_SUCCESS) return invalid();
+    } else if (wolfSSL_CTX_load_system_CA_certs(ctx) != WOLFSSL_SUCCESS) {
+      return invalid();  // no CA to trust: every server would be refused
+    }
+    wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, nullptr);
+  } else {
+    wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, nullptr);
+  }
+
+  // A certificate without its key (or the reverse) is a mistake, not "no client auth".
+  if (o.cert_file.empty() != o.key_file.empty()) return invalid();
+  if (!o.cert_file.empty()) {
+    if (wolfSSL_CTX_use_certificate_chain_file(ctx, o.cert_file.c_str()) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_use_PrivateKey_file(ctx, o.key_file.c_str(), WOLFSSL_FILETYPE_PEM) !=
+            WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS)
+      return invalid();
+  }
+
+  if (!o.ciphers.empty() || !o.ciphersuites.empty()) {
+    std::string list = o.ciphersuites.empty() ? default_tls13_suites : o.ciphersuites;
+    list += ':';
+    list += o.ciphers.empty() ? default_tls12_ciphers : o.ciphers;
+    if (wolfSSL_CTX_set_cipher_list(ctx, list.c_str()) != WOLFSSL_SUCCESS) return invalid();
+  }
+  return {};
+}
+
+}  // namespace
+
+bool initialize_library() noexcept {
+  static const bool initialized = wolfSSL_Init() == WOLFSSL_SUCCESS;
+  return initialized;
+}
+
+result<context> context::client(const options& o) {
+  if (!initialize_library()) return errc::tls_config_invalid;
+  // The "v23" method negotiates the highest version both sides have; SetMinVersion bounds it.
+  context c(wolfSSL_CTX_new(wolfSSLv23_client_method()));
+  if (c.native() == nullptr) return errc::tls_config_invalid;
+  if (const std::error_code ec = apply(c.native(), o)) return ec;
+  return c;
+}
+
+}  // namespace uredis::tls
