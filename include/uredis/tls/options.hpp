@@ -18,6 +18,14 @@ namespace uredis::tls {
 
 enum class protocol_version : std::uint8_t { tls1_2, tls1_3 };
 
+/// How the server certificate's revocation status is checked (OCSP, RFC 6960).
+enum class ocsp_mode : std::uint8_t {
+  off,          // not checked
+  stapling,     // ask for a staple in the handshake and verify one when it comes
+  must_staple,  // as stapling, but a missing staple refuses the connection
+  responder,    // the staple if one comes, else ask the certificate's OCSP responder
+};
+
 struct options {
   /// PEM file of CA certificates to trust (redis-py's ssl_ca_certs).
   std::string ca_file;
@@ -44,6 +52,10 @@ struct options {
   std::string ciphersuites;
   /// The oldest protocol version offered; TLS 1.0 and 1.1 are never spoken.
   protocol_version min_version = protocol_version::tls1_2;
+  /// Revocation checking. Every mode but off refuses a revoked certificate.
+  ocsp_mode ocsp = ocsp_mode::off;
+  /// The responder asked in ocsp_mode::responder; empty: the one the certificate names.
+  std::string ocsp_responder_url;
 
   friend bool operator==(const options&, const options&) = default;
 };
