@@ -34,6 +34,8 @@ class connection_core final : public reactor::retirable,
           auth::credentials{config.username, config.password.value_or(std::string{})});
       session.set_credentials_provider(&*static_credentials_);
     }
+    // A re-authentication the provider announces is queued outside any call of ours.
+    session.set_output_hook([this] { after_enqueue(); });
     if (config.cache.enabled())
       cache = std::make_unique<cache::driver>(session, config, r, [this] { after_enqueue(); });
     reactor_.add_dependent();
