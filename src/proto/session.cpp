@@ -122,19 +122,28 @@ void session::start_attempt() {
     auth::wipe(reauth_with_.password);
     // Asked while the transport opens; the provider may answer now or later.
     credentials_request_.begin();
+    fetching_ = true;
     provider_->fetch(credentials_request_);
+    fetching_ = false;
   }
 }
 
 void session::on_credentials(const auth::credentials* c, std::error_code why) {
   if (state_ != session_state::connecting && state_ != session_state::handshaking) return;
-  if (c == nullptr) return fail(why ? why : make_error_code(errc::handshake_failed));
+  if (c == nullptr) {
+    fail(why ? why : make_error_code(errc::handshake_failed));
+    if (!fetching_ && output_hook_) output_hook_();
+    return;
+  }
   // Copied into strings that keep their capacity: a reconnect allocates nothing.
   credentials_.username = c->username;
   auth::replace_secret(credentials_.password, c->password);
   authenticate_ = true;
   credentials_ready_ = true;
   if (state_ == session_state::handshaking) start_handshake();
+  // An answer that came later, from the provider's own callback, reached the session outside
+  // any call of the shell: it must be told to send the handshake (or close the socket).
+  if (!fetching_ && output_hook_) output_hook_();
 }
 
 void session::on_connected() {

@@ -221,9 +221,11 @@ class session {
   /// The session also watches it: new credentials it announces (a streaming provider, a token
   /// manager) re-authenticate the live connection (see "Re-authentication" above).
   void set_credentials_provider(auth::credentials_provider* p);
-  /// Called when the session queued bytes of its own accord, outside any call from the shell
-  /// (a re-authentication announced by the provider): the shell schedules a flush and looks
-  /// at next_deadline().
+  /// Called when the session changed of its own accord, outside any call from the shell: a
+  /// provider answered later from its own callback, or announced new credentials. The shell
+  /// then does what it does after each of its calls (take_actions(), wants_send(),
+  /// next_deadline()); it may also come while a call of the shell is under way (a reply
+  /// callback that updated the provider), which the shell tells apart.
   void set_output_hook(util::inline_function<void(), 16> hook) noexcept {
     output_hook_ = std::move(hook);
   }
@@ -342,6 +344,7 @@ class session {
   auth::credentials credentials_;
   bool authenticate_ = false;
   bool credentials_ready_ = false;
+  bool fetching_ = false;  // inside provider_->fetch(): an answer now needs no output hook
   bool handshake_started_ = false;
   handshake_params params_;
   // Re-authentication: the provider's announcements, and the newest credentials they brought
