@@ -80,6 +80,12 @@ void token_manager::start() {
   sync();
 }
 
+void token_manager::stop() noexcept {
+  stopped_ = true;
+  request_.pending_ = false;
+  timer_.cancel();
+}
+
 void token_manager::on_answer(const token& t) {
   ++tokens_;
   latest_ = std::make_shared<const credentials>(credentials{t.username, t.value});
@@ -115,6 +121,7 @@ void token_manager::on_timer() {
 // source may answer inside the call (on_answer, which syncs again): each pass takes fresh
 // actions, so nothing is done twice.
 void token_manager::sync() {
+  if (stopped_) return;
   for (;;) {
     const token_refresh::actions a = schedule_.take_actions();
     if (!a.abandon_fetch && !a.expired && !a.fetch) break;

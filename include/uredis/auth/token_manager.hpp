@@ -93,6 +93,9 @@ class token_manager {
 
   /// Asks for the first token now.
   void start();
+  /// Stops refreshing: no more fetches, an answer still due is ignored. The providers keep the
+  /// last token (and its expiry is no longer announced).
+  void stop() noexcept;
 
   /// The provider for the connections of shard `shard` (connection_config::credentials).
   std::shared_ptr<streaming_credentials> provider(unsigned shard) const {
@@ -127,6 +130,7 @@ class token_manager {
   std::error_code expired_because_;
   std::vector<bool> undelivered_;  // shards whose mailbox refused the last broadcast
   std::uint64_t tokens_ = 0;
+  bool stopped_ = false;
 };
 
 }  // namespace uredis::auth
