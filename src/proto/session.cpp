@@ -577,6 +577,17 @@ void session::on_health_reply(const std::error_code& ec) {
 // ---- Re-authentication ----
 
 void session::on_new_credentials(const auth::credentials& c) {
+  const bool setting_up =
+      state_ == session_state::connecting || state_ == session_state::handshaking;
+  if (setting_up && !handshake_started_) {
+    // The handshake is not written yet: it carries the new credentials itself (a fetch still
+    // waiting gets its own answer).
+    if (credentials_ready_ && authenticate_) {
+      credentials_.username = c.username;
+      auth::replace_secret(credentials_.password, c.password);
+    }
+    return;
+  }
   reauth_with_.username = c.username;
   auth::replace_secret(reauth_with_.password, c.password);
   reauth_due_ = true;

@@ -316,6 +316,17 @@ TEST(StreamingCredentialsSession, CredentialsArrivingDuringTheHandshakeFollowIt)
   EXPECT_EQ(h.flush(), auth_bytes("app", "t2"));
 }
 
+TEST(StreamingCredentialsSession, CredentialsArrivingBeforeTheHandshakeIsWrittenGoInIt) {
+  harness h;
+  h.start();  // fetched t1; the transport is still opening
+  h.provider.update({"app", "t2"});
+  const std::string hello = h.open(hello_replies);
+  EXPECT_NE(hello.find("t2"), std::string::npos) << hello;
+  EXPECT_EQ(hello.find("t1"), std::string::npos) << hello;
+  ASSERT_TRUE(h.s->ready());
+  EXPECT_EQ(h.flush(), "") << "no AUTH after a handshake that already had them";
+}
+
 TEST(StreamingCredentialsSession, AnExpiredProviderFailsTheConnectAtOnce) {
   harness h;
   h.config.retry = retry::retry_policy::never();
