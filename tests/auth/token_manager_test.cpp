@@ -17,11 +17,14 @@
 #include <vector>
 
 #include "support/client_setup.hpp"
+#include "support/eventually.hpp"
 #include "support/redis_server.hpp"
 #include "uredis/auth/streaming_credentials.hpp"
 #include "uredis/client/connection.hpp"
+#include "uredis/client/transaction.hpp"
 #include "uredis/cmd/raw.hpp"
 #include "uredis/cmd/strings.hpp"
+#include "uredis/pubsub/subscriber.hpp"
 #include "uredis/reactor/reactor.hpp"
 
 namespace uredis::auth {
@@ -156,6 +159,83 @@ TEST(TokenManagerStreaming, ARefusedTokenIsReportedAndTheConnectionKeepsWorking)
   ASSERT_TRUE(run(*r, c, cmd::set{"k", "v"}).has_value()) << "still authenticated as before";
   seen.expect_no("not-a-token");
   seen.expect_no("token1");
+}
+
+// AUTH queued right behind a transaction lands after its EXEC: were it inside, the server would
+// queue it and EXEC would answer one more reply than the transaction has (an error here).
+TEST(TokenManagerStreaming, AuthIsNeverSentBetweenMultiAndExec) {
+  test::redis_server server;
+  acl tokens{server};
+  tokens.mint("token1");
+  tokens.mint("token2");
+  auto r = make_reactor();
+  auto provider = std::make_shared<streaming_credentials>(credentials{"app", "token1"});
+  connection_config config = config_for(server);
+  config.credentials = provider;
+  connection c(*r, config);
+  ASSERT_TRUE(connect(*r, c).has_value());
+  const long auths_before = tokens.auth_calls().first;
+
+  using results = transaction<cmd::incr, cmd::incr>::results;
+  std::optional<result<results>> first, second;
+  c.exec(transaction{cmd::incr{"n"}, cmd::incr{"n"}},
+         [&](result<results> v) { first = std::move(v); });
+  provider->update({"app", "token2"});
+  c.exec(transaction{cmd::incr{"n"}, cmd::incr{"n"}},
+         [&](result<results> v) { second = std::move(v); });
+  r->run_until([&] { return first.has_value() && second.has_value(); });
+  ASSERT_TRUE(first->has_value());
+  ASSERT_TRUE(second->has_value());
+  EXPECT_EQ(*std::get<0>(**first), 1);
+  EXPECT_EQ(*std::get<1>(**first), 2);
+  EXPECT_EQ(*std::get<0>(**second), 3);
+  EXPECT_EQ(*std::get<1>(**second), 4);
+  EXPECT_EQ(r->events().stats().reauthenticated, 1u);
+  EXPECT_EQ(tokens.auth_calls().first - auths_before, 1);
+}
+
+// A RESP2 subscriber is not re-authenticated live (the server would refuse AUTH in subscribe
+// mode): it keeps its identity, and its next connect uses the newest token.
+TEST(TokenManagerStreaming, Resp2SubscriberReauthenticatesOnItsNextConnect) {
+  test::redis_server server;
+  acl tokens{server};
+  tokens.mint("token1");
+  auto r = make_reactor();
+  auto provider = std::make_shared<streaming_credentials>(credentials{"app", "token1"});
+  connection_config config = config_for(server);
+  config.credentials = provider;
+  config.protocol = resp_version::resp2;
+  pubsub::subscriber sub(*r, config);
+  std::optional<result<void>> connected, subscribed;
+  sub.connect([&](const result<void>& o) { connected = o; });
+  std::vector<std::string> got;
+  sub.subscribe(
+      "ch", [&](const pubsub::message& m) { got.emplace_back(m.payload); },
+      [&](const result<void>& o) { subscribed = o; });
+  ASSERT_TRUE(test::run_until(
+      *r, [&] { return connected && subscribed; }, 5s));
+  ASSERT_TRUE(*connected && *subscribed);
+  const long auths_before = tokens.auth_calls().first;
+
+  tokens.mint("token2");
+  provider->update({"app", "token2"});
+  tokens.revoke("token1");
+  server.command({"PUBLISH", "ch", "one"});
+  ASSERT_TRUE(test::run_until(
+      *r, [&] { return got.size() == 1; }, 5s));
+  EXPECT_EQ(tokens.auth_calls().first, auths_before) << "no AUTH in subscribe mode";
+  EXPECT_EQ(r->events().stats().reauth_failed, 0u);
+
+  // Its next connect authenticates with token2 (token1 is gone) and subscribes again.
+  const std::uint64_t restored = r->events().stats().subscriptions_restored;
+  server.command({"CLIENT", "KILL", "USER", "app"});
+  ASSERT_TRUE(test::run_until(
+      *r, [&] { return r->events().stats().subscriptions_restored > restored; }, 5s));
+  server.command({"PUBLISH", "ch", "two"});
+  ASSERT_TRUE(test::run_until(
+      *r, [&] { return got.size() == 2; }, 5s));
+  EXPECT_EQ(got, (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(r->events().stats().handshake_failed, 0u);
 }
 
 // The per-connect provider answering later, from a timer on the connection's shard.
