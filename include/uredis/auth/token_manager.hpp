@@ -55,8 +55,11 @@ namespace uredis::auth {
 
 class token_manager;
 
-/// One fetch of the manager's source, answered once, now or later, on the home shard. An answer
-/// after the manager gave up on the fetch (fetch_timeout) is ignored.
+/// One fetch of the manager's source, answered once, now or later, on the home shard. The
+/// manager has one request object, reused by every fetch: an answer after the manager gave up
+/// on a fetch (fetch_timeout) is ignored until the next fetch starts, and then counts as that
+/// one's (a stalled source's late token is still a token). The source must not answer once the
+/// manager is destroyed.
 class token_request {
  public:
   token_request(const token_request&) = delete;
