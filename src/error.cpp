@@ -115,6 +115,11 @@ class error_category_impl final : public std::error_category {
                "certificate, or refuse ours?)";
       case errc::tls_record_invalid:
         return "a TLS record from the server did not decrypt or parse";
+      case errc::credentials_expired:
+        return "no valid credentials: the token expired and no replacement arrived";
+      case errc::credentials_rejected:
+        return "the server refused the new credentials on a live connection (it stays "
+               "authenticated as before)";
     }
     return "unknown uredis error";
   }

@@ -79,6 +79,10 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
       return make<connection_error>(ec);
     case errc::server_loading:
       return make<busy_loading_error>(ec);
+    // Credentials that are missing or refused: redis-py raises AuthenticationError.
+    case errc::credentials_expired:
+    case errc::credentials_rejected:
+      return make<authentication_error>(ec);
     // redis-py raises WatchError when EXEC answers null.
     case errc::watch_conflict:
     case errc::watch_lost:

@@ -113,6 +113,13 @@ enum class errc : int {
   tls_peer_alert,             // the server ended the session with a fatal alert (for instance
                               // it requires a client certificate, or refused ours)
   tls_record_invalid,         // a record after the handshake did not decrypt or parse
+
+  // Authentication (auth/). A provider with no valid credentials fails a connect at once with
+  // credentials_expired instead of letting it wait (a token that expired with no replacement);
+  // a live connection whose re-authentication the server refused reports credentials_rejected
+  // (event::reauth_failed) and stays authenticated as before.
+  credentials_expired,
+  credentials_rejected,
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".

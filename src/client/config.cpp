@@ -489,4 +489,27 @@ result<connection_config> parse_url(std::string_view url, std::string_view* reas
   return std::move(p.config);
 }
 
+std::string redacted_url(const connection_config& config) {
+  std::string out =
+      config.unix_socket.empty() ? (config.tls ? "rediss://" : "redis://") : "unix://";
+  // Whether there is a secret is worth saying (it explains an authentication error); what it
+  // is never is.
+  const bool secret = config.password.has_value() || config.credentials != nullptr;
+  if (!config.username.empty() || secret) {
+    out += config.username;
+    if (secret) out += ":***";
+    out += '@';
+  }
+  if (!config.unix_socket.empty()) {
+    out += config.unix_socket;
+  } else {
+    const bool ipv6 = config.host.find(':') != std::string::npos;
+    out += ipv6 ? "[" + config.host + "]" : config.host;
+    out += ':' + std::to_string(config.port);
+  }
+  if (config.db != 0)
+    out += (config.unix_socket.empty() ? "/" : "?db=") + std::to_string(config.db);
+  return out;
+}
+
 }  // namespace uredis

@@ -34,6 +34,9 @@ class connection_core final : public reactor::retirable,
           auth::credentials{config.username, config.password.value_or(std::string{})});
       session.set_credentials_provider(&*static_credentials_);
     }
+    // A provider's late answer, or a re-authentication it announces, reaches the session
+    // outside any call of ours.
+    session.set_output_hook([this] { on_session_changed(); });
     if (config.cache.enabled())
       cache = std::make_unique<cache::driver>(session, config, r, [this] { after_enqueue(); });
     reactor_.add_dependent();
@@ -58,6 +61,15 @@ class connection_core final : public reactor::retirable,
   void close() {
     const scope s(*this);
     session.close();
+    sync();
+  }
+
+  // Inside a call into the core (a reply callback that updated the provider), the call's own
+  // sync() follows: only the flush and the timer are due now, as after an enqueue. Outside (a
+  // provider's timer), this is the call, and it syncs.
+  void on_session_changed() {
+    if (depth_ > 0) return after_enqueue();
+    const scope s(*this);
     sync();
   }
 

@@ -37,6 +37,18 @@ struct ping_command {
   void encode(resp::encoder& e) const { e.command("PING"); }
 };
 
+// A live connection's re-authentication. A password alone authenticates the default user,
+// as the handshake's does.
+struct auth_command {
+  const auth::credentials* with;
+  void encode(resp::encoder& e) const {
+    if (with->username.empty())
+      e.command("AUTH", with->password);
+    else
+      e.command("AUTH", with->username, with->password);
+  }
+};
+
 }  // namespace
 
 // The reply handler of the health-check PING: only whether an answer came matters.
@@ -51,6 +63,18 @@ struct health_check_reply {
   };
 };
 
+// The reply handler of a re-authentication's AUTH.
+struct reauth_reply {
+  session* owner;
+  void on_complete(const reply_outcome& o) { owner->on_reauth_reply(o); }
+  struct active {
+    explicit active(reauth_reply&& q) noexcept : owner(q.owner) {}
+    session* owner;
+    void on_node(const resp::node&) noexcept {}
+    void on_complete(const reply_outcome& o) { owner->on_reauth_reply(o); }
+  };
+};
+
 session::session(const session_config& config, const util::clock& clock, event::dispatcher& events,
                  const resp::limits& limits)
     : config_(&config),
@@ -59,6 +83,7 @@ session::session(const session_config& config, const util::clock& clock, event::
       id_(next_session_id()),
       pipeline_(limits),
       handshake_(limits),
+      credentials_listener_([this](const auth::credentials& c) { on_new_credentials(c); }),
       reconnect_(config.retry),
       rng_(id_ ^ static_cast<std::uint64_t>(
                      std::chrono::steady_clock::now().time_since_epoch().count())) {
@@ -92,21 +117,33 @@ void session::start_attempt() {
   credentials_ready_ = provider_ == nullptr;
   authenticate_ = false;
   if (provider_ != nullptr) {
+    // This fetch gets the newest credentials: an announcement before it needs no AUTH.
+    reauth_due_ = false;
+    auth::wipe(reauth_with_.password);
     // Asked while the transport opens; the provider may answer now or later.
     credentials_request_.begin();
+    fetching_ = true;
     provider_->fetch(credentials_request_);
+    fetching_ = false;
   }
 }
 
 void session::on_credentials(const auth::credentials* c, std::error_code why) {
   if (state_ != session_state::connecting && state_ != session_state::handshaking) return;
-  if (c == nullptr) return fail(why ? why : make_error_code(errc::handshake_failed));
+  if (c == nullptr) {
+    fail(why ? why : make_error_code(errc::handshake_failed));
+    if (!fetching_ && output_hook_) output_hook_();
+    return;
+  }
   // Copied into strings that keep their capacity: a reconnect allocates nothing.
   credentials_.username = c->username;
-  credentials_.password = c->password;
+  auth::replace_secret(credentials_.password, c->password);
   authenticate_ = true;
   credentials_ready_ = true;
   if (state_ == session_state::handshaking) start_handshake();
+  // An answer that came later, from the provider's own callback, reached the session outside
+  // any call of the shell: it must be told to send the handshake (or close the socket).
+  if (!fetching_ && output_hook_) output_hook_();
 }
 
 void session::on_connected() {
@@ -135,9 +172,16 @@ void session::start_handshake() {
   handshake_started_ = true;
 }
 
-void session::set_subscribed(bool on) noexcept {
+void session::set_credentials_provider(auth::credentials_provider* p) {
+  provider_ = p;
+  credentials_listener_.hook.unlink();
+  if (p != nullptr) p->watch(credentials_listener_);
+}
+
+void session::set_subscribed(bool on) {
   subscribed_ = on;
   update_subscribed_mode();
+  reauthenticate();  // one deferred while a RESP2 subscription refused AUTH
 }
 
 void session::update_subscribed_mode() noexcept {
@@ -235,6 +279,8 @@ void session::handshake_done() {
     events_->emit(event::reconnected{id_, attempts});
   else
     events_->emit(event::connected{id_});
+  if (epoch_ != epoch) return;
+  reauthenticate();  // credentials announced after this socket's fetch
   if (epoch_ != epoch || !on_connect_) return;
   connect_callback done = std::move(on_connect_);
   on_connect_ = {};
@@ -526,6 +572,47 @@ void session::on_health_reply(const std::error_code& ec) {
     health_failed_ = true;  // recycled from the timer, not from inside the pipeline
     health_at_ = clock_->now();
   }
+}
+
+// ---- Re-authentication ----
+
+void session::on_new_credentials(const auth::credentials& c) {
+  const bool setting_up =
+      state_ == session_state::connecting || state_ == session_state::handshaking;
+  if (setting_up && !handshake_started_) {
+    // The handshake is not written yet: it carries the new credentials itself (a fetch still
+    // waiting gets its own answer).
+    if (credentials_ready_ && authenticate_) {
+      credentials_.username = c.username;
+      auth::replace_secret(credentials_.password, c.password);
+    }
+    return;
+  }
+  reauth_with_.username = c.username;
+  auth::replace_secret(reauth_with_.password, c.password);
+  reauth_due_ = true;
+  reauthenticate();
+}
+
+// Sends the newest announced credentials, when the connection can take an AUTH now.
+void session::reauthenticate() {
+  if (!reauth_due_ || state_ != session_state::ready || restricted_) return;
+  reauth_due_ = false;
+  // Idempotent: if the socket fails under it, sending it again on the next one is harmless.
+  const enqueued e = enqueue(auth_command{&reauth_with_}, reauth_reply{this}, {.idempotent = true});
+  auth::wipe(reauth_with_.password);  // encoded: the request buffer holds it until it is sent
+  if (e != enqueued::refused && output_hook_) output_hook_();
+}
+
+void session::on_reauth_reply(const reply_outcome& o) {
+  // The server's message (WRONGPASS...) never quotes the password, but the request bytes do:
+  // neither is kept.
+  if (o.error)
+    events_->emit(event::reauth_failed{id_, o.error});
+  else if (o.error_reply != nullptr)
+    events_->emit(event::reauth_failed{id_, make_error_code(errc::credentials_rejected)});
+  else
+    events_->emit(event::reauthenticated{id_});
 }
 
 }  // namespace uredis::proto

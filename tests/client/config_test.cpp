@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -432,6 +433,22 @@ TEST(ConfigUrl, reason_is_optional) {
 
 TEST(ConfigUrl, value_throws_a_uredis_error) {
   EXPECT_THROW((void)parse_url("redis://h:0").value(), uredis::data_error);
+}
+
+TEST(ConfigRedacted, a_printed_config_never_shows_its_password) {
+  EXPECT_EQ(uredis::redacted_url(parsed("redis://app:s3cr%40t@10.0.0.1:6380/2")),
+            "redis://app:***@10.0.0.1:6380/2");
+  EXPECT_EQ(uredis::redacted_url(parsed("rediss://:only-a-password@[::1]")),
+            "rediss://:***@[::1]:6379");
+  EXPECT_EQ(uredis::redacted_url(parsed("redis://nopass-user@h")), "redis://nopass-user@h:6379");
+  EXPECT_EQ(uredis::redacted_url(parsed("unix://u:pw@/run/r.sock?db=3")),
+            "unix://u:***@/run/r.sock?db=3");
+  connection_config c;
+  c.credentials = std::make_shared<uredis::auth::static_credentials>(
+      uredis::auth::credentials{"app", "token-123"});
+  const std::string printed = uredis::redacted_url(c);
+  EXPECT_EQ(printed, "redis://:***@127.0.0.1:6379");
+  EXPECT_EQ(printed.find("token-123"), std::string::npos);
 }
 
 }  // namespace

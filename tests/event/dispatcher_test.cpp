@@ -27,7 +27,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-static_assert(event_count == 16);
+static_assert(event_count == 19);
+static_assert(event_index<token_refresh_failed> == 18 &&
+              counter_of<token_refresh_failed> == &stats::token_refresh_failed);
+static_assert(event_index<reauthenticated> == 16 && event_index<reauth_failed> == 17);
 static_assert(event_index<lock_lost> == 12 && counter_of<lock_lost> == &stats::lock_lost);
 static_assert(event_index<cache_evicted> == 15 &&
               counter_of<cache_evicted> == &stats::cache_evicted);

@@ -11,12 +11,22 @@
 // requests on an intrusive list (`hook`), which a request leaves when it is cancelled or
 // destroyed, so the provider never holds a dangling one.
 //
-// Threading: fetch() and answer() run on the connection's (the shard's) thread. A provider
-// shared by several shards is called from each of them and must be safe for that.
+// A provider whose credentials change while connections are up (a streaming provider, a token
+// manager's) also tells the connections that watch() it: each live connection then sends AUTH
+// with the new credentials, in line with its other commands (proto/session.hpp).
+//
+//   provider ──listener.on_credentials(new)──► session ──AUTH user pass──► server
+//
+// Threading: fetch(), watch() and answer() run on the connection's (the shard's) thread. A
+// provider shared by several shards is called from each of them and must be safe for that.
+//
+// Secrets: a credentials value wipes its password when it is replaced or destroyed
+// (auth/secret.hpp). Nothing in the library prints it: no event, error or log carries it.
 
 #include <string>
 #include <system_error>
 
+#include "uredis/auth/secret.hpp"
 #include "uredis/util/inline_function.hpp"
 #include "uredis/util/intrusive_list.hpp"
 
@@ -26,6 +36,12 @@ struct credentials {
   /// ACL user; empty means the default user.
   std::string username;
   std::string password;
+
+  // Still an aggregate ({user, password}). The password is wiped when the value ends; the
+  // declared destructor also makes moves copy, so no moved-from buffer keeps the bytes. Code
+  // that replaces a password in place uses replace_secret() (an assignment would leave the old
+  // one's tail in the buffer).
+  ~credentials() { wipe(password); }
 };
 
 /// One connection's request for credentials, answered once.
@@ -73,12 +89,35 @@ class credentials_request {
   bool pending_ = false;
 };
 
+/// Told of new credentials while its connection is up: a session's hook into a provider whose
+/// credentials change.
+class credentials_listener {
+ public:
+  using callback = util::inline_function<void(const credentials&), 16>;
+
+  /// On the provider's list of listeners; the listener leaves it when destroyed.
+  util::list_hook hook;
+
+  explicit credentials_listener(callback on_change) noexcept : on_change_(std::move(on_change)) {}
+  credentials_listener(const credentials_listener&) = delete;
+  credentials_listener& operator=(const credentials_listener&) = delete;
+
+  /// The provider has new credentials (valid during the call).
+  void notify(const credentials& c) { on_change_(c); }
+
+ private:
+  callback on_change_;
+};
+
 class credentials_provider {
  public:
   virtual ~credentials_provider() = default;
   /// Asked on every connect and reconnect, on the connection's thread: answer `request`, now
   /// or later.
   virtual void fetch(credentials_request& request) = 0;
+  /// Keeps `listener` to tell it of new credentials, until it unlinks itself. Providers whose
+  /// credentials never change ignore it.
+  virtual void watch(credentials_listener& listener) { (void)listener; }
 };
 
 /// The same user and password every time (connection_config's username and password).

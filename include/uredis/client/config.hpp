@@ -110,6 +110,12 @@ struct connection_config : proto::session_config {
 /// less the terminating NUL.
 inline constexpr std::size_t max_unix_socket_path = 107;
 
+/// The config as a URL for logs and messages, with its secrets redacted: a password (or
+/// credentials from a provider) shows as "***", and nothing else of them. The user, host, port
+/// (or socket path) and db are shown as they are, not percent-encoded: it is for reading, not
+/// for parse_url(). E.g. "redis://app:***@10.0.0.1:6380/2", "unix:///run/redis.sock".
+std::string redacted_url(const connection_config& config);
+
 /// Parses a redis://, rediss:// or unix:// URL (see the header comment) into a config whose
 /// other fields keep their defaults. On failure returns errc::invalid_url and, if `reason` is
 /// given, points it at a static sentence saying what is wrong (e.g. "port is not a number in

@@ -175,7 +175,7 @@ class connection {
   }
 
   /// Marks the connection as carrying subscriptions (proto::session::set_subscribed).
-  void set_subscribed(bool on) noexcept { session_->set_subscribed(on); }
+  void set_subscribed(bool on) { session_->set_subscribed(on); }
   /// The reactor the connection runs on (its shard's).
   reactor::reactor& loop() const noexcept;
   /// Where the connection reports its events: its reactor's dispatcher.

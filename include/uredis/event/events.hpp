@@ -147,6 +147,30 @@ struct cache_evicted {
   std::uint64_t entries = 0;
 };
 
+/// A live connection authenticated again with new credentials (a streaming provider's or a
+/// token manager's, auth/), its pending commands untouched.
+struct reauthenticated {
+  std::uint64_t connection_id = 0;
+};
+
+/// A live connection's re-authentication failed: the server refused it
+/// (errc::credentials_rejected; the connection stays authenticated as before) or the AUTH
+/// never got its answer (the connection's error). Never carries the credentials.
+struct reauth_failed {
+  std::uint64_t connection_id = 0;
+  std::error_code error;
+};
+
+/// A token manager (auth/token_manager.hpp) failed to get a new token: the source failed or
+/// did not answer in time (`error`); attempt `attempt` follows after `retry_in`. Emitted on the
+/// manager's shard; `connection_id` is 0, as no connection is concerned.
+struct token_refresh_failed {
+  std::uint64_t connection_id = 0;
+  std::uint32_t attempt = 0;
+  std::chrono::nanoseconds retry_in{0};
+  std::error_code error;
+};
+
 /// Every event type, in index order.
 template <class... E>
 struct type_list {};
@@ -154,6 +178,6 @@ using all_events =
     type_list<connected, disconnected, reconnect_scheduled, reconnected, handshake_failed,
               command_retried, retries_exhausted, push_received, protocol_error, command_timed_out,
               health_check_failed, subscriptions_restored, lock_lost, cache_invalidated,
-              cache_flushed, cache_evicted>;
+              cache_flushed, cache_evicted, reauthenticated, reauth_failed, token_refresh_failed>;
 
 }  // namespace uredis::event

@@ -32,6 +32,9 @@ struct stats {
   std::uint64_t cache_invalidated = 0;
   std::uint64_t cache_flushed = 0;
   std::uint64_t cache_evicted = 0;
+  std::uint64_t reauthenticated = 0;
+  std::uint64_t reauth_failed = 0;
+  std::uint64_t token_refresh_failed = 0;
 
   friend bool operator==(const stats&, const stats&) = default;
 };
@@ -75,5 +78,12 @@ template <>
 inline constexpr std::uint64_t stats::*counter_of<cache_flushed> = &stats::cache_flushed;
 template <>
 inline constexpr std::uint64_t stats::*counter_of<cache_evicted> = &stats::cache_evicted;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<reauthenticated> = &stats::reauthenticated;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<reauth_failed> = &stats::reauth_failed;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<token_refresh_failed> =
+    &stats::token_refresh_failed;
 
 }  // namespace uredis::event

@@ -57,6 +57,20 @@
 //     never answers fails the attempt with errc::timeout (retried like any other).
 // Every step is reported on the event dispatcher (event/events.hpp).
 //
+// Re-authentication: a provider that announces new credentials (credentials_provider::watch)
+// makes a ready session queue `AUTH [user] password` behind the commands already queued, as
+// one more pipeline entry: pending commands are neither dropped nor reordered, and the server
+// applies the new identity from that point of the stream (event::reauthenticated; a refusal is
+// event::reauth_failed with errc::credentials_rejected, and the connection stays authenticated
+// as before, as Redis does). Where it may not go:
+//   - a transaction is one pipeline entry (MULTI, its commands and EXEC encoded together), so
+//     an AUTH can only land before MULTI or after EXEC, never between them;
+//   - a RESP2 connection in subscribe mode refuses AUTH (subscriber_only), so the session
+//     defers it until the subscriptions end (set_subscribed(false)) or the socket is replaced,
+//     whose handshake fetches the newest credentials anyway; RESP3 subscribers take it at once;
+//   - not ready (connecting, handshaking, reconnecting): the AUTH waits for the handshake to
+//     end, unless a new fetch starts after the announcement (it gets the newest credentials).
+//
 // Input: on_data() takes the bytes of one read, valid during the call only, and parses them in
 // place. Only a node cut by the end of a read is copied (with the bytes of the next read that
 // complete it), into a small carry buffer; everything else is read straight from the
@@ -204,11 +218,21 @@ class session {
   /// Where push frames go: set the cache's and the subscriptions' hooks there.
   push_router& pushes() noexcept { return pipeline_.pushes(); }
   /// Asked for credentials on every connect; null: no authentication. Must outlive the session.
-  void set_credentials_provider(auth::credentials_provider* p) noexcept { provider_ = p; }
+  /// The session also watches it: new credentials it announces (a streaming provider, a token
+  /// manager) re-authenticate the live connection (see "Re-authentication" above).
+  void set_credentials_provider(auth::credentials_provider* p);
+  /// Called when the session changed of its own accord, outside any call from the shell: a
+  /// provider answered later from its own callback, or announced new credentials. The shell
+  /// then does what it does after each of its calls (take_actions(), wants_send(),
+  /// next_deadline()); it may also come while a call of the shell is under way (a reply
+  /// callback that updated the provider), which the shell tells apart.
+  void set_output_hook(util::inline_function<void(), 16> hook) noexcept {
+    output_hook_ = std::move(hook);
+  }
   /// The connection carries subscriptions (pubsub/subscriber.hpp). Speaking RESP2, it then
   /// accepts only (P|S)(UN)SUBSCRIBE, PING, QUIT and RESET (anything else is refused unsent,
   /// with errc::subscriber_only) and reads pub/sub arrays as pushes. RESP3 changes nothing.
-  void set_subscribed(bool on) noexcept;
+  void set_subscribed(bool on);
   /// True when this connection refuses what a RESP2 subscriber connection does not take.
   bool subscriber_only() const noexcept { return restricted_; }
 
@@ -233,6 +257,7 @@ class session {
 
  private:
   friend struct health_check_reply;
+  friend struct reauth_reply;
 
   struct consumed_input {
     std::size_t bytes = 0;
@@ -286,6 +311,9 @@ class session {
   void expire_commands(time_point now);
   void check_health(time_point now);
   void on_health_reply(const std::error_code& ec);
+  void on_new_credentials(const auth::credentials& c);
+  void reauthenticate();
+  void on_reauth_reply(const reply_outcome& o);
 
   const session_config* config_;
   const util::clock* clock_;
@@ -316,8 +344,15 @@ class session {
   auth::credentials credentials_;
   bool authenticate_ = false;
   bool credentials_ready_ = false;
+  bool fetching_ = false;  // inside provider_->fetch(): an answer now needs no output hook
   bool handshake_started_ = false;
   handshake_params params_;
+  // Re-authentication: the provider's announcements, and the newest credentials they brought
+  // until an AUTH carries them (wiped then).
+  auth::credentials_listener credentials_listener_;
+  auth::credentials reauth_with_;
+  bool reauth_due_ = false;
+  util::inline_function<void(), 16> output_hook_;
 
   retry::retry_state reconnect_;  // failures since the session was last ready
   std::uint64_t reconnects_ = 0;
