@@ -11,6 +11,7 @@
 // fails that connect with errc::tls_config_invalid. wolfSSL provides the TLS (see
 // src/tls/engine.hpp).
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -56,8 +57,12 @@ struct options {
   /// a staple when the server sends one and costs nothing when it does not (README,
   /// Decisions). Needs verify_peer: a staple is trusted through the certificate's issuer.
   ocsp_mode ocsp = ocsp_mode::stapling;
-  /// The responder asked in ocsp_mode::responder; empty: the one the certificate names.
+  /// The responder asked in ocsp_mode::responder ("http://host:port/path"); empty: the one the
+  /// certificate's Authority Information Access names.
   std::string ocsp_responder_url;
+  /// How long ocsp_mode::responder waits for the responder's answer (connect included) before
+  /// refusing the connection with errc::ocsp_responder_unavailable.
+  std::chrono::milliseconds ocsp_responder_timeout{5000};
 
   friend bool operator==(const options&, const options&) = default;
 };
