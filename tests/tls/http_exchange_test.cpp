@@ -13,7 +13,7 @@ namespace {
 
 using state = http_exchange::state;
 
-TEST(HttpUrl, SplitsHostPortAndPath) {
+TEST(HttpExchangeUrl, SplitsHostPortAndPath) {
   const auto u = http_url::parse("http://127.0.0.1:8080/ocsp/x");
   ASSERT_TRUE(u);
   EXPECT_EQ(u->host, "127.0.0.1");
@@ -30,7 +30,7 @@ TEST(HttpUrl, SplitsHostPortAndPath) {
   EXPECT_EQ(v6->port, 9);
 }
 
-TEST(HttpUrl, RefusesWhatIsNotAPlainHttpUrl) {
+TEST(HttpExchangeUrl, RefusesWhatIsNotAPlainHttpUrl) {
   EXPECT_FALSE(http_url::parse("https://a/"));
   EXPECT_FALSE(http_url::parse("http://"));
   EXPECT_FALSE(http_url::parse("http://a:0/"));
