@@ -8,7 +8,8 @@
 //        └───────────── timer: on_ocsp_failed(timeout) ─────────────┘
 //   ──► on_ocsp_answer(body) | on_ocsp_failed(errc::ocsp_responder_unavailable)
 //
-// A report comes from a later completion or the timer, never from inside start(); cancel()
+// A report comes from a later completion or the timer, or from inside start() only when no
+// socket can be made (a numeric address that does not parse, socket() failing); cancel()
 // (or a new start) drops the query in flight, whose late completions are then dropped by the
 // reactor (the slot is detached). The query may be started again from inside its own report.
 //
