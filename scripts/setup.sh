@@ -26,6 +26,8 @@ packages=(
   redis-server redis-tools
   # The TLS tests make their CA and certificates at run time.
   openssl
+  # The OCSP tests: a TLS terminator that staples, and a fake clock for a stale staple.
+  haproxy faketime
   # The peer of the side-by-side figures (redis-py 4.3: scripts/batch_timing.sh).
   python3-redis
 )

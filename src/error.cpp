@@ -120,6 +120,17 @@ class error_category_impl final : public std::error_category {
       case errc::credentials_rejected:
         return "the server refused the new credentials on a live connection (it stays "
                "authenticated as before)";
+      case errc::tls_certificate_revoked:
+        return "the server's TLS certificate is revoked (an OCSP response from its CA says so)";
+      case errc::ocsp_response_invalid:
+        return "the OCSP response for the server's certificate cannot be trusted (not signed by "
+               "its issuer or a delegated responder, about another certificate, or stale)";
+      case errc::ocsp_staple_missing:
+        return "the server sent no OCSP staple that says its certificate is good, and one is "
+               "required (ocsp_mode::must_staple)";
+      case errc::ocsp_responder_unavailable:
+        return "the OCSP responder for the server's certificate could not be reached or did not "
+               "answer in time (the connection fails closed)";
     }
     return "unknown uredis error";
   }

@@ -76,6 +76,10 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     case errc::tls_certificate_rejected:
     case errc::tls_peer_alert:
     case errc::tls_record_invalid:
+    case errc::tls_certificate_revoked:
+    case errc::ocsp_response_invalid:
+    case errc::ocsp_staple_missing:
+    case errc::ocsp_responder_unavailable:
       return make<connection_error>(ec);
     case errc::server_loading:
       return make<busy_loading_error>(ec);

@@ -120,6 +120,16 @@ enum class errc : int {
   // (event::reauth_failed) and stays authenticated as before.
   credentials_expired,
   credentials_rejected,
+  // OCSP (tls::ocsp_mode): the server certificate's revocation status. Like the certificate
+  // codes, none is retried by the default policy.
+  tls_certificate_revoked,     // an OCSP response signed for the server's CA says: revoked
+  ocsp_response_invalid,       // an OCSP response that cannot be trusted: its signature is not
+                               // the issuer's (or its delegated responder's), it is about another
+                               // certificate, or it is stale (past its nextUpdate)
+  ocsp_staple_missing,         // must_staple: no staple came in the handshake, or it did not say
+                               // "good" (wolfSSL reports both the same way)
+  ocsp_responder_unavailable,  // ocsp_mode::responder: the responder could not be reached, did
+                               // not answer in time, or answered with an error (fail closed)
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".

@@ -140,15 +140,23 @@ class connection_core final : public reactor::retirable,
 
   // The transport's reports, forwarded to the session (sync() runs when the completion that
   // carried them returns).
-  void on_transport_connected() override { session.on_connected(); }
+  // Connected and failed may also come from outside the core's own completions: the TLS
+  // transport's OCSP query runs on a reactor slot of its own. Then nobody else syncs.
+  void on_transport_connected() override {
+    const scope s(*this);
+    session.on_connected();
+    if (depth_ == 1) sync();
+  }
   void on_transport_data(std::string_view bytes) override { session.on_data(bytes); }
   void on_transport_sent() override {
     end_quiet();
     session.end_send();
   }
   void on_transport_failed(std::error_code ec) override {
+    const scope s(*this);
     end_quiet();
     session.on_transport_failed(ec);
+    if (depth_ == 1) sync();
   }
 
   void end_quiet() noexcept {
@@ -223,7 +231,7 @@ class connection_core final : public reactor::retirable,
     io::transport_events& events = *this;
     if (config.tls)
       return std::make_unique<io::tls_transport>(r.ring(), r.receive_buffers(), events, tcp,
-                                                 config.tls_options, config.host);
+                                                 config.tls_options, config.host, &r);
     return std::make_unique<io::tcp_transport>(r.ring(), r.receive_buffers(), events, tcp);
   }
 

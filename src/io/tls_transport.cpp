@@ -1,13 +1,18 @@
 #include "io/tls_transport.hpp"
 
+#include "tls/ocsp_cache.hpp"
 #include "uredis/error.hpp"
 
 namespace uredis::io {
 
 tls_transport::tls_transport(ring& r, buffer_ring* buffers, transport_events& events,
                              const tcp_transport::options& tcp, const tls::options& tls_options,
-                             std::string_view host)
-    : tcp_(r, buffers, *this, tcp), events_(&events), options_(&tls_options), host_(host) {}
+                             std::string_view host, reactor::reactor* loop)
+    : tcp_(r, buffers, *this, tcp),
+      events_(&events),
+      options_(&tls_options),
+      host_(host),
+      loop_(loop) {}
 
 std::error_code tls_transport::open(const socket_address& address, std::uint64_t target) {
   close();
@@ -31,6 +36,9 @@ std::error_code tls_transport::send(std::string_view bytes) {
 void tls_transport::close() noexcept {
   ++generation_;
   tcp_.close();
+  if (query_) query_->cancel();
+  verifier_.reset();
+  checking_ = false;
   engine_.reset();
   wire_.clear();
   tcp_sending_ = false;
@@ -48,6 +56,7 @@ void tls_transport::on_transport_connected() {
 void tls_transport::on_transport_data(std::string_view bytes) {
   engine_.on_ciphertext(bytes);  // the tcp buffer is recycled on return: the engine copies
   if (!engine_.handshake_done()) return advance_handshake();
+  if (checking_) return;  // read once the responder check has passed
   deliver_plaintext();
 }
 
@@ -59,10 +68,56 @@ void tls_transport::advance_handshake() {
   if (const std::error_code ec = flush_output()) return fail(ec);
   if (!done) return fail(done.error());
   if (!*done) return;
+  if (generation != generation_) return;
+  if (options_->ocsp == tls::ocsp_mode::responder && options_->verify_peer)
+    return start_responder_check();
+  report_connected();
+}
+
+void tls_transport::report_connected() {
+  const std::uint64_t generation = generation_;
   events_->on_transport_connected();
   // Records that came with the last handshake flight (application data the server sent at
   // once) wait in the engine: read them now, not on the next packet.
   if (generation == generation_) deliver_plaintext();
+}
+
+void tls_transport::start_responder_check() {
+  if (loop_ == nullptr) return fail(make_error_code(errc::ocsp_responder_unavailable));
+  result<tls::ocsp_verifier> made = tls::ocsp_verifier::for_peer(engine_.native(), *options_);
+  if (!made) return fail(made.error());
+  verifier_.emplace(std::move(*made));
+  // A response this shard fetched before, still within its validity, answers at once.
+  tls::ocsp_cache& cache = tls::ocsp_cache::this_shard();
+  if (const std::string* cached = cache.find(verifier_->request())) {
+    const std::error_code ec = verifier_->check(*cached);
+    if (!ec) {
+      verifier_.reset();
+      return report_connected();
+    }
+    if (ec == make_error_code(errc::tls_certificate_revoked)) return fail(ec);
+    cache.erase(verifier_->request());  // stale: ask again
+  }
+  const std::optional<tls::http_url> url = tls::http_url::parse(verifier_->url());
+  if (!url) return fail(make_error_code(errc::ocsp_responder_unavailable));
+  if (!query_) query_.emplace(*loop_, static_cast<ocsp_query_events&>(*this));
+  checking_ = true;
+  query_->start(*url, verifier_->request(), options_->ocsp_responder_timeout);
+}
+
+void tls_transport::on_ocsp_answer(std::string_view body) {
+  checking_ = false;
+  const std::error_code ec = verifier_->check(body);
+  if (ec) return fail(ec);
+  tls::ocsp_cache::this_shard().store(verifier_->request(), body);
+  verifier_.reset();
+  report_connected();
+}
+
+void tls_transport::on_ocsp_failed(std::error_code ec) {
+  checking_ = false;
+  verifier_.reset();
+  fail(ec);
 }
 
 void tls_transport::deliver_plaintext() {

@@ -16,6 +16,13 @@
 // The TLS context (CAs, client certificate) is built on the first open and kept for the
 // reconnects; a file that does not load makes open() fail with errc::tls_config_invalid.
 //
+// With tls::ocsp_mode::responder, "connected" waits for one more step after the handshake: the
+// server certificate's OCSP responder is asked (io/ocsp_query.hpp, on the same ring) unless the
+// shard's cache (tls/ocsp_cache.hpp) holds an answer that still checks, and the answer must
+// say good. Until then nothing is reported and records from the server wait in the engine, so
+// no command can go out before the check passes. wolfSSL does not say whether a staple came
+// (it checks one in the handshake if it does), so the responder is asked either way.
+//
 // Owner: the connection's I/O shell. `tls_options` and `host` must outlive the transport (the
 // shell's config).
 
@@ -24,22 +31,25 @@
 #include <string_view>
 #include <system_error>
 
+#include "io/ocsp_query.hpp"
 #include "io/tcp_transport.hpp"
 #include "io/transport.hpp"
 #include "tls/context.hpp"
 #include "tls/engine.hpp"
+#include "tls/ocsp_verifier.hpp"
 #include "uredis/tls/options.hpp"
 #include "uredis/util/byte_buffer.hpp"
 
 namespace uredis::io {
 
-class tls_transport final : public transport, private transport_events {
+class tls_transport final : public transport, private transport_events, private ocsp_query_events {
  public:
   /// `host` is the name the server's certificate must carry (unless tls_options.server_name
-  /// says otherwise).
+  /// says otherwise). `loop` runs OCSP responder queries; without one, ocsp_mode::responder
+  /// fails every connect with errc::ocsp_responder_unavailable.
   tls_transport(ring& r, buffer_ring* buffers, transport_events& events,
                 const tcp_transport::options& tcp, const tls::options& tls_options,
-                std::string_view host);
+                std::string_view host, reactor::reactor* loop = nullptr);
   ~tls_transport() override { close(); }
   tls_transport(const tls_transport&) = delete;
   tls_transport& operator=(const tls_transport&) = delete;
@@ -59,7 +69,13 @@ class tls_transport final : public transport, private transport_events {
   void on_transport_sent() override;
   void on_transport_failed(std::error_code ec) override;
 
+  // The responder's reports.
+  void on_ocsp_answer(std::string_view body) override;
+  void on_ocsp_failed(std::error_code ec) override;
+
   void advance_handshake();
+  void start_responder_check();
+  void report_connected();
   void deliver_plaintext();
   std::error_code flush_output();
   void fail(std::error_code ec);
@@ -68,12 +84,16 @@ class tls_transport final : public transport, private transport_events {
   transport_events* events_;
   const tls::options* options_;
   std::string_view host_;
-  std::optional<tls::context> context_;  // built on the first open
+  reactor::reactor* loop_;
+  std::optional<tls::context> context_;         // built on the first open
+  std::optional<ocsp_query> query_;             // made on the first responder check, then reused
+  std::optional<tls::ocsp_verifier> verifier_;  // the responder check under way
   tls::engine engine_;
   util::byte_buffer wire_;        // the ciphertext of the tcp send in flight
   std::uint64_t generation_ = 0;  // counts close()s: a report's handler may close the stream
   bool tcp_sending_ = false;
   bool user_send_ = false;  // a send() not yet reported
+  bool checking_ = false;   // handshake done, the responder check is not: not connected yet
 };
 
 }  // namespace uredis::io

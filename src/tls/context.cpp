@@ -20,6 +20,22 @@ std::error_code invalid() {
   return make_error_code(errc::tls_config_invalid);
 }
 
+// Every mode but off asks for a staple (status_request) and has wolfSSL check the one that comes
+// while it verifies the chain: signed by the issuer or a responder it delegated to, about this
+// certificate, within thisUpdate..nextUpdate, and "good" (revoked fails the handshake). A
+// staple can only be checked against a trusted issuer, so nothing is asked without verify_peer.
+// wolfSSL's own lookups (wolfSSL_CTX_EnableOCSP) stay off: they would block the shard inside
+// the handshake; ocsp_mode::responder asks after it, from the reactor (tls/ocsp_check.hpp).
+std::error_code apply_ocsp(WOLFSSL_CTX* ctx, const options& o) {
+  if (o.ocsp == ocsp_mode::off || !o.verify_peer) return {};
+  if (wolfSSL_CTX_EnableOCSPStapling(ctx) != WOLFSSL_SUCCESS ||
+      wolfSSL_CTX_UseOCSPStapling(ctx, WOLFSSL_CSR_OCSP, 0) != WOLFSSL_SUCCESS)
+    return invalid();
+  if (o.ocsp == ocsp_mode::must_staple && wolfSSL_CTX_EnableOCSPMustStaple(ctx) != WOLFSSL_SUCCESS)
+    return invalid();
+  return {};
+}
+
 std::error_code apply(WOLFSSL_CTX* ctx, const options& o) {
   const int min = o.min_version == protocol_version::tls1_3 ? WOLFSSL_TLSV1_3 : WOLFSSL_TLSV1_2;
   if (wolfSSL_CTX_SetMinVersion(ctx, min) != WOLFSSL_SUCCESS) return invalid();
@@ -36,6 +52,8 @@ std::error_code apply(WOLFSSL_CTX* ctx, const options& o) {
   } else {
     wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, nullptr);
   }
+
+  if (const std::error_code ec = apply_ocsp(ctx, o)) return ec;
 
   // A certificate without its key (or the reverse) is a mistake, not "no client auth".
   if (o.cert_file.empty() != o.key_file.empty()) return invalid();

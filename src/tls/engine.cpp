@@ -32,6 +32,18 @@ std::error_code certificate_error(int code) noexcept {
     case DOMAIN_NAME_MISMATCH:
     case IPADDR_MISMATCH:
       return make_error_code(errc::tls_host_name_mismatch);
+    // The staple's verdicts (tls/context.cpp asks for one). "Unknown" only fails a must-staple
+    // handshake, where wolfSSL reports a missing staple with the same code.
+    case OCSP_CERT_REVOKED:
+      return make_error_code(errc::tls_certificate_revoked);
+    case OCSP_CERT_UNKNOWN:
+      return make_error_code(errc::ocsp_staple_missing);
+    case BAD_CERTIFICATE_STATUS_ERROR:
+    case OCSP_INVALID_STATUS:
+    case OCSP_LOOKUP_FAIL:
+    case ASN_OCSP_CONFIRM_E:
+    case BAD_OCSP_RESPONDER:
+      return make_error_code(errc::ocsp_response_invalid);
     default:
       return {};
   }

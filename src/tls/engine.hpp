@@ -70,6 +70,8 @@ class engine {
   /// needs more ciphertext (send the output first: the peer may be waiting for it).
   result<bool> handshake();
   bool handshake_done() const noexcept { return done_; }
+  /// The session (null before start()), for checks after the handshake (tls/ocsp_verifier.hpp).
+  WOLFSSL* native() const noexcept { return ssl_; }
 
   /// The next plaintext decrypted from the input (at most max_record_plaintext bytes), empty
   /// when more ciphertext is needed; valid until the next call or reset(). EOF (close_notify)

@@ -11,6 +11,7 @@
 // fails that connect with errc::tls_config_invalid. wolfSSL provides the TLS (see
 // src/tls/engine.hpp).
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -52,10 +53,16 @@ struct options {
   std::string ciphersuites;
   /// The oldest protocol version offered; TLS 1.0 and 1.1 are never spoken.
   protocol_version min_version = protocol_version::tls1_2;
-  /// Revocation checking. Every mode but off refuses a revoked certificate.
-  ocsp_mode ocsp = ocsp_mode::off;
-  /// The responder asked in ocsp_mode::responder; empty: the one the certificate names.
+  /// Revocation checking. Every mode but off refuses a revoked certificate. The default checks
+  /// a staple when the server sends one and costs nothing when it does not (README,
+  /// Decisions). Needs verify_peer: a staple is trusted through the certificate's issuer.
+  ocsp_mode ocsp = ocsp_mode::stapling;
+  /// The responder asked in ocsp_mode::responder ("http://host:port/path"); empty: the one the
+  /// certificate's Authority Information Access names.
   std::string ocsp_responder_url;
+  /// How long ocsp_mode::responder waits for the responder's answer (connect included) before
+  /// refusing the connection with errc::ocsp_responder_unavailable.
+  std::chrono::milliseconds ocsp_responder_timeout{5000};
 
   friend bool operator==(const options&, const options&) = default;
 };

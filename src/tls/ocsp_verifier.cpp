@@ -1,0 +1,98 @@
+#include "tls/ocsp_verifier.hpp"
+
+#include <climits>
+#include <new>
+
+#include "uredis/error.hpp"
+
+namespace uredis::tls {
+namespace {
+
+// Debian's (and most distributions') hashed CA directory, when no CA is configured: the
+// session used the system's store then (context.cpp).
+constexpr const char* system_ca_path = "/etc/ssl/certs";
+
+}  // namespace
+
+result<ocsp_verifier> ocsp_verifier::for_peer(WOLFSSL* ssl, const options& o) {
+  WOLFSSL_X509_CHAIN* chain = wolfSSL_get_peer_chain(ssl);
+  const int count = chain == nullptr ? 0 : wolfSSL_get_chain_count(chain);
+  if (count < 1) return errc::ocsp_response_invalid;  // nothing to ask about
+
+  ocsp_verifier v;
+  v.manager_.reset(wolfSSL_CertManagerNew());
+  if (!v.manager_) return errc::tls_config_invalid;
+  WOLFSSL_CERT_MANAGER* cm = v.manager_.get();
+  const char* file = o.ca_file.empty() ? nullptr : o.ca_file.c_str();
+  const char* path = o.ca_path.empty() ? nullptr : o.ca_path.c_str();
+  if (file == nullptr && path == nullptr) path = system_ca_path;
+  if (wolfSSL_CertManagerLoadCA(cm, file, path) != WOLFSSL_SUCCESS) return errc::tls_config_invalid;
+  // The chain past the leaf, already verified by the handshake: the issuer may be among it.
+  // One that does not load (a root sent again) is not needed.
+  for (int i = 1; i < count; ++i)
+    wolfSSL_CertManagerLoadCABuffer(cm, wolfSSL_get_chain_cert(chain, i),
+                                    wolfSSL_get_chain_length(chain, i), WOLFSSL_FILETYPE_ASN1);
+  v.leaf_.assign(reinterpret_cast<const char*>(wolfSSL_get_chain_cert(chain, 0)),
+                 static_cast<std::size_t>(wolfSSL_get_chain_length(chain, 0)));
+
+  // No nonce: a response about the certificate stays valid for every connection until its
+  // nextUpdate, which is what lets a shard cache it.
+  int flags = WOLFSSL_OCSP_NO_NONCE;
+  if (!o.ocsp_responder_url.empty()) flags |= WOLFSSL_OCSP_URL_OVERRIDE;
+  if (wolfSSL_CertManagerEnableOCSP(cm, flags) != WOLFSSL_SUCCESS) return errc::tls_config_invalid;
+  if (!o.ocsp_responder_url.empty() &&
+      wolfSSL_CertManagerSetOCSPOverrideURL(cm, o.ocsp_responder_url.c_str()) != WOLFSSL_SUCCESS)
+    return errc::tls_config_invalid;
+
+  // The first lookup only records what wolfSSL would send, and where.
+  v.run_check();
+  if (v.request_.empty() || v.url_.empty()) return errc::ocsp_responder_unavailable;
+  return v;
+}
+
+std::error_code ocsp_verifier::check(std::string_view response) {
+  if (response.empty() || response.size() > INT_MAX)
+    return make_error_code(errc::ocsp_response_invalid);
+  response_ = response;
+  const int ret = run_check();
+  response_ = {};
+  switch (ret) {
+    case WOLFSSL_SUCCESS:
+      return {};
+    case OCSP_CERT_REVOKED:
+      return make_error_code(errc::tls_certificate_revoked);
+    default:  // not signed right, about another certificate, stale, "unknown", or not OCSP
+      return make_error_code(errc::ocsp_response_invalid);
+  }
+}
+
+int ocsp_verifier::run_check() {
+  WOLFSSL_CERT_MANAGER* cm = manager_.get();
+  // The callback's context is set on every call: the verifier may have moved since the last.
+  if (wolfSSL_CertManagerSetOCSP_Cb(cm, &ocsp_verifier::on_lookup, &ocsp_verifier::on_free, this) !=
+      WOLFSSL_SUCCESS)
+    return WOLFSSL_FATAL_ERROR;
+  return wolfSSL_CertManagerCheckOCSP(cm, reinterpret_cast<unsigned char*>(leaf_.data()),
+                                      static_cast<int>(leaf_.size()));
+}
+
+int ocsp_verifier::on_lookup(void* self, const char* url, int url_size, unsigned char* request,
+                             int request_size, unsigned char** response) {
+  auto* v = static_cast<ocsp_verifier*>(self);
+  if (v->response_.empty()) {
+    try {
+      if (url != nullptr && url_size > 0) v->url_.assign(url, static_cast<std::size_t>(url_size));
+      if (request != nullptr && request_size > 0)
+        v->request_.assign(reinterpret_cast<const char*>(request),
+                           static_cast<std::size_t>(request_size));
+    } catch (const std::bad_alloc&) {  // an exception must not cross wolfSSL's C frames
+      v->request_.clear();
+    }
+    return WOLFSSL_CBIO_ERR_GENERAL;  // "no answer": this call only wanted the request
+  }
+  // wolfSSL reads the response and hands it to on_free, which leaves it alone.
+  *response = reinterpret_cast<unsigned char*>(const_cast<char*>(v->response_.data()));
+  return static_cast<int>(v->response_.size());
+}
+
+}  // namespace uredis::tls

@@ -1,0 +1,170 @@
+// OCSP responder checks end to end: uredis connections (ocsp_mode::responder) to a real
+// redis-server listening for TLS, asking a real responder (openssl ocsp, from an index.txt made
+// at test time) from the reactor after the handshake. A good answer connects, a revoked one is
+// refused before any command reaches Redis, a responder that is down or silent fails the
+// connect closed, and the shard's cache answers the next connect without asking again.
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include "../support/client_setup.hpp"
+#include "../support/eventually.hpp"
+#include "../support/ocsp_responder.hpp"
+#include "../support/ocsp_responses.hpp"
+#include "../support/redis_server.hpp"
+#include "../support/test_certificates.hpp"
+#include "tls/ocsp_cache.hpp"
+#include "uredis/client/connection.hpp"
+#include "uredis/error.hpp"
+
+namespace uredis {
+namespace {
+
+using namespace std::chrono_literals;
+
+class OcspResponder : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    certs = new test::test_certificates();
+    responses = new test::ocsp_responses(*certs);
+  }
+  static void TearDownTestSuite() {
+    delete responses;
+    delete certs;
+    responses = nullptr;
+    certs = nullptr;
+  }
+
+  void SetUp() override {
+    tls::ocsp_cache::this_shard().clear();  // every test starts with nothing known
+    test::redis_server_options o;
+    o.tls = test::redis_tls_options{certs->cert("server"), certs->key("server"), certs->cert("ca"),
+                                    false};
+    redis.emplace(o);
+    ASSERT_EQ(redis->command({"CONFIG", "RESETSTAT"}), "+OK\r\n");
+    loop = test::make_reactor();
+    ASSERT_NE(loop, nullptr);
+  }
+
+  // A responder that knows the server's certificate as `status`.
+  static std::unique_ptr<test::ocsp_responder> responder(test::cert_status status) {
+    const std::string index =
+        responses->index({{"server", status}}, certs->dir() + "/responder_index.txt");
+    return std::make_unique<test::ocsp_responder>(*certs, *responses, index);
+  }
+
+  connection_config config(const std::string& responder_url) const {
+    connection_config c = test::config_for(*redis);
+    c.tls = true;
+    c.tls_options.ca_file = certs->cert("ca");
+    c.tls_options.ocsp = tls::ocsp_mode::responder;
+    c.tls_options.ocsp_responder_url = responder_url;
+    c.retry_first_connect = false;
+    c.connect_timeout = 5s;
+    return c;
+  }
+
+  // Connects a new connection on the test's shard: the outcome, within 10 s.
+  result<void> connect(const connection_config& c) {
+    connection conn{*loop, c};
+    std::optional<result<void>> outcome;
+    conn.connect([&](const result<void>& o) { outcome = o; });
+    if (!test::run_until(
+            *loop, [&] { return outcome.has_value(); }, 10s))
+      return errc::timeout;  // the test fails on the code below
+    return *outcome;
+  }
+
+  bool redis_saw_a_client_command() const {
+    const std::string stats = redis->command({"INFO", "commandstats"});
+    for (const char* name : {"cmdstat_hello", "cmdstat_ping", "cmdstat_client"})
+      if (stats.find(name) != std::string::npos) return true;
+    return false;
+  }
+
+  static test::test_certificates* certs;
+  static test::ocsp_responses* responses;
+  std::optional<test::redis_server> redis;
+  std::unique_ptr<reactor::reactor> loop;
+};
+
+test::test_certificates* OcspResponder::certs = nullptr;
+test::ocsp_responses* OcspResponder::responses = nullptr;
+
+TEST_F(OcspResponder, AGoodAnswerConnects) {
+  const auto r = responder(test::cert_status::good);
+  const result<void> outcome = connect(config(r->url()));
+  EXPECT_TRUE(outcome.has_value()) << outcome.error().message();
+  EXPECT_TRUE(redis_saw_a_client_command());
+}
+
+TEST_F(OcspResponder, ARevokedCertificateIsRefusedBeforeAnyCommand) {
+  const auto r = responder(test::cert_status::revoked);
+  const result<void> outcome = connect(config(r->url()));
+  ASSERT_FALSE(outcome.has_value());
+  EXPECT_EQ(outcome.error(), make_error_code(errc::tls_certificate_revoked));
+  EXPECT_FALSE(redis_saw_a_client_command());
+}
+
+TEST_F(OcspResponder, AnUnknownCertificateIsRefused) {
+  const auto r = responder(test::cert_status::unknown);
+  const result<void> outcome = connect(config(r->url()));
+  ASSERT_FALSE(outcome.has_value());
+  EXPECT_EQ(outcome.error(), make_error_code(errc::ocsp_response_invalid));
+}
+
+TEST_F(OcspResponder, AResponderThatIsDownFailsClosed) {
+  const std::string nobody = "http://127.0.0.1:" + std::to_string(test::free_loopback_port()) + "/";
+  const result<void> outcome = connect(config(nobody));
+  ASSERT_FALSE(outcome.has_value());
+  EXPECT_EQ(outcome.error(), make_error_code(errc::ocsp_responder_unavailable));
+  EXPECT_FALSE(redis_saw_a_client_command());
+}
+
+TEST_F(OcspResponder, ASilentResponderTimesOutClosed) {
+  // A listener that never accepts: the connect succeeds (the backlog), no answer ever comes.
+  const std::uint16_t port = test::free_loopback_port();
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  connection_config c = config("http://127.0.0.1:" + std::to_string(port) + "/ocsp");
+  c.tls_options.ocsp_responder_timeout = 300ms;
+  const auto start = std::chrono::steady_clock::now();
+  const result<void> outcome = connect(c);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ::close(listener);
+  ASSERT_FALSE(outcome.has_value());
+  EXPECT_EQ(outcome.error(), make_error_code(errc::ocsp_responder_unavailable));
+  EXPECT_LT(took, 3s) << "the responder timeout did not bound the wait";
+}
+
+TEST_F(OcspResponder, TheShardCachesAnAnswerUntilItsNextUpdate) {
+  auto r = responder(test::cert_status::good);
+  const std::string url = r->url();
+  ASSERT_TRUE(connect(config(url)).has_value());
+  EXPECT_EQ(tls::ocsp_cache::this_shard().size(), 1u);
+  // The responder is gone: only the cached answer can let the second connect through.
+  r->stop();
+  const result<void> again = connect(config(url));
+  EXPECT_TRUE(again.has_value()) << again.error().message();
+  // Without the cache the same connect fails closed.
+  tls::ocsp_cache::this_shard().clear();
+  const result<void> uncached = connect(config(url));
+  ASSERT_FALSE(uncached.has_value());
+  EXPECT_EQ(uncached.error(), make_error_code(errc::ocsp_responder_unavailable));
+}
+
+}  // namespace
+}  // namespace uredis
