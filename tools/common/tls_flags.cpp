@@ -131,7 +131,12 @@ std::string tls_usage(std::size_t column) {
   for (const auto& [flag, text] : lines) {
     out.append("  ").append(flag);
     const std::size_t used = 2 + flag.size();
-    out.append(used < column ? column - used : 1, ' ').append(text).append("\n");
+    // A flag too long for the column gets its text on the next line.
+    if (used >= column)
+      out.append("\n").append(column, ' ');
+    else
+      out.append(column - used, ' ');
+    out.append(text).append("\n");
   }
   return out;
 }

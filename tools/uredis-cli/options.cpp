@@ -169,8 +169,8 @@ constexpr std::string_view usage_tail =
     "                     (\"errors: N, replies: M\"); exit 1 if any reply was an error\n"
     "  --pipe-timeout S   with --pipe: give up when no reply came for S seconds once\n"
     "                     everything was sent (default 30; 0: wait forever)\n"
-    "  (over TLS, --pipe and SUBSCRIBE/PSUBSCRIBE/SSUBSCRIBE/MONITOR are not available yet)\n"
-    "  --help             show this text\n";
+    "  --help             show this text\n"
+    "Over TLS, --pipe and SUBSCRIBE/PSUBSCRIBE/SSUBSCRIBE/MONITOR are not available yet.\n";
 
 }  // namespace
 
