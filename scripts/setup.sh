@@ -24,8 +24,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
   # Integration tests and the benchmark start private servers; the system service is unused.
   redis-server redis-tools
-  # The TLS tests make their CA and certificates at run time.
-  openssl
+  # The TLS tests make their CA and certificates at run time; a TLS connection given no CA
+  # trusts the system's store (tools_tls_cli checks that it does not know the test CA).
+  openssl ca-certificates
   # The OCSP tests: a TLS terminator that staples, and a fake clock for a stale staple.
   haproxy faketime
   # The peer of the side-by-side figures (redis-py 4.3: scripts/batch_timing.sh).

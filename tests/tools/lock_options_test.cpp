@@ -52,6 +52,39 @@ TEST(LockOptions, TheCommandIsNotParsed) {
   EXPECT_EQ(p.options.command, (command_line{"sh", "-c", "--ttl", "--help"}));
 }
 
+TEST(LockOptions, TlsFlagsReachEveryServerOverTheirUrls) {
+  const parsed_options p =
+      parse({"--redlock", "rediss://a:1?ssl_ca_certs=url.pem,redis://b:2,redis://c:3", "--tls",
+             "--cacert=flag.pem", "--cert", "c.pem", "--key", "k.pem", "--sni", "redis.example",
+             "--tls-ciphers", "ECDHE-RSA-AES128-GCM-SHA256", "--tls-ciphersuites",
+             "TLS_AES_128_GCM_SHA256", "--ocsp", "must-staple", "n", "true"});
+  ASSERT_EQ(p.error, "");
+  ASSERT_EQ(p.options.redlock.size(), 3u);
+  for (const auto& server : p.options.redlock) {
+    EXPECT_TRUE(server.tls);
+    const auto& t = server.tls_options;
+    EXPECT_EQ(t.ca_file, "flag.pem");  // the flag over the URL's ssl_ca_certs
+    EXPECT_EQ(t.cert_file, "c.pem");
+    EXPECT_EQ(t.key_file, "k.pem");
+    EXPECT_EQ(t.server_name, "redis.example");
+    EXPECT_EQ(t.ciphers, "ECDHE-RSA-AES128-GCM-SHA256");
+    EXPECT_EQ(t.ciphersuites, "TLS_AES_128_GCM_SHA256");
+    EXPECT_EQ(t.ocsp, uredis::tls::ocsp_mode::must_staple);
+    EXPECT_TRUE(t.verify_peer);
+  }
+}
+
+TEST(LockOptions, ARedissUrlKeepsItsOptionsAndInsecureTurnsVerificationOff) {
+  const parsed_options p =
+      parse({"-u", "rediss://127.0.0.1:6390?ssl_ca_certs=url.pem", "--insecure", "n", "true"});
+  ASSERT_EQ(p.error, "");
+  EXPECT_TRUE(p.options.server.tls);
+  EXPECT_EQ(p.options.server.port, 6390);
+  EXPECT_EQ(p.options.server.tls_options.ca_file, "url.pem");
+  EXPECT_FALSE(p.options.server.tls_options.verify_peer);
+  EXPECT_FALSE(parse({"n", "true"}).options.server.tls);
+}
+
 TEST(LockOptions, ADoubleDashBeforeTheNameAllowsADash) {
   const parsed_options p = parse({"--", "-odd-", "true"});
   ASSERT_EQ(p.error, "");
@@ -178,7 +211,12 @@ INSTANTIATE_TEST_SUITE_P(
                  "socket 'relative.sock' is not an absolute path of at most 107 bytes"},
         bad_case{{"-u", "http://x", "n", "true"},
                  "invalid URL 'http://x': unknown scheme: use redis://, rediss:// or unix://"},
-        bad_case{{"-u", "rediss://127.0.0.1", "n", "true"}, "TLS (rediss://) is not supported yet"},
+        bad_case{{"--cert", "c.pem", "n", "true"}, "--cert and --key go together"},
+        bad_case{{"--ocsp", "maybe", "n", "true"},
+                 "--ocsp 'maybe' is not off, stapling, must-staple or responder"},
+        bad_case{{"--tls=yes", "n", "true"}, "option '--tls' takes no value"},
+        bad_case{{"n", "--tls", "true"},
+                 "option '--tls' after the lock name: options go before it"},
         bad_case{{"--redlock", "redis://a:1,,redis://b:2", "n", "true"},
                  "--redlock: empty URL in 'redis://a:1,,redis://b:2'"},
         bad_case{{"--redlock", "redis://a:1,redis://b:2", "n", "true"},

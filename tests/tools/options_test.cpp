@@ -74,7 +74,6 @@ TEST(Options, UrlsAndLaterFlagsOverrideEarlierOnes) {
   p = parse({"-u", "unix:///run/redis.sock"});
   EXPECT_EQ(p.options.server.unix_socket, "/run/redis.sock");
   EXPECT_FALSE(parse({"-u", "http://x"}).error.empty());
-  EXPECT_FALSE(parse({"-u", "rediss://x"}).error.empty());  // TLS is not there yet
 }
 
 TEST(Options, PasswordWarningAndEnvironment) {
@@ -121,6 +120,57 @@ TEST(Options, PipeAndItsTimeout) {
   EXPECT_FALSE(parse({"--pipe", "--pipe-timeout", "-1"}).error.empty());
   EXPECT_FALSE(parse({"--pipe", "--pipe-timeout", "x"}).error.empty());
   EXPECT_FALSE(parse({"--pipe", "--pipe-timeout"}).error.empty());
+}
+
+TEST(Options, TlsFlagsSetTheTlsOptions) {
+  const parsed_options p =
+      parse({"--tls", "--cacert", "ca.pem", "--cacertdir", "/etc/cas", "--cert", "c.pem", "--key",
+             "k.pem", "--sni", "redis.example", "--tls-ciphers", "ECDHE-RSA-AES128-GCM-SHA256",
+             "--tls-ciphersuites", "TLS_AES_128_GCM_SHA256", "--ocsp", "stapling", "PING"});
+  ASSERT_EQ(p.error, "");
+  const auto& tls = p.options.server.tls;
+  EXPECT_TRUE(tls.enabled);
+  EXPECT_EQ(tls.options.ca_file, "ca.pem");
+  EXPECT_EQ(tls.options.ca_path, "/etc/cas");
+  EXPECT_EQ(tls.options.cert_file, "c.pem");
+  EXPECT_EQ(tls.options.key_file, "k.pem");
+  EXPECT_EQ(tls.options.server_name, "redis.example");
+  EXPECT_EQ(tls.options.ciphers, "ECDHE-RSA-AES128-GCM-SHA256");
+  EXPECT_EQ(tls.options.ciphersuites, "TLS_AES_128_GCM_SHA256");
+  EXPECT_EQ(tls.options.ocsp, uredis::tls::ocsp_mode::stapling);
+  EXPECT_TRUE(tls.options.verify_peer);
+  EXPECT_EQ(p.options.command, (std::vector<std::string>{"PING"}));
+  EXPECT_FALSE(parse({}).options.server.tls.enabled);
+}
+
+TEST(Options, OcspModesAndBadTlsFlags) {
+  EXPECT_EQ(parse({"--ocsp", "must-staple"}).options.server.tls.options.ocsp,
+            uredis::tls::ocsp_mode::must_staple);
+  EXPECT_EQ(parse({"--ocsp", "responder"}).options.server.tls.options.ocsp,
+            uredis::tls::ocsp_mode::responder);
+  EXPECT_EQ(parse({"--ocsp", "stapled"}).error,
+            "--ocsp 'stapled' is not off, stapling, must-staple or responder");
+  EXPECT_EQ(parse({"--cacert"}).error, "option '--cacert' needs a value");
+  EXPECT_EQ(parse({"--tls", "--cert", "c.pem"}).error, "--cert and --key go together");
+  EXPECT_EQ(parse({"--tls", "--pipe"}).error, "--pipe does not support TLS yet");
+  EXPECT_FALSE(parse({"--insecure"}).options.server.tls.options.verify_peer);
+}
+
+TEST(Options, ARedissUrlTurnsTlsOnWithItsOptionsAndLaterFlagsOverride) {
+  const parsed_options p =
+      parse({"-u", "rediss://:pw@redis.example:6390/2?ssl_ca_certs=url.pem&ssl_cert_reqs=none",
+             "--cacert", "flag.pem"});
+  ASSERT_EQ(p.error, "");
+  const auto& s = p.options.server;
+  EXPECT_TRUE(s.tls.enabled);
+  EXPECT_EQ(s.host, "redis.example");
+  EXPECT_EQ(s.port, 6390);
+  EXPECT_EQ(s.db, 2);
+  EXPECT_EQ(s.tls.options.ca_file, "flag.pem");
+  EXPECT_FALSE(s.tls.options.verify_peer);
+  // A flag before the URL is kept where the URL says nothing.
+  EXPECT_EQ(parse({"--cacert", "flag.pem", "-u", "rediss://h"}).options.server.tls.options.ca_file,
+            "flag.pem");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #   work=$(mktemp -d)
 #   start_redis main                       # sets main_port, main_socket; logs to $work/main.log
 #   start_redis secure --requirepass pw    # extra arguments go to redis-server
+#   start_redis tls --tls-only --tls-cert-file ...   # TLS only, on ${name}_port (plaintext off)
 #   ...
 #   stop_all_redis                         # kills every server started (put it in the EXIT trap)
 #
@@ -33,6 +34,11 @@ report_exit() {
 start_redis() {
   local name=$1
   shift
+  local tls_only=false
+  if [ "${1:-}" = --tls-only ]; then
+    tls_only=true
+    shift
+  fi
   if ! command -v redis-server > /dev/null; then
     echo "FAIL: redis-server is not on PATH" >&2
     exit 1
@@ -40,7 +46,9 @@ start_redis() {
   local attempt port pid
   for attempt in $(seq 20); do
     port=$((20000 + RANDOM % 40000))
-    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+    local listen=(--port "$port")
+    if $tls_only; then listen=(--port 0 --tls-port "$port"); fi
+    redis-server "${listen[@]}" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
       --dir "$work" --unixsocket "$work/$name.sock" --unixsocketperm 700 \
       --logfile "$work/$name.log" "$@" &
     pid=$!

@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   if (!o.unix_socket.empty()) config.unix_socket = o.unix_socket;
   if (o.host) config.host = *o.host;
   if (o.port) config.port = *o.port;
+  config.db = o.db;
+  uredis::tools::apply_to(o.tls, config);
   // A server that is not there fails the run at once (as redis-benchmark reports it), not
   // after the retry policy's seconds per connection; once connected, lost connections are
   // reconnected by the policy and counted as reconnects.
@@ -77,12 +79,15 @@ int main(int argc, char** argv) {
   if (o.private_server()) {
     std::string error;
     server.emplace();
-    if (!server->start(error)) {
+    if (!server->start(error, o.tls.enabled)) {
       std::fprintf(stderr, "uredis-bench: cannot start redis-server: %s\n", error.c_str());
       return 1;
     }
     config.host = "127.0.0.1";
     config.port = server->port();
+    // Its CA is trusted unless the command line names other CAs (or --insecure).
+    if (o.tls.enabled && config.tls_options.ca_file.empty() && config.tls_options.ca_path.empty())
+      config.tls_options.ca_file = server->ca_file();
   }
 
   uredis::runtime_options runtime_options;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "uredis/client/config.hpp"
 #include "workload.hpp"
 
 namespace uredis::bench {
@@ -35,6 +36,7 @@ bool takes_value(std::string_view arg) {
                                                     "-r",
                                                     "-P",
                                                     "-t",
+                                                    "-u",
                                                     "--user",
                                                     "--threads",
                                                     "--json",
@@ -51,12 +53,16 @@ bool takes_value(std::string_view arg) {
 
 }  // namespace
 
-std::string_view usage() {
+namespace {
+
+std::string_view usage_text() {
   return "Usage: uredis-bench [options]\n"
          "  -h <host>       server host (default: start a private redis-server)\n"
          "  -p <port>       server port\n"
          "  -s <socket>     server Unix socket (overrides host and port)\n"
          "  -a <password>   password for AUTH\n"
+         "  -u <uri>        redis[s]://[[user]:password@]host[:port][/db][?ssl_...] or\n"
+         "                  unix://[...@]/path (sets what it names; flags after it override)\n"
          "  --user <name>   ACL user (with -a)\n"
          "  -c <clients>    parallel connections (default 50)\n"
          "  -n <requests>   total requests per test (default 100000)\n"
@@ -93,7 +99,16 @@ std::string_view usage() {
          "                  value (not measured), so that the reads find values\n"
          "  --server-cpu    report the private redis-server's CPU time per request (from\n"
          "                  /proc; not with -h, -p or -s)\n"
-         "  --help          this text\n";
+         "  --help          this text\n"
+         "TLS (as redis-benchmark's; with no -h/-p/-s/-u, --tls starts the private server with\n"
+         "TLS and a CA of its own, which is trusted):\n";
+}
+
+}  // namespace
+
+std::string_view usage() {
+  static const std::string text = std::string(usage_text()) + tools::tls_usage(18);
+  return text;
 }
 
 parsed_options parse_options(int argc, char** argv) {
@@ -111,6 +126,10 @@ parsed_options parse_options(int argc, char** argv) {
       p.help = true;
       return p;
     }
+    std::string tls_error;
+    const tools::flag_match tls = tools::apply_tls_flag(argc, argv, i, o.tls, tls_error);
+    if (tls == tools::flag_match::error) return fail(std::move(tls_error));
+    if (tls == tools::flag_match::applied) continue;
     if (arg == "-q") {
       o.quiet = true;
     } else if (arg == "--csv") {
@@ -149,6 +168,20 @@ parsed_options parse_options(int argc, char** argv) {
         o.unix_socket = std::string{v};
       } else if (arg == "-a") {
         o.password = std::string{v};
+      } else if (arg == "-u") {
+        std::string_view reason;
+        const uredis::result<connection_config> url = parse_url(v, &reason);
+        if (!url) return fail("invalid URL '" + std::string{v} + "': " + std::string{reason});
+        if (url->unix_socket.empty()) {
+          o.host = url->host;
+          o.port = url->port;
+        } else {
+          o.unix_socket = url->unix_socket;
+        }
+        if (url->password) o.password = url->password;
+        if (!url->username.empty()) o.user = url->username;
+        o.db = url->db;
+        tools::apply_url_tls(*url, o.tls);
       } else if (arg == "--user") {
         o.user = std::string{v};
       } else if (arg == "-c") {
@@ -220,6 +253,7 @@ parsed_options parse_options(int argc, char** argv) {
   if (o.cache_max_bytes > 0) o.prefill = true;
   if (o.server_cpu && !o.private_server())
     return fail("--server-cpu needs the private server (no -h, -p or -s)");
+  if (std::string error = tools::check_tls_flags(o.tls); !error.empty()) return fail(error);
   if (o.threads > o.clients) o.threads = o.clients;  // a shard needs at least one connection
   return p;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // options: uredis-bench's command line: redis-benchmark's common flags with their meaning, and
 // memtier-style additions (--duration, --rate, --key-pattern, --command, --json, --busy-poll,
-// --pin) the client-side cache (--cache, --cache-max-bytes, --prefill) and --server-cpu, documented
+// --pin) the client-side cache (--cache, --cache-max-bytes, --prefill), --server-cpu and the TLS
+// flags (tls_flags.hpp), documented
 // in usage() and README.md beside this file.
 //
 // Invariants of a parsed options (error empty): clients >= 1, requests >= 1, pipeline >= 1,
@@ -18,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tls_flags.hpp"
+
 namespace uredis::bench {
 
 /// How each request picks its key number in 0..keyspace-1 (-r).
@@ -33,18 +36,22 @@ struct options {
   std::string unix_socket;              // -s
   std::optional<std::string> password;  // -a
   std::string user;                     // --user
-  std::size_t clients = 50;             // -c
-  std::uint64_t requests = 100'000;     // -n (not with --duration)
-  std::size_t data_size = 3;            // -d
-  std::uint64_t keyspace = 0;           // -r (0: the literal key "key:__rand_int__")
-  std::size_t pipeline = 1;             // -P
-  std::vector<std::string> tests;       // -t names, lower case; empty with --command
-  std::string command;                  // --command template; empty with -t
-  bool quiet = false;                   // -q
-  bool csv = false;                     // --csv
-  std::size_t threads = 1;              // --threads (runtime shards)
-  bool resp3 = false;                   // -3
-  std::string json_file;                // --json
+  int db = 0;                           // the database of a -u URL
+  /// --tls, --cacert, ... and rediss:// (tls_flags.hpp). With the private server, --tls makes
+  /// it a TLS server with a CA of its own, trusted unless other CA flags are given.
+  tools::tls_flags tls;
+  std::size_t clients = 50;          // -c
+  std::uint64_t requests = 100'000;  // -n (not with --duration)
+  std::size_t data_size = 3;         // -d
+  std::uint64_t keyspace = 0;        // -r (0: the literal key "key:__rand_int__")
+  std::size_t pipeline = 1;          // -P
+  std::vector<std::string> tests;    // -t names, lower case; empty with --command
+  std::string command;               // --command template; empty with -t
+  bool quiet = false;                // -q
+  bool csv = false;                  // --csv
+  std::size_t threads = 1;           // --threads (runtime shards)
+  bool resp3 = false;                // -3
+  std::string json_file;             // --json
   /// --duration: each test runs this long instead of -n requests.
   std::optional<std::chrono::nanoseconds> duration;
   /// --rate: requests per second across all connections (a fixed-rate schedule); 0: as fast
@@ -64,7 +71,7 @@ struct options {
   /// --server-cpu: report the private redis-server's CPU time per request (measured phase).
   bool server_cpu = false;
 
-  /// No -h, -p or -s: start a private redis-server.
+  /// No -h, -p, -s or -u: start a private redis-server.
   bool private_server() const noexcept { return !host && !port && unix_socket.empty(); }
 };
 

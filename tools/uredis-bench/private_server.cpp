@@ -49,9 +49,61 @@ bool accepts(std::uint16_t port) {
   return ok;
 }
 
+// Runs a program from PATH with its output discarded; true when it exits 0.
+bool run_quietly(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const std::string& a : args)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null >= 0) {
+      ::dup2(null, STDOUT_FILENO);
+      ::dup2(null, STDERR_FILENO);
+    }
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return false;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// A CA (ca.crt) and a certificate it signed for 127.0.0.1 and localhost (server.crt,
+// server.key) in `dir`, valid for a day: the run needs them for minutes.
+bool make_certificates(const std::string& dir, std::string& error) {
+  const std::string ext = dir + "/server.ext";
+  {
+    std::ofstream out(ext);
+    out << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
+    if (!out) {
+      error = "cannot write " + ext;
+      return false;
+    }
+  }
+  const std::vector<std::vector<std::string>> steps = {
+      {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+       "/CN=uredis-bench CA", "-keyout", dir + "/ca.key", "-out", dir + "/ca.crt"},
+      {"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout",
+       dir + "/server.key", "-out", dir + "/server.csr"},
+      {"openssl", "x509", "-req", "-days", "1", "-in", dir + "/server.csr", "-CA", dir + "/ca.crt",
+       "-CAkey", dir + "/ca.key", "-CAcreateserial", "-extfile", ext, "-out", dir + "/server.crt"},
+  };
+  for (const auto& step : steps) {
+    if (!run_quietly(step)) {
+      error = "cannot make a TLS certificate with `openssl " + step[1] + "` (is openssl on PATH?)";
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
-bool private_server::start(std::string& error) {
+bool private_server::start(std::string& error, bool tls) {
   char tmpl[] = "/tmp/uredis-bench.XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) {
     error = std::string{"mkdtemp: "} + std::strerror(errno);
@@ -65,10 +117,22 @@ bool private_server::start(std::string& error) {
   }
   const std::string port = std::to_string(port_);
   const std::string log = dir_ + "/redis.log";
-  std::vector<const char*> argv{
-      "redis-server", "--port",    port.c_str(), "--bind",       "127.0.0.1", "--dir",
-      dir_.c_str(),   "--save",    "",           "--appendonly", "no",        "--daemonize",
-      "no",           "--logfile", log.c_str(),  nullptr};
+  std::vector<const char*> argv{"redis-server", "--bind",    "127.0.0.1",    "--dir", dir_.c_str(),
+                                "--save",       "",          "--appendonly", "no",    "--daemonize",
+                                "no",           "--logfile", log.c_str()};
+  const std::string cert = dir_ + "/server.crt";
+  const std::string key = dir_ + "/server.key";
+  const std::string ca = ca_file();
+  if (tls) {
+    if (!make_certificates(dir_, error)) return false;
+    // TLS only: a client that forgot --tls is refused rather than measured in clear text.
+    argv.insert(argv.end(), {"--port", "0", "--tls-port", port.c_str(), "--tls-cert-file",
+                             cert.c_str(), "--tls-key-file", key.c_str(), "--tls-ca-cert-file",
+                             ca.c_str(), "--tls-auth-clients", "no"});
+  } else {
+    argv.insert(argv.end(), {"--port", port.c_str()});
+  }
+  argv.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ < 0) {
     error = std::string{"fork: "} + std::strerror(errno);

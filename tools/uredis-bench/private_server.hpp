@@ -3,6 +3,9 @@
 // on a free loopback port, in a fresh temporary directory, with persistence off (--save '',
 // --appendonly no); the destructor stops it (SIGTERM, then waits) and removes the directory.
 //
+// With TLS (start(true)) it makes a CA and a server certificate for 127.0.0.1 and localhost in
+// that directory with `openssl` (on PATH) and listens for TLS only; clients trust ca_file().
+//
 // Invariant: after start() succeeds the server accepts connections on 127.0.0.1:port().
 
 #include <sys/types.h>
@@ -21,8 +24,10 @@ class private_server {
   private_server(const private_server&) = delete;
   private_server& operator=(const private_server&) = delete;
 
-  /// Starts the server; on failure returns false and sets `error`.
-  bool start(std::string& error);
+  /// Starts the server (`tls`: TLS only, see above); on failure returns false and sets `error`.
+  bool start(std::string& error, bool tls = false);
+  /// With TLS: the PEM file of the CA that signed the server's certificate.
+  std::string ca_file() const { return dir_ + "/ca.crt"; }
   std::uint16_t port() const noexcept { return port_; }
   /// The server's CPU time so far (user + system, every thread: the sum of
   /// /proc/<pid>/task/*/schedstat's first field, nanoseconds on a CPU); nullopt when it cannot

@@ -20,7 +20,7 @@ std::string apply_url(std::string_view url, server_options& server, bool& passwo
   std::string_view reason;
   const result<connection_config> parsed = parse_url(url, &reason);
   if (!parsed) return "invalid URL '" + std::string(url) + "': " + std::string(reason);
-  if (parsed->tls) return "TLS (rediss://) is not supported";
+  tools::apply_url_tls(*parsed, server.tls);
   server.host = parsed->host;
   server.port = parsed->port;
   server.unix_socket = parsed->unix_socket;
@@ -53,6 +53,10 @@ parsed_options parse_options(int argc, const char* const* argv, const char* env_
   for (; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg.empty() || arg[0] != '-') break;  // the command starts here
+    std::string tls_error;
+    const tools::flag_match tls = tools::apply_tls_flag(argc, argv, i, o.server.tls, tls_error);
+    if (tls == tools::flag_match::error) return fail(std::move(tls_error));
+    if (tls == tools::flag_match::applied) continue;
     // Options that take a value.
     if (arg == "-h" || arg == "-p" || arg == "-s" || arg == "-a" || arg == "--pass" ||
         arg == "--user" || arg == "-n" || arg == "-u" || arg == "--pipe-timeout") {
@@ -99,6 +103,8 @@ parsed_options parse_options(int argc, const char* const* argv, const char* env_
     }
   }
   if (resp2 && o.server.resp3) return fail("options -2 and -3 are mutually exclusive");
+  if (std::string error = tools::check_tls_flags(o.server.tls); !error.empty())
+    return fail(std::move(error));
 
   if (help) {
     o.mode = mode::help;
@@ -111,6 +117,8 @@ parsed_options parse_options(int argc, const char* const* argv, const char* env_
     return parsed;
   }
   if (pipe) {
+    // --pipe writes its own socket (raw_connection.hpp), which speaks no TLS.
+    if (o.server.tls.enabled) return fail("--pipe does not support TLS yet");
     if (i < argc)
       return fail("--pipe takes no command (unexpected '" + std::string(argv[i]) + "')");
     o.mode = mode::pipe;
@@ -123,40 +131,53 @@ parsed_options parse_options(int argc, const char* const* argv, const char* env_
   return parsed;
 }
 
+namespace {
+
+constexpr std::string_view usage_head =
+    "usage: uredis-cli [options] [command [arg ...]]\n"
+    "       uredis-cli [options] --pipe < commands\n"
+    "       uredis-cli --decode < replies.resp\n"
+    "\n"
+    "With a command, sends it and prints its reply. Without one, reads commands from stdin,\n"
+    "one per line (quoted as redis-cli reads them), sends them pipelined and prints the\n"
+    "replies in order. Replies print exactly as `redis-cli --no-raw` prints them.\n"
+    "\n"
+    "Commands from stdin ride out a lost connection: it is reconnected, what is safe to\n"
+    "resend is resent, and a command without a reply gets a line saying whether it was\n"
+    "not sent or may have run (exit status 1). SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and\n"
+    "MONITOR print every message as it arrives, until Ctrl-C or the connection ends.\n"
+    "\n"
+    "  -h HOST            server host (default 127.0.0.1)\n"
+    "  -p PORT            server port (default 6379)\n"
+    "  -s SOCKET          server Unix socket (overrides -h and -p)\n"
+    "  -a PASSWORD        password for AUTH (also --pass; or the REDISCLI_AUTH variable)\n"
+    "  --user USER        ACL user for AUTH (with -a)\n"
+    "  -n DB              database number\n"
+    "  -u URL             redis[s]://[[user]:password@]host[:port][/db][?ssl_...] or\n"
+    "                     unix://[...@]/path\n"
+    "  -2                 RESP2 (the default)\n"
+    "  -3                 RESP3 (HELLO 3 after connecting)\n"
+    "  --no-raw           accepted: the output is always redis-cli's --no-raw format\n"
+    "  --no-auth-warning  no warning about passwords on the command line\n";
+
+constexpr std::string_view usage_tail =
+    "  --decode           read RESP2/RESP3 replies from stdin and print each one exactly\n"
+    "                     as `redis-cli --no-raw` would; exit 1 on malformed or truncated\n"
+    "                     input\n"
+    "  --pipe             send stdin (raw RESP, or inline commands) to the server as is,\n"
+    "                     count the replies and print redis-cli's summary\n"
+    "                     (\"errors: N, replies: M\"); exit 1 if any reply was an error\n"
+    "  --pipe-timeout S   with --pipe: give up when no reply came for S seconds once\n"
+    "                     everything was sent (default 30; 0: wait forever)\n"
+    "  --help             show this text\n"
+    "Over TLS, --pipe and SUBSCRIBE/PSUBSCRIBE/SSUBSCRIBE/MONITOR are not available yet.\n";
+
+}  // namespace
+
 std::string_view usage() noexcept {
-  return "usage: uredis-cli [options] [command [arg ...]]\n"
-         "       uredis-cli [options] --pipe < commands\n"
-         "       uredis-cli --decode < replies.resp\n"
-         "\n"
-         "With a command, sends it and prints its reply. Without one, reads commands from stdin,\n"
-         "one per line (quoted as redis-cli reads them), sends them pipelined and prints the\n"
-         "replies in order. Replies print exactly as `redis-cli --no-raw` prints them.\n"
-         "\n"
-         "Commands from stdin ride out a lost connection: it is reconnected, what is safe to\n"
-         "resend is resent, and a command without a reply gets a line saying whether it was\n"
-         "not sent or may have run (exit status 1). SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and\n"
-         "MONITOR print every message as it arrives, until Ctrl-C or the connection ends.\n"
-         "\n"
-         "  -h HOST            server host (default 127.0.0.1)\n"
-         "  -p PORT            server port (default 6379)\n"
-         "  -s SOCKET          server Unix socket (overrides -h and -p)\n"
-         "  -a PASSWORD        password for AUTH (also --pass; or the REDISCLI_AUTH variable)\n"
-         "  --user USER        ACL user for AUTH (with -a)\n"
-         "  -n DB              database number\n"
-         "  -u URL             redis://[[user]:password@]host[:port][/db] or unix://[...@]/path\n"
-         "  -2                 RESP2 (the default)\n"
-         "  -3                 RESP3 (HELLO 3 after connecting)\n"
-         "  --no-raw           accepted: the output is always redis-cli's --no-raw format\n"
-         "  --no-auth-warning  no warning about passwords on the command line\n"
-         "  --decode           read RESP2/RESP3 replies from stdin and print each one exactly\n"
-         "                     as `redis-cli --no-raw` would; exit 1 on malformed or truncated\n"
-         "                     input\n"
-         "  --pipe             send stdin (raw RESP, or inline commands) to the server as is,\n"
-         "                     count the replies and print redis-cli's summary\n"
-         "                     (\"errors: N, replies: M\"); exit 1 if any reply was an error\n"
-         "  --pipe-timeout S   with --pipe: give up when no reply came for S seconds once\n"
-         "                     everything was sent (default 30; 0: wait forever)\n"
-         "  --help             show this text\n";
+  static const std::string text =
+      std::string(usage_head) + tools::tls_usage(21) + std::string(usage_tail);
+  return text;
 }
 
 }  // namespace uredis::cli

@@ -7,17 +7,19 @@
 //   uredis-cli [connection flags] --pipe < data      redis-cli's mass insertion (pipe_mode.hpp)
 //
 // The connection flags are redis-cli's: -h HOST, -p PORT, -s SOCKET, -a PASSWORD (or --pass),
-// --user USER, -n DB, -u URL, -2, -3, --no-auth-warning, and --no-raw (accepted; the output is
-// always redis-cli's --no-raw format). As in redis-cli, the flags are read left to right and a
-// later one overrides an earlier one (-u sets every field its URL names, -h after it replaces
-// the host); the first argument that is not a flag starts the command. REDISCLI_AUTH supplies the
-// password when no flag gave one.
+// --user USER, -n DB, -u URL, -2, -3, --no-auth-warning, --no-raw (accepted; the output is
+// always redis-cli's --no-raw format), and the TLS flags (tls_flags.hpp). As in redis-cli, the
+// flags are read left to right and a later one overrides an earlier one (-u sets every field its
+// URL names, -h after it replaces the host); the first argument that is not a flag starts the
+// command. REDISCLI_AUTH supplies the password when no flag gave one.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "tls_flags.hpp"
 
 namespace uredis::cli {
 
@@ -37,7 +39,8 @@ struct server_options {
   std::optional<std::string> user;
   std::optional<std::string> password;
   int db = 0;
-  bool resp3 = false;  // -3: HELLO 3 after connecting; RESP2 otherwise (redis-cli's default)
+  bool resp3 = false;    // -3: HELLO 3 after connecting; RESP2 otherwise (redis-cli's default)
+  tools::tls_flags tls;  // --tls, --cacert, ... and rediss:// (tls_flags.hpp)
 };
 
 struct options {

@@ -40,6 +40,11 @@ std::error_code connect_to(const io::socket_address& a, int fd) {
 std::unique_ptr<raw_connection> raw_connection::open(const server_options& o,
                                                      const session_setup& setup,
                                                      std::error_code& ec) {
+  // A plain socket: the bytes would go out in clear text, or fail against a TLS port.
+  if (o.tls.enabled) {
+    ec = errc::tls_unavailable;
+    return nullptr;
+  }
   const result<io::socket_address> address =
       o.unix_socket.empty() ? io::resolve(o.host, o.port) : io::unix_socket_address(o.unix_socket);
   if (!address) {

@@ -1,6 +1,7 @@
 #include "session.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -12,6 +13,24 @@
 #include "uredis/event/dispatcher.hpp"
 
 namespace uredis::cli {
+namespace {
+
+bool readable(const std::string& path) {
+  return ::access(path.c_str(), R_OK) == 0;
+}
+
+// What redis-cli would name when TLS options do not load: the file that cannot be read, else
+// the library's description (a file that does not parse, a key that does not match, a cipher
+// list that is not usable).
+std::string tls_config_problem(const tls::options& t) {
+  if ((!t.ca_file.empty() && !readable(t.ca_file)) || (!t.ca_path.empty() && !readable(t.ca_path)))
+    return "Invalid CA Certificate File/Directory";
+  if (!t.cert_file.empty() && !readable(t.cert_file)) return "Invalid client certificate";
+  if (!t.key_file.empty() && !readable(t.key_file)) return "Invalid private key";
+  return make_error_code(errc::tls_config_invalid).message();
+}
+
+}  // namespace
 
 std::unique_ptr<session> session::create(const server_options& server, std::FILE* err,
                                          bool reconnect, std::size_t max_waiting) {
@@ -30,6 +49,7 @@ session::session(std::unique_ptr<reactor::reactor> r, const server_options& serv
   config.host = server_.host;
   config.port = server_.port;
   config.unix_socket = server_.unix_socket;
+  tools::apply_to(server_.tls, config);
   // Everything else (AUTH, SELECT, HELLO 3) is done by open(), step by step.
   config.protocol = resp_version::resp2;
   // One command: as redis-cli, a lost connection is reported at once. Commands from stdin: the
@@ -66,6 +86,13 @@ std::string session::error_text(const std::error_code& ec) const {
   if (ec == errc::not_connected) return std::strerror(ENOTCONN);
   if (ec == errc::connection_closed) return "Server closed the connection";
   if (ec.category() == std::system_category()) return std::strerror(ec.value());
+  // redis-cli's words (OpenSSL's) for a chain that does not verify; the other certificate
+  // failures say which check failed.
+  if (ec == errc::tls_certificate_untrusted) return "SSL_connect failed: certificate verify failed";
+  if (ec == errc::tls_certificate_expired || ec == errc::tls_host_name_mismatch ||
+      ec == errc::tls_certificate_rejected || ec == errc::tls_handshake_failed ||
+      ec == errc::tls_peer_alert)
+    return "SSL_connect failed: " + ec.message();
   return ec.message();
 }
 
@@ -111,7 +138,13 @@ bool session::open() {
     const std::string reason = opening_failure_       ? error_text(opening_failure_)
                                : outcome->has_error() ? error_text(outcome->error())
                                                       : outcome->server_error().message;
-    if (server_.unix_socket.empty())
+    const std::error_code ec = opening_failure_       ? opening_failure_
+                               : outcome->has_error() ? outcome->error()
+                                                      : std::error_code{};
+    if (ec == errc::tls_config_invalid)
+      std::fprintf(err_, "Could not negotiate a TLS connection: %s\n",
+                   tls_config_problem(server_.tls.options).c_str());
+    else if (server_.unix_socket.empty())
       std::fprintf(err_, "Could not connect to Redis at %s:%u: %s\n", server_.host.c_str(),
                    static_cast<unsigned>(server_.port), reason.c_str());
     else

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdint>
 
+#include "tls_flags.hpp"
 #include "uredis/lock/scripts.hpp"
 
 namespace uredis::lock_tool {
@@ -31,7 +32,6 @@ std::string apply_url(std::string_view url, connection_config& server) {
   std::string_view reason;
   result<connection_config> parsed = parse_url(url, &reason);
   if (!parsed) return "invalid URL '" + std::string(url) + "': " + std::string(reason);
-  if (parsed->tls) return "TLS (rediss://) is not supported yet";
   server = std::move(*parsed);
   return {};
 }
@@ -64,6 +64,7 @@ parsed_options parse_options(int argc, const char* const* argv) {
   bool server_given = false;
   std::string user, password;  // -a and --user, applied to every server at the end
   bool user_given = false, password_given = false;
+  tools::tls_flags tls;  // the TLS flags, laid over every server at the end
   auto fail = [&parsed](std::string message) {
     parsed.error = std::move(message);
     return parsed;
@@ -95,6 +96,20 @@ parsed_options parse_options(int argc, const char* const* argv) {
       value = arg.substr(eq + 1);
       arg = arg.substr(0, eq);
       has_value = true;
+    }
+    {
+      // The TLS flags, given as "--cacert FILE" or "--cacert=FILE".
+      const std::string name(arg), given(value);
+      const char* split[] = {argv[0], name.c_str(), given.c_str()};
+      int at = 1;
+      std::string error;
+      const tools::flag_match m = has_value ? tools::apply_tls_flag(3, split, at, tls, error)
+                                            : tools::apply_tls_flag(argc, argv, i, tls, error);
+      if (m == tools::flag_match::error) return fail(error);
+      if (m == tools::flag_match::applied) {
+        if (has_value && at != 2) return fail("option '" + name + "' takes no value");
+        continue;
+      }
     }
     if (!takes_value(arg)) return fail("unknown option '" + std::string(arg) + "'");
     if (!has_value) {
@@ -173,6 +188,11 @@ parsed_options parse_options(int argc, const char* const* argv) {
   credentials(o.server);
   for (connection_config& server : o.redlock)
     credentials(server);
+  // The TLS flags too, over what each URL says.
+  if (std::string error = tools::check_tls_flags(tls); !error.empty()) return fail(error);
+  tools::overlay(tls, o.server);
+  for (connection_config& server : o.redlock)
+    tools::overlay(tls, server);
   return parsed;
 }
 
@@ -193,12 +213,22 @@ releases it and exits with COMMAND's exit status. COMMAND finds the lock's fenci
 number that grows with every acquisition of NAME, in $UREDIS_LOCK_TOKEN.
 
 connection:
-  -u URL                 redis://[[user]:pass@]host[:port][/db] or unix:///path.sock
+  -u URL                 redis[s]://[[user]:pass@]host[:port][/db][?ssl_...] or
+                         unix:///path.sock
   -h HOST, -p PORT       the server (default 127.0.0.1:6379)
   -s SOCKET              a Unix socket instead of host and port
   -a PASSWORD            the password (AUTH)
   --user USER            the ACL user
   --redlock URL,URL,...  a Redlock over an odd number (3 or more) of independent servers
+TLS (redis-cli's flags; they apply to every server):
+  --tls                  speak TLS (as rediss:// does)
+  --sni HOST             server name indication; the certificate must name it
+  --cacert FILE          CA certificate file to verify with (default: the system's CAs)
+  --cacertdir DIR        directory of trusted CA certificates (hashed names)
+  --cert FILE, --key FILE  client certificate and its key (tls-auth-clients)
+  --insecure             skip verifying the server's certificate (still encrypted)
+  --tls-ciphers LIST     TLS 1.2 ciphers; --tls-ciphersuites LIST: TLS 1.3 suites
+  --ocsp MODE            certificate revocation: stapling, must-staple or responder
 lock:
   --ttl MS               how long the server keeps the lock without a renewal (default 10000)
   --wait MS              give up after waiting MS for another holder (default: wait forever)

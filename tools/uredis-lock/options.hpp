@@ -6,7 +6,8 @@
 //   uredis-lock --help
 //
 // Connection flags: -u URL (parse_url's forms), -h HOST, -p PORT, -s SOCKET, -a PASSWORD,
-// --user USER, or --redlock URL,URL,... (several independent servers). As in uredis-cli they are
+// --user USER, or --redlock URL,URL,... (several independent servers), and redis-cli's TLS
+// flags (tls_flags.hpp), which apply to every server. As in uredis-cli they are
 // read left to right and a later one overrides an earlier one (-h after -u replaces the host);
 // -a and --user apply to every server, over what a URL says.
 // Long options also take their value after '=' (--ttl=300). Options come before NAME: the
