@@ -115,6 +115,8 @@ class error_category_impl final : public std::error_category {
                "certificate, or refuse ours?)";
       case errc::tls_record_invalid:
         return "a TLS record from the server did not decrypt or parse";
+      case errc::cluster_topology_invalid:
+        return "the cluster node's CLUSTER SLOTS reply could not be read as a slot map";
     }
     return "unknown uredis error";
   }

@@ -113,6 +113,10 @@ enum class errc : int {
   tls_peer_alert,             // the server ended the session with a fatal alert (for instance
                               // it requires a client certificate, or refused ours)
   tls_record_invalid,         // a record after the handshake did not decrypt or parse
+
+  // Redis Cluster (cluster/). A CLUSTER SLOTS reply that is not one: the node is not a cluster
+  // node speaking the documented shape, so its topology cannot be used.
+  cluster_topology_invalid,
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".
