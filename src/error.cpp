@@ -131,6 +131,8 @@ class error_category_impl final : public std::error_category {
       case errc::ocsp_responder_unavailable:
         return "the OCSP responder for the server's certificate could not be reached or did not "
                "answer in time (the connection fails closed)";
+      case errc::cluster_topology_invalid:
+        return "the cluster node's CLUSTER SLOTS reply could not be read as a slot map";
     }
     return "unknown uredis error";
   }

@@ -94,6 +94,9 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     // redis-py raises LockNotOwnedError when release or extend finds another token.
     case errc::lock_not_owned:
       return make<lock_not_owned_error>(ec);
+    // redis-py raises RedisClusterException when the cluster's topology cannot be read.
+    case errc::cluster_topology_invalid:
+      return make<cluster_error>(ec);
     // This machine cannot run uredis at all; no retry helps, so not a connection_error.
     case errc::io_uring_unsupported:
     case errc::io_uring_disabled:

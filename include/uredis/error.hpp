@@ -130,6 +130,9 @@ enum class errc : int {
                                // "good" (wolfSSL reports both the same way)
   ocsp_responder_unavailable,  // ocsp_mode::responder: the responder could not be reached, did
                                // not answer in time, or answered with an error (fail closed)
+  // Redis Cluster (cluster/). A CLUSTER SLOTS reply that is not one: the node is not a cluster
+  // node speaking the documented shape, so its topology cannot be used.
+  cluster_topology_invalid,
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -29,6 +30,33 @@ TEST(KeySlotCrc16, BytesAreUnsigned) {
   // A high byte must index the table as 0..255, not sign-extend.
   EXPECT_EQ(crc16("\xff"), 0x1EF0);
   EXPECT_EQ(crc16("\x80"), 0x9188);
+}
+
+// The definition, one bit at a time: what the eight-bytes-at-once crc16 must equal.
+std::uint16_t crc16_bitwise(std::string_view bytes) {
+  std::uint16_t crc = 0;
+  for (const char c : bytes) {
+    crc = static_cast<std::uint16_t>(crc ^ (static_cast<unsigned char>(c) << 8));
+    for (int bit = 0; bit < 8; ++bit) {
+      crc = static_cast<std::uint16_t>((crc & 0x8000) != 0 ? (crc << 1) ^ 0x1021 : crc << 1);
+    }
+  }
+  return crc;
+}
+
+TEST(KeySlotCrc16, EveryLengthAndByteAgreesWithTheBitwiseDefinition) {
+  // Lengths across several 8-byte blocks and every tail length; bytes of all 256 values.
+  std::uint32_t state = 12345;
+  for (std::size_t length = 0; length <= 70; ++length) {
+    for (int round = 0; round < 50; ++round) {
+      std::string s(length, '\0');
+      for (char& c : s) {
+        state = state * 1103515245u + 12345u;
+        c = static_cast<char>(state >> 23);
+      }
+      ASSERT_EQ(crc16(s), crc16_bitwise(s)) << "length " << length;
+    }
+  }
 }
 
 TEST(KeySlot, PlainKeys) {

@@ -25,28 +25,48 @@ inline constexpr std::uint16_t cluster_slots = 16384;
 
 namespace detail {
 
-constexpr std::array<std::uint16_t, 256> make_crc16_table() noexcept {
-  std::array<std::uint16_t, 256> table{};
+// Slicing-by-8: table k holds what one byte adds to the register when k more bytes follow it
+// (the byte's own CRC, then k zero bytes shifted through). The CRC is linear, so eight bytes
+// are eight independent lookups XORed together instead of a chain of eight dependent ones;
+// the register's two bytes simply fold into the first two message bytes. A cluster client
+// hashes every key it routes, and keys are usually longer than eight bytes.
+using crc16_tables = std::array<std::array<std::uint16_t, 256>, 8>;
+
+constexpr crc16_tables make_crc16_tables() noexcept {
+  crc16_tables t{};
   for (unsigned byte = 0; byte < 256; ++byte) {
     auto crc = static_cast<std::uint16_t>(byte << 8);
     for (int bit = 0; bit < 8; ++bit) {
       crc = static_cast<std::uint16_t>((crc & 0x8000) != 0 ? (crc << 1) ^ 0x1021 : crc << 1);
     }
-    table[byte] = crc;
+    t[0][byte] = crc;
   }
-  return table;
+  for (std::size_t k = 1; k < t.size(); ++k) {
+    for (unsigned byte = 0; byte < 256; ++byte) {
+      const std::uint16_t prev = t[k - 1][byte];
+      t[k][byte] = static_cast<std::uint16_t>((prev << 8) ^ t[0][prev >> 8]);
+    }
+  }
+  return t;
 }
 
-inline constexpr std::array<std::uint16_t, 256> crc16_table = make_crc16_table();
+inline constexpr crc16_tables crc16_table = make_crc16_tables();
 
 }  // namespace detail
 
 /// CRC-16/XMODEM of `bytes` (crc16("123456789") == 0x31C3).
 constexpr std::uint16_t crc16(std::string_view bytes) noexcept {
+  const auto& t = detail::crc16_table;
+  auto at = [&](std::size_t i) { return static_cast<unsigned char>(bytes[i]); };
   std::uint16_t crc = 0;
-  for (const char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    crc = static_cast<std::uint16_t>((crc << 8) ^ detail::crc16_table[((crc >> 8) ^ byte) & 0xFF]);
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    crc = static_cast<std::uint16_t>(t[7][at(i) ^ (crc >> 8)] ^ t[6][at(i + 1) ^ (crc & 0xFF)] ^
+                                     t[5][at(i + 2)] ^ t[4][at(i + 3)] ^ t[3][at(i + 4)] ^
+                                     t[2][at(i + 5)] ^ t[1][at(i + 6)] ^ t[0][at(i + 7)]);
+  }
+  for (; i < bytes.size(); ++i) {
+    crc = static_cast<std::uint16_t>((crc << 8) ^ t[0][((crc >> 8) ^ at(i)) & 0xFF]);
   }
   return crc;
 }

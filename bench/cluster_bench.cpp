@@ -1,0 +1,96 @@
+// What a cluster client pays per command to pick the node (the Cluster issue's target: at most
+// 20 ns): the key's hash slot read from the command's descriptor (cmd::slot_of / check_slots:
+// CRC16 with hash tags, no encoding) and the slot map's two array reads (slot -> shard ->
+// primary). For scale, std::hash of the same key, which any hash-based router would pay at
+// least.
+//
+//   route/get          slot_of(cmd::get{key}) + slot_map::primary_of
+//   route/mget3        check_slots(cmd::mget{3 keys sharing a hash tag}) + primary_of
+//   std_hash/key       std::hash<std::string_view> of the key alone
+//
+// Keys are redis-benchmark's "key:NNNNNNNNNNNN" (16 bytes), 4096 of them, visited in order so
+// the loop is not one key cached in a register. The map is three shards as redis-cli --cluster
+// create lays them out.
+
+#include <benchmark/benchmark.h>
+
+#include <array>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "uredis/cluster/slot_map.hpp"
+#include "uredis/cmd/keys_of.hpp"
+#include "uredis/cmd/strings.hpp"
+#include "uredis/resp/reply.hpp"
+
+namespace {
+
+using uredis::cluster::slot_map;
+
+std::vector<std::string> make_keys() {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 4096; ++i) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "key:%012d", i * 2654435761u % 1000000);
+    keys.emplace_back(buf);
+  }
+  return keys;
+}
+
+slot_map three_shards() {
+  auto node = [](int port) {
+    return uredis::resp::reply::make_array({uredis::resp::reply::make_bulk_string("127.0.0.1"),
+                                            uredis::resp::reply::make_integer(port)});
+  };
+  auto range = [&](int first, int last, int port) {
+    return uredis::resp::reply::make_array({uredis::resp::reply::make_integer(first),
+                                            uredis::resp::reply::make_integer(last), node(port)});
+  };
+  const auto reply = uredis::resp::reply::make_array(
+      {range(0, 5460, 7000), range(5461, 10922, 7001), range(10923, 16383, 7002)});
+  return *slot_map::from_cluster_slots(reply, "127.0.0.1");
+}
+
+void route_get(benchmark::State& state) {
+  const auto keys = make_keys();
+  const slot_map map = three_shards();
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const uredis::cmd::get get{std::string_view(keys[i++ & 4095])};
+    benchmark::DoNotOptimize(map.primary_of(uredis::cmd::slot_of(get).value_or(0)));
+  }
+}
+BENCHMARK(route_get)->Name("route/get");
+
+void route_mget3(benchmark::State& state) {
+  std::vector<std::array<std::string, 3>> groups;
+  for (const std::string& k : make_keys()) {
+    groups.push_back({"{" + k + "}:a", "{" + k + "}:b", "{" + k + "}:c"});
+  }
+  const slot_map map = three_shards();
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const auto& g = groups[i++ & 4095];
+    const std::array<std::string_view, 3> keys{g[0], g[1], g[2]};
+    const uredis::cmd::mget mget{keys};
+    const auto slots = uredis::cmd::check_slots(mget);
+    benchmark::DoNotOptimize(map.primary_of(slots.slot));
+  }
+}
+BENCHMARK(route_mget3)->Name("route/mget3");
+
+void std_hash_key(benchmark::State& state) {
+  const auto keys = make_keys();
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(std::hash<std::string_view>{}(keys[i++ & 4095]));
+  }
+}
+BENCHMARK(std_hash_key)->Name("std_hash/key");
+
+}  // namespace
+
+BENCHMARK_MAIN();
