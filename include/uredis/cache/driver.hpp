@@ -112,19 +112,25 @@ namespace detail {
 /// Reads `bytes` as one bulk string or null, the replies of most cached reads, without a
 /// parser (the cache wrote them: resp/node_writer.hpp). False for anything else.
 inline bool read_single(std::string_view bytes, resp::node& n) noexcept {
-  if (bytes == "_\r\n") {
+  const char* const p = bytes.data();
+  const std::size_t size = bytes.size();
+  if (size >= 5 && p[0] == '$') {
+    // At most 18 digits: a length that cannot overflow, and more than any reply holds.
+    const std::size_t digits_end = size < 19 ? size : 19;
+    std::size_t length = 0;
+    std::size_t i = 1;
+    for (; i < digits_end && static_cast<unsigned char>(p[i] - '0') < 10; ++i)
+      length = length * 10 + static_cast<std::size_t>(p[i] - '0');
+    if (i + 2 + length + 2 != size || p[i] != '\r') return false;
+    n.type = resp::type::bulk_string;
+    n.value = std::string_view(p + i + 2, length);
+    return true;
+  }
+  if (size == 3 && p[0] == '_' && p[1] == '\r' && p[2] == '\n') {
     n.type = resp::type::null;
     return true;
   }
-  if (bytes.size() < 5 || bytes[0] != '$') return false;
-  std::size_t length = 0;
-  std::size_t i = 1;
-  for (; i < bytes.size() && bytes[i] >= '0' && bytes[i] <= '9'; ++i)
-    length = length * 10 + static_cast<std::size_t>(bytes[i] - '0');
-  if (i + 2 + length + 2 != bytes.size() || bytes[i] != '\r') return false;
-  n.type = resp::type::bulk_string;
-  n.value = bytes.substr(i + 2, length);
-  return true;
+  return false;
 }
 
 /// Completes a queued handler (proto/pending.hpp) with `end`, as the pipeline would have.
