@@ -109,7 +109,7 @@ class encoder {
   template <argument... Args>
   [[gnu::always_inline]] void command(const Args&... args) {
     assert(pending_ == 0 && "command() inside an unfinished begin()");
-    if constexpr ((string_argument<Args> && ...)) {
+    if constexpr (sizeof...(Args) > 0 && (string_argument<Args> && ...)) {
       // Strings only (GET k, HGET k f...): measured once, written through one pointer with
       // one prepare() and one commit().
       const std::string_view views[] = {std::string_view(args)...};
