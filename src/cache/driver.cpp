@@ -1,5 +1,7 @@
 #include "uredis/cache/driver.hpp"
 
+#include <array>
+#include <cstring>
 #include <utility>
 
 #include "cache/invalidation_channel.hpp"
@@ -190,6 +192,21 @@ read_end driver::settle(store::entry* e, const wrapped_reply* reply, std::error_
     w->deliver(end);
   }
   return end;
+}
+
+bool driver::allowed_new_head() noexcept {
+  const std::string_view request = request_.data();
+  const std::string_view name = command_name(request);
+  const bool verdict = allowed(name);
+  if (name.empty()) return verdict;
+  const std::size_t head = static_cast<std::size_t>(name.data() - request.data()) + name.size() + 2;
+  if (head > sizeof head_ || request.size() < sizeof head_) return verdict;
+  std::array<unsigned char, sizeof head_mask_> mask{};
+  std::memset(mask.data(), 0xff, head);
+  std::memcpy(head_.data(), request.data(), sizeof head_);
+  std::memcpy(head_mask_.data(), mask.data(), sizeof head_mask_);
+  head_allowed_ = verdict;
+  return verdict;
 }
 
 }  // namespace uredis::cache

@@ -18,8 +18,10 @@ void* allocate(mi_heap_t* heap, std::size_t size) {
 }  // namespace
 
 store::~store() {
-  while (!commands_.empty())
-    drop(commands_.begin()->second);
+  commands_.clear([this](entry* e) {
+    e->indexed_ = false;  // the index empties itself
+    drop(e);
+  });
   while (!detached_.empty())
     drop(&detached_.front());
 }
@@ -41,6 +43,13 @@ store::entry* store::make_entry(std::string_view command, std::span<const std::s
   e->command_ = {text, command.size()};
   e->links_ = {links, distinct};
 
+  try {
+    commands_.insert(e->command_, e);  // first: it is all there is to undo if it throws
+  } catch (...) {
+    e->~entry();
+    mi_free(block);
+    throw;
+  }
   std::size_t key_bytes = 0;
   std::size_t n = 0;
   for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -59,12 +68,11 @@ store::entry* store::make_entry(std::string_view command, std::span<const std::s
   e->bytes_ = entry_overhead + command.size() + key_bytes;
   stats_.bytes += e->bytes_;
   ++stats_.entries;
-  commands_.emplace(e->command_, e);
   return e;
 }
 
 void store::drop(entry* e) noexcept {
-  if (e->indexed_) commands_.erase(e->command_);
+  if (e->indexed_) commands_.erase(e->command_, e);
   for (key_link& link : e->links_) {
     key_node* node = link.node;
     link.hook.unlink();
@@ -103,8 +111,7 @@ store::found store::lookup(std::string_view command, const util::clock& clock) {
 
 template <class Now>
 store::found store::lookup_at(std::string_view command, Now now) {
-  if (const auto it = commands_.find(command); it != commands_.end()) {
-    entry* e = it->second;
+  if (entry* e = commands_.find(command); e != nullptr) {
     if (e->pending_) {
       ++stats_.waits;
       return {found_kind::pending, {}, e};
@@ -193,7 +200,7 @@ void store::written(std::string_view key) noexcept {
     } else if (e->indexed_) {
       e->stale_ = true;
       e->indexed_ = false;
-      commands_.erase(e->command_);
+      commands_.erase(e->command_, e);
       detached_.push_back(*e);
     }
   }
@@ -204,8 +211,7 @@ void store::flush() noexcept {
   while (!lru_.empty())
     drop(&lru_.front());
   if (options_.delivery == delivery::redirected)
-    for (auto& [command, e] : commands_)
-      e->stale_ = true;  // only pending ones are left
+    commands_.for_each([](entry* e) { e->stale_ = true; });  // only pending ones are left
 }
 
 void store::evict_to_fit() noexcept {

@@ -70,6 +70,24 @@ TEST_F(Encoder, empty_string_and_no_arguments) {
   EXPECT_EQ(out(), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n*0\r\n");
 }
 
+// Every way a length and an argument are written: one, two and three digits, and copies of
+// 0, 1-3, 4-7, 8-16 and longer arguments, in a command of strings only (written in one go) and
+// one with a number (argument by argument).
+TEST_F(Encoder, every_argument_length) {
+  for (std::size_t n = 0; n <= 130; ++n) {
+    std::string arg(n, 'x');
+    for (std::size_t i = 0; i < n; ++i)
+      arg[i] = static_cast<char>('a' + i % 26);
+    const std::string bulk = "$" + std::to_string(n) + "\r\n" + arg + "\r\n";
+    buf.clear();
+    enc.command("SET", std::string_view(arg), arg);
+    EXPECT_EQ(out(), "*3\r\n$3\r\nSET\r\n" + bulk + bulk) << n;
+    buf.clear();
+    enc.command("SET", std::string_view(arg), 7);
+    EXPECT_EQ(out(), "*3\r\n$3\r\nSET\r\n" + bulk + "$1\r\n7\r\n") << n;
+  }
+}
+
 TEST_F(Encoder, binary_bytes_are_sent_as_they_are) {
   const std::string_view binary("a\r\nb\0c\r\n", 8);
   enc.command("SET", "k", binary);

@@ -47,7 +47,8 @@
 //     a reply larger than max_value_bytes is never stored.
 //
 // Memory: an entry is one block from the shard's mimalloc heap (command and key links inline)
-// plus one for its reply; the indexes are hash maps. A hit allocates nothing.
+// plus one for its reply; commands are indexed by a flat hash table (command_index.hpp), keys
+// by a hash map. A hit allocates nothing.
 // Threads: a store belongs to one shard's thread.
 
 #include <mimalloc.h>
@@ -61,6 +62,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "uredis/cache/command_index.hpp"
 #include "uredis/util/clock.hpp"
 #include "uredis/util/intrusive_list.hpp"
 
@@ -110,7 +112,8 @@ class store {
   /// Bytes counted for an entry beyond its command, reply and keys.
   static constexpr std::size_t entry_overhead = 128;
 
-  explicit store(const store_options& options) noexcept : options_(options) {}
+  explicit store(const store_options& options) noexcept
+      : options_(options), commands_(options.heap) {}
   ~store();
   store(const store&) = delete;
   store& operator=(const store&) = delete;
@@ -195,7 +198,7 @@ class store {
 
   store_options options_;
   store_stats stats_;
-  std::unordered_map<std::string_view, entry*, view_hash, std::equal_to<>> commands_;
+  command_index<entry> commands_;
   std::unordered_map<std::string, key_node, view_hash, std::equal_to<>> keys_;
   util::intrusive_list<entry, &entry::lru_> lru_;
   util::intrusive_list<entry, &entry::lru_> detached_;  // reads in flight that written() cut off

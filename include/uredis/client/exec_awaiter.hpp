@@ -99,6 +99,10 @@ class [[nodiscard]] exec_awaiter {
     exec_awaiter* self;
 
     void on_complete(const proto::reply_outcome& outcome) { self->complete(outcome); }
+    // A whole reply of one node (a cache hit): the result without the awaiter's adapter.
+    void on_single(const resp::node& n) {
+      self->resume_with(proto::typed_reply<response>::of_single(n));
+    }
 
     struct active {
       exec_awaiter* self;
@@ -109,8 +113,10 @@ class [[nodiscard]] exec_awaiter {
     };
   };
 
-  void complete(const proto::reply_outcome& outcome) {
-    outcome_.emplace(reply_.finish(outcome));
+  void complete(const proto::reply_outcome& outcome) { resume_with(reply_.finish(outcome)); }
+
+  void resume_with(result<response>&& r) {
+    outcome_.emplace(std::move(r));
     // Resuming is the last thing done here: the coroutine may finish and free this awaiter.
     if (std::exchange(phase_, phase::done) == phase::suspended) awaiting_.resume();
   }

@@ -72,6 +72,10 @@ class callback_handler {
   /// The reply never began.
   void on_complete(const reply_outcome& outcome) { callback_(result<Response>(outcome.error)); }
 
+  /// The whole reply is the one node `n`, not an error reply (a cache hit): the callback gets
+  /// what the active form would give it, built without the adapter where it can be.
+  void on_single(const resp::node& n) { callback_(typed_reply<Response>::of_single(n)); }
+
   class active {
    public:
     explicit active(callback_handler&& queued) noexcept : callback_(std::move(queued.callback_)) {}

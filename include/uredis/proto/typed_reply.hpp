@@ -11,7 +11,10 @@
 //
 // Not movable: the adapter points at the value.
 
+#include <optional>
+#include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include "uredis/error.hpp"
@@ -23,6 +26,11 @@ namespace uredis::proto {
 
 template <class Response>
 class typed_reply {
+  template <class T>
+  struct is_optional : std::false_type {};
+  template <class T>
+  struct is_optional<std::optional<T>> : std::true_type {};
+
  public:
   typed_reply() noexcept(std::is_nothrow_default_constructible_v<Response>) : adapter_(value_) {}
   typed_reply(const typed_reply&) = delete;
@@ -41,6 +49,22 @@ class typed_reply {
     if (adapt_error_) return result<Response>(adapt_error_);
     if (!saw_node_ || !adapter_.done()) return result<Response>(errc::incomplete_reply);
     return result<Response>(std::move(value_));
+  }
+
+  /// The result of a whole reply that is the one node `n`, not an error reply (a cache hit's
+  /// lone bulk string or null), as on_node(n) then finish() would give it. A string value is
+  /// built where the result keeps it, without the adapter and the moves between them.
+  static result<Response> of_single(const resp::node& n) {
+    if constexpr (std::is_same_v<Response, std::string> ||
+                  std::is_same_v<Response, std::optional<std::string>>) {
+      if (n.type == resp::type::bulk_string) return result<Response>(std::string(n.value));
+    }
+    if constexpr (is_optional<Response>::value) {
+      if (n.type == resp::type::null) return result<Response>(Response{});
+    }
+    typed_reply reply;
+    reply.on_node(n);
+    return reply.finish(reply_outcome{});
   }
 
  private:

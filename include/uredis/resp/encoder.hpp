@@ -104,11 +104,29 @@ class encoder {
   explicit encoder(util::byte_buffer& out) noexcept : out_(&out) {}
 
   /// Appends one whole command.
+  // Inlined into each descriptor's encode(), where a literal name is a constant: its length
+  // and bytes fold into a few stores instead of a strlen and a copy.
   template <argument... Args>
-  void command(const Args&... args) {
+  [[gnu::always_inline]] void command(const Args&... args) {
     assert(pending_ == 0 && "command() inside an unfinished begin()");
-    write_header(sizeof...(Args));
-    (write(args), ...);
+    if constexpr (sizeof...(Args) > 0 && (string_argument<Args> && ...)) {
+      // Strings only (GET k, HGET k f...): measured once, written through one pointer with
+      // one prepare() and one commit().
+      const std::string_view views[] = {std::string_view(args)...};
+      std::size_t size = max_prefix;
+      for (const std::string_view v : views)
+        size += max_prefix + v.size() + 2;
+      char* const begin = out_->prepare(size).data();
+      char* p = begin;
+      *p++ = '*';
+      p = write_size(p, sizeof...(Args));
+      for (const std::string_view v : views)
+        p = write_bulk_at(p, v);
+      out_->commit(static_cast<std::size_t>(p - begin));
+    } else {
+      write_header(sizeof...(Args));
+      (write(args), ...);
+    }
   }
 
   /// Starts a command of `argc` arguments, to be given through arg() and args().
@@ -158,24 +176,68 @@ class encoder {
     char* const begin = out_->prepare(max_prefix).data();
     char* p = begin;
     *p++ = '*';
-    p = std::to_chars(p, p + 20, argc).ptr;
-    *p++ = '\r';
-    *p++ = '\n';
+    p = write_size(p, argc);
     out_->commit(static_cast<std::size_t>(p - begin));
   }
 
   void write_bulk(std::string_view bytes) {
     char* const begin = out_->prepare(max_prefix + bytes.size() + 2).data();
-    char* p = begin;
+    out_->commit(static_cast<std::size_t>(write_bulk_at(begin, bytes) - begin));
+  }
+
+  // $<size>\r\n<bytes>\r\n at `p`, which has room for it; returns the end.
+  static char* write_bulk_at(char* p, std::string_view bytes) noexcept {
     *p++ = '$';
-    p = std::to_chars(p, p + 20, bytes.size()).ptr;
-    *p++ = '\r';
-    *p++ = '\n';
-    if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+    p = write_size(p, bytes.size());
+    copy(p, bytes);
     p += bytes.size();
     *p++ = '\r';
     *p++ = '\n';
-    out_->commit(static_cast<std::size_t>(p - begin));
+    return p;
+  }
+
+  // `n` in decimal, then CRLF. Most counts and lengths have one or two digits: those skip
+  // to_chars' general loop.
+  static char* write_size(char* p, std::size_t n) noexcept {
+    if (n < 10) {
+      *p++ = static_cast<char>('0' + n);
+    } else if (n < 100) {
+      *p++ = static_cast<char>('0' + n / 10);
+      *p++ = static_cast<char>('0' + n % 10);
+    } else {
+      p = std::to_chars(p, p + 20, n).ptr;
+    }
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+  }
+
+  // memcpy, with arguments of up to 16 bytes (names, most keys) copied inline as two words
+  // that may overlap: a library call costs more than the copy itself there.
+  static void copy(char* to, std::string_view bytes) noexcept {
+    const char* from = bytes.data();
+    const std::size_t n = bytes.size();
+    if (n > 16) {
+      std::memcpy(to, from, n);
+    } else if (n >= 8) {
+      copy_pair<8>(to, from, n);
+    } else if (n >= 4) {
+      copy_pair<4>(to, from, n);
+    } else if (n > 0) {
+      to[0] = from[0];
+      to[n / 2] = from[n / 2];
+      to[n - 1] = from[n - 1];
+    }
+  }
+  // The first and the last `Word` bytes of `n` (Word <= n <= 2 * Word).
+  template <std::size_t Word>
+  static void copy_pair(char* to, const char* from, std::size_t n) noexcept {
+    char head[Word];
+    char tail[Word];
+    std::memcpy(head, from, Word);
+    std::memcpy(tail, from + n - Word, Word);
+    std::memcpy(to, head, Word);
+    std::memcpy(to + n - Word, tail, Word);
   }
 
   template <class T>
