@@ -115,6 +115,9 @@ class error_category_impl final : public std::error_category {
                "certificate, or refuse ours?)";
       case errc::tls_record_invalid:
         return "a TLS record from the server did not decrypt or parse";
+      case errc::tls_peer_not_tls:
+        return "the server does not speak TLS: it answered the TLS handshake in plaintext (is "
+               "this the server's plaintext port?)";
     }
     return "unknown uredis error";
   }

@@ -76,6 +76,7 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     case errc::tls_certificate_rejected:
     case errc::tls_peer_alert:
     case errc::tls_record_invalid:
+    case errc::tls_peer_not_tls:
       return make<connection_error>(ec);
     case errc::server_loading:
       return make<busy_loading_error>(ec);

@@ -113,6 +113,8 @@ enum class errc : int {
   tls_peer_alert,             // the server ended the session with a fatal alert (for instance
                               // it requires a client certificate, or refused ours)
   tls_record_invalid,         // a record after the handshake did not decrypt or parse
+  tls_peer_not_tls,           // the server answered the ClientHello with bytes that cannot
+                              // start a TLS record: a plaintext server on this port
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".
