@@ -16,6 +16,12 @@
 // The TLS context (CAs, client certificate) is built on the first open and kept for the
 // reconnects; a file that does not load makes open() fail with errc::tls_config_invalid.
 //
+// Reconnects resume the last session (tls::session_cache; tls::options::session_resumption),
+// taken once the first reads after a handshake have brought its ticket; resumed() says whether
+// the current handshake did. A server whose first bytes cannot start a TLS record is a
+// plaintext server: the connect fails at once with errc::tls_peer_not_tls. An end of stream in
+// the middle of the handshake is errc::connection_closed, retried like any dropped connection.
+//
 // Owner: the connection's I/O shell. `tls_options` and `host` must outlive the transport (the
 // shell's config).
 
@@ -28,6 +34,7 @@
 #include "io/transport.hpp"
 #include "tls/context.hpp"
 #include "tls/engine.hpp"
+#include "tls/session_cache.hpp"
 #include "uredis/tls/options.hpp"
 #include "uredis/util/byte_buffer.hpp"
 
@@ -51,6 +58,7 @@ class tls_transport final : public transport, private transport_events {
 
   bool is_open() const noexcept override { return tcp_.is_open(); }
   bool sending() const noexcept override { return user_send_; }
+  bool tls_resumed() const noexcept override { return resumed_; }
 
  private:
   // The tcp_transport's reports.
@@ -70,10 +78,16 @@ class tls_transport final : public transport, private transport_events {
   std::string_view host_;
   std::optional<tls::context> context_;  // built on the first open
   tls::engine engine_;
+  tls::session_cache sessions_;   // the last resumable session, offered on the next open
   util::byte_buffer wire_;        // the ciphertext of the tcp send in flight
   std::uint64_t generation_ = 0;  // counts close()s: a report's handler may close the stream
   bool tcp_sending_ = false;
   bool user_send_ = false;  // a send() not yet reported
+  // Per stream (reset by close()):
+  bool first_bytes_judged_ = false;  // the server's first bytes were checked for a TLS record
+  bool offered_ = false;             // this handshake offered a kept session
+  bool captured_ = false;            // this stream's session was kept
+  bool resumed_ = false;             // this stream's handshake resumed a session
 };
 
 }  // namespace uredis::io

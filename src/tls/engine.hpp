@@ -70,6 +70,10 @@ class engine {
   /// needs more ciphertext (send the output first: the peer may be waiting for it).
   result<bool> handshake();
   bool handshake_done() const noexcept { return done_; }
+  /// The completed handshake resumed an earlier session (session_cache.hpp offered it).
+  bool resumed() const noexcept { return done_ && wolfSSL_session_reused(ssl_) == 1; }
+  /// The wolfSSL session, for what works on it directly (session_cache); null before start().
+  WOLFSSL* native() const noexcept { return ssl_; }
 
   /// The next plaintext decrypted from the input (at most max_record_plaintext bytes), empty
   /// when more ciphertext is needed; valid until the next call or reset(). EOF (close_notify)
