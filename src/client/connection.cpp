@@ -128,7 +128,7 @@ class connection_core final : public reactor::retirable,
 
   // The transport's reports, forwarded to the session (sync() runs when the completion that
   // carried them returns).
-  void on_transport_connected() override { session.on_connected(); }
+  void on_transport_connected() override { session.on_connected(transport_->tls_resumed()); }
   void on_transport_data(std::string_view bytes) override { session.on_data(bytes); }
   void on_transport_sent() override {
     end_quiet();
