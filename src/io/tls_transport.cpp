@@ -39,6 +39,7 @@ void tls_transport::close() noexcept {
   first_bytes_judged_ = false;
   offered_ = false;
   captured_ = false;
+  capture_tries_ = 0;
   resumed_ = false;
 }
 
@@ -90,8 +91,13 @@ void tls_transport::deliver_plaintext() {
     events_->on_transport_data(*plaintext);
     if (generation != generation_) return;  // the handler closed the stream
   }
-  // TLS 1.3 tickets arrive after the handshake, read here along with the first replies.
-  if (!captured_ && options_->session_resumption) captured_ = sessions_.capture(engine_.native());
+  // TLS 1.3 tickets arrive after the handshake, read here along with the first replies. A
+  // server that sends none is not asked again on every read: a few batches are enough.
+  constexpr std::uint8_t capture_tries = 4;
+  if (!captured_ && options_->session_resumption && capture_tries_ < capture_tries) {
+    ++capture_tries_;
+    captured_ = sessions_.capture(engine_.native());
+  }
   // Reading may have produced records of its own (a key update's answer).
   if (const std::error_code ec = flush_output()) fail(ec);
 }

@@ -88,6 +88,7 @@ class tls_transport final : public transport, private transport_events {
   bool offered_ = false;             // this handshake offered a kept session
   bool captured_ = false;            // this stream's session was kept
   bool resumed_ = false;             // this stream's handshake resumed a session
+  std::uint8_t capture_tries_ = 0;   // read batches that looked for a resumable session
 };
 
 }  // namespace uredis::io
