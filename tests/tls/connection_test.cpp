@@ -25,6 +25,7 @@
 #include "uredis/client/connection.hpp"
 #include "uredis/cmd/all.hpp"
 #include "uredis/exceptions.hpp"
+#include "uredis/retry/retry_policy.hpp"
 
 namespace uredis {
 namespace {
@@ -221,6 +222,26 @@ TEST_F(Connection, MismatchPlaintextToATlsPortFailsWithoutHanging) {
   const std::error_code ec = connect_error(c);
   EXPECT_TRUE(ec);
   EXPECT_NE(ec, make_error_code(errc::timeout)) << "a clear failure, not a wait";
+  // The TLS server reads the command as a record header, gives up and resets the connection
+  // (the reset discards any alert it wrote): a dropped connection, nothing TLS-specific to see.
+  EXPECT_TRUE(ec == make_error_code(errc::connection_reset) ||
+              ec == make_error_code(errc::connection_closed))
+      << ec.message();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+}
+
+// The same with the retry policy on: the reset is transient, so the connect retries, and ends
+// when the policy's budget is spent rather than waiting forever.
+TEST_F(Connection, MismatchPlaintextToATlsPortEndsWithTheRetryBudget) {
+  test::redis_server server(tls_server("server"));
+  connection_config c = test::config_for(server);
+  c.retry_first_connect = true;
+  c.retry = {retry::backoff::constant(std::chrono::milliseconds(10)), 3};
+  const auto started = std::chrono::steady_clock::now();
+  const std::error_code ec = connect_error(c);
+  EXPECT_TRUE(ec == make_error_code(errc::connection_reset) ||
+              ec == make_error_code(errc::connection_closed))
+      << ec.message();
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
 }
 
