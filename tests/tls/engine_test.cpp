@@ -322,13 +322,13 @@ TEST_F(Engine, a_warm_round_trip_allocates_only_inside_wolfssl) {
 }
 
 // The first-bytes check the transport runs before the engine (tls/record_header.hpp).
-TEST(RecordHeader, text_replies_cannot_start_a_record) {
+TEST(EngineRecordHeader, text_replies_cannot_start_a_record) {
   for (const char* reply : {"-ERR unknown command\r\n", "+OK\r\n", "$5\r\n", "*1\r\n", ":1\r\n",
                             "HTTP/1.1 400", "\r\n"})
     EXPECT_FALSE(could_start_record(reply)) << reply;
 }
 
-TEST(RecordHeader, record_types_with_major_version_3_can) {
+TEST(EngineRecordHeader, record_types_with_major_version_3_can) {
   for (const char type : {'\x14', '\x15', '\x16', '\x17', '\x18'}) {
     EXPECT_TRUE(could_start_record(std::string{type, '\x03', '\x03'})) << int(type);
     EXPECT_TRUE(could_start_record(std::string(1, type))) << "one byte: not enough to refuse";
