@@ -98,8 +98,8 @@ class error_category_impl final : public std::error_category {
         return "the TLS options cannot be applied (a CA, certificate or key file that does not "
                "load, a key that does not match its certificate, or an unusable cipher list)";
       case errc::tls_handshake_failed:
-        return "the TLS handshake failed (the server does not speak TLS on this port, closed "
-               "the connection, or no protocol version or cipher could be agreed)";
+        return "the TLS handshake failed (no protocol version or cipher could be agreed, or the "
+               "server's handshake messages were malformed)";
       case errc::tls_certificate_untrusted:
         return "the server's TLS certificate is not signed by a trusted CA (check ca_file / "
                "ssl_ca_certs)";
@@ -115,6 +115,9 @@ class error_category_impl final : public std::error_category {
                "certificate, or refuse ours?)";
       case errc::tls_record_invalid:
         return "a TLS record from the server did not decrypt or parse";
+      case errc::tls_peer_not_tls:
+        return "the server does not speak TLS: it answered the TLS handshake in plaintext (is "
+               "this the server's plaintext port?)";
       case errc::credentials_expired:
         return "no valid credentials: the token expired and no replacement arrived";
       case errc::credentials_rejected:

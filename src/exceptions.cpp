@@ -80,6 +80,7 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     case errc::ocsp_response_invalid:
     case errc::ocsp_staple_missing:
     case errc::ocsp_responder_unavailable:
+    case errc::tls_peer_not_tls:
       return make<connection_error>(ec);
     case errc::server_loading:
       return make<busy_loading_error>(ec);

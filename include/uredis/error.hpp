@@ -104,8 +104,9 @@ enum class errc : int {
   tls_config_invalid,         // tls::options cannot be applied: a CA, certificate or key file
                               // that does not load, a key that does not match, a cipher list
                               // with no usable suite
-  tls_handshake_failed,       // the TLS handshake failed: the peer does not speak TLS, closed
-                              // during the handshake, or no version or suite could be agreed
+  tls_handshake_failed,       // the TLS handshake failed: no version or suite could be agreed,
+                              // or the peer's handshake messages were malformed (a close
+                              // mid-handshake is connection_closed: retried like any drop)
   tls_certificate_untrusted,  // the server's certificate does not lead to a trusted CA
   tls_certificate_expired,    // the server's certificate has expired or is not yet valid
   tls_host_name_mismatch,     // the server's certificate is for another host name or address
@@ -113,6 +114,8 @@ enum class errc : int {
   tls_peer_alert,             // the server ended the session with a fatal alert (for instance
                               // it requires a client certificate, or refused ours)
   tls_record_invalid,         // a record after the handshake did not decrypt or parse
+  tls_peer_not_tls,           // the server answered the ClientHello with bytes that cannot
+                              // start a TLS record: a plaintext server on this port
 
   // Authentication (auth/). A provider with no valid credentials fails a connect at once with
   // credentials_expired instead of letting it wait (a token that expired with no replacement);

@@ -144,7 +144,7 @@ class connection_core final : public reactor::retirable,
   // transport's OCSP query runs on a reactor slot of its own. Then nobody else syncs.
   void on_transport_connected() override {
     const scope s(*this);
-    session.on_connected();
+    session.on_connected(transport_->tls_resumed());
     if (depth_ == 1) sync();
   }
   void on_transport_data(std::string_view bytes) override { session.on_data(bytes); }

@@ -1,6 +1,7 @@
 #include "io/tls_transport.hpp"
 
 #include "tls/ocsp_cache.hpp"
+#include "tls/record_header.hpp"
 #include "uredis/error.hpp"
 
 namespace uredis::io {
@@ -43,6 +44,11 @@ void tls_transport::close() noexcept {
   wire_.clear();
   tcp_sending_ = false;
   user_send_ = false;
+  first_bytes_judged_ = false;
+  offered_ = false;
+  captured_ = false;
+  capture_tries_ = 0;
+  resumed_ = false;
 }
 
 void tls_transport::on_transport_connected() {
@@ -50,10 +56,15 @@ void tls_transport::on_transport_connected() {
   const tls::peer_name peer{name, options_->verify_peer && options_->check_hostname};
   if (const std::error_code ec = engine_.start(context_->native(), tls::role::client, peer))
     return fail(ec);
+  offered_ = options_->session_resumption && sessions_.offer(engine_.native());
   advance_handshake();  // writes the ClientHello
 }
 
 void tls_transport::on_transport_data(std::string_view bytes) {
+  if (!first_bytes_judged_) {
+    first_bytes_judged_ = true;
+    if (!tls::could_start_record(bytes)) return fail(make_error_code(errc::tls_peer_not_tls));
+  }
   engine_.on_ciphertext(bytes);  // the tcp buffer is recycled on return: the engine copies
   if (!engine_.handshake_done()) return advance_handshake();
   if (checking_) return;  // read once the responder check has passed
@@ -66,8 +77,14 @@ void tls_transport::advance_handshake() {
   // Whatever the handshake wrote goes out first, also before an error (it may be the alert
   // that tells the server why).
   if (const std::error_code ec = flush_output()) return fail(ec);
-  if (!done) return fail(done.error());
+  if (!done) {
+    // A kept session that ends in a failed handshake is not offered again: the next connect
+    // is a full one, whatever the cause was.
+    if (offered_) sessions_.clear();
+    return fail(done.error());
+  }
   if (!*done) return;
+  resumed_ = engine_.resumed();
   if (generation != generation_) return;
   if (options_->ocsp == tls::ocsp_mode::responder && options_->verify_peer)
     return start_responder_check();
@@ -129,6 +146,13 @@ void tls_transport::deliver_plaintext() {
     events_->on_transport_data(*plaintext);
     if (generation != generation_) return;  // the handler closed the stream
   }
+  // TLS 1.3 tickets arrive after the handshake, read here along with the first replies. A
+  // server that sends none is not asked again on every read: a few batches are enough.
+  constexpr std::uint8_t capture_tries = 4;
+  if (!captured_ && options_->session_resumption && capture_tries_ < capture_tries) {
+    ++capture_tries_;
+    captured_ = sessions_.capture(engine_.native());
+  }
   // Reading may have produced records of its own (a key update's answer).
   if (const std::error_code ec = flush_output()) fail(ec);
 }
@@ -146,10 +170,9 @@ void tls_transport::on_transport_sent() {
 }
 
 void tls_transport::on_transport_failed(std::error_code ec) {
-  // A peer that hangs up in the middle of the handshake did not accept TLS from us (a plaintext
-  // server, or one that refused the client's certificate): say so rather than "closed".
-  if (!engine_.handshake_done() && ec == make_error_code(errc::connection_closed))
-    ec = make_error_code(errc::tls_handshake_failed);
+  // An end of stream mid-handshake stays connection_closed, retried like any dropped
+  // connection: the peers that refuse TLS for good say so first (an alert: tls_peer_alert;
+  // plaintext: tls_peer_not_tls), so a bare close is most likely the network or a restart.
   fail(ec);
 }
 

@@ -23,6 +23,12 @@
 // no command can go out before the check passes. wolfSSL does not say whether a staple came
 // (it checks one in the handshake if it does), so the responder is asked either way.
 //
+// Reconnects resume the last session (tls::session_cache; tls::options::session_resumption),
+// taken once the first reads after a handshake have brought its ticket; resumed() says whether
+// the current handshake did. A server whose first bytes cannot start a TLS record is a
+// plaintext server: the connect fails at once with errc::tls_peer_not_tls. An end of stream in
+// the middle of the handshake is errc::connection_closed, retried like any dropped connection.
+//
 // Owner: the connection's I/O shell. `tls_options` and `host` must outlive the transport (the
 // shell's config).
 
@@ -37,6 +43,7 @@
 #include "tls/context.hpp"
 #include "tls/engine.hpp"
 #include "tls/ocsp_verifier.hpp"
+#include "tls/session_cache.hpp"
 #include "uredis/tls/options.hpp"
 #include "uredis/util/byte_buffer.hpp"
 
@@ -61,6 +68,7 @@ class tls_transport final : public transport, private transport_events, private 
 
   bool is_open() const noexcept override { return tcp_.is_open(); }
   bool sending() const noexcept override { return user_send_; }
+  bool tls_resumed() const noexcept override { return resumed_; }
 
  private:
   // The tcp_transport's reports.
@@ -89,11 +97,18 @@ class tls_transport final : public transport, private transport_events, private 
   std::optional<ocsp_query> query_;             // made on the first responder check, then reused
   std::optional<tls::ocsp_verifier> verifier_;  // the responder check under way
   tls::engine engine_;
+  tls::session_cache sessions_;   // the last resumable session, offered on the next open
   util::byte_buffer wire_;        // the ciphertext of the tcp send in flight
   std::uint64_t generation_ = 0;  // counts close()s: a report's handler may close the stream
   bool tcp_sending_ = false;
   bool user_send_ = false;  // a send() not yet reported
   bool checking_ = false;   // handshake done, the responder check is not: not connected yet
+  // Per stream (reset by close()):
+  bool first_bytes_judged_ = false;  // the server's first bytes were checked for a TLS record
+  bool offered_ = false;             // this handshake offered a kept session
+  bool captured_ = false;            // this stream's session was kept
+  bool resumed_ = false;             // this stream's handshake resumed a session
+  std::uint8_t capture_tries_ = 0;   // read batches that looked for a resumable session
 };
 
 }  // namespace uredis::io

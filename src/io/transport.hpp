@@ -65,6 +65,8 @@ class transport {
   virtual bool is_open() const noexcept = 0;
   /// A send() not yet reported by on_transport_sent().
   virtual bool sending() const noexcept = 0;
+  /// The stream's TLS handshake resumed an earlier session (false without TLS).
+  virtual bool tls_resumed() const noexcept { return false; }
 };
 
 }  // namespace uredis::io

@@ -146,9 +146,11 @@ void session::on_credentials(const auth::credentials* c, std::error_code why) {
   if (!fetching_ && output_hook_) output_hook_();
 }
 
-void session::on_connected() {
+void session::on_connected(bool tls_resumed) {
   if (state_ != session_state::connecting) return;
   state_ = session_state::handshaking;
+  tls_resumed_ = tls_resumed;
+  if (tls_resumed) ++tls_resumptions_;
   carry_.clear();
   if (credentials_ready_) start_handshake();
 }
@@ -276,9 +278,9 @@ void session::handshake_done() {
   if (ever_ready_) ++reconnects_;
   ever_ready_ = true;
   if (std::exchange(ready_since_connect_, true))
-    events_->emit(event::reconnected{id_, attempts});
+    events_->emit(event::reconnected{id_, attempts, tls_resumed_});
   else
-    events_->emit(event::connected{id_});
+    events_->emit(event::connected{id_, tls_resumed_});
   if (epoch_ != epoch) return;
   reauthenticate();  // credentials announced after this socket's fetch
   if (epoch_ != epoch || !on_connect_) return;
@@ -446,9 +448,10 @@ bool session::schedule_reconnect(const std::error_code& cause) {
   const retry::retry_policy& policy = config_->retry;
   if (policy.retries() == 0) return false;
   // A protocol error breaks this stream, not the server: a new connection is the cure, so the
-  // policy judges it as the connection being closed.
-  const std::error_code judged =
-      is_protocol_error(cause) ? make_error_code(errc::connection_closed) : cause;
+  // policy judges it as the connection being closed. So does a TLS record that does not
+  // decrypt (corrupted on the way): the session's integrity check caught it, the server is fine.
+  const bool stream_broken = is_protocol_error(cause) || cause == errc::tls_record_invalid;
+  const std::error_code judged = stream_broken ? make_error_code(errc::connection_closed) : cause;
   const retry::decision d = reconnect_.on_failure(judged, /*written=*/false,
                                                   /*idempotent=*/true, rng_);
   const std::uint64_t epoch = epoch_;

@@ -70,7 +70,10 @@ class engine {
   /// needs more ciphertext (send the output first: the peer may be waiting for it).
   result<bool> handshake();
   bool handshake_done() const noexcept { return done_; }
-  /// The session (null before start()), for checks after the handshake (tls/ocsp_verifier.hpp).
+  /// The completed handshake resumed an earlier session (session_cache.hpp offered it).
+  bool resumed() const noexcept { return done_ && wolfSSL_session_reused(ssl_) == 1; }
+  /// The wolfSSL session, for what works on it directly (session_cache, ocsp_verifier); null
+  /// before start().
   WOLFSSL* native() const noexcept { return ssl_; }
 
   /// The next plaintext decrypted from the input (at most max_record_plaintext bytes), empty

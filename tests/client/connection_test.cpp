@@ -522,7 +522,11 @@ TEST(Connection, RedissNeverFallsBackToPlaintext) {
   ASSERT_TRUE(test::run_until(
       *r, [&] { return outcome.has_value(); }, std::chrono::seconds(5)));
   ASSERT_TRUE(outcome->has_error());
-  EXPECT_EQ(outcome->error(), make_error_code(errc::tls_handshake_failed));
+  // A close mid-handshake is a dropped connection (retried when the policy allows), not a
+  // TLS refusal: a server that refuses TLS says so with an alert or plaintext bytes.
+  EXPECT_TRUE(outcome->error() == make_error_code(errc::connection_closed) ||
+              outcome->error() == make_error_code(errc::connection_reset))
+      << outcome->error().message();
   ::close(listener);
 }
 

@@ -1,8 +1,8 @@
 // The fault matrix: uredis' self-healing connection (client/connection.hpp) against real faults
-// on loopback — redis-server SIGKILLed mid-pipeline and restarted, CLIENT KILL, DEBUG SLEEP past
-// the deadlines, a server down longer than the retry budget, and the fault proxy's delay, cuts,
-// corrupted byte, black hole and refusal — plus the bounded queue and the allocations of a retry
-// cycle.
+// on loopback — redis-server SIGKILLed mid-pipeline and restarted (plaintext and TLS), CLIENT
+// KILL, DEBUG SLEEP past the deadlines, a server down longer than the retry budget, and the fault
+// proxy's delay, cuts, corrupted byte, black hole and refusal — plus the bounded queue and the
+// allocations of a retry cycle.
 //
 // What each test proves about its commands (every command has an id in a ledger, and its
 // callback counts its completions):
@@ -40,6 +40,7 @@
 #include "../support/eventually.hpp"
 #include "../support/fault_proxy.hpp"
 #include "../support/redis_server.hpp"
+#include "../support/test_certificates.hpp"
 #include "allocation_counter.hpp"
 #include "uredis/client/blocking_client.hpp"
 #include "uredis/client/client.hpp"
@@ -560,6 +561,58 @@ TEST(FaultMatrix, ServerKilledMidPipelineAndRestarted) {
   EXPECT_EQ(st.retries_exhausted, 0u);
   expect_recovered(*r, c, stream::get_key, stream::value);
   report("sigkill+restart", l, a, st, while_down);
+}
+
+// The same over TLS: the engine's records cut mid-pipeline, a full handshake on the restarted
+// server (its new ticket keys refuse the kept session), every command accounted for as above.
+TEST(FaultMatrix, TlsServerKilledMidPipelineAndRestarted) {
+  const test::test_certificates certs;
+  test::redis_server_options o = durable();
+  o.tls =
+      test::redis_tls_options{certs.cert("server"), certs.key("server"), certs.cert("ca"), false};
+  test::redis_server server{o};
+  ASSERT_EQ(server.command({"SET", std::string(stream::get_key), std::string(stream::value)}),
+            "+OK\r\n");
+  auto r = make_reactor();
+  ledger l;
+  connection_config config = config_for(server);
+  config.tls = true;
+  config.tls_options.ca_file = certs.cert("ca");
+  connection c{*r, config};
+  ASSERT_TRUE(connect(*r, c).has_value());
+  down_watch watch{*r, l};
+  stream s{c, l, "tls-kill:", 1000};
+  std::atomic<bool> strike{false};
+  s.trigger_at = 3000;
+  s.trigger = [&strike] { strike = true; };
+  fault_thread killer([&] {
+    if (!wait_for_cue(strike)) return;
+    server.kill();
+    std::this_thread::sleep_for(200ms);
+    server.start();
+  });
+  s.start();
+  ASSERT_TRUE(run_stream_through_fault(*r, s))
+      << l.done() << " of " << l.issued() << "; " << tally(l);
+  killer.wait();
+
+  expect_each_completed_once(l);
+  const incr_audit a = audit_incrs(l, server);  // read on the plaintext port
+  expect_no_incr_ran_twice(a);
+  expect_gets_succeeded(l);
+  const std::size_t while_down = expect_issued_while_down_succeeded(l);
+  EXPECT_GT(while_down, 0u);
+  EXPECT_GT(l.count(fate::outcome_unknown, op::incr), 0u) << "the kill missed the pipeline";
+  EXPECT_EQ(l.count(fate::outcome_unknown, op::incr) + a.succeeded, a.incrs)
+      << "INCRs failed otherwise: " << tally(l);
+  const event::stats& st = r->events().stats();
+  EXPECT_EQ(st.disconnected, 1u);
+  EXPECT_GE(st.reconnect_scheduled, 2u);
+  EXPECT_EQ(st.reconnected, 1u);
+  EXPECT_EQ(st.retries_exhausted, 0u);
+  EXPECT_FALSE(c.tls_resumed()) << "a restarted server cannot know the old ticket";
+  expect_recovered(*r, c, stream::get_key, stream::value);
+  report("tls sigkill+restart", l, a, st, while_down);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ constexpr errc other_codes[] = {
     errc::tls_certificate_rejected,
     errc::tls_peer_alert,
     errc::tls_record_invalid,
+    errc::tls_peer_not_tls,
     errc::credentials_expired,
     errc::credentials_rejected,
     errc::tls_certificate_revoked,

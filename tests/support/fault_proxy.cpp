@@ -88,6 +88,7 @@ struct byte_fault {
   std::size_t count = 0;  // cut: bytes still allowed; corrupt: offset of the victim byte
   char replacement = 0;
   cut_mode mode = cut_mode::close;
+  bool flip = false;  // corrupt: invert the victim's bits instead of replacing it
 };
 
 }  // namespace
@@ -278,7 +279,8 @@ void fault_proxy::engine::flush(connection_pair& p, std::size_t dir, steady_cloc
     std::size_t length = c.bytes.size() - c.sent;
     if (limit.armed) length = std::min(length, limit.count);
     if (victim.armed && victim.count < length) {
-      c.bytes[c.sent + victim.count] = victim.replacement;
+      char& byte = c.bytes[c.sent + victim.count];
+      byte = victim.flip ? static_cast<char>(~byte) : victim.replacement;
       victim.armed = false;
     }
     const ssize_t n = ::send(f.to, c.bytes.data() + c.sent, length, MSG_NOSIGNAL);
@@ -468,6 +470,12 @@ void fault_proxy::corrupt_byte(std::size_t offset, direction dir, char replaceme
   const std::lock_guard lock{engine_->mutex};
   engine_->corrupt[index(dir)] = {
       .armed = true, .count = offset, .replacement = replacement, .mode = cut_mode::close};
+}
+
+void fault_proxy::flip_byte(std::size_t offset, direction dir) {
+  const std::lock_guard lock{engine_->mutex};
+  engine_->corrupt[index(dir)] = {
+      .armed = true, .count = offset, .replacement = 0, .mode = cut_mode::close, .flip = true};
 }
 
 void fault_proxy::set_black_hole(bool on) {

@@ -65,6 +65,9 @@ class fault_proxy {
   /// `replacement`, once. '?' is no RESP type byte, so a reply corrupted at its first byte is
   /// a protocol error.
   void corrupt_byte(std::size_t offset, direction dir, char replacement = '?');
+  /// As corrupt_byte, but inverts every bit of the victim: it always changes, whatever it was
+  /// (ciphertext, whose bytes a test cannot predict).
+  void flip_byte(std::size_t offset, direction dir);
 
   /// While on, the proxy forwards nothing in either direction (not even an end of stream) but
   /// keeps every socket open and keeps accepting: a stalled network or server. Bytes read

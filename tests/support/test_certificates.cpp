@@ -71,6 +71,10 @@ test_certificates::test_certificates() {
   make_leaf("client", "uredis client", "ca", "client");
   make_leaf("wrong_host", "wrong.example.invalid", "ca", "wrong_host");
   make_leaf("other_server", "localhost", "other_ca", "server");
+  // Its own issuer, for 127.0.0.1 and localhost: the certificate a server makes for itself.
+  run("openssl req -x509 " + std::string(new_ec_key) + " -days 3650 -subj '/CN=localhost' " +
+      "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " + key("self_signed") + " -out " +
+      cert("self_signed"));
   run("openssl req -new " + std::string(new_ec_key) + " -subj '/CN=localhost' -keyout " +
       key("expired") + " -out expired.csr");
   run("openssl ca -batch -config ca.cnf -cert " + cert("ca") + " -keyfile " + key("ca") +

@@ -8,6 +8,7 @@
 //   expired       signed by ca, for 127.0.0.1 and localhost, valid in January 2020 only
 //   wrong_host    signed by ca, for wrong.example.invalid only
 //   other_ca      a second CA nobody trusts, and other_server, signed by it, for 127.0.0.1
+//   self_signed   its own issuer, for 127.0.0.1 and localhost
 //
 // Each pair is <name>.crt and <name>.key in dir(). Throws std::runtime_error (with openssl's
 // output) when openssl is missing or fails.

@@ -1,8 +1,8 @@
 // TLS end to end: uredis connections against a real redis-server listening for TLS, with
 // certificates made at test time. Commands over TLS (a 1000-command pipeline and values larger
 // than a record), client certificates, and every way verification refuses a server, each with
-// its own error, plus the mix-ups (TLS to a plaintext port and the reverse) failing, bounded
-// by the connect timeout.
+// its own error and with nothing sent, plus the mix-ups (TLS to a plaintext port and the
+// reverse) failing, bounded by the connect timeout.
 
 #include <gtest/gtest.h>
 #include <wolfssl/options.h>  // before every other wolfSSL header
@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include "../support/client_setup.hpp"
@@ -24,6 +25,7 @@
 #include "uredis/client/connection.hpp"
 #include "uredis/cmd/all.hpp"
 #include "uredis/exceptions.hpp"
+#include "uredis/retry/retry_policy.hpp"
 
 namespace uredis {
 namespace {
@@ -166,8 +168,38 @@ TEST_F(Connection, VerificationOffAcceptsAnotherCa) {
   EXPECT_FALSE(connect_error(c));
 }
 
-// A plaintext server reads the ClientHello as an inline command: it answers an error (which
-// fails the handshake) only if the random bytes happen to hold a newline, and otherwise waits
+TEST_F(Connection, VerificationRefusesASelfSignedCertificate) {
+  test::redis_server server(tls_server("self_signed"));
+  EXPECT_EQ(connect_error(tls_config(server)), make_error_code(errc::tls_certificate_untrusted));
+}
+
+// A refused certificate ends the connect before a byte of the handshake's commands (HELLO,
+// AUTH with its password) is encrypted: the server never runs one. Its command statistics,
+// read on its plaintext port, show it; the last case, accepted, shows the check can fail.
+TEST_F(Connection, RefusedCertificatesGetNothingSent) {
+  for (const char* name : {"other_server", "expired", "wrong_host", "self_signed", "server"}) {
+    SCOPED_TRACE(name);
+    test::redis_server server(tls_server(name));
+    ASSERT_EQ(server.command({"CONFIG", "RESETSTAT"}), "+OK\r\n");
+    connection_config c = tls_config(server);
+    c.password = "secret";  // AUTH would be the first thing sent
+    const std::error_code ec = connect_error(c);
+    const std::string stats = server.command({"INFO", "commandstats"});
+    const bool anything_ran = stats.find("cmdstat_hello") != std::string::npos ||
+                              stats.find("cmdstat_auth") != std::string::npos ||
+                              stats.find("cmdstat_ping") != std::string::npos;
+    if (std::string_view(name) == "server") {
+      // The server has no password: HELLO with AUTH is refused, but it was sent and run.
+      EXPECT_TRUE(anything_ran) << stats;
+    } else {
+      EXPECT_TRUE(ec);
+      EXPECT_FALSE(anything_ran) << stats;
+    }
+  }
+}
+
+// A plaintext server reads the ClientHello as an inline command: it answers an error (named at
+// once: tls_peer_not_tls) only if the random bytes happen to hold a newline, and otherwise waits
 // for one, so the connect timeout ends it. Either way: an error, within the timeout.
 TEST_F(Connection, MismatchTlsToAPlaintextPortFailsTheHandshakeOrTimesOut) {
   test::redis_server server(tls_server("server"));
@@ -176,8 +208,7 @@ TEST_F(Connection, MismatchTlsToAPlaintextPortFailsTheHandshakeOrTimesOut) {
   c.connect_timeout = std::chrono::seconds(1);
   const auto started = std::chrono::steady_clock::now();
   const std::error_code ec = connect_error(c);
-  EXPECT_TRUE(ec == make_error_code(errc::tls_handshake_failed) ||
-              ec == make_error_code(errc::timeout))
+  EXPECT_TRUE(ec == make_error_code(errc::tls_peer_not_tls) || ec == make_error_code(errc::timeout))
       << ec.message();
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
 }
@@ -191,6 +222,26 @@ TEST_F(Connection, MismatchPlaintextToATlsPortFailsWithoutHanging) {
   const std::error_code ec = connect_error(c);
   EXPECT_TRUE(ec);
   EXPECT_NE(ec, make_error_code(errc::timeout)) << "a clear failure, not a wait";
+  // The TLS server reads the command as a record header, gives up and resets the connection
+  // (the reset discards any alert it wrote): a dropped connection, nothing TLS-specific to see.
+  EXPECT_TRUE(ec == make_error_code(errc::connection_reset) ||
+              ec == make_error_code(errc::connection_closed))
+      << ec.message();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+}
+
+// The same with the retry policy on: the reset is transient, so the connect retries, and ends
+// when the policy's budget is spent rather than waiting forever.
+TEST_F(Connection, MismatchPlaintextToATlsPortEndsWithTheRetryBudget) {
+  test::redis_server server(tls_server("server"));
+  connection_config c = test::config_for(server);
+  c.retry_first_connect = true;
+  c.retry = {retry::backoff::constant(std::chrono::milliseconds(10)), 3};
+  const auto started = std::chrono::steady_clock::now();
+  const std::error_code ec = connect_error(c);
+  EXPECT_TRUE(ec == make_error_code(errc::connection_reset) ||
+              ec == make_error_code(errc::connection_closed))
+      << ec.message();
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
 }
 

@@ -12,6 +12,7 @@
 
 #include "../support/test_certificates.hpp"
 #include "tls/context.hpp"
+#include "tls/record_header.hpp"
 #include "uredis/error.hpp"
 
 namespace uredis::tls {
@@ -318,6 +319,24 @@ TEST_F(Engine, a_warm_round_trip_allocates_only_inside_wolfssl) {
               static_cast<unsigned long long>(per_round));
   EXPECT_EQ(client_received.size(), rounds * std::string_view("$5\r\nvalue\r\n").size());
   wolfSSL_SetAllocators(&std::malloc, &std::free, &std::realloc);
+}
+
+// The first-bytes check the transport runs before the engine (tls/record_header.hpp).
+TEST(EngineRecordHeader, text_replies_cannot_start_a_record) {
+  for (const char* reply : {"-ERR unknown command\r\n", "+OK\r\n", "$5\r\n", "*1\r\n", ":1\r\n",
+                            "HTTP/1.1 400", "\r\n"})
+    EXPECT_FALSE(could_start_record(reply)) << reply;
+}
+
+TEST(EngineRecordHeader, record_types_with_major_version_3_can) {
+  for (const char type : {'\x14', '\x15', '\x16', '\x17', '\x18'}) {
+    EXPECT_TRUE(could_start_record(std::string{type, '\x03', '\x03'})) << int(type);
+    EXPECT_TRUE(could_start_record(std::string(1, type))) << "one byte: not enough to refuse";
+    EXPECT_FALSE(could_start_record(std::string{type, '\x02'})) << int(type);
+  }
+  EXPECT_FALSE(could_start_record(std::string{'\x13', '\x03'}));
+  EXPECT_FALSE(could_start_record(std::string{'\x19', '\x03'}));
+  EXPECT_TRUE(could_start_record({})) << "nothing to judge yet";
 }
 
 }  // namespace

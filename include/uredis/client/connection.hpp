@@ -159,6 +159,11 @@ class connection {
   const connection_config& config() const noexcept;
   /// Times the connection became ready again after losing its socket.
   std::uint64_t reconnects() const noexcept { return session_->reconnects(); }
+  /// The current socket's TLS handshake resumed an earlier session (config.tls_options.
+  /// session_resumption); false without TLS.
+  bool tls_resumed() const noexcept { return session_->tls_resumed(); }
+  /// Sockets whose TLS handshake resumed a session, over the connection's life.
+  std::uint64_t tls_resumptions() const noexcept { return session_->tls_resumptions(); }
 
   /// The client-side cache (cache/driver.hpp: its stats, flush()), when config.cache is
   /// enabled; null otherwise.

@@ -22,6 +22,8 @@ namespace uredis::event {
 /// the retry policy gave up.
 struct connected {
   std::uint64_t connection_id = 0;
+  /// The TLS handshake resumed an earlier session (tls::options::session_resumption).
+  bool tls_resumed = false;
 };
 
 /// A ready (or connecting) connection lost its socket; `reason` says why (connection_reset,
@@ -44,6 +46,8 @@ struct reconnect_scheduled {
 struct reconnected {
   std::uint64_t connection_id = 0;
   std::uint32_t attempts = 0;
+  /// The TLS handshake resumed the session of an earlier socket: no certificate exchange.
+  bool tls_resumed = false;
 };
 
 /// The server refused the handshake (a wrong password, a bad db index...) or answered it with

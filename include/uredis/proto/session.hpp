@@ -184,8 +184,9 @@ class session {
 
   // ---- Driven by the transport ----
 
-  /// The transport asked for by actions::open_transport is open.
-  void on_connected();
+  /// The transport asked for by actions::open_transport is open; `tls_resumed`: its TLS
+  /// handshake resumed an earlier session (reported in the connected / reconnected event).
+  void on_connected(bool tls_resumed = false);
   /// The transport failed (refused, reset, EOF, a send error...), or could not be opened.
   void on_transport_failed(std::error_code ec);
   /// Bytes received, valid during the call only.
@@ -248,6 +249,10 @@ class session {
   std::size_t pending() const noexcept { return pipeline_.size(); }
   /// Times the session became ready again after losing its socket.
   std::uint64_t reconnects() const noexcept { return reconnects_; }
+  /// The current socket's TLS handshake resumed an earlier session (false without TLS).
+  bool tls_resumed() const noexcept { return tls_resumed_; }
+  /// Sockets whose TLS handshake resumed a session, over the session's life.
+  std::uint64_t tls_resumptions() const noexcept { return tls_resumptions_; }
   const session_config& config() const noexcept { return *config_; }
   /// Where the session reports its events.
   event::dispatcher& events() const noexcept { return *events_; }
@@ -356,6 +361,8 @@ class session {
 
   retry::retry_state reconnect_;  // failures since the session was last ready
   std::uint64_t reconnects_ = 0;
+  std::uint64_t tls_resumptions_ = 0;
+  bool tls_resumed_ = false;
   util::rng rng_;
   util::ring_buffer<std::uint16_t> retried_;  // rewind_commands' scratch: resends per command
 

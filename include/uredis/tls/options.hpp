@@ -51,6 +51,10 @@ struct options {
   std::string ciphers;
   /// TLS 1.3 suites ("TLS_AES_128_GCM_SHA256:..."); empty: wolfSSL's default.
   std::string ciphersuites;
+  /// Resume the last TLS session on a reconnect (a TLS 1.3 ticket, or a TLS 1.2 ticket or
+  /// session id), which skips the certificate exchange and its signatures. A server that
+  /// refuses the offer gets a full handshake. Off: every connect is a full handshake.
+  bool session_resumption = true;
   /// The oldest protocol version offered; TLS 1.0 and 1.1 are never spoken.
   protocol_version min_version = protocol_version::tls1_2;
   /// Revocation checking. Every mode but off refuses a revoked certificate. The default checks
