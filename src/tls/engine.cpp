@@ -11,8 +11,32 @@
 
 #include "uredis/error.hpp"
 
+#ifdef FP_ECC
+#include <wolfssl/wolfcrypt/ecc.h>
+#endif
+
 namespace uredis::tls {
 namespace {
+
+// Debian's wolfSSL is built with FP_ECC: each thread that runs an ECDHE handshake fills a
+// fixed-point cache of its own, which only wc_ecc_fp_free() on that thread releases. A shard
+// thread that ends would leak it (megabytes, reported by LeakSanitizer), so every thread that
+// starts a session gets this guard, whose destructor frees the cache as the thread exits.
+struct thread_ecc_cache_release {
+  thread_ecc_cache_release() noexcept = default;
+  thread_ecc_cache_release(const thread_ecc_cache_release&) = delete;
+  thread_ecc_cache_release& operator=(const thread_ecc_cache_release&) = delete;
+  ~thread_ecc_cache_release() {
+#ifdef FP_ECC
+    wc_ecc_fp_free();
+#endif
+  }
+};
+
+void release_ecc_cache_at_thread_exit() noexcept {
+  thread_local thread_ecc_cache_release guard;
+  (void)guard;  // odr-use: constructs it once per thread, destroyed at thread exit
+}
 
 bool is_ip_address(const std::string& name) noexcept {
   unsigned char address[sizeof(in6_addr)];
@@ -53,6 +77,7 @@ std::error_code certificate_error(int code) noexcept {
 
 std::error_code engine::start(WOLFSSL_CTX* ctx, role r, const peer_name& peer) {
   reset();
+  release_ecc_cache_at_thread_exit();
   role_ = r;
   if (!plaintext_) plaintext_ = std::make_unique<char[]>(max_record_plaintext);
   in_.reserve(max_record_ciphertext);
