@@ -92,7 +92,7 @@ TEST(CommandIndex, ClearVisitsEveryValueOnceAndEmpties) {
   EXPECT_EQ(index.find(values[0].command), &values[0]);
 }
 
-TEST(HashBytes, EveryLengthAndEveryByteChangesTheHash) {
+TEST(CommandIndexHash, EveryLengthAndEveryByteChangesTheHash) {
   // Lengths 0 to 40 cover each way the tail is read (none, 1-3 bytes, two 4-byte and two
   // 8-byte words) and the 16-byte loop; flipping any one byte must change the hash.
   std::string bytes;

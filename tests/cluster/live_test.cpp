@@ -25,7 +25,7 @@ resp::reply parse(std::string_view bytes) {
   return r;
 }
 
-class ClusterLive : public ::testing::Test {
+class LiveCluster : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { cluster_ = std::make_unique<test::redis_cluster>(); }
   static void TearDownTestSuite() { cluster_.reset(); }
@@ -46,9 +46,9 @@ class ClusterLive : public ::testing::Test {
   static std::unique_ptr<test::redis_cluster> cluster_;
 };
 
-std::unique_ptr<test::redis_cluster> ClusterLive::cluster_;
+std::unique_ptr<test::redis_cluster> LiveCluster::cluster_;
 
-TEST_F(ClusterLive, the_map_covers_every_slot_with_three_primaries_and_their_replicas) {
+TEST_F(LiveCluster, the_map_covers_every_slot_with_three_primaries_and_their_replicas) {
   const slot_map m = read_map();
   EXPECT_EQ(m.covered_slots(), 16384u);
   EXPECT_EQ(m.shards().size(), 3u);
@@ -59,7 +59,7 @@ TEST_F(ClusterLive, the_map_covers_every_slot_with_three_primaries_and_their_rep
   }
 }
 
-TEST_F(ClusterLive, every_key_goes_to_the_node_that_serves_it) {
+TEST_F(LiveCluster, every_key_goes_to_the_node_that_serves_it) {
   const slot_map m = read_map();
   for (int i = 0; i < 300; ++i) {
     const std::string key = "key:" + std::to_string(i * 7919);
@@ -70,7 +70,7 @@ TEST_F(ClusterLive, every_key_goes_to_the_node_that_serves_it) {
   }
 }
 
-TEST_F(ClusterLive, a_wrong_node_answers_moved_to_the_owner_the_map_names) {
+TEST_F(LiveCluster, a_wrong_node_answers_moved_to_the_owner_the_map_names) {
   const slot_map m = read_map();
   const std::string key = "{tag}:moved";
   const std::uint16_t slot = util::key_slot(key);
@@ -85,7 +85,7 @@ TEST_F(ClusterLive, a_wrong_node_answers_moved_to_the_owner_the_map_names) {
   EXPECT_EQ(r->target, m.node(owner).address);
 }
 
-TEST_F(ClusterLive, a_slot_moved_by_hand_is_followed_through_moved) {
+TEST_F(LiveCluster, a_slot_moved_by_hand_is_followed_through_moved) {
   slot_map m = read_map();
   const std::string key = "{handmoved}";
   const std::uint16_t slot = util::key_slot(key);
