@@ -57,9 +57,8 @@ std::optional<std::string> post(const tls::http_url& url, std::string_view reque
     if (::getsockopt(*fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) return std::nullopt;
   }
   tls::http_exchange exchange;
-  std::string_view wire = exchange.request(url, "application/ocsp-request", request);
-  const std::string bytes(wire);
-  wire = bytes;
+  const std::string bytes = exchange.request(url, "application/ocsp-request", request);
+  std::string_view wire = bytes;
   while (!wire.empty()) {
     const ssize_t n = ::send(*fd, wire.data(), wire.size(), MSG_NOSIGNAL);
     if (n > 0) {

@@ -119,15 +119,22 @@ std::error_code raw_tls_stream::receive(std::string& into, std::size_t want) {
     early_.clear();
     return {};
   }
+  if (const std::error_code ec = ended_) return ec;
   const std::size_t start = into.size();
   for (bool got = true; got && into.size() - start < want;) {
-    if (const std::error_code ec = read_ciphertext(got)) return ec;
+    std::error_code ec = read_ciphertext(got);
     // Every whole record now, so poll() on the socket stays the truth about what is waiting.
-    for (;;) {
+    while (!ec) {
       const result<std::string_view> plaintext = engine_.read();
-      if (!plaintext) return plaintext.error();
-      if (plaintext->empty()) break;
+      if (!plaintext) ec = plaintext.error();
+      if (ec || plaintext->empty()) break;
       into.append(*plaintext);
+    }
+    if (ec) {
+      // What came before the end is the caller's first: the last message before a close.
+      if (into.size() == start) return ec;
+      ended_ = ec;
+      return {};
     }
   }
   // A read may answer the peer (a key update).

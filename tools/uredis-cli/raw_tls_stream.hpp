@@ -65,7 +65,8 @@ class raw_tls_stream {
   tls::engine engine_;
   util::byte_buffer wire_;  // ciphertext not yet taken by the socket
   util::byte_buffer taken_;
-  std::string early_;  // plaintext decrypted with the handshake, not yet received
+  std::string early_;      // plaintext decrypted with the handshake, not yet received
+  std::error_code ended_;  // the failure met after plaintext receive() returned: the next one
   bool first_bytes_judged_ = false;
 };
 
