@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <vector>
 
 #include "uredis/error.hpp"
@@ -14,6 +15,10 @@
 
 namespace uredis::cli {
 namespace {
+
+// The library's default connect timeout (proto::session_config): the session has just
+// connected to the same server, so a handshake that takes longer is a server gone wrong.
+constexpr std::chrono::milliseconds tls_handshake_timeout{5000};
 
 std::error_code last_errno() {
   return {errno, std::system_category()};
@@ -53,7 +58,8 @@ std::unique_ptr<raw_connection> raw_connection::open(const server_options& o,
   }
   std::unique_ptr<raw_connection> c(new raw_connection(*fd));
   if ((ec = connect_to(*address, *fd))) return nullptr;
-  if (o.tls.enabled && !(c->tls_ = raw_tls_stream::open(*fd, o.tls.options, o.host, ec)))
+  if (o.tls.enabled &&
+      !(c->tls_ = raw_tls_stream::open(*fd, o.tls.options, o.host, tls_handshake_timeout, ec)))
     return nullptr;
 
   // The whole set-up in one write, then its replies.

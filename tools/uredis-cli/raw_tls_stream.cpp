@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <chrono>
 
 #include "raw_ocsp_check.hpp"
 #include "tls/record_header.hpp"
@@ -15,9 +16,16 @@ namespace {
 // Ciphertext read per recv(): a few records.
 constexpr std::size_t recv_chunk = 64 * 1024;
 
-void wait_for(int fd, short events) {
+using clock = std::chrono::steady_clock;
+
+// Waits until `fd` can do `events` or `deadline` passes: false when the time is up.
+bool wait_until(int fd, short events, clock::time_point deadline) {
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+  if (left <= 0) return false;
   pollfd p{fd, events, 0};
-  ::poll(&p, 1, -1);
+  ::poll(&p, 1, static_cast<int>(left));  // EINTR or a timeout: the caller looks again
+  return true;
 }
 
 bool would_block(int e) noexcept {
@@ -27,7 +35,9 @@ bool would_block(int e) noexcept {
 }  // namespace
 
 std::unique_ptr<raw_tls_stream> raw_tls_stream::open(int fd, const tls::options& options,
-                                                     std::string_view host, std::error_code& ec) {
+                                                     std::string_view host,
+                                                     std::chrono::milliseconds timeout,
+                                                     std::error_code& ec) {
   result<tls::context> ctx = tls::context::client(options);
   if (!ctx) {
     ec = ctx.error();
@@ -38,7 +48,7 @@ std::unique_ptr<raw_tls_stream> raw_tls_stream::open(int fd, const tls::options&
   const std::string_view name = options.server_name.empty() ? host : options.server_name;
   const tls::peer_name peer{name, options.verify_peer && options.check_hostname};
   if ((ec = s->engine_.start(s->context_.native(), tls::role::client, peer))) return nullptr;
-  if ((ec = s->handshake(options))) return nullptr;
+  if ((ec = s->handshake(options, timeout))) return nullptr;
   // Records that came with the last handshake flight: kept for the first receive().
   for (;;) {
     const result<std::string_view> plaintext = s->engine_.read();
@@ -52,7 +62,10 @@ std::unique_ptr<raw_tls_stream> raw_tls_stream::open(int fd, const tls::options&
   return s;
 }
 
-std::error_code raw_tls_stream::handshake(const tls::options& options) {
+std::error_code raw_tls_stream::handshake(const tls::options& options,
+                                          std::chrono::milliseconds timeout) {
+  const clock::time_point deadline = clock::now() + timeout;
+  const std::error_code too_late = make_error_code(errc::timeout);
   for (;;) {
     const result<bool> done = engine_.handshake();
     // What the handshake wrote goes out first, an alert before an error included.
@@ -62,13 +75,13 @@ std::error_code raw_tls_stream::handshake(const tls::options& options) {
     }
     while (output_pending()) {
       if (const std::error_code ec = flush()) return ec;
-      if (output_pending()) wait_for(fd_, POLLOUT);
+      if (output_pending() && !wait_until(fd_, POLLOUT, deadline)) return too_late;
     }
     if (!done) return done.error();
     if (*done) break;
     bool got = false;
     if (const std::error_code ec = read_ciphertext(got)) return ec;
-    if (!got) wait_for(fd_, POLLIN);
+    if (!got && !wait_until(fd_, POLLIN, deadline)) return too_late;
   }
   if (options.ocsp == tls::ocsp_mode::responder && options.verify_peer)
     return check_with_responder(engine_.native(), options);

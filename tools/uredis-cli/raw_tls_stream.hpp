@@ -16,6 +16,7 @@
 //
 // Owner: raw_connection; the descriptor stays the connection's.
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,12 +31,16 @@ namespace uredis::cli {
 
 class raw_tls_stream {
  public:
-  /// Runs the handshake on the connected socket `fd`, waiting as long as it takes. `host` is
-  /// the name the certificate must carry (and the SNI) unless options.server_name says another.
-  /// Errors: errc::tls_config_invalid, the tls_* failures of the handshake, errc::
-  /// tls_peer_not_tls for a plaintext server, errc::connection_closed, an errno.
+  /// Runs the handshake on the connected socket `fd`, waiting up to `timeout` for it (a peer
+  /// that never answers, like a plaintext server waiting for a line, is errc::timeout). `host`
+  /// is the name the certificate must carry (and the SNI) unless options.server_name says
+  /// another. Errors also: errc::tls_config_invalid, the tls_* failures of the handshake,
+  /// errc::tls_peer_not_tls for a plaintext server that answers, errc::connection_closed, an
+  /// errno.
   static std::unique_ptr<raw_tls_stream> open(int fd, const tls::options& options,
-                                              std::string_view host, std::error_code& ec);
+                                              std::string_view host,
+                                              std::chrono::milliseconds timeout,
+                                              std::error_code& ec);
 
   raw_tls_stream(const raw_tls_stream&) = delete;
   raw_tls_stream& operator=(const raw_tls_stream&) = delete;
@@ -56,7 +61,7 @@ class raw_tls_stream {
  private:
   explicit raw_tls_stream(int fd, tls::context ctx) noexcept : fd_(fd), context_(std::move(ctx)) {}
 
-  std::error_code handshake(const tls::options& options);
+  std::error_code handshake(const tls::options& options, std::chrono::milliseconds timeout);
   // Reads once from the socket into the engine; `got` false when nothing was there.
   std::error_code read_ciphertext(bool& got);
 
