@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # uredis-cli's raw-socket modes over TLS, next to redis-cli --tls on a real TLS redis-server:
 # --pipe (a few thousand SETs and an error reply: the same stdout, stderr and exit status, and
-# every key there afterwards; a large input, so TLS records are cut mid-reply), SUBSCRIBE (a
+# every key there afterwards; 2 MiB values, so commands and replies span many TLS records; -n,
+# -3 and -u rediss://), SUBSCRIBE (a
 # message published by another client, printed exactly as redis-cli prints it), MONITOR (a
 # command shows up), and a wrong CA in pipe mode (redis-cli's line and exit status).
 #
@@ -84,6 +85,14 @@ done > "$work/big"
 pipe "2 MiB values" "$work/big" "${tls[@]}"
 checks=$((checks + 1))
 [ "$(cli STRLEN big)" = $((2 * 1024 * 1024)) ] || fail "2 MiB values: STRLEN $(cli STRLEN big)"
+
+# The session's set-up replayed over TLS (-n, -3), and -u rediss://.
+pipe "-n 2 -3" "$work/errors" "${tls[@]}" -n 2 -3
+checks=$((checks + 1))
+[ "$(cli -n 2 GET a)" = 2 ] && [ "$(cli DBSIZE)" = 0 ] || fail "-n 2 -3: db 2 holds '$(cli -n 2 GET a)'"
+pipe "-u rediss://" "$work/sets" -u "rediss://localhost:$tls_port" --cacert "$c/ca.crt"
+checks=$((checks + 1))
+[ "$(cli DBSIZE)" = "$keys" ] || fail "-u rediss://: the server holds $(cli DBSIZE) keys"
 
 # A wrong CA: refused before anything is sent, in redis-cli's words.
 pipe "a wrong CA" "$work/sets" --tls --cacert "$c/other.crt" -h localhost -p "$tls_port"
