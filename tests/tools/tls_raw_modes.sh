@@ -2,9 +2,9 @@
 # uredis-cli's raw-socket modes over TLS, next to redis-cli --tls on a real TLS redis-server:
 # --pipe (a few thousand SETs and an error reply: the same stdout, stderr and exit status, and
 # every key there afterwards; 2 MiB values, so commands and replies span many TLS records; -n,
-# -3 and -u rediss://), SUBSCRIBE (a
-# message published by another client, printed exactly as redis-cli prints it), MONITOR (a
-# command shows up), and a wrong CA in pipe mode (redis-cli's line and exit status).
+# -3 and -u rediss://), SUBSCRIBE and PSUBSCRIBE (a message published by another client,
+# printed exactly as redis-cli prints it), MONITOR (a command shows up), and a wrong CA in pipe
+# mode (redis-cli's line and exit status).
 #
 #   tls_raw_modes.sh UREDIS_CLI
 set -u
@@ -136,18 +136,21 @@ stream() {
 }
 
 traffic=$'PUBLISH news "hello over tls"\nPUBLISH other ignored\nPUBLISH news END'
-for which in expected actual; do
-  stream "$which" "$traffic" '"END"' SUBSCRIBE news
+for args in "SUBSCRIBE news" "PSUBSCRIBE n*"; do
+  for which in expected actual; do
+    # shellcheck disable=SC2086 # the command's words
+    stream "$which" "$traffic" '"END"' $args
+  done
+  checks=$((checks + 1))
+  for w in out err status; do
+    cmp -s "$work/expected.$w" "$work/actual.$w" || {
+      fail "$args: $w differs (- redis-cli, + uredis-cli)"
+      diff -u "$work/expected.$w" "$work/actual.$w" | head -n 20
+    }
+  done
+  checks=$((checks + 1))
+  grep -q '"hello over tls"' "$work/actual.out" || fail "$args: no message in '$(cat "$work/actual.out")'"
 done
-checks=$((checks + 1))
-for w in out err status; do
-  cmp -s "$work/expected.$w" "$work/actual.$w" || {
-    fail "SUBSCRIBE: $w differs (- redis-cli, + uredis-cli)"
-    diff -u "$work/expected.$w" "$work/actual.$w" | head -n 20
-  }
-done
-checks=$((checks + 1))
-grep -q '"hello over tls"' "$work/actual.out" || fail "SUBSCRIBE: no message in '$(cat "$work/actual.out")'"
 
 stream actual 'SET monitored "over tls"' '"monitored"' MONITOR
 checks=$((checks + 1))
