@@ -69,10 +69,7 @@ std::error_code raw_tls_stream::handshake(const tls::options& options,
   for (;;) {
     const result<bool> done = engine_.handshake();
     // What the handshake wrote goes out first, an alert before an error included.
-    if (engine_.has_output()) {
-      engine_.take_output(taken_);
-      wire_.append(taken_.data());
-    }
+    collect_output();
     while (output_pending()) {
       if (const std::error_code ec = flush()) return ec;
       if (output_pending() && !wait_until(fd_, POLLOUT, deadline)) return too_late;
@@ -90,9 +87,16 @@ std::error_code raw_tls_stream::handshake(const tls::options& options,
 
 std::error_code raw_tls_stream::send_some(std::string_view plaintext) {
   if (const std::error_code ec = engine_.encrypt(plaintext)) return ec;
+  collect_output();
+  return flush();
+}
+
+void raw_tls_stream::collect_output() {
+  if (!engine_.has_output()) return;
+  // Nothing waiting: the engine's buffer becomes the wire's by a swap, with no copy.
+  if (wire_.empty()) return engine_.take_output(wire_);
   engine_.take_output(taken_);
   wire_.append(taken_.data());
-  return flush();
 }
 
 std::error_code raw_tls_stream::flush() {
@@ -151,12 +155,8 @@ std::error_code raw_tls_stream::receive(std::string& into, std::size_t want) {
     }
   }
   // A read may answer the peer (a key update).
-  if (engine_.has_output()) {
-    engine_.take_output(taken_);
-    wire_.append(taken_.data());
-    return flush();
-  }
-  return {};
+  collect_output();
+  return flush();
 }
 
 }  // namespace uredis::cli

@@ -62,16 +62,18 @@ class raw_tls_stream {
   explicit raw_tls_stream(int fd, tls::context ctx) noexcept : fd_(fd), context_(std::move(ctx)) {}
 
   std::error_code handshake(const tls::options& options, std::chrono::milliseconds timeout);
+  // Moves the engine's new ciphertext behind what already waits in wire_.
+  void collect_output();
   // Reads once from the socket into the engine; `got` false when nothing was there.
   std::error_code read_ciphertext(bool& got);
 
   int fd_;
   tls::context context_;  // declared before the engine: its session goes first
   tls::engine engine_;
-  util::byte_buffer wire_;  // ciphertext not yet taken by the socket
-  util::byte_buffer taken_;
-  std::string early_;      // plaintext decrypted with the handshake, not yet received
-  std::error_code ended_;  // the failure met after plaintext receive() returned: the next one
+  util::byte_buffer wire_;   // ciphertext not yet taken by the socket
+  util::byte_buffer taken_;  // scratch: each recv()'s bytes, or output behind what waits
+  std::string early_;        // plaintext decrypted with the handshake, not yet received
+  std::error_code ended_;    // the failure met after plaintext receive() returned: the next one
   bool first_bytes_judged_ = false;
 };
 
