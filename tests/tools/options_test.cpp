@@ -122,6 +122,17 @@ TEST(Options, PipeAndItsTimeout) {
   EXPECT_FALSE(parse({"--pipe", "--pipe-timeout"}).error.empty());
 }
 
+TEST(Options, PipeOverTls) {
+  const parsed_options p = parse({"--tls", "--cacert", "ca.pem", "--pipe"});
+  ASSERT_EQ(p.error, "");
+  EXPECT_EQ(p.options.mode, mode::pipe);
+  EXPECT_TRUE(p.options.server.tls.enabled);
+  const parsed_options url = parse({"-u", "rediss://localhost:6380", "--pipe"});
+  ASSERT_EQ(url.error, "");
+  EXPECT_EQ(url.options.mode, mode::pipe);
+  EXPECT_TRUE(url.options.server.tls.enabled);
+}
+
 TEST(Options, TlsFlagsSetTheTlsOptions) {
   const parsed_options p =
       parse({"--tls", "--cacert", "ca.pem", "--cacertdir", "/etc/cas", "--cert", "c.pem", "--key",
@@ -152,7 +163,6 @@ TEST(Options, OcspModesAndBadTlsFlags) {
             "--ocsp 'stapled' is not off, stapling, must-staple or responder");
   EXPECT_EQ(parse({"--cacert"}).error, "option '--cacert' needs a value");
   EXPECT_EQ(parse({"--tls", "--cert", "c.pem"}).error, "--cert and --key go together");
-  EXPECT_EQ(parse({"--tls", "--pipe"}).error, "--pipe does not support TLS yet");
   EXPECT_FALSE(parse({"--insecure"}).options.server.tls.options.verify_peer);
 }
 

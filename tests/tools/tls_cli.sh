@@ -158,17 +158,12 @@ refused "TLS to a plaintext port" "Could not connect to Redis at 127.0.0.1:$plai
 port=$(dead_port)
 same "TLS, nothing listening" --tls --cacert "$c/ca.crt" -p "$port" PING
 
-# Commands from stdin, over TLS, and the modes that have their own socket (no TLS there yet).
+# Commands from stdin, over TLS (--pipe and the streaming commands: tls_raw_modes.sh).
 checks=$((checks + 1))
 printf 'SET k v\nGET k\nINCR n\n' |
   timeout 30 "$uredis_cli" --tls --cacert "$c/ca.crt" "${at[@]}" > "$work/lines.out" 2>&1
 [ "$(cat "$work/lines.out")" = "$(printf 'OK\n"v"\n(integer) 1')" ] ||
   fail "commands from stdin: '$(cat "$work/lines.out")'"
-refused "SUBSCRIBE over TLS" "*TLS*" --tls --cacert "$c/ca.crt" "${at[@]}" SUBSCRIBE ch
-checks=$((checks + 1))
-run actual --tls --cacert "$c/ca.crt" "${at[@]}" --pipe
-[ "$(cat "$work/actual.status")" = 2 ] && grep -q "does not support TLS" "$work/actual.err" ||
-  fail "--pipe over TLS: status $(cat "$work/actual.status"), stderr '$(cat "$work/actual.err")'"
 
 echo "$checks checks, $failures failures"
 [ "$failures" -eq 0 ]

@@ -117,8 +117,6 @@ parsed_options parse_options(int argc, const char* const* argv, const char* env_
     return parsed;
   }
   if (pipe) {
-    // --pipe writes its own socket (raw_connection.hpp), which speaks no TLS.
-    if (o.server.tls.enabled) return fail("--pipe does not support TLS yet");
     if (i < argc)
       return fail("--pipe takes no command (unexpected '" + std::string(argv[i]) + "')");
     o.mode = mode::pipe;
@@ -169,8 +167,7 @@ constexpr std::string_view usage_tail =
     "                     (\"errors: N, replies: M\"); exit 1 if any reply was an error\n"
     "  --pipe-timeout S   with --pipe: give up when no reply came for S seconds once\n"
     "                     everything was sent (default 30; 0: wait forever)\n"
-    "  --help             show this text\n"
-    "Over TLS, --pipe and SUBSCRIBE/PSUBSCRIBE/SSUBSCRIBE/MONITOR are not available yet.\n";
+    "  --help             show this text\n";
 
 }  // namespace
 

@@ -1,7 +1,6 @@
 #include "pipe_mode.hpp"
 
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -76,6 +75,13 @@ class reply_counter {
   resp::parser parser_;
 };
 
+// redis-cli's words for a connection that fails mid-transfer.
+std::string describe(const std::error_code& ec) {
+  if (ec == errc::connection_closed) return "Server closed the connection";
+  if (ec.category() == std::system_category()) return std::strerror(ec.value());
+  return ec.message();
+}
+
 }  // namespace
 
 int run_pipe(const options& o, int in_fd, std::FILE* out, std::FILE* err) {
@@ -113,7 +119,7 @@ int run_pipe(const options& o, int in_fd, std::FILE* out, std::FILE* err) {
 
   while (!counter.done) {
     const bool want_input = !eof && sent == output.size();
-    const bool want_send = sent < output.size();
+    const bool want_send = sent < output.size() || c->output_pending();
     pollfd fds[2] = {{c->fd(), static_cast<short>(POLLIN | (want_send ? POLLOUT : 0)), 0},
                      {in_fd, POLLIN, 0}};
     int wait_ms = -1;
@@ -145,15 +151,14 @@ int run_pipe(const options& o, int in_fd, std::FILE* out, std::FILE* err) {
       }
     }
 
-    if (sent < output.size()) {
-      const ssize_t n = ::send(c->fd(), output.data() + sent, output.size() - sent, MSG_NOSIGNAL);
-      if (n > 0) {
-        sent += static_cast<std::size_t>(n);
-      } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        std::fprintf(err, "Error writing to the server: %s\n", std::strerror(errno));
+    if (sent < output.size() || c->output_pending()) {
+      std::size_t taken = 0;
+      if (const std::error_code ec = c->send_some(std::string_view(output).substr(sent), taken)) {
+        std::fprintf(err, "Error writing to the server: %s\n", describe(ec).c_str());
         return 1;
       }
-      if (eof && sent == output.size() && !all_sent) {
+      sent += taken;
+      if (eof && sent == output.size() && !c->output_pending() && !all_sent) {
         all_sent = true;
         counter.expecting_magic = true;
         std::fputs("All data transferred. Waiting for the last reply...\n", out);
@@ -170,16 +175,8 @@ int run_pipe(const options& o, int in_fd, std::FILE* out, std::FILE* err) {
         input.erase(0, parsed);
         parsed = 0;
       }
-      const std::size_t old = input.size();
-      input.resize(old + recv_chunk);
-      const ssize_t n = ::recv(c->fd(), input.data() + old, recv_chunk, 0);
-      input.resize(old + static_cast<std::size_t>(n > 0 ? n : 0));
-      if (n == 0) {
-        std::fputs("Error reading from the server: Server closed the connection\n", err);
-        return 1;
-      }
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        std::fprintf(err, "Error reading from the server: %s\n", std::strerror(errno));
+      if (const std::error_code ec = c->receive(input, recv_chunk)) {
+        std::fprintf(err, "Error reading from the server: %s\n", describe(ec).c_str());
         return 1;
       }
       const long long before = counter.replies + counter.errors;

@@ -17,7 +17,8 @@
 // protocol error in a truncated input; uredis-cli says so). Exit status: 1 if there were
 // errors, 0 otherwise.
 //
-// How: one non-blocking socket (raw_connection.hpp) and poll() over it and stdin; input is read
+// How: one non-blocking socket (raw_connection.hpp, over TLS with --tls or rediss://) and
+// poll() over it and stdin; input is read
 // and sent in chunks of up to `pipe_chunk` bytes while replies are read as they come, so the
 // server never waits on a full socket for the tool. The replies are walked with resp::parser,
 // node by node, without building them: nothing is allocated per reply.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <vector>
 
 #include "uredis/error.hpp"
@@ -14,6 +15,10 @@
 
 namespace uredis::cli {
 namespace {
+
+// The library's default connect timeout (proto::session_config): the session has just
+// connected to the same server, so a handshake that takes longer is a server gone wrong.
+constexpr std::chrono::milliseconds tls_handshake_timeout{5000};
 
 std::error_code last_errno() {
   return {errno, std::system_category()};
@@ -40,11 +45,6 @@ std::error_code connect_to(const io::socket_address& a, int fd) {
 std::unique_ptr<raw_connection> raw_connection::open(const server_options& o,
                                                      const session_setup& setup,
                                                      std::error_code& ec) {
-  // A plain socket: the bytes would go out in clear text, or fail against a TLS port.
-  if (o.tls.enabled) {
-    ec = errc::tls_unavailable;
-    return nullptr;
-  }
   const result<io::socket_address> address =
       o.unix_socket.empty() ? io::resolve(o.host, o.port) : io::unix_socket_address(o.unix_socket);
   if (!address) {
@@ -58,6 +58,9 @@ std::unique_ptr<raw_connection> raw_connection::open(const server_options& o,
   }
   std::unique_ptr<raw_connection> c(new raw_connection(*fd));
   if ((ec = connect_to(*address, *fd))) return nullptr;
+  if (o.tls.enabled &&
+      !(c->tls_ = raw_tls_stream::open(*fd, o.tls.options, o.host, tls_handshake_timeout, ec)))
+    return nullptr;
 
   // The whole set-up in one write, then its replies.
   const std::vector<std::vector<std::string>> commands = setup.commands();
@@ -84,16 +87,43 @@ raw_connection::~raw_connection() {
 }
 
 std::error_code raw_connection::write_all(std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n >= 0) {
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      wait_for(fd_, POLLOUT);
-    } else if (errno != EINTR) {
-      return last_errno();
-    }
+  while (!bytes.empty() || output_pending()) {
+    std::size_t taken = 0;
+    if (const std::error_code ec = send_some(bytes, taken)) return ec;
+    bytes.remove_prefix(taken);
+    if (!bytes.empty() || output_pending()) wait_for(fd_, POLLOUT);
   }
+  return {};
+}
+
+std::error_code raw_connection::send_some(std::string_view bytes, std::size_t& taken) {
+  taken = 0;
+  if (tls_) {
+    // New plaintext only once the earlier records are out, so what waits stays bounded.
+    if (const std::error_code ec = tls_->flush()) return ec;
+    if (tls_->output_pending() || bytes.empty()) return {};
+    taken = bytes.size();
+    return tls_->send_some(bytes);
+  }
+  if (bytes.empty()) return {};
+  const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  if (n >= 0) {
+    taken = static_cast<std::size_t>(n);
+    return {};
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return {};
+  return last_errno();
+}
+
+std::error_code raw_connection::receive(std::string& into, std::size_t chunk) {
+  chunk = std::max(chunk, into.size());
+  if (tls_) return tls_->receive(into, chunk);
+  const std::size_t old = into.size();
+  into.resize(old + chunk);
+  const ssize_t n = ::recv(fd_, into.data() + old, chunk, 0);
+  into.resize(old + static_cast<std::size_t>(n > 0 ? n : 0));
+  if (n == 0) return make_error_code(errc::connection_closed);
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return last_errno();
   return {};
 }
 
@@ -113,21 +143,9 @@ std::error_code raw_connection::read_reply(resp::reply& out) {
     // Need more: drop what was parsed, read behind the rest.
     input_.erase(0, parsed_);
     parsed_ = 0;
-    // A reply is parsed again from its start when more bytes come: reading at least as much as
-    // is already buffered keeps a long one linear overall.
-    const std::size_t chunk = std::max<std::size_t>(64 * 1024, input_.size());
     const std::size_t old = input_.size();
-    input_.resize(old + chunk);
-    const ssize_t n = ::recv(fd_, input_.data() + old, chunk, 0);
-    input_.resize(old + static_cast<std::size_t>(n > 0 ? n : 0));
-    if (n == 0) return make_error_code(errc::connection_closed);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        wait_for(fd_, POLLIN);
-      } else if (errno != EINTR) {
-        return last_errno();
-      }
-    }
+    if (const std::error_code ec = receive(input_)) return ec;
+    if (input_.size() == old) wait_for(fd_, POLLIN);
   }
 }
 

@@ -22,8 +22,8 @@
 // library's pubsub::subscriber hands a program each message's channel and payload, and its
 // connection refuses MONITOR and the subscribe family sent as raw commands
 // (errc::not_one_reply). The stream is read over a raw_connection (raw_connection.hpp) set up
-// like the tool's session, parsed with resp::parse_reply_tree and printed with the tool's
-// formatter, like every other reply.
+// like the tool's session (over TLS when it is), parsed with resp::parse_reply_tree and printed
+// with the tool's formatter, like every other reply.
 
 #include <cstdio>
 #include <span>
