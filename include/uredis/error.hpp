@@ -61,8 +61,9 @@ enum class errc : int {
   // Configuration (the client layer).
   invalid_url,          // a connection URL parse_url() cannot read (client/config.hpp says why)
   invalid_shard_count,  // runtime_options::shards is 0 or more than there are usable cores
-  tls_unavailable,      // TLS asked for where a transport cannot provide it (kept for tools
-                        // and builds without TLS; the client itself now speaks TLS)
+  tls_unavailable,      // TLS asked for where a transport cannot provide it. uredis itself no
+                        // longer raises it (the client and every tool mode speak TLS); kept
+                        // so code that checks for it keeps compiling
 
   // Retry (retry/retry_policy.hpp). A command not marked idempotent failed after its bytes
   // were written: it may or may not have executed, so it was not sent again.
