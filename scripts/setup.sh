@@ -18,8 +18,8 @@ packages=(
   libclang-rt-14-dev
   # Build system. cmake: Debian's mimalloc has no pkg-config file, Meson finds it through CMake.
   meson ninja-build pkg-config cmake
-  # The library's dependencies (wolfSSL: TLS).
-  liburing-dev libmimalloc-dev libwolfssl-dev
+  # The library's dependencies (wolfSSL: TLS; libssl-dev: libcrypto, its records' AES-GCM).
+  liburing-dev libmimalloc-dev libwolfssl-dev libssl-dev
   # Tests and benchmarks (hiredis: the benchmark's reference parser).
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
   # Integration tests and the benchmark start private servers; the system service is unused.

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "tls/aes_gcm_offload.hpp"
 #include "uredis/error.hpp"
 
 namespace uredis::tls {
@@ -87,6 +88,13 @@ result<context> context::client(const options& o) {
   context c(wolfSSL_CTX_new(wolfSSLv23_client_method()));
   if (c.native() == nullptr) return errc::tls_config_invalid;
   if (const std::error_code ec = apply(c.native(), o)) return ec;
+  // After initialize_library(): the first wolfSSL_Init empties the device table.
+  if (o.aes_offload) {
+    const int device = aes_gcm_offload::device_id();
+    if (device != aes_gcm_offload::no_device &&
+        wolfSSL_CTX_SetDevId(c.native(), device) != WOLFSSL_SUCCESS)
+      return errc::tls_config_invalid;
+  }
   return c;
 }
 

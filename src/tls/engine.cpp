@@ -109,6 +109,7 @@ std::error_code engine::start(WOLFSSL_CTX* ctx, role r, const peer_name& peer) {
 void engine::reset() noexcept {
   if (ssl_ != nullptr) wolfSSL_free(ssl_);
   ssl_ = nullptr;
+  cipher_contexts_.clear();
   done_ = false;
   in_.clear();
   out_.clear();
@@ -116,6 +117,7 @@ void engine::reset() noexcept {
 
 result<bool> engine::handshake() {
   if (done_) return true;
+  const aes_gcm_offload::scope offload(cipher_contexts_);
   const int ret = role_ == role::client ? wolfSSL_connect(ssl_) : wolfSSL_accept(ssl_);
   if (ret == WOLFSSL_SUCCESS) {
     done_ = true;
@@ -127,6 +129,7 @@ result<bool> engine::handshake() {
 }
 
 result<std::string_view> engine::read() {
+  const aes_gcm_offload::scope offload(cipher_contexts_);
   const int ret = wolfSSL_read(ssl_, plaintext_.get(), static_cast<int>(max_record_plaintext));
   if (ret > 0) return std::string_view(plaintext_.get(), static_cast<std::size_t>(ret));
   const int e = wolfSSL_get_error(ssl_, ret);
@@ -137,6 +140,7 @@ result<std::string_view> engine::read() {
 std::error_code engine::encrypt(std::string_view plaintext) {
   // wolfSSL_write takes an int: a (theoretical) 2 GiB batch goes in a few calls.
   constexpr std::size_t max_write = INT_MAX / 2;
+  const aes_gcm_offload::scope offload(cipher_contexts_);
   while (!plaintext.empty()) {
     const std::size_t n = std::min(plaintext.size(), max_write);
     const int ret = wolfSSL_write(ssl_, plaintext.data(), static_cast<int>(n));

@@ -28,6 +28,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "tls/aes_gcm_offload.hpp"
 #include "uredis/result.hpp"
 #include "uredis/util/byte_buffer.hpp"
 
@@ -90,6 +91,10 @@ class engine {
   /// Moves the waiting ciphertext into `into` (cleared first) by swapping buffers.
   void take_output(util::byte_buffer& into) noexcept;
 
+  /// Records this engine encrypted or decrypted through the AES-GCM offload (0 when its
+  /// context has no device: aes_gcm_offload.hpp).
+  std::uint64_t offloaded_records() const noexcept { return cipher_contexts_.operations(); }
+
  private:
   static int on_receive(WOLFSSL* ssl, char* buffer, int size, void* self);
   static int on_send(WOLFSSL* ssl, char* buffer, int size, void* self);
@@ -101,6 +106,9 @@ class engine {
   util::byte_buffer in_;
   util::byte_buffer out_;
   std::unique_ptr<char[]> plaintext_;  // read()'s buffer, one record's worth, made on start()
+  // The offload device's EVP contexts for this session's keys, installed (aes_gcm_offload::
+  // scope) around every wolfSSL call that may encrypt or decrypt a record.
+  aes_gcm_offload::cipher_contexts cipher_contexts_;
 };
 
 }  // namespace uredis::tls

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -61,6 +62,10 @@ int main(int argc, char** argv) {
   if (o.port) config.port = *o.port;
   config.db = o.db;
   uredis::tools::apply_to(o.tls, config);
+  // For side-by-side figures only (scripts/tls_bench.sh): records' AES-GCM in wolfSSL's own
+  // code instead of libcrypto's (tls::options::aes_offload).
+  if (const char* off = std::getenv("UREDIS_BENCH_NO_AES_OFFLOAD"); off != nullptr && *off != '\0')
+    config.tls_options.aes_offload = false;
   // A server that is not there fails the run at once (as redis-benchmark reports it), not
   // after the retry policy's seconds per connection; once connected, lost connections are
   // reconnected by the policy and counted as reconnects.

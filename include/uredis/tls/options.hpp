@@ -67,6 +67,11 @@ struct options {
   /// How long ocsp_mode::responder waits for the responder's answer (connect included) before
   /// refusing the connection with errc::ocsp_responder_unavailable.
   std::chrono::milliseconds ocsp_responder_timeout{5000};
+  /// Encrypt and decrypt the records' AES-GCM with OpenSSL's libcrypto (AES-NI) instead of
+  /// wolfSSL's own code, which Debian builds without AES-NI (about 15x slower on a full
+  /// record). Everything else (handshake, certificates, other ciphers) stays wolfSSL's. When
+  /// libcrypto fails a self-test at first use, wolfSSL's code is used as if this were off.
+  bool aes_offload = true;
 
   friend bool operator==(const options&, const options&) = default;
 };
