@@ -519,18 +519,20 @@ void expect_recovered(reactor::reactor& r, connection& c, std::string_view key,
 // ---------------------------------------------------------------------------------------------
 // 1. redis-server SIGKILLed mid-pipeline, restarted on the same port.
 
-TEST(FaultMatrix, ServerKilledMidPipelineAndRestarted) {
-  test::redis_server server{durable()};
+// Kills `server` once 3000 commands are answered, with about a thousand in flight (some
+// executed, some not even read by the server), restarts it 200 ms later, and checks every
+// command's fate. `resumed_after`, when given, gets whether the reconnect resumed TLS.
+void kill_and_restart_mid_pipeline(test::redis_server& server, const connection_config& config,
+                                   const std::string& key_prefix, const char* name,
+                                   bool* resumed_after = nullptr) {
   ASSERT_EQ(server.command({"SET", std::string(stream::get_key), std::string(stream::value)}),
             "+OK\r\n");
   auto r = make_reactor();
   ledger l;  // before the connection: its destructor completes what is left
-  connection c{*r, config_for(server)};
+  connection c{*r, config};
   ASSERT_TRUE(connect(*r, c).has_value());
   down_watch watch{*r, l};
-  stream s{c, l, "kill:", 1000};
-  // The killer strikes once 3000 commands are answered, with about a thousand in flight: some
-  // executed, some not even read by the server.
+  stream s{c, l, key_prefix, 1000};
   std::atomic<bool> strike{false};
   s.trigger_at = 3000;
   s.trigger = [&strike] { strike = true; };
@@ -546,7 +548,7 @@ TEST(FaultMatrix, ServerKilledMidPipelineAndRestarted) {
   killer.wait();
 
   expect_each_completed_once(l);
-  const incr_audit a = audit_incrs(l, server);
+  const incr_audit a = audit_incrs(l, server);  // on the plaintext port for a TLS server
   expect_no_incr_ran_twice(a);
   expect_gets_succeeded(l);
   const std::size_t while_down = expect_issued_while_down_succeeded(l);
@@ -559,8 +561,15 @@ TEST(FaultMatrix, ServerKilledMidPipelineAndRestarted) {
   EXPECT_GE(st.reconnect_scheduled, 2u);  // refused while the server was down
   EXPECT_EQ(st.reconnected, 1u);
   EXPECT_EQ(st.retries_exhausted, 0u);
+  if (resumed_after != nullptr) *resumed_after = c.tls_resumed();
   expect_recovered(*r, c, stream::get_key, stream::value);
-  report("sigkill+restart", l, a, st, while_down);
+  report(name, l, a, st, while_down);
+}
+
+TEST(FaultMatrix, ServerKilledMidPipelineAndRestarted) {
+  test::redis_server server{durable()};
+  ASSERT_NO_FATAL_FAILURE(
+      kill_and_restart_mid_pipeline(server, config_for(server), "kill:", "sigkill+restart"));
 }
 
 // The same over TLS: the engine's records cut mid-pipeline, a full handshake on the restarted
@@ -571,48 +580,13 @@ TEST(FaultMatrix, TlsServerKilledMidPipelineAndRestarted) {
   o.tls =
       test::redis_tls_options{certs.cert("server"), certs.key("server"), certs.cert("ca"), false};
   test::redis_server server{o};
-  ASSERT_EQ(server.command({"SET", std::string(stream::get_key), std::string(stream::value)}),
-            "+OK\r\n");
-  auto r = make_reactor();
-  ledger l;
   connection_config config = config_for(server);
   config.tls = true;
   config.tls_options.ca_file = certs.cert("ca");
-  connection c{*r, config};
-  ASSERT_TRUE(connect(*r, c).has_value());
-  down_watch watch{*r, l};
-  stream s{c, l, "tls-kill:", 1000};
-  std::atomic<bool> strike{false};
-  s.trigger_at = 3000;
-  s.trigger = [&strike] { strike = true; };
-  fault_thread killer([&] {
-    if (!wait_for_cue(strike)) return;
-    server.kill();
-    std::this_thread::sleep_for(200ms);
-    server.start();
-  });
-  s.start();
-  ASSERT_TRUE(run_stream_through_fault(*r, s))
-      << l.done() << " of " << l.issued() << "; " << tally(l);
-  killer.wait();
-
-  expect_each_completed_once(l);
-  const incr_audit a = audit_incrs(l, server);  // read on the plaintext port
-  expect_no_incr_ran_twice(a);
-  expect_gets_succeeded(l);
-  const std::size_t while_down = expect_issued_while_down_succeeded(l);
-  EXPECT_GT(while_down, 0u);
-  EXPECT_GT(l.count(fate::outcome_unknown, op::incr), 0u) << "the kill missed the pipeline";
-  EXPECT_EQ(l.count(fate::outcome_unknown, op::incr) + a.succeeded, a.incrs)
-      << "INCRs failed otherwise: " << tally(l);
-  const event::stats& st = r->events().stats();
-  EXPECT_EQ(st.disconnected, 1u);
-  EXPECT_GE(st.reconnect_scheduled, 2u);
-  EXPECT_EQ(st.reconnected, 1u);
-  EXPECT_EQ(st.retries_exhausted, 0u);
-  EXPECT_FALSE(c.tls_resumed()) << "a restarted server cannot know the old ticket";
-  expect_recovered(*r, c, stream::get_key, stream::value);
-  report("tls sigkill+restart", l, a, st, while_down);
+  bool resumed = true;
+  ASSERT_NO_FATAL_FAILURE(
+      kill_and_restart_mid_pipeline(server, config, "tls-kill:", "tls sigkill+restart", &resumed));
+  EXPECT_FALSE(resumed) << "a restarted server cannot know the old ticket";
 }
 
 // ---------------------------------------------------------------------------------------------
