@@ -105,15 +105,10 @@ void tls_transport::start_responder_check() {
   if (!made) return fail(made.error());
   verifier_.emplace(std::move(*made));
   // A response this shard fetched before, still within its validity, answers at once.
-  tls::ocsp_cache& cache = tls::ocsp_cache::this_shard();
-  if (const std::string* cached = cache.find(verifier_->request())) {
-    const std::error_code ec = verifier_->check(*cached);
-    if (!ec) {
-      verifier_.reset();
-      return report_connected();
-    }
-    if (ec == make_error_code(errc::tls_certificate_revoked)) return fail(ec);
-    cache.erase(verifier_->request());  // stale: ask again
+  if (const auto verdict = tls::cached_verdict(tls::ocsp_cache::this_shard(), *verifier_)) {
+    if (*verdict) return fail(*verdict);
+    verifier_.reset();
+    return report_connected();
   }
   const std::optional<tls::http_url> url = tls::http_url::parse(verifier_->url());
   if (!url) return fail(make_error_code(errc::ocsp_responder_unavailable));

@@ -13,9 +13,14 @@
 // and nothing is locked. Owner: the shard's thread.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <unordered_map>
+
+#include "tls/ocsp_verifier.hpp"
+#include "uredis/error.hpp"
 
 namespace uredis::tls {
 
@@ -45,5 +50,17 @@ class ocsp_cache {
  private:
   std::unordered_map<std::string, std::string> entries_;
 };
+
+/// What `cache` says of the certificate `verifier` checks: the verdict of an answer it holds
+/// that still checks (good: no error; revoked: tls_certificate_revoked), or nullopt when there
+/// is none, in which case a stale answer has been dropped and the responder must be asked.
+inline std::optional<std::error_code> cached_verdict(ocsp_cache& cache, ocsp_verifier& verifier) {
+  const std::string* cached = cache.find(verifier.request());
+  if (cached == nullptr) return std::nullopt;
+  const std::error_code ec = verifier.check(*cached);
+  if (!ec || ec == make_error_code(errc::tls_certificate_revoked)) return ec;
+  cache.erase(verifier.request());
+  return std::nullopt;
+}
 
 }  // namespace uredis::tls

@@ -94,11 +94,7 @@ std::error_code check_with_responder(WOLFSSL* ssl, const tls::options& options) 
   result<tls::ocsp_verifier> verifier = tls::ocsp_verifier::for_peer(ssl, options);
   if (!verifier) return verifier.error();
   tls::ocsp_cache& cache = tls::ocsp_cache::this_shard();
-  if (const std::string* cached = cache.find(verifier->request())) {
-    const std::error_code ec = verifier->check(*cached);
-    if (!ec || ec == make_error_code(errc::tls_certificate_revoked)) return ec;
-    cache.erase(verifier->request());  // stale: ask again
-  }
+  if (const auto verdict = tls::cached_verdict(cache, *verifier)) return *verdict;
   const std::optional<tls::http_url> url = tls::http_url::parse(verifier->url());
   if (!url) return make_error_code(errc::ocsp_responder_unavailable);
   const std::optional<std::string> body =
