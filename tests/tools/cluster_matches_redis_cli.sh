@@ -144,6 +144,11 @@ EOF
 redis-cli -c -p "$seed" SET '{mig}old' "migrating, still at the source" > /dev/null
 redis-cli -p "$mig_target" CLUSTER SETSLOT "$mig_slot" IMPORTING "$mig_source_id" > /dev/null
 redis-cli -p "$mig_source" CLUSTER SETSLOT "$mig_slot" MIGRATING "$mig_target_id" > /dev/null
+# The ASK cases test nothing unless the source sends ASK for a key it does not have.
+if [[ $(redis-cli -p "$mig_source" GET '{mig}new') != "ASK $mig_slot 127.0.0.1:$mig_target" ]]; then
+  echo "FAIL: no ASK from the source of the migration" >&2
+  exit 1
+fi
 
 # The same contents before every run; two processes, so that the cases stay quick.
 reset_cluster() {
