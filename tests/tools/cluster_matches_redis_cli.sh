@@ -6,12 +6,12 @@
 # byte for byte. Cases: SET and GET on keys of every primary, a MOVED from a node that does not
 # own the key (and from a replica), hash tags, CROSSSLOT, ASK during a manual migration
 # (CLUSTER SETSLOT IMPORTING and MIGRATING), commands piped on stdin (where redis-cli prints
-# "-> Redirected to slot ..."), repeats ("3 GET k"), -n (a cluster has database 0 only), -a
-# and --user, -3, a TLS cluster, and a redirect to a primary that is down.
+# "-> Redirected to slot ..."), repeats ("3 GET k"), SSUBSCRIBE, -n (a cluster has database 0
+# only), -a and --user, -3, a TLS cluster, and a redirect to a primary that is down.
 #
-# One difference is expected: commands on stdin that could not be sent (their node is down)
-# make uredis-cli exit 1 (run.hpp), where redis-cli's prompt exits 0. Those cases name the
-# status uredis-cli must return.
+# One difference is expected: commands on stdin that could not be sent (their node is down, or
+# refused the set-up after a redirect) make uredis-cli exit 1 (run.hpp), where redis-cli's
+# prompt exits 0. Those cases name the status uredis-cli must return.
 #
 #   cluster_matches_redis_cli.sh UREDIS_CLI
 set -u
@@ -43,7 +43,8 @@ start_cluster() {
     # The bus port below start_redis's range (20000 and up), so that they never collide. A file
     # of its own for the RDB a replica receives, or a node started later would load it.
     "$start" "$prefix$i" --cluster-enabled yes --cluster-config-file "$prefix$i-nodes.conf" \
-      --dbfilename "$prefix$i.rdb" --cluster-port $((10000 + RANDOM % 10000)) --cluster-node-timeout 60000 "$@"
+      --dbfilename "$prefix$i.rdb" --cluster-port $((10000 + RANDOM % 10000)) \
+      --cluster-node-timeout 60000 "$@"
     v="${prefix}${i}_port"
     ports+=("${!v}")
     addresses+=("127.0.0.1:${!v}")
@@ -57,8 +58,8 @@ start_cluster() {
   # Settled: every node says ok, knows every node, and names the same primaries for the same
   # slots. (Not CLUSTER SLOTS: it lists a replica only once the others heard of its first sync,
   # which takes seconds and matters to no case here.)
-  local try p first ok
-  for try in $(seq 200); do
+  local p first ok
+  for _ in $(seq 200); do
     ok=1
     first=
     for p in "${ports[@]}"; do
@@ -161,16 +162,19 @@ checks=0
 failures=0
 
 # compare NAME INPUT -- FLAGS_AND_COMMAND...: INPUT is a file for stdin (or /dev/null).
-# uredis_status, when set, is the exit status uredis-cli must return instead of redis-cli's.
+# uredis_status, when set, is the exit status uredis-cli must return instead of redis-cli's;
+# run_timeout, when set, the seconds after which both are stopped (streams never end).
 compare() {
   local name=$1 input=$2
   shift 3
   checks=$((checks + 1))
   $reset
-  timeout 30 redis-cli --no-raw "$@" < "$input" > "$work/expected.out" 2> "$work/expected.err"
+  timeout "${run_timeout:-30}" redis-cli --no-raw "$@" < "$input" \
+    > "$work/expected.out" 2> "$work/expected.err"
   local want=$?
   $reset
-  timeout 30 "$uredis_cli" "$@" < "$input" > "$work/actual.out" 2> "$work/actual.err"
+  timeout "${run_timeout:-30}" "$uredis_cli" "$@" < "$input" \
+    > "$work/actual.out" 2> "$work/actual.err"
   local got=$?
   want=${uredis_status:-$want}
   if [ $want -ne $got ]; then
@@ -262,9 +266,16 @@ compare "stdin" "$work/mixed" -- -c -p "$seed"
 compare "stdin from a replica" "$work/mixed" -- -c -p "$replica"
 compare "stdin -3" "$work/mixed" -- -c -3 -p "$seed"
 compare "stdin with AUTH" "$work/mixed" -- -c --user alice -a alicepw -p "$seed"
-uredis_status=1 compare "stdin with a wrong password" "$work/mixed" -- -c -a wrongpw --no-auth-warning -p "$seed"
+uredis_status=1 compare "stdin with a wrong password" "$work/mixed" -- -c -a wrongpw \
+  --no-auth-warning -p "$seed"
 # Every redirect fails its SELECT: the command is not sent, the next one runs on that node.
 uredis_status=1 compare "stdin -n 1" "$work/mixed" -- -c -n 1 -p "$seed"
+
+# SSUBSCRIBE to a node that does not serve the channel's slot: MOVED, and the subscription
+# made again on the right node (redis-cli prints "Reading messages..." twice).
+run_timeout=2 compare "oneshot: SSUBSCRIBE a" /dev/null -- -c -p "$seed" SSUBSCRIBE a
+printf 'GET a\nSSUBSCRIBE b\n' > "$work/ssubscribe"
+run_timeout=2 compare "stdin: SSUBSCRIBE b" "$work/ssubscribe" -- -c -p "$seed"
 
 # A TLS cluster (3 primaries): redirects lead to TLS ports, reached with the same TLS flags.
 make_tls_certificates "$work/tls"

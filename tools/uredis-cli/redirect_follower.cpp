@@ -1,6 +1,7 @@
 #include "redirect_follower.hpp"
 
 #include <string_view>
+#include <utility>
 
 namespace uredis::cli {
 namespace {
@@ -22,16 +23,33 @@ void redirect_follower::issue(const std::vector<std::string>& args, long repeat)
       to = printer_.take_redirect();
     }
     if (!to) return;
-    if (announce_) {
-      printer_.print("-> Redirected to slot [" + std::to_string(to->slot) + "] located at " +
-                     to->target.host + ":" + std::to_string(to->target.port) + "\n");
-    }
-    reconnect_to_ = std::move(to->target);
-    asking_ = to->type == cluster::redirect::kind::ask;
+    follow(std::move(*to));
   }
 }
 
-bool redirect_follower::ready_to_send() {
+stream_end redirect_follower::stream(const std::vector<std::string>& args, std::FILE* out) {
+  for (int redirects = 0;; ++redirects) {
+    if (!connected()) return stream_end::error_reply;
+    std::optional<cluster::redirect> to;
+    const stream_end end =
+        run_stream(session_, args, out, err_, redirects < max_redirects ? &to : nullptr,
+                   std::exchange(asking_, false));
+    if (end != stream_end::redirected) return end;
+    follow(std::move(*to));
+    printer_.flush();
+  }
+}
+
+void redirect_follower::follow(cluster::redirect to) {
+  if (announce_) {
+    printer_.print("-> Redirected to slot [" + std::to_string(to.slot) + "] located at " +
+                   to.target.host + ":" + std::to_string(to.target.port) + "\n");
+  }
+  reconnect_to_ = std::move(to.target);
+  asking_ = to.type == cluster::redirect::kind::ask;
+}
+
+bool redirect_follower::connected() {
   if (reconnect_to_) {
     printer_.flush();  // what came before, before what goes to stderr
     const session::opened outcome = session_.move_to(reconnect_to_->host, reconnect_to_->port);
@@ -46,6 +64,11 @@ bool redirect_follower::ready_to_send() {
       return false;
     }
   }
+  return true;
+}
+
+bool redirect_follower::ready_to_send() {
+  if (!connected()) return false;
   if (asking_) {
     asking_ = false;
     const std::string asking[] = {"ASKING"};

@@ -37,6 +37,7 @@
 
 #include "reply_printer.hpp"
 #include "session.hpp"
+#include "stream_mode.hpp"
 #include "uredis/cluster/slot_map.hpp"
 
 namespace uredis::cli {
@@ -53,10 +54,19 @@ class redirect_follower {
   /// Sends `args` `repeat` times, following redirects as above, and waits for the replies.
   void issue(const std::vector<std::string>& args, long repeat);
 
+  /// Runs a streaming command (stream_mode.hpp) on the current node, following a redirect
+  /// (SSUBSCRIBE) as above: redis-cli prints its "Reading messages..." line again on the new
+  /// node. stream_end::error_reply also when the node could not be reached (status 1 set).
+  stream_end stream(const std::vector<std::string>& args, std::FILE* out);
+
  private:
-  // Connects to the node the last redirect named, then sends ASKING if it was an ASK. False
-  // (the reason printed, the run's status set) when the command cannot be sent.
+  // Connects to the node the last redirect named. False (the reason printed, the run's status
+  // set) when the command cannot be sent.
+  bool connected();
+  // connected(), then ASKING if the last redirect was an ASK.
   bool ready_to_send();
+  // Prints the "-> Redirected ..." line (when announcing) and aims the next command at `to`.
+  void follow(cluster::redirect to);
 
   session& session_;
   reply_printer& printer_;

@@ -62,9 +62,13 @@ int run_command(const options& o, std::FILE* out, std::FILE* err) {
   }
   const std::unique_ptr<session> s = open_session(o, err, /*reconnect=*/false);
   if (!s) return run_failed;
-  if (starts_stream(o.command))
-    return run_stream(*s, o.command, out, err) == stream_end::error_reply ? run_ok : run_failed;
   reply_printer printer{*s, out, err, /*per_command=*/false};
+  if (starts_stream(o.command)) {
+    const stream_end end =
+        o.cluster ? redirect_follower{*s, printer, err, /*announce=*/false}.stream(o.command, out)
+                  : run_stream(*s, o.command, out, err);
+    return end == stream_end::error_reply && printer.status() == run_ok ? run_ok : run_failed;
+  }
   if (o.cluster) {
     redirect_follower{*s, printer, err, /*announce=*/false}.issue(o.command, 1);
   } else {
@@ -121,7 +125,9 @@ int run_lines(const options& o, int in_fd, std::FILE* out, std::FILE* err) {
           // Everything before it is printed first; the stream returns only on an error reply.
           printer.finish();
           for (long i = 0; i < c.repeat; ++i) {
-            if (run_stream(*s, args, out, err) == stream_end::connection_lost) return run_failed;
+            const stream_end end =
+                follower ? follower->stream(args, out) : run_stream(*s, args, out, err);
+            if (end == stream_end::connection_lost) return run_failed;
           }
           break;
         }
