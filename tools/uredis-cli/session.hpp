@@ -25,7 +25,7 @@
 //
 // Cluster mode (-c, redirect_follower.hpp): move_to() drops the connection and opens one to the
 // node a MOVED or ASK named, set up the same way (AUTH, SELECT, HELLO 3 from the command line),
-// as redis-cli reconnects on a redirect. From then on host() and port() name that node.
+// as redis-cli reconnects on a redirect. From then on server() names that node.
 //
 // REASON is the operating system's text for the errno the connect failed with ("Connection
 // refused", "No such file or directory" for a socket path that does not exist), or the
@@ -55,15 +55,15 @@ class session {
   static std::unique_ptr<session> create(const server_options& server, std::FILE* err,
                                          bool reconnect = false, std::size_t max_waiting = 0);
 
-  /// Connects and runs the set-up steps above, printing redis-cli's messages on `err`. False
-  /// when the server could not be reached (the message is printed).
-  bool open() { return open_steps() != opened::unreachable; }
-
   enum class opened {
     ready,        // connected, every set-up step succeeded
     refused,      // connected, but a set-up step was refused (its message printed)
     unreachable,  // not connected (the message printed): no connection until the next move_to
   };
+
+  /// Connects and runs the set-up steps above, printing redis-cli's messages on `err`. False
+  /// when the server could not be reached (the message is printed).
+  bool open() { return open_steps() != opened::unreachable; }
 
   /// Drops the connection and opens one to `host`:`port` over TCP (TLS as configured), set up
   /// as open() does it.
