@@ -100,6 +100,19 @@ TEST(Options, BadValuesAndUnknownFlags) {
   }
 }
 
+TEST(Options, ClusterModeFollowsRedirectsButNotOverAUnixSocket) {
+  EXPECT_FALSE(parse({"GET", "k"}).options.cluster);
+  const parsed_options p = parse({"-c", "-p", "7000", "GET", "k"});
+  ASSERT_EQ(p.error, "");
+  EXPECT_TRUE(p.options.cluster);
+  EXPECT_EQ(p.options.mode, mode::command);
+  EXPECT_TRUE(parse({"-c"}).options.cluster);  // commands from stdin
+  // A redirect names a host and a port: as redis-cli, -c refuses a socket, however it is given.
+  EXPECT_NE(parse({"-c", "-s", "/tmp/redis.sock", "PING"}).error, "");
+  EXPECT_NE(parse({"-s", "/tmp/redis.sock", "-c", "PING"}).error, "");
+  EXPECT_NE(parse({"-c", "-u", "unix:///tmp/redis.sock", "PING"}).error, "");
+}
+
 TEST(Options, DecodeAndHelp) {
   EXPECT_EQ(parse({"--decode"}).options.mode, mode::decode);
   EXPECT_FALSE(parse({"--decode", "extra"}).error.empty());

@@ -88,6 +88,8 @@ parsed_options parse_options(int argc, const char* const* argv, const char* env_
       resp2 = true;
     } else if (arg == "-3") {
       o.server.resp3 = true;
+    } else if (arg == "-c") {
+      o.cluster = true;
     } else if (arg == "--no-raw") {
       // The only output format there is.
     } else if (arg == "--no-auth-warning") {
@@ -103,6 +105,9 @@ parsed_options parse_options(int argc, const char* const* argv, const char* env_
     }
   }
   if (resp2 && o.server.resp3) return fail("options -2 and -3 are mutually exclusive");
+  // A redirect names a host and port; redis-cli refuses the pair too.
+  if (o.cluster && !o.server.unix_socket.empty())
+    return fail("options -c and -s (or a unix:// URL) are mutually exclusive");
   if (std::string error = tools::check_tls_flags(o.server.tls); !error.empty())
     return fail(std::move(error));
 
@@ -155,6 +160,9 @@ constexpr std::string_view usage_head =
     "                     unix://[...@]/path\n"
     "  -2                 RESP2 (the default)\n"
     "  -3                 RESP3 (HELLO 3 after connecting)\n"
+    "  -c                 cluster mode: follow MOVED and ASK redirects to the node they\n"
+    "                     name, as redis-cli -c (commands from stdin then run one at a\n"
+    "                     time, and each redirect prints \"-> Redirected to slot ...\")\n"
     "  --no-raw           accepted: the output is always redis-cli's --no-raw format\n"
     "  --no-auth-warning  no warning about passwords on the command line\n";
 

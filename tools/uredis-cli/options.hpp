@@ -10,8 +10,9 @@
 // --user USER, -n DB, -u URL, -2, -3, --no-auth-warning, --no-raw (accepted; the output is
 // always redis-cli's --no-raw format), and the TLS flags (tls_flags.hpp). As in redis-cli, the
 // flags are read left to right and a later one overrides an earlier one (-u sets every field its
-// URL names, -h after it replaces the host); the first argument that is not a flag starts the
-// command. REDISCLI_AUTH supplies the password when no flag gave one.
+// URL names, -h after it replaces the host); -c follows cluster redirects as redis-cli -c does
+// (redirect_follower.hpp; not with a Unix socket, as in redis-cli). The first argument that is not
+// a flag starts the command. REDISCLI_AUTH supplies the password when no flag gave one.
 
 #include <cstdint>
 #include <optional>
@@ -51,6 +52,9 @@ struct options {
   /// --pipe-timeout: seconds without a reply, once everything is sent, before --pipe gives up
   /// (0: never). redis-cli's default.
   int pipe_timeout = 30;
+  /// -c: follow MOVED and ASK replies to the node they name (redirect_follower.hpp). --pipe
+  /// ignores it, as redis-cli's does.
+  bool cluster = false;
   /// Print redis-cli's warning about -a/-u passwords on stderr before connecting.
   bool warn_about_password = false;
 };

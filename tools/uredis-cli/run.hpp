@@ -55,6 +55,9 @@
 // (line_command.hpp). A connection that ends during a SHUTDOWN is the server doing as asked:
 // nothing is printed for it, nothing more is sent, and the status is 0.
 //
+// Cluster mode (-c): commands are sent one at a time, each followed through the cluster's MOVED
+// and ASK replies to the node that serves it, as redis-cli -c does (redirect_follower.hpp).
+//
 // One command from the command line: as redis-cli, a lost connection ends the run with
 // "Error: Server closed the connection" (or the like) on stderr and status 1; nothing is retried.
 

@@ -44,7 +44,15 @@ std::unique_ptr<session> session::create(const server_options& server, std::FILE
 
 session::session(std::unique_ptr<reactor::reactor> r, const server_options& server, std::FILE* err,
                  bool reconnect, std::size_t max_waiting)
-    : server_(server), err_(err), reactor_(std::move(r)) {
+    : server_(server),
+      err_(err),
+      reconnect_(reconnect),
+      max_waiting_(max_waiting),
+      reactor_(std::move(r)) {
+  make_connection();
+}
+
+void session::make_connection() {
   connection_config config;
   config.host = server_.host;
   config.port = server_.port;
@@ -54,15 +62,32 @@ session::session(std::unique_ptr<reactor::reactor> r, const server_options& serv
   config.protocol = resp_version::resp2;
   // One command: as redis-cli, a lost connection is reported at once. Commands from stdin: the
   // library's default policy reconnects and resends what is safe.
-  if (reconnect) {
-    config.max_queued_while_disconnected = max_waiting;
+  if (reconnect_) {
+    config.max_queued_while_disconnected = max_waiting_;
   } else {
     config.retry = retry::retry_policy::never();
   }
   // Either way a server that is not there is reported at once, as redis-cli does.
   config.retry_first_connect = false;
   connection_ = std::make_unique<uredis::connection>(*reactor_, std::move(config));
-  if (reconnect) connection_->add_handshake_step(replay_);
+  if (reconnect_) {
+    replay_ = std::make_unique<replay_step>(setup_);
+    connection_->add_handshake_step(*replay_);
+  }
+}
+
+session::opened session::move_to(const std::string& host, std::uint16_t port) {
+  // The step leaves the old connection's list before that connection goes (it is freed at the
+  // end of the loop turn).
+  replay_.reset();
+  connection_.reset();
+  server_.host = host;
+  server_.port = port;
+  server_.unix_socket.clear();
+  setup_ = session_setup{};
+  opening_failure_ = {};
+  make_connection();
+  return open_steps();
 }
 
 bool session::revive() {
@@ -121,7 +146,7 @@ bool session::step(std::span<const std::string> args, const std::string& prefix,
   return true;
 }
 
-bool session::open() {
+session::opened session::open_steps() {
   std::optional<result<void>> outcome;
   // Nothing is retried until the set-up is done. The connect itself is not
   // (retry_first_connect); a failure during the set-up steps below, once connected, closes the
@@ -150,7 +175,7 @@ bool session::open() {
     else
       std::fprintf(err_, "Could not connect to Redis at %s: %s\n", server_.unix_socket.c_str(),
                    reason.c_str());
-    return false;
+    return opened::unreachable;
   }
 
   bool broken = false;
@@ -158,22 +183,23 @@ bool session::open() {
     std::vector<std::string> auth{"AUTH"};
     if (server_.user) auth.push_back(*server_.user);
     auth.push_back(*server_.password);
-    if (!step(auth, "AUTH", broken)) return !broken;
+    if (!step(auth, "AUTH", broken)) return broken ? opened::unreachable : opened::refused;
     setup_.user = server_.user;
     setup_.password = server_.password;
   }
   if (server_.db != 0) {
     const std::string db = std::to_string(server_.db);
     const std::string select[] = {"SELECT", db};
-    if (!step(select, "SELECT " + db, broken)) return !broken;
+    if (!step(select, "SELECT " + db, broken))
+      return broken ? opened::unreachable : opened::refused;
     setup_.db = server_.db;
   }
   if (server_.resp3) {
     const std::string hello[] = {"HELLO", "3"};
-    if (!step(hello, "HELLO 3", broken)) return !broken;
+    if (!step(hello, "HELLO 3", broken)) return broken ? opened::unreachable : opened::refused;
     setup_.resp3 = true;
   }
-  return true;
+  return opened::ready;
 }
 
 }  // namespace uredis::cli

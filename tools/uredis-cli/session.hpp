@@ -23,11 +23,16 @@
 // (session_config::retry_first_connect = false), as redis-cli does not: a server that is not
 // there is reported at once.
 //
+// Cluster mode (-c, redirect_follower.hpp): move_to() drops the connection and opens one to the
+// node a MOVED or ASK named, set up the same way (AUTH, SELECT, HELLO 3 from the command line),
+// as redis-cli reconnects on a redirect. From then on server() names that node.
+//
 // REASON is the operating system's text for the errno the connect failed with ("Connection
 // refused", "No such file or directory" for a socket path that does not exist), or the
 // resolver's ("Name or service not known"), as redis-cli prints them.
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <span>
@@ -50,9 +55,19 @@ class session {
   static std::unique_ptr<session> create(const server_options& server, std::FILE* err,
                                          bool reconnect = false, std::size_t max_waiting = 0);
 
+  enum class opened {
+    ready,        // connected, every set-up step succeeded
+    refused,      // connected, but a set-up step was refused (its message printed)
+    unreachable,  // not connected (the message printed): no connection until the next move_to
+  };
+
   /// Connects and runs the set-up steps above, printing redis-cli's messages on `err`. False
   /// when the server could not be reached (the message is printed).
-  bool open();
+  bool open() { return open_steps() != opened::unreachable; }
+
+  /// Drops the connection and opens one to `host`:`port` over TCP (TLS as configured), set up
+  /// as open() does it.
+  opened move_to(const std::string& host, std::uint16_t port);
 
   /// With reconnect: connects again when the library gave up on the connection (its retries
   /// spent), so that the next command gets another round of retries. True if it did.
@@ -69,21 +84,29 @@ class session {
   /// "Server closed the connection", ...).
   std::string error_text(const std::error_code& ec) const;
 
+  /// Sends one command and runs the reactor until its reply is in.
+  result<resp::reply> call(std::span<const std::string> args);
+
  private:
   session(std::unique_ptr<reactor::reactor> r, const server_options& server, std::FILE* err,
           bool reconnect, std::size_t max_waiting);
 
-  // Sends one command and runs the reactor until its reply is in.
-  result<resp::reply> call(std::span<const std::string> args);
+  // A connection to server_, with the retry policy the mode wants.
+  void make_connection();
+  opened open_steps();
   // One set-up step: false (after printing "PREFIX failed: TEXT") when the server refused it, or
   // (after printing "Error: ...") when the connection failed.
   bool step(std::span<const std::string> args, const std::string& prefix, bool& broken);
 
   server_options server_;
   std::FILE* err_;
+  bool reconnect_;
+  std::size_t max_waiting_;
   std::error_code opening_failure_;  // what ended the connection during open()
   session_setup setup_;
-  replay_step replay_{setup_};  // registered with the connection when it reconnects
+  // Registered with the connection when it reconnects; one per connection, since a closed
+  // connection keeps it on its list until it is freed.
+  std::unique_ptr<replay_step> replay_;
   std::unique_ptr<reactor::reactor> reactor_;
   std::unique_ptr<uredis::connection> connection_;
 };

@@ -27,8 +27,8 @@ bool starts_stream(std::span<const std::string> args) noexcept {
   return subscribes(args) || (!args.empty() && same(args[0], "monitor"));
 }
 
-stream_end run_stream(session& s, std::span<const std::string> args, std::FILE* out,
-                      std::FILE* err) {
+stream_end run_stream(session& s, std::span<const std::string> args, std::FILE* out, std::FILE* err,
+                      std::optional<cluster::redirect>* redirect, bool asking) {
   auto lost = [&](const std::error_code& ec) {
     std::fflush(out);
     std::fprintf(err, "Error: %s\n", s.error_text(ec).c_str());
@@ -38,7 +38,8 @@ stream_end run_stream(session& s, std::span<const std::string> args, std::FILE* 
   const std::unique_ptr<raw_connection> c = raw_connection::open(s.server(), s.setup(), ec);
   if (!c) return lost(ec);
 
-  std::string request = "*" + std::to_string(args.size()) + "\r\n";
+  std::string request = asking ? "*1\r\n$6\r\nASKING\r\n" : "";
+  request += "*" + std::to_string(args.size()) + "\r\n";
   for (const std::string& a : args)
     request.append("$").append(std::to_string(a.size())).append("\r\n").append(a).append("\r\n");
   if ((ec = c->write_all(request))) return lost(ec);
@@ -47,9 +48,16 @@ stream_end run_stream(session& s, std::span<const std::string> args, std::FILE* 
   std::fflush(out);
 
   std::string text;
-  for (;;) {
+  for (bool skip = asking;; skip = false) {
     resp::reply r;
     if ((ec = c->read_reply(r))) return lost(ec);
+    if (skip && !r.is_error()) continue;  // ASKING's +OK; redis-cli prints nothing for it
+    if (redirect != nullptr && r.is_error()) {
+      if (auto to = cluster::parse_redirect(server_error::parse(r.text()), s.server().host)) {
+        *redirect = std::move(to);
+        return stream_end::redirected;
+      }
+    }
     text.clear();
     resp::format(r, text);
     std::fwrite(text.data(), 1, text.size(), out);

@@ -26,10 +26,12 @@
 // with the tool's formatter, like every other reply.
 
 #include <cstdio>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "session.hpp"
+#include "uredis/cluster/redirect.hpp"
 
 namespace uredis::cli {
 
@@ -39,11 +41,14 @@ bool starts_stream(std::span<const std::string> args) noexcept;
 enum class stream_end {
   error_reply,      // the server refused the command: carry on with the next one
   connection_lost,  // the message is printed on stderr; the run ends with status 1
+  redirected,       // cluster mode: a MOVED or ASK reply, not printed (redirect_follower.hpp)
 };
 
 /// Runs `args` on a new connection set up like `s` (s.setup()), printing what the server
-/// sends to `out` until the stream ends.
-stream_end run_stream(session& s, std::span<const std::string> args, std::FILE* out,
-                      std::FILE* err);
+/// sends to `out` until the stream ends. Cluster mode: with `redirect`, a MOVED or ASK reply
+/// (SSUBSCRIBE to a node that does not serve the channel's slot) is stored there instead of
+/// printed; `asking` sends ASKING first (its +OK is not printed).
+stream_end run_stream(session& s, std::span<const std::string> args, std::FILE* out, std::FILE* err,
+                      std::optional<cluster::redirect>* redirect = nullptr, bool asking = false);
 
 }  // namespace uredis::cli
