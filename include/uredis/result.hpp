@@ -106,6 +106,11 @@ class result : public detail::result_base<T> {
   template <class U>
   requires detail::converts_to_value<U, T> result(U&& value)
       : base(std::in_place, std::forward<U>(value)) {}
+  /// The value built in place from `args` (as T(args...)), without a move.
+  template <class... Args>
+  requires std::constructible_from<T, Args...>
+  explicit result(std::in_place_t, Args&&... args)
+      : base(std::in_place, std::forward<Args>(args)...) {}
   using base::base;
 
   /// The value; throws the mapped exception (exceptions.hpp) if there is none.

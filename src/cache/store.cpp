@@ -17,6 +17,24 @@ void* allocate(mi_heap_t* heap, std::size_t size) {
 
 }  // namespace
 
+reply_shape lone_value(std::string_view reply, std::string_view& value) noexcept {
+  const char* const p = reply.data();
+  const std::size_t size = reply.size();
+  if (size >= 5 && p[0] == '$') {
+    // At most 18 digits: a length that cannot overflow, and more than any reply holds.
+    const std::size_t digits_end = size < 19 ? size : 19;
+    std::size_t length = 0;
+    std::size_t i = 1;
+    for (; i < digits_end && static_cast<unsigned char>(p[i] - '0') < 10; ++i)
+      length = length * 10 + static_cast<std::size_t>(p[i] - '0');
+    if (i == 1 || i + 2 + length + 2 != size || p[i] != '\r') return reply_shape::other;
+    value = std::string_view(p + i + 2, length);
+    return reply_shape::bulk_string;
+  }
+  if (size == 3 && p[0] == '_' && p[1] == '\r' && p[2] == '\n') return reply_shape::null;
+  return reply_shape::other;
+}
+
 store::~store() {
   commands_.clear([this](entry* e) {
     e->indexed_ = false;  // the index empties itself
@@ -114,19 +132,19 @@ store::found store::lookup_at(std::string_view command, Now now) {
   if (entry* e = commands_.find(command); e != nullptr) {
     if (e->pending_) {
       ++stats_.waits;
-      return {found_kind::pending, {}, e};
+      return {found_kind::pending, {}, e, reply_shape::other, {}};
     }
     // An entry whose keys do not expire needs no clock: most hits never read it.
     if (e->expires_ == time_point::max() || now() < e->expires_) {
       e->referenced_ = true;
       ++stats_.hits;
-      return {found_kind::hit, {e->reply_, e->reply_size_}, nullptr};
+      return {found_kind::hit, reply(e), nullptr, e->shape_, value(e)};
     }
     ++stats_.expirations;
     drop(e);
   }
   ++stats_.misses;
-  return {found_kind::miss, {}, nullptr};
+  return {found_kind::miss, {}, nullptr, reply_shape::other, {}};
 }
 
 bool store::expiry_for(std::int64_t pttl_ms, time_point sent, time_point& expires) const noexcept {
@@ -150,6 +168,16 @@ bool store::fill(entry* e, std::string_view reply, std::int64_t pttl_ms, time_po
   e->reply_ = static_cast<char*>(allocate(options_.heap, std::max<std::size_t>(reply.size(), 1)));
   std::memcpy(e->reply_, reply.data(), reply.size());
   e->reply_size_ = reply.size();
+  std::string_view value;
+  e->shape_ = lone_value({e->reply_, e->reply_size_}, value);
+  if (e->shape_ == reply_shape::bulk_string) {
+    if (reply.size() > UINT32_MAX) {  // beyond the offsets' 32 bits: read as any other reply
+      e->shape_ = reply_shape::other;
+    } else {
+      e->value_offset_ = static_cast<std::uint32_t>(value.data() - e->reply_);
+      e->value_size_ = static_cast<std::uint32_t>(value.size());
+    }
+  }
   e->expires_ = expires;
   e->bytes_ += reply.size();
   stats_.bytes += reply.size();

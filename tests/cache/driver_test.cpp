@@ -1,6 +1,7 @@
 // driver: the client-side cache on a real connection — hits, single flight, the wrapped read's
 // TTL, invalidations from another client in every mode, read your writes, the flush on a lost
-// socket, errors, and the allocations of a hit.
+// socket, errors, the allocations of a hit, and the lone-key path (lone_key_read.hpp) beside
+// the general one.
 
 #include "uredis/cache/driver.hpp"
 
@@ -11,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -18,6 +20,7 @@
 #include "../support/client_setup.hpp"
 #include "../support/eventually.hpp"
 #include "../support/redis_server.hpp"
+#include "uredis/cache/lone_key_read.hpp"
 #include "uredis/client/blocking_client.hpp"
 #include "uredis/client/client.hpp"
 #include "uredis/client/connection.hpp"
@@ -414,6 +417,91 @@ TEST_F(Driver, a_hit_allocates_nothing) {
     c.exec(cmd::get{"k"}, [&](result<std::optional<std::string>> r) { hits += r && *r; });
   EXPECT_EQ(scope.allocations(), 0u);
   EXPECT_EQ(hits, 1000);
+}
+
+// GET written through the encoder, as any descriptor the cache does not know by type: its reads
+// take the general path (encode, allow-list), cmd::get's the lone-key one (lone_key_read.hpp).
+struct encoded_get {
+  std::string_view key;
+  using response = std::optional<std::string>;
+  void encode(resp::encoder& e) const { e.command("GET", key); }
+  constexpr void for_each_key(auto&& f) const { f(key); }
+};
+
+TEST_F(Driver, a_read_stored_by_either_path_is_a_hit_of_the_other) {
+  server_->command({"SET", "a", "va"});
+  server_->command({"SET", "b", "vb"});
+  connection c{*loop, cached()};
+  connect(c);
+  const auto exec_encoded = [&](std::string_view key, bool& served) {
+    std::optional<result<std::optional<std::string>>> got;
+    c.exec(encoded_get{key}, [&](result<std::optional<std::string>> r) { got = std::move(r); });
+    served = got.has_value();
+    loop->run_until([&] { return got.has_value(); });
+    return got->value();
+  };
+  bool served = true;
+  EXPECT_EQ(exec_encoded("a", served), "va");  // stored by the general path
+  EXPECT_FALSE(served);
+  EXPECT_EQ(get(c, "a", &served), "va");
+  EXPECT_TRUE(served) << "the lone-key path finds the general path's entry";
+  EXPECT_EQ(get(c, "b", &served), "vb");  // stored by the lone-key path's miss
+  EXPECT_FALSE(served);
+  EXPECT_EQ(exec_encoded("b", served), "vb");
+  EXPECT_TRUE(served) << "the general path finds the lone-key path's entry";
+  EXPECT_EQ(c.cache()->stats().misses, 2u);
+  EXPECT_EQ(c.cache()->stats().hits, 2u);
+  EXPECT_EQ(c.cache()->stats().entries, 2u) << "one entry per command, whichever path";
+}
+
+TEST_F(Driver, lone_key_reads_of_every_reply_shape_and_key_length_are_hits) {
+  const std::string long_key(lone_key_request::capacity, 'k');  // too long for the stack
+  server_->command({"SET", "s", "abc"});
+  server_->command({"SET", long_key, "long"});
+  server_->command({"RPUSH", "l", "x", "y"});
+  server_->command({"HSET", "h", "f", "v"});
+  server_->command({"SADD", "m", "x"});
+  connection c{*loop, cached()};
+  connect(c);
+  const auto twice = [&](const auto& command, auto expected) {
+    for (int i = 0; i < 2; ++i) {
+      std::optional<decltype(expected)> got;
+      c.exec(command, [&](auto r) { got = r.value(); });
+      EXPECT_EQ(got.has_value(), i == 1) << "the second read is a hit";
+      loop->run_until([&] { return got.has_value(); });
+      EXPECT_EQ(*got, expected);
+    }
+  };
+  twice(cmd::get{"s"}, std::optional<std::string>("abc"));
+  twice(cmd::get{long_key}, std::optional<std::string>("long"));
+  twice(cmd::strlen{"s"}, std::int64_t{3});
+  twice(cmd::llen{"l"}, std::int64_t{2});
+  twice(cmd::hgetall{"h"}, std::unordered_map<std::string, std::string>{{"f", "v"}});
+  twice(cmd::smembers{"m"}, std::vector<std::string>{"x"});
+}
+
+TEST_F(Driver, coroutines_get_hits_and_the_reply_of_a_read_in_flight) {
+  server_->command({"SET", "k", "v"});
+  connection_config config = cached();
+  config.cache.max_ttl = 10s;  // so that the missing key is cached too
+  client cl{*loop, config};
+  connect(cl.connection());
+  std::vector<std::optional<std::string>> got;
+  auto reader = [&](std::string_view key) -> task<> {
+    auto v = co_await cl.get(key);
+    got.push_back(v.value());
+  };
+  spawn(reader("k"));  // the miss: suspends
+  spawn(reader("k"));  // waits for it: resumed with the same reply
+  spawn(reader("missing"));
+  loop->run_until([&] { return got.size() == 3; });
+  spawn(reader("k"));  // hits: no suspension
+  spawn(reader("missing"));
+  EXPECT_EQ(got.size(), 5u);
+  EXPECT_EQ(got,
+            (std::vector<std::optional<std::string>>{"v", "v", std::nullopt, "v", std::nullopt}));
+  EXPECT_EQ(cl.connection().cache()->stats().waits, 1u);
+  EXPECT_EQ(cl.connection().cache()->stats().hits, 2u);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // cache::store with byte strings and a manual clock: hits, single flight, the invalidation
 // rules of both deliveries, flushes, expiry from the key's PTTL, the byte bound with CLOCK
-// eviction, and a hit that allocates nothing.
+// eviction, the decoded value of a lone bulk string, and a hit that allocates nothing.
 
 #include "uredis/cache/store.hpp"
 
@@ -290,6 +290,64 @@ TEST_F(Store, a_hit_allocates_nothing) {
   dev::do_not_optimize(bytes);
   EXPECT_EQ(scope.allocations(), 0u);
   EXPECT_EQ(bytes, 11'000u);
+}
+
+TEST_F(Store, fill_decodes_a_lone_bulk_string_or_null_for_the_hits) {
+  store s{options()};
+  cache(s, "bulk", "$5\r\nhello\r\n");
+  cache(s, "empty", "$0\r\n\r\n");
+  cache(s, "null", "_\r\n");
+  cache(s, "array", "*1\r\n$1\r\nx\r\n");
+  cache(s, "integer", ":5\r\n");
+  const store::found bulk = find(s, "bulk");
+  ASSERT_EQ(bulk.kind, kind::hit);
+  EXPECT_EQ(bulk.shape, reply_shape::bulk_string);
+  EXPECT_EQ(bulk.value, "hello");
+  const store::found empty = find(s, "empty");
+  EXPECT_EQ(empty.shape, reply_shape::bulk_string);
+  EXPECT_EQ(empty.value, "");
+  EXPECT_EQ(find(s, "null").shape, reply_shape::null);
+  EXPECT_EQ(find(s, "array").shape, reply_shape::other);
+  EXPECT_EQ(find(s, "integer").shape, reply_shape::other);
+}
+
+TEST_F(Store, lone_value_refuses_what_is_not_one_whole_bulk_string_or_null) {
+  std::string_view value;
+  EXPECT_EQ(lone_value("$3\r\nabc\r\n", value), reply_shape::bulk_string);
+  EXPECT_EQ(value, "abc");
+  EXPECT_EQ(lone_value("$3\r\nab\r\n", value), reply_shape::other) << "short";
+  EXPECT_EQ(lone_value("$3\r\nabcd\r\n", value), reply_shape::other) << "long";
+  EXPECT_EQ(lone_value("$\r\n\r\n", value), reply_shape::other) << "no length";
+  EXPECT_EQ(lone_value("$-1\r\n", value), reply_shape::other);
+  EXPECT_EQ(lone_value("$99999999999999999999\r\n", value), reply_shape::other) << "overflow";
+  EXPECT_EQ(lone_value("_\r\n", value), reply_shape::null);
+  EXPECT_EQ(lone_value("_\r\nx", value), reply_shape::other);
+  EXPECT_EQ(lone_value("", value), reply_shape::other);
+}
+
+TEST_F(Store, fresh_answers_only_a_ready_unexpired_entry_and_counts_only_that) {
+  store s{options()};
+  const std::string k = get("k");
+  EXPECT_EQ(s.fresh(k, clock), nullptr) << "missing";
+  const store::found miss = find(s, "k");
+  ASSERT_EQ(miss.kind, kind::miss);
+  EXPECT_EQ(s.fresh(k, clock), nullptr) << "pending";
+  ASSERT_TRUE(s.fill(miss.pending, "$1\r\nv\r\n", 100, clock.now()));
+  const store_stats before = s.stats();
+  const store::entry* e = s.fresh(k, clock);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(store::shape(e), reply_shape::bulk_string);
+  EXPECT_EQ(store::value(e), "v");
+  EXPECT_EQ(store::reply(e), "$1\r\nv\r\n");
+  EXPECT_EQ(s.stats().hits, before.hits + 1);
+  clock.advance(100ms);
+  EXPECT_EQ(s.fresh(k, clock), nullptr) << "expired with its key";
+  EXPECT_EQ(s.stats().hits, before.hits + 1);
+  EXPECT_EQ(s.stats().misses, before.misses);
+  EXPECT_EQ(s.stats().entries, 1u) << "lookup(), not fresh(), drops the expired entry";
+  EXPECT_EQ(s.lookup(k, clock).kind, kind::miss);
+  EXPECT_EQ(s.stats().expirations, 1u);
+  EXPECT_EQ(s.stats().entries, 0u);
 }
 
 }  // namespace

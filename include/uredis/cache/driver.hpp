@@ -71,6 +71,7 @@
 
 #include "uredis/cache/allow_list.hpp"
 #include "uredis/cache/cache_config.hpp"
+#include "uredis/cache/lone_key_read.hpp"
 #include "uredis/cache/store.hpp"
 #include "uredis/cache/tracking_step.hpp"
 #include "uredis/cache/wrapped_read.hpp"
@@ -109,47 +110,38 @@ struct read_end {
 
 namespace detail {
 
-/// Reads `bytes` as one bulk string or null, the replies of most cached reads, without a
-/// parser (the cache wrote them: resp/node_writer.hpp). False for anything else.
-inline bool read_single(std::string_view bytes, resp::node& n) noexcept {
-  const char* const p = bytes.data();
-  const std::size_t size = bytes.size();
-  if (size >= 5 && p[0] == '$') {
-    // At most 18 digits: a length that cannot overflow, and more than any reply holds.
-    const std::size_t digits_end = size < 19 ? size : 19;
-    std::size_t length = 0;
-    std::size_t i = 1;
-    for (; i < digits_end && static_cast<unsigned char>(p[i] - '0') < 10; ++i)
-      length = length * 10 + static_cast<std::size_t>(p[i] - '0');
-    if (i + 2 + length + 2 != size || p[i] != '\r') return false;
-    n.type = resp::type::bulk_string;
-    n.value = std::string_view(p + i + 2, length);
-    return true;
+/// Completes a queued handler (proto/pending.hpp) with the whole reply `single`, one node that
+/// is not an error reply, as the pipeline would have.
+template <class H>
+void deliver_single(H&& queued, const resp::node& single, std::string_view request) {
+  // A handler that can take the lone node whole skips its active form (callback_handler, the
+  // coroutine's awaiter): the typed result is built in one place.
+  if constexpr (requires { queued.on_single(single); }) {
+    queued.on_single(single);
+  } else {
+    typename std::decay_t<H>::active active(std::move(queued));
+    proto::reply_outcome done;
+    done.request = request;
+    active.on_node(single);
+    active.on_complete(done);
   }
-  if (size == 3 && p[0] == '_' && p[1] == '\r' && p[2] == '\n') {
-    n.type = resp::type::null;
-    return true;
-  }
-  return false;
+}
+
+/// The lone node of a reply of `shape` (not reply_shape::other) whose value is `value`.
+inline resp::node single_node(reply_shape shape, std::string_view value) noexcept {
+  resp::node n;
+  n.type = shape == reply_shape::bulk_string ? resp::type::bulk_string : resp::type::null;
+  n.value = value;
+  return n;
 }
 
 /// Completes a queued handler (proto/pending.hpp) with `end`, as the pipeline would have.
 template <class H>
 void deliver(H&& queued, const read_end& end) {
   if (end.error) return queued.on_complete(proto::reply_outcome::failed(end.error));
-  if (resp::node single; read_single(end.reply, single)) {
-    // A handler that can take the lone node whole skips its active form (callback_handler,
-    // the coroutine's awaiter): the typed result is built in one place.
-    if constexpr (requires { queued.on_single(single); }) {
-      return queued.on_single(single);
-    } else {
-      typename std::decay_t<H>::active active(std::move(queued));
-      proto::reply_outcome done;
-      done.request = end.request;
-      active.on_node(single);
-      return active.on_complete(done);
-    }
-  }
+  std::string_view value;
+  if (const reply_shape shape = lone_value(end.reply, value); shape != reply_shape::other)
+    return deliver_single(std::move(queued), single_node(shape, value), end.request);
   typename std::decay_t<H>::active active(std::move(queued));
   resp::parser parser;
   resp::node n;
@@ -170,6 +162,15 @@ void deliver(H&& queued, const read_end& end) {
     active.on_node(n);
   }
   active.on_complete(outcome);
+}
+
+/// Completes a queued handler with a hit's stored entry `e`, the reply to `request`: its
+/// value as fill() decoded it, without reading RESP, when it is a lone bulk string or null.
+template <class H>
+void deliver_hit(H&& queued, const store::entry* e, std::string_view request) {
+  if (const reply_shape shape = store::shape(e); shape != reply_shape::other)
+    return deliver_single(std::move(queued), single_node(shape, store::value(e)), request);
+  deliver(std::move(queued), read_end{{}, store::reply(e), request});
 }
 
 /// A caller waiting for a read in flight; completed (and freed) by deliver().
@@ -456,6 +457,17 @@ std::optional<driver::enqueued> driver::take(const Command& command, Handler& ha
     return std::nullopt;
   } else if constexpr (!cmd::keyed<Command>) {
     return std::nullopt;
+  } else if constexpr (lone_key_read<Command>) {
+    // Listed, by its type: neither the allow-list nor, for a hit, the encoder is asked.
+    if (options.cache == proto::cache_use::skip || !serving()) return std::nullopt;
+    if (const lone_key_request r(command); !r.bytes().empty()) {
+      if (const store::entry* e = store_.fresh(r.bytes(), *clock_); e != nullptr) {
+        detail::deliver_hit(std::move(handler), e, r.bytes());
+        return enqueued::refused;
+      }
+    }
+    encode(command);
+    return read(command, handler, options);
   } else {
     encode(command);
     const bool listed = allowed_request();
@@ -481,7 +493,11 @@ driver::enqueued driver::read(const Command& command, Handler& handler,
   const store::found f = store_.lookup(request, *clock_);
   switch (f.kind) {
     case store::found_kind::hit:
-      detail::deliver(std::move(handler), read_end{{}, f.reply, request});
+      if (f.shape != reply_shape::other) {
+        detail::deliver_single(std::move(handler), detail::single_node(f.shape, f.value), request);
+      } else {
+        detail::deliver(std::move(handler), read_end{{}, f.reply, request});
+      }
       return enqueued::refused;
     case store::found_kind::pending: {
       detail::waiter* w = detail::waiter_of<H>::make(std::move(handler));

@@ -68,6 +68,15 @@
 
 namespace uredis::cache {
 
+/// What a stored reply is, decoded once by fill() for the replies of most cached reads, so
+/// that a hit hands the value over without reading RESP: a lone bulk string, a lone null, or
+/// anything else (read with a parser).
+enum class reply_shape : std::uint8_t { other, bulk_string, null };
+
+/// The shape of `reply` (RESP bytes the cache wrote: resp/node_writer.hpp), and for a bulk
+/// string its value (a view into `reply`).
+reply_shape lone_value(std::string_view reply, std::string_view& value) noexcept;
+
 /// How invalidations reach the shard: in band (RESP3, on the reading connection) or
 /// redirected (RESP2, CLIENT TRACKING ... REDIRECT to a subscriber connection).
 enum class delivery : std::uint8_t { in_band, redirected };
@@ -105,8 +114,10 @@ class store {
   enum class found_kind : std::uint8_t { hit, pending, miss };
   struct found {
     found_kind kind;
-    std::string_view reply;  // hit: the stored bytes
-    entry* pending;          // pending or miss: the read's placeholder
+    std::string_view reply;                  // hit: the stored bytes
+    entry* pending;                          // pending or miss: the read's placeholder
+    reply_shape shape = reply_shape::other;  // hit: what the reply is (see lone_value)
+    std::string_view value;                  // hit, a bulk string: its bytes (inside reply)
   };
 
   /// Bytes counted for an entry beyond its command, reply and keys.
@@ -124,6 +135,25 @@ class store {
   found lookup(std::string_view command, time_point now);
   /// lookup() that reads `clock` only when the entry found has an expiry.
   found lookup(std::string_view command, const util::clock& clock);
+  /// A hit's fast path: the stored entry of `command` when one is ready and fresh (counted as
+  /// a hit, as lookup() would), else null with nothing counted or changed: the caller then
+  /// asks lookup(), which settles a pending, expired or missing entry.
+  // Inlined into the driver's hit path: its call would cost about as much as its probe.
+  [[gnu::always_inline]] const entry* fresh(std::string_view command,
+                                            const util::clock& clock) noexcept {
+    entry* e = commands_.find(command);
+    if (e == nullptr || e->pending_) return nullptr;
+    if (e->expires_ != time_point::max() && !(clock.now() < e->expires_)) return nullptr;
+    e->referenced_ = true;
+    ++stats_.hits;
+    return e;
+  }
+  /// A stored entry's reply, its shape, and its value when a bulk string.
+  static std::string_view reply(const entry* e) noexcept { return {e->reply_, e->reply_size_}; }
+  static reply_shape shape(const entry* e) noexcept { return e->shape_; }
+  static std::string_view value(const entry* e) noexcept {
+    return {e->reply_ + e->value_offset_, e->value_size_};
+  }
   /// After lookup() missed: the placeholder of a read of `command`, which reads `keys`, sent
   /// at `sent`.
   entry* begin_read(std::string_view command, std::span<const std::string_view> keys,
@@ -182,6 +212,9 @@ class store {
     time_point expires_{};
     time_point sent_{};
     void* waiters_ = nullptr;
+    std::uint32_t value_offset_ = 0;  // a bulk string reply's value, decoded by fill()
+    std::uint32_t value_size_ = 0;
+    reply_shape shape_ = reply_shape::other;
     bool pending_ = true;
     bool indexed_ = true;      // in commands_ (a detached read is not)
     bool stale_ = false;       // its reply must not be stored

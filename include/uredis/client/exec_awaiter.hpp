@@ -37,6 +37,7 @@
 
 #include <coroutine>
 #include <optional>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -88,7 +89,15 @@ class [[nodiscard]] exec_awaiter {
   }
 
   /// The reply: its value, the server's error, or why there is none.
-  result<response> await_resume() { return std::move(*outcome_); }
+  result<response> await_resume() {
+    if (single_) {
+      resp::node n;
+      n.type = single_type_;
+      n.value = single_value_;
+      return proto::typed_reply<response>::of_single(n);
+    }
+    return std::move(*outcome_);
+  }
 
  private:
   enum class phase : unsigned char { encoding, suspended, done };
@@ -99,24 +108,34 @@ class [[nodiscard]] exec_awaiter {
     exec_awaiter* self;
 
     void on_complete(const proto::reply_outcome& outcome) { self->complete(outcome); }
-    // A whole reply of one node (a cache hit): the result without the awaiter's adapter.
+    // A whole reply of one node (a cache hit, or a cached read's waiter): kept as the node's
+    // view, which await_resume() turns into the result straight in the coroutine's variable.
+    // The view is still valid then: await_resume() runs within this call (a hit: await_suspend
+    // returns false and the coroutine goes on; else resume() below runs it).
     void on_single(const resp::node& n) {
-      self->resume_with(proto::typed_reply<response>::of_single(n));
+      self->single_type_ = n.type;
+      self->single_value_ = n.value;
+      self->single_ = true;
+      self->resume();
     }
 
     struct active {
       exec_awaiter* self;
 
-      explicit active(handler&& queued) noexcept : self(queued.self) {}
-      void on_node(const resp::node& n) { self->reply_.on_node(n); }
+      explicit active(handler&& queued) noexcept : self(queued.self) { self->reply_.emplace(); }
+      void on_node(const resp::node& n) { self->reply_->on_node(n); }
       void on_complete(const proto::reply_outcome& outcome) { self->complete(outcome); }
     };
   };
 
-  void complete(const proto::reply_outcome& outcome) { resume_with(reply_.finish(outcome)); }
+  void complete(const proto::reply_outcome& outcome) {
+    // No reply began (the connection failed first): no adapter was made.
+    outcome_.emplace(reply_ ? reply_->finish(outcome) : result<response>(outcome.error));
+    resume();
+  }
 
-  void resume_with(result<response>&& r) {
-    outcome_.emplace(std::move(r));
+  // outcome_ or single_ is set.
+  void resume() {
     // Resuming is the last thing done here: the coroutine may finish and free this awaiter.
     if (std::exchange(phase_, phase::done) == phase::suspended) awaiting_.resume();
   }
@@ -124,9 +143,13 @@ class [[nodiscard]] exec_awaiter {
   connection* conn_;
   D command_;
   exec_options options_;
-  proto::typed_reply<response> reply_;
+  // Made when a reply begins (active): a hit or a failure before the reply never needs it.
+  std::optional<proto::typed_reply<response>> reply_;
   std::optional<result<response>> outcome_;
   std::coroutine_handle<> awaiting_;
+  std::string_view single_value_;  // on_single()'s node, when single_
+  resp::type single_type_ = resp::type::null;
+  bool single_ = false;
   phase phase_ = phase::encoding;
 };
 

@@ -55,16 +55,26 @@ class typed_reply {
   /// lone bulk string or null), as on_node(n) then finish() would give it. A string value is
   /// built where the result keeps it, without the adapter and the moves between them.
   static result<Response> of_single(const resp::node& n) {
-    if constexpr (std::is_same_v<Response, std::string> ||
-                  std::is_same_v<Response, std::optional<std::string>>) {
-      if (n.type == resp::type::bulk_string) return result<Response>(std::string(n.value));
+    return with_single(
+        n, [](auto&&... args) { return result<Response>(std::forward<decltype(args)>(args)...); });
+  }
+
+  /// of_single(n) built by make(args...), which constructs a result<Response> from `args` where
+  /// the caller keeps it (std::optional<result<Response>>::emplace): a string value is then
+  /// copied once, straight into its place.
+  template <class Make>
+  static decltype(auto) with_single(const resp::node& n, Make&& make) {
+    if constexpr (std::is_same_v<Response, std::string>) {
+      if (n.type == resp::type::bulk_string) return make(std::in_place, n.value);
+    } else if constexpr (std::is_same_v<Response, std::optional<std::string>>) {
+      if (n.type == resp::type::bulk_string) return make(std::in_place, std::in_place, n.value);
     }
     if constexpr (is_optional<Response>::value) {
-      if (n.type == resp::type::null) return result<Response>(Response{});
+      if (n.type == resp::type::null) return make(std::in_place);
     }
     typed_reply reply;
     reply.on_node(n);
-    return reply.finish(reply_outcome{});
+    return make(reply.finish(reply_outcome{}));
   }
 
  private:
