@@ -63,6 +63,9 @@ constexpr errc other_codes[] = {
     errc::ocsp_staple_missing,
     errc::ocsp_responder_unavailable,
     errc::cluster_topology_invalid,
+    errc::cluster_cross_slot,
+    errc::cluster_too_many_redirects,
+    errc::cluster_slot_unserved,
 };
 
 TEST(ErrorCategory, name_is_uredis) {
