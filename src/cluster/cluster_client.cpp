@@ -261,6 +261,14 @@ void cluster_client::on_slots(result<resp::reply> reply) {
     done(result<void>());
   }
   send_parked(true);  // what waited for a topology goes now
+  // A node still down may be replaced any moment (its replica's election): keep reading the
+  // topology, at the schedule's pace, until it is back or gone from the map.
+  for (const std::unique_ptr<connection>& c : conns_) {
+    if (c != nullptr && c->state() == connection_state::reconnecting) {
+      refresh();
+      break;
+    }
+  }
 }
 
 void cluster_client::apply(slot_map next) {

@@ -8,8 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -280,6 +282,241 @@ TEST_F(ClusterClient, moved_for_a_whole_batch_keeps_every_write) {
       *r_, [&] { return done == n; }, 10s));
   EXPECT_EQ(errors, 0);
   EXPECT_EQ(*run(cmd::get{key}), std::to_string(n));
+}
+
+// A load of SET then GET chains: each chain writes key n with its value, reads it back, and
+// moves on to the next n; every error (and every value read back wrong) is counted.
+struct set_get_load {
+  cluster_client* client;
+  std::vector<std::string> keys;
+  std::vector<char> written;  // per key: the SET succeeded
+  std::vector<std::string> errors;
+  std::size_t next = 0;
+  std::size_t in_flight = 0;
+  bool stopping = false;
+  // Outcomes a failover may give a write (it may or may not have run): counted apart.
+  bool writes_may_be_unknown = false;
+  std::size_t unknown = 0;
+
+  static std::string value_of(std::size_t n) { return "value-" + std::to_string(n); }
+
+  void start(std::size_t chains) {
+    for (std::size_t i = 0; i < chains; ++i)
+      chain();
+  }
+  void chain() {
+    if (stopping || next >= keys.size()) return;
+    const std::size_t n = next++;
+    ++in_flight;
+    const std::string value = value_of(n);
+    client->exec(cmd::set{keys[n], value}, [this, n](result<cmd::applied> r) {
+      if (r.has_value() && *r) {
+        written[n] = 1;
+        read(n);
+        return;
+      }
+      if (writes_may_be_unknown && r.has_error() && r.error() == errc::outcome_unknown) {
+        ++unknown;
+      } else {
+        errors.push_back("SET " + keys[n] + ": " +
+                         (r.has_error() ? r.error().message() : r.server_error().message));
+      }
+      --in_flight;
+      chain();
+    });
+  }
+  void read(std::size_t n) {
+    client->exec(cmd::get{keys[n]}, [this, n](result<std::optional<std::string>> r) {
+      if (!r.has_value() || *r != value_of(n))
+        errors.push_back("GET " + keys[n] + ": " +
+                         (r.has_error()          ? r.error().message()
+                          : r.has_server_error() ? r.server_error().message
+                                                 : r->value_or("(nil)")));
+      --in_flight;
+      chain();
+    });
+  }
+};
+
+TEST_F(ClusterClient, live_resharding_of_a_thousand_slots_under_load_loses_nothing) {
+  // The first 1000 slots of the first shard move to the next one while SETs and GETs run.
+  const slot_map& m = client_->slots();
+  std::vector<std::uint16_t> moving;
+  const std::uint16_t from_shard = m.shard_of(0);
+  for (std::uint32_t s = 0; s < util::cluster_slots && moving.size() < 1000; ++s)
+    if (m.shard_of(static_cast<std::uint16_t>(s)) == from_shard)
+      moving.push_back(static_cast<std::uint16_t>(s));
+  ASSERT_EQ(moving.size(), 1000u);
+  test::redis_server& from = server_serving(moving.front());
+  test::redis_server& to = another_primary(moving.front());
+
+  set_get_load load{client_.get(), {}, {}, {}};
+  // Half the keys in the moving slots, half anywhere.
+  std::vector<char> is_moving(util::cluster_slots, 0);
+  for (const std::uint16_t s : moving)
+    is_moving[s] = 1;
+  for (std::size_t i = 0; load.keys.size() < 40000; ++i) {
+    std::string key = "reshard:" + std::to_string(i);
+    if (is_moving[util::key_slot(key)] || i % 2 == 0) load.keys.push_back(std::move(key));
+  }
+  load.written.assign(load.keys.size(), 0);
+
+  std::atomic<bool> moved{false};
+  std::thread resharder([&] {
+    for (const std::uint16_t s : moving)
+      move_slot(s, from, to, [] {});
+    moved = true;
+  });
+  load.start(64);
+  const bool finished = test::run_until(
+      *r_,
+      [&] {
+        if (moved && load.next >= 5000) load.stopping = true;
+        if (load.in_flight == 0 && load.next < load.keys.size() && !load.stopping) load.start(64);
+        return moved && load.stopping && load.in_flight == 0;
+      },
+      120s);
+  resharder.join();
+  ASSERT_TRUE(finished) << "in flight " << load.in_flight << " next " << load.next;
+  EXPECT_TRUE(load.errors.empty()) << load.errors.size() << " errors, first: " << load.errors[0];
+  EXPECT_GE(load.next, 5000u);
+  EXPECT_GT(client_->topology_reads(), 1u);  // MOVED replies were met, and refreshed the map
+
+  // Every write is readable with its value, and the map names the new owner.
+  std::size_t checked = 0;
+  std::size_t wrong = 0;
+  for (std::size_t n = 0; n < load.next; ++n) {
+    if (!load.written[n]) continue;
+    client_->exec(cmd::get{load.keys[n]}, [&, n](result<std::optional<std::string>> r) {
+      ++checked;
+      if (!r.has_value() || *r != set_get_load::value_of(n)) ++wrong;
+    });
+  }
+  const std::size_t expected =
+      static_cast<std::size_t>(std::count(load.written.begin(), load.written.end(), char{1}));
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return checked == expected; }, 30s));
+  EXPECT_EQ(wrong, 0u);
+  the_cluster->wait_stable();
+  client_->refresh();
+  ASSERT_TRUE(test::run_until(
+      *r_,
+      [&] {
+        return client_->slots().node(client_->slots().primary_of(moving.back())).address.port ==
+               to.port();
+      },
+      10s));
+}
+
+TEST_F(ClusterClient, the_map_follows_a_node_added_and_removed) {
+  std::vector<std::uint16_t> added;
+  std::vector<std::uint16_t> removed;
+  event::listener<event::node_added> on_added(
+      r_->events(), [&](const event::node_added& e) { added.push_back(e.port); });
+  event::listener<event::node_removed> on_removed(
+      r_->events(), [&](const event::node_removed& e) { removed.push_back(e.port); });
+  std::size_t changes = 0;
+  event::listener<event::topology_changed> on_changed(
+      r_->events(), [&](const event::topology_changed&) { ++changes; });
+
+  // A new node joins as a replica of the first primary (CLUSTER SLOTS lists replicas).
+  test::redis_server_options o;
+  const std::string bus_port = std::to_string(test::free_loopback_port());
+  o.args = {"--cluster-enabled", "yes",    "--cluster-config-file",  "nodes.conf",
+            "--cluster-port",    bus_port, "--cluster-node-timeout", "1500"};
+  auto extra = std::make_unique<test::redis_server>(std::move(o));
+  const std::uint16_t port = extra->port();
+  test::redis_server& seed = the_cluster->node(0);
+  ASSERT_EQ(seed.command({"CLUSTER", "MEET", "127.0.0.1", std::to_string(port), bus_port}),
+            "+OK\r\n");
+  const slot_map& m = client_->slots();
+  const std::string primary_id = m.node(m.shards()[0].primary).id;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  std::string reply;
+  while (std::chrono::steady_clock::now() < deadline) {
+    reply = extra->command({"CLUSTER", "REPLICATE", primary_id});
+    if (reply == "+OK\r\n") break;
+    std::this_thread::sleep_for(100ms);  // the new node does not know the primary yet
+  }
+  ASSERT_EQ(reply, "+OK\r\n");
+  ASSERT_TRUE(test::run_until(
+      *r_,
+      [&] {
+        client_->refresh();
+        return client_->slots().find({"127.0.0.1", port}) != slot_map::no_node;
+      },
+      20s));
+  EXPECT_EQ(added, std::vector<std::uint16_t>{port});
+  EXPECT_GE(changes, 1u);
+
+  // It goes: killed and forgotten by every node.
+  const std::string extra_id = id_of(*extra);
+  extra->kill();
+  for (std::size_t i = 0; i < the_cluster->size(); ++i) {
+    if (the_cluster->node(i).running())
+      (void)the_cluster->node(i).command({"CLUSTER", "FORGET", extra_id});
+  }
+  ASSERT_TRUE(test::run_until(
+      *r_,
+      [&] {
+        client_->refresh();
+        return client_->slots().find({"127.0.0.1", port}) == slot_map::no_node;
+      },
+      20s));
+  EXPECT_EQ(removed, std::vector<std::uint16_t>{port});
+  extra.reset();
+  the_cluster->wait_stable();
+}
+
+// Last: it changes the cluster for good (a replica becomes a primary).
+TEST_F(ClusterClient, a_killed_primary_under_load_fails_over_and_every_command_is_accounted) {
+  const std::string probe = "{failover}:probe";
+  const std::uint16_t slot = util::key_slot(probe);
+  test::redis_server& victim = server_serving(slot);
+  const std::uint16_t victim_port = victim.port();
+
+  set_get_load load{client_.get(), {}, {}, {}};
+  load.writes_may_be_unknown = true;
+  for (std::size_t i = 0; i < 200000; ++i)
+    load.keys.push_back("failover:" + std::to_string(i));
+  load.written.assign(load.keys.size(), 0);
+  load.start(32);
+  test::run_for(*r_, 200ms);  // the load runs against a healthy cluster first
+  const std::size_t before = load.next;
+
+  const auto killed_at = std::chrono::steady_clock::now();
+  victim.kill();
+  // The client sends the probe's slot to the promoted replica within the node timeout plus a
+  // refresh (the election itself takes up to a second or so after the timeout).
+  const bool promoted = test::run_until(
+      *r_,
+      [&] {
+        const slot_map& m = client_->slots();
+        const std::uint16_t p = m.primary_of(slot);
+        return p != slot_map::no_node && m.node(p).address.port != victim_port;
+      },
+      15s);
+  const auto took = std::chrono::steady_clock::now() - killed_at;
+  ASSERT_TRUE(promoted);
+  EXPECT_LT(took, 1500ms + 2500ms)
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+  const auto probe_set = run(cmd::set{probe, "after"});
+  EXPECT_TRUE(probe_set.has_value());
+
+  // The load goes on against the new topology, then stops; everything completed, and the
+  // only failures are writes whose outcome cannot be known.
+  const std::size_t at_promotion = load.next;
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return load.next >= at_promotion + 2000; }, 30s));
+  load.stopping = true;
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return load.in_flight == 0; }, 30s));
+  EXPECT_GT(load.next, before);
+  EXPECT_TRUE(load.errors.empty()) << load.errors.size() << " errors, first: " << load.errors[0];
+  std::printf(
+      "failover: new primary in use after %lld ms, %zu writes outcome_unknown\n",
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()),
+      load.unknown);
 }
 
 }  // namespace
