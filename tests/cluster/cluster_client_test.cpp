@@ -21,6 +21,8 @@
 #include "../support/client_setup.hpp"
 #include "../support/eventually.hpp"
 #include "../support/redis_cluster.hpp"
+#include "uredis/client/script.hpp"
+#include "uredis/client/transaction.hpp"
 #include "uredis/cmd/all.hpp"
 #include "uredis/event/dispatcher.hpp"
 #include "uredis/resp/reply.hpp"
@@ -200,6 +202,41 @@ TEST_F(ClusterClient, refuses_other_cross_slot_commands_before_sending) {
   const auto ok = run(cmd::eval<>{"return #KEYS", {"{cross}:a", "{cross}:b"}, {}});
   ASSERT_TRUE(ok.has_value());
   EXPECT_EQ(ok->integer(), 2);
+}
+
+TEST_F(ClusterClient, transactions_and_scripts_go_to_their_one_slot) {
+  std::optional<result<transaction<cmd::set, cmd::incr>::results>> tx;
+  client_->exec(
+      transaction{cmd::set{"{tx}:a", "1"}, cmd::incr{"{tx}:b"}},
+      [&](result<transaction<cmd::set, cmd::incr>::results> r) { tx.emplace(std::move(r)); });
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return tx.has_value(); }, 10s));
+  ASSERT_TRUE(tx->has_value());
+  EXPECT_TRUE(std::get<0>(**tx).has_value());
+  ASSERT_TRUE(std::get<1>(**tx).has_value());
+
+  std::optional<result<transaction<cmd::set, cmd::incr>::results>> cross;
+  client_->exec(
+      transaction{cmd::set{"tx:a", "1"}, cmd::incr{"tx:b"}},
+      [&](result<transaction<cmd::set, cmd::incr>::results> r) { cross.emplace(std::move(r)); });
+  ASSERT_TRUE(cross.has_value());  // refused before sending: at once
+  ASSERT_TRUE(cross->has_error());
+  EXPECT_EQ(cross->error(), errc::cluster_cross_slot);
+
+  const script sum{"return redis.call('INCRBY', KEYS[1], ARGV[1]) + #KEYS"};
+  std::optional<result<std::int64_t>> ran;
+  client_->run<std::int64_t>(sum, {"{sc}:n", "{sc}:m"}, {5},
+                             [&](result<std::int64_t> r) { ran.emplace(std::move(r)); });
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return ran.has_value(); }, 10s));
+  ASSERT_TRUE(ran->has_value()) << (ran->has_error() ? ran->error().message()
+                                                     : ran->server_error().message);
+  EXPECT_GE(**ran, 7);
+  std::optional<result<std::int64_t>> refused;
+  client_->run<std::int64_t>(sum, {"sc:n", "sc:m"}, {5},
+                             [&](result<std::int64_t> r) { refused.emplace(std::move(r)); });
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->error(), errc::cluster_cross_slot);
 }
 
 // Moves `slot` (and its keys) from `from` to `to` as redis-cli --cluster reshard does, in

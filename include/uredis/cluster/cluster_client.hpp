@@ -145,6 +145,60 @@ class cluster_client {
     open(node).enqueue(command, std::move(h), options);
   }
 
+  /// Sends `tx` (transaction.hpp, which the caller includes) to the primary serving its keys'
+  /// one slot, where it runs as on a single server. Keys in several slots:
+  /// errc::cluster_cross_slot, unsent. A MOVED or ASK met by its commands is not followed (a
+  /// transaction is one batch whose parts may have run): it is in the results, and the map is
+  /// read again.
+  template <class... Commands, class Callback>
+  void exec(const transaction<Commands...>& tx, Callback&& callback,
+            const exec_options& options = {}) {
+    using results = typename transaction<Commands...>::results;
+    const cmd::slot_check check = slots_of_keys(tx);
+    const std::uint16_t node =
+        check.result == cmd::slot_check::outcome::cross_slot
+            ? slot_map::no_node
+            : node_for(check.slot, check.result == cmd::slot_check::outcome::one_slot);
+    if (node == slot_map::no_node) {
+      refresh();
+      callback(result<results>(check.result == cmd::slot_check::outcome::cross_slot
+                                   ? errc::cluster_cross_slot
+                                   : errc::cluster_slot_unserved));
+      return;
+    }
+    open(node).exec(tx, std::forward<Callback>(callback), options);
+  }
+
+  /// Runs `code` (script.hpp, which the caller includes) on the primary serving its keys' one
+  /// slot (any primary without keys), EVALSHA first, loading it on NOSCRIPT. Keys in several
+  /// slots: errc::cluster_cross_slot, unsent. A MOVED is returned, not followed (the map is
+  /// read again): a script call is resent by the caller, who knows whether it may run twice.
+  template <class Response = resp::reply, class Callback>
+  void run(const script& code, cmd::arg_list keys, cmd::arg_list args, Callback&& callback,
+           const exec_options& options = {}) {
+    cmd::slot_check check;
+    keys.for_each([&check](const cmd::arg& key) {
+      const std::uint16_t slot = detail::slot_of_arg(key);
+      if (check.result == cmd::slot_check::outcome::no_keys) {
+        check = {cmd::slot_check::outcome::one_slot, slot};
+      } else if (slot != check.slot) {
+        check.result = cmd::slot_check::outcome::cross_slot;
+      }
+    });
+    const std::uint16_t node =
+        check.result == cmd::slot_check::outcome::cross_slot
+            ? slot_map::no_node
+            : node_for(check.slot, check.result == cmd::slot_check::outcome::one_slot);
+    if (node == slot_map::no_node) {
+      refresh();
+      callback(result<Response>(check.result == cmd::slot_check::outcome::cross_slot
+                                    ? errc::cluster_cross_slot
+                                    : errc::cluster_slot_unserved));
+      return;
+    }
+    open(node).run<Response>(code, keys, args, std::forward<Callback>(callback), options);
+  }
+
   /// Sends `command` to the node at `address` (a keyless command for one node: INFO, DBSIZE,
   /// CLUSTER ...), without following redirects. errc::not_connected when the topology does not
   /// name that node.
@@ -231,6 +285,21 @@ class cluster_client {
     bool keyed = false;
     bool idempotent = false;
   };
+
+  // Where the keys of a batch (a transaction) hash, as cmd::check_slots says for a command.
+  template <class Batch>
+  static cmd::slot_check slots_of_keys(const Batch& batch) {
+    cmd::slot_check check;
+    batch.for_each_key([&check](std::string_view key) {
+      const std::uint16_t slot = util::key_slot(key);
+      if (check.result == cmd::slot_check::outcome::no_keys) {
+        check = {cmd::slot_check::outcome::one_slot, slot};
+      } else if (slot != check.slot) {
+        check.result = cmd::slot_check::outcome::cross_slot;
+      }
+    });
+    return check;
+  }
 
   // The node a command goes to: its slot's primary, or (keyless) the primaries in turn.
   std::uint16_t node_for(std::uint16_t slot, bool keyed) noexcept {
