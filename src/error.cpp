@@ -136,6 +136,14 @@ class error_category_impl final : public std::error_category {
                "answer in time (the connection fails closed)";
       case errc::cluster_topology_invalid:
         return "the cluster node's CLUSTER SLOTS reply could not be read as a slot map";
+      case errc::cluster_cross_slot:
+        return "the command's keys hash to different cluster slots (refused before sending; "
+               "give them one hash tag)";
+      case errc::cluster_too_many_redirects:
+        return "the command was redirected or retried too many times (the cluster topology "
+               "does not settle)";
+      case errc::cluster_slot_unserved:
+        return "no cluster node is known to serve the command's hash slot";
     }
     return "unknown uredis error";
   }

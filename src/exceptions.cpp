@@ -97,6 +97,9 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
       return make<lock_not_owned_error>(ec);
     // redis-py raises RedisClusterException when the cluster's topology cannot be read.
     case errc::cluster_topology_invalid:
+    case errc::cluster_cross_slot:
+    case errc::cluster_too_many_redirects:
+    case errc::cluster_slot_unserved:
       return make<cluster_error>(ec);
     // This machine cannot run uredis at all; no retry helps, so not a connection_error.
     case errc::io_uring_unsupported:

@@ -137,6 +137,15 @@ enum class errc : int {
   // Redis Cluster (cluster/). A CLUSTER SLOTS reply that is not one: the node is not a cluster
   // node speaking the documented shape, so its topology cannot be used.
   cluster_topology_invalid,
+  // A multi-key command whose keys hash to several slots, refused before it was sent (a node
+  // would answer CROSSSLOT). MGET, MSET, DEL, EXISTS, UNLINK and TOUCH are split instead.
+  cluster_cross_slot,
+  // A command was redirected (MOVED, ASK), or retried (TRYAGAIN, CLUSTERDOWN, its node gone)
+  // more than cluster_config::max_redirects times: the topology does not settle.
+  cluster_too_many_redirects,
+  // No node is known to serve the command's slot (no topology yet, or a slot left unserved),
+  // and no refresh found one before the command's retries ran out.
+  cluster_slot_unserved,
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".

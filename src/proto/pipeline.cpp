@@ -277,15 +277,49 @@ void pipeline::drop_unsent_tombstones() {
 void pipeline::fail_all(std::error_code ec) {
   ++failures_;
   const bool fail_active = static_cast<bool>(active_);
+  const std::size_t active_length = reading_command() ? active_request_.length : 0;
   reset_parser();
+  // A command that never reached the server completes with its request bytes
+  // (reply_outcome::request), so a cluster client may send it to another node. They are moved
+  // aside first: a completion may push new commands, which belong to the next connection. A
+  // fail_all() from inside one of those completions has no aside buffer left: its commands
+  // complete without their bytes.
+  const bool keep_bytes = !failing_;
+  if (keep_bytes) {
+    failing_requests_.clear();
+    requests_.swap(failing_requests_);
+    failing_ = true;
+  }
   requests_.clear();
+  struct end_failing {
+    pipeline& p;
+    bool owner;
+    ~end_failing() {
+      if (!owner) return;
+      p.failing_requests_.clear();
+      // No completion queued a command: the storage goes back where it was, so the buffers
+      // do not rotate (and grow one by one) over repeated failures.
+      if (p.requests_.empty()) p.requests_.swap(p.failing_requests_);
+      p.failing_ = false;
+    }
+  } guard{*this, keep_bytes};
+  request_buffer::cursor bytes(failing_requests_);
+  const std::size_t sent = keep_bytes ? failing_requests_.sent() : 0;
+  std::size_t offset = 0;
+  if (keep_bytes && active_length > 0) offset = bytes.next(active_length).size();
   if (fail_active) active_.complete(reply_outcome::failed(ec));
   // A completion may push new commands (a retry): they belong to the next connection, so only
   // the commands queued now are failed.
   for (std::size_t n = queue_.size(); n > 0 && !queue_.empty(); --n) {
     entry failed = std::move(queue_.front());
     queue_.pop_front();
-    if (failed.command) failed.command.complete(reply_outcome::failed(ec));
+    reply_outcome o = reply_outcome::failed(ec);
+    if (keep_bytes) {
+      const std::string_view own = bytes.next(failed.req.length);
+      if (offset >= sent) o.request = own;
+      offset += failed.req.length;
+    }
+    if (failed.command) failed.command.complete(o);
   }
 }
 

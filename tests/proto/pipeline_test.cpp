@@ -247,6 +247,41 @@ TEST(Pipeline, CommandsPushedByAFailureHandlerSurviveForTheNextConnection) {
   EXPECT_EQ(*retried.results.at(0), "again");
 }
 
+// A handler that records the request bytes its outcome carries.
+struct bytes_handler {
+  std::vector<std::string>* seen;
+  void on_complete(const reply_outcome& o) { seen->emplace_back(o.request); }
+  struct active {
+    explicit active(bytes_handler&& q) noexcept : seen(q.seen) {}
+    std::vector<std::string>* seen;
+    void on_node(const resp::node&) {}
+    void on_complete(const reply_outcome& o) { seen->emplace_back(o.request); }
+  };
+};
+
+TEST(Pipeline, FailAllGivesTheBytesOfCommandsThatNeverReachedASocket) {
+  pipeline p;
+  std::vector<std::string> seen;
+  const auto push = [&](std::string_view bytes) {
+    p.requests().append(bytes);
+    request r;
+    r.length = static_cast<std::uint32_t>(bytes.size());
+    p.push(pending{bytes_handler{&seen}}, r);
+  };
+  push("*1\r\n$4\r\nPING\r\n");
+  ASSERT_EQ(p.begin_send(), "*1\r\n$4\r\nPING\r\n");  // written: may have run
+  p.end_send();
+  push("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+  push("*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n");
+  p.fail_all(make_error_code(errc::connection_refused));
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0], "");
+  EXPECT_EQ(seen[1], "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+  EXPECT_EQ(seen[2], "*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n");
+  EXPECT_TRUE(p.empty());
+  EXPECT_EQ(p.unsent(), "");
+}
+
 TEST(Pipeline, SteadyStateAllocatesNothing) {
   pipeline p;
   std::int64_t sum = 0;

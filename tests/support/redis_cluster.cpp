@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -34,14 +35,17 @@ std::string primaries_seen_by(const redis_server& n) {
   return ports;
 }
 
-// How many node entries a CLUSTER SLOTS reply holds (every node here is on 127.0.0.1).
+// How many nodes a CLUSTER SLOTS reply names (every node here is on 127.0.0.1): distinct
+// ports, as a node serving several ranges (after a reshard) is listed once per range.
 std::size_t nodes_listed_by(const redis_server& n) {
   const std::string reply = n.command({"CLUSTER", "SLOTS"});
-  const std::string_view host = "$9\r\n127.0.0.1\r\n";
-  std::size_t count = 0;
-  for (std::size_t at = reply.find(host); at != std::string::npos; at = reply.find(host, at + 1))
-    ++count;
-  return count;
+  const std::string_view host = "$9\r\n127.0.0.1\r\n:";
+  std::set<std::string> ports;
+  for (std::size_t at = reply.find(host); at != std::string::npos; at = reply.find(host, at + 1)) {
+    const std::size_t start = at + host.size();
+    ports.insert(reply.substr(start, reply.find("\r\n", start) - start));
+  }
+  return ports.size();
 }
 
 }  // namespace

@@ -77,6 +77,15 @@ struct exists {
   constexpr void for_each_key(auto&& f) const { detail::for_each_key_in(keys, f); }
 };
 
+/// TOUCH key... -> how many of the keys exist (their last access time is updated).
+struct touch {
+  arg_list keys{};
+
+  using response = std::int64_t;
+  void encode(resp::encoder& e) const { detail::encode_keys(e, "TOUCH", keys); }
+  constexpr void for_each_key(auto&& f) const { detail::for_each_key_in(keys, f); }
+};
+
 /// EXPIRE key seconds [NX|XX|GT|LT] -> true when the expiry was set.
 struct expire {
   std::string_view key{};

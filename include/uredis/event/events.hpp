@@ -175,6 +175,32 @@ struct token_refresh_failed {
   std::error_code error;
 };
 
+/// A shard's cluster client (cluster/cluster_client.hpp) read a topology that differs from the
+/// one it had: a slot changed owner, or a node came or went. `connection_id` is 0 (no single
+/// connection is concerned); the figures describe the new map.
+struct topology_changed {
+  std::uint64_t connection_id = 0;
+  std::uint32_t nodes = 0;  // primaries and replicas
+  std::uint32_t primaries = 0;
+  std::uint32_t covered_slots = 0;  // 16384 for a healthy cluster
+};
+
+/// A cluster node appeared in a shard's topology (`host` views the map's copy: valid while
+/// listeners run; these two events are dispatched on their own shard, never broadcast).
+struct node_added {
+  std::uint64_t connection_id = 0;
+  std::string_view host;
+  std::uint16_t port = 0;
+};
+
+/// A cluster node left a shard's topology; its connection, if one was open, is closed (commands
+/// it had not sent yet are routed again).
+struct node_removed {
+  std::uint64_t connection_id = 0;  // the closed connection's, 0 when none was open
+  std::string_view host;
+  std::uint16_t port = 0;
+};
+
 /// Every event type, in index order.
 template <class... E>
 struct type_list {};
@@ -182,6 +208,7 @@ using all_events =
     type_list<connected, disconnected, reconnect_scheduled, reconnected, handshake_failed,
               command_retried, retries_exhausted, push_received, protocol_error, command_timed_out,
               health_check_failed, subscriptions_restored, lock_lost, cache_invalidated,
-              cache_flushed, cache_evicted, reauthenticated, reauth_failed, token_refresh_failed>;
+              cache_flushed, cache_evicted, reauthenticated, reauth_failed, token_refresh_failed,
+              topology_changed, node_added, node_removed>;
 
 }  // namespace uredis::event

@@ -35,6 +35,9 @@ struct stats {
   std::uint64_t reauthenticated = 0;
   std::uint64_t reauth_failed = 0;
   std::uint64_t token_refresh_failed = 0;
+  std::uint64_t topology_changed = 0;
+  std::uint64_t node_added = 0;
+  std::uint64_t node_removed = 0;
 
   friend bool operator==(const stats&, const stats&) = default;
 };
@@ -85,5 +88,11 @@ inline constexpr std::uint64_t stats::*counter_of<reauth_failed> = &stats::reaut
 template <>
 inline constexpr std::uint64_t stats::*counter_of<token_refresh_failed> =
     &stats::token_refresh_failed;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<topology_changed> = &stats::topology_changed;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<node_added> = &stats::node_added;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<node_removed> = &stats::node_removed;
 
 }  // namespace uredis::event

@@ -25,6 +25,8 @@
 // outcome.request        when a reply was read (whole or an error reply): the command's own
 //                        request bytes, valid during the call, so a handler that meets a
 //                        redirect (MOVED, ASK) or NOSCRIPT can send exactly that command again.
+//                        Also with outcome.error when the connection gave up on a command that
+//                        never reached a socket (pipeline::fail_all): it may be sent elsewhere.
 
 #include <cstddef>
 #include <memory>

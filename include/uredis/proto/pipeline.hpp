@@ -180,7 +180,10 @@ class pipeline {
   void rewind(std::error_code cause, Verdict&& verdict);
 
   /// Completes every pending command with `ec`, oldest first, and forgets any partial reply
-  /// and every request byte. The pipeline is usable again afterwards (for a new connection).
+  /// and every request byte. A command none of whose bytes reached a socket gets them in its
+  /// outcome (reply_outcome::request, valid during its completion): it never ran, so it may be
+  /// sent elsewhere (a cluster client does). The pipeline is usable again afterwards (for a
+  /// new connection).
   void fail_all(std::error_code ec);
 
   /// Where RESP3 push frames go (invalidations, pub/sub messages, the rest).
@@ -253,6 +256,9 @@ class pipeline {
   util::ring_buffer<failed_entry> failed_;
   request_buffer kept_requests_;
   util::byte_buffer kept_unsent_;
+  // fail_all()'s: the failed commands' bytes while they complete, and whether it is in use.
+  request_buffer failing_requests_;
+  bool failing_ = false;
 };
 
 template <class Verdict>

@@ -1,0 +1,362 @@
+#pragma once
+// cluster_client: a Redis Cluster client on one shard's reactor, with the callback API. It reads
+// the topology from seed nodes (CLUSTER SLOTS), keeps one connection per node, opened on first
+// use, and sends each command to the primary serving its key's hash slot:
+//
+//   cluster::cluster_client c{reactor, {.seeds = {{"127.0.0.1", 7000}}, .node = template_cfg}};
+//   c.connect([](const result<void>& r) { ... });              // the first topology
+//   c.exec(cmd::set{"{user1}:name", "ada"}, [](result<bool> r) { ... });
+//
+//   exec(cmd, cb)     slot of the command's keys (cmd/keys_of.hpp) -> primary -> connection;
+//                     keyless commands go to the primaries in turn; exec_on() names a node
+//   MOVED             the slot is repointed at once, the command's kept bytes go to the new
+//                     owner, and a topology refresh is scheduled (refresh_schedule: coalesced,
+//                     rate-limited, jittered)
+//   ASK               ASKING + the command, one batch, to the target; the map is left alone
+//   TRYAGAIN, CLUSTERDOWN, or the command's node failed before it was sent
+//                     the command waits out config.retry_backoff, then is routed again by its
+//                     slot (after a refresh, when one was due)
+//   a node's connection drops
+//                     a refresh is read from another node; when the node has left the map
+//                     (its replica was promoted), its connection is closed and the commands it
+//                     had not sent go to the slot's new owner. Commands it had written follow
+//                     the connection's retry rules (proto/session.hpp): reads are resent on its
+//                     next socket, a written non-idempotent write ends in errc::outcome_unknown
+//   16 redirects      errc::cluster_too_many_redirects (redirect_state.hpp)
+//
+// The callback sees only the command's final reply, typed as on a single server.
+//
+// Multi-key commands: all keys must hash to one slot (use a hash tag: "{user1}:a",
+// "{user1}:b"), or the command is refused unsent with errc::cluster_cross_slot. MGET, MSET, DEL,
+// EXISTS, UNLINK and TOUCH are instead split into one command per slot, sent in parallel and
+// merged (MGET's values in the caller's key order; DEL, EXISTS, UNLINK, TOUCH summed; MSET
+// applied when every part was). A split command is NOT atomic: other clients may see some parts
+// applied and not others, and a failed part leaves the parts that succeeded applied (the
+// caller gets the first error). A split costs an allocation for its merge state.
+//
+// Order: commands to one slot are sent in the order they are issued. A command redirected by
+// MOVED or ASK is sent on at once, so the commands of a moved slot reach the new owner in the
+// order their MOVED replies came back; a command that waits out a backoff (TRYAGAIN,
+// CLUSTERDOWN, its node gone) can be overtaken by commands issued for its slot meanwhile.
+//
+// Each shard has its own cluster_client, slot map and connections: nothing is shared between
+// shards. Events go to the shard's dispatcher: topology_changed, node_added, node_removed
+// (event/events.hpp), besides each node connection's own.
+//
+// Costs: routing is the keys' CRC16 plus two array reads; steady state allocates nothing per
+// command. A redirect parses its error text (allocates), a waiting command keeps a copy of its
+// bytes.
+//
+// Ownership: the client belongs to its reactor's thread and must not move; destroy it before
+// the reactor. Destroying it completes every command still pending with
+// errc::connection_closed.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "uredis/client/config.hpp"
+#include "uredis/client/connection.hpp"
+#include "uredis/client/reply_callback.hpp"
+#include "uredis/cluster/cluster_config.hpp"
+#include "uredis/cluster/redirect_state.hpp"
+#include "uredis/cluster/resend.hpp"
+#include "uredis/cluster/routed_handler.hpp"
+#include "uredis/cluster/slot_map.hpp"
+#include "uredis/cluster/split_command.hpp"
+#include "uredis/cmd/descriptor.hpp"
+#include "uredis/cmd/keys_of.hpp"
+#include "uredis/event/dispatcher.hpp"
+#include "uredis/proto/callback_handler.hpp"
+#include "uredis/proto/exec_options.hpp"
+#include "uredis/proto/pending.hpp"
+#include "uredis/reactor/reactor.hpp"
+#include "uredis/reactor/timer.hpp"
+#include "uredis/resp/encoder.hpp"
+#include "uredis/result.hpp"
+#include "uredis/util/byte_buffer.hpp"
+#include "uredis/util/inline_function.hpp"
+#include "uredis/util/random.hpp"
+
+namespace uredis::cluster {
+
+class cluster_client {
+ public:
+  using connect_callback = util::inline_function<void(const result<void>&), 32>;
+
+  cluster_client(reactor::reactor& r, cluster_config config);
+  ~cluster_client();
+  cluster_client(const cluster_client&) = delete;
+  cluster_client& operator=(const cluster_client&) = delete;
+
+  /// Reads the first topology from the seeds, in turn; `done` runs once: success when a slot
+  /// map was read, or the last error once every seed failed. Commands issued before wait for
+  /// it (within their retries).
+  void connect(connect_callback done = {});
+
+  /// Sends `command` to the node serving its slot and calls `callback(result<Response>)` once
+  /// with its final reply. The callback may capture 40 bytes.
+  template <cmd::descriptor Command, class Callback>
+  void exec(const Command& command, Callback&& callback, const exec_options& options = {}) {
+    using response = typename Command::response;
+    static_assert(not_exec_options<Callback>, "uredis: cluster_client::exec takes a callback");
+    static_assert(reply_callback<Callback, response>,
+                  "uredis: the callback must be callable as callback(uredis::result<R>), R being "
+                  "the command's response type");
+    const cmd::slot_check check = cmd::check_slots(command);
+    if (check.result == cmd::slot_check::outcome::cross_slot) [[unlikely]] {
+      if constexpr (detail::splittable<Command>) {
+        detail::split_command<Command, std::decay_t<Callback>>::start(
+            *this, command, std::decay_t<Callback>(std::forward<Callback>(callback)), options);
+      } else {
+        callback(result<response>(errc::cluster_cross_slot));
+      }
+      return;
+    }
+    route(command, check, std::forward<Callback>(callback), options);
+  }
+
+  /// exec() for a command whose keys are in one slot (or none), as `check` found: what a split
+  /// command's parts go through.
+  template <cmd::descriptor Command, class Callback>
+  void route(const Command& command, const cmd::slot_check& check, Callback&& callback,
+             const exec_options& options) {
+    using response = typename Command::response;
+    if (check.result == cmd::slot_check::outcome::cross_slot) [[unlikely]] {
+      callback(result<response>(errc::cluster_cross_slot));
+      return;
+    }
+    const bool keyed = check.result == cmd::slot_check::outcome::one_slot;
+    routed<response, std::decay_t<Callback>> h(std::forward<Callback>(callback), *this, check.slot,
+                                               keyed, options.idempotent);
+    const std::uint16_t node = node_for(check.slot, keyed);
+    if (node == slot_map::no_node) [[unlikely]] {
+      util::byte_buffer bytes;
+      resp::encoder e{bytes};
+      command.encode(e);
+      return park(bytes.data(), proto::pending(std::move(h)), check.slot, keyed, options.idempotent,
+                  std::chrono::nanoseconds::zero());
+    }
+    open(node).enqueue(command, std::move(h), options);
+  }
+
+  /// Sends `tx` (transaction.hpp, which the caller includes) to the primary serving its keys'
+  /// one slot, where it runs as on a single server. Keys in several slots:
+  /// errc::cluster_cross_slot, unsent. A MOVED or ASK met by its commands is not followed (a
+  /// transaction is one batch whose parts may have run): it is in the results, and the map is
+  /// read again.
+  template <class... Commands, class Callback>
+  void exec(const transaction<Commands...>& tx, Callback&& callback,
+            const exec_options& options = {}) {
+    using results = typename transaction<Commands...>::results;
+    const cmd::slot_check check = slots_of_keys(tx);
+    const std::uint16_t node =
+        check.result == cmd::slot_check::outcome::cross_slot
+            ? slot_map::no_node
+            : node_for(check.slot, check.result == cmd::slot_check::outcome::one_slot);
+    if (node == slot_map::no_node) {
+      refresh();
+      callback(result<results>(check.result == cmd::slot_check::outcome::cross_slot
+                                   ? errc::cluster_cross_slot
+                                   : errc::cluster_slot_unserved));
+      return;
+    }
+    open(node).exec(tx, std::forward<Callback>(callback), options);
+  }
+
+  /// Runs `code` (script.hpp, which the caller includes) on the primary serving its keys' one
+  /// slot (any primary without keys), EVALSHA first, loading it on NOSCRIPT. Keys in several
+  /// slots: errc::cluster_cross_slot, unsent. A MOVED is returned, not followed (the map is
+  /// read again): a script call is resent by the caller, who knows whether it may run twice.
+  template <class Response = resp::reply, class Callback>
+  void run(const script& code, cmd::arg_list keys, cmd::arg_list args, Callback&& callback,
+           const exec_options& options = {}) {
+    cmd::slot_check check;
+    keys.for_each([&check](const cmd::arg& key) {
+      const std::uint16_t slot = detail::slot_of_arg(key);
+      if (check.result == cmd::slot_check::outcome::no_keys) {
+        check = {cmd::slot_check::outcome::one_slot, slot};
+      } else if (slot != check.slot) {
+        check.result = cmd::slot_check::outcome::cross_slot;
+      }
+    });
+    const std::uint16_t node =
+        check.result == cmd::slot_check::outcome::cross_slot
+            ? slot_map::no_node
+            : node_for(check.slot, check.result == cmd::slot_check::outcome::one_slot);
+    if (node == slot_map::no_node) {
+      refresh();
+      callback(result<Response>(check.result == cmd::slot_check::outcome::cross_slot
+                                    ? errc::cluster_cross_slot
+                                    : errc::cluster_slot_unserved));
+      return;
+    }
+    open(node).run<Response>(code, keys, args, std::forward<Callback>(callback), options);
+  }
+
+  /// Sends `command` to the node at `address` (a keyless command for one node: INFO, DBSIZE,
+  /// CLUSTER ...), without following redirects. errc::not_connected when the topology does not
+  /// name that node.
+  template <cmd::descriptor Command, class Callback>
+  void exec_on(const node_address& address, const Command& command, Callback&& callback,
+               const exec_options& options = {}) {
+    const std::uint16_t node = map_.find(address);
+    if (node == slot_map::no_node) {
+      callback(result<typename Command::response>(errc::not_connected));
+      return;
+    }
+    open(node).exec(command, std::forward<Callback>(callback), options);
+  }
+
+  /// Asks for the topology to be read again (coalesced with any other request).
+  void refresh();
+
+  /// The slot map as this shard last read it (and repointed by MOVED since).
+  const slot_map& slots() const noexcept { return map_; }
+  /// Node connections open now.
+  std::size_t open_connections() const noexcept;
+  /// The open connection to `address`, or null.
+  connection* connection_to(const node_address& address) noexcept;
+  /// Topologies read and applied so far.
+  std::uint64_t topology_reads() const noexcept { return topology_reads_; }
+  /// Commands waiting out a backoff (TRYAGAIN, CLUSTERDOWN, a node gone, no topology yet).
+  std::size_t waiting() const noexcept { return parked_.size(); }
+  reactor::reactor& loop() const noexcept { return *reactor_; }
+
+  // ---- For routed_handler and split_command (not for callers) ----
+
+  bool closing() const noexcept { return closing_; }
+  std::string_view replying_host() const noexcept;
+
+  /// Acts on a verdict for the command `h` holds: sends its bytes on, or parks it. False when
+  /// there is nothing to do (deliver, give_up): `h` is left as it was.
+  template <class Handler>
+  bool follow(const redirect_verdict& v, Handler& h) {
+    using action = redirect_verdict::action;
+    switch (v.what) {
+      case action::follow_moved: {
+        const std::uint16_t node = map_.repoint(v.where.slot, v.where.target);
+        refresh();
+        send(node, v.command, false, h);
+        return true;
+      }
+      case action::follow_ask: {
+        const std::uint16_t node = map_.find(v.where.target);
+        if (node != slot_map::no_node) {
+          send(node, v.command, true, h);
+          return true;
+        }
+        // A target the map does not know yet: read the topology, route by slot meanwhile.
+        h.state().forget_ask();
+        refresh();
+        [[fallthrough]];
+      }
+      case action::retry_later: {
+        const std::uint16_t slot = h.slot();
+        const bool keyed = h.keyed();
+        const bool idempotent = h.idempotent();
+        const auto delay = retry_delay(h.state().redirects());
+        refresh();
+        park(v.command, proto::pending(std::move(h)), slot, keyed, idempotent, delay);
+        return true;
+      }
+      case action::deliver:
+      case action::give_up:
+        return false;
+    }
+    return false;
+  }
+
+ private:
+  template <class Response, class Callback>
+  using routed = detail::routed_handler<cluster_client, Response, Callback>;
+
+  struct parked_command {
+    std::string bytes;
+    proto::pending handler;
+    std::chrono::steady_clock::time_point due;
+    std::uint16_t slot = 0;
+    std::uint8_t waits = 0;  // times it found no node serving its slot
+    bool keyed = false;
+    bool idempotent = false;
+  };
+
+  // Where the keys of a batch (a transaction) hash, as cmd::check_slots says for a command.
+  template <class Batch>
+  static cmd::slot_check slots_of_keys(const Batch& batch) {
+    cmd::slot_check check;
+    batch.for_each_key([&check](std::string_view key) {
+      const std::uint16_t slot = util::key_slot(key);
+      if (check.result == cmd::slot_check::outcome::no_keys) {
+        check = {cmd::slot_check::outcome::one_slot, slot};
+      } else if (slot != check.slot) {
+        check.result = cmd::slot_check::outcome::cross_slot;
+      }
+    });
+    return check;
+  }
+
+  // The node a command goes to: its slot's primary, or (keyless) the primaries in turn.
+  std::uint16_t node_for(std::uint16_t slot, bool keyed) noexcept {
+    if (keyed) return map_.primary_of(slot);
+    const auto shards = map_.shards();
+    if (shards.empty()) return slot_map::no_node;
+    return shards[next_primary_++ % shards.size()].primary;
+  }
+  // The node's connection, created and connecting on first use (or after it gave up).
+  connection& open(std::uint16_t node);
+
+  template <class Handler>
+  void send(std::uint16_t node, std::string_view bytes, bool asking, Handler& h) {
+    const exec_options options{std::chrono::milliseconds(-1), h.idempotent()};
+    connection& c = open(node);
+    if (asking) {
+      c.enqueue(detail::asking_command{bytes}, std::move(h), options);
+    } else {
+      c.enqueue(detail::kept_command{bytes}, std::move(h), options);
+    }
+  }
+
+  std::chrono::nanoseconds retry_delay(std::uint32_t redirects) noexcept;
+  void park(std::string_view bytes, proto::pending handler, std::uint16_t slot, bool keyed,
+            bool idempotent, std::chrono::nanoseconds delay);
+  void send_parked(bool all);
+  void arm_retry();
+
+  void on_refresh_timer();
+  void arm_refresh();
+  void send_refresh();
+  void on_slots(result<resp::reply> reply);
+  void apply(slot_map next);
+  void on_node_trouble(std::uint64_t connection_id);
+  void sweep_retiring();
+
+  reactor::reactor* reactor_;
+  cluster_config config_;
+  slot_map map_;
+  std::vector<std::unique_ptr<connection>> conns_;     // by map_'s node index
+  std::vector<std::unique_ptr<connection>> retiring_;  // left the map with commands in flight
+  std::unique_ptr<connection> seed_;                   // a seed outside the map, for a refresh
+  util::rng rng_;
+  refresh_schedule schedule_;
+  reactor::timer refresh_timer_;
+  reactor::timer retry_timer_;
+  std::vector<parked_command> parked_;
+  std::vector<parked_command> due_;  // send_parked()'s scratch
+  std::string refresh_host_;         // the host asked for the topology in flight
+  std::size_t refresh_cursor_ = 0;   // the next node (or seed) to ask
+  std::size_t seed_failures_ = 0;    // seeds that failed since the last success
+  std::size_t next_primary_ = 0;
+  std::uint64_t topology_reads_ = 0;
+  connect_callback on_connect_;
+  event::listener<event::disconnected> on_disconnected_;
+  event::listener<event::reconnect_scheduled> on_reconnect_scheduled_;
+  bool closing_ = false;
+};
+
+}  // namespace uredis::cluster

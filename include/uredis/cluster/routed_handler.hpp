@@ -1,0 +1,143 @@
+#pragma once
+// routed_handler: the reply handler of a command a cluster client routed by its slot. It holds
+// the caller's callback and the command's redirect_state; when the command ends in a MOVED, an
+// ASK, a TRYAGAIN or a CLUSTERDOWN, or its node failed before sending it (its bytes came back,
+// pipeline::fail_all), it hands itself back to the client with the verdict, and the client
+// sends the command's kept bytes on (or waits, then routes them again). The callback runs once,
+// with the final reply typed as on a single server, or errc::cluster_too_many_redirects.
+//
+//   queued (56 bytes at most: the callback may take 40)   callback, client, slot, state
+//   active (in the pipeline's reply slot)                 + the typed reply being read; after
+//                                                         an ASK, ASKING's reply is skipped and
+//                                                         the command's error reply is read
+//                                                         from its node (a batch of two replies
+//                                                         hands its error replies over as nodes)
+//
+// Generic over the client (cluster_client.hpp), which must offer:
+//   bool closing()                          the client is going away: deliver as is
+//   std::string_view replying_host()        fills in a redirect's empty endpoint
+//   bool follow(redirect_verdict, handler&) acts on the verdict, moving the handler on; false
+//                                           when it gave up (give_up, deliver)
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "uredis/cluster/redirect_state.hpp"
+#include "uredis/error.hpp"
+#include "uredis/proto/callback_handler.hpp"
+#include "uredis/proto/pending.hpp"
+#include "uredis/proto/typed_reply.hpp"
+#include "uredis/resp/adapter.hpp"
+#include "uredis/resp/node.hpp"
+#include "uredis/result.hpp"
+
+namespace uredis::cluster::detail {
+
+// GCC 12's false -Wmaybe-uninitialized on a moved result: see proto/callback_handler.hpp.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+template <class Client, class Response, class Callback>
+class routed_handler {
+  static_assert(proto::detail::views_are_safe<Response>,
+                "a string_view inside an aggregate reply may dangle: read it into std::string");
+  static_assert(std::is_nothrow_move_constructible_v<Callback>,
+                "the callback must be nothrow move constructible");
+
+ public:
+  routed_handler(Callback callback, Client& client, std::uint16_t slot, bool keyed,
+                 bool idempotent) noexcept
+      : callback_(std::move(callback)),
+        client_(&client),
+        slot_(slot),
+        keyed_(keyed),
+        idempotent_(idempotent) {}
+  routed_handler(routed_handler&&) noexcept = default;
+
+  std::uint16_t slot() const noexcept { return slot_; }
+  bool keyed() const noexcept { return keyed_; }
+  bool idempotent() const noexcept { return idempotent_; }
+  redirect_state& state() noexcept { return state_; }
+
+  /// The reply never began: the connection's error; with the request bytes, the command never
+  /// reached its node and is routed again.
+  void on_complete(const proto::reply_outcome& o) {
+    if (!o.request.empty() && !client_->closing()) {
+      const redirect_verdict v = state_.on_unsent(o.request);
+      if (client_->follow(v, *this)) return;
+      callback_(result<Response>(errc::cluster_too_many_redirects));
+      return;
+    }
+    callback_(result<Response>(o.error));
+  }
+
+  class active {
+   public:
+    explicit active(routed_handler&& queued) noexcept
+        : queued_(std::move(queued)), skip_asking_(queued_.state_.asking()) {}
+    active(const active&) = delete;
+    active& operator=(const active&) = delete;
+
+    void on_node(const resp::node& n) {
+      if (skip_asking_) {  // ASKING's own reply
+        asking_reply_.count(n);
+        if (asking_reply_.done()) skip_asking_ = false;
+        return;
+      }
+      if (queued_.state_.asking() && n.depth == 0 && resp::is_error(n.type)) {
+        error_.assign(n.value);  // the command's error reply, inside the ASKING batch
+        has_error_ = true;
+        return;
+      }
+      reply_.on_node(n);
+    }
+
+    void on_complete(const proto::reply_outcome& o) {
+      routed_handler& q = queued_;
+      if (!o.error) {
+        std::string_view text;
+        if (o.error_reply != nullptr) text = o.error_reply->value;
+        if (has_error_) text = error_;
+        if (redirect_state::may_redirect(text) && !q.client_->closing()) {
+          const redirect_verdict v =
+              q.state_.on_error_reply(text, o.request, q.client_->replying_host());
+          if (v.what == redirect_verdict::action::give_up) {
+            q.callback_(result<Response>(errc::cluster_too_many_redirects));
+            return;
+          }
+          if (v.what != redirect_verdict::action::deliver && q.client_->follow(v, q)) return;
+        }
+        if (has_error_) {
+          q.callback_(result<Response>(server_error::parse(error_)));
+          return;
+        }
+      }
+      q.callback_(reply_.finish(o));
+    }
+
+   private:
+    routed_handler queued_;
+    proto::typed_reply<Response> reply_;
+    resp::detail::element_counter asking_reply_;
+    std::string error_;
+    bool skip_asking_;
+    bool has_error_ = false;
+  };
+
+ private:
+  Callback callback_;
+  Client* client_;
+  std::uint16_t slot_;
+  redirect_state state_;
+  bool keyed_;
+  bool idempotent_;
+};
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+}  // namespace uredis::cluster::detail

@@ -1,0 +1,346 @@
+#include "uredis/cluster/cluster_client.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "uredis/cmd/raw.hpp"
+#include "uredis/event/events.hpp"
+
+namespace uredis::cluster {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+// Distinguishes the shards' cluster clients' random streams (jitter, backoff).
+std::uint64_t seed_of(const void* p) noexcept {
+  return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p)) ^
+         static_cast<std::uint64_t>(clock_type::now().time_since_epoch().count());
+}
+
+}  // namespace
+
+cluster_client::cluster_client(reactor::reactor& r, cluster_config config)
+    : reactor_(&r),
+      config_(std::move(config)),
+      rng_(seed_of(this)),
+      schedule_(config_.refresh, rng_),
+      refresh_timer_([this] { on_refresh_timer(); }),
+      retry_timer_([this] { send_parked(false); }),
+      on_disconnected_(r.events(),
+                       [this](const event::disconnected& e) { on_node_trouble(e.connection_id); }),
+      on_reconnect_scheduled_(r.events(), [this](const event::reconnect_scheduled& e) {
+        on_node_trouble(e.connection_id);
+      }) {}
+
+cluster_client::~cluster_client() {
+  closing_ = true;
+  refresh_timer_.cancel();
+  retry_timer_.cancel();
+  std::vector<parked_command> parked = std::move(parked_);
+  for (parked_command& p : parked)
+    p.handler.complete(proto::reply_outcome::failed(make_error_code(errc::connection_closed)));
+  // Pending commands complete with connection_closed as each connection goes (closing_ tells
+  // their handlers not to route them again).
+  conns_.clear();
+  retiring_.clear();
+  seed_.reset();
+  if (on_connect_) {
+    connect_callback done = std::move(on_connect_);
+    on_connect_ = {};
+    done(result<void>(errc::connection_closed));
+  }
+}
+
+void cluster_client::connect(connect_callback done) {
+  on_connect_ = std::move(done);
+  seed_failures_ = 0;
+  refresh();
+}
+
+void cluster_client::refresh() {
+  if (closing_) return;
+  schedule_.request(reactor_->timers().now());
+  arm_refresh();
+}
+
+std::size_t cluster_client::open_connections() const noexcept {
+  return static_cast<std::size_t>(
+      std::count_if(conns_.begin(), conns_.end(), [](const auto& c) { return c != nullptr; }));
+}
+
+connection* cluster_client::connection_to(const node_address& address) noexcept {
+  const std::uint16_t node = map_.find(address);
+  return node < conns_.size() ? conns_[node].get() : nullptr;
+}
+
+std::string_view cluster_client::replying_host() const noexcept {
+  // A redirect names its node unless the node does not know its own address (then the node
+  // replying is meant); the seeds' host is the best guess a redirect handler has.
+  return config_.seeds.empty() ? std::string_view("127.0.0.1")
+                               : std::string_view(config_.seeds.front().host);
+}
+
+connection& cluster_client::open(std::uint16_t node) {
+  if (node >= conns_.size()) conns_.resize(map_.nodes().size());
+  std::unique_ptr<connection>& c = conns_[node];
+  if (!c) {
+    connection_config cfg = config_.node;
+    cfg.unix_socket.clear();
+    cfg.host = map_.node(node).address.host;
+    cfg.port = map_.node(node).address.port;
+    c = std::make_unique<connection>(*reactor_, std::move(cfg));
+    c->connect();
+  } else if (c->state() == connection_state::closed || c->state() == connection_state::idle) {
+    c->connect();  // it gave up on its node earlier: try again, the map still names it
+  }
+  return *c;
+}
+
+// ---- Commands waiting out a backoff ----
+
+std::chrono::nanoseconds cluster_client::retry_delay(std::uint32_t redirects) noexcept {
+  return config_.retry_backoff.compute(std::max<std::uint32_t>(redirects, 1), rng_);
+}
+
+void cluster_client::park(std::string_view bytes, proto::pending handler, std::uint16_t slot,
+                          bool keyed, bool idempotent, std::chrono::nanoseconds delay) {
+  if (closing_) {
+    handler.complete(proto::reply_outcome::failed(make_error_code(errc::connection_closed)));
+    return;
+  }
+  parked_command p;
+  p.bytes.assign(bytes);
+  p.handler = std::move(handler);
+  p.due = reactor_->timers().now() + std::chrono::duration_cast<clock_type::duration>(delay);
+  p.slot = slot;
+  p.keyed = keyed;
+  p.idempotent = idempotent;
+  parked_.push_back(std::move(p));
+  if (map_.shards().empty()) refresh();  // no topology yet: read one
+  arm_retry();
+}
+
+void cluster_client::arm_retry() {
+  if (parked_.empty()) return;
+  auto due = parked_.front().due;
+  for (const parked_command& p : parked_)
+    due = std::min(due, p.due);
+  if (retry_timer_.armed() && retry_timer_.deadline() <= due) return;
+  reactor_->timers().rearm(retry_timer_, due);
+}
+
+void cluster_client::send_parked(bool all) {
+  if (closing_) return;
+  const auto now = reactor_->timers().now();
+  // Taken out first: sending may complete a command at once, which may park it again.
+  due_.clear();
+  auto keep = parked_.begin();
+  for (auto it = parked_.begin(); it != parked_.end(); ++it) {
+    if (all || it->due <= now) {
+      due_.push_back(std::move(*it));
+    } else {
+      if (keep != it) *keep = std::move(*it);
+      ++keep;
+    }
+  }
+  parked_.erase(keep, parked_.end());
+  std::vector<parked_command> sending;
+  sending.swap(due_);
+  for (parked_command& p : sending) {
+    const std::uint16_t node = node_for(p.slot, p.keyed);
+    if (node == slot_map::no_node) {
+      // Nobody serves the slot (yet): wait for a topology, within the redirect budget.
+      if (++p.waits > redirect_state::max_redirects) {
+        p.handler.complete(
+            proto::reply_outcome::failed(make_error_code(errc::cluster_slot_unserved)));
+        continue;
+      }
+      p.due = now + std::chrono::duration_cast<clock_type::duration>(retry_delay(p.waits));
+      parked_.push_back(std::move(p));
+      refresh();
+      continue;
+    }
+    const exec_options options{std::chrono::milliseconds(-1), p.idempotent};
+    open(node).enqueue(detail::kept_command{p.bytes}, std::move(p.handler), options);
+  }
+  sending.clear();
+  if (due_.capacity() < sending.capacity()) due_.swap(sending);  // keep the memory
+  arm_retry();
+}
+
+// ---- The topology ----
+
+void cluster_client::arm_refresh() {
+  const std::optional<refresh_schedule::time_point> at = schedule_.next();
+  if (!at) return;
+  if (refresh_timer_.armed() && refresh_timer_.deadline() <= *at) return;
+  reactor_->timers().rearm(refresh_timer_, *at);
+}
+
+void cluster_client::on_refresh_timer() {
+  if (closing_) return;
+  if (schedule_.start(reactor_->timers().now())) {
+    send_refresh();
+  } else {
+    arm_refresh();
+  }
+}
+
+// Asks one node for CLUSTER SLOTS: the map's nodes in turn (a node whose connection is down is
+// skipped while another is up), else the seeds in turn.
+void cluster_client::send_refresh() {
+  const auto nodes = map_.nodes();
+  const auto usable = [&](std::size_t i) {
+    return i >= conns_.size() || conns_[i] == nullptr ||
+           conns_[i]->state() == connection_state::ready;
+  };
+  connection* asked = nullptr;
+  if (!nodes.empty()) {
+    for (std::size_t k = 0; k < nodes.size() && asked == nullptr; ++k) {
+      const std::size_t i = (refresh_cursor_ + k) % nodes.size();
+      if (!usable(i)) continue;
+      refresh_cursor_ = i + 1;
+      refresh_host_ = nodes[i].address.host;
+      asked = &open(static_cast<std::uint16_t>(i));
+    }
+  }
+  if (asked == nullptr && !config_.seeds.empty()) {
+    const node_address& seed = config_.seeds[refresh_cursor_++ % config_.seeds.size()];
+    const std::uint16_t known = map_.find(seed);
+    refresh_host_ = seed.host;
+    if (known != slot_map::no_node) {
+      asked = &open(known);
+    } else {
+      connection_config cfg = config_.node;
+      cfg.unix_socket.clear();
+      cfg.host = seed.host;
+      cfg.port = seed.port;
+      seed_ = std::make_unique<connection>(*reactor_, std::move(cfg));
+      seed_->connect();
+      asked = seed_.get();
+    }
+  }
+  if (asked == nullptr) {  // no seed and no node: nothing to ask
+    on_slots(result<resp::reply>(errc::not_connected));
+    return;
+  }
+  asked->exec(
+      cmd::raw<resp::reply>{"CLUSTER", "SLOTS"},
+      [this](result<resp::reply> r) {
+        if (!closing_) on_slots(std::move(r));
+      },
+      exec_options{config_.refresh_timeout, true});
+}
+
+void cluster_client::on_slots(result<resp::reply> reply) {
+  const auto now = reactor_->timers().now();
+  result<slot_map> next = reply.has_value()   ? slot_map::from_cluster_slots(*reply, refresh_host_)
+                          : reply.has_error() ? result<slot_map>(reply.error())
+                                              : result<slot_map>(errc::cluster_topology_invalid);
+  if (!next.has_value() || next->covered_slots() == 0) {
+    schedule_.failed(now);
+    arm_refresh();
+    if (on_connect_ && map_.shards().empty() &&
+        ++seed_failures_ >= std::max<std::size_t>(config_.seeds.size(), 1)) {
+      connect_callback done = std::move(on_connect_);
+      on_connect_ = {};
+      done(next.has_error() ? result<void>(next.error())
+                            : result<void>(errc::cluster_topology_invalid));
+    }
+    return;
+  }
+  schedule_.succeeded(now);
+  seed_failures_ = 0;
+  apply(std::move(*next));
+  ++topology_reads_;
+  arm_refresh();
+  if (on_connect_) {
+    connect_callback done = std::move(on_connect_);
+    on_connect_ = {};
+    done(result<void>());
+  }
+  send_parked(true);  // what waited for a topology goes now
+  // A node still down may be replaced any moment (its replica's election): keep reading the
+  // topology, at the schedule's pace, until it is back or gone from the map.
+  for (const std::unique_ptr<connection>& c : conns_) {
+    if (c != nullptr && c->state() == connection_state::reconnecting) {
+      refresh();
+      break;
+    }
+  }
+}
+
+void cluster_client::apply(slot_map next) {
+  const bool had_map = !map_.nodes().empty();
+  // Connections follow their node's address into the new map's indices.
+  std::vector<std::unique_ptr<connection>> moved(next.nodes().size());
+  for (std::size_t i = 0; i < next.nodes().size(); ++i) {
+    const node_address& address = next.nodes()[i].address;
+    const std::uint16_t old = map_.find(address);
+    if (old != slot_map::no_node && old < conns_.size()) {
+      moved[i] = std::move(conns_[old]);
+    } else if (seed_ != nullptr && seed_->config().host == address.host &&
+               seed_->config().port == address.port) {
+      moved[i] = std::move(seed_);
+    }
+    if (had_map && old == slot_map::no_node)
+      reactor_->events().emit(event::node_added{0, next.nodes()[i].address.host, address.port});
+  }
+  bool changed = !had_map || next.nodes().size() != map_.nodes().size();
+  for (std::uint32_t s = 0; s < util::cluster_slots && !changed; ++s) {
+    const std::uint16_t a = map_.primary_of(static_cast<std::uint16_t>(s));
+    const std::uint16_t b = next.primary_of(static_cast<std::uint16_t>(s));
+    if ((a == slot_map::no_node) != (b == slot_map::no_node)) changed = true;
+    if (a != slot_map::no_node && b != slot_map::no_node &&
+        !(map_.node(a).address == next.node(b).address))
+      changed = true;
+  }
+  // Nodes that left: their connections go once the new map is in place, so the commands they
+  // had not sent are routed by it.
+  std::vector<std::unique_ptr<connection>> gone;
+  std::vector<node_info> removed;
+  for (std::size_t i = 0; i < map_.nodes().size(); ++i) {
+    if (next.find(map_.nodes()[i].address) != slot_map::no_node) continue;
+    removed.push_back(map_.nodes()[i]);
+    gone.push_back(i < conns_.size() ? std::move(conns_[i]) : nullptr);
+  }
+  map_ = std::move(next);
+  conns_ = std::move(moved);
+  seed_.reset();
+  if (changed) {
+    std::uint32_t primaries = static_cast<std::uint32_t>(map_.shards().size());
+    reactor_->events().emit(
+        event::topology_changed{0, static_cast<std::uint32_t>(map_.nodes().size()), primaries,
+                                static_cast<std::uint32_t>(map_.covered_slots())});
+  }
+  for (std::size_t i = 0; i < gone.size(); ++i) {
+    std::unique_ptr<connection>& c = gone[i];
+    reactor_->events().emit(
+        event::node_removed{c ? c->id() : 0, removed[i].address.host, removed[i].address.port});
+    // A live node with replies still due keeps its connection until they are in; a node that
+    // is down has sent nothing it still holds (its commands were rewound): close it now.
+    if (c && c->ready() && c->pending() > 0) retiring_.push_back(std::move(c));
+  }
+  gone.clear();  // closes: unsent commands come back with their bytes and are routed again
+  sweep_retiring();
+}
+
+void cluster_client::sweep_retiring() {
+  std::erase_if(retiring_, [](const std::unique_ptr<connection>& c) {
+    return c == nullptr || c->pending() == 0 || !c->ready();
+  });
+}
+
+void cluster_client::on_node_trouble(std::uint64_t connection_id) {
+  if (closing_) return;
+  for (const std::unique_ptr<connection>& c : conns_) {
+    if (c != nullptr && c->id() == connection_id) {
+      refresh();  // read the topology from another node: has a replica taken over?
+      return;
+    }
+  }
+  sweep_retiring();
+}
+
+}  // namespace uredis::cluster

@@ -1,0 +1,560 @@
+// cluster_client against one real cluster (3 primaries, 3 replicas, made by redis-cli --cluster
+// create), shared by every test of this program and started once: routing by slot, the split
+// multi-key commands, cross-slot refusal, MOVED and ASK while slots move by hand, live
+// resharding under load, a node added and removed, and a primary killed under load. The tests
+// run in this order (the last ones change the cluster for good).
+
+#include "uredis/cluster/cluster_client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../support/client_setup.hpp"
+#include "../support/eventually.hpp"
+#include "../support/redis_cluster.hpp"
+#include "uredis/client/script.hpp"
+#include "uredis/client/transaction.hpp"
+#include "uredis/cmd/all.hpp"
+#include "uredis/event/dispatcher.hpp"
+#include "uredis/resp/reply.hpp"
+#include "uredis/util/key_slot.hpp"
+
+namespace uredis::cluster {
+namespace {
+
+using namespace std::chrono_literals;
+
+resp::reply parse(std::string_view bytes) {
+  resp::reply r;
+  std::error_code ec;
+  const resp::step s = resp::parse_reply_tree(bytes, r, ec);
+  EXPECT_EQ(s.status, resp::outcome::node) << ec.message() << bytes;
+  return r;
+}
+
+// One cluster for the whole program: creating one takes seconds.
+test::redis_cluster* the_cluster = nullptr;
+
+class cluster_environment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    cluster_ = std::make_unique<test::redis_cluster>(
+        test::redis_cluster_options{.node_timeout = std::chrono::milliseconds(1500), .args = {}});
+    the_cluster = cluster_.get();
+  }
+  void TearDown() override {
+    the_cluster = nullptr;
+    cluster_.reset();
+  }
+
+ private:
+  std::unique_ptr<test::redis_cluster> cluster_;
+};
+
+const auto* const registered = ::testing::AddGlobalTestEnvironment(new cluster_environment);
+
+// The node that `port` names, its id, and who serves a slot, asked of the servers themselves.
+std::string id_of(const test::redis_server& s) {
+  return std::string(parse(s.command({"CLUSTER", "MYID"})).text());
+}
+
+class ClusterClient : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(the_cluster, nullptr);
+    r_ = test::make_reactor();
+    ASSERT_NE(r_, nullptr);
+    cluster_config config;
+    for (std::size_t i = 0; i < the_cluster->size(); ++i) {
+      if (the_cluster->node(i).running())
+        config.seeds.push_back({"127.0.0.1", the_cluster->node(i).port()});
+    }
+    client_ = std::make_unique<cluster_client>(*r_, std::move(config));
+    std::optional<result<void>> connected;
+    client_->connect([&](const result<void>& r) { connected = r; });
+    ASSERT_TRUE(test::run_until(
+        *r_, [&] { return connected.has_value(); }, 10s));
+    ASSERT_TRUE(connected->has_value()) << connected->error().message();
+  }
+  void TearDown() override {
+    client_.reset();
+    r_.reset();
+  }
+
+  // Runs `command` through the client and waits for its result.
+  template <class Command>
+  result<typename Command::response> run(const Command& command) {
+    std::optional<result<typename Command::response>> out;
+    client_->exec(command,
+                  [&](result<typename Command::response> r) { out.emplace(std::move(r)); });
+    EXPECT_TRUE(test::run_until(
+        *r_, [&] { return out.has_value(); }, 10s));
+    return out.has_value() ? std::move(*out) : result<typename Command::response>(errc::timeout);
+  }
+
+  test::redis_server& server_serving(std::uint16_t slot) {
+    const slot_map& m = client_->slots();
+    test::redis_server* s = the_cluster->node_on_port(m.node(m.primary_of(slot)).address.port);
+    EXPECT_NE(s, nullptr);
+    return *s;
+  }
+  test::redis_server& another_primary(std::uint16_t slot) {
+    const slot_map& m = client_->slots();
+    const std::uint16_t other = m.shards()[(m.shard_of(slot) + 1) % m.shards().size()].primary;
+    return *the_cluster->node_on_port(m.node(other).address.port);
+  }
+
+  std::unique_ptr<reactor::reactor> r_;
+  std::unique_ptr<cluster_client> client_;
+};
+
+TEST_F(ClusterClient, routes_ten_thousand_keys_across_all_slots) {
+  constexpr int keys = 10000;
+  int done = 0;
+  int errors = 0;
+  std::vector<std::string> names;
+  names.reserve(keys);
+  for (int i = 0; i < keys; ++i)  // every 20th key shares a tag with its neighbour
+    names.push_back(i % 20 == 0 ? "{tag" + std::to_string(i / 40) + "}:k" + std::to_string(i)
+                                : "key:" + std::to_string(i));
+  for (int i = 0; i < keys; ++i) {
+    client_->exec(cmd::set{names[i], "v" + std::to_string(i)}, [&](result<cmd::applied> r) {
+      ++done;
+      if (!r.has_value() || !*r) ++errors;
+    });
+  }
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return done == keys; }, 30s))
+      << done;
+  EXPECT_EQ(errors, 0);
+  EXPECT_EQ(client_->open_connections(), 3u);  // the three primaries, opened on first use
+
+  done = 0;
+  for (int i = 0; i < keys; ++i) {
+    client_->exec(cmd::get{names[i]}, [&, i](result<std::optional<std::string>> r) {
+      ++done;
+      if (!r.has_value() || *r != "v" + std::to_string(i)) ++errors;
+    });
+  }
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return done == keys; }, 30s))
+      << done;
+  EXPECT_EQ(errors, 0);
+  // And each key is where its slot says, asked of the server directly.
+  for (int i = 0; i < keys; i += 97) {
+    const std::string reply = server_serving(util::key_slot(names[i])).command({"GET", names[i]});
+    EXPECT_EQ(reply, "$" + std::to_string(1 + std::to_string(i).size()) + "\r\nv" +
+                         std::to_string(i) + "\r\n");
+  }
+}
+
+TEST_F(ClusterClient, splits_mget_mset_del_exists_unlink_touch_per_slot) {
+  const std::vector<std::string> keys = {"split:a", "split:b",   "split:c",  "split:d",
+                                         "split:e", "{split}:f", "{split}:g"};
+  std::vector<std::string> values_sent;
+  for (const std::string& k : keys)
+    values_sent.push_back("value-of-" + k);
+  std::vector<cmd::arg_pair> pairs;
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    pairs.push_back({keys[i], values_sent[i]});
+  std::vector<cmd::arg> names(keys.begin(), keys.end());
+  const auto mset = run(cmd::mset{cmd::pair_list(pairs)});
+  ASSERT_TRUE(mset.has_value());
+  EXPECT_TRUE(*mset);
+
+  std::vector<cmd::arg> with_missing = names;
+  with_missing.insert(with_missing.begin() + 2, cmd::arg("split:missing"));
+  const auto values = run(cmd::mget{cmd::arg_list(with_missing)});
+  ASSERT_TRUE(values.has_value());
+  ASSERT_EQ(values->size(), keys.size() + 1);
+  for (std::size_t i = 0, k = 0; i < values->size(); ++i) {
+    if (i == 2) {
+      EXPECT_FALSE((*values)[i].has_value());
+      continue;
+    }
+    EXPECT_EQ((*values)[i], "value-of-" + keys[k]) << i;
+    ++k;
+  }
+  std::vector<cmd::arg> twice = names;
+  twice.push_back(cmd::arg(keys[0]));
+  EXPECT_EQ(*run(cmd::exists{cmd::arg_list(twice)}), 8);  // a key named twice counts twice
+  EXPECT_EQ(*run(cmd::touch{cmd::arg_list(with_missing)}), 7);
+  const std::vector<cmd::arg> first_three(names.begin(), names.begin() + 3);
+  EXPECT_EQ(*run(cmd::del{cmd::arg_list(first_three)}), 3);
+  EXPECT_EQ(*run(cmd::unlink{cmd::arg_list(with_missing)}), 4);
+  EXPECT_EQ(*run(cmd::exists{cmd::arg_list(names)}), 0);
+}
+
+TEST_F(ClusterClient, refuses_other_cross_slot_commands_before_sending) {
+  const auto r = run(cmd::eval<>{"return 1", {"cross:a", "cross:b"}, {}});
+  ASSERT_TRUE(r.has_error());
+  EXPECT_EQ(r.error(), errc::cluster_cross_slot);
+  // One slot (a hash tag): sent, and answered.
+  const auto ok = run(cmd::eval<>{"return #KEYS", {"{cross}:a", "{cross}:b"}, {}});
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_EQ(ok->integer(), 2);
+}
+
+TEST_F(ClusterClient, transactions_and_scripts_go_to_their_one_slot) {
+  std::optional<result<transaction<cmd::set, cmd::incr>::results>> tx;
+  client_->exec(
+      transaction{cmd::set{"{tx}:a", "1"}, cmd::incr{"{tx}:b"}},
+      [&](result<transaction<cmd::set, cmd::incr>::results> r) { tx.emplace(std::move(r)); });
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return tx.has_value(); }, 10s));
+  ASSERT_TRUE(tx->has_value());
+  EXPECT_TRUE(std::get<0>(**tx).has_value());
+  ASSERT_TRUE(std::get<1>(**tx).has_value());
+
+  std::optional<result<transaction<cmd::set, cmd::incr>::results>> cross;
+  client_->exec(
+      transaction{cmd::set{"tx:a", "1"}, cmd::incr{"tx:b"}},
+      [&](result<transaction<cmd::set, cmd::incr>::results> r) { cross.emplace(std::move(r)); });
+  ASSERT_TRUE(cross.has_value());  // refused before sending: at once
+  ASSERT_TRUE(cross->has_error());
+  EXPECT_EQ(cross->error(), errc::cluster_cross_slot);
+
+  const script sum{"return redis.call('INCRBY', KEYS[1], ARGV[1]) + #KEYS"};
+  std::optional<result<std::int64_t>> ran;
+  client_->run<std::int64_t>(sum, {"{sc}:n", "{sc}:m"}, {5},
+                             [&](result<std::int64_t> r) { ran.emplace(std::move(r)); });
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return ran.has_value(); }, 10s));
+  ASSERT_TRUE(ran->has_value()) << (ran->has_error() ? ran->error().message()
+                                                     : ran->server_error().message);
+  EXPECT_GE(**ran, 7);
+  std::optional<result<std::int64_t>> refused;
+  client_->run<std::int64_t>(sum, {"sc:n", "sc:m"}, {5},
+                             [&](result<std::int64_t> r) { refused.emplace(std::move(r)); });
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->error(), errc::cluster_cross_slot);
+}
+
+// Moves `slot` (and its keys) from `from` to `to` as redis-cli --cluster reshard does, in
+// steps: IMPORTING, MIGRATING, MIGRATE the keys, then NODE on every node. `before_node` runs
+// between the migration of the keys and the final step (an ASK window).
+template <class BeforeNode>
+void move_slot(std::uint16_t slot, test::redis_server& from, test::redis_server& to,
+               BeforeNode&& before_node) {
+  const std::string s = std::to_string(slot);
+  const std::string from_id = id_of(from);
+  const std::string to_id = id_of(to);
+  ASSERT_EQ(to.command({"CLUSTER", "SETSLOT", s, "IMPORTING", from_id}), "+OK\r\n");
+  ASSERT_EQ(from.command({"CLUSTER", "SETSLOT", s, "MIGRATING", to_id}), "+OK\r\n");
+  const std::string port = std::to_string(to.port());
+  for (;;) {
+    const resp::reply keys = parse(from.command({"CLUSTER", "GETKEYSINSLOT", s, "100"}));
+    if (keys.elements().empty()) break;
+    std::vector<std::string_view> migrate = {"MIGRATE", "127.0.0.1", port, "", "0", "5000", "KEYS"};
+    for (const resp::reply& k : keys.elements())
+      migrate.push_back(k.text());
+    const std::string reply = from.command(migrate);
+    ASSERT_TRUE(reply == "+OK\r\n" || reply == "+NOKEY\r\n") << reply;
+  }
+  before_node();
+  ASSERT_EQ(to.command({"CLUSTER", "SETSLOT", s, "NODE", to_id}), "+OK\r\n");
+  ASSERT_EQ(from.command({"CLUSTER", "SETSLOT", s, "NODE", to_id}), "+OK\r\n");
+  for (std::size_t i = 0; i < the_cluster->size(); ++i) {
+    test::redis_server& n = the_cluster->node(i);
+    if (!n.running() || &n == &from || &n == &to) continue;
+    (void)n.command({"CLUSTER", "SETSLOT", s, "NODE", to_id});  // replicas may refuse: gossip
+  }
+}
+
+TEST_F(ClusterClient, ask_during_a_migration_then_moved_after_it) {
+  const std::string key = "{asked}:k";
+  const std::string untouched = "{asked}:stays";
+  const std::uint16_t slot = util::key_slot(key);
+  ASSERT_TRUE(run(cmd::set{key, "migrated"}).has_value());
+  test::redis_server& from = server_serving(slot);
+  test::redis_server& to = another_primary(slot);
+  const std::uint16_t owner_before = client_->slots().primary_of(slot);
+
+  move_slot(slot, from, to, [&] {
+    // The key lives on `to`, the slot is still `from`'s: ASK, and the map stays.
+    const auto v = run(cmd::get{key});
+    ASSERT_TRUE(v.has_value()) << (v.has_error() ? v.error().message() : v.server_error().message);
+    EXPECT_EQ(*v, "migrated");
+    EXPECT_EQ(client_->slots().primary_of(slot), owner_before);
+    // A new key of the migrating slot is created on the target (ASK for a missing key).
+    const auto w = run(cmd::set{untouched, "new"});
+    ASSERT_TRUE(w.has_value());
+  });
+  // The slot is `to`'s now: MOVED repoints the map, and the command is answered.
+  const auto v = run(cmd::get{key});
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(*v, "migrated");
+  EXPECT_EQ(client_->slots().node(client_->slots().primary_of(slot)).address.port, to.port());
+  EXPECT_EQ(*run(cmd::get{untouched}), "new");
+}
+
+TEST_F(ClusterClient, moved_for_a_whole_batch_keeps_every_write) {
+  // Move a slot behind the client's back, then send a batch to it from the stale map: every
+  // command meets MOVED and is sent on, and the values land in order.
+  const std::string key = "{batch}:counter";
+  const std::uint16_t slot = util::key_slot(key);
+  ASSERT_TRUE(run(cmd::del{key}).has_value());
+  move_slot(slot, server_serving(slot), another_primary(slot), [] {});
+  constexpr int n = 500;
+  int done = 0;
+  int errors = 0;
+  std::int64_t last = 0;
+  for (int i = 0; i < n; ++i) {
+    client_->exec(cmd::incr{key}, [&](result<std::int64_t> r) {
+      ++done;
+      if (!r.has_value() || *r != last + 1) ++errors;
+      if (r.has_value()) last = *r;
+    });
+  }
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return done == n; }, 10s));
+  EXPECT_EQ(errors, 0);
+  EXPECT_EQ(*run(cmd::get{key}), std::to_string(n));
+}
+
+// A load of SET then GET chains: each chain writes key n with its value, reads it back, and
+// moves on to the next n; every error (and every value read back wrong) is counted.
+struct set_get_load {
+  cluster_client* client;
+  std::vector<std::string> keys;
+  std::vector<char> written;  // per key: the SET succeeded
+  std::vector<std::string> errors;
+  std::size_t next = 0;
+  std::size_t in_flight = 0;
+  bool stopping = false;
+  // Outcomes a failover may give a write (it may or may not have run): counted apart.
+  bool writes_may_be_unknown = false;
+  std::size_t unknown = 0;
+
+  static std::string value_of(std::size_t n) { return "value-" + std::to_string(n); }
+
+  void start(std::size_t chains) {
+    for (std::size_t i = 0; i < chains; ++i)
+      chain();
+  }
+  void chain() {
+    if (stopping || next >= keys.size()) return;
+    const std::size_t n = next++;
+    ++in_flight;
+    const std::string value = value_of(n);
+    client->exec(cmd::set{keys[n], value}, [this, n](result<cmd::applied> r) {
+      if (r.has_value() && *r) {
+        written[n] = 1;
+        read(n);
+        return;
+      }
+      if (writes_may_be_unknown && r.has_error() && r.error() == errc::outcome_unknown) {
+        ++unknown;
+      } else {
+        errors.push_back("SET " + keys[n] + ": " +
+                         (r.has_error() ? r.error().message() : r.server_error().message));
+      }
+      --in_flight;
+      chain();
+    });
+  }
+  void read(std::size_t n) {
+    client->exec(cmd::get{keys[n]}, [this, n](result<std::optional<std::string>> r) {
+      if (!r.has_value() || *r != value_of(n))
+        errors.push_back("GET " + keys[n] + ": " +
+                         (r.has_error()          ? r.error().message()
+                          : r.has_server_error() ? r.server_error().message
+                                                 : r->value_or("(nil)")));
+      --in_flight;
+      chain();
+    });
+  }
+};
+
+TEST_F(ClusterClient, live_resharding_of_a_thousand_slots_under_load_loses_nothing) {
+  // The first 1000 slots of the first shard move to the next one while SETs and GETs run.
+  const slot_map& m = client_->slots();
+  std::vector<std::uint16_t> moving;
+  const std::uint16_t from_shard = m.shard_of(0);
+  for (std::uint32_t s = 0; s < util::cluster_slots && moving.size() < 1000; ++s)
+    if (m.shard_of(static_cast<std::uint16_t>(s)) == from_shard)
+      moving.push_back(static_cast<std::uint16_t>(s));
+  ASSERT_EQ(moving.size(), 1000u);
+  test::redis_server& from = server_serving(moving.front());
+  test::redis_server& to = another_primary(moving.front());
+
+  set_get_load load{client_.get(), {}, {}, {}};
+  // Half the keys in the moving slots, half anywhere.
+  std::vector<char> is_moving(util::cluster_slots, 0);
+  for (const std::uint16_t s : moving)
+    is_moving[s] = 1;
+  for (std::size_t i = 0; load.keys.size() < 40000; ++i) {
+    std::string key = "reshard:" + std::to_string(i);
+    if (is_moving[util::key_slot(key)] || i % 2 == 0) load.keys.push_back(std::move(key));
+  }
+  load.written.assign(load.keys.size(), 0);
+
+  std::atomic<bool> moved{false};
+  std::thread resharder([&] {
+    for (const std::uint16_t s : moving)
+      move_slot(s, from, to, [] {});
+    moved = true;
+  });
+  load.start(64);
+  const bool finished = test::run_until(
+      *r_,
+      [&] {
+        if (moved && load.next >= 5000) load.stopping = true;
+        if (load.in_flight == 0 && load.next < load.keys.size() && !load.stopping) load.start(64);
+        return moved && load.stopping && load.in_flight == 0;
+      },
+      120s);
+  resharder.join();
+  ASSERT_TRUE(finished) << "in flight " << load.in_flight << " next " << load.next;
+  EXPECT_TRUE(load.errors.empty()) << load.errors.size() << " errors, first: " << load.errors[0];
+  EXPECT_GE(load.next, 5000u);
+  EXPECT_GT(client_->topology_reads(), 1u);  // MOVED replies were met, and refreshed the map
+
+  // Every write is readable with its value, and the map names the new owner.
+  std::size_t checked = 0;
+  std::size_t wrong = 0;
+  for (std::size_t n = 0; n < load.next; ++n) {
+    if (!load.written[n]) continue;
+    client_->exec(cmd::get{load.keys[n]}, [&, n](result<std::optional<std::string>> r) {
+      ++checked;
+      if (!r.has_value() || *r != set_get_load::value_of(n)) ++wrong;
+    });
+  }
+  const std::size_t expected =
+      static_cast<std::size_t>(std::count(load.written.begin(), load.written.end(), char{1}));
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return checked == expected; }, 30s));
+  EXPECT_EQ(wrong, 0u);
+  the_cluster->wait_stable();
+  client_->refresh();
+  ASSERT_TRUE(test::run_until(
+      *r_,
+      [&] {
+        return client_->slots().node(client_->slots().primary_of(moving.back())).address.port ==
+               to.port();
+      },
+      10s));
+}
+
+TEST_F(ClusterClient, the_map_follows_a_node_added_and_removed) {
+  std::vector<std::uint16_t> added;
+  std::vector<std::uint16_t> removed;
+  event::listener<event::node_added> on_added(
+      r_->events(), [&](const event::node_added& e) { added.push_back(e.port); });
+  event::listener<event::node_removed> on_removed(
+      r_->events(), [&](const event::node_removed& e) { removed.push_back(e.port); });
+  std::size_t changes = 0;
+  event::listener<event::topology_changed> on_changed(
+      r_->events(), [&](const event::topology_changed&) { ++changes; });
+
+  // A new node joins as a replica of the first primary (CLUSTER SLOTS lists replicas).
+  test::redis_server_options o;
+  const std::string bus_port = std::to_string(test::free_loopback_port());
+  o.args = {"--cluster-enabled", "yes",    "--cluster-config-file",  "nodes.conf",
+            "--cluster-port",    bus_port, "--cluster-node-timeout", "1500"};
+  auto extra = std::make_unique<test::redis_server>(std::move(o));
+  const std::uint16_t port = extra->port();
+  test::redis_server& seed = the_cluster->node(0);
+  ASSERT_EQ(seed.command({"CLUSTER", "MEET", "127.0.0.1", std::to_string(port), bus_port}),
+            "+OK\r\n");
+  const slot_map& m = client_->slots();
+  const std::string primary_id = m.node(m.shards()[0].primary).id;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  std::string reply;
+  while (std::chrono::steady_clock::now() < deadline) {
+    reply = extra->command({"CLUSTER", "REPLICATE", primary_id});
+    if (reply == "+OK\r\n") break;
+    std::this_thread::sleep_for(100ms);  // the new node does not know the primary yet
+  }
+  ASSERT_EQ(reply, "+OK\r\n");
+  ASSERT_TRUE(test::run_until(
+      *r_,
+      [&] {
+        client_->refresh();
+        return client_->slots().find({"127.0.0.1", port}) != slot_map::no_node;
+      },
+      20s));
+  EXPECT_EQ(added, std::vector<std::uint16_t>{port});
+  EXPECT_GE(changes, 1u);
+
+  // It goes: killed and forgotten by every node.
+  const std::string extra_id = id_of(*extra);
+  extra->kill();
+  for (std::size_t i = 0; i < the_cluster->size(); ++i) {
+    if (the_cluster->node(i).running())
+      (void)the_cluster->node(i).command({"CLUSTER", "FORGET", extra_id});
+  }
+  ASSERT_TRUE(test::run_until(
+      *r_,
+      [&] {
+        client_->refresh();
+        return client_->slots().find({"127.0.0.1", port}) == slot_map::no_node;
+      },
+      20s));
+  EXPECT_EQ(removed, std::vector<std::uint16_t>{port});
+  extra.reset();
+  the_cluster->wait_stable();
+}
+
+// Last: it changes the cluster for good (a replica becomes a primary).
+TEST_F(ClusterClient, a_killed_primary_under_load_fails_over_and_every_command_is_accounted) {
+  const std::string probe = "{failover}:probe";
+  const std::uint16_t slot = util::key_slot(probe);
+  test::redis_server& victim = server_serving(slot);
+  const std::uint16_t victim_port = victim.port();
+
+  set_get_load load{client_.get(), {}, {}, {}};
+  load.writes_may_be_unknown = true;
+  for (std::size_t i = 0; i < 200000; ++i)
+    load.keys.push_back("failover:" + std::to_string(i));
+  load.written.assign(load.keys.size(), 0);
+  load.start(32);
+  test::run_for(*r_, 200ms);  // the load runs against a healthy cluster first
+  const std::size_t before = load.next;
+
+  const auto killed_at = std::chrono::steady_clock::now();
+  victim.kill();
+  // The client sends the probe's slot to the promoted replica within the node timeout plus a
+  // refresh (the election itself takes up to a second or so after the timeout).
+  const bool promoted = test::run_until(
+      *r_,
+      [&] {
+        const slot_map& m = client_->slots();
+        const std::uint16_t p = m.primary_of(slot);
+        return p != slot_map::no_node && m.node(p).address.port != victim_port;
+      },
+      15s);
+  const auto took = std::chrono::steady_clock::now() - killed_at;
+  ASSERT_TRUE(promoted);
+  EXPECT_LT(took, 1500ms + 2500ms)
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+  const auto probe_set = run(cmd::set{probe, "after"});
+  EXPECT_TRUE(probe_set.has_value());
+
+  // The load goes on against the new topology, then stops; everything completed, and the
+  // only failures are writes whose outcome cannot be known.
+  const std::size_t at_promotion = load.next;
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return load.next >= at_promotion + 2000; }, 30s));
+  load.stopping = true;
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return load.in_flight == 0; }, 30s));
+  EXPECT_GT(load.next, before);
+  EXPECT_TRUE(load.errors.empty()) << load.errors.size() << " errors, first: " << load.errors[0];
+  std::printf(
+      "failover: new primary in use after %lld ms, %zu writes outcome_unknown\n",
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()),
+      load.unknown);
+}
+
+}  // namespace
+}  // namespace uredis::cluster
