@@ -154,19 +154,12 @@ class cluster_client {
   void exec(const transaction<Commands...>& tx, Callback&& callback,
             const exec_options& options = {}) {
     using results = typename transaction<Commands...>::results;
-    const cmd::slot_check check = slots_of_keys(tx);
-    const std::uint16_t node =
-        check.result == cmd::slot_check::outcome::cross_slot
-            ? slot_map::no_node
-            : node_for(check.slot, check.result == cmd::slot_check::outcome::one_slot);
-    if (node == slot_map::no_node) {
-      refresh();
-      callback(result<results>(check.result == cmd::slot_check::outcome::cross_slot
-                                   ? errc::cluster_cross_slot
-                                   : errc::cluster_slot_unserved));
+    const result<std::uint16_t> node = batch_node(slots_of_keys(tx));
+    if (!node) {
+      callback(result<results>(node.error()));
       return;
     }
-    open(node).exec(tx, std::forward<Callback>(callback), options);
+    open(*node).exec(tx, std::forward<Callback>(callback), options);
   }
 
   /// Runs `code` (script.hpp, which the caller includes) on the primary serving its keys' one
@@ -177,26 +170,13 @@ class cluster_client {
   void run(const script& code, cmd::arg_list keys, cmd::arg_list args, Callback&& callback,
            const exec_options& options = {}) {
     cmd::slot_check check;
-    keys.for_each([&check](const cmd::arg& key) {
-      const std::uint16_t slot = detail::slot_of_arg(key);
-      if (check.result == cmd::slot_check::outcome::no_keys) {
-        check = {cmd::slot_check::outcome::one_slot, slot};
-      } else if (slot != check.slot) {
-        check.result = cmd::slot_check::outcome::cross_slot;
-      }
-    });
-    const std::uint16_t node =
-        check.result == cmd::slot_check::outcome::cross_slot
-            ? slot_map::no_node
-            : node_for(check.slot, check.result == cmd::slot_check::outcome::one_slot);
-    if (node == slot_map::no_node) {
-      refresh();
-      callback(result<Response>(check.result == cmd::slot_check::outcome::cross_slot
-                                    ? errc::cluster_cross_slot
-                                    : errc::cluster_slot_unserved));
+    keys.for_each([&check](const cmd::arg& key) { check.add(detail::slot_of_arg(key)); });
+    const result<std::uint16_t> node = batch_node(check);
+    if (!node) {
+      callback(result<Response>(node.error()));
       return;
     }
-    open(node).run<Response>(code, keys, args, std::forward<Callback>(callback), options);
+    open(*node).run<Response>(code, keys, args, std::forward<Callback>(callback), options);
   }
 
   /// Sends `command` to the node at `address` (a keyless command for one node: INFO, DBSIZE,
@@ -290,15 +270,21 @@ class cluster_client {
   template <class Batch>
   static cmd::slot_check slots_of_keys(const Batch& batch) {
     cmd::slot_check check;
-    batch.for_each_key([&check](std::string_view key) {
-      const std::uint16_t slot = util::key_slot(key);
-      if (check.result == cmd::slot_check::outcome::no_keys) {
-        check = {cmd::slot_check::outcome::one_slot, slot};
-      } else if (slot != check.slot) {
-        check.result = cmd::slot_check::outcome::cross_slot;
-      }
-    });
+    batch.for_each_key([&check](std::string_view key) { check.add(util::key_slot(key)); });
     return check;
+  }
+
+  // The node a transaction or a script goes to, whose keys `check` found, or why none:
+  // errc::cluster_cross_slot, or errc::cluster_slot_unserved. Either reads the map again.
+  result<std::uint16_t> batch_node(const cmd::slot_check& check) {
+    const std::uint16_t node =
+        check.result == cmd::slot_check::outcome::cross_slot
+            ? slot_map::no_node
+            : node_for(check.slot, check.result == cmd::slot_check::outcome::one_slot);
+    if (node != slot_map::no_node) return node;
+    refresh();
+    return check.result == cmd::slot_check::outcome::cross_slot ? errc::cluster_cross_slot
+                                                                : errc::cluster_slot_unserved;
   }
 
   // The node a command goes to: its slot's primary, or (keyless) the primaries in turn.

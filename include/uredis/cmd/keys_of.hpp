@@ -69,6 +69,16 @@ struct slot_check {
   outcome result = outcome::no_keys;
   std::uint16_t slot = 0;  // one_slot: the slot; cross_slot: the first key's; no_keys: 0
 
+  /// Takes in the slot of one more key: how check_slots() and a cluster's check of a batch's
+  /// keys (a transaction's, a script's) both accumulate.
+  constexpr void add(std::uint16_t key_slot) noexcept {
+    if (result == outcome::no_keys) {
+      *this = {outcome::one_slot, key_slot};
+    } else if (key_slot != slot) {
+      result = outcome::cross_slot;
+    }
+  }
+
   friend constexpr bool operator==(const slot_check&, const slot_check&) = default;
 };
 
@@ -102,13 +112,7 @@ constexpr slot_check check_slots(const D& command) {
   slot_check check;
   if constexpr (keyed<D>) {
     command.for_each_key([&check](std::string_view key) {
-      if (check.result == slot_check::outcome::cross_slot) return;
-      const std::uint16_t slot = util::key_slot(key);
-      if (check.result == slot_check::outcome::no_keys) {
-        check = {slot_check::outcome::one_slot, slot};
-      } else if (slot != check.slot) {
-        check.result = slot_check::outcome::cross_slot;
-      }
+      if (check.result != slot_check::outcome::cross_slot) check.add(util::key_slot(key));
     });
   }
   return check;
