@@ -20,6 +20,7 @@
 
 #include "../support/client_setup.hpp"
 #include "../support/eventually.hpp"
+#include "../support/parse_reply.hpp"
 #include "../support/redis_cluster.hpp"
 #include "uredis/client/script.hpp"
 #include "uredis/client/transaction.hpp"
@@ -32,14 +33,6 @@ namespace uredis::cluster {
 namespace {
 
 using namespace std::chrono_literals;
-
-resp::reply parse(std::string_view bytes) {
-  resp::reply r;
-  std::error_code ec;
-  const resp::step s = resp::parse_reply_tree(bytes, r, ec);
-  EXPECT_EQ(s.status, resp::outcome::node) << ec.message() << bytes;
-  return r;
-}
 
 // One cluster for the whole program: creating one takes seconds.
 test::redis_cluster* the_cluster = nullptr;
@@ -64,7 +57,7 @@ const auto* const registered = ::testing::AddGlobalTestEnvironment(new cluster_e
 
 // The node that `port` names, its id, and who serves a slot, asked of the servers themselves.
 std::string id_of(const test::redis_server& s) {
-  return std::string(parse(s.command({"CLUSTER", "MYID"})).text());
+  return std::string(test::parse_reply(s.command({"CLUSTER", "MYID"})).text());
 }
 
 class ClusterClient : public ::testing::Test {
@@ -252,7 +245,8 @@ void move_slot(std::uint16_t slot, test::redis_server& from, test::redis_server&
   ASSERT_EQ(from.command({"CLUSTER", "SETSLOT", s, "MIGRATING", to_id}), "+OK\r\n");
   const std::string port = std::to_string(to.port());
   for (;;) {
-    const resp::reply keys = parse(from.command({"CLUSTER", "GETKEYSINSLOT", s, "100"}));
+    const resp::reply keys =
+        test::parse_reply(from.command({"CLUSTER", "GETKEYSINSLOT", s, "100"}));
     if (keys.elements().empty()) break;
     std::vector<std::string_view> migrate = {"MIGRATE", "127.0.0.1", port, "", "0", "5000", "KEYS"};
     for (const resp::reply& k : keys.elements())

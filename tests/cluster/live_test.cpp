@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "../support/parse_reply.hpp"
 #include "../support/redis_cluster.hpp"
 #include "uredis/cluster/redirect.hpp"
 #include "uredis/cluster/slot_map.hpp"
@@ -17,22 +18,14 @@
 namespace uredis::cluster {
 namespace {
 
-resp::reply parse(std::string_view bytes) {
-  resp::reply r;
-  std::error_code ec;
-  const resp::step s = resp::parse_reply_tree(bytes, r, ec);
-  EXPECT_EQ(s.status, resp::outcome::node) << ec.message() << bytes;
-  return r;
-}
-
 class LiveCluster : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { cluster_ = std::make_unique<test::redis_cluster>(); }
   static void TearDownTestSuite() { cluster_.reset(); }
 
   static slot_map read_map() {
-    auto m = slot_map::from_cluster_slots(parse(cluster_->node(0).command({"CLUSTER", "SLOTS"})),
-                                          "127.0.0.1");
+    auto m = slot_map::from_cluster_slots(
+        test::parse_reply(cluster_->node(0).command({"CLUSTER", "SLOTS"})), "127.0.0.1");
     EXPECT_TRUE(m.has_value());
     return m.has_value() ? std::move(*m) : slot_map{};
   }

@@ -8,21 +8,13 @@
 #include <string>
 #include <string_view>
 
+#include "../support/parse_reply.hpp"
 #include "uredis/error.hpp"
 #include "uredis/resp/reply.hpp"
 #include "uredis/util/key_slot.hpp"
 
 namespace uredis::cluster {
 namespace {
-
-resp::reply parse(std::string_view bytes) {
-  resp::reply r;
-  std::error_code ec;
-  const resp::step s = resp::parse_reply_tree(bytes, r, ec);
-  EXPECT_EQ(s.status, resp::outcome::node) << ec.message();
-  EXPECT_EQ(s.consumed, bytes.size());
-  return r;
-}
 
 std::string bulk(std::string_view s) {
   return "$" + std::to_string(s.size()) + "\r\n" + std::string(s) + "\r\n";
@@ -54,7 +46,7 @@ TEST(SlotMap, an_empty_map_serves_no_slot) {
 }
 
 TEST(SlotMap, routes_every_slot_of_three_shards_to_its_primary) {
-  auto m = slot_map::from_cluster_slots(parse(three_shards()), "127.0.0.1");
+  auto m = slot_map::from_cluster_slots(test::parse_reply(three_shards()), "127.0.0.1");
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->covered_slots(), 16384u);
   ASSERT_EQ(m->nodes().size(), 6u);
@@ -74,7 +66,7 @@ TEST(SlotMap, routes_every_slot_of_three_shards_to_its_primary) {
 TEST(SlotMap, a_primary_with_several_ranges_leads_one_shard) {
   const std::string bytes =
       "*2\r\n" + range(0, 99, node("h", 1, "a"), 1) + range(200, 299, node("h", 1, "a"), 1);
-  auto m = slot_map::from_cluster_slots(parse(bytes), "seed");
+  auto m = slot_map::from_cluster_slots(test::parse_reply(bytes), "seed");
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->shards().size(), 1u);
   EXPECT_EQ(m->nodes().size(), 1u);
@@ -86,7 +78,7 @@ TEST(SlotMap, a_primary_with_several_ranges_leads_one_shard) {
 TEST(SlotMap, an_empty_or_null_endpoint_is_the_node_that_answered) {
   const std::string bytes = "*2\r\n" + range(0, 9, node("", 7001, "a"), 1) +
                             range(10, 19, "*3\r\n_\r\n:7002\r\n$1\r\nb\r\n", 1);
-  auto m = slot_map::from_cluster_slots(parse(bytes), "10.0.0.9");
+  auto m = slot_map::from_cluster_slots(test::parse_reply(bytes), "10.0.0.9");
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->node(m->primary_of(0)).address, (node_address{"10.0.0.9", 7001}));
   EXPECT_EQ(m->node(m->primary_of(10)).address, (node_address{"10.0.0.9", 7002}));
@@ -95,7 +87,7 @@ TEST(SlotMap, an_empty_or_null_endpoint_is_the_node_that_answered) {
 TEST(SlotMap, an_unknown_endpoint_leaves_its_slots_unserved) {
   const std::string bytes = "*2\r\n" + range(0, 9, node("?", 7001, "a"), 1) +
                             range(10, 19, node("h", 7002, "b") + node("?", 7003, "c"), 2);
-  auto m = slot_map::from_cluster_slots(parse(bytes), "seed");
+  auto m = slot_map::from_cluster_slots(test::parse_reply(bytes), "seed");
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->primary_of(0), slot_map::no_node);
   EXPECT_NE(m->primary_of(10), slot_map::no_node);
@@ -104,7 +96,7 @@ TEST(SlotMap, an_unknown_endpoint_leaves_its_slots_unserved) {
 
 TEST(SlotMap, older_servers_without_ids_are_read_too) {
   const std::string bytes = "*1\r\n*3\r\n:0\r\n:16383\r\n*2\r\n$1\r\nh\r\n:6379\r\n";
-  auto m = slot_map::from_cluster_slots(parse(bytes), "seed");
+  auto m = slot_map::from_cluster_slots(test::parse_reply(bytes), "seed");
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->covered_slots(), 16384u);
   EXPECT_EQ(m->node(0).id, "");
@@ -125,14 +117,14 @@ TEST(SlotMap, replies_that_are_not_a_slot_map_are_refused) {
       "*1\r\n*4\r\n:0\r\n:4\r\n*2\r\n$1\r\nh\r\n:1\r\n:3\r\n",    // replica that is no node
   };
   for (const std::string_view bytes : bad) {
-    auto m = slot_map::from_cluster_slots(parse(bytes), "seed");
+    auto m = slot_map::from_cluster_slots(test::parse_reply(bytes), "seed");
     ASSERT_FALSE(m.has_value()) << bytes;
     EXPECT_EQ(m.error(), errc::cluster_topology_invalid) << bytes;
   }
 }
 
 TEST(SlotMap, moved_repoints_one_slot_and_keeps_node_indices) {
-  auto m = slot_map::from_cluster_slots(parse(three_shards()), "127.0.0.1");
+  auto m = slot_map::from_cluster_slots(test::parse_reply(three_shards()), "127.0.0.1");
   ASSERT_TRUE(m.has_value());
   const std::uint16_t before = m->primary_of(100);
   // To a known primary: the slot joins that primary's shard.
@@ -153,7 +145,7 @@ TEST(SlotMap, moved_repoints_one_slot_and_keeps_node_indices) {
 }
 
 TEST(SlotMap, find_answers_by_address) {
-  auto m = slot_map::from_cluster_slots(parse(three_shards()), "127.0.0.1");
+  auto m = slot_map::from_cluster_slots(test::parse_reply(three_shards()), "127.0.0.1");
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->find(node_address{"127.0.0.1", 30003}), m->primary_of(16000));
   EXPECT_EQ(m->find(node_address{"127.0.0.2", 30003}), slot_map::no_node);
