@@ -351,6 +351,10 @@ TEST(Runtime, ShutdownWithCommandsInFlightCompletesEveryCommand) {
       [&] { return st.load[0].sc.connected.load() != 0 && st.load[1].sc.connected.load() != 0; }));
   ASSERT_EQ(st.load[0].sc.connected.load(), 1);
   ASSERT_EQ(st.load[1].sc.connected.load(), 1);
+  // The server holds every write for the rest of the test, so the INCRs are certainly still
+  // waiting for their replies when the stop comes (on a loaded machine the first shard's could
+  // otherwise all be answered before the second shard even issues its own).
+  server.command({"CLIENT", "PAUSE", "60000", "WRITE"});
   for (unsigned s = 0; s < 2; ++s)
     ASSERT_TRUE(rt->submit_to(s, [p = &st, s] { steps::issue(p, s); }));
 
