@@ -25,6 +25,7 @@ skipped=0
 gtest_skipped=0
 failed_stages=()
 timings=()
+failure_digest=""
 
 # Prints "CASES SKIPPED" for the gtest cases of the last meson test run in build dir $1. Meson
 # runs each gtest program (protocol: 'gtest') with --gtest_output=xml and files its suites in
@@ -68,6 +69,25 @@ count_testlog() {
   uredis_log "$(basename "$1"): $ok test programs passed ($cases gtest cases, $case_skips of them" \
     "skipped), $bad failed, $skip skipped"
   last_bad=$bad
+  ((bad == 0)) || failure_digest+="$(failed_tests "$log" "$(basename "$1")")"$'\n'
+}
+
+# Prints, for each failed test in meson log $1 (build $2), its name and the end of its output:
+# the run's full log is long, and whoever reads only its last screen must still see what broke.
+failed_tests() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    if t.get("result") not in ("FAIL", "TIMEOUT", "ERROR", "UNEXPECTEDPASS"):
+        continue
+    out = (t.get("stdout") or "").splitlines()
+    failures = [l for l in out if "Failure" in l or "FAILED" in l or "error" in l.lower()]
+    print(f"--- {sys.argv[2]}: {t['name']} ({t['result']}, {t.get('duration', 0):.1f} s)")
+    for l in (failures[:12] + ["..."] + out[-15:]) if failures else out[-25:]:
+        print("    " + l[:300])
+PY
 }
 
 # A sanitizer report fails the test that caused it (UBSan alone would print and go on).
@@ -157,6 +177,10 @@ for t in "${timings[@]}"; do echo "    $t"; done
 printf '    %-9s %4ds\n' total $(($(date +%s) - total_start))
 if ((${#failed_stages[@]})); then
   uredis_log "FAILED stages: ${failed_stages[*]}"
+fi
+if [[ -n "$failure_digest" ]]; then
+  uredis_log "failed tests"
+  printf '%s' "$failure_digest"
 fi
 echo
 summary="$passed passed, $failed failed"
