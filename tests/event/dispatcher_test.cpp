@@ -27,7 +27,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-static_assert(event_count == 19);
+static_assert(event_count == 21);
+static_assert(event_index<sentinel_primary_switched> == 20 &&
+              counter_of<sentinel_primary_switched> == &stats::sentinel_primary_switched);
 static_assert(event_index<token_refresh_failed> == 18 &&
               counter_of<token_refresh_failed> == &stats::token_refresh_failed);
 static_assert(event_index<reauthenticated> == 16 && event_index<reauth_failed> == 17);

@@ -35,6 +35,8 @@ struct stats {
   std::uint64_t reauthenticated = 0;
   std::uint64_t reauth_failed = 0;
   std::uint64_t token_refresh_failed = 0;
+  std::uint64_t sentinel_primary_discovered = 0;
+  std::uint64_t sentinel_primary_switched = 0;
 
   friend bool operator==(const stats&, const stats&) = default;
 };
@@ -85,5 +87,11 @@ inline constexpr std::uint64_t stats::*counter_of<reauth_failed> = &stats::reaut
 template <>
 inline constexpr std::uint64_t stats::*counter_of<token_refresh_failed> =
     &stats::token_refresh_failed;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<sentinel_primary_discovered> =
+    &stats::sentinel_primary_discovered;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<sentinel_primary_switched> =
+    &stats::sentinel_primary_switched;
 
 }  // namespace uredis::event

@@ -122,9 +122,11 @@ class runtime {
   template <class E>
   bool broadcast(const E& e) noexcept {
     static_assert(
-        !std::is_same_v<E, event::push_received> && !std::is_same_v<E, event::cache_invalidated>,
-        "runtime::broadcast: push_received and cache_invalidated point at a frame that "
-        "lives only while its own shard dispatches it");
+        !std::is_same_v<E, event::push_received> && !std::is_same_v<E, event::cache_invalidated> &&
+            !std::is_same_v<E, event::sentinel_primary_discovered> &&
+            !std::is_same_v<E, event::sentinel_primary_switched>,
+        "runtime::broadcast: push_received, cache_invalidated and the sentinel_* events point "
+        "at bytes that live only while their own shard dispatches them");
     static_assert(std::is_trivially_copyable_v<E>,
                   "runtime::broadcast: the event is copied into another shard's mailbox");
     // Runs on the target shard, whose reactor is current() there (see above).
