@@ -18,10 +18,12 @@
 #include "../support/client_setup.hpp"
 #include "../support/eventually.hpp"
 #include "../support/redis_sentinel.hpp"
+#include "uredis/client/blocking_client.hpp"
 #include "uredis/client/connection.hpp"
 #include "uredis/cmd/raw.hpp"
 #include "uredis/cmd/strings.hpp"
 #include "uredis/event/dispatcher.hpp"
+#include "uredis/exceptions.hpp"
 
 namespace uredis::sentinel {
 namespace {
@@ -31,7 +33,9 @@ using namespace std::chrono_literals;
 std::optional<result<void>> connect_within(reactor::reactor& r, connection& c) {
   std::optional<result<void>> done;
   c.connect([&done](const result<void>& outcome) { done = outcome; });
-  if (!test::run_until(r, [&done] { return done.has_value(); }, 10s)) return std::nullopt;
+  if (!test::run_until(
+          r, [&done] { return done.has_value(); }, 10s))
+    return std::nullopt;
   return done;
 }
 
@@ -141,6 +145,18 @@ TEST_F(PrimaryLocator, a_sentinel_down_is_skipped_and_moves_behind_the_one_that_
     // The next round asks the Sentinel that answered first.
     EXPECT_EQ(locator->sentinels().order().front(), 1u);
   }
+}
+
+TEST_F(PrimaryLocator, the_blocking_client_takes_a_sentinel_url) {
+  test::redis_server* primary = set_->primary();
+  ASSERT_NE(primary, nullptr);
+  blocking_client b{set_->url()};
+  b.set("sentinel:blocking", "yes");
+  EXPECT_EQ(b.get("sentinel:blocking"), std::optional<std::string>("yes"));
+  EXPECT_EQ(primary->command({"GET", "sentinel:blocking"}), "$3\r\nyes\r\n");
+  std::string url = set_->url();
+  url.replace(url.rfind('/') + 1, std::string::npos, "typo");
+  EXPECT_THROW(blocking_client{url}, connection_error);
 }
 
 // One worker of the load: SET a new key, WAIT for the replica, GET it back, again. One command
