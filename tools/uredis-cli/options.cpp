@@ -25,6 +25,7 @@ std::string apply_url(std::string_view url, server_options& server, bool& passwo
   server.port = parsed->port;
   server.unix_socket = parsed->unix_socket;
   server.db = parsed->db;
+  server.sentinel = parsed->sentinel;
   if (!parsed->username.empty()) server.user = parsed->username;
   if (parsed->password) {
     server.password = parsed->password;

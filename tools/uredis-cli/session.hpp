@@ -40,6 +40,7 @@
 #include "uredis/reactor/reactor.hpp"
 #include "uredis/resp/reply.hpp"
 #include "uredis/result.hpp"
+#include "uredis/sentinel/primary_locator.hpp"
 
 namespace uredis::cli {
 
@@ -85,6 +86,8 @@ class session {
   session_setup setup_;
   replay_step replay_{setup_};  // registered with the connection when it reconnects
   std::unique_ptr<reactor::reactor> reactor_;
+  // -u redis+sentinel://: where the primary is (kept to name it to the raw connections).
+  std::shared_ptr<sentinel::primary_locator> locator_;
   std::unique_ptr<uredis::connection> connection_;
 };
 
