@@ -24,7 +24,9 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/uredis-consumer.XXXXXX")"
 server_pid=""
-trap '[[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
+sentinel_pid=""
+trap '[[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null;
+      [[ -n "$sentinel_pid" ]] && kill "$sentinel_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 # The consumer project: tests/consumer plus the README's programs and a copy of uredis.
 src="$work/consumer"
@@ -67,6 +69,26 @@ for _ in $(seq 1 20); do
 done
 [[ -n "$server_pid" ]] || uredis_die "could not start redis-server"
 export REDIS_URL="redis://127.0.0.1:$port"
+
+# A Sentinel watching that server, for the README's Sentinel program (REDIS_SENTINEL_URL).
+for _ in $(seq 1 20); do
+  sentinel_port=$((20000 + RANDOM % 40000))
+  [[ "$sentinel_port" == "$port" ]] && continue
+  printf 'sentinel monitor mymaster 127.0.0.1 %s 1\n' "$port" >"$work/sentinel.conf"
+  redis-server "$work/sentinel.conf" --sentinel --port "$sentinel_port" --bind 127.0.0.1 \
+    --dir "$work" --daemonize no --logfile "$work/sentinel.log" &
+  sentinel_pid=$!
+  for _ in $(seq 1 50); do
+    redis-cli -p "$sentinel_port" ping >/dev/null 2>&1 && break
+    kill -0 "$sentinel_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  redis-cli -p "$sentinel_port" ping >/dev/null 2>&1 && break
+  kill "$sentinel_pid" 2>/dev/null || true
+  sentinel_pid=""
+done
+[[ -n "$sentinel_pid" ]] || uredis_die "could not start redis-server --sentinel"
+export REDIS_SENTINEL_URL="redis+sentinel://127.0.0.1:$sentinel_port/mymaster"
 
 # Runs the quickstart at $1 (it must print the greeting).
 run_quickstart() {

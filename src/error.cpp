@@ -144,6 +144,18 @@ class error_category_impl final : public std::error_category {
                "does not settle)";
       case errc::cluster_slot_unserved:
         return "no cluster node is known to serve the command's hash slot";
+      case errc::sentinel_unreachable:
+        return "no Sentinel of the list answered";
+      case errc::sentinel_service_unknown:
+        return "the Sentinels monitor no service of that name (SENTINEL get-master-addr-by-name "
+               "answered null)";
+      case errc::sentinel_reply_invalid:
+        return "a Sentinel answered with a reply that is not the documented shape";
+      case errc::role_mismatch:
+        return "the server's ROLE is not the expected one (a primary named by the Sentinels is "
+               "a replica now)";
+      case errc::primary_switched:
+        return "the primary changed (a Sentinel failover): the connection moved to the new one";
     }
     return "unknown uredis error";
   }

@@ -81,6 +81,13 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     case errc::ocsp_staple_missing:
     case errc::ocsp_responder_unavailable:
     case errc::tls_peer_not_tls:
+    // redis-py raises MasterNotFoundError, a ConnectionError, when no Sentinel names a primary,
+    // and ConnectionError when the master it reached turned out a replica.
+    case errc::sentinel_unreachable:
+    case errc::sentinel_service_unknown:
+    case errc::sentinel_reply_invalid:
+    case errc::role_mismatch:
+    case errc::primary_switched:
       return make<connection_error>(ec);
     case errc::server_loading:
       return make<busy_loading_error>(ec);

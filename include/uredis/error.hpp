@@ -146,6 +146,19 @@ enum class errc : int {
   // No node is known to serve the command's slot (no topology yet, or a slot left unserved),
   // and no refresh found one before the command's retries ran out.
   cluster_slot_unserved,
+
+  // Redis Sentinel (sentinel/). Finding the primary of a service, and following it.
+  sentinel_unreachable,      // no Sentinel of the list answered (retried: they may come back)
+  sentinel_service_unknown,  // the Sentinels that answered monitor no service of that name (a
+                             // typo or a missing `sentinel monitor`: not retried)
+  sentinel_reply_invalid,    // a Sentinel's answer is not the documented shape (that Sentinel
+                             // counts as failed; the next one is asked)
+  role_mismatch,             // the server's ROLE is not what its address provider promised (a
+                             // Sentinel's "primary" that is a replica now): retried, which asks
+                             // the Sentinels again
+  primary_switched,          // the connection was moved to a new primary (a failover announced
+                             // by +switch-master, or a -READONLY reply): the cause its pending
+                             // commands are judged by, as for any lost socket
 };
 
 /// The category of every `uredis::errc`; its name is "uredis".

@@ -21,7 +21,8 @@ struct url_parser {
   bool password_given = false;
   // cache_mode=optin leaves the mode at its default, so the value alone cannot tell.
   bool cache_mode_given = false;
-  bool ssl_given = false;  // any ssl_* parameter: they need rediss://
+  bool ssl_given = false;       // any ssl_* parameter: they need rediss://
+  bool sentinel_given = false;  // any sentinel_* parameter: they need redis+sentinel://
 
   bool fail(std::string_view why) noexcept {
     reason = why;
@@ -269,6 +270,9 @@ enum class parameter : std::uint8_t {
   ssl_keyfile,
   ssl_cert_reqs,
   ssl_check_hostname,
+  sentinel_username,
+  sentinel_password,
+  sentinel_timeout,
 };
 
 constexpr std::pair<std::string_view, parameter> parameters[] = {
@@ -290,6 +294,9 @@ constexpr std::pair<std::string_view, parameter> parameters[] = {
     {"ssl_keyfile", parameter::ssl_keyfile},
     {"ssl_cert_reqs", parameter::ssl_cert_reqs},
     {"ssl_check_hostname", parameter::ssl_check_hostname},
+    {"sentinel_username", parameter::sentinel_username},
+    {"sentinel_password", parameter::sentinel_password},
+    {"sentinel_timeout", parameter::sentinel_timeout},
 };
 
 // A path parameter: an empty one is a mistake (redis-py would pass "" on and fail later).
@@ -389,6 +396,16 @@ bool parse_parameter(url_parser& p, parameter which, std::string value) {
         return p.fail("ssl_check_hostname must be true or false");
       }
       return true;
+    case parameter::sentinel_username:
+      if (!value.empty()) p.config.sentinel.username = std::move(value);
+      return true;
+    case parameter::sentinel_password:
+      if (!value.empty()) p.config.sentinel.password = std::move(value);
+      return true;
+    case parameter::sentinel_timeout:
+      return parse_timeout_seconds(p, value,
+                                   "sentinel_timeout is not a number of seconds in (0, 31536000]",
+                                   p.config.sentinel.timeout);
   }
   return p.fail("unknown query parameter");
 }
@@ -416,9 +433,51 @@ bool parse_query(url_parser& p, std::string_view query) {
       return p.fail("a query parameter is given twice");
     seen[index] = true;
     if (name.starts_with("ssl_")) p.ssl_given = true;
+    if (name.starts_with("sentinel_")) p.sentinel_given = true;
     if (!parse_parameter(p, parameters[index].second, std::move(value))) return false;
   }
+  if (p.sentinel_given && !p.config.sentinel.enabled())
+    return p.fail("the sentinel_* parameters need a redis+sentinel:// URL");
   return check_cache_settings(p) && check_ssl_settings(p);
+}
+
+// "host[:port],host[:port]...": the Sentinels, each on port 26379 unless given. Read with the
+// single-host parser (IPv6 in brackets too), then moved to the Sentinel list.
+bool parse_sentinels(url_parser& p, std::string_view list) {
+  if (list.empty()) return p.fail("a redis+sentinel:// URL needs at least one Sentinel host");
+  while (true) {
+    const std::size_t comma = list.find(',');
+    const std::string_view item = list.substr(0, comma);
+    if (item.empty()) return p.fail("an empty Sentinel address in the list");
+    p.config.host.clear();
+    p.config.port = sentinel::default_port;
+    if (!parse_host_port(p, item)) return false;
+    if (p.config.host.empty()) return p.fail("a Sentinel address has no host");
+    p.config.sentinel.sentinels.push_back({std::move(p.config.host), p.config.port});
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  // host and port are not used: the Sentinels name the primary.
+  p.config.host = connection_config{}.host;
+  p.config.port = connection_config{}.port;
+  return true;
+}
+
+// "/service[/db]".
+bool parse_sentinel_path(url_parser& p, std::string_view path) {
+  const std::string_view usage =
+      "a redis+sentinel:// URL needs the service name: redis+sentinel://host:26379/mymaster";
+  if (path.size() < 2) return p.fail(usage);
+  path.remove_prefix(1);
+  const std::size_t slash = path.find('/');
+  std::string service;
+  if (!percent_decode(path.substr(0, slash), service, false))
+    return p.fail("malformed percent-encoding in the service name");
+  if (service.empty()) return p.fail(usage);
+  p.config.sentinel.service = std::move(service);
+  if (slash == std::string_view::npos) return true;
+  const std::string_view db = path.substr(slash + 1);
+  return db.empty() || parse_db(p, db);
 }
 
 bool parse(url_parser& p, std::string_view url) {
@@ -428,10 +487,13 @@ bool parse(url_parser& p, std::string_view url) {
   if (scheme_end == std::string_view::npos) return p.fail("missing scheme (redis://...)");
   const std::string_view scheme = url.substr(0, scheme_end);
   const bool is_unix = equals_ignoring_case(scheme, "unix");
+  const bool is_sentinel = equals_ignoring_case(scheme, "redis+sentinel");
   if (equals_ignoring_case(scheme, "rediss")) {
     p.config.tls = true;
-  } else if (!is_unix && !equals_ignoring_case(scheme, "redis")) {
-    return p.fail("unknown scheme: use redis://, rediss:// or unix://");
+  } else if (equals_ignoring_case(scheme, "rediss+sentinel")) {
+    return p.fail("TLS through Sentinel (rediss+sentinel://) is not supported yet");
+  } else if (!is_unix && !is_sentinel && !equals_ignoring_case(scheme, "redis")) {
+    return p.fail("unknown scheme: use redis://, rediss://, unix:// or redis+sentinel://");
   }
 
   std::string_view rest = url.substr(scheme_end + 3);
@@ -456,7 +518,9 @@ bool parse(url_parser& p, std::string_view url) {
     hostport = authority.substr(at + 1);
   }
 
-  if (is_unix) {
+  if (is_sentinel) {
+    if (!parse_sentinels(p, hostport) || !parse_sentinel_path(p, path)) return false;
+  } else if (is_unix) {
     if (!hostport.empty())
       return p.fail("a unix:// URL takes no host: write unix:///path/to/socket");
     if (path.empty()) return p.fail("a unix:// URL needs an absolute socket path");
@@ -490,8 +554,9 @@ result<connection_config> parse_url(std::string_view url, std::string_view* reas
 }
 
 std::string redacted_url(const connection_config& config) {
-  std::string out =
-      config.unix_socket.empty() ? (config.tls ? "rediss://" : "redis://") : "unix://";
+  std::string out = config.sentinel.enabled()    ? "redis+sentinel://"
+                    : config.unix_socket.empty() ? (config.tls ? "rediss://" : "redis://")
+                                                 : "unix://";
   // Whether there is a secret is worth saying (it explains an authentication error); what it
   // is never is.
   const bool secret = config.password.has_value() || config.credentials != nullptr;
@@ -499,6 +564,19 @@ std::string redacted_url(const connection_config& config) {
     out += config.username;
     if (secret) out += ":***";
     out += '@';
+  }
+  if (config.sentinel.enabled()) {
+    const char* separator = "";
+    for (const endpoint& s : config.sentinel.sentinels) {
+      const bool ipv6 = s.host.find(':') != std::string::npos;
+      out += separator;
+      out += ipv6 ? "[" + s.host + "]" : s.host;
+      out += ':' + std::to_string(s.port);
+      separator = ",";
+    }
+    out += '/' + config.sentinel.service;
+    if (config.db != 0) out += '/' + std::to_string(config.db);
+    return out;
   }
   if (!config.unix_socket.empty()) {
     out += config.unix_socket;

@@ -5,8 +5,10 @@
 #include "io/tcp_transport.hpp"
 #include "io/tls_transport.hpp"
 #include "uredis/io/socket.hpp"
+#include "uredis/proto/role_check.hpp"
 #include "uredis/reactor/resolver.hpp"
 #include "uredis/reactor/timer.hpp"
+#include "uredis/sentinel/primary_locator.hpp"
 
 namespace uredis {
 namespace detail {
@@ -39,10 +41,12 @@ class connection_core final : public reactor::retirable,
     session.set_output_hook([this] { on_session_changed(); });
     if (config.cache.enabled())
       cache = std::make_unique<cache::driver>(session, config, r, [this] { after_enqueue(); });
+    if (address_) watch_address();
     reactor_.add_dependent();
   }
 
   ~connection_core() override {
+    locate_.cancel();
     transport_->close();
     detach();
     reactor_.remove_dependent();
@@ -90,6 +94,7 @@ class connection_core final : public reactor::retirable,
       session.close();
     }
     released_ = true;
+    locate_.cancel();
     close_transport();
     detach();
     flush_hook.unlink();
@@ -167,6 +172,11 @@ class connection_core final : public reactor::retirable,
   // Carries out what the session asked for, then schedules its bytes and its next deadline.
   void sync() {
     if (released_) return;
+    // A -READONLY reply came from a server that was our primary: it was demoted (a failover
+    // this connection has not heard of yet). Its socket goes, as if lost; the reconnect asks
+    // the address provider for the new primary.
+    if (std::exchange(demoted_, false))
+      session.on_transport_failed(make_error_code(errc::primary_switched));
     for (;;) {
       const proto::session::actions a = session.take_actions();
       if (!a.close_transport && !a.open_transport) break;
@@ -187,12 +197,68 @@ class connection_core final : public reactor::retirable,
   }
 
   // A numeric host or a Unix socket connects now; a name connects when the shard's resolver
-  // answers (on_resolved), which never blocks this turn.
+  // answers (on_resolved), which never blocks this turn. With an address provider, the host
+  // and port are its answer, asked on every attempt (it may answer later: on_located).
   void open_transport() {
+    if (address_) {
+      locate_.begin();
+      locating_ = true;
+      address_->locate(locate_);
+      locating_ = false;
+      return;
+    }
     if (!config.unix_socket.empty()) return connect_to(io::unix_socket_address(config.unix_socket));
+    resolve(config.host, config.port);
+  }
+
+  void resolve(const std::string& host, std::uint16_t port) {
     std::optional<result<io::socket_address>> now =
-        reactor_.name_resolver().resolve(lookup_, config.host, config.port);
+        reactor_.name_resolver().resolve(lookup_, host, port);
     if (now) connect_to(std::move(*now));
+  }
+
+  // The provider, the handshake's role check and the -READONLY watch it asks for.
+  void watch_address() {
+    address_->watch(moved_);
+    switch (address_->role()) {
+      case server_role::any:
+        break;
+      case server_role::primary:
+        role_check_.emplace("master");
+        session.observe_errors([this](std::string_view message) {
+          if (message.starts_with("READONLY")) demoted_ = true;
+        });
+        break;
+      case server_role::replica:
+        role_check_.emplace("slave");
+        break;
+    }
+    if (role_check_) session.add_handshake_step(*role_check_);
+  }
+
+  // The provider's answer: inside locate() (open_transport's caller syncs) or later.
+  void on_located(const endpoint* where, std::error_code why) {
+    if (released_) return;
+    if (locating_) return located(where, why);
+    const scope s(*this);
+    located(where, why);
+    sync();
+  }
+
+  void located(const endpoint* where, std::error_code why) {
+    if (where == nullptr) return session.on_transport_failed(why);
+    current_ = *where;
+    resolve(current_.host, current_.port);
+  }
+
+  // The provider says the server moved (a failover). A connection already going there, or
+  // waiting for the provider's answer, has nothing to do; any other drops its socket and
+  // reconnects, its commands judged as for any lost socket.
+  void on_moved(const endpoint& now) {
+    if (released_ || locate_.pending() || now == current_) return;
+    const scope s(*this);
+    session.on_transport_failed(make_error_code(errc::primary_switched));
+    if (depth_ == 1) sync();
   }
 
   void on_resolved(result<io::socket_address> address) {
@@ -210,6 +276,8 @@ class connection_core final : public reactor::retirable,
   void close_transport() noexcept {
     end_quiet();
     lookup_.cancel();  // a lookup still running answers no one
+    locate_.cancel();  // so does a provider's
+    demoted_ = false;  // that socket's news
     if (!transport_->is_open()) return;
     transport_->close();
     // The old socket's completions still to come carry the old slot id: they are dropped.
@@ -242,6 +310,18 @@ class connection_core final : public reactor::retirable,
   bool attached_ = true;  // slot_ names this core in the reactor
   reactor::timer timer_;
   reactor::resolver_request lookup_;
+  // Where to connect when not config.host:port (config.address, or a Sentinel locator made
+  // from config.sentinel); declared before what it links, which must go first.
+  std::shared_ptr<address_provider> address_ =
+      config.address              ? config.address
+      : config.sentinel.enabled() ? sentinel::make_primary_locator(reactor_, config.sentinel)
+                                  : nullptr;
+  address_request locate_{[this](const endpoint* e, std::error_code why) { on_located(e, why); }};
+  address_listener moved_{[this](const endpoint& now) { on_moved(now); }};
+  std::optional<proto::role_check> role_check_;
+  endpoint current_;       // the provider's last answer
+  bool locating_ = false;  // inside address_->locate()
+  bool demoted_ = false;   // a -READONLY reply came from our primary
   proto::session::time_point armed_for_ = proto::session::time_point::max();
   unsigned depth_ = 0;     // calls into the core on the stack
   bool released_ = false;  // the connection is gone: inert until freed

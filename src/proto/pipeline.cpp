@@ -70,6 +70,8 @@ std::error_code pipeline::start_reply(const resp::node& first, bool& completed) 
     return make_error_code(errc::unexpected_reply);
   }
   begin_reply();
+  if (resp::is_error(first.type) && observer_) [[unlikely]]
+    observer_(first.value);
   // A multi-reply command's handler reads its error replies as nodes.
   if (state_ == reading::command_reply && resp::is_error(first.type) &&
       active_request_.replies <= 1) {

@@ -132,6 +132,10 @@ bool is_transient(const std::error_code& ec) noexcept {
       case errc::not_connected:
       case errc::timeout:
       case errc::server_loading:
+      // Sentinel: the primary moved, or is being moved; asking the Sentinels again finds it.
+      case errc::sentinel_unreachable:
+      case errc::role_mismatch:
+      case errc::primary_switched:
         return true;
       default:
         return false;

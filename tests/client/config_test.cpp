@@ -277,6 +277,40 @@ TEST(ConfigUrl, password_may_hold_query_and_path_characters_when_encoded) {
   EXPECT_EQ(parsed("redis://:a%2Fb%3Fc%23d@h").password, "a/b?c#d");
 }
 
+TEST(ConfigUrlSentinel, lists_sentinels_with_the_default_port_and_names_the_service) {
+  const auto c = parsed("redis+sentinel://s1,10.0.0.2:5000,[::1]/mymaster");
+  EXPECT_TRUE(c.sentinel.enabled());
+  EXPECT_EQ(c.sentinel.service, "mymaster");
+  ASSERT_EQ(c.sentinel.sentinels.size(), 3u);
+  EXPECT_EQ(c.sentinel.sentinels[0], (uredis::endpoint{"s1", 26379}));
+  EXPECT_EQ(c.sentinel.sentinels[1], (uredis::endpoint{"10.0.0.2", 5000}));
+  EXPECT_EQ(c.sentinel.sentinels[2], (uredis::endpoint{"::1", 26379}));
+  EXPECT_EQ(c.host, connection_config{}.host);  // unused: the Sentinels name the primary
+  EXPECT_FALSE(c.tls);
+  EXPECT_FALSE(parsed("redis://h").sentinel.enabled());
+}
+
+TEST(ConfigUrlSentinel, userinfo_db_and_query_are_the_primarys_sentinel_ones_the_sentinels) {
+  const auto c = parsed(
+      "redis+sentinel://app:pw@s1:26380/my%2Dservice/3?client_name=x&sentinel_username=su&"
+      "sentinel_password=sp&sentinel_timeout=0.2");
+  EXPECT_EQ(c.sentinel.service, "my-service");
+  EXPECT_EQ(c.username, "app");
+  EXPECT_EQ(c.password, "pw");
+  EXPECT_EQ(c.db, 3);
+  EXPECT_EQ(c.client_name, "x");
+  EXPECT_EQ(c.sentinel.username, "su");
+  EXPECT_EQ(c.sentinel.password, "sp");
+  EXPECT_EQ(c.sentinel.timeout, 200ms);
+  EXPECT_EQ(parsed("redis+sentinel://s/m/").db, 0);
+  EXPECT_EQ(parsed("redis+sentinel://s/m").sentinel.timeout, 500ms);
+}
+
+TEST(ConfigUrlSentinel, a_printed_sentinel_config_shows_the_sentinels_not_the_password) {
+  EXPECT_EQ(uredis::redacted_url(parsed("redis+sentinel://u:pw@s1,s2:1/m/2")),
+            "redis+sentinel://u:***@s1:26379,s2:1/m/2");
+}
+
 struct bad_url {
   std::string_view url;
   std::string_view reason;  // the start of the expected reason
@@ -302,7 +336,16 @@ INSTANTIATE_TEST_SUITE_P(BadUrls, ConfigBadUrl, testing::Values(
     bad_url{"localhost:6379", "missing scheme"},
     bad_url{"redis:/h", "missing scheme"},
     bad_url{"http://h", "unknown scheme"},
-    bad_url{"redis+sentinel://h", "unknown scheme"},
+    bad_url{"redis+sentinel://h", "a redis+sentinel:// URL needs the service name"},
+    bad_url{"redis+sentinel://h/", "a redis+sentinel:// URL needs the service name"},
+    bad_url{"redis+sentinel:///mymaster", "a redis+sentinel:// URL needs at least one"},
+    bad_url{"redis+sentinel://h1,,h2/mymaster", "an empty Sentinel address"},
+    bad_url{"redis+sentinel://h1,:26379/mymaster", "a Sentinel address has no host"},
+    bad_url{"redis+sentinel://h1:0/mymaster", "port is not a number"},
+    bad_url{"redis+sentinel://h/mymaster/x", "the database is not a number"},
+    bad_url{"rediss+sentinel://h/mymaster", "TLS through Sentinel"},
+    bad_url{"redis://h?sentinel_password=x", "the sentinel_* parameters need"},
+    bad_url{"redis+sentinel://h/m?sentinel_timeout=0", "sentinel_timeout is not"},
     bad_url{"valkey://h", "unknown scheme"},
     bad_url{"redis://h:", "empty port"},
     bad_url{"redis://h:0", "port is not"},

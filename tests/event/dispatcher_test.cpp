@@ -27,9 +27,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-static_assert(event_count == 22);
+static_assert(event_count == 24);
 static_assert(event_index<topology_changed> == 19 && event_index<node_removed> == 21 &&
               counter_of<node_added> == &stats::node_added);
+static_assert(event_index<sentinel_primary_switched> == 23 &&
+              counter_of<sentinel_primary_switched> == &stats::sentinel_primary_switched);
 static_assert(event_index<token_refresh_failed> == 18 &&
               counter_of<token_refresh_failed> == &stats::token_refresh_failed);
 static_assert(event_index<reauthenticated> == 16 && event_index<reauth_failed> == 17);

@@ -53,7 +53,8 @@ TEST(RetryPolicy, client_default_is_redis_py) {
 
 TEST(RetryPolicy, default_retryable_set) {
   for (errc e : {errc::connection_refused, errc::connection_reset, errc::connection_closed,
-                 errc::not_connected, errc::timeout, errc::server_loading})
+                 errc::not_connected, errc::timeout, errc::server_loading,
+                 errc::sentinel_unreachable, errc::role_mismatch, errc::primary_switched})
     EXPECT_TRUE(is_transient(uc(e))) << static_cast<int>(e);
   for (std::errc e :
        {std::errc::connection_refused, std::errc::connection_reset, std::errc::connection_aborted,
@@ -64,7 +65,8 @@ TEST(RetryPolicy, default_retryable_set) {
   // Protocol, type, configuration and auth failures do not go away by resending.
   for (errc e : {errc::invalid_type_byte, errc::unexpected_reply, errc::type_mismatch,
                  errc::handshake_failed, errc::invalid_url, errc::io_uring_unsupported,
-                 errc::outcome_unknown})
+                 errc::outcome_unknown, errc::sentinel_service_unknown,
+                 errc::sentinel_reply_invalid})
     EXPECT_FALSE(is_transient(uc(e))) << static_cast<int>(e);
   EXPECT_FALSE(is_transient(sc(std::errc::invalid_argument)));
   EXPECT_FALSE(is_transient(sc(std::errc::permission_denied)));

@@ -176,6 +176,7 @@ void redis_server::start() {
                              "--tls-auth-clients", t.auth_clients ? "yes" : "no"});
   }
   args.insert(args.end(), options_.args.begin(), options_.args.end());
+  if (!options_.config_file.empty()) args.insert(args.begin() + 1, options_.config_file);
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());

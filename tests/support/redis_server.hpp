@@ -30,6 +30,8 @@ struct redis_tls_options {
 struct redis_server_options {
   /// Extra configuration, as redis-server command-line pairs: {"--requirepass", "secret"}.
   std::vector<std::string> args;
+  /// A configuration file, passed first (a Sentinel needs one it can rewrite); empty: none.
+  std::string config_file = {};
   /// How long start() waits for the server to answer PING.
   std::chrono::milliseconds start_timeout{10000};
   /// Set: the server also listens for TLS (see redis_tls_options).

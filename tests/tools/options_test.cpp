@@ -76,6 +76,19 @@ TEST(Options, UrlsAndLaterFlagsOverrideEarlierOnes) {
   EXPECT_FALSE(parse({"-u", "http://x"}).error.empty());
 }
 
+TEST(Options, ASentinelUrlNamesTheSentinelsAndTheService) {
+  const parsed_options p = parse({"-u", "redis+sentinel://:pw@s1,s2:26380/mymaster/2", "GET", "k"});
+  ASSERT_EQ(p.error, "");
+  const auto& sentinel = p.options.server.sentinel;
+  EXPECT_EQ(sentinel.service, "mymaster");
+  ASSERT_EQ(sentinel.sentinels.size(), 2u);
+  EXPECT_EQ(sentinel.sentinels[1].host, "s2");
+  EXPECT_EQ(sentinel.sentinels[1].port, 26380);
+  EXPECT_EQ(p.options.server.password, "pw");  // the primary's
+  EXPECT_EQ(p.options.server.db, 2);
+  EXPECT_FALSE(parse({"-u", "redis+sentinel://s1"}).error.empty());  // no service
+}
+
 TEST(Options, PasswordWarningAndEnvironment) {
   EXPECT_FALSE(parse({"-a", "pw", "--no-auth-warning"}).options.warn_about_password);
   // REDISCLI_AUTH gives a password without the warning, and never overrides -a.

@@ -25,6 +25,7 @@ std::string apply_url(std::string_view url, server_options& server, bool& passwo
   server.port = parsed->port;
   server.unix_socket = parsed->unix_socket;
   server.db = parsed->db;
+  server.sentinel = parsed->sentinel;
   if (!parsed->username.empty()) server.user = parsed->username;
   if (parsed->password) {
     server.password = parsed->password;
@@ -157,7 +158,8 @@ constexpr std::string_view usage_head =
     "  --user USER        ACL user for AUTH (with -a)\n"
     "  -n DB              database number\n"
     "  -u URL             redis[s]://[[user]:password@]host[:port][/db][?ssl_...] or\n"
-    "                     unix://[...@]/path\n"
+    "                     unix://[...@]/path, or\n"
+    "                     redis+sentinel://[...@]host[:port][,host[:port]...]/service[/db]\n"
     "  -2                 RESP2 (the default)\n"
     "  -3                 RESP3 (HELLO 3 after connecting)\n"
     "  -c                 cluster mode: follow MOVED and ASK redirects to the node they\n"

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tls_flags.hpp"
+#include "uredis/sentinel/sentinel_config.hpp"
 
 namespace uredis::cli {
 
@@ -42,6 +43,9 @@ struct server_options {
   int db = 0;
   bool resp3 = false;    // -3: HELLO 3 after connecting; RESP2 otherwise (redis-cli's default)
   tools::tls_flags tls;  // --tls, --cacert, ... and rediss:// (tls_flags.hpp)
+  /// -u redis+sentinel://...: the primary of a Sentinel service (host and port are then the
+  /// primary found, once connected).
+  sentinel::sentinel_config sentinel;
 };
 
 struct options {

@@ -97,7 +97,7 @@ int run_pipe(const options& o, int in_fd, std::FILE* out, std::FILE* err) {
     const std::unique_ptr<session> s = session::create(o.server, err);
     if (!s || !s->open()) return 1;
     std::error_code ec;
-    c = raw_connection::open(o.server, s->setup(), ec);
+    c = raw_connection::open(s->server(), s->setup(), ec);
     if (!c) {
       std::fprintf(err, "Error: %s\n", s->error_text(ec).c_str());
       return 1;

@@ -58,6 +58,14 @@ void session::make_connection() {
   config.port = server_.port;
   config.unix_socket = server_.unix_socket;
   tools::apply_to(server_.tls, config);
+  if (server_.sentinel.enabled()) {
+    locator_ = std::make_shared<sentinel::primary_locator>(*reactor_, server_.sentinel);
+    config.address = locator_;
+    // The handshake checks ROLE, which a protected primary answers only once authenticated:
+    // the credentials go in the handshake, not in a step after it.
+    if (server_.user) config.username = *server_.user;
+    config.password = server_.password;
+  }
   // Everything else (AUTH, SELECT, HELLO 3) is done by open(), step by step.
   config.protocol = resp_version::resp2;
   // One command: as redis-cli, a lost connection is reported at once. Commands from stdin: the
@@ -169,6 +177,9 @@ session::opened session::open_steps() {
     if (ec == errc::tls_config_invalid)
       std::fprintf(err_, "Could not negotiate a TLS connection: %s\n",
                    tls_config_problem(server_.tls.options).c_str());
+    else if (server_.sentinel.enabled())
+      std::fprintf(err_, "Could not connect to Redis through Sentinel (service %s): %s\n",
+                   server_.sentinel.service.c_str(), reason.c_str());
     else if (server_.unix_socket.empty())
       std::fprintf(err_, "Could not connect to Redis at %s:%u: %s\n", server_.host.c_str(),
                    static_cast<unsigned>(server_.port), reason.c_str());
@@ -179,7 +190,13 @@ session::opened session::open_steps() {
   }
 
   bool broken = false;
-  if (server_.password) {
+  if (locator_ != nullptr && locator_->primary() != nullptr) {
+    // Raw connections (--pipe, SUBSCRIBE, MONITOR) go to the primary found.
+    server_.host = locator_->primary()->host;
+    server_.port = locator_->primary()->port;
+    setup_.user = server_.user;
+    setup_.password = server_.password;
+  } else if (server_.password) {
     std::vector<std::string> auth{"AUTH"};
     if (server_.user) auth.push_back(*server_.user);
     auth.push_back(*server_.password);

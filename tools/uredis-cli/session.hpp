@@ -45,6 +45,7 @@
 #include "uredis/reactor/reactor.hpp"
 #include "uredis/resp/reply.hpp"
 #include "uredis/result.hpp"
+#include "uredis/sentinel/primary_locator.hpp"
 
 namespace uredis::cli {
 
@@ -108,6 +109,8 @@ class session {
   // connection keeps it on its list until it is freed.
   std::unique_ptr<replay_step> replay_;
   std::unique_ptr<reactor::reactor> reactor_;
+  // -u redis+sentinel://: where the primary is (kept to name it to the raw connections).
+  std::shared_ptr<sentinel::primary_locator> locator_;
   std::unique_ptr<uredis::connection> connection_;
 };
 

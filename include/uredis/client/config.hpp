@@ -11,6 +11,15 @@
 //   redis://[[username]:password@]host[:port][/db][?query]
 //   rediss://...                          the same, with tls = true
 //   unix://[[username]:password@]/absolute/path.sock[?query]
+//   redis+sentinel://[[username]:password@]host[:port][,host[:port]...]/service[/db][?query]
+//                                         the primary of `service`, found through these
+//                                         Sentinels (port 26379 unless given) and followed
+//                                         through failovers: config.sentinel. The userinfo and
+//                                         the query are the primary's, as for redis://, plus
+//                                         sentinel_username, sentinel_password (for the
+//                                         Sentinels) and sentinel_timeout (seconds). The form
+//                                         redis-vl, LangChain and Prefect read; TLS
+//                                         (rediss+sentinel://) is refused for now.
 //
 //   host      a name, an IPv4 address, or an IPv6 address in brackets: redis://[::1]:6380.
 //             Empty (redis:// or redis://:6380) means the default host.
@@ -68,8 +77,10 @@
 
 #include "uredis/auth/credentials.hpp"
 #include "uredis/cache/cache_config.hpp"
+#include "uredis/client/address_provider.hpp"
 #include "uredis/proto/session_config.hpp"
 #include "uredis/result.hpp"
+#include "uredis/sentinel/sentinel_config.hpp"
 #include "uredis/tls/options.hpp"
 
 namespace uredis {
@@ -102,6 +113,14 @@ struct connection_config : proto::session_config {
   uredis::tls::options tls_options;
   /// Client-side caching; off (max_bytes 0) unless asked for.
   cache::cache_config cache;
+  /// Asked where to connect on every connect and reconnect, instead of host and port
+  /// (client/address_provider.hpp); it may answer later, and move the connection. Shared: one
+  /// provider may serve several connections of its shard.
+  std::shared_ptr<address_provider> address;
+  /// Redis Sentinel (redis+sentinel:// URLs): the primary of sentinel.service, found through
+  /// these Sentinels and followed through failovers (sentinel/primary_locator.hpp). When
+  /// enabled and `address` is not set, the connection makes a locator of its own.
+  sentinel::sentinel_config sentinel;
 
   friend bool operator==(const connection_config&, const connection_config&) = default;
 };

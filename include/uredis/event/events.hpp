@@ -201,6 +201,29 @@ struct node_removed {
   std::uint16_t port = 0;
 };
 
+/// A Sentinel named the primary of `service` (sentinel/primary_locator.hpp): the answer to
+/// one discovery round, asked by a connect or reconnect or by the locator checking after its
+/// +switch-master subscription was (re)made. `connection_id` is 0: a locator may serve several
+/// connections. The views are valid during dispatch only (never broadcast).
+struct sentinel_primary_discovered {
+  std::uint64_t connection_id = 0;
+  std::string_view service;
+  std::string_view host;
+  std::uint16_t port = 0;
+};
+
+/// The primary of `service` moved from old_host:old_port to host:port (a +switch-master
+/// announcement, or a discovery round that found another primary than the last): the
+/// locator's connections move to it. Views valid during dispatch only (never broadcast).
+struct sentinel_primary_switched {
+  std::uint64_t connection_id = 0;
+  std::string_view service;
+  std::string_view old_host;
+  std::uint16_t old_port = 0;
+  std::string_view host;
+  std::uint16_t port = 0;
+};
+
 /// Every event type, in index order.
 template <class... E>
 struct type_list {};
@@ -209,6 +232,7 @@ using all_events =
               command_retried, retries_exhausted, push_received, protocol_error, command_timed_out,
               health_check_failed, subscriptions_restored, lock_lost, cache_invalidated,
               cache_flushed, cache_evicted, reauthenticated, reauth_failed, token_refresh_failed,
-              topology_changed, node_added, node_removed>;
+              topology_changed, node_added, node_removed, sentinel_primary_discovered,
+              sentinel_primary_switched>;
 
 }  // namespace uredis::event

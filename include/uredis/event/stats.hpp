@@ -38,6 +38,8 @@ struct stats {
   std::uint64_t topology_changed = 0;
   std::uint64_t node_added = 0;
   std::uint64_t node_removed = 0;
+  std::uint64_t sentinel_primary_discovered = 0;
+  std::uint64_t sentinel_primary_switched = 0;
 
   friend bool operator==(const stats&, const stats&) = default;
 };
@@ -94,5 +96,11 @@ template <>
 inline constexpr std::uint64_t stats::*counter_of<node_added> = &stats::node_added;
 template <>
 inline constexpr std::uint64_t stats::*counter_of<node_removed> = &stats::node_removed;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<sentinel_primary_discovered> =
+    &stats::sentinel_primary_discovered;
+template <>
+inline constexpr std::uint64_t stats::*counter_of<sentinel_primary_switched> =
+    &stats::sentinel_primary_switched;
 
 }  // namespace uredis::event

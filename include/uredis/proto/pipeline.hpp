@@ -86,6 +86,7 @@
 #include "uredis/proto/request_buffer.hpp"
 #include "uredis/resp/parser.hpp"
 #include "uredis/util/byte_buffer.hpp"
+#include "uredis/util/inline_function.hpp"
 #include "uredis/util/ring_buffer.hpp"
 
 namespace uredis::proto {
@@ -189,6 +190,12 @@ class pipeline {
   /// Where RESP3 push frames go (invalidations, pub/sub messages, the rest).
   push_router& pushes() noexcept { return router_; }
 
+  /// Shown the text of every top-level error reply (-READONLY ..., valid during the call), before
+  /// the command it answers completes. It may only take note (a connection following a
+  /// Sentinel primary moves on -READONLY after the call that brought it). Empty: none.
+  using error_observer = util::inline_function<void(std::string_view), 16>;
+  void observe_errors(error_observer observer) noexcept { observer_ = std::move(observer); }
+
   /// Reads RESP2 arrays that are pub/sub frames as pushes (see above), from the next frame on.
   /// `queued_go_first`: the commands already queued reach the server before it subscribes (they
   /// are ahead of the SUBSCRIBE on the live socket), so the arrays that answer them are theirs.
@@ -242,6 +249,7 @@ class pipeline {
   reading state_ = reading::idle;
   request_buffer requests_;
   push_router router_;
+  error_observer observer_;
   bool pubsub_arrays_ = false;
   resp::node held_;              // frame_head: the array's header
   std::uint16_t confirmed_ = 0;  // confirmations the oldest command has had so far

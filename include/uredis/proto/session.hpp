@@ -230,6 +230,10 @@ class session {
   void set_output_hook(util::inline_function<void(), 16> hook) noexcept {
     output_hook_ = std::move(hook);
   }
+  /// Shows `observer` the text of every error reply to a command (pipeline::observe_errors).
+  void observe_errors(pipeline::error_observer observer) noexcept {
+    pipeline_.observe_errors(std::move(observer));
+  }
   /// The connection carries subscriptions (pubsub/subscriber.hpp). Speaking RESP2, it then
   /// accepts only (P|S)(UN)SUBSCRIBE, PING, QUIT and RESET (anything else is refused unsent,
   /// with errc::subscriber_only) and reads pub/sub arrays as pushes. RESP3 changes nothing.

@@ -123,9 +123,11 @@ class runtime {
   bool broadcast(const E& e) noexcept {
     static_assert(
         !std::is_same_v<E, event::push_received> && !std::is_same_v<E, event::cache_invalidated> &&
-            !std::is_same_v<E, event::node_added> && !std::is_same_v<E, event::node_removed>,
-        "runtime::broadcast: push_received, cache_invalidated, node_added and node_removed "
-        "point at memory that lives only while their own shard dispatches them");
+            !std::is_same_v<E, event::node_added> && !std::is_same_v<E, event::node_removed> &&
+            !std::is_same_v<E, event::sentinel_primary_discovered> &&
+            !std::is_same_v<E, event::sentinel_primary_switched>,
+        "runtime::broadcast: push_received, cache_invalidated, node_added, node_removed and the "
+        "sentinel_* events point at memory that lives only while their own shard dispatches them");
     static_assert(std::is_trivially_copyable_v<E>,
                   "runtime::broadcast: the event is copied into another shard's mailbox");
     // Runs on the target shard, whose reactor is current() there (see above).

@@ -65,8 +65,9 @@ struct failure {
 };
 
 /// The default retryable set: connection errors and timeouts. True for uredis'
-/// connection_refused, connection_reset, connection_closed, not_connected, timeout and
-/// server_loading (redis-py's BusyLoadingError is a ConnectionError), and for
+/// connection_refused, connection_reset, connection_closed, not_connected, timeout,
+/// server_loading (redis-py's BusyLoadingError is a ConnectionError) and the Sentinel codes
+/// sentinel_unreachable, role_mismatch and primary_switched (a failover under way), and for
 /// the std::errc conditions connection_refused, connection_reset, connection_aborted,
 /// not_connected, broken_pipe, timed_out, host_unreachable, network_unreachable, network_down
 /// and network_reset (the codes exceptions.hpp raises as connection_error or timeout_error).
