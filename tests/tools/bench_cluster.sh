@@ -3,7 +3,8 @@
 # (INFO commandstats of each node: the SETs and GETs the run sent, summed over the nodes, are
 # -n plus the warm-up's -c x -P, and each node took at least a fifth of them), the report counts
 # -n requests and no errors; the private cluster (no -h/-p) runs too; --cluster without -r is a
-# usage error. Needs redis-server, redis-cli and python3.
+# usage error; a seed that is not a cluster node, or is not there, fails the run naming it.
+# Needs redis-server, redis-cli and python3.
 #
 #   bench_cluster.sh UREDIS_BENCH
 set -euo pipefail
@@ -69,4 +70,15 @@ status=$?
 set -e
 [ $status -eq 2 ] || fail "--cluster without -r: exit $status, expected 2"
 grep -q -- "--cluster needs -r" "$work/usage.txt" || fail "no reason given: $(cat "$work/usage.txt")"
+# A seed that is not a cluster node, and one that is not there: exit 1, naming it.
+start_redis plain
+for port in "$plain_port" "$(dead_port)"; do
+  set +e
+  "$bench" --cluster -p "$port" -r 10 -t get -n 100 -q > /dev/null 2> "$work/seed.txt"
+  status=$?
+  set -e
+  [ $status -eq 1 ] || fail "seed $port: exit $status, expected 1"
+  grep -q "^uredis-bench: GET: cannot read the cluster's topology from 127.0.0.1:$port: " \
+    "$work/seed.txt" || fail "seed $port: $(cat "$work/seed.txt")"
+done
 echo "ok"

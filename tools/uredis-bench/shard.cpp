@@ -68,17 +68,19 @@ void shard::setup() {
 }
 
 namespace {
-// "cannot connect to 127.0.0.1:6379: connection refused" (or the socket path; a server's
-// refusal, e.g. WRONGPASS, by its text).
+// "127.0.0.1:6379", "[::1]:6379" or the socket path.
+std::string server_name(const connection_config& c) {
+  if (!c.unix_socket.empty()) return c.unix_socket;
+  const bool v6 = c.host.find(':') != std::string::npos;
+  return (v6 ? "[" + c.host + "]" : c.host) + ":" + std::to_string(c.port);
+}
+// Why `outcome` failed: the error's message, or a server's refusal (e.g. WRONGPASS) by its text.
+std::string failure_text(const uredis::result<void>& outcome) {
+  return outcome.has_error() ? outcome.error().message() : outcome.server_error().message;
+}
+// "cannot connect to 127.0.0.1:6379: connection refused".
 std::string connect_failure(const connection_config& c, const uredis::result<void>& outcome) {
-  std::string where = c.unix_socket;
-  if (where.empty()) {
-    const bool v6 = c.host.find(':') != std::string::npos;
-    where = (v6 ? "[" + c.host + "]" : c.host) + ":" + std::to_string(c.port);
-  }
-  const std::string why =
-      outcome.has_error() ? outcome.error().message() : outcome.server_error().message;
-  return "cannot connect to " + where + ": " + why;
+  return "cannot connect to " + server_name(c) + ": " + failure_text(outcome);
 }
 }  // namespace
 
@@ -86,8 +88,8 @@ std::string connect_failure(const connection_config& c, const uredis::result<voi
 // client opens them on first use), so that no connect falls in the measured phase.
 void shard::on_topology(const uredis::result<void>& outcome) {
   if (!outcome) {
-    result_.failure =
-        "cannot read the cluster's topology: " + connect_failure(plan_.config, outcome);
+    result_.failure = "cannot read the cluster's topology from " + server_name(plan_.config) +
+                      ": " + failure_text(outcome);
     barrier_.arrive();
     return;
   }
