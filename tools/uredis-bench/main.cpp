@@ -1,6 +1,7 @@
 // uredis-bench: a redis-benchmark work-alike on the uredis runtime. main() parses the command
-// line, starts a private redis-server when no server is given, starts the runtime's shards
-// (--threads, --pin, --busy-poll), and runs the tests in order.
+// line, starts a private redis-server (with --cluster, a private cluster) when no server is
+// given, starts the runtime's shards (--threads, --pin, --busy-poll), and runs the tests in
+// order.
 
 #include <cerrno>
 #include <cstdio>
@@ -12,6 +13,7 @@
 
 #include "command_template.hpp"
 #include "options.hpp"
+#include "private_cluster.hpp"
 #include "private_server.hpp"
 #include "report.hpp"
 #include "run.hpp"
@@ -80,8 +82,18 @@ int main(int argc, char** argv) {
     config.protocol = uredis::resp_version::resp3;
   }
 
+  std::optional<private_cluster> cluster;
   std::optional<private_server> server;
-  if (o.private_server()) {
+  if (o.private_server() && o.cluster) {
+    std::string error;
+    cluster.emplace();
+    if (!cluster->start(error)) {
+      std::fprintf(stderr, "uredis-bench: cannot start a private cluster: %s\n", error.c_str());
+      return 1;
+    }
+    config.host = "127.0.0.1";
+    config.port = cluster->seed_port();
+  } else if (o.private_server()) {
     std::string error;
     server.emplace();
     if (!server->start(error, o.tls.enabled)) {

@@ -99,6 +99,9 @@ std::string_view usage_text() {
          "                  value (not measured), so that the reads find values\n"
          "  --server-cpu    report the private redis-server's CPU time per request (from\n"
          "                  /proc; not with -h, -p or -s)\n"
+         "  --cluster       Redis Cluster: -h/-p name a seed node (none: start a private\n"
+         "                  cluster of 3 primaries); each request goes to the primary of its\n"
+         "                  key's slot; needs -r (the keys' numbers spread them over the slots)\n"
          "  --help          this text\n"
          "TLS (as redis-benchmark's; with no -h/-p/-s/-u, --tls starts the private server with\n"
          "TLS and a CA of its own, which is trusted):\n";
@@ -148,6 +151,8 @@ parsed_options parse_options(int argc, char** argv) {
       o.prefill = true;
     } else if (arg == "--server-cpu") {
       o.server_cpu = true;
+    } else if (arg == "--cluster") {
+      o.cluster = true;
     } else if (takes_value(arg)) {
       if (i + 1 >= argc) return fail(std::string{arg} + " needs a value");
       const std::string_view v = argv[++i];
@@ -254,6 +259,18 @@ parsed_options parse_options(int argc, char** argv) {
   if (o.server_cpu && !o.private_server())
     return fail("--server-cpu needs the private server (no -h, -p or -s)");
   if (std::string error = tools::check_tls_flags(o.tls); !error.empty()) return fail(error);
+  if (o.cluster) {
+    // Without -r every request has the one key key:__rand_int__, on one node of the cluster.
+    if (o.keyspace == 0)
+      return fail("--cluster needs -r: the keys' numbers spread them over the slots");
+    if (o.cache_max_bytes > 0) return fail("--cluster and --cache cannot be combined");
+    if (o.prefill) return fail("--cluster and --prefill cannot be combined");
+    if (o.server_cpu) return fail("--cluster and --server-cpu cannot be combined");
+    if (!o.unix_socket.empty()) return fail("--cluster needs a TCP seed (-h/-p), not -s");
+    if (o.db != 0) return fail("--cluster: a cluster has database 0 only");
+    if (o.private_server() && o.tls.enabled)
+      return fail("--cluster --tls needs a cluster of yours (-h/-p): the private one is plaintext");
+  }
   if (o.threads > o.clients) o.threads = o.clients;  // a shard needs at least one connection
   return p;
 }

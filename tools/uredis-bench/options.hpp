@@ -9,7 +9,9 @@
 // threads >= 1, threads <= clients; exactly one of `tests` (each a name that selects a test,
 // see workload.hpp) and `command` is non-empty; duration and rate are > 0 when set; a key pattern
 // other than uniform comes with a keyspace (-r); zipf_exponent > 0; -n and --duration are
-// not both given; cache_max_bytes > 0 implies prefill; server_cpu needs a private server.
+// not both given; cache_max_bytes > 0 implies prefill; server_cpu needs a private server;
+// cluster comes with a keyspace (-r), and without cache, prefill, server_cpu, a Unix socket, a
+// database other than 0, or TLS on a private cluster.
 
 #include <chrono>
 #include <cstddef>
@@ -70,6 +72,10 @@ struct options {
   bool prefill = false;
   /// --server-cpu: report the private redis-server's CPU time per request (measured phase).
   bool server_cpu = false;
+  /// --cluster: the server given is a seed of a Redis Cluster; each shard sends every request
+  /// through one cluster::cluster_client to the primary of its key's slot. With no server
+  /// given, a private cluster of three primaries is started (private_cluster.hpp).
+  bool cluster = false;
 
   /// No -h, -p, -s or -u: start a private redis-server.
   bool private_server() const noexcept { return !host && !port && unix_socket.empty(); }

@@ -18,11 +18,10 @@
 #include <vector>
 
 namespace uredis::bench {
-namespace {
 
 // Asks the kernel for a free port by binding port 0. (Another process may take it before
 // redis-server binds it; start() then fails, which is rare and visible.)
-std::uint16_t free_port() {
+std::uint16_t free_loopback_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;
   sockaddr_in a{};
@@ -37,6 +36,8 @@ std::uint16_t free_port() {
   return port;
 }
 
+namespace {
+
 bool accepts(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
@@ -49,7 +50,8 @@ bool accepts(std::uint16_t port) {
   return ok;
 }
 
-// Runs a program from PATH with its output discarded; true when it exits 0.
+}  // namespace
+
 bool run_quietly(const std::vector<std::string>& args) {
   std::vector<char*> argv;
   for (const std::string& a : args)
@@ -71,6 +73,8 @@ bool run_quietly(const std::vector<std::string>& args) {
     if (errno != EINTR) return false;
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
+
+namespace {
 
 // A CA (ca.crt) and a certificate it signed for 127.0.0.1 and localhost (server.crt,
 // server.key) in `dir`, valid for a day: the run needs them for minutes.
@@ -103,14 +107,14 @@ bool make_certificates(const std::string& dir, std::string& error) {
 
 }  // namespace
 
-bool private_server::start(std::string& error, bool tls) {
+bool private_server::start(std::string& error, bool tls, const std::vector<std::string>& extra) {
   char tmpl[] = "/tmp/uredis-bench.XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) {
     error = std::string{"mkdtemp: "} + std::strerror(errno);
     return false;
   }
   dir_ = tmpl;
-  port_ = free_port();
+  port_ = free_loopback_port();
   if (port_ == 0) {
     error = "no free loopback port";
     return false;
@@ -132,6 +136,8 @@ bool private_server::start(std::string& error, bool tls) {
   } else {
     argv.insert(argv.end(), {"--port", port.c_str()});
   }
+  for (const std::string& e : extra)
+    argv.push_back(e.c_str());
   argv.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ < 0) {

@@ -14,8 +14,14 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace uredis::bench {
+
+/// A loopback TCP port that was free when asked (0 when none could be had).
+std::uint16_t free_loopback_port();
+/// Runs a program from PATH with its output discarded; true when it exits 0.
+bool run_quietly(const std::vector<std::string>& args);
 
 class private_server {
  public:
@@ -24,8 +30,11 @@ class private_server {
   private_server(const private_server&) = delete;
   private_server& operator=(const private_server&) = delete;
 
-  /// Starts the server (`tls`: TLS only, see above); on failure returns false and sets `error`.
-  bool start(std::string& error, bool tls = false);
+  /// Starts the server (`tls`: TLS only, see above), with `extra` arguments after the
+  /// others; on failure returns false and sets `error`.
+  bool start(std::string& error, bool tls = false, const std::vector<std::string>& extra = {});
+  /// Its temporary directory (the server's --dir).
+  const std::string& dir() const noexcept { return dir_; }
   /// With TLS: the PEM file of the CA that signed the server's certificate.
   std::string ca_file() const { return dir_ + "/ca.crt"; }
   std::uint16_t port() const noexcept { return port_; }

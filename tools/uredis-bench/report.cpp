@@ -95,6 +95,10 @@ void print_report(std::FILE* out, const options& o, const test_report& r) {
   std::fprintf(out, "  %llu requests completed in %.2f seconds\n", ull{r.requests}, r.seconds);
   std::fprintf(out, "  %zu parallel clients, %zu shard(s), pipeline %zu\n", o.clients, o.threads,
                o.pipeline);
+  if (o.cluster)
+    std::fprintf(out,
+                 "  cluster: one cluster client per shard, one connection per primary; the "
+                 "clients are request streams sharing it\n");
   std::fprintf(out, "  %zu bytes payload\n", o.data_size);
   if (o.rate > 0) std::fprintf(out, "  fixed rate: %.2f requests per second\n", o.rate);
   std::fprintf(out, "\n  latency (usec): p50=%llu p90=%llu p99=%llu p99.9=%llu max=%llu\n",

@@ -66,6 +66,7 @@ bool run_test(runtime& rt, const options& o, const connection_config& config, co
     plan.zipf_exponent = o.zipf_exponent;
     plan.data_size = o.data_size;
     plan.seed = (std::uint64_t{i} << 32) + 1;
+    plan.cluster = o.cluster;
     first_client += plan.clients;
     shards.push_back(std::make_unique<shard>(std::move(plan), barrier));
   }

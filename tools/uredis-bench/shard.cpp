@@ -3,18 +3,22 @@
 #include <string>
 #include <utility>
 
+#include "uredis/cmd/server.hpp"
 #include "uredis/reactor/reactor.hpp"
 
 namespace uredis::bench {
 
 using time_point = std::chrono::steady_clock::time_point;
 
-// One connection and its requests in flight. Pinned (callbacks point at it).
+// One connection and its requests in flight, or (--cluster, no connection of its own) one
+// stream of requests through the shard's cluster client. Pinned (callbacks point at it).
 struct shard::client {
-  client(reactor::reactor& r, const connection_config& config, std::size_t depth)
-      : conn(r, config), depth(depth) {}
+  client(reactor::reactor& r, const connection_config& config, std::size_t depth) : depth(depth) {
+    conn.emplace(r, config);
+  }
+  explicit client(std::size_t depth) : depth(depth) {}
 
-  connection conn;
+  std::optional<connection> conn;  // nullopt with --cluster
   std::size_t depth;
   std::size_t in_flight = 0;
   time_point due{};   // --rate: when the next request is due
@@ -44,29 +48,79 @@ void shard::setup() {
   requests_.emplace(plan_.work,
                     key_source{plan_.keys, plan_.keyspace, plan_.zipf_exponent, plan_.index,
                                plan_.shards, plan_.seed},
-                    plan_.data_size, /*name_keys=*/plan_.config.cache.enabled());
+                    plan_.data_size, /*name_keys=*/plan_.config.cache.enabled() || plan_.cluster);
   clients_.reserve(plan_.clients);
+  if (plan_.cluster) {
+    for (std::size_t i = 0; i < plan_.clients; ++i)
+      clients_.push_back(std::make_unique<client>(plan_.pipeline));
+    cluster::cluster_config config;
+    config.seeds.push_back({plan_.config.host, plan_.config.port});
+    config.node = plan_.config;
+    cluster_ = std::make_unique<cluster::cluster_client>(*reactor_, std::move(config));
+    cluster_->connect([this](const uredis::result<void>& outcome) { on_topology(outcome); });
+    return;
+  }
   for (std::size_t i = 0; i < plan_.clients; ++i)
     clients_.push_back(std::make_unique<client>(*reactor_, plan_.config, plan_.pipeline));
   connecting_ = clients_.size();
   for (auto& c : clients_)
-    c->conn.connect([this](const uredis::result<void>& outcome) { on_connected(outcome); });
+    c->conn->connect([this](const uredis::result<void>& outcome) { on_connected(outcome); });
 }
 
 namespace {
-// "cannot connect to 127.0.0.1:6379: connection refused" (or the socket path; a server's
-// refusal, e.g. WRONGPASS, by its text).
+// "127.0.0.1:6379", "[::1]:6379" or the socket path.
+std::string server_name(const connection_config& c) {
+  if (!c.unix_socket.empty()) return c.unix_socket;
+  const bool v6 = c.host.find(':') != std::string::npos;
+  return (v6 ? "[" + c.host + "]" : c.host) + ":" + std::to_string(c.port);
+}
+// Why `outcome` failed: the error's message, or a server's refusal (e.g. WRONGPASS) by its text.
+std::string failure_text(const uredis::result<void>& outcome) {
+  return outcome.has_error() ? outcome.error().message() : outcome.server_error().message;
+}
+// "cannot connect to 127.0.0.1:6379: connection refused".
 std::string connect_failure(const connection_config& c, const uredis::result<void>& outcome) {
-  std::string where = c.unix_socket;
-  if (where.empty()) {
-    const bool v6 = c.host.find(':') != std::string::npos;
-    where = (v6 ? "[" + c.host + "]" : c.host) + ":" + std::to_string(c.port);
-  }
-  const std::string why =
-      outcome.has_error() ? outcome.error().message() : outcome.server_error().message;
-  return "cannot connect to " + where + ": " + why;
+  return "cannot connect to " + server_name(c) + ": " + failure_text(outcome);
 }
 }  // namespace
+
+// --cluster: the topology is read; a PING to each primary opens its connection (the cluster
+// client opens them on first use), so that no connect falls in the measured phase.
+void shard::on_topology(const uredis::result<void>& outcome) {
+  if (!outcome) {
+    result_.failure = "cannot read the cluster's topology from " + server_name(plan_.config) +
+                      ": " + failure_text(outcome);
+    barrier_.arrive();
+    return;
+  }
+  const cluster::slot_map& map = cluster_->slots();
+  connecting_ = map.shards().size();
+  if (connecting_ == 0) {
+    result_.failure = "the cluster has no primary serving slots";
+    barrier_.arrive();
+    return;
+  }
+  for (const cluster::shard& s : map.shards()) {
+    const std::uint16_t node = s.primary;
+    cluster_->exec_on(
+        map.node(node).address, cmd::ping{}, [this, node](const uredis::result<std::string>& r) {
+          if (r) return on_primary_ready({});
+          const cluster::node_address& a = cluster_->slots().node(node).address;
+          on_primary_ready("cannot connect to " + a.host + ":" + std::to_string(a.port) + ": " +
+                           (r.has_error() ? r.error().message() : r.server_error().message));
+        });
+  }
+}
+
+void shard::on_primary_ready(std::string_view failure) {
+  if (!failure.empty() && result_.failure.empty()) result_.failure = failure;
+  if (--connecting_ != 0) return;
+  if (!result_.failure.empty()) {
+    barrier_.arrive();
+    return;
+  }
+  warm_up();
+}
 
 void shard::on_connected(const uredis::result<void>& outcome) {
   if (!outcome && result_.failure.empty()) result_.failure = connect_failure(plan_.config, outcome);
@@ -80,9 +134,15 @@ void shard::on_connected(const uredis::result<void>& outcome) {
 
 void shard::warm_up() {
   warming_ = clients_.size() * plan_.pipeline;
-  for (auto& c : clients_)
-    for (std::size_t i = 0; i < plan_.pipeline; ++i)
-      requests_->issue(c->conn, [this](bool) noexcept { on_warm_reply(); });
+  for (auto& c : clients_) {
+    for (std::size_t i = 0; i < plan_.pipeline; ++i) {
+      if (cluster_) {
+        requests_->issue(*cluster_, [this](bool) noexcept { on_warm_reply(); });
+      } else {
+        requests_->issue(*c->conn, [this](bool) noexcept { on_warm_reply(); });
+      }
+    }
+  }
 }
 
 void shard::on_warm_reply() {
@@ -100,7 +160,7 @@ void shard::start(time_point t0, process_usage& end) {
   cache_at_start_ = cache_so_far();
   live_ = 0;
   for (auto& c : clients_) {
-    c->down = !c->conn.ready();
+    c->down = c->conn && !c->conn->ready();
     if (!c->down) ++live_;
   }
   if (plan_.duration) reactor_->timers().rearm(deadline_, t0 + *plan_.duration);
@@ -128,7 +188,11 @@ void shard::issue(client& c, time_point stamp) {
   }
   c.sending = true;
   for (;;) {
-    requests_->issue(c.conn, [this, &c, stamp](bool ok) noexcept { on_reply(c, ok, stamp); });
+    if (cluster_) {
+      requests_->issue(*cluster_, [this, &c, stamp](bool ok) noexcept { on_reply(c, ok, stamp); });
+    } else {
+      requests_->issue(*c.conn, [this, &c, stamp](bool ok) noexcept { on_reply(c, ok, stamp); });
+    }
     if (c.owed == 0) break;
     --c.owed;
     stamp = c.owed_stamp;
@@ -148,11 +212,14 @@ void shard::on_reply(client& c, bool ok, time_point sent) {
   completed_.store(result_.completed, std::memory_order_relaxed);
   if (!ok) ++result_.errors;
   // A closed connection takes no more requests (the others take its share). One that is
-  // reconnecting does: its requests wait for the new socket.
-  const connection_state state = c.conn.state();
-  if (!c.down && (state == connection_state::closed || state == connection_state::idle)) {
-    c.down = true;
-    --live_;
+  // reconnecting does: its requests wait for the new socket. (A cluster client's streams never
+  // stop: it routes around a node that fails.)
+  if (c.conn) {
+    const connection_state state = c.conn->state();
+    if (!c.down && (state == connection_state::closed || state == connection_state::idle)) {
+      c.down = true;
+      --live_;
+    }
   }
   if (!c.down && more_to_issue()) {
     if (!plan_.schedule) {
@@ -237,7 +304,7 @@ std::uint64_t shard::reconnects_so_far() const noexcept {
 cache::store_stats shard::cache_so_far() const noexcept {
   cache::store_stats sum;
   for (const auto& c : clients_) {
-    const cache::driver* d = c->conn.cache();
+    const cache::driver* d = c->conn ? c->conn->cache() : nullptr;
     if (d == nullptr) continue;
     const cache::store_stats& s = d->stats();
     sum.hits += s.hits;
@@ -260,7 +327,9 @@ void shard::teardown() {
   pacer_.cancel();
   deadline_.cancel();
   for (auto& c : clients_)
-    c->conn.close();
+    if (c->conn) c->conn->close();
+  // Before the clients: destroying it completes what it still holds, whose callbacks name them.
+  cluster_.reset();
   clients_.clear();
   requests_.reset();
   clock_.reset();

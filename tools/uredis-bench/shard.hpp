@@ -28,6 +28,12 @@
 // once per request). The cache's stats are summed over the shard's connections: counters as
 // differences over the measured phase, entries and bytes as they are at its end.
 //
+// --cluster: the shard has one cluster::cluster_client (one connection per primary, opened
+// while setting up by a PING to each primary the topology names) instead of a connection per
+// client, as the library means a cluster client to be used: the clients are then request
+// streams of -P in flight each, sharing it, and each request goes to the primary of its key's
+// slot (computed once, by the cluster client's check of the descriptor's keys).
+//
 // Threads: setup/start/teardown and everything they trigger run on the shard's thread; main()
 // reads the results after the barrier, and completed() (for the progress line) at any time.
 
@@ -47,6 +53,7 @@
 #include "request_source.hpp"
 #include "uredis/cache/store.hpp"
 #include "uredis/client/config.hpp"
+#include "uredis/cluster/cluster_client.hpp"
 #include "uredis/reactor/timer.hpp"
 #include "uredis/util/histogram.hpp"
 #include "workload.hpp"
@@ -71,6 +78,8 @@ struct shard_plan {
   double zipf_exponent = 0.99;
   std::size_t data_size = 3;
   std::uint64_t seed = 1;
+  /// --cluster: config's host and port are a seed node of a Redis Cluster.
+  bool cluster = false;
 };
 
 /// What a shard measured. Read by main() after the phase barrier.
@@ -104,6 +113,8 @@ class shard {
   struct client;
 
   void on_connected(const uredis::result<void>& outcome);
+  void on_topology(const uredis::result<void>& outcome);
+  void on_primary_ready(std::string_view failure);
   void warm_up();
   void on_warm_reply();
   void issue(client& c, std::chrono::steady_clock::time_point stamp);
@@ -123,6 +134,7 @@ class shard {
   std::optional<batch_clock> clock_;
   std::optional<request_source> requests_;
   std::vector<std::unique_ptr<client>> clients_;
+  std::unique_ptr<cluster::cluster_client> cluster_;  // --cluster: every client's requests
 
   std::size_t connecting_ = 0;
   std::size_t warming_ = 0;  // warm-up replies awaited
