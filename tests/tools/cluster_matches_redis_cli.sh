@@ -17,15 +17,10 @@
 set -u
 
 uredis_cli=$1
-if ! command -v redis-cli > /dev/null; then
-  echo "FAIL: redis-cli is not on PATH (apt-get install redis-tools)" >&2
-  exit 1
-fi
-echo "using $(redis-cli --version)"
-
 work=$(mktemp -d)
 # shellcheck source=redis_server.sh
 source "$(dirname "$0")/redis_server.sh"
+require_redis_cli
 # shellcheck source=tls_certificates.sh
 source "$(dirname "$0")/tls_certificates.sh"
 trap 'report_exit $? "$BASH_COMMAND"; stop_all_redis; rm -rf "$work"' EXIT

@@ -12,11 +12,9 @@ uredis_cli=$1
 fake_server=$2
 corpus=$3
 
-if ! command -v redis-cli > /dev/null; then
-  echo "FAIL: redis-cli is not on PATH (apt-get install redis-tools)" >&2
-  exit 1
-fi
-echo "using $(redis-cli --version)"
+# shellcheck source=redis_server.sh
+source "$(dirname "$0")/redis_server.sh"
+require_redis_cli
 
 work=$(mktemp -d)
 server_pid=

@@ -9,14 +9,10 @@
 set -u
 
 uredis_cli=$1
-if ! command -v redis-cli > /dev/null; then
-  echo "FAIL: redis-cli is not on PATH (apt-get install redis-tools)" >&2
-  exit 1
-fi
-
 work=$(mktemp -d)
 # shellcheck source=redis_server.sh
 source "$(dirname "$0")/redis_server.sh"
+require_redis_cli
 trap 'report_exit $? "$BASH_COMMAND"; stop_all_redis; rm -rf "$work"' EXIT
 
 shopt -s extglob  # the stderr patterns of expect() may use @(a|b)

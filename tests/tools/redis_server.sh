@@ -30,6 +30,16 @@ report_exit() {
   done
 }
 
+# The tests that compare with redis-cli need it: without it they fail, saying what to install
+# (a missing tool is never a pass), and they name the version they compare with.
+require_redis_cli() {
+  if ! command -v redis-cli > /dev/null; then
+    echo "FAIL: redis-cli is not on PATH (apt-get install redis-tools)" >&2
+    exit 1
+  fi
+  echo "using $(redis-cli --version)"
+}
+
 # start_redis NAME [redis-server arguments...]
 start_redis() {
   local name=$1

@@ -14,15 +14,10 @@
 set -u
 
 uredis_cli=$1
-if ! command -v redis-cli > /dev/null; then
-  echo "FAIL: redis-cli is not on PATH (apt-get install redis-tools)" >&2
-  exit 1
-fi
-echo "using $(redis-cli --version)"
-
 work=$(mktemp -d)
 # shellcheck source=redis_server.sh
 source "$(dirname "$0")/redis_server.sh"
+require_redis_cli
 trap 'report_exit $? "$BASH_COMMAND"; stop_all_redis; rm -rf "$work"' EXIT
 
 start_redis main
