@@ -1,6 +1,6 @@
 #include "uredis/cluster/read_router.hpp"
 
-#include <algorithm>
+#include <cstring>
 
 #include "uredis/cache/allow_list.hpp"
 #include "uredis/retry/retry_policy.hpp"
@@ -12,38 +12,16 @@ void read_router::reset(const slot_map& map) {
   cursor_.assign(map.shards().size(), 0);
 }
 
-std::uint16_t read_router::pick(const shard& sh, std::uint16_t& cursor,
-                                read_policy policy) noexcept {
-  const std::size_t n = sh.replicas.size();
-  if (policy == read_policy::round_robin) {
-    // Turn 0 is the primary's, turn i the replica i-1's.
-    const std::size_t turn = cursor <= n ? cursor : 0;
-    cursor = static_cast<std::uint16_t>(turn == n ? 0 : turn + 1);
-    if (turn == 0) return sh.primary;
-    const std::uint16_t replica = sh.replicas[turn - 1];
-    return skipped(replica) ? sh.primary : replica;
-  }
-  // prefer_replica: the next replica not skipped, from the cursor on.
-  const std::size_t start = cursor < n ? cursor : 0;
-  for (std::size_t k = 0; k < n; ++k) {
-    std::size_t i = start + k;
-    if (i >= n) i -= n;
-    const std::uint16_t replica = sh.replicas[i];
-    if (skipped(replica)) continue;
-    cursor = static_cast<std::uint16_t>(i + 1 == n ? 0 : i + 1);
-    return replica;
-  }
-  return sh.primary;
-}
-
-bool read_router::is_read_only_request(std::string_view request) noexcept {
+bool read_router::look_up(std::string_view request) noexcept {
   const std::string_view name = cache::command_name(request);
-  if (name.size() == last_name_size_ && std::equal(name.begin(), name.end(), last_name_))
-    return last_read_only_;
   const bool read_only = retry::is_read_only(name);
-  if (name.size() <= name_capacity) {
-    std::copy(name.begin(), name.end(), last_name_);
-    last_name_size_ = static_cast<std::uint8_t>(name.size());
+  // The head ends where the name does (its CRLF included): the next command with the same
+  // argument count and name shares it.
+  const std::size_t head =
+      name.empty() ? 0 : static_cast<std::size_t>(name.data() - request.data()) + name.size() + 2;
+  if (head != 0 && head <= head_capacity && head <= request.size()) {
+    std::memcpy(last_head_, request.data(), head);
+    last_head_size_ = static_cast<std::uint8_t>(head);
     last_read_only_ = read_only;
   }
   return read_only;

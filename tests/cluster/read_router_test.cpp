@@ -179,6 +179,15 @@ TEST(ReadRouter, read_only_commands_are_those_the_server_flags_readonly) {
   EXPECT_FALSE(r.is_read_only_request(encoded({"INCR", "k"})));
   EXPECT_FALSE(r.is_read_only_request(encoded({"MULTI"})));
   EXPECT_TRUE(r.is_read_only_request(encoded({"GET", "k"})));  // after a write's name
+  // The verdict remembered for one head (argument count and name) is never another's.
+  EXPECT_FALSE(r.is_read_only_request(encoded({"GETDEL", "k"})));
+  EXPECT_TRUE(r.is_read_only_request(encoded({"GET", "k"})));
+  EXPECT_FALSE(r.is_read_only_request(encoded({"GETEX", "k", "PERSIST"})));
+  EXPECT_TRUE(r.is_read_only_request(encoded({"MGET", "a"})));
+  EXPECT_TRUE(r.is_read_only_request(encoded({"MGET", "a", "b", "c"})));
+  EXPECT_FALSE(r.is_read_only_request(encoded({"MSET", "a", "1"})));
+  EXPECT_FALSE(r.is_read_only_request(encoded({"GEORADIUSBYMEMBER", "k", "m", "1", "km"})));
+  EXPECT_TRUE(r.is_read_only_request(encoded({"GEORADIUSBYMEMBER_RO", "k", "m", "1", "km"})));
   EXPECT_FALSE(r.is_read_only_request("garbage"));
   EXPECT_FALSE(r.is_read_only_request(""));
 }

@@ -27,6 +27,7 @@
 // allocates per command (the vectors are sized by reset()).
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -63,18 +64,47 @@ class read_router {
   }
 
   /// True when `request` (one encoded command) only reads: its name is on
-  /// retry::is_read_only's list. Remembers the last name it looked up.
-  bool is_read_only_request(std::string_view request) noexcept;
+  /// retry::is_read_only's list. Remembers the verdict on the last command's head (its
+  /// argument count and name, "*2\r\n$3\r\nGET\r\n"): a client's reads are mostly one
+  /// command, and comparing a few bytes is cheaper than reading the name and searching.
+  bool is_read_only_request(std::string_view request) noexcept {
+    if (last_head_size_ != 0 && request.size() >= last_head_size_ &&
+        std::memcmp(request.data(), last_head_, last_head_size_) == 0)
+      return last_read_only_;
+    return look_up(request);
+  }
 
  private:
-  std::uint16_t pick(const shard& sh, std::uint16_t& cursor, read_policy policy) noexcept;
+  std::uint16_t pick(const shard& sh, std::uint16_t& cursor, read_policy policy) noexcept {
+    const std::size_t n = sh.replicas.size();
+    if (policy == read_policy::round_robin) {
+      // Turn 0 is the primary's, turn i the replica i-1's.
+      const std::size_t turn = cursor <= n ? cursor : 0;
+      cursor = static_cast<std::uint16_t>(turn == n ? 0 : turn + 1);
+      if (turn == 0) return sh.primary;
+      const std::uint16_t replica = sh.replicas[turn - 1];
+      return skipped(replica) ? sh.primary : replica;
+    }
+    // prefer_replica: the next replica not skipped, from the cursor on.
+    const std::size_t start = cursor < n ? cursor : 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      std::size_t i = start + k;
+      if (i >= n) i -= n;
+      const std::uint16_t replica = sh.replicas[i];
+      if (skipped(replica)) continue;
+      cursor = static_cast<std::uint16_t>(i + 1 == n ? 0 : i + 1);
+      return replica;
+    }
+    return sh.primary;
+  }
+  bool look_up(std::string_view request) noexcept;
 
   std::vector<std::uint8_t> skipped_;  // by node index
   std::vector<std::uint16_t> cursor_;  // by shard: whose turn is next
-  // The last command name looked up, and its verdict: a client's reads are mostly one name.
-  static constexpr std::size_t name_capacity = 24;  // the longest names: GEORADIUSBYMEMBER_RO
-  char last_name_[name_capacity] = {};
-  std::uint8_t last_name_size_ = 0;
+  // "*NN\r\n$20\r\nGEORADIUSBYMEMBER_RO\r\n" (the longest name) is 34 bytes.
+  static constexpr std::size_t head_capacity = 40;
+  char last_head_[head_capacity] = {};
+  std::uint8_t last_head_size_ = 0;  // 0: nothing remembered
   bool last_read_only_ = false;
 };
 
