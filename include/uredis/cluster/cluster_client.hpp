@@ -325,14 +325,20 @@ class cluster_client {
   template <class Command, class Handler>
   void route_read(const Command& command, std::uint16_t slot, Handler&& h,
                   const exec_options& options, read_policy policy) {
-    util::byte_buffer spare;  // a route_read from a completion run inside this one
-    util::byte_buffer& bytes = encoding_ ? spare : read_bytes_;
+    if (encoding_) [[unlikely]] {  // from a completion run inside another route_read
+      util::byte_buffer spare;
+      return route_encoded(spare, command, slot, std::forward<Handler>(h), options, policy);
+    }
+    encoding_ = true;
     struct in_use {
       bool& flag;
-      bool was;
-      ~in_use() { flag = was; }
-    } guard{encoding_, encoding_};
-    encoding_ = true;
+      ~in_use() { flag = false; }
+    } guard{encoding_};
+    route_encoded(read_bytes_, command, slot, std::forward<Handler>(h), options, policy);
+  }
+  template <class Command, class Handler>
+  void route_encoded(util::byte_buffer& bytes, const Command& command, std::uint16_t slot,
+                     Handler&& h, const exec_options& options, read_policy policy) {
     bytes.clear();
     resp::encoder e{bytes};
     command.encode(e);
