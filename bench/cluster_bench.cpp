@@ -6,11 +6,17 @@
 //
 //   route/get          slot_of(cmd::get{key}) + slot_map::primary_of
 //   route/mget3        check_slots(cmd::mget{3 keys sharing a hash tag}) + primary_of
+//   route/get_replica  what a GET pays under read policy prefer_replica (round_robin is the
+//                      same work): the slot, the command encoded into a reused buffer (its
+//                      name says whether it only reads; the client sends those bytes), the
+//                      name looked up (read_router::is_read_only_request) and the replica
+//                      chosen (read_router::node_for)
+//   encode/get         the encoding alone, which every command pays once on any policy
 //   std_hash/key       std::hash<std::string_view> of the key alone
 //
 // Keys are redis-benchmark's "key:NNNNNNNNNNNN" (16 bytes), 4096 of them, visited in order so
-// the loop is not one key cached in a register. The map is three shards as redis-cli --cluster
-// create lays them out.
+// the loop is not one key cached in a register. The map is three shards, a replica each, as
+// redis-cli --cluster create lays them out.
 
 #include <benchmark/benchmark.h>
 
@@ -21,10 +27,13 @@
 #include <string_view>
 #include <vector>
 
+#include "uredis/cluster/read_router.hpp"
 #include "uredis/cluster/slot_map.hpp"
 #include "uredis/cmd/keys_of.hpp"
 #include "uredis/cmd/strings.hpp"
+#include "uredis/resp/encoder.hpp"
 #include "uredis/resp/reply.hpp"
+#include "uredis/util/byte_buffer.hpp"
 
 namespace {
 
@@ -47,7 +56,8 @@ slot_map three_shards() {
   };
   auto range = [&](int first, int last, int port) {
     return uredis::resp::reply::make_array({uredis::resp::reply::make_integer(first),
-                                            uredis::resp::reply::make_integer(last), node(port)});
+                                            uredis::resp::reply::make_integer(last), node(port),
+                                            node(port + 100)});
   };
   const auto reply = uredis::resp::reply::make_array(
       {range(0, 5460, 7000), range(5461, 10922, 7001), range(10923, 16383, 7002)});
@@ -81,6 +91,42 @@ void route_mget3(benchmark::State& state) {
   }
 }
 BENCHMARK(route_mget3)->Name("route/mget3");
+
+void route_get_replica(benchmark::State& state) {
+  const auto keys = make_keys();
+  const slot_map map = three_shards();
+  uredis::cluster::read_router reads;
+  reads.reset(map);
+  uredis::util::byte_buffer bytes;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const uredis::cmd::get get{std::string_view(keys[i++ & 4095])};
+    const std::uint16_t slot = uredis::cmd::slot_of(get).value_or(0);
+    bytes.clear();
+    uredis::resp::encoder e{bytes};
+    get.encode(e);
+    const std::uint16_t node =
+        reads.is_read_only_request(bytes.data())
+            ? reads.node_for(map, slot, uredis::cluster::read_policy::prefer_replica)
+            : map.primary_of(slot);
+    benchmark::DoNotOptimize(node);
+  }
+}
+BENCHMARK(route_get_replica)->Name("route/get_replica");
+
+void encode_get(benchmark::State& state) {
+  const auto keys = make_keys();
+  uredis::util::byte_buffer bytes;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const uredis::cmd::get get{std::string_view(keys[i++ & 4095])};
+    bytes.clear();
+    uredis::resp::encoder e{bytes};
+    get.encode(e);
+    benchmark::DoNotOptimize(bytes.data().data());
+  }
+}
+BENCHMARK(encode_get)->Name("encode/get");
 
 void std_hash_key(benchmark::State& state) {
   const auto keys = make_keys();

@@ -27,10 +27,11 @@ cluster_client::cluster_client(reactor::reactor& r, cluster_config config)
       schedule_(config_.refresh, rng_),
       refresh_timer_([this] { on_refresh_timer(); }),
       retry_timer_([this] { send_parked(false); }),
-      on_disconnected_(r.events(),
-                       [this](const event::disconnected& e) { on_node_trouble(e.connection_id); }),
+      on_disconnected_(
+          r.events(),
+          [this](const event::disconnected& e) { on_node_trouble(e.connection_id, false); }),
       on_reconnect_scheduled_(r.events(), [this](const event::reconnect_scheduled& e) {
-        on_node_trouble(e.connection_id);
+        on_node_trouble(e.connection_id, true);
       }) {}
 
 cluster_client::~cluster_client() {
@@ -90,11 +91,25 @@ connection& cluster_client::open(std::uint16_t node) {
     cfg.host = map_.node(node).address.host;
     cfg.port = map_.node(node).address.port;
     c = std::make_unique<connection>(*reactor_, std::move(cfg));
+    // Replicas serve reads only after READONLY. Under a replica read policy every node gets it
+    // (a primary may be demoted by a failover, its connection kept); under policy primary only
+    // replicas, for the calls that ask for replica reads (exec_options::reads).
+    if (config_.reads != read_policy::primary || !map_.is_primary(node))
+      c->add_handshake_step(free_readonly_step());
     c->connect();
   } else if (c->state() == connection_state::closed || c->state() == connection_state::idle) {
     c->connect();  // it gave up on its node earlier: try again, the map still names it
   }
   return *c;
+}
+
+proto::handshake_step& cluster_client::free_readonly_step() {
+  // A step is on one connection's list at a time; a connection that is gone has unlinked its
+  // own (its session's list did), so the pool is as large as the node connections alive.
+  for (const std::unique_ptr<readonly_step>& step : readonly_steps_) {
+    if (!step->hook.is_linked()) return *step;
+  }
+  return *readonly_steps_.emplace_back(std::make_unique<readonly_step>());
 }
 
 // ---- Commands waiting out a backoff ----
@@ -217,6 +232,8 @@ void cluster_client::send_refresh() {
       cfg.host = seed.host;
       cfg.port = seed.port;
       seed_ = std::make_unique<connection>(*reactor_, std::move(cfg));
+      // The seed's connection joins the map's if the seed is in it, maybe as a replica.
+      if (config_.reads != read_policy::primary) seed_->add_handshake_step(free_readonly_step());
       seed_->connect();
       asked = seed_.get();
     }
@@ -307,6 +324,7 @@ void cluster_client::apply(slot_map next) {
   }
   map_ = std::move(next);
   conns_ = std::move(moved);
+  reads_.reset(map_);  // replicas skipped since the last topology get reads again
   seed_.reset();
   if (changed) {
     std::uint32_t primaries = static_cast<std::uint32_t>(map_.shards().size());
@@ -332,10 +350,20 @@ void cluster_client::sweep_retiring() {
   });
 }
 
-void cluster_client::on_node_trouble(std::uint64_t connection_id) {
+void cluster_client::on_node_trouble(std::uint64_t connection_id, bool reconnecting) {
   if (closing_) return;
-  for (const std::unique_ptr<connection>& c : conns_) {
+  for (std::size_t i = 0; i < conns_.size(); ++i) {
+    const std::unique_ptr<connection>& c = conns_[i];
     if (c != nullptr && c->id() == connection_id) {
+      const auto node = static_cast<std::uint16_t>(i);
+      if (i < map_.nodes().size() && !map_.is_primary(node)) {
+        // A replica: its reads go to the primary until the next topology. Once its commands
+        // are judged (reconnect_scheduled comes after: the reads it had written are unsent
+        // again), closing it hands them back with their bytes, to be routed to the primary now
+        // rather than wait for the replica; the next read it gets after a refresh reopens it.
+        reads_.skip(node);
+        if (reconnecting) c->close();
+      }
       refresh();  // read the topology from another node: has a replica taken over?
       return;
     }

@@ -110,6 +110,13 @@ std::uint16_t slot_map::find(const node_address& address) const noexcept {
   return no_node;
 }
 
+bool slot_map::is_primary(std::uint16_t node) const noexcept {
+  for (const shard& s : shards_) {
+    if (s.primary == node) return true;
+  }
+  return false;
+}
+
 std::uint16_t slot_map::add_node(node_address address, std::string id) {
   const std::uint16_t known = find(address);
   if (known != no_node) {

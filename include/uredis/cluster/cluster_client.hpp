@@ -26,6 +26,14 @@
 //
 // The callback sees only the command's final reply, typed as on a single server.
 //
+// Replica reads (config.reads, or exec_options::reads per call; read_router.hpp): under
+// prefer_replica or round_robin a keyed read-only command (retry::is_read_only, by name) goes
+// to a replica of its slot's shard, or rotates over the primary and its replicas; writes,
+// transactions, run() scripts, EVAL and EVALSHA always go to the primary. Node connections
+// say READONLY on every connect (readonly_step.hpp). A replica that answers MOVED, or whose
+// connection fails, is skipped until the next topology: its reads go to the primary. Replica
+// reads are EVENTUALLY CONSISTENT: a read may miss the client's own write of a moment before.
+//
 // Multi-key commands: all keys must hash to one slot (use a hash tag: "{user1}:a",
 // "{user1}:b"), or the command is refused unsent with errc::cluster_cross_slot. MGET, MSET, DEL,
 // EXISTS, UNLINK and TOUCH are instead split into one command per slot, sent in parallel and
@@ -64,6 +72,8 @@
 #include "uredis/client/connection.hpp"
 #include "uredis/client/reply_callback.hpp"
 #include "uredis/cluster/cluster_config.hpp"
+#include "uredis/cluster/read_router.hpp"
+#include "uredis/cluster/readonly_step.hpp"
 #include "uredis/cluster/redirect_state.hpp"
 #include "uredis/cluster/resend.hpp"
 #include "uredis/cluster/routed_handler.hpp"
@@ -134,6 +144,9 @@ class cluster_client {
     const bool keyed = check.result == cmd::slot_check::outcome::one_slot;
     routed<response, std::decay_t<Callback>> h(std::forward<Callback>(callback), *this, check.slot,
                                                keyed, options.idempotent);
+    const read_policy policy = options.reads.value_or(config_.reads);
+    if (keyed && policy != read_policy::primary)
+      return route_read(command, check.slot, std::move(h), options, policy);
     const std::uint16_t node = node_for(check.slot, keyed);
     if (node == slot_map::no_node) [[unlikely]] {
       util::byte_buffer bytes;
@@ -218,6 +231,13 @@ class cluster_client {
   template <class Handler>
   bool follow(const redirect_verdict& v, Handler& h) {
     using action = redirect_verdict::action;
+    // A read a replica redirected (it left the shard, or lost READONLY) or lost (its connection
+    // failed) goes to the primary, and the replica gets no reads until the next topology.
+    const std::uint16_t replica = h.replica();
+    h.set_replica(slot_map::no_node);
+    if (replica != slot_map::no_node &&
+        (v.what == action::follow_moved || v.what == action::retry_later))
+      reads_.skip(replica);
     switch (v.what) {
       case action::follow_moved: {
         const std::uint16_t node = map_.repoint(v.where.slot, v.where.target);
@@ -296,6 +316,42 @@ class cluster_client {
   }
   // The node's connection, created and connecting on first use (or after it gave up).
   connection& open(std::uint16_t node);
+  // A READONLY step no connection holds, for a new node connection (readonly_step.hpp).
+  proto::handshake_step& free_readonly_step();
+
+  // route() for a keyed command under a replica read policy: its name is known once it is
+  // encoded, so it is encoded once, here, and those bytes go to the node chosen (a replica
+  // when it only reads, its primary otherwise).
+  template <class Command, class Handler>
+  void route_read(const Command& command, std::uint16_t slot, Handler&& h,
+                  const exec_options& options, read_policy policy) {
+    if (encoding_) [[unlikely]] {  // from a completion run inside another route_read
+      util::byte_buffer spare;
+      return route_encoded(spare, command, slot, std::forward<Handler>(h), options, policy);
+    }
+    encoding_ = true;
+    struct in_use {
+      bool& flag;
+      ~in_use() { flag = false; }
+    } guard{encoding_};
+    route_encoded(read_bytes_, command, slot, std::forward<Handler>(h), options, policy);
+  }
+  template <class Command, class Handler>
+  void route_encoded(util::byte_buffer& bytes, const Command& command, std::uint16_t slot,
+                     Handler&& h, const exec_options& options, read_policy policy) {
+    bytes.clear();
+    resp::encoder e{bytes};
+    command.encode(e);
+    const std::uint16_t node = reads_.is_read_only_request(bytes.data())
+                                   ? reads_.node_for(map_, slot, policy)
+                                   : map_.primary_of(slot);
+    if (node == slot_map::no_node) [[unlikely]] {
+      return park(bytes.data(), proto::pending(std::move(h)), slot, true, options.idempotent,
+                  std::chrono::nanoseconds::zero());
+    }
+    if (node != map_.primary_of(slot)) h.set_replica(node);
+    open(node).enqueue(detail::kept_command{bytes.data()}, std::move(h), options);
+  }
 
   template <class Handler>
   void send(std::uint16_t node, std::string_view bytes, bool asking, Handler& h) {
@@ -319,7 +375,7 @@ class cluster_client {
   void send_refresh();
   void on_slots(result<resp::reply> reply);
   void apply(slot_map next);
-  void on_node_trouble(std::uint64_t connection_id);
+  void on_node_trouble(std::uint64_t connection_id, bool reconnecting);
   void sweep_retiring();
 
   reactor::reactor* reactor_;
@@ -328,6 +384,10 @@ class cluster_client {
   std::vector<std::unique_ptr<connection>> conns_;     // by map_'s node index
   std::vector<std::unique_ptr<connection>> retiring_;  // left the map with commands in flight
   std::unique_ptr<connection> seed_;                   // a seed outside the map, for a refresh
+  read_router reads_;
+  util::byte_buffer read_bytes_;  // route_read()'s encoding
+  bool encoding_ = false;         // route_read() is using read_bytes_
+  std::vector<std::unique_ptr<readonly_step>> readonly_steps_;
   util::rng rng_;
   refresh_schedule schedule_;
   reactor::timer refresh_timer_;

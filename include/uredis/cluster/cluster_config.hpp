@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "uredis/client/config.hpp"
+#include "uredis/cluster/read_router.hpp"
 #include "uredis/cluster/refresh_schedule.hpp"
 #include "uredis/cluster/slot_map.hpp"
 #include "uredis/retry/backoff.hpp"
@@ -20,6 +21,11 @@ struct cluster_config {
   /// The template of every node's connection: host and port are the node's; the rest applies
   /// to all (and unix_socket is ignored).
   connection_config node;
+  /// Where read-only commands go (read_router.hpp): primary (every command to the slot's
+  /// primary), prefer_replica or round_robin. Replica reads are eventually consistent: a read
+  /// may not see the client's own write of a moment before. exec_options::reads overrides it
+  /// per call.
+  read_policy reads = read_policy::primary;
   /// When CLUSTER SLOTS is read again after a MOVED, a node failure or CLUSTERDOWN.
   refresh_options refresh;
   /// How long a CLUSTER SLOTS may take before the next node is asked.

@@ -6,7 +6,8 @@
 // sends the command's kept bytes on (or waits, then routes them again). The callback runs once,
 // with the final reply typed as on a single server, or errc::cluster_too_many_redirects.
 //
-//   queued (56 bytes at most: the callback may take 40)   callback, client, slot, state
+//   queued (56 bytes at most: the callback may take 40)   callback, client, slot, state,
+//                                                         the replica it was sent to
 //   active (in the pipeline's reply slot)                 + the typed reply being read; after
 //                                                         an ASK, ASKING's reply is skipped and
 //                                                         the command's error reply is read
@@ -62,6 +63,10 @@ class routed_handler {
   bool keyed() const noexcept { return keyed_; }
   bool idempotent() const noexcept { return idempotent_; }
   redirect_state& state() noexcept { return state_; }
+  /// The replica the command was sent to (a read, read_router.hpp), or 0xFFFF: sent to a
+  /// primary. A replica that redirects or loses the read is skipped by the client.
+  std::uint16_t replica() const noexcept { return replica_; }
+  void set_replica(std::uint16_t node) noexcept { replica_ = node; }
 
   /// The reply never began: the connection's error; with the request bytes, the command never
   /// reached its node and is routed again.
@@ -135,6 +140,7 @@ class routed_handler {
   redirect_state state_;
   bool keyed_;
   bool idempotent_;
+  std::uint16_t replica_ = 0xFFFF;  // slot_map::no_node
 };
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

@@ -8,9 +8,10 @@
 //   slot_     slot -> shard index (no_shard: no node serves it), 32 KiB
 //
 // Routing is two array reads (slot -> shard -> primary) after the key's CRC16
-// (util::key_slot): the per-command cost the cluster client pays. A node index stays valid for
-// the map's life (repoint only adds nodes), so a client may keep per-node state in a vector
-// indexed the same way.
+// (util::key_slot): the per-command cost the cluster client pays. The replicas CLUSTER SLOTS
+// lists after each range's primary are kept with its shard, for reads (read_router.hpp). A node
+// index stays valid for the map's life (repoint only adds nodes), so a client may keep per-node
+// state in a vector indexed the same way.
 //
 // An endpoint the reply leaves empty (or null) means "the node you asked", as the Redis
 // documentation says: it becomes the seed's host. A node announced as "?" (unknown endpoint)
@@ -70,6 +71,14 @@ class slot_map {
   std::uint16_t shard_of(std::uint16_t slot) const noexcept {
     return slot_[slot & (util::cluster_slots - 1)];
   }
+
+  /// The replicas of the shard serving `slot` (empty when none, or nobody serves it).
+  std::span<const std::uint16_t> replicas_of(std::uint16_t slot) const noexcept {
+    const std::uint16_t s = shard_of(slot);
+    return s == no_shard ? std::span<const std::uint16_t>() : shards_[s].replicas;
+  }
+  /// True when `node` leads a shard (false for a replica, or a node that serves nothing).
+  bool is_primary(std::uint16_t node) const noexcept;
 
   std::span<const node_info> nodes() const noexcept { return nodes_; }
   std::span<const shard> shards() const noexcept { return shards_; }

@@ -16,18 +16,31 @@
 //             the commands of the allow-list (cache/allow_list.hpp); skip sends this one to the
 //             server, uncached; always caches it though it is not listed (the caller's word
 //             that it only reads the keys its descriptor names). Ignored without a cache.
+// reads       on a cluster client (cluster/read_router.hpp): where this command may go if it
+//             is read-only (primary, prefer_replica, round_robin); unset: the client's
+//             cluster_config::reads. A write goes to its primary whatever this says. Ignored
+//             on a single connection.
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 
 namespace uredis::proto {
 
 enum class cache_use : std::uint8_t { automatic, skip, always };
 
+/// Which node of a cluster shard serves a read-only command (cluster/read_router.hpp).
+enum class read_policy : std::uint8_t {
+  primary,         // the slot's primary, as for writes (consistent: reads see every write)
+  prefer_replica,  // a replica of the slot's shard when one is known and usable, else the primary
+  round_robin,     // the primary and its replicas in turn
+};
+
 struct exec_options {
   std::chrono::milliseconds timeout{-1};
   bool idempotent = false;
   cache_use cache = cache_use::automatic;
+  std::optional<read_policy> reads = std::nullopt;
 };
 
 }  // namespace uredis::proto
