@@ -60,6 +60,7 @@
 #include <utility>
 #include <vector>
 
+#include "uredis/client/batch.hpp"
 #include "uredis/client/config.hpp"
 #include "uredis/client/connection.hpp"
 #include "uredis/client/reply_callback.hpp"
@@ -143,6 +144,19 @@ class cluster_client {
                   std::chrono::nanoseconds::zero());
     }
     open(node).enqueue(command, std::move(h), options);
+  }
+
+  /// Sends every entry of `b` (client/batch.hpp) to the node serving its keys' slot, as exec()
+  /// sends one command: the entries for one node go out together (one send per node, the nodes
+  /// in parallel), redirects are followed per entry, and each result lands in its entry, in
+  /// push order. An entry whose keys span slots gets errc::cluster_cross_slot, unsent (MGET and
+  /// its kin are split only through exec()). True when every entry completed already (nothing
+  /// to send); otherwise `done` runs once, when the last one completes. `b` must not be
+  /// touched until then.
+  template <class Response>
+  bool exec(batch<Response>& b, typename batch<Response>::completion done,
+            const exec_options& options = {}) {
+    return b.send_routed(*this, options, done);
   }
 
   /// Sends `tx` (transaction.hpp, which the caller includes) to the primary serving its keys'
