@@ -24,7 +24,9 @@
 //                     next socket, a written non-idempotent write ends in errc::outcome_unknown
 //   16 redirects      errc::cluster_too_many_redirects (redirect_state.hpp)
 //
-// The callback sees only the command's final reply, typed as on a single server.
+// The callback sees only the command's final reply, typed as on a single server. The coroutine
+// and blocking faces, with the typed helpers, are built on this API: cluster/client.hpp and
+// cluster/blocking_client.hpp.
 //
 // Multi-key commands: all keys must hash to one slot (use a hash tag: "{user1}:a",
 // "{user1}:b"), or the command is refused unsent with errc::cluster_cross_slot. MGET, MSET, DEL,
