@@ -293,6 +293,22 @@ TEST_F(ClientOnCluster, split_helpers_span_slots_and_the_rest_refuse_cross_slot)
   });
 }
 
+TEST_F(ClientOnCluster, keyless_helpers_go_to_the_primaries_in_turn) {
+  test::run_coroutine(*r_, [&]() -> task<> {
+    EXPECT_EQ(*co_await client_->ping(), "PONG");
+    EXPECT_EQ(*co_await client_->ping("hi"), "hi");
+    EXPECT_EQ(*co_await client_->echo("back"), "back");
+    EXPECT_EQ(*co_await client_->publish("nobody-listens", "m"), 0);
+    const std::string sha = *co_await client_->script_load("return 1");
+    EXPECT_EQ(sha.size(), 40u);
+    const auto page = co_await client_->scan(0, std::nullopt, 10);
+    EXPECT_TRUE(page.has_value()) << why(page);
+    const auto info = co_await client_->command<std::string>("CLUSTER", "MYID");
+    EXPECT_TRUE(info.has_value()) << why(info);
+  });
+  EXPECT_GE(client_->cluster().open_connections(), 3u);  // six keyless commands, three primaries
+}
+
 TEST_F(ClientOnCluster, transactions_scripts_and_exec_on_reach_their_node) {
   test::run_coroutine(*r_, [&]() -> task<> {
     const auto tx =
