@@ -45,7 +45,8 @@
 //
 // On a Redis Cluster (cluster/cluster_client.hpp) each entry goes to the node serving its keys'
 // slot: push() also notes where the entry's keys hash (cmd::check_slots, the descriptor's keys;
-// the bytes alone do not say which arguments are keys), and send_routed() hands each entry to
+// the bytes alone do not say which arguments are keys; a CRC16 per key, which a single server's
+// batch pays too: about 10 ns a push of a short key), and send_routed() hands each entry to
 // the cluster's router with it. An entry whose keys span slots completes with
 // errc::cluster_cross_slot there (a batch entry is bytes, so MGET and its kin are not split).
 //
