@@ -8,7 +8,8 @@
 #               dependency('uredis') works from outside, that uredis' own tests, benchmarks and
 #               tools stay off as a subproject, that the public headers are enough, and that
 #               they compile warning-free in user code (tests/consumer/callbacks.cpp). It builds
-#               and runs the README's quickstart and every other complete program of the README.
+#               and runs the README's quickstart and every other complete program of the README
+#               (the Redis Cluster ones against a private 3-primary cluster).
 #   installed   `meson install` into a temporary prefix, then the README's quickstart built with
 #               plain g++ and `pkg-config --cflags --libs uredis`, against the installed tree only.
 #
@@ -25,8 +26,11 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/uredis-consumer.XXXXXX")"
 server_pid=""
 sentinel_pid=""
-trap '[[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null;
-      [[ -n "$sentinel_pid" ]] && kill "$sentinel_pid" 2>/dev/null; rm -rf "$work"' EXIT
+cluster_pids=()
+trap '[[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null
+      [[ -n "$sentinel_pid" ]] && kill "$sentinel_pid" 2>/dev/null
+      ((${#cluster_pids[@]})) && kill "${cluster_pids[@]}" 2>/dev/null
+      rm -rf "$work"' EXIT
 
 # The consumer project: tests/consumer plus the README's programs and a copy of uredis.
 src="$work/consumer"
@@ -45,7 +49,16 @@ while read -r name; do
   [[ -s "$src/$name.cpp" ]] || uredis_die "README example '$name' is empty"
   examples+=("$name")
 done < <(sed -n 's/^<!-- example:\([a-z_]*\):begin -->$/\1/p' "$uredis_root/README.md")
-printf '%s\n' "${examples[@]}" >"$src/examples.txt"
+# The Redis Cluster programs (<!-- cluster_example:NAME:begin --> ... end): built the same way,
+# run with a seed node's port as their argument.
+cluster_examples=()
+while read -r name; do
+  sed -n "/<!-- cluster_example:$name:begin -->/,/<!-- cluster_example:$name:end -->/p" \
+    "$uredis_root/README.md" | sed '1,2d;$d' | sed '$d' >"$src/$name.cpp"
+  [[ -s "$src/$name.cpp" ]] || uredis_die "README cluster example '$name' is empty"
+  cluster_examples+=("$name")
+done < <(sed -n 's/^<!-- cluster_example:\([a-z_]*\):begin -->$/\1/p' "$uredis_root/README.md")
+printf '%s\n' "${examples[@]}" "${cluster_examples[@]}" >"$src/examples.txt"
 rm -rf "$src/subprojects"
 mkdir -p "$src/subprojects/uredis"
 # A copy, not a link: the subproject sees exactly the source files, none of the build dirs.
@@ -89,6 +102,42 @@ for _ in $(seq 1 20); do
 done
 [[ -n "$sentinel_pid" ]] || uredis_die "could not start redis-server --sentinel"
 export REDIS_SENTINEL_URL="redis+sentinel://127.0.0.1:$sentinel_port/mymaster"
+
+# A private Redis Cluster of three primaries (no replicas), for the cluster programs: three
+# cluster-enabled servers on consecutive free-looking ports, joined by redis-cli --cluster create.
+cluster_port=""
+if ((${#cluster_examples[@]})); then
+  for _ in $(seq 1 20); do
+    base=$((20000 + RANDOM % 40000))
+    cluster_pids=()
+    for p in "$base" "$((base + 1))" "$((base + 2))"; do
+      mkdir -p "$work/cluster-$p"
+      redis-server --port "$p" --bind 127.0.0.1 --cluster-enabled yes \
+        --cluster-config-file "$work/cluster-$p/nodes.conf" --dir "$work/cluster-$p" --save '' \
+        --appendonly no --daemonize no --logfile "$work/cluster-$p/redis.log" &
+      cluster_pids+=($!)
+    done
+    for p in "$base" "$((base + 1))" "$((base + 2))"; do
+      for _ in $(seq 1 50); do
+        redis-cli -p "$p" ping >/dev/null 2>&1 && break
+        sleep 0.1
+      done
+    done
+    if redis-cli --cluster create "127.0.0.1:$base" "127.0.0.1:$((base + 1))" \
+      "127.0.0.1:$((base + 2))" --cluster-replicas 0 --cluster-yes >"$work/cluster.log" 2>&1; then
+      for _ in $(seq 1 100); do
+        redis-cli -p "$base" cluster info 2>/dev/null | grep -q 'cluster_state:ok' &&
+          cluster_port="$base" && break
+        sleep 0.1
+      done
+    fi
+    [[ -n "$cluster_port" ]] && break
+    kill "${cluster_pids[@]}" 2>/dev/null || true
+    wait "${cluster_pids[@]}" 2>/dev/null || true
+    cluster_pids=()
+  done
+  [[ -n "$cluster_port" ]] || uredis_die "could not make a Redis Cluster: $(cat "$work/cluster.log")"
+fi
 
 # Runs the quickstart at $1 (it must print the greeting).
 run_quickstart() {
@@ -137,7 +186,13 @@ subproject_build() {
       uredis_die "$name: $prog failed: $(cat "$work/$prog.out")"
     uredis_log "$name: $prog: $(tr '\n' '|' <"$work/$prog.out")"
   done
-  uredis_log "$name: consumer, quickstart, callbacks and ${#examples[@]} README examples pass"
+  for prog in "${cluster_examples[@]}"; do
+    timeout 30 "$build/$prog" "$cluster_port" >"$work/$prog.out" 2>&1 ||
+      uredis_die "$name: $prog failed: $(cat "$work/$prog.out")"
+    uredis_log "$name: $prog: $(tr '\n' '|' <"$work/$prog.out")"
+  done
+  uredis_log "$name: consumer, quickstart, callbacks, ${#examples[@]} README examples and" \
+    "${#cluster_examples[@]} cluster examples pass"
 }
 
 # Installs uredis into a temporary prefix and builds the quickstart against it with plain g++.

@@ -16,12 +16,13 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "../support/client_setup.hpp"
 #include "../support/eventually.hpp"
-#include "../support/parse_reply.hpp"
 #include "../support/redis_cluster.hpp"
+#include "../support/slot_migration.hpp"
 #include "uredis/client/script.hpp"
 #include "uredis/client/transaction.hpp"
 #include "uredis/cmd/all.hpp"
@@ -54,11 +55,6 @@ class cluster_environment : public ::testing::Environment {
 };
 
 const auto* const registered = ::testing::AddGlobalTestEnvironment(new cluster_environment);
-
-// The node that `port` names, its id, and who serves a slot, asked of the servers themselves.
-std::string id_of(const test::redis_server& s) {
-  return std::string(test::parse_reply(s.command({"CLUSTER", "MYID"})).text());
-}
 
 class ClusterClient : public ::testing::Test {
  protected:
@@ -232,36 +228,11 @@ TEST_F(ClusterClient, transactions_and_scripts_go_to_their_one_slot) {
   EXPECT_EQ(refused->error(), errc::cluster_cross_slot);
 }
 
-// Moves `slot` (and its keys) from `from` to `to` as redis-cli --cluster reshard does, in
-// steps: IMPORTING, MIGRATING, MIGRATE the keys, then NODE on every node. `before_node` runs
-// between the migration of the keys and the final step (an ASK window).
+// A slot moved by hand (support/slot_migration.hpp), on this program's cluster.
 template <class BeforeNode>
 void move_slot(std::uint16_t slot, test::redis_server& from, test::redis_server& to,
                BeforeNode&& before_node) {
-  const std::string s = std::to_string(slot);
-  const std::string from_id = id_of(from);
-  const std::string to_id = id_of(to);
-  ASSERT_EQ(to.command({"CLUSTER", "SETSLOT", s, "IMPORTING", from_id}), "+OK\r\n");
-  ASSERT_EQ(from.command({"CLUSTER", "SETSLOT", s, "MIGRATING", to_id}), "+OK\r\n");
-  const std::string port = std::to_string(to.port());
-  for (;;) {
-    const resp::reply keys =
-        test::parse_reply(from.command({"CLUSTER", "GETKEYSINSLOT", s, "100"}));
-    if (keys.elements().empty()) break;
-    std::vector<std::string_view> migrate = {"MIGRATE", "127.0.0.1", port, "", "0", "5000", "KEYS"};
-    for (const resp::reply& k : keys.elements())
-      migrate.push_back(k.text());
-    const std::string reply = from.command(migrate);
-    ASSERT_TRUE(reply == "+OK\r\n" || reply == "+NOKEY\r\n") << reply;
-  }
-  before_node();
-  ASSERT_EQ(to.command({"CLUSTER", "SETSLOT", s, "NODE", to_id}), "+OK\r\n");
-  ASSERT_EQ(from.command({"CLUSTER", "SETSLOT", s, "NODE", to_id}), "+OK\r\n");
-  for (std::size_t i = 0; i < the_cluster->size(); ++i) {
-    test::redis_server& n = the_cluster->node(i);
-    if (!n.running() || &n == &from || &n == &to) continue;
-    (void)n.command({"CLUSTER", "SETSLOT", s, "NODE", to_id});  // replicas may refuse: gossip
-  }
+  test::move_slot(*the_cluster, slot, from, to, std::forward<BeforeNode>(before_node));
 }
 
 TEST_F(ClusterClient, ask_during_a_migration_then_moved_after_it) {
@@ -481,7 +452,7 @@ TEST_F(ClusterClient, the_map_follows_a_node_added_and_removed) {
   EXPECT_GE(changes, 1u);
 
   // It goes: killed and forgotten by every node.
-  const std::string extra_id = id_of(*extra);
+  const std::string extra_id = test::node_id(*extra);
   extra->kill();
   for (std::size_t i = 0; i < the_cluster->size(); ++i) {
     if (the_cluster->node(i).running())

@@ -43,10 +43,18 @@
 // meanwhile; the awaiting coroutine or the blocking call guarantees that by waiting. A batch
 // belongs to one thread at a time.
 //
-// Memory: the bytes, the entries and the results live in three buffers that only grow; clear()
-// keeps them. Once they have grown to a batch's working size, pushing and sending allocate
-// nothing beyond what the responses themselves hold (a long string, a resp::reply's tree) and an
-// error reply's text. The per-entry handler in the connection's queue is a pointer and an index.
+// On a Redis Cluster (cluster/cluster_client.hpp) each entry goes to the node serving its keys'
+// slot: push() also notes where the entry's keys hash (cmd::check_slots, the descriptor's keys;
+// the bytes alone do not say which arguments are keys; a CRC16 per key, which a single server's
+// batch pays too: about 10 ns a push of a short key), and send_routed() hands each entry to
+// the cluster's router with it. An entry whose keys span slots completes with
+// errc::cluster_cross_slot there (a batch entry is bytes, so MGET and its kin are not split).
+//
+// Memory: the bytes, the entries, their slots and the results live in four buffers that only
+// grow; clear() keeps them. Once they have grown to a batch's working size, pushing and sending
+// allocate nothing beyond what the responses themselves hold (a long string, a resp::reply's tree)
+// and an error reply's text. The per-entry handler in the connection's queue is a pointer and an
+// index.
 
 #include <cassert>
 #include <coroutine>
@@ -62,6 +70,7 @@
 
 #include "uredis/client/connection.hpp"
 #include "uredis/cmd/descriptor.hpp"
+#include "uredis/cmd/keys_of.hpp"
 #include "uredis/error.hpp"
 #include "uredis/proto/callback_handler.hpp"
 #include "uredis/proto/exec_options.hpp"
@@ -84,6 +93,17 @@ struct encoded_command {
   std::string_view bytes;
   // Which arguments are keys is lost with the descriptor: a client-side cache treats every
   // argument of a write as one (cache/driver.hpp).
+  static constexpr bool keys_unknown = true;
+  void encode(resp::encoder& e) const { e.buffer().append(bytes); }
+};
+
+// The same, for a router that reads the response type from the descriptor (a cluster's): its
+// slot is the batch's note, so it names no key to the router; the cache still sees it as above.
+template <class Response>
+struct routed_entry {
+  std::string_view bytes;
+  using response = Response;
+  static constexpr bool keyless = true;
   static constexpr bool keys_unknown = true;
   void encode(resp::encoder& e) const { e.buffer().append(bytes); }
 };
@@ -130,6 +150,7 @@ class batch {
   batch(batch&& other) noexcept
       : bytes_(std::move(other.bytes_)),
         ends_(std::move(other.ends_)),
+        slots_(std::move(other.slots_)),
         results_(std::move(other.results_)) {
     assert(!other.in_flight());
   }
@@ -137,6 +158,7 @@ class batch {
     assert(!in_flight() && !other.in_flight());
     bytes_ = std::move(other.bytes_);
     ends_ = std::move(other.ends_);
+    slots_ = std::move(other.slots_);
     results_ = std::move(other.results_);
     return *this;
   }
@@ -159,12 +181,14 @@ class batch {
       if (proto::answered_otherwise(bytes_.data().substr(before))) {
         bytes_.truncate(before);  // no bytes: never sent
         ends_.push_back(static_cast<std::uint32_t>(before));
+        slots_.emplace_back();
         results_.emplace_back(errc::not_one_reply);
         return *this;
       }
     }
     assert(bytes_.size() <= std::numeric_limits<std::uint32_t>::max());
     ends_.push_back(static_cast<std::uint32_t>(bytes_.size()));
+    slots_.push_back(cmd::check_slots(command));
     results_.emplace_back(errc::incomplete_reply);
     return *this;
   }
@@ -174,11 +198,13 @@ class batch {
     assert(!in_flight());
     bytes_.clear();
     ends_.clear();
+    slots_.clear();
     results_.clear();
   }
   /// Room for `commands` entries of `bytes` encoded bytes in all, before any push.
   void reserve(std::size_t commands, std::size_t bytes = 0) {
     ends_.reserve(commands);
+    slots_.reserve(commands);
     results_.reserve(commands);
     bytes_.reserve(bytes);
   }
@@ -187,6 +213,8 @@ class batch {
   bool empty() const noexcept { return ends_.empty(); }
   /// The encoded commands, back to back (RESP), for inspection and tests.
   std::string_view bytes() const noexcept { return bytes_.data(); }
+  /// Where entry `i`'s keys hash, noted when it was pushed (cmd::check_slots).
+  cmd::slot_check slots(std::size_t i) const noexcept { return slots_[i]; }
 
   /// Entry `i`'s result. Valid once the exec that sent it has returned (or resumed).
   result<Response>& operator[](std::size_t i) noexcept { return results_[i]; }
@@ -230,7 +258,55 @@ class batch {
     return --outstanding_ == 0;
   }
 
+  /// send() for a router that sends each entry where its slot says (cluster_client::exec):
+  /// calls `router.route(entry, slots, callback, options)` once per entry in push order, with
+  /// the entry as a descriptor of its bytes answering Response (detail::routed_entry), the
+  /// slots its keys hash to, and a callback(result<Response>) that records its result. Returns
+  /// and calls `done` as send() does. A result that is an error_code other than a refusal
+  /// (errc::cluster_cross_slot) or a reply that did not fit Response counts as lost to the
+  /// connection (failure()). Precondition: not in flight.
+  template <class Router>
+  bool send_routed(Router& router, const proto::exec_options& options = {}, completion done = {}) {
+    assert(!in_flight());
+    failure_ = {};
+    failure_index_ = std::numeric_limits<std::size_t>::max();
+    done_ = done;
+    outstanding_ = ends_.size() + 1;  // + 1 until the loop ends, as in send()
+    const std::string_view all = bytes_.data();
+    std::uint32_t begin = 0;
+    for (std::size_t i = 0; i < ends_.size(); ++i) {
+      const std::uint32_t end = ends_[i];
+      if (end == begin) {
+        --outstanding_;
+        continue;
+      }
+      router.route(detail::routed_entry<Response>{all.substr(begin, end - begin)}, slots_[i],
+                   entry_callback{this, static_cast<std::uint32_t>(i)}, options);
+      begin = end;
+    }
+    return --outstanding_ == 0;
+  }
+
  private:
+  // send_routed()'s per-entry callback: two words, as the router's inline storage wants.
+  struct entry_callback {
+    batch* self;
+    std::uint32_t index;
+
+    void operator()(result<Response> r) {
+      std::error_code lost;
+      if (r.has_error() && !answered_or_refused(r.error())) lost = r.error();
+      self->complete(index, std::move(r), lost);
+    }
+  };
+
+  // The error codes of a reply that came but did not fit, and of a router's refusal: they stay
+  // in their entry and are not the connection's failure.
+  static bool answered_or_refused(const std::error_code& ec) noexcept {
+    return ec == errc::type_mismatch || ec == errc::unexpected_null ||
+           ec == errc::unexpected_server_error || ec == errc::cluster_cross_slot;
+  }
+
   struct handler {
     batch* self;
     std::uint32_t index;
@@ -272,7 +348,8 @@ class batch {
   }
 
   util::byte_buffer bytes_;
-  std::vector<std::uint32_t> ends_;  // entry i's bytes end here; == the previous end: not sent
+  std::vector<std::uint32_t> ends_;     // entry i's bytes end here; == the previous end: not sent
+  std::vector<cmd::slot_check> slots_;  // where entry i's keys hash
   std::vector<result<Response>> results_;
   std::size_t outstanding_ = 0;
   std::error_code failure_;

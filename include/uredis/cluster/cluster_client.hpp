@@ -24,7 +24,9 @@
 //                     next socket, a written non-idempotent write ends in errc::outcome_unknown
 //   16 redirects      errc::cluster_too_many_redirects (redirect_state.hpp)
 //
-// The callback sees only the command's final reply, typed as on a single server.
+// The callback sees only the command's final reply, typed as on a single server. The coroutine
+// and blocking faces, with the typed helpers, are built on this API: cluster/client.hpp and
+// cluster/blocking_client.hpp.
 //
 // Replica reads (config.reads, or exec_options::reads per call; read_router.hpp): under
 // prefer_replica or round_robin a keyed read-only command (retry::is_read_only, by name) goes
@@ -68,6 +70,7 @@
 #include <utility>
 #include <vector>
 
+#include "uredis/client/batch.hpp"
 #include "uredis/client/config.hpp"
 #include "uredis/client/connection.hpp"
 #include "uredis/client/reply_callback.hpp"
@@ -156,6 +159,19 @@ class cluster_client {
                   std::chrono::nanoseconds::zero());
     }
     open(node).enqueue(command, std::move(h), options);
+  }
+
+  /// Sends every entry of `b` (client/batch.hpp) to the node serving its keys' slot, as exec()
+  /// sends one command: the entries for one node go out together (one send per node, the nodes
+  /// in parallel), redirects are followed per entry, and each result lands in its entry, in
+  /// push order. An entry whose keys span slots gets errc::cluster_cross_slot, unsent (MGET and
+  /// its kin are split only through exec()). True when every entry completed already (nothing
+  /// to send); otherwise `done` runs once, when the last one completes. `b` must not be
+  /// touched until then.
+  template <class Response>
+  bool exec(batch<Response>& b, typename batch<Response>::completion done,
+            const exec_options& options = {}) {
+    return b.send_routed(*this, options, done);
   }
 
   /// Sends `tx` (transaction.hpp, which the caller includes) to the primary serving its keys'
