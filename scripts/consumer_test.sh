@@ -24,12 +24,12 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/uredis-consumer.XXXXXX")"
-server_pid=""
 sentinel_pid=""
-cluster_pids=()
-trap '[[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null
-      [[ -n "$sentinel_pid" ]] && kill "$sentinel_pid" 2>/dev/null
-      ((${#cluster_pids[@]})) && kill "${cluster_pids[@]}" 2>/dev/null
+# shellcheck source=../tests/tools/redis_server.sh
+source "$uredis_root/tests/tools/redis_server.sh"
+# shellcheck source=../tests/tools/redis_cluster.sh
+source "$uredis_root/tests/tools/redis_cluster.sh"
+trap 'stop_all_redis; [[ -n "$sentinel_pid" ]] && kill "$sentinel_pid" 2>/dev/null
       rm -rf "$work"' EXIT
 
 # The consumer project: tests/consumer plus the README's programs and a copy of uredis.
@@ -66,21 +66,8 @@ tar -C "$uredis_root" --exclude=./.git --exclude='./build*' \
   --exclude=./tests/consumer/subprojects -cf - . | tar -C "$src/subprojects/uredis" -xf -
 
 # A private redis-server on a free loopback port, for every program below.
-for _ in $(seq 1 20); do
-  port=$((20000 + RANDOM % 40000))
-  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
-    --daemonize no --logfile "$work/redis.log" &
-  server_pid=$!
-  for _ in $(seq 1 50); do
-    redis-cli -p "$port" ping >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  redis-cli -p "$port" ping >/dev/null 2>&1 && break
-  kill "$server_pid" 2>/dev/null || true
-  server_pid=""
-done
-[[ -n "$server_pid" ]] || uredis_die "could not start redis-server"
+start_redis main
+port=$main_port
 export REDIS_URL="redis://127.0.0.1:$port"
 
 # A Sentinel watching that server, for the README's Sentinel program (REDIS_SENTINEL_URL).
@@ -103,40 +90,11 @@ done
 [[ -n "$sentinel_pid" ]] || uredis_die "could not start redis-server --sentinel"
 export REDIS_SENTINEL_URL="redis+sentinel://127.0.0.1:$sentinel_port/mymaster"
 
-# A private Redis Cluster of three primaries (no replicas), for the cluster programs: three
-# cluster-enabled servers on consecutive free-looking ports, joined by redis-cli --cluster create.
+# A private Redis Cluster of three primaries (no replicas), for the cluster programs.
 cluster_port=""
 if ((${#cluster_examples[@]})); then
-  for _ in $(seq 1 20); do
-    base=$((20000 + RANDOM % 40000))
-    cluster_pids=()
-    for p in "$base" "$((base + 1))" "$((base + 2))"; do
-      mkdir -p "$work/cluster-$p"
-      redis-server --port "$p" --bind 127.0.0.1 --cluster-enabled yes \
-        --cluster-config-file "$work/cluster-$p/nodes.conf" --dir "$work/cluster-$p" --save '' \
-        --appendonly no --daemonize no --logfile "$work/cluster-$p/redis.log" &
-      cluster_pids+=($!)
-    done
-    for p in "$base" "$((base + 1))" "$((base + 2))"; do
-      for _ in $(seq 1 50); do
-        redis-cli -p "$p" ping >/dev/null 2>&1 && break
-        sleep 0.1
-      done
-    done
-    if redis-cli --cluster create "127.0.0.1:$base" "127.0.0.1:$((base + 1))" \
-      "127.0.0.1:$((base + 2))" --cluster-replicas 0 --cluster-yes >"$work/cluster.log" 2>&1; then
-      for _ in $(seq 1 100); do
-        redis-cli -p "$base" cluster info 2>/dev/null | grep -q 'cluster_state:ok' &&
-          cluster_port="$base" && break
-        sleep 0.1
-      done
-    fi
-    [[ -n "$cluster_port" ]] && break
-    kill "${cluster_pids[@]}" 2>/dev/null || true
-    wait "${cluster_pids[@]}" 2>/dev/null || true
-    cluster_pids=()
-  done
-  [[ -n "$cluster_port" ]] || uredis_die "could not make a Redis Cluster: $(cat "$work/cluster.log")"
+  start_primaries cluster 3
+  cluster_port=$cluster0_port
 fi
 
 # Runs the quickstart at $1 (it must print the greeting).
