@@ -83,13 +83,20 @@ void sharded_subscriber::place() {
     const auto it = entries_.find(m.channel);
     if (it == entries_.end()) continue;
     std::shared_ptr<channel_entry> entry = it->second;
-    if (entry->placement != 0) ++moves_;  // placed before: its slot moved, or its node lost it
     if (m.from) {
       if (node_subscriber* old = find(*m.from)) old->sub->sunsubscribe(m.channel);
     }
+    node_subscriber& to = open(m.to);
+    if (!to.sub->conn().ready()) {
+      // Subscribed once its connection is up (place() again), not in its handshake: there a
+      // MOVED would refuse the handshake itself, and the channel could not follow it.
+      channels_.lost(m.channel);
+      continue;
+    }
+    if (entry->placement != 0) ++moves_;  // placed before: its slot moved, or its node lost it
     const std::uint64_t placement = next_placement_++;
     entry->placement = placement;
-    open(m.to).sub->ssubscribe(
+    to.sub->ssubscribe(
         m.channel,
         [entry, placement](const pubsub::message& msg) {
           if (entry->removed || entry->placement != placement) return;  // moved on: not twice
@@ -172,8 +179,23 @@ sharded_subscriber::node_subscriber* sharded_subscriber::find(const node_address
   return nullptr;
 }
 
+void sharded_subscriber::connect(node_subscriber& n) {
+  n.sub->connect([this](const result<void>& r) {
+    if (closing_) return;  // the node subscribers go first when this does
+    if (r.has_value()) {
+      place();  // what waited for this node
+    } else {
+      watch();  // given up: the next map may name another node, or try this one again
+    }
+  });
+}
+
 sharded_subscriber::node_subscriber& sharded_subscriber::open(const node_address& address) {
-  if (node_subscriber* n = find(address)) return *n;
+  if (node_subscriber* n = find(address)) {
+    const connection_state s = n->sub->conn().state();
+    if (s == connection_state::idle || s == connection_state::closed) connect(*n);  // retry
+    return *n;
+  }
   connection_config cfg = node_;
   cfg.host = address.host;
   cfg.port = address.port;
@@ -183,7 +205,7 @@ sharded_subscriber::node_subscriber& sharded_subscriber::open(const node_address
   node_subscriber* raw = n.get();
   n->sub->on_shard_channel_dropped(
       [this, raw](std::string_view channel) { on_dropped(raw, channel); });
-  n->sub->connect();
+  connect(*n);
   nodes_.push_back(std::move(n));
   return *raw;
 }

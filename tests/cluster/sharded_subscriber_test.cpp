@@ -66,6 +66,20 @@ std::uint16_t owner_port(std::uint16_t slot) {
   return 0;
 }
 
+// Moves `slot` (no keys in it) from `from` to `to` by the SETSLOT steps, on every node.
+void move_slot(std::uint16_t slot, test::redis_server& from, test::redis_server& to) {
+  const std::string s = std::to_string(slot);
+  ASSERT_EQ(to.command({"CLUSTER", "SETSLOT", s, "IMPORTING", id_of(from)}), "+OK\r\n");
+  ASSERT_EQ(from.command({"CLUSTER", "SETSLOT", s, "MIGRATING", id_of(to)}), "+OK\r\n");
+  ASSERT_EQ(to.command({"CLUSTER", "SETSLOT", s, "NODE", id_of(to)}), "+OK\r\n");
+  ASSERT_EQ(from.command({"CLUSTER", "SETSLOT", s, "NODE", id_of(to)}), "+OK\r\n");
+  for (std::size_t i = 0; i < the_cluster->size(); ++i) {
+    test::redis_server& n = the_cluster->node(i);
+    if (n.running() && &n != &from && &n != &to)
+      (void)n.command({"CLUSTER", "SETSLOT", s, "NODE", id_of(to)});  // replicas may refuse
+  }
+}
+
 class ShardedSubscriber : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -102,7 +116,8 @@ class ShardedSubscriber : public ::testing::Test {
         [&](const result<void>& r) { done = r; });
     ASSERT_TRUE(test::run_until(
         *r_, [&] { return done.has_value(); }, 10s));
-    ASSERT_TRUE(done->has_value());
+    ASSERT_TRUE(done->has_value()) << (done->has_error() ? done->error().message()
+                                                         : done->server_error().message);
   }
 
   // SPUBLISH on the slot's owner until a message arrives (the subscription may be moving);
@@ -124,6 +139,16 @@ class ShardedSubscriber : public ::testing::Test {
       }
     }
     return false;
+  }
+
+  test::redis_server* another_primary(const test::redis_server& than) {
+    test::redis_server* other = nullptr;
+    for (const shard& s : client_->slots().shards()) {
+      test::redis_server* p =
+          the_cluster->node_on_port(client_->slots().node(s.primary).address.port);
+      if (p != &than) other = p;
+    }
+    return other;
   }
 
   void expect_nothing_twice() {
@@ -188,16 +213,7 @@ TEST_F(ShardedSubscriber, a_channel_follows_its_slot_migrated_to_another_primary
     if (p != &from) to = p;
   }
   ASSERT_NE(to, nullptr);
-  const std::string s = std::to_string(slot);
-  ASSERT_EQ(to->command({"CLUSTER", "SETSLOT", s, "IMPORTING", id_of(from)}), "+OK\r\n");
-  ASSERT_EQ(from.command({"CLUSTER", "SETSLOT", s, "MIGRATING", id_of(*to)}), "+OK\r\n");
-  ASSERT_EQ(to->command({"CLUSTER", "SETSLOT", s, "NODE", id_of(*to)}), "+OK\r\n");
-  ASSERT_EQ(from.command({"CLUSTER", "SETSLOT", s, "NODE", id_of(*to)}), "+OK\r\n");
-  for (std::size_t i = 0; i < the_cluster->size(); ++i) {
-    test::redis_server& n = the_cluster->node(i);
-    if (n.running() && &n != &from && &n != to)
-      (void)n.command({"CLUSTER", "SETSLOT", s, "NODE", id_of(*to)});
-  }
+  move_slot(slot, from, *to);
   // Nobody asks: the old owner's sunsubscribe push starts the move.
   ASSERT_TRUE(test::run_until(
       *r_,
@@ -212,6 +228,25 @@ TEST_F(ShardedSubscriber, a_channel_follows_its_slot_migrated_to_another_primary
   ASSERT_TRUE(test::run_until(
       *r_, [&] { return received_.count(ch + "/after") > 0; }, 5s));
   EXPECT_GE(sub_->moves(), 1u);
+  expect_nothing_twice();
+}
+
+TEST_F(ShardedSubscriber, an_ssubscribe_sent_to_a_stale_owner_follows_its_moved_reply) {
+  // The slot moves before anyone subscribes: the client's map still names the old owner, which
+  // answers SSUBSCRIBE with MOVED; the channel goes to the target without the caller knowing.
+  const std::string ch = "{stale}:chat";
+  const std::uint16_t slot = util::key_slot(ch);
+  test::redis_server& from = *the_cluster->node_on_port(owner_port(slot));
+  test::redis_server* to = another_primary(from);
+  ASSERT_NE(to, nullptr);
+  move_slot(slot, from, *to);
+  ASSERT_EQ(client_->slots().node(client_->slots().primary_of(slot)).address.port, from.port());
+  subscribe(ch);
+  EXPECT_EQ(sub_->channels().where(ch)->port, to->port());
+  EXPECT_EQ(to->command({"SPUBLISH", ch, "after"}), ":1\r\n");
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return received_.count(ch + "/after") > 0; }, 5s));
+  EXPECT_EQ(sub_->moves(), 1u);
   expect_nothing_twice();
 }
 

@@ -101,6 +101,7 @@ class sharded_subscriber {
   bool settled() const;
   node_subscriber* find(const node_address& address);
   node_subscriber& open(const node_address& address);
+  void connect(node_subscriber& n);
 
   cluster_client* topology_;
   connection_config node_;
@@ -117,6 +118,7 @@ class sharded_subscriber {
       entries_;
   std::uint64_t next_placement_ = 1;
   std::uint64_t moves_ = 0;
+  bool closing_ = false;
   reactor::timer tick_;
   event::listener<event::topology_changed> on_topology_;
   event::listener<event::disconnected> on_disconnected_;
