@@ -32,7 +32,9 @@ sharded_subscriber::sharded_subscriber(cluster_client& topology, connection_conf
 }
 
 sharded_subscriber::~sharded_subscriber() {
+  closing_ = true;  // closing a node's connection emits events that must find nothing to do
   tick_.cancel();
+  nodes_.clear();
 }
 
 void sharded_subscriber::ssubscribe(std::string_view channel, pubsub::message_handler handler,
@@ -142,6 +144,7 @@ void sharded_subscriber::on_dropped(const node_subscriber* from, std::string_vie
 }
 
 void sharded_subscriber::on_connection_trouble(std::uint64_t connection_id) {
+  if (closing_) return;
   for (const auto& n : nodes_) {
     if (n->sub->conn().id() == connection_id) {
       topology_->refresh();  // has a replica taken over?
@@ -165,9 +168,14 @@ void sharded_subscriber::on_tick() {
   if (map_read_ != topology_->topology_reads()) sync_map();
   place();
   // Nodes that left the map with nothing subscribed on them go (a dead primary, replaced).
-  std::erase_if(nodes_, [&](const std::unique_ptr<node_subscriber>& n) {
-    return n->sub->subscriptions().size() == 0 && map_.find(n->address) == slot_map::no_node;
-  });
+  // Taken out before they close: closing emits a disconnected event, which reads nodes_.
+  std::vector<std::unique_ptr<node_subscriber>> gone;
+  for (std::unique_ptr<node_subscriber>& n : nodes_) {
+    if (n->sub->subscriptions().size() == 0 && map_.find(n->address) == slot_map::no_node)
+      gone.push_back(std::move(n));
+  }
+  std::erase(nodes_, nullptr);
+  gone.clear();
   if (settled()) return;
   topology_->refresh();
   watch();
