@@ -20,6 +20,7 @@
 #include "../support/parse_reply.hpp"
 #include "../support/redis_cluster.hpp"
 #include "uredis/cluster/cluster_client.hpp"
+#include "uredis/cmd/pubsub.hpp"
 #include "uredis/util/key_slot.hpp"
 
 namespace uredis::cluster {
@@ -116,8 +117,8 @@ class ShardedSubscriber : public ::testing::Test {
         [&](const result<void>& r) { done = r; });
     ASSERT_TRUE(test::run_until(
         *r_, [&] { return done.has_value(); }, 10s));
-    ASSERT_TRUE(done->has_value()) << (done->has_error() ? done->error().message()
-                                                         : done->server_error().message);
+    ASSERT_TRUE(done->has_value())
+        << (done->has_error() ? done->error().message() : done->server_error().message);
   }
 
   // SPUBLISH on the slot's owner until a message arrives (the subscription may be moving);
@@ -189,6 +190,18 @@ TEST_F(ShardedSubscriber, channels_on_all_three_primaries_receive_their_messages
         return true;
       },
       5s));
+  // SPUBLISH through the cluster client: routed by the channel's slot, as a key.
+  for (const auto& [port, ch] : by_owner) {
+    std::optional<result<std::int64_t>> receivers;
+    client_->exec(cmd::spublish{ch, "routed"},
+                  [&](result<std::int64_t> r) { receivers.emplace(std::move(r)); });
+    ASSERT_TRUE(test::run_until(
+        *r_, [&] { return receivers.has_value(); }, 5s));
+    ASSERT_TRUE(receivers->has_value());
+    EXPECT_EQ(**receivers, 1) << ch;
+    EXPECT_TRUE(test::run_until(
+        *r_, [&] { return received_.count(ch + "/routed") > 0; }, 5s));
+  }
   expect_nothing_twice();
   // Unsubscribed: the owner has no receiver any more.
   const std::string first = by_owner.begin()->second;
