@@ -176,6 +176,14 @@ void sharded_subscriber::on_tick() {
   }
   std::erase(nodes_, nullptr);
   gone.clear();
+  // A node still in the map whose connection gave up (a handshake refused by a MOVED for a
+  // channel just moved off it): try it again, without that channel now.
+  for (const std::unique_ptr<node_subscriber>& n : nodes_) {
+    const connection_state s = n->sub->conn().state();
+    if ((s == connection_state::idle || s == connection_state::closed) &&
+        map_.find(n->address) != slot_map::no_node)
+      connect(*n);
+  }
   if (settled()) return;
   topology_->refresh();
   watch();
