@@ -112,6 +112,12 @@ void sharded_subscriber::place() {
 void sharded_subscriber::on_confirmed(const std::shared_ptr<channel_entry>& entry,
                                       std::uint64_t placement, const result<void>& r) {
   if (entry->removed || entry->placement != placement) return;  // a later placement answers
+  if (r.has_error() && (r.error() == errc::not_connected || r.error() == errc::queue_full)) {
+    // Never sent (the node's connection went down meanwhile): placed again by a later map.
+    channels_.lost(entry->name);
+    watch();
+    return;
+  }
   if (r.has_server_error()) {
     const std::optional<redirect> to = parse_redirect(r.server_error(), node_.host);
     if (to && to->type == redirect::kind::moved) {
