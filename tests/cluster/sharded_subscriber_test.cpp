@@ -191,7 +191,8 @@ TEST_F(ShardedSubscriber, channels_on_all_three_primaries_receive_their_messages
       },
       5s));
   // SPUBLISH through the cluster client: routed by the channel's slot, as a key.
-  for (const auto& [port, ch] : by_owner) {
+  for (const auto& owned : by_owner) {
+    const std::string& ch = owned.second;  // a lambda may not capture a structured binding
     std::optional<result<std::int64_t>> receivers;
     client_->exec(cmd::spublish{ch, "routed"},
                   [&](result<std::int64_t> r) { receivers.emplace(std::move(r)); });
