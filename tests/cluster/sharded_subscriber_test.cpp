@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <optional>
@@ -272,6 +273,7 @@ TEST_F(ShardedSubscriber, a_channel_follows_its_shard_to_the_promoted_replica) {
   ASSERT_TRUE(published_and_received(ch, 5s));
   test::redis_server& victim = *the_cluster->node_on_port(owner_port(slot));
   const std::uint16_t victim_port = victim.port();
+  const auto killed_at = std::chrono::steady_clock::now();
   victim.kill();
   ASSERT_TRUE(test::run_until(
       *r_,
@@ -281,6 +283,10 @@ TEST_F(ShardedSubscriber, a_channel_follows_its_shard_to_the_promoted_replica) {
       },
       20s));
   EXPECT_TRUE(published_and_received(ch, 10s));
+  std::printf("failover: channel received from the promoted replica %lld ms after the kill\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::steady_clock::now() - killed_at)
+                                         .count()));
   const std::uint16_t now_owner = owner_port(slot);
   EXPECT_NE(now_owner, victim_port);
   EXPECT_EQ(sub_->channels().where(ch)->port, now_owner);
