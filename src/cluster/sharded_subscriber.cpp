@@ -39,16 +39,20 @@ sharded_subscriber::~sharded_subscriber() {
 
 void sharded_subscriber::ssubscribe(std::string_view channel, pubsub::message_handler handler,
                                     pubsub::done_callback done) {
-  auto& slot = entries_[std::string(channel)];
-  if (slot != nullptr) {  // subscribed already: a new handler, on the same placement
-    slot->handler = std::move(handler);
+  auto& entry = entries_[std::string(channel)];
+  if (entry != nullptr) {  // subscribed already: a new handler, on the same placement
+    if (entry->running) {
+      entry->next = std::move(handler);  // the running one is replaced once it returns
+    } else {
+      entry->handler = std::move(handler);
+    }
     if (done) done({});
     return;
   }
-  slot = std::make_shared<channel_entry>();
-  slot->name.assign(channel);
-  slot->handler = std::move(handler);
-  slot->done = std::move(done);
+  entry = std::make_shared<channel_entry>();
+  entry->name.assign(channel);
+  entry->handler = std::move(handler);
+  entry->done = std::move(done);
   channels_.add(channel);
   if (map_read_ != topology_->topology_reads()) sync_map();
   place();
@@ -103,7 +107,13 @@ void sharded_subscriber::place() {
         [entry, placement](const pubsub::message& msg) {
           if (entry->removed || entry->placement != placement) return;  // moved on: not twice
           const std::shared_ptr<channel_entry> keep = entry;  // the handler may unsubscribe
+          keep->running = true;
           keep->handler(msg);
+          keep->running = false;
+          if (keep->next) {
+            keep->handler = std::move(keep->next);
+            keep->next = {};
+          }
         },
         [this, entry, placement](const result<void>& r) { on_confirmed(entry, placement, r); });
   }

@@ -265,6 +265,42 @@ TEST_F(ShardedSubscriber, an_ssubscribe_sent_to_a_stale_owner_follows_its_moved_
   expect_nothing_twice();
 }
 
+TEST_F(ShardedSubscriber, a_handler_may_replace_itself_and_unsubscribe_while_it_runs) {
+  const std::string ch = "{reentrant}:chat";
+  std::vector<std::string> log;
+  std::optional<result<void>> done;
+  sub_->ssubscribe(
+      ch,
+      [&](const pubsub::message& m) {
+        log.push_back("first " + std::string(m.payload));
+        // Replaces the running handler: the next message goes to the new one.
+        sub_->ssubscribe(ch, [&](const pubsub::message& m2) {
+          log.push_back("second " + std::string(m2.payload));
+          sub_->sunsubscribe(ch);  // itself, while it runs
+        });
+      },
+      [&](const result<void>& r) { done = r; });
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return done.has_value(); }, 10s));
+  ASSERT_TRUE(done->has_value());
+  test::redis_server& owner = *the_cluster->node_on_port(owner_port(util::key_slot(ch)));
+  EXPECT_EQ(owner.command({"SPUBLISH", ch, "1"}), ":1\r\n");
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return log.size() == 1; }, 5s));
+  EXPECT_EQ(owner.command({"SPUBLISH", ch, "2"}), ":1\r\n");
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return log.size() == 2; }, 5s));
+  EXPECT_TRUE(test::run_until(
+      *r_,
+      [&] {
+        return owner.command({"SPUBLISH", ch, "3"}) == ":0\r\n";
+      },
+      5s));
+  test::run_for(*r_, 100ms);
+  EXPECT_EQ(log, (std::vector<std::string>{"first 1", "second 2"}));
+  EXPECT_FALSE(sub_->channels().contains(ch));
+}
+
 // Last: the cluster keeps the promoted replica.
 TEST_F(ShardedSubscriber, a_channel_follows_its_shard_to_the_promoted_replica) {
   const std::string ch = "{failing}:chat";

@@ -32,6 +32,7 @@
 // the way is followed, not reported), or with the error that stopped it (a refusal such as
 // NOPERM forgets the channel). sunsubscribe's `done` runs when its node confirms (at once for a
 // channel not subscribed or not placed). No message reaches a handler after its sunsubscribe.
+// Handlers may (un)subscribe, themselves included, and replace their own handler while they run.
 //
 // Ownership: the shard's thread; the cluster_client must outlive this. Must not move.
 
@@ -81,9 +82,11 @@ class sharded_subscriber {
   struct channel_entry {
     std::string name;
     pubsub::message_handler handler;
-    pubsub::done_callback done;   // until the first confirmation
-    std::uint64_t placement = 0;  // which subscription is the live one
+    pubsub::message_handler next;  // a replacement given while `handler` runs
+    pubsub::done_callback done;    // until the first confirmation
+    std::uint64_t placement = 0;   // which subscription is the live one
     bool removed = false;
+    bool running = false;
   };
   struct node_subscriber {
     node_address address;
