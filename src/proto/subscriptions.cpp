@@ -140,6 +140,15 @@ void subscriptions::on_message(const pubsub_message& m) {
 }
 
 void subscriptions::on_subscription(const subscription_change& c) {
+  // An unsubscribe of a name still registered was not asked for (an asked one is unregistered
+  // before it is sent): the server dropped it. Only shard channels are dropped so.
+  if (c.kind == push_kind::sunsubscribe && !c.channel.empty() &&
+      contains(subscription_family::shard, c.channel)) {
+    const std::string name(c.channel);  // the view dies with the frame; the handler may outlive
+    remove(subscription_family::shard, name);
+    if (dropped_) dropped_(name);
+    return;
+  }
   if (!restoring_) return;
   if (c.kind == push_kind::subscribe || c.kind == push_kind::psubscribe ||
       c.kind == push_kind::ssubscribe)

@@ -35,13 +35,13 @@ constexpr bool all_descriptors() {
 }
 
 // Trivially destructible: a descriptor owns nothing, so it cannot have allocated anything.
-static_assert(all_descriptors<ping, echo, get, set, set_get, getdel, getex, mget, mset, incr,
-                              incrby, decr, decrby, append, strlen, del, unlink, exists, expire,
-                              pexpire, ttl, pttl, scan, hget, hset, hdel, hgetall, hincrby, lpush,
-                              rpush, lpop, lpop_count, rpop, rpop_count, lrange, llen, sadd, srem,
-                              smembers, sismember, zadd, zadd_incr, zrange, zrange_withscores,
-                              zscore, zincrby, publish, eval<>, evalsha<>, eval_ro<>, evalsha_ro<>,
-                              fcall<>, fcall_ro<>, script_load, raw<>, raw<std::int64_t>>());
+static_assert(all_descriptors<
+              ping, echo, get, set, set_get, getdel, getex, mget, mset, incr, incrby, decr, decrby,
+              append, strlen, del, unlink, exists, expire, pexpire, ttl, pttl, scan, hget, hset,
+              hdel, hgetall, hincrby, lpush, rpush, lpop, lpop_count, rpop, rpop_count, lrange,
+              llen, sadd, srem, smembers, sismember, zadd, zadd_incr, zrange, zrange_withscores,
+              zscore, zincrby, publish, spublish, eval<>, evalsha<>, eval_ro<>, evalsha_ro<>,
+              fcall<>, fcall_ro<>, script_load, raw<>, raw<std::int64_t>>());
 
 static_assert(std::is_same_v<response_t<get>, std::optional<std::string>>);
 static_assert(std::is_same_v<response_t<set>, applied>);
@@ -331,6 +331,7 @@ TEST(Encode, zscore_zincrby) {
 TEST(Encode, publish) {
   EXPECT_EQ(encoded(publish{"ch", "msg"}), wire({"PUBLISH", "ch", "msg"}));
   EXPECT_EQ(encoded(publish{"ch", 1}), wire({"PUBLISH", "ch", "1"}));
+  EXPECT_EQ(encoded(spublish{"{r}ch", "msg"}), wire({"SPUBLISH", "{r}ch", "msg"}));
 }
 
 TEST(Encode, eval_evalsha_script_load) {

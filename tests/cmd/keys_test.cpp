@@ -74,16 +74,17 @@ constexpr bool all_keyless() {
 }
 
 static_assert(all_keyed<get, set, set_get, getdel, getex, mget, mset, incr, incrby, decr, decrby,
-                        append, strlen,                                           // strings.hpp
-                        del, unlink, exists, expire, pexpire, ttl, pttl,          // keys.hpp
-                        hget, hset, hdel, hgetall, hincrby,                       // hashes.hpp
-                        lpush, rpush, lpop, lpop_count, blpop, brpop, rpop,       // lists.hpp
-                        rpop_count, lrange, llen,                                 //
-                        sadd, srem, smembers, sismember,                          // sets.hpp
-                        zadd, zadd_incr, zrange, zrange_withscores, zscore,       // sorted_sets.hpp
-                        zincrby,                                                  //
-                        eval<>, eval<std::int64_t>, evalsha<>, evalsha<double>,   // scripting.hpp
-                        eval_ro<>, evalsha_ro<>, fcall<>, fcall_ro<std::int64_t>  //
+                        append, strlen,                                          // strings.hpp
+                        del, unlink, exists, expire, pexpire, ttl, pttl,         // keys.hpp
+                        hget, hset, hdel, hgetall, hincrby,                      // hashes.hpp
+                        lpush, rpush, lpop, lpop_count, blpop, brpop, rpop,      // lists.hpp
+                        rpop_count, lrange, llen,                                //
+                        sadd, srem, smembers, sismember,                         // sets.hpp
+                        zadd, zadd_incr, zrange, zrange_withscores, zscore,      // sorted_sets.hpp
+                        zincrby,                                                 //
+                        eval<>, eval<std::int64_t>, evalsha<>, evalsha<double>,  // scripting.hpp
+                        eval_ro<>, evalsha_ro<>, fcall<>, fcall_ro<std::int64_t>,  //
+                        spublish                                                   // pubsub.hpp
                         >());
 static_assert(all_keyless<ping, echo,                    // server.hpp
                           scan,                          // keys.hpp
@@ -107,6 +108,8 @@ static_assert(check_slots(set{"k", "v"}) == slot_check{outcome::one_slot, key_sl
 static_assert(check_slots(mget{"k"}) == slot_check{outcome::one_slot, key_slot("k")});
 static_assert(check_slots(del{}) == slot_check{});
 static_assert(!slot_of(ping{}) && !first_key(publish{"channel", "m"}));
+// A shard channel is routed by its slot, as a key.
+static_assert(slot_of(spublish{"{room1}:chat", "m"}) == key_slot("room1"));
 static_assert(same_slot(scan{}));
 
 // ---- helpers --------------------------------------------------------------------------------

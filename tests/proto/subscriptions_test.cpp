@@ -13,6 +13,8 @@
 #include "allocation_counter.hpp"
 #include "uredis/event/dispatcher.hpp"
 #include "uredis/proto/handshake.hpp"
+#include "uredis/proto/push_router.hpp"
+#include "uredis/resp/parser.hpp"
 #include "uredis/util/byte_buffer.hpp"
 
 namespace uredis::proto {
@@ -58,6 +60,47 @@ TEST(Subscriptions, AddingANameAgainReplacesItsHandlerAndRemoveForgetsIt) {
   subs.on_message(msg("a", ""));
   EXPECT_EQ(log, (std::vector<std::string>{"second"}));
   EXPECT_EQ(subs.size(), 0u);
+}
+
+// Feeds every push frame in `bytes` to `router`, as a pipeline would.
+void route(push_router& router, std::string_view bytes) {
+  resp::parser parser;
+  std::size_t at = 0;
+  resp::node n;
+  for (;;) {
+    const resp::step s = parser.next(bytes.substr(at), n);
+    ASSERT_NE(s.status, resp::outcome::error);
+    if (s.status == resp::outcome::need_more) return;
+    at += s.consumed;
+    router.on_node(n);
+    if (parser.done()) router.finish();
+  }
+}
+
+TEST(Subscriptions, AShardChannelTheServerDropsIsUnregisteredAndReported) {
+  // Redis 7 sends ">3 sunsubscribe ch count" by itself when ch's slot moves to another node.
+  subscriptions subs;
+  push_router router;
+  router.set_subscription_hook(&subs);
+  std::vector<std::string> dropped;
+  subs.on_shard_channel_dropped([&](std::string_view ch) { dropped.emplace_back(ch); });
+  subs.add(family::shard, "{a}x", [](const pubsub_message&) {});
+  subs.add(family::shard, "{a}y", [](const pubsub_message&) {});
+  subs.add(family::channel, "{a}x", [](const pubsub_message&) {});
+  route(router, ">3\r\n$12\r\nsunsubscribe\r\n$4\r\n{a}x\r\n:1\r\n");
+  EXPECT_EQ(dropped, (std::vector<std::string>{"{a}x"}));
+  EXPECT_FALSE(subs.contains(family::shard, "{a}x"));
+  EXPECT_TRUE(subs.contains(family::shard, "{a}y"));
+  EXPECT_TRUE(subs.contains(family::channel, "{a}x"));  // another family: untouched
+  // The confirmation of an SUNSUBSCRIBE the client sent (the name is gone already), a plain
+  // unsubscribe and a null channel report nothing.
+  subs.remove(family::shard, "{a}y");
+  route(router,
+        ">3\r\n$12\r\nsunsubscribe\r\n$4\r\n{a}y\r\n:0\r\n"
+        ">3\r\n$11\r\nunsubscribe\r\n$4\r\n{a}x\r\n:0\r\n"
+        ">3\r\n$12\r\nsunsubscribe\r\n_\r\n:0\r\n");
+  EXPECT_EQ(dropped.size(), 1u);
+  EXPECT_TRUE(subs.contains(family::channel, "{a}x"));
 }
 
 TEST(Subscriptions, AHandlerMayRemoveOrReplaceItselfAndAddOthersWhileItRuns) {

@@ -99,6 +99,11 @@ class subscriptions final : public subscription_hook, public handshake_step {
   /// Names the server confirmed in the last handshake that resubscribed.
   std::uint32_t restored() const noexcept { return restored_; }
 
+  /// Called with a shard channel the server unsubscribed by itself (Redis 7 does when its slot
+  /// moves to another node): the name is unregistered first, so no handshake asks for it again.
+  using dropped_handler = util::inline_function<void(std::string_view), 16>;
+  void on_shard_channel_dropped(dropped_handler h) noexcept { dropped_ = std::move(h); }
+
   // subscription_hook
   void on_message(const pubsub_message& m) override;
   void on_subscription(const subscription_change& c) override;
@@ -141,6 +146,7 @@ class subscriptions final : public subscription_hook, public handshake_step {
   const std::string* last_name_ = nullptr;
   message_handler* last_handler_ = nullptr;
 
+  dropped_handler dropped_;
   bool restoring_ = false;  // between write() and the PING's reply
   std::uint32_t confirmed_ = 0;
   std::uint32_t restored_ = 0;

@@ -37,8 +37,10 @@
 //   - Handlers may subscribe and unsubscribe, themselves included, while they run, and may
 //     destroy the subscriber (a "wait for one message" helper); so may the done callbacks.
 //
-// Sharded Pub/Sub (SSUBSCRIBE): on a standalone server, as here; a cluster routes shard
-// channels by slot, which this subscriber does not do yet.
+// Sharded Pub/Sub (SSUBSCRIBE): on a standalone server, or on one cluster node, as here; a
+// shard channel the server drops by itself (its slot moved away) is unregistered and reported
+// to on_shard_channel_dropped(). cluster::sharded_subscriber routes shard channels by slot
+// across a cluster and follows them when their slots move.
 //
 // Cost: a message is found by its channel (or pattern) in a hash table, with the message's own
 // views, and handed to the handler: no allocation per message. Subscribing allocates (the name).
@@ -103,6 +105,11 @@ class subscriber {
   }
   void sunsubscribe(std::string_view channel, done_callback done = {}) {
     request(proto::subscription_family::shard, channel, nullptr, std::move(done));
+  }
+
+  /// `h(channel)` runs when the server unsubscribes a shard channel by itself (its slot moved).
+  void on_shard_channel_dropped(proto::subscriptions::dropped_handler h) noexcept {
+    subscriptions_.on_shard_channel_dropped(std::move(h));
   }
 
   /// The connection the subscriptions live on.
