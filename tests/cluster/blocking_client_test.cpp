@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../support/redis_cluster.hpp"
+#include "../support/shared_cluster.hpp"
 #include "uredis/client/batch.hpp"
 #include "uredis/client/script.hpp"
 #include "uredis/client/transaction.hpp"
@@ -32,32 +33,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// One cluster for the whole program: creating one takes seconds.
-test::redis_cluster* the_cluster = nullptr;
-
-class cluster_environment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    cluster_ = std::make_unique<test::redis_cluster>();
-    the_cluster = cluster_.get();
-  }
-  void TearDown() override {
-    the_cluster = nullptr;
-    cluster_.reset();
-  }
-
- private:
-  std::unique_ptr<test::redis_cluster> cluster_;
-};
-
-const auto* const registered = ::testing::AddGlobalTestEnvironment(new cluster_environment);
-
 std::string bulk(std::string_view s) {
   return "$" + std::to_string(s.size()) + "\r\n" + std::string(s) + "\r\n";
 }
 
 std::string seed_url() {
-  return "redis://" + the_cluster->seed();
+  return "redis://" + test::shared_cluster()->seed();
 }
 
 // Names "<prefix>0", "<prefix>1", ... until each primary serves `per_primary` of them.
@@ -78,11 +59,12 @@ std::vector<std::string> keys_on_every_primary(const slot_map& m, const std::str
 
 test::redis_server& owner(blocking_client& c, std::string_view key) {
   const slot_map& m = c.cluster().slots();
-  return *the_cluster->node_on_port(m.node(m.primary_of(util::key_slot(key))).address.port);
+  return *test::shared_cluster()->node_on_port(
+      m.node(m.primary_of(util::key_slot(key))).address.port);
 }
 
 TEST(BlockingClient, typed_helpers_with_keys_in_slots_of_every_primary) {
-  ASSERT_NE(the_cluster, nullptr);
+  ASSERT_NE(test::shared_cluster(), nullptr);
   blocking_client c{seed_url()};
   const std::vector<std::string> bases = keys_on_every_primary(c.cluster().slots(), "bh:", 2);
   for (const std::string& k : bases) {
@@ -164,7 +146,7 @@ TEST(BlockingClient, typed_helpers_with_keys_in_slots_of_every_primary) {
 }
 
 TEST(BlockingClient, throws_the_mapped_exceptions) {
-  ASSERT_NE(the_cluster, nullptr);
+  ASSERT_NE(test::shared_cluster(), nullptr);
   blocking_client c{seed_url()};
   ASSERT_NE(util::key_slot("cross:a"), util::key_slot("cross:b"));
   try {
@@ -190,7 +172,7 @@ TEST(BlockingClient, throws_the_mapped_exceptions) {
 }
 
 TEST(BlockingClient, transactions_scripts_exec_on_and_batches) {
-  ASSERT_NE(the_cluster, nullptr);
+  ASSERT_NE(test::shared_cluster(), nullptr);
   blocking_client c{seed_url()};
   auto [set, incr] = c.exec(transaction{cmd::set{"{btx}:a", "1"}, cmd::incrby{"{btx}:a", 9}});
   EXPECT_TRUE(set.has_value());

@@ -29,6 +29,7 @@
 #include "../support/parse_reply.hpp"
 #include "../support/redis_cluster.hpp"
 #include "../support/run_coroutine.hpp"
+#include "../support/shared_cluster.hpp"
 #include "../support/slot_migration.hpp"
 #include "uredis/client/batch.hpp"
 #include "uredis/client/script.hpp"
@@ -42,26 +43,6 @@ namespace uredis::cluster {
 namespace {
 
 using namespace std::chrono_literals;
-
-// One cluster for the whole program: creating one takes seconds.
-test::redis_cluster* the_cluster = nullptr;
-
-class cluster_environment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    cluster_ = std::make_unique<test::redis_cluster>();
-    the_cluster = cluster_.get();
-  }
-  void TearDown() override {
-    the_cluster = nullptr;
-    cluster_.reset();
-  }
-
- private:
-  std::unique_ptr<test::redis_cluster> cluster_;
-};
-
-const auto* const registered = ::testing::AddGlobalTestEnvironment(new cluster_environment);
 
 std::string bulk(std::string_view s) {
   return "$" + std::to_string(s.size()) + "\r\n" + std::string(s) + "\r\n";
@@ -84,11 +65,11 @@ std::error_code code_of(const result<T>& r) {
 class ClientOnCluster : public ::testing::Test {
  public:
   void SetUp() override {
-    ASSERT_NE(the_cluster, nullptr);
+    ASSERT_NE(test::shared_cluster(), nullptr);
     r_ = test::make_reactor();
     ASSERT_NE(r_, nullptr);
     cluster_config config;
-    config.seeds.push_back({"127.0.0.1", the_cluster->node(0).port()});
+    config.seeds.push_back({"127.0.0.1", test::shared_cluster()->node(0).port()});
     client_ = std::make_unique<client>(*r_, std::move(config));
     test::run_coroutine(*r_, [&]() -> task<> {
       const result<void> connected = co_await client_->connect();
@@ -104,14 +85,14 @@ class ClientOnCluster : public ::testing::Test {
   test::redis_server& owner(std::string_view key) {
     const slot_map& m = client_->cluster().slots();
     const std::uint16_t node = m.primary_of(util::key_slot(key));
-    test::redis_server* s = the_cluster->node_on_port(m.node(node).address.port);
+    test::redis_server* s = test::shared_cluster()->node_on_port(m.node(node).address.port);
     EXPECT_NE(s, nullptr);
     return *s;
   }
   test::redis_server& another_primary(std::uint16_t slot) {
     const slot_map& m = client_->cluster().slots();
     const std::uint16_t other = m.shards()[(m.shard_of(slot) + 1) % m.shards().size()].primary;
-    return *the_cluster->node_on_port(m.node(other).address.port);
+    return *test::shared_cluster()->node_on_port(m.node(other).address.port);
   }
   // Names "<prefix>0", "<prefix>1", ... until they hash to at least `per_primary` slots of each
   // primary: keys in many slots, on every node.
@@ -424,7 +405,7 @@ TEST_F(ClientOnCluster, a_batch_across_a_moved_slot_completes_in_order) {
   });
   test::redis_server& from = owner(list);
   test::redis_server& to = another_primary(slot);
-  test::move_slot(*the_cluster, slot, from, to, [] {});
+  test::move_slot(*test::shared_cluster(), slot, from, to, [] {});
   ASSERT_NE(
       client_->cluster().slots().node(client_->cluster().slots().primary_of(slot)).address.port,
       to.port());  // the client's map is stale

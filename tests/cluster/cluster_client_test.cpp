@@ -22,6 +22,7 @@
 #include "../support/client_setup.hpp"
 #include "../support/eventually.hpp"
 #include "../support/redis_cluster.hpp"
+#include "../support/shared_cluster.hpp"
 #include "../support/slot_migration.hpp"
 #include "uredis/client/script.hpp"
 #include "uredis/client/transaction.hpp"
@@ -35,37 +36,16 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// One cluster for the whole program: creating one takes seconds.
-test::redis_cluster* the_cluster = nullptr;
-
-class cluster_environment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    cluster_ = std::make_unique<test::redis_cluster>(
-        test::redis_cluster_options{.node_timeout = std::chrono::milliseconds(1500), .args = {}});
-    the_cluster = cluster_.get();
-  }
-  void TearDown() override {
-    the_cluster = nullptr;
-    cluster_.reset();
-  }
-
- private:
-  std::unique_ptr<test::redis_cluster> cluster_;
-};
-
-const auto* const registered = ::testing::AddGlobalTestEnvironment(new cluster_environment);
-
 class ClusterClient : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_NE(the_cluster, nullptr);
+    ASSERT_NE(test::shared_cluster(), nullptr);
     r_ = test::make_reactor();
     ASSERT_NE(r_, nullptr);
     cluster_config config;
-    for (std::size_t i = 0; i < the_cluster->size(); ++i) {
-      if (the_cluster->node(i).running())
-        config.seeds.push_back({"127.0.0.1", the_cluster->node(i).port()});
+    for (std::size_t i = 0; i < test::shared_cluster()->size(); ++i) {
+      if (test::shared_cluster()->node(i).running())
+        config.seeds.push_back({"127.0.0.1", test::shared_cluster()->node(i).port()});
     }
     client_ = std::make_unique<cluster_client>(*r_, std::move(config));
     std::optional<result<void>> connected;
@@ -92,14 +72,15 @@ class ClusterClient : public ::testing::Test {
 
   test::redis_server& server_serving(std::uint16_t slot) {
     const slot_map& m = client_->slots();
-    test::redis_server* s = the_cluster->node_on_port(m.node(m.primary_of(slot)).address.port);
+    test::redis_server* s =
+        test::shared_cluster()->node_on_port(m.node(m.primary_of(slot)).address.port);
     EXPECT_NE(s, nullptr);
     return *s;
   }
   test::redis_server& another_primary(std::uint16_t slot) {
     const slot_map& m = client_->slots();
     const std::uint16_t other = m.shards()[(m.shard_of(slot) + 1) % m.shards().size()].primary;
-    return *the_cluster->node_on_port(m.node(other).address.port);
+    return *test::shared_cluster()->node_on_port(m.node(other).address.port);
   }
 
   std::unique_ptr<reactor::reactor> r_;
@@ -232,7 +213,7 @@ TEST_F(ClusterClient, transactions_and_scripts_go_to_their_one_slot) {
 template <class BeforeNode>
 void move_slot(std::uint16_t slot, test::redis_server& from, test::redis_server& to,
                BeforeNode&& before_node) {
-  test::move_slot(*the_cluster, slot, from, to, std::forward<BeforeNode>(before_node));
+  test::move_slot(*test::shared_cluster(), slot, from, to, std::forward<BeforeNode>(before_node));
 }
 
 TEST_F(ClusterClient, ask_during_a_migration_then_moved_after_it) {
@@ -399,7 +380,7 @@ TEST_F(ClusterClient, live_resharding_of_a_thousand_slots_under_load_loses_nothi
   ASSERT_TRUE(test::run_until(
       *r_, [&] { return checked == expected; }, 30s));
   EXPECT_EQ(wrong, 0u);
-  the_cluster->wait_stable();
+  test::shared_cluster()->wait_stable();
   client_->refresh();
   ASSERT_TRUE(test::run_until(
       *r_,
@@ -428,7 +409,7 @@ TEST_F(ClusterClient, the_map_follows_a_node_added_and_removed) {
             "--cluster-port",    bus_port, "--cluster-node-timeout", "1500"};
   auto extra = std::make_unique<test::redis_server>(std::move(o));
   const std::uint16_t port = extra->port();
-  test::redis_server& seed = the_cluster->node(0);
+  test::redis_server& seed = test::shared_cluster()->node(0);
   ASSERT_EQ(seed.command({"CLUSTER", "MEET", "127.0.0.1", std::to_string(port), bus_port}),
             "+OK\r\n");
   const slot_map& m = client_->slots();
@@ -454,9 +435,9 @@ TEST_F(ClusterClient, the_map_follows_a_node_added_and_removed) {
   // It goes: killed and forgotten by every node.
   const std::string extra_id = test::node_id(*extra);
   extra->kill();
-  for (std::size_t i = 0; i < the_cluster->size(); ++i) {
-    if (the_cluster->node(i).running())
-      (void)the_cluster->node(i).command({"CLUSTER", "FORGET", extra_id});
+  for (std::size_t i = 0; i < test::shared_cluster()->size(); ++i) {
+    if (test::shared_cluster()->node(i).running())
+      (void)test::shared_cluster()->node(i).command({"CLUSTER", "FORGET", extra_id});
   }
   ASSERT_TRUE(test::run_until(
       *r_,
@@ -467,7 +448,7 @@ TEST_F(ClusterClient, the_map_follows_a_node_added_and_removed) {
       20s));
   EXPECT_EQ(removed, std::vector<std::uint16_t>{port});
   extra.reset();
-  the_cluster->wait_stable();
+  test::shared_cluster()->wait_stable();
 }
 
 // Last: it changes the cluster for good (a replica becomes a primary).

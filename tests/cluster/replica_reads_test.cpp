@@ -20,6 +20,7 @@
 #include "../support/eventually.hpp"
 #include "../support/parse_reply.hpp"
 #include "../support/redis_cluster.hpp"
+#include "../support/shared_cluster.hpp"
 #include "uredis/cluster/cluster_client.hpp"
 #include "uredis/cmd/all.hpp"
 #include "uredis/cmd/raw.hpp"
@@ -29,26 +30,6 @@ namespace uredis::cluster {
 namespace {
 
 using namespace std::chrono_literals;
-
-test::redis_cluster* the_cluster = nullptr;
-
-class cluster_environment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    cluster_ = std::make_unique<test::redis_cluster>(
-        test::redis_cluster_options{.node_timeout = std::chrono::milliseconds(1500), .args = {}});
-    the_cluster = cluster_.get();
-  }
-  void TearDown() override {
-    the_cluster = nullptr;
-    cluster_.reset();
-  }
-
- private:
-  std::unique_ptr<test::redis_cluster> cluster_;
-};
-
-const auto* const registered = ::testing::AddGlobalTestEnvironment(new cluster_environment);
 
 // `field` of the line `name:...` of INFO `section` (cmdstat_get:calls=5,...,rejected_calls=0),
 // 0 when the server has no such line (a command it never ran).
@@ -107,7 +88,7 @@ std::string value(int i) {
 
 class ReplicaReads : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_NE(the_cluster, nullptr); }
+  void SetUp() override { ASSERT_NE(test::shared_cluster(), nullptr); }
   void TearDown() override {
     client_.reset();
     r_.reset();
@@ -117,9 +98,9 @@ class ReplicaReads : public ::testing::Test {
     r_ = test::make_reactor();
     ASSERT_NE(r_, nullptr);
     cluster_config config;
-    for (std::size_t i = 0; i < the_cluster->size(); ++i) {
-      if (the_cluster->node(i).running())
-        config.seeds.push_back({"127.0.0.1", the_cluster->node(i).port()});
+    for (std::size_t i = 0; i < test::shared_cluster()->size(); ++i) {
+      if (test::shared_cluster()->node(i).running())
+        config.seeds.push_back({"127.0.0.1", test::shared_cluster()->node(i).port()});
     }
     config.reads = reads;
     client_ = std::make_unique<cluster_client>(*r_, std::move(config));
@@ -133,9 +114,9 @@ class ReplicaReads : public ::testing::Test {
     primaries_.clear();
     replicas_.clear();
     for (const shard& s : m.shards()) {
-      primaries_.push_back(the_cluster->node_on_port(m.node(s.primary).address.port));
+      primaries_.push_back(test::shared_cluster()->node_on_port(m.node(s.primary).address.port));
       ASSERT_EQ(s.replicas.size(), 1u);
-      replicas_.push_back(the_cluster->node_on_port(m.node(s.replicas[0]).address.port));
+      replicas_.push_back(test::shared_cluster()->node_on_port(m.node(s.replicas[0]).address.port));
     }
   }
 
@@ -327,7 +308,7 @@ TEST_F(ReplicaReads, a_replica_that_redirects_a_read_sends_it_to_the_primary) {
   ASSERT_TRUE(test::run_until(
       *r_, [&] { return rw.has_value(); }, 10s));
   ASSERT_TRUE(rw->has_value());
-  test::redis_server& moved_by = *the_cluster->node_on_port(replica.port);
+  test::redis_server& moved_by = *test::shared_cluster()->node_on_port(replica.port);
   const std::int64_t refused_before = refused_gets(moved_by);
   const std::int64_t primary_gets = gets(*primaries_[0]);
   // Every read is answered, the redirected ones by the primary: none loops or fails.
@@ -352,7 +333,7 @@ TEST_F(ReplicaReads, a_killed_replicas_reads_go_to_the_primary) {
 
   // Back, resynchronised: reads find it again after a refresh.
   victim.start();
-  the_cluster->wait_stable();
+  test::shared_cluster()->wait_stable();
   ASSERT_TRUE(test::run_until(
       *r_,
       [&] {

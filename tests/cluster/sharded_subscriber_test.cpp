@@ -20,6 +20,7 @@
 #include "../support/eventually.hpp"
 #include "../support/parse_reply.hpp"
 #include "../support/redis_cluster.hpp"
+#include "../support/shared_cluster.hpp"
 #include "uredis/cluster/cluster_client.hpp"
 #include "uredis/cmd/pubsub.hpp"
 #include "uredis/util/key_slot.hpp"
@@ -29,34 +30,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
-test::redis_cluster* the_cluster = nullptr;
-
-class cluster_environment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    cluster_ = std::make_unique<test::redis_cluster>(
-        test::redis_cluster_options{.node_timeout = std::chrono::milliseconds(1500), .args = {}});
-    the_cluster = cluster_.get();
-  }
-  void TearDown() override {
-    the_cluster = nullptr;
-    cluster_.reset();
-  }
-
- private:
-  std::unique_ptr<test::redis_cluster> cluster_;
-};
-
-const auto* const registered = ::testing::AddGlobalTestEnvironment(new cluster_environment);
-
 std::string id_of(const test::redis_server& s) {
   return std::string(test::parse_reply(s.command({"CLUSTER", "MYID"})).text());
 }
 
 // The port of the primary serving `slot`, as the running servers say (CLUSTER SLOTS).
 std::uint16_t owner_port(std::uint16_t slot) {
-  for (std::size_t i = 0; i < the_cluster->size(); ++i) {
-    test::redis_server& n = the_cluster->node(i);
+  for (std::size_t i = 0; i < test::shared_cluster()->size(); ++i) {
+    test::redis_server& n = test::shared_cluster()->node(i);
     if (!n.running()) continue;
     const resp::reply slots = test::parse_reply(n.command({"CLUSTER", "SLOTS"}));
     for (const resp::reply& range : slots.elements()) {
@@ -75,8 +56,8 @@ void move_slot(std::uint16_t slot, test::redis_server& from, test::redis_server&
   ASSERT_EQ(from.command({"CLUSTER", "SETSLOT", s, "MIGRATING", id_of(to)}), "+OK\r\n");
   ASSERT_EQ(to.command({"CLUSTER", "SETSLOT", s, "NODE", id_of(to)}), "+OK\r\n");
   ASSERT_EQ(from.command({"CLUSTER", "SETSLOT", s, "NODE", id_of(to)}), "+OK\r\n");
-  for (std::size_t i = 0; i < the_cluster->size(); ++i) {
-    test::redis_server& n = the_cluster->node(i);
+  for (std::size_t i = 0; i < test::shared_cluster()->size(); ++i) {
+    test::redis_server& n = test::shared_cluster()->node(i);
     if (n.running() && &n != &from && &n != &to)
       (void)n.command({"CLUSTER", "SETSLOT", s, "NODE", id_of(to)});  // replicas may refuse
   }
@@ -85,13 +66,13 @@ void move_slot(std::uint16_t slot, test::redis_server& from, test::redis_server&
 class ShardedSubscriber : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_NE(the_cluster, nullptr);
+    ASSERT_NE(test::shared_cluster(), nullptr);
     r_ = test::make_reactor();
     ASSERT_NE(r_, nullptr);
     cluster_config config;
-    for (std::size_t i = 0; i < the_cluster->size(); ++i)
-      if (the_cluster->node(i).running())
-        config.seeds.push_back({"127.0.0.1", the_cluster->node(i).port()});
+    for (std::size_t i = 0; i < test::shared_cluster()->size(); ++i)
+      if (test::shared_cluster()->node(i).running())
+        config.seeds.push_back({"127.0.0.1", test::shared_cluster()->node(i).port()});
     connection_config node = config.node;
     client_ = std::make_unique<cluster_client>(*r_, std::move(config));
     std::optional<result<void>> connected;
@@ -128,7 +109,8 @@ class ShardedSubscriber : public ::testing::Test {
     const auto until = std::chrono::steady_clock::now() + within;
     while (std::chrono::steady_clock::now() < until) {
       const std::string payload = "m" + std::to_string(++published_);
-      test::redis_server* owner = the_cluster->node_on_port(owner_port(util::key_slot(channel)));
+      test::redis_server* owner =
+          test::shared_cluster()->node_on_port(owner_port(util::key_slot(channel)));
       if (owner != nullptr && owner->running()) {
         const std::string reply = owner->command({"SPUBLISH", channel, payload});
         EXPECT_TRUE(reply == ":1\r\n" || reply == ":0\r\n" || reply.starts_with("-")) << reply;
@@ -147,7 +129,7 @@ class ShardedSubscriber : public ::testing::Test {
     test::redis_server* other = nullptr;
     for (const shard& s : client_->slots().shards()) {
       test::redis_server* p =
-          the_cluster->node_on_port(client_->slots().node(s.primary).address.port);
+          test::shared_cluster()->node_on_port(client_->slots().node(s.primary).address.port);
       if (p != &than) other = p;
     }
     return other;
@@ -181,7 +163,8 @@ TEST_F(ShardedSubscriber, channels_on_all_three_primaries_receive_their_messages
     EXPECT_EQ(sub_->channels().where(ch)->port, port) << ch;
     EXPECT_TRUE(published_and_received(ch, 5s)) << ch;
     // Exactly one subscriber on the owner took it: ours.
-    EXPECT_EQ(the_cluster->node_on_port(port)->command({"SPUBLISH", ch, "again"}), ":1\r\n");
+    EXPECT_EQ(test::shared_cluster()->node_on_port(port)->command({"SPUBLISH", ch, "again"}),
+              ":1\r\n");
   }
   ASSERT_TRUE(test::run_until(
       *r_,
@@ -211,7 +194,9 @@ TEST_F(ShardedSubscriber, channels_on_all_three_primaries_receive_their_messages
   sub_->sunsubscribe(first, [&](const result<void>& r) { gone = r; });
   ASSERT_TRUE(test::run_until(
       *r_, [&] { return gone.has_value(); }, 5s));
-  EXPECT_EQ(the_cluster->node_on_port(by_owner.begin()->first)->command({"SPUBLISH", first, "x"}),
+  EXPECT_EQ(test::shared_cluster()
+                ->node_on_port(by_owner.begin()->first)
+                ->command({"SPUBLISH", first, "x"}),
             ":0\r\n");
 }
 
@@ -220,11 +205,11 @@ TEST_F(ShardedSubscriber, a_channel_follows_its_slot_migrated_to_another_primary
   const std::uint16_t slot = util::key_slot(ch);
   subscribe(ch);
   ASSERT_TRUE(published_and_received(ch, 5s));
-  test::redis_server& from = *the_cluster->node_on_port(owner_port(slot));
+  test::redis_server& from = *test::shared_cluster()->node_on_port(owner_port(slot));
   test::redis_server* to = nullptr;
   for (const shard& s : client_->slots().shards()) {
     test::redis_server* p =
-        the_cluster->node_on_port(client_->slots().node(s.primary).address.port);
+        test::shared_cluster()->node_on_port(client_->slots().node(s.primary).address.port);
     if (p != &from) to = p;
   }
   ASSERT_NE(to, nullptr);
@@ -251,7 +236,7 @@ TEST_F(ShardedSubscriber, an_ssubscribe_sent_to_a_stale_owner_follows_its_moved_
   // answers SSUBSCRIBE with MOVED; the channel goes to the target without the caller knowing.
   const std::string ch = "{stale}:chat";
   const std::uint16_t slot = util::key_slot(ch);
-  test::redis_server& from = *the_cluster->node_on_port(owner_port(slot));
+  test::redis_server& from = *test::shared_cluster()->node_on_port(owner_port(slot));
   test::redis_server* to = another_primary(from);
   ASSERT_NE(to, nullptr);
   move_slot(slot, from, *to);
@@ -283,7 +268,7 @@ TEST_F(ShardedSubscriber, a_handler_may_replace_itself_and_unsubscribe_while_it_
   ASSERT_TRUE(test::run_until(
       *r_, [&] { return done.has_value(); }, 10s));
   ASSERT_TRUE(done->has_value());
-  test::redis_server& owner = *the_cluster->node_on_port(owner_port(util::key_slot(ch)));
+  test::redis_server& owner = *test::shared_cluster()->node_on_port(owner_port(util::key_slot(ch)));
   EXPECT_EQ(owner.command({"SPUBLISH", ch, "1"}), ":1\r\n");
   ASSERT_TRUE(test::run_until(
       *r_, [&] { return log.size() == 1; }, 5s));
@@ -307,7 +292,7 @@ TEST_F(ShardedSubscriber, a_channel_follows_its_shard_to_the_promoted_replica) {
   const std::uint16_t slot = util::key_slot(ch);
   subscribe(ch);
   ASSERT_TRUE(published_and_received(ch, 5s));
-  test::redis_server& victim = *the_cluster->node_on_port(owner_port(slot));
+  test::redis_server& victim = *test::shared_cluster()->node_on_port(owner_port(slot));
   const std::uint16_t victim_port = victim.port();
   const auto killed_at = std::chrono::steady_clock::now();
   victim.kill();
@@ -326,7 +311,8 @@ TEST_F(ShardedSubscriber, a_channel_follows_its_shard_to_the_promoted_replica) {
   const std::uint16_t now_owner = owner_port(slot);
   EXPECT_NE(now_owner, victim_port);
   EXPECT_EQ(sub_->channels().where(ch)->port, now_owner);
-  EXPECT_EQ(the_cluster->node_on_port(now_owner)->command({"SPUBLISH", ch, "after"}), ":1\r\n");
+  EXPECT_EQ(test::shared_cluster()->node_on_port(now_owner)->command({"SPUBLISH", ch, "after"}),
+            ":1\r\n");
   ASSERT_TRUE(test::run_until(
       *r_, [&] { return received_.count(ch + "/after") > 0; }, 5s));
   expect_nothing_twice();
