@@ -12,6 +12,9 @@
 //                      name looked up (read_router::is_read_only_request) and the replica
 //                      chosen (read_router::node_for)
 //   encode/get         the encoding alone, which every command pays once on any policy
+//   batch/push_set     batch::push of a SET, which notes the entry's slot for a cluster's
+//                      exec(batch) (a single server's batch pays it too)
+//   encode/set         the same SET's encoding alone: what push cost before it noted slots
 //   std_hash/key       std::hash<std::string_view> of the key alone
 //
 // Keys are redis-benchmark's "key:NNNNNNNNNNNN" (16 bytes), 4096 of them, visited in order so
@@ -27,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "uredis/client/batch.hpp"
 #include "uredis/cluster/read_router.hpp"
 #include "uredis/cluster/slot_map.hpp"
 #include "uredis/cmd/keys_of.hpp"
@@ -127,6 +131,33 @@ void encode_get(benchmark::State& state) {
   }
 }
 BENCHMARK(encode_get)->Name("encode/get");
+
+void batch_push_set(benchmark::State& state) {
+  const auto keys = make_keys();
+  uredis::batch<> b;
+  b.reserve(keys.size(), keys.size() * 48);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    if ((i & 4095) == 0) b.clear();  // once per 4,096 pushes: the buffers keep their room
+    b.push(uredis::cmd::set{std::string_view(keys[i++ & 4095]), "v"});
+  }
+  benchmark::DoNotOptimize(b.bytes().data());
+}
+BENCHMARK(batch_push_set)->Name("batch/push_set");
+
+void encode_set(benchmark::State& state) {
+  const auto keys = make_keys();
+  uredis::util::byte_buffer bytes;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const uredis::cmd::set set{std::string_view(keys[i++ & 4095]), "v"};
+    bytes.clear();
+    uredis::resp::encoder e{bytes};
+    set.encode(e);
+    benchmark::DoNotOptimize(bytes.data().data());
+  }
+}
+BENCHMARK(encode_set)->Name("encode/set");
 
 void std_hash_key(benchmark::State& state) {
   const auto keys = make_keys();
