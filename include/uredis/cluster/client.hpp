@@ -16,9 +16,9 @@
 //   }
 //
 // What each face does on a cluster:
-//   exec(d), helpers      routed by the keys' slot; keys in several slots:
-//   errc::cluster_cross_slot,
-//                         except MGET, MSET, DEL, EXISTS, UNLINK and TOUCH (split, not atomic)
+//   exec(d), helpers      routed by the keys' slot; keys in several slots get
+//                         errc::cluster_cross_slot, except MGET, MSET, DEL, EXISTS, UNLINK and
+//                         TOUCH (split per slot, not atomic)
 //   exec(batch)           each entry to its slot's node, one send per node, results in push
 //                         order (batch_awaiter.hpp); cross-slot entries are refused, not split
 //   exec(transaction)     MULTI ... EXEC on the one slot's primary (cross-slot: refused)
