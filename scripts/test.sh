@@ -100,7 +100,8 @@ for name, t in first.items():
     verdict = "flaky: passed when run again" if second in ("OK", "EXPECTEDFAIL") else "failed"
     print(f"--- {build}: {name} ({t['result']} after {t.get('duration', 0):.1f} s; {verdict})")
     out = (t.get("stdout") or "").splitlines()
-    failures = [l for l in out if "Failure" in l or "FAILED" in l or "error" in l.lower()]
+    marks = ("Failure", "FAILED", "Which is", "Expected", "Actual", "error", "Error")
+    failures = [l for l in out if any(m in l for m in marks)]
     for l in (failures[:12] + ["..."] + out[-15:]) if failures else out[-25:]:
         print("    " + l[:300])
 PY
