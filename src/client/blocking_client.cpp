@@ -2,10 +2,14 @@
 
 #include <string>
 
+#include "blocking_support.hpp"
 #include "uredis/exceptions.hpp"
 
 namespace uredis {
 namespace {
+
+using detail::config_from_url;
+using detail::make_blocking_reactor;
 
 // "127.0.0.1:6379", "[::1]:6379" or the socket path, for messages.
 std::string address_of(const connection_config& c) {
@@ -13,41 +17,6 @@ std::string address_of(const connection_config& c) {
   const std::string port = std::to_string(c.port);
   if (c.host.find(':') != std::string::npos) return "[" + c.host + "]:" + port;
   return c.host + ":" + port;
-}
-
-connection_config config_from_url(std::string_view url) {
-  std::string_view reason;
-  result<connection_config> parsed = parse_url(url, &reason);
-  if (!parsed) throw data_error(parsed.error(), "invalid Redis URL: " + std::string(reason));
-  return std::move(*parsed);
-}
-
-std::unique_ptr<reactor::reactor> make_reactor(const reactor::reactor_options& options) {
-  result<std::unique_ptr<reactor::reactor>> r = reactor::reactor::create(options);
-  if (!r) throw_exception(r.error());  // io_uring unavailable: a plain uredis::error
-  return std::move(*r);
-}
-
-// Whatever went wrong while connecting is a connection_error (or a subclass: the server's
-// refusal of the credentials is an authentication_error), except a connect timeout.
-[[noreturn]] void throw_connect_failure(const result<void>& outcome,
-                                        const connection_config& config) {
-  if (outcome.has_error()) {
-    const std::error_code& ec = outcome.error();
-    const std::string what = "cannot connect to " + address_of(config) + ": " + ec.message();
-    if (ec == std::errc::timed_out) throw timeout_error(ec, what);
-    // A config this build cannot honour is the caller's to fix, not a connection to retry.
-    if (ec == errc::tls_unavailable || ec == errc::tls_config_invalid) throw data_error(ec, what);
-    throw connection_error(ec, what);
-  }
-  const server_error& e = outcome.server_error();
-  try {
-    throw_exception(e);
-  } catch (const connection_error&) {
-    throw;
-  } catch (const error&) {
-    throw connection_error(e);
-  }
 }
 
 }  // namespace
@@ -74,7 +43,7 @@ connection_config fail_fast_by_default(connection_config config) {
 }  // namespace
 
 blocking_client::blocking_client(connection_config config, const reactor::reactor_options& options)
-    : reactor_(make_reactor(options)),
+    : reactor_(make_blocking_reactor(options)),
       conn_(std::make_unique<uredis::connection>(*reactor_,
                                                  fail_fast_by_default(std::move(config)))) {
   connect();
@@ -105,7 +74,8 @@ void blocking_client::connect() {
   std::optional<result<void>> outcome;
   conn_->connect([&outcome](const result<void>& o) { outcome = o; });
   wait_for([&outcome] { return outcome.has_value(); });
-  if (!outcome->has_value()) throw_connect_failure(*outcome, conn_->config());
+  if (!outcome->has_value())
+    detail::throw_connect_failure(*outcome, "cannot connect to " + address_of(conn_->config()));
 }
 
 void blocking_client::close() {

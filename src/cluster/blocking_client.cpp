@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "../client/blocking_support.hpp"
 #include "uredis/client/config.hpp"
 #include "uredis/exceptions.hpp"
 
@@ -20,19 +21,11 @@ std::string seeds_of(const cluster_config& c) {
 }
 
 cluster_config config_from_url(std::string_view url) {
-  std::string_view reason;
-  result<connection_config> parsed = parse_url(url, &reason);
-  if (!parsed) throw data_error(parsed.error(), "invalid Redis URL: " + std::string(reason));
+  connection_config parsed = uredis::detail::config_from_url(url);
   cluster_config config;
-  config.seeds.push_back({parsed->host, parsed->port});
-  config.node = std::move(*parsed);
+  config.seeds.push_back({parsed.host, parsed.port});
+  config.node = std::move(parsed);
   return config;
-}
-
-std::unique_ptr<reactor::reactor> make_reactor(const reactor::reactor_options& options) {
-  result<std::unique_ptr<reactor::reactor>> r = reactor::reactor::create(options);
-  if (!r) throw_exception(r.error());  // io_uring unavailable: a plain uredis::error
-  return std::move(*r);
 }
 
 // A caller is waiting: a seed that is not there is reported at once (as
@@ -40,28 +33,6 @@ std::unique_ptr<reactor::reactor> make_reactor(const reactor::reactor_options& o
 cluster_config fail_fast_by_default(cluster_config config) {
   if (!config.node.retry_first_connect) config.node.retry_first_connect = false;
   return config;
-}
-
-// No seed gave a topology. The cluster's own codes (not a cluster node) keep their
-// cluster_error; a refusal of the credentials stays an authentication_error; the rest is a
-// connection_error (a timeout_error for a connect timeout) naming the seeds.
-[[noreturn]] void throw_connect_failure(const result<void>& outcome, const std::string& seeds) {
-  if (outcome.has_error()) {
-    const std::error_code& ec = outcome.error();
-    const std::string what =
-        "cannot read the cluster's topology from " + seeds + ": " + ec.message();
-    if (ec == std::errc::timed_out) throw timeout_error(ec, what);
-    if (ec == errc::cluster_topology_invalid) throw cluster_error(ec, what);
-    throw connection_error(ec, what);
-  }
-  const server_error& e = outcome.server_error();
-  try {
-    throw_exception(e);
-  } catch (const connection_error&) {
-    throw;
-  } catch (const error&) {
-    throw connection_error(e);
-  }
 }
 
 }  // namespace
@@ -79,13 +50,15 @@ blocking_client::blocking_client(std::string_view seed_url, const reactor::react
     : blocking_client(config_from_url(seed_url), options) {}
 
 blocking_client::blocking_client(cluster_config config, const reactor::reactor_options& options)
-    : reactor_(make_reactor(options)) {
+    : reactor_(uredis::detail::make_blocking_reactor(options)) {
   const std::string seeds = seeds_of(config);
   client_ = std::make_unique<cluster_client>(*reactor_, fail_fast_by_default(std::move(config)));
   std::optional<result<void>> outcome;
   client_->connect([&outcome](const result<void>& o) { outcome = o; });
   wait_for([&outcome] { return outcome.has_value(); });
-  if (!outcome->has_value()) throw_connect_failure(*outcome, seeds);
+  if (!outcome->has_value())
+    uredis::detail::throw_connect_failure(*outcome,
+                                          "cannot read the cluster's topology from " + seeds);
 }
 
 blocking_client::blocking_client(blocking_client&&) noexcept = default;
