@@ -26,7 +26,7 @@ cluster_client::cluster_client(reactor::reactor& r, cluster_config config)
       rng_(seed_of(this)),
       schedule_(config_.refresh, rng_),
       refresh_timer_([this] { on_refresh_timer(); }),
-      retry_timer_([this] { send_parked(false); }),
+      retry_timer_([this] { send_held(false); }),
       on_disconnected_(
           r.events(),
           [this](const event::disconnected& e) { on_node_trouble(e.connection_id, false); }),
@@ -38,9 +38,9 @@ cluster_client::~cluster_client() {
   closing_ = true;
   refresh_timer_.cancel();
   retry_timer_.cancel();
-  std::vector<parked_command> parked = std::move(parked_);
-  for (parked_command& p : parked)
-    p.handler.complete(proto::reply_outcome::failed(make_error_code(errc::connection_closed)));
+  holds_.drain([](held_command&& c) {
+    c.handler.complete(proto::reply_outcome::failed(make_error_code(errc::connection_closed)));
+  });
   // Pending commands complete with connection_closed as each connection goes (closing_ tells
   // their handlers not to route them again).
   conns_.clear();
@@ -112,76 +112,75 @@ proto::handshake_step& cluster_client::free_readonly_step() {
   return *readonly_steps_.emplace_back(std::make_unique<readonly_step>());
 }
 
-// ---- Commands waiting out a backoff ----
+// ---- Commands waiting out a backoff, per slot (held_slots.hpp) ----
 
 std::chrono::nanoseconds cluster_client::retry_delay(std::uint32_t redirects) noexcept {
   return config_.retry_backoff.compute(std::max<std::uint32_t>(redirects, 1), rng_);
 }
 
-void cluster_client::park(std::string_view bytes, proto::pending handler, std::uint16_t slot,
-                          bool keyed, bool idempotent, std::chrono::nanoseconds delay) {
+void cluster_client::hold(held_command c, std::chrono::nanoseconds delay, bool returned,
+                          bool was_probe) {
   if (closing_) {
-    handler.complete(proto::reply_outcome::failed(make_error_code(errc::connection_closed)));
+    c.handler.complete(proto::reply_outcome::failed(make_error_code(errc::connection_closed)));
     return;
   }
-  parked_command p;
-  p.bytes.assign(bytes);
-  p.handler = std::move(handler);
-  p.due = reactor_->timers().now() + std::chrono::duration_cast<clock_type::duration>(delay);
-  p.slot = slot;
-  p.keyed = keyed;
-  p.idempotent = idempotent;
-  parked_.push_back(std::move(p));
+  const auto due =
+      reactor_->timers().now() + std::chrono::duration_cast<clock_type::duration>(delay);
+  if (returned) {
+    holds_.add_returned(std::move(c), due, was_probe);
+  } else {
+    holds_.add_new(std::move(c), due);
+  }
   if (map_.shards().empty()) refresh();  // no topology yet: read one
   arm_retry();
 }
 
 void cluster_client::arm_retry() {
-  if (parked_.empty()) return;
-  auto due = parked_.front().due;
-  for (const parked_command& p : parked_)
-    due = std::min(due, p.due);
-  if (retry_timer_.armed() && retry_timer_.deadline() <= due) return;
-  reactor_->timers().rearm(retry_timer_, due);
+  const std::optional<clock_type::time_point> due = holds_.next_due();
+  if (!due) return;
+  if (retry_timer_.armed() && retry_timer_.deadline() <= *due) return;
+  reactor_->timers().rearm(retry_timer_, *due);
 }
 
-void cluster_client::send_parked(bool all) {
+void cluster_client::send_held(bool all) {
   if (closing_) return;
-  const auto now = reactor_->timers().now();
-  // Taken out first: sending may complete a command at once, which may park it again.
-  due_.clear();
-  auto keep = parked_.begin();
-  for (auto it = parked_.begin(); it != parked_.end(); ++it) {
-    if (all || it->due <= now) {
-      due_.push_back(std::move(*it));
-    } else {
-      if (keep != it) *keep = std::move(*it);
-      ++keep;
-    }
-  }
-  parked_.erase(keep, parked_.end());
-  std::vector<parked_command> sending;
-  sending.swap(due_);
-  for (parked_command& p : sending) {
-    const std::uint16_t node = node_for(p.slot, p.keyed);
-    if (node == slot_map::no_node) {
-      // Nobody serves the slot (yet): wait for a topology, within the redirect budget.
-      if (++p.waits > redirect_state::max_redirects) {
-        p.handler.complete(
-            proto::reply_outcome::failed(make_error_code(errc::cluster_slot_unserved)));
-        continue;
-      }
-      p.due = now + std::chrono::duration_cast<clock_type::duration>(retry_delay(p.waits));
-      parked_.push_back(std::move(p));
-      refresh();
-      continue;
-    }
-    const exec_options options{std::chrono::milliseconds(-1), p.idempotent};
-    open(node).enqueue(detail::kept_command{p.bytes}, std::move(p.handler), options);
-  }
-  sending.clear();
-  if (due_.capacity() < sending.capacity()) due_.swap(sending);  // keep the memory
+  holds_.send_due(reactor_->timers().now(), all,
+                  [this](held_command&& c, bool probe) { resend(std::move(c), probe); });
   arm_retry();
+}
+
+void cluster_client::held_answered(std::uint16_t slot, bool gave_up) {
+  holds_.end_probe(
+      slot, gave_up, [this](held_command&& c, bool) { resend(std::move(c), false); },
+      [](held_command&& c) {
+        c.handler.complete(
+            proto::reply_outcome::failed(make_error_code(errc::cluster_too_many_redirects)));
+      });
+  arm_retry();
+}
+
+void cluster_client::resend(held_command&& c, bool probe) {
+  const bool keyed = c.slot != holds::keyless;
+  const std::uint16_t node = node_for(keyed ? c.slot : 0, keyed);
+  if (node == slot_map::no_node) {
+    // Nobody serves the slot (yet): wait for a topology, within the redirect budget.
+    if (++c.waits > redirect_state::max_redirects) {
+      // A probe that gives up fails the commands behind it first (its own answer, below,
+      // then finds no probe to end).
+      if (probe) held_answered(c.slot, true);
+      c.handler.complete(
+          proto::reply_outcome::failed(make_error_code(errc::cluster_slot_unserved)));
+      return;
+    }
+    const auto delay = retry_delay(c.waits);
+    refresh();
+    hold(std::move(c), delay, probe, probe);
+    return;
+  }
+  // Behind a slot's commands that wait (a probe sent back to wait moments ago holds it again).
+  if (!probe && keyed && holds_.holds(c.slot)) return hold(std::move(c), {}, false, false);
+  const exec_options options{std::chrono::milliseconds(-1), c.idempotent};
+  open(node).enqueue(detail::kept_command{c.bytes}, std::move(c.handler), options);
 }
 
 // ---- The topology ----
@@ -277,7 +276,7 @@ void cluster_client::on_slots(result<resp::reply> reply) {
     on_connect_ = {};
     done(result<void>());
   }
-  send_parked(true);  // what waited for a topology goes now
+  send_held(true);  // what waited for a topology goes now
   // A node still down may be replaced any moment (its replica's election): keep reading the
   // topology, at the schedule's pace, until it is back or gone from the map.
   for (const std::unique_ptr<connection>& c : conns_) {

@@ -2,8 +2,8 @@
 // replicas), shared by every test of this program: every typed helper that takes keys, with
 // keys in many slots and read back (through the client and from the node serving the slot),
 // cross-slot refusal, transactions, scripts, exec_on, caller batches split per node (1,000
-// mixed commands in caller order, and a batch across a slot migration), and no allocation per
-// command in steady state.
+// mixed commands in caller order, a batch across a slot migration, and one in its ASK window),
+// and no allocation per command in steady state.
 
 #include "uredis/cluster/client.hpp"
 
@@ -438,6 +438,54 @@ TEST_F(ClientOnCluster, a_batch_across_a_moved_slot_completes_in_order) {
   ASSERT_EQ(stored.elements().size(), static_cast<std::size_t>(entries / 2));
   for (int i = 0; i < entries / 2; ++i)
     EXPECT_EQ(stored.elements()[static_cast<std::size_t>(i)].text(), std::to_string(2 * i));
+}
+
+TEST_F(ClientOnCluster, a_batch_in_an_ask_window_follows_ask_per_entry_in_order) {
+  // The slot's keys are on the target while the slot is still the source's: each entry for it
+  // meets ASK and goes to the target behind its own ASKING; the map stays; the other entries
+  // go straight to their nodes. Results stay in caller order, the list's pushes land in order.
+  const std::string list = "{asking}:list";
+  const std::uint16_t slot = util::key_slot(list);
+  test::run_coroutine(*r_, [&]() -> task<> {
+    const cmd::arg key[] = {list};
+    (void)co_await client_->del(key);
+    (void)co_await client_->exec(cmd::rpush{list, "seed"});  // a key to migrate
+  });
+  test::redis_server& from = owner(list);
+  test::redis_server& to = another_primary(slot);
+  const slot_map& map = client_->cluster().slots();
+  const std::uint16_t owner_before = map.node(map.primary_of(slot)).address.port;
+  ASSERT_EQ(owner_before, from.port());
+
+  const std::vector<std::string> others = keys_on_every_primary("ask-around:", 2);
+  constexpr int entries = 200;
+  test::move_slot(*test::shared_cluster(), slot, from, to, [&] {
+    batch<> b;
+    for (int i = 0; i < entries; ++i) {
+      if (i % 2 == 0) {
+        b.push(cmd::rpush{list, i});
+      } else {
+        b.push(cmd::set{others[static_cast<std::size_t>(i) % others.size()], i});
+      }
+    }
+    test::run_coroutine(*r_, [&]() -> task<> { (void)co_await client_->exec(b); });
+    EXPECT_FALSE(b.failure());
+    for (int i = 0; i < entries; ++i) {
+      const result<resp::reply>& r = b[static_cast<std::size_t>(i)];
+      ASSERT_TRUE(r.has_value()) << i << ": " << why(r);
+      if (i % 2 == 0) {
+        EXPECT_EQ(r->integer(), i / 2 + 2) << i;  // "seed", then this push
+      } else {
+        EXPECT_EQ(r->text(), "OK") << i;
+      }
+    }
+    EXPECT_EQ(map.node(map.primary_of(slot)).address.port, owner_before) << "ASK repoints nothing";
+  });
+  const resp::reply stored = test::parse_reply(to.command({"LRANGE", list, "0", "-1"}));
+  ASSERT_EQ(stored.elements().size(), static_cast<std::size_t>(entries / 2 + 1));
+  EXPECT_EQ(stored.elements()[0].text(), "seed");
+  for (int i = 0; i < entries / 2; ++i)
+    EXPECT_EQ(stored.elements()[static_cast<std::size_t>(i) + 1].text(), std::to_string(2 * i));
 }
 
 TEST_F(ClientOnCluster, a_coroutine_get_allocates_nothing_in_steady_state) {

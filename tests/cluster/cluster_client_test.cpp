@@ -267,6 +267,58 @@ TEST_F(ClusterClient, moved_for_a_whole_batch_keeps_every_write) {
   EXPECT_EQ(*run(cmd::get{key}), std::to_string(n));
 }
 
+TEST_F(ClusterClient, writes_held_through_an_unserved_slot_run_in_the_order_issued) {
+  // The slot's owner forgets it: every command for it meets CLUSTERDOWN until it is added
+  // back. INCRs issued before and during that outage must run in the order issued, each once:
+  // the i-th returns i + 1 (held_slots.hpp: the ones on the wire when the slot went down come
+  // back first, later ones queue behind them, one probe at a time).
+  const std::string key = "{held}:counter";
+  const std::uint16_t slot = util::key_slot(key);
+  ASSERT_TRUE(run(cmd::del{key}).has_value());
+  test::redis_server& owner = server_serving(slot);
+  const std::string slot_text = std::to_string(slot);
+  ASSERT_EQ(owner.command({"CLUSTER", "DELSLOTS", slot_text}), "+OK\r\n");
+
+  constexpr int n = 600;
+  std::vector<std::int64_t> values(n, 0);
+  std::vector<std::string> errors;
+  int done = 0;
+  const auto issue = [&](int i) {
+    client_->exec(cmd::incr{key}, [&, i](result<std::int64_t> r) {
+      ++done;
+      if (r.has_value()) {
+        values[static_cast<std::size_t>(i)] = *r;
+      } else {
+        errors.push_back(r.has_error() ? r.error().message() : r.server_error().message);
+      }
+    });
+  };
+  for (int i = 0; i < n / 2; ++i)
+    issue(i);
+  // All of them came back and wait (the probe on the wire is not counted).
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return client_->waiting() >= n / 2 - 1; }, 10s))
+      << client_->waiting();
+  for (int i = n / 2; i < n; ++i)
+    issue(i);
+  EXPECT_GE(client_->waiting(), static_cast<std::size_t>(n - 1)) << "issued since: held back";
+  test::run_for(*r_, 300ms);  // probes meet CLUSTERDOWN again, and stay first
+  EXPECT_EQ(done, 0) << (errors.empty() ? "" : errors.front());
+
+  ASSERT_EQ(owner.command({"CLUSTER", "ADDSLOTS", slot_text}), "+OK\r\n");
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return done == n; }, 10s))
+      << done << " of " << n;
+  EXPECT_TRUE(errors.empty()) << errors.size() << " errors, first: " << errors.front();
+  int out_of_order = 0;
+  for (int i = 0; i < n; ++i)
+    if (values[static_cast<std::size_t>(i)] != i + 1) ++out_of_order;
+  EXPECT_EQ(out_of_order, 0) << "INCR #0 returned " << values[0] << ", #" << n - 1 << " returned "
+                             << values[n - 1];
+  EXPECT_EQ(*run(cmd::get{key}), std::to_string(n));
+  EXPECT_EQ(client_->waiting(), 0u);
+}
+
 // A load of SET then GET chains: each chain writes key n with its value, reads it back, and
 // moves on to the next n; every error (and every value read back wrong) is counted.
 struct set_get_load {

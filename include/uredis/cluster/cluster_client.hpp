@@ -14,8 +14,9 @@
 //                     rate-limited, jittered)
 //   ASK               ASKING + the command, one batch, to the target; the map is left alone
 //   TRYAGAIN, CLUSTERDOWN, or the command's node failed before it was sent
-//                     the command waits out config.retry_backoff, then is routed again by its
-//                     slot (after a refresh, when one was due)
+//                     the command waits out config.retry_backoff in its slot's hold, then is
+//                     routed again by its slot (after a refresh, when one was due); the slot's
+//                     other commands wait behind it (held_slots.hpp)
 //   a node's connection drops
 //                     a refresh is read from another node; when the node has left the map
 //                     (its replica was promoted), its connection is closed and the commands it
@@ -46,8 +47,10 @@
 //
 // Order: commands to one slot are sent in the order they are issued. A command redirected by
 // MOVED or ASK is sent on at once, so the commands of a moved slot reach the new owner in the
-// order their MOVED replies came back; a command that waits out a backoff (TRYAGAIN,
-// CLUSTERDOWN, its node gone) can be overtaken by commands issued for its slot meanwhile.
+// order their MOVED replies came back. A command that has to wait (TRYAGAIN, CLUSTERDOWN, its
+// node gone) holds its slot: the slot's commands issued meanwhile queue behind it, the first
+// goes out alone when the backoff ends, and the rest follow in order once it has its answer
+// (held_slots.hpp). A probe that gives up fails the commands held behind it alike.
 //
 // Each shard has its own cluster_client, slot map and connections: nothing is shared between
 // shards. Events go to the shard's dispatcher: topology_changed, node_added, node_removed
@@ -75,6 +78,7 @@
 #include "uredis/client/connection.hpp"
 #include "uredis/client/reply_callback.hpp"
 #include "uredis/cluster/cluster_config.hpp"
+#include "uredis/cluster/held_slots.hpp"
 #include "uredis/cluster/read_router.hpp"
 #include "uredis/cluster/readonly_step.hpp"
 #include "uredis/cluster/redirect_state.hpp"
@@ -147,17 +151,14 @@ class cluster_client {
     const bool keyed = check.result == cmd::slot_check::outcome::one_slot;
     routed<response, std::decay_t<Callback>> h(std::forward<Callback>(callback), *this, check.slot,
                                                keyed, options.idempotent);
+    if (keyed && holds_.holds(check.slot)) [[unlikely]]
+      return hold_back(command, std::move(h));  // behind the commands waiting out a backoff
     const read_policy policy = options.reads.value_or(config_.reads);
     if (keyed && policy != read_policy::primary)
       return route_read(command, check.slot, std::move(h), options, policy);
     const std::uint16_t node = node_for(check.slot, keyed);
-    if (node == slot_map::no_node) [[unlikely]] {
-      util::byte_buffer bytes;
-      resp::encoder e{bytes};
-      command.encode(e);
-      return park(bytes.data(), proto::pending(std::move(h)), check.slot, keyed, options.idempotent,
-                  std::chrono::nanoseconds::zero());
-    }
+    if (node == slot_map::no_node) [[unlikely]]
+      return hold_back(command, std::move(h));
     open(node).enqueue(command, std::move(h), options);
   }
 
@@ -233,8 +234,9 @@ class cluster_client {
   connection* connection_to(const node_address& address) noexcept;
   /// Topologies read and applied so far.
   std::uint64_t topology_reads() const noexcept { return topology_reads_; }
-  /// Commands waiting out a backoff (TRYAGAIN, CLUSTERDOWN, a node gone, no topology yet).
-  std::size_t waiting() const noexcept { return parked_.size(); }
+  /// Commands waiting out a backoff (TRYAGAIN, CLUSTERDOWN, a node gone, no topology yet), or
+  /// held behind those of their slot (held_slots.hpp); a probe on the wire is not counted.
+  std::size_t waiting() const noexcept { return holds_.size(); }
   reactor::reactor& loop() const noexcept { return *reactor_; }
 
   // ---- For routed_handler and split_command (not for callers) ----
@@ -242,8 +244,13 @@ class cluster_client {
   bool closing() const noexcept { return closing_; }
   std::string_view replying_host() const noexcept;
 
-  /// Acts on a verdict for the command `h` holds: sends its bytes on, or parks it. False when
-  /// there is nothing to do (deliver, give_up): `h` is left as it was.
+  /// A held command (routed_handler::held) of `slot` has its final answer: when it was the
+  /// slot's probe, the commands held behind it go now (or fail alike, `gave_up`).
+  void held_answered(std::uint16_t slot, bool gave_up);
+
+  /// Acts on a verdict for the command `h` holds: sends its bytes on, or holds it back in its
+  /// slot's queue (held_slots.hpp). False when there is nothing to do (deliver, give_up): `h`
+  /// is left as it was.
   template <class Handler>
   bool follow(const redirect_verdict& v, Handler& h) {
     using action = redirect_verdict::action;
@@ -273,12 +280,13 @@ class cluster_client {
         [[fallthrough]];
       }
       case action::retry_later: {
-        const std::uint16_t slot = h.slot();
-        const bool keyed = h.keyed();
-        const bool idempotent = h.idempotent();
+        const bool was_probe = h.held();
+        h.set_held();
+        held_command c{std::string(v.command), proto::pending(), hold_slot(h), 0, h.idempotent()};
         const auto delay = retry_delay(h.state().redirects());
+        c.handler = proto::pending(std::move(h));
         refresh();
-        park(v.command, proto::pending(std::move(h)), slot, keyed, idempotent, delay);
+        hold(std::move(c), delay, true, was_probe);
         return true;
       }
       case action::deliver:
@@ -292,15 +300,33 @@ class cluster_client {
   template <class Response, class Callback>
   using routed = detail::routed_handler<cluster_client, Response, Callback>;
 
-  struct parked_command {
+  // A command held back while its slot is out of service (held_slots.hpp): its bytes as they
+  // went out (or would have), and its handler, flagged held.
+  struct held_command {
     std::string bytes;
     proto::pending handler;
-    std::chrono::steady_clock::time_point due;
-    std::uint16_t slot = 0;
+    std::uint16_t slot = 0;  // held_slots::keyless for a keyless command
     std::uint8_t waits = 0;  // times it found no node serving its slot
-    bool keyed = false;
     bool idempotent = false;
   };
+  using holds = held_slots<held_command>;
+
+  template <class Handler>
+  static std::uint16_t hold_slot(const Handler& h) noexcept {
+    return h.keyed() ? h.slot() : holds::keyless;
+  }
+  // A command that cannot go out now (its slot is held, or no node serves it): encoded into
+  // bytes, last in its slot's queue, and sent when the hold's backoff ends.
+  template <class Command, class Handler>
+  void hold_back(const Command& command, Handler&& h) {
+    util::byte_buffer bytes;
+    resp::encoder e{bytes};
+    command.encode(e);
+    h.set_held();
+    held_command c{std::string(bytes.data()), proto::pending(), hold_slot(h), 0, h.idempotent()};
+    c.handler = proto::pending(std::forward<Handler>(h));
+    hold(std::move(c), std::chrono::nanoseconds::zero(), false, false);
+  }
 
   // Where the keys of a batch (a transaction) hash, as cmd::check_slots says for a command.
   template <class Batch>
@@ -361,10 +387,8 @@ class cluster_client {
     const std::uint16_t node = reads_.is_read_only_request(bytes.data())
                                    ? reads_.node_for(map_, slot, policy)
                                    : map_.primary_of(slot);
-    if (node == slot_map::no_node) [[unlikely]] {
-      return park(bytes.data(), proto::pending(std::move(h)), slot, true, options.idempotent,
-                  std::chrono::nanoseconds::zero());
-    }
+    if (node == slot_map::no_node) [[unlikely]]
+      return hold_back(detail::kept_command{bytes.data()}, std::forward<Handler>(h));
     if (node != map_.primary_of(slot)) h.set_replica(node);
     open(node).enqueue(detail::kept_command{bytes.data()}, std::move(h), options);
   }
@@ -381,9 +405,14 @@ class cluster_client {
   }
 
   std::chrono::nanoseconds retry_delay(std::uint32_t redirects) noexcept;
-  void park(std::string_view bytes, proto::pending handler, std::uint16_t slot, bool keyed,
-            bool idempotent, std::chrono::nanoseconds delay);
-  void send_parked(bool all);
+  // Into its slot's hold, due after `delay` if it begins one: `returned` when a node handed it
+  // back (was_probe: as its slot's probe), else last in the queue.
+  void hold(held_command c, std::chrono::nanoseconds delay, bool returned, bool was_probe);
+  // Sends the holds' due commands (all: every hold not waiting for its probe).
+  void send_held(bool all);
+  // Routes one held command again (`probe`: its slot's first), or holds it again when no node
+  // serves its slot.
+  void resend(held_command&& c, bool probe);
   void arm_retry();
 
   void on_refresh_timer();
@@ -408,11 +437,10 @@ class cluster_client {
   refresh_schedule schedule_;
   reactor::timer refresh_timer_;
   reactor::timer retry_timer_;
-  std::vector<parked_command> parked_;
-  std::vector<parked_command> due_;  // send_parked()'s scratch
-  std::string refresh_host_;         // the host asked for the topology in flight
-  std::size_t refresh_cursor_ = 0;   // the next node (or seed) to ask
-  std::size_t seed_failures_ = 0;    // seeds that failed since the last success
+  holds holds_;
+  std::string refresh_host_;        // the host asked for the topology in flight
+  std::size_t refresh_cursor_ = 0;  // the next node (or seed) to ask
+  std::size_t seed_failures_ = 0;   // seeds that failed since the last success
   std::size_t next_primary_ = 0;
   std::uint64_t topology_reads_ = 0;
   connect_callback on_connect_;

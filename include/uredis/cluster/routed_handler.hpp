@@ -7,7 +7,8 @@
 // with the final reply typed as on a single server, or errc::cluster_too_many_redirects.
 //
 //   queued (56 bytes at most: the callback may take 40)   callback, client, slot, state,
-//                                                         the replica it was sent to
+//                                                         flags (keyed, idempotent, held), the
+//                                                         replica it was sent to
 //   active (in the pipeline's reply slot)                 + the typed reply being read; after
 //                                                         an ASK, ASKING's reply is skipped and
 //                                                         the command's error reply is read
@@ -19,6 +20,8 @@
 //   std::string_view replying_host()        fills in a redirect's empty endpoint
 //   bool follow(redirect_verdict, handler&) acts on the verdict, moving the handler on; false
 //                                           when it gave up (give_up, deliver)
+//   void held_answered(slot, bool gave_up)  a command that was held back (held_slots.hpp) has
+//                                           its final answer: the next of its slot may go
 
 #include <cstdint>
 #include <string>
@@ -55,13 +58,16 @@ class routed_handler {
       : callback_(std::move(callback)),
         client_(&client),
         slot_(slot),
-        keyed_(keyed),
-        idempotent_(idempotent) {}
+        flags_(static_cast<std::uint8_t>((keyed ? keyed_flag : 0) |
+                                         (idempotent ? idempotent_flag : 0))) {}
   routed_handler(routed_handler&&) noexcept = default;
 
   std::uint16_t slot() const noexcept { return slot_; }
-  bool keyed() const noexcept { return keyed_; }
-  bool idempotent() const noexcept { return idempotent_; }
+  bool keyed() const noexcept { return (flags_ & keyed_flag) != 0; }
+  bool idempotent() const noexcept { return (flags_ & idempotent_flag) != 0; }
+  /// The command waited in its slot's hold (held_slots.hpp): its final answer lets the next go.
+  bool held() const noexcept { return (flags_ & held_flag) != 0; }
+  void set_held() noexcept { flags_ |= held_flag; }
   redirect_state& state() noexcept { return state_; }
   /// The replica the command was sent to (a read, read_router.hpp), or 0xFFFF: sent to a
   /// primary. A replica that redirects or loses the read is skipped by the client.
@@ -74,10 +80,10 @@ class routed_handler {
     if (!o.request.empty() && !client_->closing()) {
       const redirect_verdict v = state_.on_unsent(o.request);
       if (client_->follow(v, *this)) return;
-      callback_(result<Response>(errc::cluster_too_many_redirects));
+      finish(result<Response>(errc::cluster_too_many_redirects), true);
       return;
     }
-    callback_(result<Response>(o.error));
+    finish(result<Response>(o.error), false);
   }
 
   class active {
@@ -111,17 +117,17 @@ class routed_handler {
           const redirect_verdict v =
               q.state_.on_error_reply(text, o.request, q.client_->replying_host());
           if (v.what == redirect_verdict::action::give_up) {
-            q.callback_(result<Response>(errc::cluster_too_many_redirects));
+            q.finish(result<Response>(errc::cluster_too_many_redirects), true);
             return;
           }
           if (v.what != redirect_verdict::action::deliver && q.client_->follow(v, q)) return;
         }
         if (has_error_) {
-          q.callback_(result<Response>(server_error::parse(error_)));
+          q.finish(result<Response>(server_error::parse(error_)), false);
           return;
         }
       }
-      q.callback_(reply_.finish(o));
+      q.finish(reply_.finish(o), false);
     }
 
    private:
@@ -134,12 +140,22 @@ class routed_handler {
   };
 
  private:
+  static constexpr std::uint8_t keyed_flag = 1;
+  static constexpr std::uint8_t idempotent_flag = 2;
+  static constexpr std::uint8_t held_flag = 4;
+
+  // The final answer. A held command's slot lets its next command go first, so those are sent
+  // before anything the callback issues.
+  void finish(result<Response>&& r, bool gave_up) {
+    if (held() && keyed() && !client_->closing()) client_->held_answered(slot_, gave_up);
+    callback_(std::move(r));
+  }
+
   Callback callback_;
   Client* client_;
   std::uint16_t slot_;
   redirect_state state_;
-  bool keyed_;
-  bool idempotent_;
+  std::uint8_t flags_;
   std::uint16_t replica_ = 0xFFFF;  // slot_map::no_node
 };
 #if defined(__GNUC__) && !defined(__clang__)
