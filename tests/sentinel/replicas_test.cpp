@@ -110,7 +110,7 @@ std::vector<replica> usable(std::initializer_list<std::uint16_t> ports) {
   return out;
 }
 
-TEST(ReplicaRotation, starts_at_the_given_turn_and_goes_round) {
+TEST(ReplicasRotation, starts_at_the_given_turn_and_goes_round) {
   const std::vector<replica> two = usable({1, 2});
   replica_rotation r{1};
   std::vector<std::uint16_t> picked;
@@ -119,7 +119,7 @@ TEST(ReplicaRotation, starts_at_the_given_turn_and_goes_round) {
   EXPECT_EQ(picked, (std::vector<std::uint16_t>{2, 1, 2, 1}));
 }
 
-TEST(ReplicaRotation, skips_unusable_replicas_and_has_nothing_when_none_is_usable) {
+TEST(ReplicasRotation, skips_unusable_replicas_and_has_nothing_when_none_is_usable) {
   std::vector<replica> three = usable({1, 2, 3});
   three[1].usable = false;
   replica_rotation r{0};
@@ -132,7 +132,7 @@ TEST(ReplicaRotation, skips_unusable_replicas_and_has_nothing_when_none_is_usabl
   EXPECT_EQ(r.next({}), nullptr);
 }
 
-TEST(ReplicaRotation, a_random_start_visits_every_replica_in_as_many_turns) {
+TEST(ReplicasRotation, a_random_start_visits_every_replica_in_as_many_turns) {
   const std::vector<replica> three = usable({1, 2, 3});
   for (std::uint64_t start : {0ull, 7ull, 0xffffffffffffffffull}) {
     replica_rotation r{start};

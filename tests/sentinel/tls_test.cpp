@@ -26,7 +26,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class SentinelTls : public ::testing::Test {
+class Tls : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     certificates_ = new test::test_certificates();
@@ -78,15 +78,15 @@ class SentinelTls : public ::testing::Test {
   std::unique_ptr<reactor::reactor> r_;
 };
 
-test::test_certificates* SentinelTls::certificates_ = nullptr;
-test::redis_sentinel* SentinelTls::set_ = nullptr;
+test::test_certificates* Tls::certificates_ = nullptr;
+test::redis_sentinel* Tls::set_ = nullptr;
 
 std::string describe(const result<void>& r) {
   if (r) return "ok";
   return r.has_error() ? r.error().message() : r.server_error().message;
 }
 
-TEST_F(SentinelTls, set_and_get_through_the_primary_the_sentinels_name) {
+TEST_F(Tls, set_and_get_through_the_primary_the_sentinels_name) {
   ASSERT_TRUE(r_);
   test::redis_server* primary = set_->primary();
   ASSERT_NE(primary, nullptr);
@@ -107,7 +107,7 @@ TEST_F(SentinelTls, set_and_get_through_the_primary_the_sentinels_name) {
   EXPECT_EQ(primary->command({"GET", "tls:k"}), "$6\r\nsecret\r\n");
 }
 
-TEST_F(SentinelTls, a_replica_connection_reads_over_tls) {
+TEST_F(Tls, a_replica_connection_reads_over_tls) {
   ASSERT_TRUE(r_);
   test::redis_server* primary = set_->primary();
   ASSERT_NE(primary, nullptr);
@@ -125,7 +125,7 @@ TEST_F(SentinelTls, a_replica_connection_reads_over_tls) {
   EXPECT_EQ(**get, std::optional<std::string>("replicated"));
 }
 
-TEST_F(SentinelTls, certificates_are_checked_against_the_address_the_sentinels_gave) {
+TEST_F(Tls, certificates_are_checked_against_the_address_the_sentinels_gave) {
   ASSERT_TRUE(r_);
   // config.host is not where the connection goes: a name the server's certificate lacks
   // there changes nothing.
@@ -138,7 +138,7 @@ TEST_F(SentinelTls, certificates_are_checked_against_the_address_the_sentinels_g
   ASSERT_TRUE(*connected) << describe(*connected);
 }
 
-TEST_F(SentinelTls, a_wrong_ca_fails_the_connect_with_the_verification_error) {
+TEST_F(Tls, a_wrong_ca_fails_the_connect_with_the_verification_error) {
   ASSERT_TRUE(r_);
   connection c{*r_, config_of("other_ca")};
   const auto began = std::chrono::steady_clock::now();
@@ -151,7 +151,7 @@ TEST_F(SentinelTls, a_wrong_ca_fails_the_connect_with_the_verification_error) {
   EXPECT_EQ(c.state(), connection_state::closed);
 }
 
-TEST_F(SentinelTls, the_switch_master_subscription_runs_over_tls_too) {
+TEST_F(Tls, the_switch_master_subscription_runs_over_tls_too) {
   ASSERT_TRUE(r_);
   connection_config config = config_of("ca");
   auto locator = std::make_shared<primary_locator>(*r_, config.sentinel);
@@ -166,7 +166,7 @@ TEST_F(SentinelTls, the_switch_master_subscription_runs_over_tls_too) {
       *r_, [&] { return locator->following(); }, 10s));
 }
 
-TEST_F(SentinelTls, the_blocking_client_takes_a_rediss_sentinel_url) {
+TEST_F(Tls, the_blocking_client_takes_a_rediss_sentinel_url) {
   blocking_client b{set_->url() + "?ssl_ca_certs=" + certificates_->cert("ca")};
   b.set("tls:blocking", "yes");
   EXPECT_EQ(b.get("tls:blocking"), std::optional<std::string>("yes"));
