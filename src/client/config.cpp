@@ -273,6 +273,7 @@ enum class parameter : std::uint8_t {
   sentinel_username,
   sentinel_password,
   sentinel_timeout,
+  sentinel_role,
 };
 
 constexpr std::pair<std::string_view, parameter> parameters[] = {
@@ -297,6 +298,7 @@ constexpr std::pair<std::string_view, parameter> parameters[] = {
     {"sentinel_username", parameter::sentinel_username},
     {"sentinel_password", parameter::sentinel_password},
     {"sentinel_timeout", parameter::sentinel_timeout},
+    {"sentinel_role", parameter::sentinel_role},
 };
 
 // A path parameter: an empty one is a mistake (redis-py would pass "" on and fail later).
@@ -406,6 +408,16 @@ bool parse_parameter(url_parser& p, parameter which, std::string value) {
       return parse_timeout_seconds(p, value,
                                    "sentinel_timeout is not a number of seconds in (0, 31536000]",
                                    p.config.sentinel.timeout);
+    // redis-py's names for the same choice are master and slave; these are the config's.
+    case parameter::sentinel_role:
+      if (value == "primary") {
+        p.config.sentinel.role = sentinel::role::primary;
+      } else if (value == "replica") {
+        p.config.sentinel.role = sentinel::role::replica;
+      } else {
+        return p.fail("sentinel_role must be primary or replica");
+      }
+      return true;
   }
   return p.fail("unknown query parameter");
 }
@@ -439,6 +451,13 @@ bool parse_query(url_parser& p, std::string_view query) {
   if (p.sentinel_given && !p.config.sentinel.enabled())
     return p.fail("the sentinel_* parameters need a redis+sentinel:// URL");
   return check_cache_settings(p) && check_ssl_settings(p);
+}
+
+// rediss+sentinel://: the Sentinels of a TLS deployment listen on their tls-port, with the
+// same CA and the same client certificates as the data servers (redis-py takes a separate
+// sentinel_kwargs for them; a URL has no room for a second set, and rarely needs one).
+void share_tls_with_sentinels(url_parser& p) {
+  if (p.config.tls && p.config.sentinel.enabled()) p.config.sentinel.tls = p.config.tls_options;
 }
 
 // "host[:port],host[:port]...": the Sentinels, each on port 26379 unless given. Read with the
@@ -487,11 +506,10 @@ bool parse(url_parser& p, std::string_view url) {
   if (scheme_end == std::string_view::npos) return p.fail("missing scheme (redis://...)");
   const std::string_view scheme = url.substr(0, scheme_end);
   const bool is_unix = equals_ignoring_case(scheme, "unix");
-  const bool is_sentinel = equals_ignoring_case(scheme, "redis+sentinel");
-  if (equals_ignoring_case(scheme, "rediss")) {
+  const bool is_tls_sentinel = equals_ignoring_case(scheme, "rediss+sentinel");
+  const bool is_sentinel = is_tls_sentinel || equals_ignoring_case(scheme, "redis+sentinel");
+  if (equals_ignoring_case(scheme, "rediss") || is_tls_sentinel) {
     p.config.tls = true;
-  } else if (equals_ignoring_case(scheme, "rediss+sentinel")) {
-    return p.fail("TLS through Sentinel (rediss+sentinel://) is not supported yet");
   } else if (!is_unix && !is_sentinel && !equals_ignoring_case(scheme, "redis")) {
     return p.fail("unknown scheme: use redis://, rediss://, unix:// or redis+sentinel://");
   }
@@ -538,7 +556,9 @@ bool parse(url_parser& p, std::string_view url) {
       if (!parse_db(p, path.substr(1))) return false;
     }
   }
-  return !has_query || parse_query(p, query);
+  if (has_query && !parse_query(p, query)) return false;
+  share_tls_with_sentinels(p);
+  return true;
 }
 
 }  // namespace
@@ -554,7 +574,8 @@ result<connection_config> parse_url(std::string_view url, std::string_view* reas
 }
 
 std::string redacted_url(const connection_config& config) {
-  std::string out = config.sentinel.enabled()    ? "redis+sentinel://"
+  std::string out = config.sentinel.enabled()
+                        ? (config.tls ? "rediss+sentinel://" : "redis+sentinel://")
                     : config.unix_socket.empty() ? (config.tls ? "rediss://" : "redis://")
                                                  : "unix://";
   // Whether there is a secret is worth saying (it explains an authentication error); what it

@@ -248,14 +248,23 @@ class connection_core final : public reactor::retirable,
   void located(const endpoint* where, std::error_code why) {
     if (where == nullptr) return session.on_transport_failed(why);
     current_ = *where;
+    // A replica provider falling back to the primary says so: this handshake expects a master.
+    current_role_ =
+        locate_.answered_as() != server_role::any ? locate_.answered_as() : address_->role();
+    if (role_check_)
+      role_check_->expect(current_role_ == server_role::primary ? "master" : "slave");
+    // The certificate must name the server the provider chose, not config.host.
+    if (tls_ != nullptr) tls_->expect_host(current_.host);
     resolve(current_.host, current_.port);
   }
 
-  // The provider says the server moved (a failover). A connection already going there, or
-  // waiting for the provider's answer, has nothing to do; any other drops its socket and
-  // reconnects, its commands judged as for any lost socket.
+  // The provider says the primary moved (a failover). A connection waiting for the provider's
+  // answer has nothing to do, nor one to the primary already going there, nor one to a replica
+  // that was not promoted; any other drops its socket and reconnects, its commands judged as
+  // for any lost socket.
   void on_moved(const endpoint& now) {
-    if (released_ || locate_.pending() || now == current_) return;
+    const bool stays = current_role_ == server_role::replica ? !(now == current_) : now == current_;
+    if (released_ || locate_.pending() || stays) return;
     const scope s(*this);
     session.on_transport_failed(make_error_code(errc::primary_switched));
     if (depth_ == 1) sync();
@@ -297,14 +306,18 @@ class connection_core final : public reactor::retirable,
   std::unique_ptr<io::transport> make_transport(reactor::reactor& r) {
     const io::tcp_transport::options tcp{.tcp_nodelay = config.tcp_nodelay};
     io::transport_events& events = *this;
-    if (config.tls)
-      return std::make_unique<io::tls_transport>(r.ring(), r.receive_buffers(), events, tcp,
-                                                 config.tls_options, config.host, &r);
+    if (config.tls) {
+      auto tls = std::make_unique<io::tls_transport>(r.ring(), r.receive_buffers(), events, tcp,
+                                                     config.tls_options, config.host, &r);
+      tls_ = tls.get();
+      return tls;
+    }
     return std::make_unique<io::tcp_transport>(r.ring(), r.receive_buffers(), events, tcp);
   }
 
   std::optional<auth::static_credentials> static_credentials_;
   reactor::reactor& reactor_;
+  io::tls_transport* tls_ = nullptr;  // transport_, when it is TLS
   std::unique_ptr<io::transport> transport_;
   std::uint64_t slot_;
   bool attached_ = true;  // slot_ names this core in the reactor
@@ -319,9 +332,10 @@ class connection_core final : public reactor::retirable,
   address_request locate_{[this](const endpoint* e, std::error_code why) { on_located(e, why); }};
   address_listener moved_{[this](const endpoint& now) { on_moved(now); }};
   std::optional<proto::role_check> role_check_;
-  endpoint current_;       // the provider's last answer
-  bool locating_ = false;  // inside address_->locate()
-  bool demoted_ = false;   // a -READONLY reply came from our primary
+  endpoint current_;                             // the provider's last answer
+  server_role current_role_ = server_role::any;  // what the server at current_ must be
+  bool locating_ = false;                        // inside address_->locate()
+  bool demoted_ = false;                         // a -READONLY reply came from our primary
   proto::session::time_point armed_for_ = proto::session::time_point::max();
   unsigned depth_ = 0;     // calls into the core on the stack
   bool released_ = false;  // the connection is gone: inert until freed

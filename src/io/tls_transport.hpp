@@ -58,6 +58,10 @@ class tls_transport final : public transport, private transport_events, private 
                 const tcp_transport::options& tcp, const tls::options& tls_options,
                 std::string_view host, reactor::reactor* loop = nullptr);
   ~tls_transport() override { close(); }
+
+  /// The name the next opens check (an address provider's answer changes it between connects);
+  /// it must outlive them, as `host` does.
+  void expect_host(std::string_view host) noexcept { host_ = host; }
   tls_transport(const tls_transport&) = delete;
   tls_transport& operator=(const tls_transport&) = delete;
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "uredis/error.hpp"
+#include "uredis/retry/retry_policy.hpp"
 
 namespace uredis::sentinel {
 
@@ -22,6 +23,7 @@ void discovery::start() noexcept {
   position_ = 0;
   unknown_ = 0;
   invalid_ = 0;
+  refused_.clear();
 }
 
 void discovery::on_primary(endpoint primary) {
@@ -43,7 +45,11 @@ void discovery::on_unknown() noexcept {
 
 void discovery::on_failed(std::error_code why) noexcept {
   assert(running_);
-  if (why == errc::sentinel_reply_invalid) ++invalid_;
+  if (why == errc::sentinel_reply_invalid) {
+    ++invalid_;
+  } else if (!retry::is_transient(why)) {
+    refused_ = why;
+  }
   next();
 }
 
@@ -55,6 +61,7 @@ std::error_code discovery::error() const noexcept {
   if (found_) return {};
   if (unknown_ > 0) return make_error_code(errc::sentinel_service_unknown);
   if (invalid_ > 0) return make_error_code(errc::sentinel_reply_invalid);
+  if (refused_) return refused_;
   return make_error_code(errc::sentinel_unreachable);
 }
 

@@ -1,6 +1,7 @@
 #include "uredis/sentinel/primary_locator.hpp"
 
 #include <cassert>
+#include <chrono>
 #include <utility>
 
 #include "uredis/cmd/raw.hpp"
@@ -21,6 +22,10 @@ connection_config sentinel_link_config(const sentinel_config& c, const endpoint&
   link.password = c.password;
   link.connect_timeout = c.timeout;
   link.command_timeout = c.timeout;
+  if (c.tls) {
+    link.tls = true;
+    link.tls_options = *c.tls;
+  }
   return link;
 }
 
@@ -35,7 +40,10 @@ primary_locator::primary_locator(reactor::reactor& r, sentinel_config config)
     : reactor_(r),
       config_(std::move(config)),
       discovery_(config_.sentinels),
-      links_(config_.sentinels.size()) {
+      links_(config_.sentinels.size()),
+      // Any start will do as long as processes differ: the clock's low bits differ.
+      replica_turns_(
+          static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {
   assert(config_.enabled());
 }
 
@@ -95,6 +103,8 @@ void primary_locator::on_answer(std::size_t at, std::uint64_t round, const answe
     if (!a->has_value()) {
       discovery_.on_unknown();
     } else if (result<endpoint> e = parse_primary_address(**a)) {
+      // A replica connection needs the list too, from the same Sentinel: the round goes on.
+      if (config_.role == role::replica) return ask_replicas(at, std::move(*e));
       discovery_.on_primary(std::move(*e));
     } else {
       discovery_.on_failed(e.error());
@@ -103,6 +113,34 @@ void primary_locator::on_answer(std::size_t at, std::uint64_t round, const answe
     // An error reply (a server that is no Sentinel, NOAUTH...) is an answer that cannot be
     // read as one; a connection error, that the Sentinel could not be asked.
     discovery_.on_failed(a.has_error() ? a.error() : make_error_code(errc::sentinel_reply_invalid));
+  }
+  if (discovery_.running()) return ask();
+  finish_round();
+}
+
+void primary_locator::ask_replicas(std::size_t at, endpoint primary) {
+  named_ = std::move(primary);
+  const std::uint64_t round = round_;
+  link_to(at).exec(cmd::raw{"SENTINEL", "replicas", config_.service},
+                   [this, at, round](const result<resp::reply>& a) { on_replicas(at, round, a); });
+}
+
+void primary_locator::on_replicas(std::size_t at, std::uint64_t round,
+                                  const result<resp::reply>& a) {
+  if (closing_ || round != round_ || !discovery_.running() || discovery_.current() != at) return;
+  const std::shared_ptr<primary_locator> self = weak_from_this().lock();
+  // An error reply (a Sentinel older than 5.0 has no SENTINEL replicas) cannot be read as an
+  // answer: the next Sentinel is asked, as for a malformed one.
+  result<std::vector<replica>> listed =
+      a.has_value()
+          ? parse_replicas(*a)
+          : result<std::vector<replica>>(
+                a.has_error() ? a.error() : make_error_code(errc::sentinel_reply_invalid));
+  if (listed) {
+    replicas_ = std::move(*listed);
+    discovery_.on_primary(std::move(named_));
+  } else {
+    discovery_.on_failed(listed.error());
   }
   if (discovery_.running()) return ask();
   finish_round();
@@ -134,10 +172,16 @@ void primary_locator::finish_round() {
   while (!answered.empty()) {
     address_request& r = answered.front();
     answered.pop_front();
-    if (ok && known_)
-      r.answer(primary_);
-    else
+    if (!ok || !known_) {
       r.fail(why);
+    } else if (config_.role == role::primary) {
+      r.answer(primary_);
+    } else if (const endpoint* next = replica_turns_.next(replicas_)) {
+      const endpoint chosen = *next;  // replicas_ may change under the answer's callback
+      r.answer(chosen, server_role::replica);
+    } else {
+      r.answer(primary_, server_role::primary);  // no usable replica: the primary serves reads
+    }
     if (closing_) return;
   }
   if (ok && !switches_) follow();

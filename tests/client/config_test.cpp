@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -311,6 +312,45 @@ TEST(ConfigUrlSentinel, a_printed_sentinel_config_shows_the_sentinels_not_the_pa
             "redis+sentinel://u:***@s1:26379,s2:1/m/2");
 }
 
+TEST(ConfigUrlSentinel, sentinel_role_chooses_a_replica_or_the_primary) {
+  EXPECT_EQ(parsed("redis+sentinel://s/m").sentinel.role, uredis::sentinel::role::primary);
+  EXPECT_EQ(parsed("redis+sentinel://s/m?sentinel_role=primary").sentinel.role,
+            uredis::sentinel::role::primary);
+  const auto c = parsed("redis+sentinel://s1,s2/m/1?sentinel_role=replica&client_name=r");
+  EXPECT_EQ(c.sentinel.role, uredis::sentinel::role::replica);
+  EXPECT_EQ(c.sentinel.service, "m");
+  EXPECT_EQ(c.db, 1);
+  EXPECT_EQ(c.client_name, "r");
+  EXPECT_FALSE(c.sentinel.tls.has_value());
+}
+
+TEST(ConfigUrlSentinel, rediss_sentinel_uses_tls_for_the_data_servers_and_the_sentinels_alike) {
+  const auto c = parsed(
+      "REDISS+SENTINEL://:pw@s1:26380,s2/m?ssl_ca_certs=/ca.pem&ssl_certfile=/c.crt&"
+      "ssl_keyfile=/c.key&ssl_check_hostname=false&sentinel_role=replica");
+  EXPECT_TRUE(c.tls);
+  EXPECT_EQ(c.tls_options.ca_file, "/ca.pem");
+  EXPECT_EQ(c.tls_options.cert_file, "/c.crt");
+  EXPECT_EQ(c.tls_options.key_file, "/c.key");
+  EXPECT_FALSE(c.tls_options.check_hostname);
+  ASSERT_TRUE(c.sentinel.tls.has_value());
+  EXPECT_EQ(*c.sentinel.tls, c.tls_options);
+  EXPECT_EQ(c.sentinel.sentinels.size(), 2u);
+  EXPECT_EQ(c.sentinel.role, uredis::sentinel::role::replica);
+  EXPECT_EQ(c.password, "pw");
+  // Without parameters: TLS with the defaults (verify against the system's CAs).
+  const auto plain = parsed("rediss+sentinel://s/m");
+  EXPECT_TRUE(plain.tls);
+  EXPECT_EQ(plain.sentinel.tls, std::optional<uredis::tls::options>(uredis::tls::options{}));
+  // The plaintext form reaches plaintext Sentinels.
+  EXPECT_FALSE(parsed("redis+sentinel://s/m").sentinel.tls.has_value());
+}
+
+TEST(ConfigUrlSentinel, a_printed_tls_sentinel_config_keeps_its_scheme) {
+  EXPECT_EQ(uredis::redacted_url(parsed("rediss+sentinel://:pw@s1/m")),
+            "rediss+sentinel://:***@s1:26379/m");
+}
+
 struct bad_url {
   std::string_view url;
   std::string_view reason;  // the start of the expected reason
@@ -343,7 +383,16 @@ INSTANTIATE_TEST_SUITE_P(BadUrls, ConfigBadUrl, testing::Values(
     bad_url{"redis+sentinel://h1,:26379/mymaster", "a Sentinel address has no host"},
     bad_url{"redis+sentinel://h1:0/mymaster", "port is not a number"},
     bad_url{"redis+sentinel://h/mymaster/x", "the database is not a number"},
-    bad_url{"rediss+sentinel://h/mymaster", "TLS through Sentinel"},
+    bad_url{"rediss+sentinel://h", "a redis+sentinel:// URL needs the service name"},
+    bad_url{"rediss+sentinel:///m", "a redis+sentinel:// URL needs at least one"},
+    bad_url{"rediss+sentinel://h/m?ssl_certfile=/c.crt", "ssl_certfile and ssl_keyfile go"},
+    bad_url{"rediss+sentinel://h/m?ssl_cert_reqs=maybe", "ssl_cert_reqs must be"},
+    bad_url{"redis+sentinel://h/m?ssl_ca_certs=/ca.pem", "the ssl_* parameters need a rediss://"},
+    bad_url{"redis+sentinel://h/m?sentinel_role=slave", "sentinel_role must be primary or"},
+    bad_url{"redis+sentinel://h/m?sentinel_role=", "sentinel_role must be primary or"},
+    bad_url{"redis+sentinel://h/m?sentinel_role=replica&sentinel_role=primary", "a query parameter is given twice"},
+    bad_url{"redis://h?sentinel_role=replica", "the sentinel_* parameters need"},
+    bad_url{"rediss://h?sentinel_role=replica", "the sentinel_* parameters need"},
     bad_url{"redis://h?sentinel_password=x", "the sentinel_* parameters need"},
     bad_url{"redis+sentinel://h/m?sentinel_timeout=0", "sentinel_timeout is not"},
     bad_url{"valkey://h", "unknown scheme"},

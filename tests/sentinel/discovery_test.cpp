@@ -80,6 +80,26 @@ TEST(Discovery, only_malformed_answers_is_reply_invalid) {
   EXPECT_EQ(d.error(), errc::sentinel_reply_invalid);
 }
 
+TEST(Discovery, a_refusal_not_worth_retrying_wins_over_unreachable_sentinels) {
+  discovery d{three()};
+  d.start();
+  d.on_failed(make_error_code(errc::connection_refused));
+  d.on_failed(make_error_code(errc::tls_certificate_untrusted));
+  d.on_failed(make_error_code(errc::timeout));
+  EXPECT_EQ(d.error(), errc::tls_certificate_untrusted);
+  // An answer, even a malformed one, says more about the service than a refused handshake.
+  d.start();
+  d.on_failed(make_error_code(errc::tls_certificate_untrusted));
+  d.on_failed(make_error_code(errc::sentinel_reply_invalid));
+  d.on_failed(make_error_code(errc::timeout));
+  EXPECT_EQ(d.error(), errc::sentinel_reply_invalid);
+  // And a new round forgets it.
+  d.start();
+  for (int i = 0; i < 3; ++i)
+    d.on_failed(make_error_code(errc::timeout));
+  EXPECT_EQ(d.error(), errc::sentinel_unreachable);
+}
+
 TEST(Discovery, a_new_round_forgets_the_last_ones_verdicts) {
   discovery d{three()};
   d.start();

@@ -32,13 +32,20 @@ redis_sentinel::redis_sentinel(redis_sentinel_options options) : options_(std::m
 
   // No delay before a full sync (Redis 7 waits 5 s for more replicas by default): the replica
   // must be in sync before the Sentinels and the tests count on it.
-  std::vector<std::string> primary_args = {"--repl-diskless-sync-delay", "0"};
+  std::vector<std::string> common = {"--repl-diskless-sync-delay", "0"};
+  // Replicas then sync over TLS and announce their TLS port; the Sentinels talk TLS.
+  if (options_.tls) common.insert(common.end(), {"--tls-replication", "yes"});
+  std::vector<std::string> primary_args = common;
   primary_args.insert(primary_args.end(), options_.primary_args.begin(),
                       options_.primary_args.end());
-  data_.push_back(std::make_unique<redis_server>(redis_server_options{.args = primary_args}));
+  data_.push_back(std::make_unique<redis_server>(
+      redis_server_options{.args = primary_args, .tls = options_.tls}));
   const std::string primary_port = std::to_string(data_[0]->port());
-  data_.push_back(std::make_unique<redis_server>(redis_server_options{
-      .args = {"--replicaof", "127.0.0.1", primary_port, "--repl-diskless-sync-delay", "0"}}));
+  std::vector<std::string> replica_args = {"--replicaof", "127.0.0.1", primary_port};
+  replica_args.insert(replica_args.end(), common.begin(), common.end());
+  for (std::size_t i = 0; i < options_.replicas; ++i)
+    data_.push_back(std::make_unique<redis_server>(
+        redis_server_options{.args = replica_args, .tls = options_.tls}));
 
   const std::size_t quorum = options_.sentinels / 2 + 1;
   for (std::size_t i = 0; i < options_.sentinels; ++i) {
@@ -53,25 +60,30 @@ redis_sentinel::redis_sentinel(redis_sentinel_options options) : options_(std::m
           << options_.failover_timeout.count() << '\n'
           << "sentinel parallel-syncs " << options_.service << " 1\n";
     }
+    std::vector<std::string> args = {"--sentinel"};
+    if (options_.tls) args.insert(args.end(), {"--tls-replication", "yes"});
     sentinels_.push_back(std::make_unique<redis_server>(
-        redis_server_options{.args = {"--sentinel"}, .config_file = conf}));
+        redis_server_options{.args = args, .config_file = conf, .tls = options_.tls}));
   }
 
-  // Ready when each Sentinel has seen the replica (from the primary's INFO) and the others
+  // Ready when each Sentinel has seen the replicas (from the primary's INFO) and the others
   // (from their hello messages, every 2 s).
   const std::string others = std::to_string(options_.sentinels - 1);
+  const std::string replicas = std::to_string(options_.replicas);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   for (;;) {
-    bool ready = data_[1]->command({"INFO", "replication"}).find("master_link_status:up") !=
-                 std::string::npos;
+    bool ready = true;
+    for (std::size_t i = 1; i < data_.size(); ++i)
+      ready = ready && data_[i]->command({"INFO", "replication"}).find("master_link_status:up") !=
+                           std::string::npos;
     for (const auto& s : sentinels_) {
       const std::string reply = s->command({"SENTINEL", "MASTER", options_.service});
-      ready = ready && field(reply, "num-slaves") == "1" &&
+      ready = ready && field(reply, "num-slaves") == replicas &&
               field(reply, "num-other-sentinels") == others;
     }
     if (ready) break;
     if (std::chrono::steady_clock::now() > deadline)
-      throw std::runtime_error("the Sentinels did not discover each other and the replica");
+      throw std::runtime_error("the Sentinels did not discover each other and the replicas");
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
@@ -84,7 +96,7 @@ redis_sentinel::~redis_sentinel() {
 }
 
 std::string redis_sentinel::url() const {
-  std::string out = "redis+sentinel://";
+  std::string out = options_.tls ? "rediss+sentinel://" : "redis+sentinel://";
   for (std::size_t i = 0; i < sentinels_.size(); ++i) {
     if (i > 0) out += ',';
     out += "127.0.0.1:" + std::to_string(sentinels_[i]->port());

@@ -21,7 +21,11 @@
 //
 // role(): what the server at the answered address must be. The connection checks it in every
 // handshake (ROLE: proto/role_check.hpp) and, for a primary, treats a -READONLY reply as the
-// sign that the primary was demoted: it moves, as on notify().
+// sign that the primary was demoted: it moves, as on notify(). One answer may say otherwise
+// (answer(e, as): a replica provider falling back to the primary).
+//
+// notify() names the new primary. A connection to a primary moves unless it is already there;
+// one to a replica moves only if it is there (its replica was promoted).
 //
 // Threading: everything runs on the connection's (the shard's) thread. A provider shared by
 // connections of several shards must be safe for that; the Sentinel locator is not (one per
@@ -69,8 +73,13 @@ class address_request {
   bool pending() const noexcept { return pending_; }
 
   /// Gives the answer. Ignored unless pending. Leaves the provider's list first, so the
-  /// callback may locate again.
-  void answer(const endpoint& e) { finish(&e, {}); }
+  /// callback may locate again. `as`: what the server there is, when not the provider's role().
+  void answer(const endpoint& e, server_role as = server_role::any) {
+    if (pending_) answered_as_ = as;
+    finish(&e, {});
+  }
+  /// What the last answer said the server is (any: the provider's role()).
+  server_role answered_as() const noexcept { return answered_as_; }
   /// There is no address to give: the connect attempt fails with `why`.
   void fail(std::error_code why) { finish(nullptr, why); }
 
@@ -92,6 +101,7 @@ class address_request {
 
   callback on_answer_;
   bool pending_ = false;
+  server_role answered_as_ = server_role::any;
 };
 
 /// Told that the address moved (a failover) while its connection is up.

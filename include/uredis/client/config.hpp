@@ -17,9 +17,14 @@
 //                                         through failovers: config.sentinel. The userinfo and
 //                                         the query are the primary's, as for redis://, plus
 //                                         sentinel_username, sentinel_password (for the
-//                                         Sentinels) and sentinel_timeout (seconds). The form
-//                                         redis-vl, LangChain and Prefect read; TLS
-//                                         (rediss+sentinel://) is refused for now.
+//                                         Sentinels), sentinel_timeout (seconds) and
+//                                         sentinel_role=primary|replica (replica: one of the
+//                                         replicas the Sentinels list, in turn, or the primary
+//                                         when none is up). The form redis-vl, LangChain and
+//                                         Prefect read.
+//   rediss+sentinel://...                 the same over TLS, set up by the ssl_* parameters,
+//                                         for the data servers and the Sentinels alike (their
+//                                         tls-port): config.tls and config.sentinel.tls.
 //
 //   host      a name, an IPv4 address, or an IPv6 address in brackets: redis://[::1]:6380.
 //             Empty (redis:// or redis://:6380) means the default host.
@@ -53,8 +58,9 @@
 //                                         refused: a client cannot half-verify a server)
 //               ssl_check_hostname=true|false
 //                                         tls_options.check_hostname
-//             The ssl_* parameters need rediss:// (they would silently do nothing on a
-//             plaintext connection), and ssl_certfile and ssl_keyfile go together.
+//             The ssl_* parameters need rediss:// or rediss+sentinel:// (they would silently
+//             do nothing on a plaintext connection), and ssl_certfile and ssl_keyfile go
+//             together.
 //             An empty value for username, password or client_name means "not given"; for
 //             the numbers and cache_prefix it is an error. A parameter given twice (other than
 //             cache_prefix), an unknown parameter, or one without '=' is an error too, and so
@@ -117,8 +123,9 @@ struct connection_config : proto::session_config {
   /// (client/address_provider.hpp); it may answer later, and move the connection. Shared: one
   /// provider may serve several connections of its shard.
   std::shared_ptr<address_provider> address;
-  /// Redis Sentinel (redis+sentinel:// URLs): the primary of sentinel.service, found through
-  /// these Sentinels and followed through failovers (sentinel/primary_locator.hpp). When
+  /// Redis Sentinel (redis+sentinel:// URLs): the primary of sentinel.service (or one of its
+  /// replicas: sentinel.role), found through these Sentinels and followed through failovers
+  /// (sentinel/primary_locator.hpp). With `tls`, the data connection is TLS. When
   /// enabled and `address` is not set, the connection makes a locator of its own.
   sentinel::sentinel_config sentinel;
 
@@ -135,10 +142,10 @@ inline constexpr std::size_t max_unix_socket_path = 107;
 /// for parse_url(). E.g. "redis://app:***@10.0.0.1:6380/2", "unix:///run/redis.sock".
 std::string redacted_url(const connection_config& config);
 
-/// Parses a redis://, rediss:// or unix:// URL (see the header comment) into a config whose
-/// other fields keep their defaults. On failure returns errc::invalid_url and, if `reason` is
-/// given, points it at a static sentence saying what is wrong (e.g. "port is not a number in
-/// 1..65535"). Never throws except std::bad_alloc.
+/// Parses a redis://, rediss://, unix://, redis+sentinel:// or rediss+sentinel:// URL (see the
+/// header comment) into a config whose other fields keep their defaults. On failure returns
+/// errc::invalid_url and, if `reason` is given, points it at a static sentence saying what is wrong
+/// (e.g. "port is not a number in 1..65535"). Never throws except std::bad_alloc.
 result<connection_config> parse_url(std::string_view url, std::string_view* reason = nullptr);
 
 }  // namespace uredis

@@ -23,6 +23,8 @@ class role_check final : public handshake_step {
  public:
   /// `expected`: ROLE's first element, "master" or "slave" (a static string: it is kept).
   explicit role_check(std::string_view expected) noexcept : expected_(expected) {}
+  /// What the next handshakes expect (a static string), when it changes between connects.
+  void expect(std::string_view expected) noexcept { expected_ = expected; }
 
   std::size_t write(resp::encoder& out, const handshake_params& params,
                     resp_version protocol) override;

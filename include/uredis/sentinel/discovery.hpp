@@ -11,6 +11,10 @@
 //     sentinel_service_unknown  some Sentinel answered and none knew the service (a typo, or a
 //                               Sentinel set that does not monitor it: not retried)
 //     sentinel_reply_invalid    every one that answered sent something malformed
+//     a refusal's own code      none answered, and one could not be reached for a reason the
+//                               retry policy does not retry (retry::is_transient): a TLS
+//                               certificate refused, a CA file that does not load. Asking
+//                               again gets the same; the code says what to fix.
 //     sentinel_unreachable      none answered (retried by the connection's policy)
 //
 // Moving the Sentinel that answered to the front means the next round asks it first: a dead
@@ -69,6 +73,7 @@ class discovery {
   endpoint primary_;
   std::uint32_t unknown_ = 0;  // answers "no such service" in this round
   std::uint32_t invalid_ = 0;  // malformed answers in this round
+  std::error_code refused_;    // the last failure not worth retrying, in this round
 };
 
 /// SENTINEL get-master-addr-by-name's non-null answer, [host, port], as an endpoint; anything
