@@ -118,6 +118,13 @@ std::chrono::nanoseconds cluster_client::retry_delay(std::uint32_t redirects) no
   return config_.retry_backoff.compute(std::max<std::uint32_t>(redirects, 1), rng_);
 }
 
+std::chrono::milliseconds cluster_client::time_left(time_point deadline) const noexcept {
+  if (deadline == time_point::max()) return std::chrono::milliseconds(0);
+  const auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(deadline - reactor_->timers().now());
+  return std::max(left, std::chrono::milliseconds(1));
+}
+
 void cluster_client::hold(held_command c, std::chrono::nanoseconds delay, bool returned,
                           bool was_probe) {
   if (closing_) {
@@ -144,6 +151,9 @@ void cluster_client::arm_retry() {
 
 void cluster_client::send_held(bool all) {
   if (closing_) return;
+  holds_.expire(reactor_->timers().now(), [](held_command&& c) {
+    c.handler.complete(proto::reply_outcome::failed(make_error_code(errc::timeout)));
+  });
   holds_.send_due(reactor_->timers().now(), all,
                   [this](held_command&& c, bool probe) { resend(std::move(c), probe); });
   arm_retry();
@@ -160,6 +170,10 @@ void cluster_client::held_answered(std::uint16_t slot, bool gave_up) {
 }
 
 void cluster_client::resend(held_command&& c, bool probe) {
+  if (c.deadline <= reactor_->timers().now()) {  // a probe's answer: the rest go
+    c.handler.complete(proto::reply_outcome::failed(make_error_code(errc::timeout)));
+    return;
+  }
   const bool keyed = c.slot != holds::keyless;
   const std::uint16_t node = node_for(keyed ? c.slot : 0, keyed);
   if (node == slot_map::no_node) {
@@ -179,7 +193,7 @@ void cluster_client::resend(held_command&& c, bool probe) {
   }
   // Behind a slot's commands that wait (a probe sent back to wait moments ago holds it again).
   if (!probe && keyed && holds_.holds(c.slot)) return hold(std::move(c), {}, false, false);
-  const exec_options options{std::chrono::milliseconds(-1), c.idempotent};
+  const exec_options options{time_left(c.deadline), c.idempotent};
   open(node).enqueue(detail::kept_command{c.bytes}, std::move(c.handler), options);
 }
 

@@ -98,6 +98,7 @@ void pipeline::confirm_head(push_kind kind) {
   if (done.command) {  // not a tombstone
     reply_outcome o;
     o.request = requests_.oldest(done.req.length);
+    o.deadline = done.req.deadline;
     done.command.complete(o);
   }
   if (failures_ == failures_before) requests_.consume(done.req.length);
@@ -109,6 +110,7 @@ void pipeline::finish_command(reply_outcome outcome) {
   // after, unless the completion failed the pipeline, which dropped them all.
   state_ = reading::idle;
   outcome.request = requests_.oldest(active_request_.length);
+  outcome.deadline = active_request_.deadline;
   const std::uint64_t failures_before = failures_;
   active_.complete(outcome);
   if (failures_ == failures_before) requests_.consume(active_request_.length);
@@ -319,6 +321,7 @@ void pipeline::fail_all(std::error_code ec) {
     if (keep_bytes) {
       const std::string_view own = bytes.next(failed.req.length);
       if (offset >= sent) o.request = own;
+      o.deadline = failed.req.deadline;
       offset += failed.req.length;
     }
     if (failed.command) failed.command.complete(o);

@@ -302,8 +302,15 @@ TEST_F(ClusterClient, writes_held_through_an_unserved_slot_run_in_the_order_issu
   for (int i = n / 2; i < n; ++i)
     issue(i);
   EXPECT_GE(client_->waiting(), static_cast<std::size_t>(n - 1)) << "issued since: held back";
+  // A command held with a timeout of its own keeps it: it fails where it waits.
+  std::optional<result<std::optional<std::string>>> timed;
+  client_->exec(
+      cmd::get{key}, [&](result<std::optional<std::string>> r) { timed.emplace(std::move(r)); },
+      exec_options{.timeout = 100ms});
   test::run_for(*r_, 300ms);  // probes meet CLUSTERDOWN again, and stay first
   EXPECT_EQ(done, 0) << (errors.empty() ? "" : errors.front());
+  ASSERT_TRUE(timed.has_value()) << "a held command must keep its deadline";
+  EXPECT_TRUE(timed->has_error() && timed->error() == errc::timeout);
 
   ASSERT_EQ(owner.command({"CLUSTER", "ADDSLOTS", slot_text}), "+OK\r\n");
   ASSERT_TRUE(test::run_until(

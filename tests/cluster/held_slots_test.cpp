@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -16,13 +17,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
+using time_point = std::chrono::steady_clock::time_point;
+
 struct numbered {
   std::uint16_t slot = 0;
   int id = 0;  // issue order
+  time_point deadline = time_point::max();
 };
 
 using holds = held_slots<numbered>;
-using time_point = holds::time_point;
 
 const time_point t0 = time_point{} + 1000s;
 
@@ -226,6 +229,44 @@ TEST(HeldSlots, every_slot_held_at_once_is_found_and_released) {
   for (int slot = 0; slot < 16384; slot += 2)
     h.end_probe(
         static_cast<std::uint16_t>(slot), false, [](numbered&&, bool) {}, [](numbered&&) {});
+  EXPECT_TRUE(h.empty());
+}
+
+TEST(HeldSlots, a_command_past_its_deadline_fails_where_it_waits) {
+  holds h;
+  wire w;
+  h.add_returned({7, 1, t0 + 100ms}, t0 + 10ms, false);
+  h.add_new({7, 2, t0 + 5ms}, t0);
+  h.add_returned({7, 3}, t0 + 10ms, false);  // no deadline
+  EXPECT_EQ(h.next_due(), t0 + 5ms) << "the earliest deadline wakes the shell";
+  h.expire(t0 + 4ms, w.fail());
+  EXPECT_TRUE(w.failed.empty());
+  h.expire(t0 + 5ms, w.fail());
+  EXPECT_EQ(w.failed, std::vector<int>{2});
+  EXPECT_EQ(h.size(), 2u);
+  EXPECT_EQ(h.next_due(), t0 + 10ms);
+  h.send_due(t0 + 10ms, false, w.send());
+  h.add_new({7, 4, t0 + 50ms}, t0 + 20ms);
+  EXPECT_EQ(h.next_due(), t0 + 50ms);
+  h.expire(t0 + 50ms, w.fail());
+  EXPECT_EQ(w.failed, (std::vector<int>{2, 4}));
+  h.end_probe(7, false, w.send(), w.fail());
+  EXPECT_EQ(w.sent, (std::vector<int>{-1, 3}));
+}
+
+TEST(HeldSlots, a_hold_whose_every_command_expired_ends_unless_its_probe_is_out) {
+  holds h;
+  wire w;
+  h.add_returned({7, 1, t0 + 5ms}, t0 + 10ms, false);
+  h.add_returned({9, 2}, t0, false);
+  h.add_new({9, 3, t0 + 5ms}, t0);
+  h.send_due(t0, false, w.send());  // slot 9's probe goes
+  h.expire(t0 + 5ms, w.fail());
+  EXPECT_EQ(w.failed, (std::vector<int>{1, 3}));
+  EXPECT_FALSE(h.holds(7)) << "nothing left to hold slot 7";
+  EXPECT_TRUE(h.holds(9)) << "slot 9's probe is still out";
+  EXPECT_FALSE(h.next_due().has_value());
+  h.end_probe(9, false, w.send(), w.fail());
   EXPECT_TRUE(h.empty());
 }
 

@@ -24,6 +24,9 @@
 //                     the connection's retry rules (proto/session.hpp): reads are resent on its
 //                     next socket, a written non-idempotent write ends in errc::outcome_unknown
 //   16 redirects      errc::cluster_too_many_redirects (redirect_state.hpp)
+//   a timeout         exec_options::timeout (or the node config's default) runs from when the
+//                     command was issued, across its redirects and waits: it completes with
+//                     errc::timeout then, wherever it is (reply_outcome::deadline)
 //
 // The callback sees only the command's final reply, typed as on a single server. The coroutine
 // and blocking faces, with the typed helpers, are built on this API: cluster/client.hpp and
@@ -104,6 +107,7 @@ namespace uredis::cluster {
 
 class cluster_client {
  public:
+  using time_point = std::chrono::steady_clock::time_point;
   using connect_callback = util::inline_function<void(const result<void>&), 32>;
 
   cluster_client(reactor::reactor& r, cluster_config config);
@@ -151,14 +155,14 @@ class cluster_client {
     const bool keyed = check.result == cmd::slot_check::outcome::one_slot;
     routed<response, std::decay_t<Callback>> h(std::forward<Callback>(callback), *this, check.slot,
                                                keyed, options.idempotent);
-    if (keyed && holds_.holds(check.slot)) [[unlikely]]
-      return hold_back(command, std::move(h));  // behind the commands waiting out a backoff
+    if (keyed && holds_.holds(check.slot)) [[unlikely]]  // behind the commands waiting
+      return hold_back(command, std::move(h), timeout_of(command, options));
     const read_policy policy = options.reads.value_or(config_.reads);
     if (keyed && policy != read_policy::primary)
       return route_read(command, check.slot, std::move(h), options, policy);
     const std::uint16_t node = node_for(check.slot, keyed);
     if (node == slot_map::no_node) [[unlikely]]
-      return hold_back(command, std::move(h));
+      return hold_back(command, std::move(h), timeout_of(command, options));
     open(node).enqueue(command, std::move(h), options);
   }
 
@@ -248,12 +252,18 @@ class cluster_client {
   /// slot's probe, the commands held behind it go now (or fail alike, `gave_up`).
   void held_answered(std::uint16_t slot, bool gave_up);
 
-  /// Acts on a verdict for the command `h` holds: sends its bytes on, or holds it back in its
-  /// slot's queue (held_slots.hpp). False when there is nothing to do (deliver, give_up): `h`
-  /// is left as it was.
+  /// Acts on a verdict for the command `h` holds: sends its bytes on with what is left of its
+  /// `deadline` (reply_outcome::deadline), holds it back in its slot's queue (held_slots.hpp),
+  /// or completes it with errc::timeout when the deadline has passed. False when there is
+  /// nothing to do (deliver, give_up): `h` is left as it was.
   template <class Handler>
-  bool follow(const redirect_verdict& v, Handler& h) {
+  bool follow(const redirect_verdict& v, Handler& h, time_point deadline) {
     using action = redirect_verdict::action;
+    if (v.what == action::deliver || v.what == action::give_up) return false;
+    if (deadline <= reactor_->timers().now()) [[unlikely]] {
+      h.time_out();
+      return true;
+    }
     // A read a replica redirected (it left the shard, or lost READONLY) or lost (its connection
     // failed) goes to the primary, and the replica gets no reads until the next topology.
     const std::uint16_t replica = h.replica();
@@ -265,13 +275,13 @@ class cluster_client {
       case action::follow_moved: {
         const std::uint16_t node = map_.repoint(v.where.slot, v.where.target);
         refresh();
-        send(node, v.command, false, h);
+        send(node, v.command, false, h, deadline);
         return true;
       }
       case action::follow_ask: {
         const std::uint16_t node = map_.find(v.where.target);
         if (node != slot_map::no_node) {
-          send(node, v.command, true, h);
+          send(node, v.command, true, h, deadline);
           return true;
         }
         // A target the map does not know yet: read the topology, route by slot meanwhile.
@@ -282,7 +292,8 @@ class cluster_client {
       case action::retry_later: {
         const bool was_probe = h.held();
         h.set_held();
-        held_command c{std::string(v.command), proto::pending(), hold_slot(h), 0, h.idempotent()};
+        held_command c{std::string(v.command), proto::pending(), deadline, hold_slot(h), 0,
+                       h.idempotent()};
         const auto delay = retry_delay(h.state().redirects());
         c.handler = proto::pending(std::move(h));
         refresh();
@@ -305,6 +316,7 @@ class cluster_client {
   struct held_command {
     std::string bytes;
     proto::pending handler;
+    time_point deadline;     // exec_options::timeout's, from when it was issued; max: none
     std::uint16_t slot = 0;  // held_slots::keyless for a keyless command
     std::uint8_t waits = 0;  // times it found no node serving its slot
     bool idempotent = false;
@@ -315,15 +327,24 @@ class cluster_client {
   static std::uint16_t hold_slot(const Handler& h) noexcept {
     return h.keyed() ? h.slot() : holds::keyless;
   }
+  // The timeout a node connection would give `command` (0: none).
+  template <class Command>
+  std::chrono::milliseconds timeout_of(const Command& command, const exec_options& options) {
+    return proto::command_timeout_for(command, options, config_.node);
+  }
   // A command that cannot go out now (its slot is held, or no node serves it): encoded into
-  // bytes, last in its slot's queue, and sent when the hold's backoff ends.
+  // bytes, last in its slot's queue, and sent when the hold's backoff ends. Its `timeout`
+  // runs from now, as on a node connection.
   template <class Command, class Handler>
-  void hold_back(const Command& command, Handler&& h) {
+  void hold_back(const Command& command, Handler&& h, std::chrono::milliseconds timeout) {
     util::byte_buffer bytes;
     resp::encoder e{bytes};
     command.encode(e);
     h.set_held();
-    held_command c{std::string(bytes.data()), proto::pending(), hold_slot(h), 0, h.idempotent()};
+    const time_point deadline =
+        timeout.count() > 0 ? reactor_->timers().now() + timeout : time_point::max();
+    held_command c{
+        std::string(bytes.data()), proto::pending(), deadline, hold_slot(h), 0, h.idempotent()};
     c.handler = proto::pending(std::forward<Handler>(h));
     hold(std::move(c), std::chrono::nanoseconds::zero(), false, false);
   }
@@ -388,14 +409,16 @@ class cluster_client {
                                    ? reads_.node_for(map_, slot, policy)
                                    : map_.primary_of(slot);
     if (node == slot_map::no_node) [[unlikely]]
-      return hold_back(detail::kept_command{bytes.data()}, std::forward<Handler>(h));
+      return hold_back(detail::kept_command{bytes.data()}, std::forward<Handler>(h),
+                       timeout_of(command, options));
     if (node != map_.primary_of(slot)) h.set_replica(node);
     open(node).enqueue(detail::kept_command{bytes.data()}, std::move(h), options);
   }
 
   template <class Handler>
-  void send(std::uint16_t node, std::string_view bytes, bool asking, Handler& h) {
-    const exec_options options{std::chrono::milliseconds(-1), h.idempotent()};
+  void send(std::uint16_t node, std::string_view bytes, bool asking, Handler& h,
+            time_point deadline) {
+    const exec_options options{time_left(deadline), h.idempotent()};
     connection& c = open(node);
     if (asking) {
       c.enqueue(detail::asking_command{bytes}, std::move(h), options);
@@ -405,6 +428,8 @@ class cluster_client {
   }
 
   std::chrono::nanoseconds retry_delay(std::uint32_t redirects) noexcept;
+  // A command sent again keeps its deadline: the time left (at least 1 ms), or 0 (none) for max.
+  std::chrono::milliseconds time_left(time_point deadline) const noexcept;
   // Into its slot's hold, due after `delay` if it begins one: `returned` when a node handed it
   // back (was_probe: as its slot's probe), else last in the queue.
   void hold(held_command c, std::chrono::nanoseconds delay, bool returned, bool was_probe);

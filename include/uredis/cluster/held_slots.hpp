@@ -34,10 +34,13 @@
 // comes back within one round trip may still run a later pipelined command before an earlier
 // one: no client can see that happen (the README's Decisions).
 //
+// A held command still has its deadline (exec_options::timeout): expire() hands those past it
+// back to be completed with errc::timeout wherever they wait, and next_due() wakes for them.
+//
 // Command is the shell's record of a held command (its bytes and handler); held_slots reads
-// only its `slot` member. Nothing here allocates until a slot is held; the first hold allocates
-// an index of every slot (64 KB, kept), so that an outage of thousands of slots costs each
-// command one array read, not a search.
+// only its `slot` and `deadline` (a time_point; max: none) members. Nothing here allocates until a
+// slot is held; the first hold allocates an index of every slot (64 KB, kept), so that an outage of
+// thousands of slots costs each command one array read, not a search.
 
 #include <algorithm>
 #include <chrono>
@@ -73,6 +76,7 @@ class held_slots {
   /// A command issued while its slot is held, or that found no node to go to: last in its
   /// slot's queue. `due` is when the hold's backoff ends, if this begins the hold.
   void add_new(Command c, time_point due) {
+    note_deadline(c.deadline);
     hold& h = hold_for(c.slot, due);
     h.commands.push_back(std::move(c));
   }
@@ -81,6 +85,7 @@ class held_slots {
   /// out as its held slot's probe (its handler says it was held), so it is first again and its
   /// due is the hold's; otherwise it goes behind those that came back before it.
   void add_returned(Command c, time_point due, bool was_probe) {
+    note_deadline(c.deadline);
     hold& h = hold_for(c.slot, due);
     if (c.slot != keyless) h.ordered = true;
     if (was_probe && h.probing) {
@@ -93,13 +98,50 @@ class held_slots {
     ++h.returned;
   }
 
-  /// When send_due() has something to send; nullopt when every hold waits for its probe.
+  /// When send_due() or expire() has something to do; nullopt when every hold waits for its
+  /// probe and no held command has a deadline.
   std::optional<time_point> next_due() const noexcept {
     std::optional<time_point> due;
     for (const hold& h : holds_) {
       if (!h.probing && (!due || h.due < *due)) due = h.due;
     }
+    if (!holds_.empty() && deadline_ != time_point::max() && (!due || deadline_ < *due))
+      due = deadline_;
     return due;
+  }
+
+  /// Hands every held command whose deadline is <= `now` to `fail(Command&&)`, in order, and
+  /// ends the holds left empty (unless their probe is out).
+  template <class Fail>
+  void expire(time_point now, Fail&& fail) {
+    if (deadline_ > now) return;
+    deadline_ = time_point::max();
+    std::vector<Command> out;  // taken out first: fail() may add
+    for (std::size_t i = 0; i < holds_.size();) {
+      hold& h = holds_[i];
+      std::size_t kept = 0;
+      std::size_t returned = h.returned;
+      for (std::size_t k = 0; k < h.commands.size(); ++k) {
+        Command& c = h.commands[k];
+        if (c.deadline <= now) {
+          if (k < h.returned) --returned;
+          out.push_back(std::move(c));
+          continue;
+        }
+        note_deadline(c.deadline);
+        if (kept != k) h.commands[kept] = std::move(c);
+        ++kept;
+      }
+      h.commands.erase(h.commands.begin() + static_cast<std::ptrdiff_t>(kept), h.commands.end());
+      h.returned = returned;
+      if (h.commands.empty() && !h.probing) {
+        erase(i);
+      } else {
+        ++i;
+      }
+    }
+    for (Command& c : out)
+      fail(std::move(c));
   }
 
   /// Sends what is due at `now` (with `all`, everything not waiting for a probe: a topology
@@ -156,6 +198,7 @@ class held_slots {
     std::vector<hold> all = std::move(holds_);
     holds_.clear();
     index_.clear();
+    deadline_ = time_point::max();
     for (hold& h : all)
       for (Command& c : h.commands)
         f(std::move(c));
@@ -174,6 +217,9 @@ class held_slots {
     std::vector<Command> commands;
   };
 
+  void note_deadline(time_point deadline) noexcept {
+    if (deadline < deadline_) deadline_ = deadline;
+  }
   // index_'s entry for `slot`: 16384 slots, then the keyless commands.
   static std::size_t entry(std::uint16_t slot) noexcept {
     return slot == keyless ? slot_count : std::min<std::size_t>(slot, slot_count - 1);
@@ -207,6 +253,9 @@ class held_slots {
   static constexpr std::size_t slot_count = 16384;  // Redis Cluster's hash slots
   std::vector<hold> holds_;                         // only the slots out of service now
   std::vector<std::uint32_t> index_;  // by entry(slot): 1 + its hold's index in holds_, or 0
+  // No held command's deadline is earlier (it may be earlier than any left: expire() then
+  // finds nothing and reads it again).
+  time_point deadline_ = time_point::max();
 };
 
 }  // namespace uredis::cluster

@@ -18,8 +18,9 @@
 // Generic over the client (cluster_client.hpp), which must offer:
 //   bool closing()                          the client is going away: deliver as is
 //   std::string_view replying_host()        fills in a redirect's empty endpoint
-//   bool follow(redirect_verdict, handler&) acts on the verdict, moving the handler on; false
-//                                           when it gave up (give_up, deliver)
+//   bool follow(verdict, handler&, deadline) acts on the verdict, moving the handler on (or
+//                                           timing it out: time_out()); false when there is
+//                                           nothing to follow (give_up, deliver)
 //   void held_answered(slot, bool gave_up)  a command that was held back (held_slots.hpp) has
 //                                           its final answer: the next of its slot may go
 
@@ -68,6 +69,8 @@ class routed_handler {
   /// The command waited in its slot's hold (held_slots.hpp): its final answer lets the next go.
   bool held() const noexcept { return (flags_ & held_flag) != 0; }
   void set_held() noexcept { flags_ |= held_flag; }
+  /// Its deadline passed before it could be sent on: errc::timeout, as on a single server.
+  void time_out() { finish(result<Response>(errc::timeout), false); }
   redirect_state& state() noexcept { return state_; }
   /// The replica the command was sent to (a read, read_router.hpp), or 0xFFFF: sent to a
   /// primary. A replica that redirects or loses the read is skipped by the client.
@@ -79,7 +82,7 @@ class routed_handler {
   void on_complete(const proto::reply_outcome& o) {
     if (!o.request.empty() && !client_->closing()) {
       const redirect_verdict v = state_.on_unsent(o.request);
-      if (client_->follow(v, *this)) return;
+      if (client_->follow(v, *this, o.deadline)) return;
       finish(result<Response>(errc::cluster_too_many_redirects), true);
       return;
     }
@@ -120,7 +123,8 @@ class routed_handler {
             q.finish(result<Response>(errc::cluster_too_many_redirects), true);
             return;
           }
-          if (v.what != redirect_verdict::action::deliver && q.client_->follow(v, q)) return;
+          if (v.what != redirect_verdict::action::deliver && q.client_->follow(v, q, o.deadline))
+            return;
         }
         if (has_error_) {
           q.finish(result<Response>(server_error::parse(error_)), false);

@@ -27,7 +27,10 @@
 //                        redirect (MOVED, ASK) or NOSCRIPT can send exactly that command again.
 //                        Also with outcome.error when the connection gave up on a command that
 //                        never reached a socket (pipeline::fail_all): it may be sent elsewhere.
+// outcome.deadline       with outcome.request: when the command times out (max: never), so one
+//                        sent again elsewhere keeps what is left of its exec_options::timeout.
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <new>
@@ -44,6 +47,7 @@ struct reply_outcome {
   std::error_code error;
   const resp::node* error_reply = nullptr;
   std::string_view request;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 
   /// No reply: the command ended with `ec`.
   static reply_outcome failed(std::error_code ec) noexcept {

@@ -282,17 +282,9 @@ class session {
       return make_error_code(errc::queue_full);
     return {};
   }
-  // The caller's timeout first; else a blocking command's own (server-side + margin, none
-  // when it blocks forever); else the session's default.
   template <class Command>
   std::chrono::milliseconds timeout_for(const Command& command, const exec_options& o) const {
-    if (o.timeout.count() >= 0) return o.timeout;
-    if constexpr (requires { command.blocking_timeout(); }) {
-      const std::chrono::milliseconds server = command.blocking_timeout();
-      return server.count() == 0 ? server : server + config_->blocking_timeout_margin;
-    } else {
-      return config_->command_timeout;
-    }
+    return command_timeout_for(command, o, *config_);
   }
 
   template <class Command, class Handler>

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "uredis/proto/exec_options.hpp"
 #include "uredis/proto/handshake_step.hpp"
 #include "uredis/retry/retry_policy.hpp"
 
@@ -49,5 +50,20 @@ struct session_config {
 
   friend bool operator==(const session_config&, const session_config&) = default;
 };
+
+/// A command's deadline, from when it is issued: the caller's timeout first; else a blocking
+/// command's own (server-side + margin, none when it blocks forever); else the config's
+/// default. 0: none. (A cluster client, which holds commands itself, reads it the same way.)
+template <class Command>
+std::chrono::milliseconds command_timeout_for(const Command& command, const exec_options& o,
+                                              const session_config& config) {
+  if (o.timeout.count() >= 0) return o.timeout;
+  if constexpr (requires { command.blocking_timeout(); }) {
+    const std::chrono::milliseconds server = command.blocking_timeout();
+    return server.count() == 0 ? server : server + config.blocking_timeout_margin;
+  } else {
+    return config.command_timeout;
+  }
+}
 
 }  // namespace uredis::proto
