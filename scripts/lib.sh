@@ -5,7 +5,8 @@
 # Build configurations (directory = "${UREDIS_BUILD_PREFIX:-build}-<name>", at the repo root):
 #   gcc      g++,     debugoptimized, -Dwerror=true   (the main test build)
 #   clang    clang++, debugoptimized, -Dwerror=true, ASan + UBSan (the second compiler, and
-#            every test under the sanitizers)
+#            every test under the sanitizers); no benchmarks (timing under ASan means nothing,
+#            and gcc and release build them)
 #   release  g++,     release                         (the main job: tools and benchmarks)
 # Set UREDIS_BUILD_PREFIX to keep several sets apart (e.g. UREDIS_BUILD_PREFIX=build-mine).
 
@@ -34,7 +35,7 @@ uredis_configure() {
   dir="$(uredis_build_dir "$name")"
   case "$name" in
     gcc) cxx=g++ cc=gcc compiler_id=gcc opts=(-Dbuildtype=debugoptimized -Dwerror=true) ;;
-    clang) cxx=clang++ cc=clang compiler_id=clang opts=(-Dbuildtype=debugoptimized -Dwerror=true -Db_sanitize=address,undefined) ;;
+    clang) cxx=clang++ cc=clang compiler_id=clang opts=(-Dbuildtype=debugoptimized -Dwerror=true -Db_sanitize=address,undefined -Dbench=disabled) ;;
     release) cxx=g++ cc=gcc compiler_id=gcc opts=(-Dbuildtype=release) ;;
     *) uredis_die "unknown build configuration '$name' (gcc, clang, release)" ;;
   esac

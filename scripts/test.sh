@@ -9,6 +9,15 @@
 #
 # Every stage runs even when an earlier one failed (except setup), so one run shows everything;
 # the exit status is non-zero if anything failed. UREDIS_STAGES="gcc consumer" runs a subset.
+#
+# Compiling is CPU-bound and the tests mostly wait (on servers, failovers, timeouts), so the
+# work that follows a stage's tests overlaps them, at the lowest priority (nice 19: the tests
+# get every cycle they ask for):
+#
+#   gcc: compile │ gcc: tests          │ clang: tests                   │
+#                │ clang: compile (bg) │ fuzz, then consumer (bg) ...   │
+#
+# A background stage's output is printed whole when its turn comes in the stage order.
 # The last line is "N passed, N failed[, N skipped][ (M gtest cases skipped)][ (K flaky...)]":
 # the meson tests of both builds (one per test program), plus one each for the fuzz run and the
 # consumer build. A gtest program with some cases skipped still passes as a program; its
@@ -29,6 +38,8 @@ failed_stages=()
 timings=()
 failure_digest=""
 flaky=0
+bg_dir="$(mktemp -d "${TMPDIR:-/tmp}/uredis-test.XXXXXX")"
+trap 'rm -rf "$bg_dir"' EXIT
 
 # Prints "CASES SKIPPED" for the gtest cases of the last meson test run in build dir $1. Meson
 # runs each gtest program (protocol: 'gtest') with --gtest_output=xml and files its suites in
@@ -111,11 +122,64 @@ PY
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export ASAN_OPTIONS="detect_leaks=1"
 
+# True when stage $1 is part of this run.
+wants() { [[ " $stages " == *" $1 "* ]]; }
+
+# Runs "$@" as background job $1's command at the lowest priority; its output goes to
+# bg_dir/$1.log and "exit-status seconds" to bg_dir/$1.rc when it ends.
+run_niced() {
+  local name="$1" start rc=0
+  shift
+  start=$(date +%s)
+  nice -n 19 "$@" >"$bg_dir/$name.log" 2>&1 || rc=$?
+  echo "$rc $(($(date +%s) - start))" >"$bg_dir/$name.rc"
+}
+
+# What overlaps stage $1's tests (see the top): started once its own compile is done.
+start_overlap() {
+  case "$1" in
+    gcc)
+      if wants clang; then
+        touch "$bg_dir/clang-compile.started"
+        run_niced clang-compile ninja -C "$(uredis_build_dir clang)" -j "$uredis_jobs" -k 0 &
+      fi
+      ;;
+    clang)
+      local s later=()
+      for s in fuzz consumer; do
+        if wants "$s"; then
+          later+=("$s")
+          touch "$bg_dir/$s.started"
+        fi
+      done
+      ((${#later[@]})) || return 0
+      (
+        for s in "${later[@]}"; do
+          case "$s" in
+            fuzz) FUZZ_BUILD_DIR="$(uredis_build_dir fuzz)" NINJA_JOBS="$uredis_jobs" \
+              run_niced fuzz bash scripts/fuzz.sh ;;
+            consumer) run_niced consumer bash scripts/consumer_test.sh ;;
+          esac
+        done
+      ) &
+      ;;
+  esac
+}
+
+# Waits for background job $1; false when it was never started.
+await() {
+  [[ -e "$bg_dir/$1.started" ]] || return 1
+  while [[ ! -e "$bg_dir/$1.rc" ]]; do sleep 1; done
+}
+
 build_and_test() {
   local dir
   dir="$(uredis_build_dir "$1")"
   rm -f "$dir"/meson-logs/testlog{,-rerun}.{json,txt,junit.xml}
+  # Compiled in the background already, or being: what is left (or broken) is built here.
+  if [[ "$1" == clang ]]; then await clang-compile || true; fi
   ninja -C "$dir" -j "$uredis_jobs" -k 0 # -k 0: report every broken file, not just the first
+  start_overlap "$1"
   # Meson reads <test>.xml after each gtest program: one that dies before writing its report
   # must not leave the last run's to be read as its own.
   meson introspect "$dir" --tests | python3 -c '
@@ -151,7 +215,7 @@ fuzz() {
 
 # Runs one stage in a subshell with errexit on, records its time and result.
 run_stage() {
-  local name="$1" start rc bad
+  local name="$1" start rc
   shift
   uredis_log "stage $name"
   start=$(date +%s)
@@ -162,7 +226,23 @@ run_stage() {
   )
   rc=$?
   set -e
-  timings+=("$(printf '%-9s %4ds  %s' "$name" $(($(date +%s) - start)) "$([[ $rc == 0 ]] && echo ok || echo FAILED)")")
+  record_stage "$name" "$rc" $(($(date +%s) - start)) ""
+}
+
+# Prints the output of stage $1, which ran in the background, and records its result.
+collect_background() {
+  local rc seconds
+  uredis_log "stage $1 (ran in the background while the clang tests ran)"
+  cat "$bg_dir/$1.log"
+  read -r rc seconds <"$bg_dir/$1.rc"
+  record_stage "$1" "$rc" "$seconds" " (in the background)"
+}
+
+# Records stage $1's exit status $2 and time $3 (seconds; $4 says more about it), and counts
+# its tests.
+record_stage() {
+  local name="$1" rc="$2" bad
+  timings+=("$(printf '%-9s %4ds  %s%s' "$name" "$3" "$([[ $rc == 0 ]] && echo ok || echo FAILED)" "$4")")
 
   bad=0
   case "$name" in
@@ -196,8 +276,14 @@ timings+=("$(printf '%-9s %4ds  ok' setup $(($(date +%s) - start)))")
 for s in $stages; do
   case "$s" in
     gcc | clang) run_stage "$s" build_and_test "$s" ;;
-    fuzz) run_stage fuzz fuzz ;;
-    consumer) run_stage consumer bash scripts/consumer_test.sh ;;
+    fuzz) if await fuzz; then collect_background fuzz; else run_stage fuzz fuzz; fi ;;
+    consumer)
+      if await consumer; then
+        collect_background consumer
+      else
+        run_stage consumer bash scripts/consumer_test.sh
+      fi
+      ;;
     *) uredis_die "unknown stage '$s' (gcc clang fuzz consumer)" ;;
   esac
 done
