@@ -504,5 +504,75 @@ TEST_F(Driver, coroutines_get_hits_and_the_reply_of_a_read_in_flight) {
   EXPECT_EQ(cl.connection().cache()->stats().hits, 2u);
 }
 
+// The coroutine's awaiter answers a lone-key hit in await_ready (cache::driver::serve_hit):
+// every reply shape (a lone bulk string, an integer, a map read through the parser) comes back
+// without suspending and equal to the uncached read, a key too long for the stack still hits
+// through take(), and exec_options::cache = skip still goes to the server.
+TEST_F(Driver, coroutine_hits_of_every_reply_shape_equal_the_uncached_read) {
+  const std::string long_key(lone_key_request::capacity, 'k');
+  server_->command({"SET", "s", "abc"});
+  server_->command({"SET", long_key, "long"});
+  server_->command({"RPUSH", "l", "x", "y"});
+  server_->command({"HSET", "h", "f", "v"});
+  server_->command({"SADD", "m", "x"});
+  client cl{*loop, cached()};
+  connect(cl.connection());
+  const auto twice = [&](const auto& command, auto expected, bool cached = true) {
+    using response = decltype(expected);
+    const std::uint64_t hits = cl.connection().cache()->stats().hits;
+    std::optional<result<response>> uncached;
+    std::vector<result<response>> got;
+    auto reader = [&]() -> task<> {
+      uncached.emplace(co_await cl.exec(command, {.cache = proto::cache_use::skip}));
+      for (int i = 0; i < 2; ++i)
+        got.push_back(co_await cl.exec(command));
+    };
+    spawn(reader());
+    loop->run_until([&] { return !got.empty(); });
+    // The miss's reply resumed the coroutine, whose second read needed no round trip.
+    EXPECT_EQ(got.size(), cached ? 2u : 1u);
+    loop->run_until([&] { return got.size() == 2; });
+    EXPECT_EQ(cl.connection().cache()->stats().hits, hits + (cached ? 1 : 0));
+    ASSERT_TRUE(*uncached);
+    EXPECT_EQ(**uncached, expected);
+    for (const result<response>& r : got) {
+      ASSERT_TRUE(r) << r.error().message();
+      EXPECT_EQ(*r, expected);
+    }
+  };
+  twice(cmd::get{"s"}, std::optional<std::string>("abc"));
+  twice(cmd::get{long_key}, std::optional<std::string>("long"));
+  twice(cmd::get{"missing"}, std::optional<std::string>(), false);  // no max_ttl: not cached
+  twice(cmd::strlen{"s"}, std::int64_t{3});
+  twice(cmd::llen{"l"}, std::int64_t{2});
+  twice(cmd::hgetall{"h"}, std::unordered_map<std::string, std::string>{{"f", "v"}});
+  twice(cmd::smembers{"m"}, std::vector<std::string>{"x"});
+  EXPECT_EQ(cl.connection().cache()->stats().hits, 6u);
+}
+
+TEST_F(Driver, a_coroutine_hit_allocates_nothing) {
+  server_->command({"SET", "k", "short"});
+  client cl{*loop, cached()};
+  connect(cl.connection());
+  std::size_t allocations = 1;
+  int hits = 0;
+  bool finished = false;
+  auto reader = [&]() -> task<> {
+    (void)co_await cl.get("k");  // the miss
+    dev::allocation_scope scope;
+    for (int i = 0; i < 1000; ++i) {
+      auto v = co_await cl.get("k");
+      hits += v && *v == "short";
+    }
+    allocations = scope.allocations();
+    finished = true;
+  };
+  spawn(reader());
+  loop->run_until([&] { return finished; });
+  EXPECT_EQ(allocations, 0u);
+  EXPECT_EQ(hits, 1000);
+  EXPECT_EQ(cl.connection().cache()->stats().hits, 1000u);
+}
+
 }  // namespace
 }  // namespace uredis::cache

@@ -166,8 +166,10 @@ void deliver(H&& queued, const read_end& end) {
 
 /// Completes a queued handler with a hit's stored entry `e`, the reply to `request`: its
 /// value as fill() decoded it, without reading RESP, when it is a lone bulk string or null.
+// Inlined into serve_hit(): a lone value's delivery is a few stores, cheaper than the call.
 template <class H>
-void deliver_hit(H&& queued, const store::entry* e, std::string_view request) {
+[[gnu::always_inline]] inline void deliver_hit(H&& queued, const store::entry* e,
+                                               std::string_view request) {
   if (const reply_shape shape = store::shape(e); shape != reply_shape::other)
     return deliver_single(std::move(queued), single_node(shape, store::value(e)), request);
   deliver(std::move(queued), read_end{{}, store::reply(e), request});
@@ -272,6 +274,23 @@ class driver final : public proto::handshake_step, private proto::invalidation_h
   template <class Command, class Handler>
   std::optional<enqueued> take(const Command& command, Handler& handler,
                                const proto::exec_options& options);
+
+  /// take()'s hit of a lone-key read (lone_key_read.hpp), alone: when `command` is a hit now,
+  /// completes `handler` from the stored entry and returns true; else does nothing (counts
+  /// nothing) and returns false, and take() decides. The coroutine's awaiter asks this before
+  /// it would suspend, so that a hit needs neither connection::enqueue() nor take(), whose
+  /// calls cost a hit as much as its lookup (client/exec_awaiter.hpp).
+  template <lone_key_read Command, class Handler>
+  [[gnu::always_inline]] bool serve_hit(const Command& command, Handler&& handler,
+                                        const proto::exec_options& options) {
+    if (options.cache == proto::cache_use::skip || !serving()) return false;
+    const lone_key_request r(command);
+    if (r.bytes().empty()) return false;  // a key too long for the stack: take() encodes it
+    const store::entry* e = store_.fresh(r.bytes(), *clock_);
+    if (e == nullptr) return false;
+    detail::deliver_hit(std::forward<Handler>(handler), e, r.bytes());
+    return true;
+  }
 
   /// Whether hits are served now: the connection is ready and tracking is on (RESP2: and its
   /// invalidation channel is up).
@@ -459,13 +478,8 @@ std::optional<driver::enqueued> driver::take(const Command& command, Handler& ha
     return std::nullopt;
   } else if constexpr (lone_key_read<Command>) {
     // Listed, by its type: neither the allow-list nor, for a hit, the encoder is asked.
+    if (serve_hit(command, std::move(handler), options)) return enqueued::refused;
     if (options.cache == proto::cache_use::skip || !serving()) return std::nullopt;
-    if (const lone_key_request r(command); !r.bytes().empty()) {
-      if (const store::entry* e = store_.fresh(r.bytes(), *clock_); e != nullptr) {
-        detail::deliver_hit(std::move(handler), e, r.bytes());
-        return enqueued::refused;
-      }
-    }
     encode(command);
     return read(command, handler, options);
   } else {
