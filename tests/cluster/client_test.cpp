@@ -112,6 +112,41 @@ class ClientOnCluster : public ::testing::Test {
     return out;
   }
 
+  // Sends a batch of `entries` that alternates RPUSH `list` i (even i) and SET of one of
+  // `others` to i (odd i), and checks its results in caller order: each push's list length
+  // (`before` items were in the list first), each SET's OK.
+  void run_alternating_batch(const std::string& list, const std::vector<std::string>& others,
+                             int entries, int before) {
+    batch<> b;
+    for (int i = 0; i < entries; ++i) {
+      if (i % 2 == 0) {
+        b.push(cmd::rpush{list, i});
+      } else {
+        b.push(cmd::set{others[static_cast<std::size_t>(i) % others.size()], i});
+      }
+    }
+    test::run_coroutine(*r_, [&]() -> task<> { (void)co_await client_->exec(b); });
+    EXPECT_FALSE(b.failure());
+    for (int i = 0; i < entries; ++i) {
+      const result<resp::reply>& r = b[static_cast<std::size_t>(i)];
+      ASSERT_TRUE(r.has_value()) << i << ": " << why(r);
+      if (i % 2 == 0) {
+        EXPECT_EQ(r->integer(), before + i / 2 + 1) << i;  // the list's length after this push
+      } else {
+        EXPECT_EQ(r->text(), "OK") << i;
+      }
+    }
+  }
+  // The pushes of run_alternating_batch() landed on `node` in order, after `before` items.
+  static void expect_pushed_in_order(test::redis_server& node, const std::string& list, int entries,
+                                     int before) {
+    const resp::reply stored = test::parse_reply(node.command({"LRANGE", list, "0", "-1"}));
+    ASSERT_EQ(stored.elements().size(), static_cast<std::size_t>(before + entries / 2));
+    for (int i = 0; i < entries / 2; ++i)
+      EXPECT_EQ(stored.elements()[static_cast<std::size_t>(before + i)].text(),
+                std::to_string(2 * i));
+  }
+
   std::unique_ptr<reactor::reactor> r_;
   std::unique_ptr<client> client_;
 };
@@ -410,34 +445,12 @@ TEST_F(ClientOnCluster, a_batch_across_a_moved_slot_completes_in_order) {
       client_->cluster().slots().node(client_->cluster().slots().primary_of(slot)).address.port,
       to.port());  // the client's map is stale
 
-  const std::vector<std::string> others = keys_on_every_primary("around:", 2);
   constexpr int entries = 300;
-  batch<> b;
-  for (int i = 0; i < entries; ++i) {
-    if (i % 2 == 0) {
-      b.push(cmd::rpush{list, i});
-    } else {
-      b.push(cmd::set{others[static_cast<std::size_t>(i) % others.size()], i});
-    }
-  }
-  test::run_coroutine(*r_, [&]() -> task<> { (void)co_await client_->exec(b); });
-  EXPECT_FALSE(b.failure());
-  for (int i = 0; i < entries; ++i) {
-    const result<resp::reply>& r = b[static_cast<std::size_t>(i)];
-    ASSERT_TRUE(r.has_value()) << i << ": " << why(r);
-    if (i % 2 == 0) {
-      EXPECT_EQ(r->integer(), i / 2 + 1) << i;  // the list's length after this push
-    } else {
-      EXPECT_EQ(r->text(), "OK") << i;
-    }
-  }
+  run_alternating_batch(list, keys_on_every_primary("around:", 2), entries, 0);
   EXPECT_EQ(
       client_->cluster().slots().node(client_->cluster().slots().primary_of(slot)).address.port,
       to.port());
-  const resp::reply stored = test::parse_reply(to.command({"LRANGE", list, "0", "-1"}));
-  ASSERT_EQ(stored.elements().size(), static_cast<std::size_t>(entries / 2));
-  for (int i = 0; i < entries / 2; ++i)
-    EXPECT_EQ(stored.elements()[static_cast<std::size_t>(i)].text(), std::to_string(2 * i));
+  expect_pushed_in_order(to, list, entries, 0);
 }
 
 TEST_F(ClientOnCluster, a_batch_in_an_ask_window_follows_ask_per_entry_in_order) {
@@ -460,32 +473,10 @@ TEST_F(ClientOnCluster, a_batch_in_an_ask_window_follows_ask_per_entry_in_order)
   const std::vector<std::string> others = keys_on_every_primary("ask-around:", 2);
   constexpr int entries = 200;
   test::move_slot(*test::shared_cluster(), slot, from, to, [&] {
-    batch<> b;
-    for (int i = 0; i < entries; ++i) {
-      if (i % 2 == 0) {
-        b.push(cmd::rpush{list, i});
-      } else {
-        b.push(cmd::set{others[static_cast<std::size_t>(i) % others.size()], i});
-      }
-    }
-    test::run_coroutine(*r_, [&]() -> task<> { (void)co_await client_->exec(b); });
-    EXPECT_FALSE(b.failure());
-    for (int i = 0; i < entries; ++i) {
-      const result<resp::reply>& r = b[static_cast<std::size_t>(i)];
-      ASSERT_TRUE(r.has_value()) << i << ": " << why(r);
-      if (i % 2 == 0) {
-        EXPECT_EQ(r->integer(), i / 2 + 2) << i;  // "seed", then this push
-      } else {
-        EXPECT_EQ(r->text(), "OK") << i;
-      }
-    }
+    run_alternating_batch(list, others, entries, 1);  // after "seed"
     EXPECT_EQ(map.node(map.primary_of(slot)).address.port, owner_before) << "ASK repoints nothing";
   });
-  const resp::reply stored = test::parse_reply(to.command({"LRANGE", list, "0", "-1"}));
-  ASSERT_EQ(stored.elements().size(), static_cast<std::size_t>(entries / 2 + 1));
-  EXPECT_EQ(stored.elements()[0].text(), "seed");
-  for (int i = 0; i < entries / 2; ++i)
-    EXPECT_EQ(stored.elements()[static_cast<std::size_t>(i) + 1].text(), std::to_string(2 * i));
+  expect_pushed_in_order(to, list, entries, 1);
 }
 
 TEST_F(ClientOnCluster, a_coroutine_get_allocates_nothing_in_steady_state) {
