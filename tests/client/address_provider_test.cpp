@@ -61,17 +61,8 @@ connection_config config_with(std::shared_ptr<address_provider> p) {
 #pragma GCC diagnostic ignored "-Wpragmas"
 #pragma GCC diagnostic ignored "-Wunknown-warning-option"
 #pragma GCC diagnostic ignored "-Wdangling-pointer"
-std::optional<result<void>> connect_within(reactor::reactor& r, connection& c) {
-  std::optional<result<void>> done;
-  c.connect([&done](const result<void>& outcome) { done = outcome; });
-  if (!test::run_until(
-          r, [&done] { return done.has_value(); }, 10s))
-    return std::nullopt;
-  return done;
-}
-
 bool connect(reactor::reactor& r, connection& c) {
-  const std::optional<result<void>> done = connect_within(r, c);
+  const std::optional<result<void>> done = test::connect_within(r, c);
   return done && done->has_value();
 }
 #pragma GCC diagnostic pop

@@ -30,15 +30,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::optional<result<void>> connect_within(reactor::reactor& r, connection& c) {
-  std::optional<result<void>> done;
-  c.connect([&done](const result<void>& outcome) { done = outcome; });
-  if (!test::run_until(
-          r, [&done] { return done.has_value(); }, 10s))
-    return std::nullopt;
-  return done;
-}
-
 class PrimaryLocator : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { set_ = new test::redis_sentinel(); }
@@ -57,7 +48,7 @@ class PrimaryLocator : public ::testing::Test {
   }
 
   // Connects and returns the outcome (nullopt: no answer within 10 s).
-  std::optional<result<void>> connect(connection& c) { return connect_within(*r_, c); }
+  std::optional<result<void>> connect(connection& c) { return test::connect_within(*r_, c); }
 
   static test::redis_sentinel* set_;
   std::unique_ptr<reactor::reactor> r_;

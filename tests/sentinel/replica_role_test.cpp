@@ -53,20 +53,12 @@ class ReplicaRole : public ::testing::Test {
   // Runs `command` on `c` and returns its outcome (nullopt: no answer within 5 s).
   template <class Command>
   std::optional<result<typename Command::response>> run(connection& c, const Command& command) {
-    std::optional<result<typename Command::response>> out;
-    c.exec(command, [&out](result<typename Command::response> r) { out = std::move(r); });
-    if (!test::run_until(
-            *r_, [&out] { return out.has_value(); }, 5s))
-      return std::nullopt;
-    return out;
+    return test::exec_within(*r_, c, command);
   }
 
   bool connect(connection& c) {
-    std::optional<result<void>> done;
-    c.connect([&done](const result<void>& outcome) { done = outcome; });
-    return test::run_until(
-               *r_, [&done] { return done.has_value(); }, 10s) &&
-           done->has_value();
+    const std::optional<result<void>> done = test::connect_within(*r_, c);
+    return done && done->has_value();
   }
 
   // The port of the server `c` is connected to, as it says itself; 0 if it does not answer.

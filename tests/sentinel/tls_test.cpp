@@ -54,23 +54,11 @@ class Tls : public ::testing::Test {
     return c ? *c : connection_config{};
   }
 
-  std::optional<result<void>> connect(connection& c) {
-    std::optional<result<void>> done;
-    c.connect([&done](const result<void>& outcome) { done = outcome; });
-    if (!test::run_until(
-            *r_, [&done] { return done.has_value(); }, 15s))
-      return std::nullopt;
-    return done;
-  }
+  std::optional<result<void>> connect(connection& c) { return test::connect_within(*r_, c, 15s); }
 
   template <class Command>
   std::optional<result<typename Command::response>> run(connection& c, const Command& command) {
-    std::optional<result<typename Command::response>> out;
-    c.exec(command, [&out](result<typename Command::response> r) { out = std::move(r); });
-    if (!test::run_until(
-            *r_, [&out] { return out.has_value(); }, 5s))
-      return std::nullopt;
-    return out;
+    return test::exec_within(*r_, c, command);
   }
 
   static test::test_certificates* certificates_;

@@ -1,16 +1,22 @@
 #pragma once
-// What the tests above the io layer start from: a reactor on the test's thread, and a
-// connection config that points at a test server, directly or through a fault proxy.
+// What the tests above the io layer start from: a reactor on the test's thread, a connection
+// config that points at a test server, directly or through a fault proxy, and a connect or a
+// command waited for with a limit.
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <utility>
 
+#include "eventually.hpp"
 #include "fault_proxy.hpp"
 #include "redis_server.hpp"
 #include "uredis/client/config.hpp"
+#include "uredis/client/connection.hpp"
 #include "uredis/reactor/reactor.hpp"
+#include "uredis/result.hpp"
 
 namespace uredis::test {
 
@@ -40,5 +46,38 @@ inline connection_config config_through(const fault_proxy& proxy) {
   c.port = proxy.port();
   return c;
 }
+
+// GCC 12 takes run_until's ticker, linked into the reactor's timer wheel and unlinked by its
+// destructor before run_until returns, for a dangling pointer once everything is inlined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Wunknown-warning-option"
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+/// Connects `c` and runs `r` until the outcome, for at most `limit`; nullopt when none came.
+inline std::optional<result<void>> connect_within(
+    reactor::reactor& r, connection& c,
+    std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  std::optional<result<void>> done;
+  c.connect([&done](const result<void>& outcome) { done = outcome; });
+  if (!run_until(
+          r, [&done] { return done.has_value(); }, limit))
+    return std::nullopt;
+  return done;
+}
+
+/// Sends `command` on `c` and runs `r` until its result, for at most `limit`; nullopt when none
+/// came.
+template <class Command>
+std::optional<result<typename Command::response>> exec_within(
+    reactor::reactor& r, connection& c, const Command& command,
+    std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  std::optional<result<typename Command::response>> out;
+  c.exec(command, [&out](result<typename Command::response> reply) { out = std::move(reply); });
+  if (!run_until(
+          r, [&out] { return out.has_value(); }, limit))
+    return std::nullopt;
+  return out;
+}
+#pragma GCC diagnostic pop
 
 }  // namespace uredis::test
