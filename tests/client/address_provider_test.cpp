@@ -55,17 +55,10 @@ connection_config config_with(std::shared_ptr<address_provider> p) {
   return c;
 }
 
-// GCC 12 takes run_until's ticker, linked into the reactor's timer wheel and unlinked by its
-// destructor before run_until returns, for a dangling pointer once everything is inlined here.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpragmas"
-#pragma GCC diagnostic ignored "-Wunknown-warning-option"
-#pragma GCC diagnostic ignored "-Wdangling-pointer"
 bool connect(reactor::reactor& r, connection& c) {
   const std::optional<result<void>> done = test::connect_within(r, c);
   return done && done->has_value();
 }
-#pragma GCC diagnostic pop
 
 result<cmd::applied> set(reactor::reactor& r, connection& c, std::string_view key) {
   std::optional<result<cmd::applied>> out;

@@ -47,12 +47,6 @@ inline connection_config config_through(const fault_proxy& proxy) {
   return c;
 }
 
-// GCC 12 takes run_until's ticker, linked into the reactor's timer wheel and unlinked by its
-// destructor before run_until returns, for a dangling pointer once everything is inlined.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpragmas"
-#pragma GCC diagnostic ignored "-Wunknown-warning-option"
-#pragma GCC diagnostic ignored "-Wdangling-pointer"
 /// Connects `c` and runs `r` until the outcome, for at most `limit`; nullopt when none came.
 inline std::optional<result<void>> connect_within(
     reactor::reactor& r, connection& c,
@@ -78,6 +72,5 @@ std::optional<result<typename Command::response>> exec_within(
     return std::nullopt;
   return out;
 }
-#pragma GCC diagnostic pop
 
 }  // namespace uredis::test
