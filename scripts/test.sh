@@ -242,7 +242,9 @@ collect_background() {
 # its tests.
 record_stage() {
   local name="$1" rc="$2" bad
-  timings+=("$(printf '%-9s %4ds  %s%s' "$name" "$3" "$([[ $rc == 0 ]] && echo ok || echo FAILED)" "$4")")
+  local verdict=ok
+  ((rc == 0)) || verdict=FAILED
+  timings+=("$(printf '%-9s %4ds  %s%s' "$name" "$3" "$verdict" "$4")")
 
   bad=0
   case "$name" in
