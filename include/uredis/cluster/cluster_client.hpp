@@ -291,11 +291,9 @@ class cluster_client {
       }
       case action::retry_later: {
         const bool was_probe = h.held();
-        h.set_held();
-        held_command c{std::string(v.command), proto::pending(), deadline, hold_slot(h), 0,
-                       h.idempotent()};
         const auto delay = retry_delay(h.state().redirects());
-        c.handler = proto::pending(std::move(h));
+        held_command c = holding(std::move(h), deadline);
+        c.bytes.append(v.command);
         refresh();
         hold(std::move(c), delay, true, was_probe);
         return true;
@@ -314,11 +312,11 @@ class cluster_client {
   // A command held back while its slot is out of service (held_slots.hpp): its bytes as they
   // went out (or would have), and its handler, flagged held.
   struct held_command {
-    std::string bytes;
+    util::byte_buffer bytes;
     proto::pending handler;
-    time_point deadline;     // exec_options::timeout's, from when it was issued; max: none
-    std::uint16_t slot = 0;  // held_slots::keyless for a keyless command
-    std::uint8_t waits = 0;  // times it found no node serving its slot
+    time_point deadline = time_point::max();  // exec_options::timeout's, from when it was issued
+    std::uint16_t slot = 0;                   // held_slots::keyless for a keyless command
+    std::uint8_t waits = 0;                   // times it found no node serving its slot
     bool idempotent = false;
   };
   using holds = held_slots<held_command>;
@@ -337,16 +335,23 @@ class cluster_client {
   // runs from now, as on a node connection.
   template <class Command, class Handler>
   void hold_back(const Command& command, Handler&& h, std::chrono::milliseconds timeout) {
-    util::byte_buffer bytes;
-    resp::encoder e{bytes};
-    command.encode(e);
-    h.set_held();
     const time_point deadline =
         timeout.count() > 0 ? reactor_->timers().now() + timeout : time_point::max();
-    held_command c{
-        std::string(bytes.data()), proto::pending(), deadline, hold_slot(h), 0, h.idempotent()};
-    c.handler = proto::pending(std::forward<Handler>(h));
+    held_command c = holding(std::forward<Handler>(h), deadline);
+    resp::encoder e{c.bytes};
+    command.encode(e);
     hold(std::move(c), std::chrono::nanoseconds::zero(), false, false);
+  }
+  // `h`, flagged held, as a held command whose bytes the caller writes.
+  template <class Handler>
+  static held_command holding(Handler&& h, time_point deadline) {
+    h.set_held();
+    held_command c;
+    c.deadline = deadline;
+    c.slot = hold_slot(h);
+    c.idempotent = h.idempotent();
+    c.handler = proto::pending(std::forward<Handler>(h));
+    return c;
   }
 
   // Where the keys of a batch (a transaction) hash, as cmd::check_slots says for a command.
