@@ -13,6 +13,10 @@ requests per second and client CPU microseconds per request, and their ratios. u
 own figure (its measured phase only, no start-up, connection set-up or warm-up) is shown too.
 
 Give one test per invocation (-t get): CPU time is per process, so it is divided by -n.
+
+--floor BUILD/bench/pipeline_floor (with -c 1 -P 256 -t get only): runs that program as a third
+client in each round, the least any client can do for that test (bench/pipeline_floor.cpp), and
+reports each tool's CPU per request beside it.
 """
 
 import argparse
@@ -78,6 +82,7 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--server-cpu", type=int, default=0)
     p.add_argument("--client-cpu", type=int, default=1)
+    p.add_argument("--floor", help="bench/pipeline_floor, run beside them (-c 1 -P 256 -t get)")
     argv = sys.argv[1:]
     if "--" not in argv:
         p.error("give the benchmark flags after --")
@@ -95,6 +100,12 @@ def main():
     server, port = start_server(a.server_cpu, workdir)
     pin = ["taskset", "-c", str(a.client_cpu)]
     results = {"redis-benchmark": [], "uredis-bench": []}
+    if a.floor:
+        def flag(name):
+            return flags[flags.index(name) + 1] if name in flags[:-1] else None
+        if (flag("-c"), flag("-P"), flag("-t")) != ("1", "256", "get"):
+            sys.exit("--floor measures -c 1 -P 256 -t get only")
+        results["floor"] = []
     own_cpu = []
     try:
         for _ in range(a.rounds):
@@ -105,6 +116,10 @@ def main():
             results["uredis-bench"].append(
                 (throughput(out), (user + system) / n * 1e6, user / n * 1e6, system / n * 1e6))
             own_cpu.append(float(re.search(r"cpu=([0-9.]+) ns/op", out).group(1)) / 1000)
+            if a.floor:
+                out, (user, system) = run(pin + [a.floor, str(port), str(n)])
+                results["floor"].append(
+                    (throughput(out), (user + system) / n * 1e6, user / n * 1e6, system / n * 1e6))
     finally:
         server.terminate()
         server.wait()
@@ -127,6 +142,14 @@ def main():
     (rb_rps, rb_cpu), (ub_rps, ub_cpu) = med["redis-benchmark"], med["uredis-bench"]
     print(f"  ratio uredis/redis-benchmark: throughput {ub_rps / rb_rps:.2f}x, "
           f"client CPU per request {ub_cpu / rb_cpu:.2f}x")
+    if a.floor:
+        def part(tool, i):
+            return statistics.median(r[i] for r in results[tool])
+        for i, name in ((2, "user"), (3, "sys")):
+            print(f"  ratio uredis/redis-benchmark, {name} CPU per request: "
+                  f"{part('uredis-bench', i) / part('redis-benchmark', i):.2f}x")
+        print(f"  floor / redis-benchmark, whole-process CPU per request: "
+              f"{med['floor'][1] / rb_cpu:.2f}x")
 
 
 if __name__ == "__main__":
