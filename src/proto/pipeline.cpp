@@ -56,18 +56,20 @@ void pipeline::begin_reply() {
   confirmed_ = 0;
 }
 
-// `first` begins a reply: gives it to the oldest command, or says why no command may take it.
-// An error reply is whole in its first node: `completed` says the command has completed.
-std::error_code pipeline::start_reply(const resp::node& first, bool& completed) {
+// `first` begins a reply: gives it to the oldest command, or returns false when no command may
+// take it (errc::unexpected_reply; a bool, as an empty std::error_code costs a call into the
+// standard library per reply). An error reply is whole in its first node: `completed` says
+// the command has completed.
+bool pipeline::start_reply(const resp::node& first, bool& completed) {
   completed = false;
   if (replies_left_ > 0) [[unlikely]] {  // the next reply of the multi-reply command being read
     --replies_left_;
     state_ = active_request_.expired ? reading::discarded_reply : reading::command_reply;
-    return {};
+    return true;
   }
   if (queue_.empty() || requests_.sent() < queue_.front().req.length) {
     // Nobody asked: no command is waiting, or the oldest one was not even sent yet.
-    return make_error_code(errc::unexpected_reply);
+    return false;
   }
   begin_reply();
   if (resp::is_error(first.type) && observer_) [[unlikely]]
@@ -80,7 +82,31 @@ std::error_code pipeline::start_reply(const resp::node& first, bool& completed) 
     finish_command(o);
     completed = true;
   }
-  return {};
+  return true;
+}
+
+// Whether `n`, a node that begins a reply at idle, is a whole reply that the oldest command
+// takes in one call (pending::takes_single): one node, not an error reply, for a command that
+// was sent, is answered by one reply, did not time out, and whose handler has on_single.
+bool pipeline::takes_single(const resp::node& n) const noexcept {
+  if (!parser_.done() || resp::is_error(n.type) || replies_left_ > 0 || queue_.empty())
+    return false;
+  const entry& head = queue_.front();
+  return head.req.replies <= 1 && requests_.sent() >= head.req.length &&
+         head.command.takes_single();
+}
+
+// The oldest command's whole reply is `n` (takes_single): what begin_reply(), on_node() and
+// finish_command() do, with one call into the handler and no active form. Its bytes go first:
+// a command answered by a value is never sent again.
+void pipeline::complete_single(const resp::node& n) {
+  entry& head = queue_.front();
+  const std::uint32_t length = head.req.length;
+  head.command.park_single(active_);
+  queue_.pop_front();
+  confirmed_ = 0;
+  requests_.consume(length);
+  active_.complete_single(n);
 }
 
 // A (un)subscribe confirmation of `kind` arrived: it counts for the oldest command if that
@@ -149,9 +175,15 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
         held_ = n;  // an aggregate's node views nothing: it outlives these bytes
         state_ = reading::frame_head;
         continue;
+      } else if (takes_single(n)) {
+        complete_single(n);
+        if (failures_ != failures_before) return {r.consumed, {}, true};
+        continue;
       } else {
-        r.error = start_reply(n, completed);
-        if (r.error) return r;
+        if (!start_reply(n, completed)) {
+          r.error = make_error_code(errc::unexpected_reply);
+          return r;
+        }
         if (completed) {
           if (failures_ != failures_before) return {r.consumed, {}, true};
           continue;
@@ -163,8 +195,10 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
         state_ = reading::push_frame;
         router_.on_node(held_);
       } else {
-        r.error = start_reply(held_, completed);  // an array: never an error reply
-        if (r.error) return r;
+        if (!start_reply(held_, completed)) {  // an array: never an error reply
+          r.error = make_error_code(errc::unexpected_reply);
+          return r;
+        }
         if (state_ == reading::command_reply) active_.on_node(held_);
       }
     }

@@ -1130,5 +1130,146 @@ TEST(PipelineSubscriptions, OnANewSocketTheSubscriptionsComeFirst) {
   EXPECT_EQ(*later.results[0], "PONG");
 }
 
+// ---- Replies of one node: completed by the queued form's on_single, no active form built ----
+
+// Logs which way each command ended: "single <value>", "active <value>", or "failed".
+struct probe_handler {
+  std::vector<std::string>* log;
+  void on_complete(const reply_outcome&) { log->push_back("failed"); }
+  void on_single(const resp::node& n) { log->push_back("single " + std::string(n.value)); }
+
+  struct active {
+    explicit active(probe_handler&& q) noexcept : log(q.log) {}
+    std::vector<std::string>* log;
+    std::string first;
+    void on_node(const resp::node& n) {
+      if (first.empty()) first = std::string(n.value);
+    }
+    void on_complete(const reply_outcome& o) {
+      log->push_back(o.error         ? "failed"
+                     : o.error_reply ? "error " + std::string(o.error_reply->value)
+                                     : "active " + first);
+    }
+  };
+};
+
+TEST(PipelineSingleNode, AWholeOneNodeReplyGoesToOnSingleAndTheRestToTheActiveForm) {
+  pipeline p;
+  std::vector<std::string> log;
+  for (int i = 0; i < 5; ++i)
+    p.push(pending{probe_handler{&log}});
+  const std::string bytes = "$3\r\nabc\r\n:7\r\n-ERR no\r\n*1\r\n+x\r\n+OK\r\n";
+  const auto r = p.feed(bytes);
+  EXPECT_FALSE(r.error);
+  EXPECT_EQ(r.consumed, bytes.size());
+  EXPECT_EQ(log, (std::vector<std::string>{"single abc", "single 7", "error ERR no", "active x",
+                                           "single OK"}));
+  EXPECT_TRUE(p.empty());
+  EXPECT_TRUE(p.request_bytes().empty());
+}
+
+// Every scalar type a server sends reads the same through on_single as through the active
+// form (callback_handler's of_single against its adapter), for each response type.
+TEST(PipelineSingleNode, OnSingleGivesWhatTheActiveFormGives) {
+  // The same callback_handler, without on_single: the pipeline must take the active form.
+  struct active_only {
+    callback_handler<std::optional<std::string>,
+                     std::function<void(result<std::optional<std::string>>)>>
+        h;
+    void on_complete(const reply_outcome& o) { h.on_complete(o); }
+    using active = decltype(h)::active;
+    operator decltype(h) && () && { return std::move(h); }
+  };
+  const std::vector<std::string> replies = {
+      "$3\r\nabc\r\n", "$0\r\n\r\n", "$-1\r\n",           "_\r\n",    "+OK\r\n", ":12\r\n",
+      ",1.5\r\n",      "#t\r\n",     "=7\r\ntxt:abc\r\n", "(123\r\n", "*0\r\n",  "%0\r\n"};
+  for (const std::string& reply : replies) {
+    std::vector<std::string> via_single, via_active;
+    auto describe = [](std::vector<std::string>& out) {
+      return [&out](result<std::optional<std::string>> r) {
+        out.push_back(!r ? "error " + r.error().message() : !*r ? "nil" : "value " + **r);
+      };
+    };
+    pipeline a;
+    a.push(pending{callback_handler<std::optional<std::string>,
+                                    std::function<void(result<std::optional<std::string>>)>>(
+        describe(via_single))});
+    EXPECT_FALSE(a.feed(reply).error) << reply;
+    pipeline b;
+    b.push(pending{
+        active_only{callback_handler<std::optional<std::string>,
+                                     std::function<void(result<std::optional<std::string>>)>>(
+            describe(via_active))}});
+    EXPECT_FALSE(b.feed(reply).error) << reply;
+    ASSERT_EQ(via_single.size(), 1u) << reply;
+    EXPECT_EQ(via_single, via_active) << reply;
+  }
+}
+
+TEST(PipelineSingleNode, ACompletionThatGrowsTheFifoKeepsEveryCommandWhole) {
+  // The handler runs after it left the FIFO, so the FIFO may grow (move its entries) under it.
+  pipeline p;
+  std::vector<std::string> log;
+  int pushed = 0;
+  p.push(pending{callback_handler<std::string, std::function<void(result<std::string>)>>(
+      [&](result<std::string> r) {
+        log.push_back(*r);
+        for (; pushed < 1000; ++pushed)
+          p.push(pending{probe_handler{&log}});
+      })});
+  p.feed("+first\r\n");
+  EXPECT_EQ(p.size(), 1000u);
+  std::string replies;
+  for (int i = 0; i < 1000; ++i)
+    replies += ":" + std::to_string(i) + "\r\n";
+  p.feed(replies);
+  ASSERT_EQ(log.size(), 1001u);
+  EXPECT_EQ(log[0], "first");
+  EXPECT_EQ(log[1], "single 0");
+  EXPECT_EQ(log[1000], "single 999");
+  EXPECT_TRUE(p.empty());
+}
+
+TEST(PipelineSingleNode, FailAllFromOnSingleStopsFeedingAndFailsTheRestOnce) {
+  pipeline p;
+  std::vector<std::string> seen;
+  p.push(pending{callback_handler<std::string, std::function<void(result<std::string>)>>(
+      [&](result<std::string> r) {
+        seen.push_back(*r);
+        p.fail_all(make_error_code(errc::connection_closed));
+      })});
+  std::vector<std::string> log;
+  p.push(pending{probe_handler{&log}});
+  const auto r = p.feed("+first\r\n+second\r\n");
+  EXPECT_TRUE(r.stopped);
+  EXPECT_EQ(r.consumed, 8u);
+  EXPECT_EQ(seen, (std::vector<std::string>{"first"}));
+  EXPECT_EQ(log, (std::vector<std::string>{"failed"}));
+  EXPECT_TRUE(p.empty());
+}
+
+TEST(PipelineSingleNode, ATombstoneDiscardsItsOneNodeReply) {
+  pipeline p;
+  std::vector<std::string> log;
+  push_with_bytes(p, probe_handler{&log}, "A", t0 + 10ms);
+  push_with_bytes(p, probe_handler{&log}, "B");
+  send_everything(p);
+  time_point next;
+  EXPECT_EQ(p.expire(t0 + 10ms, next), 1u);
+  p.feed(":1\r\n:2\r\n");
+  EXPECT_EQ(log, (std::vector<std::string>{"failed", "single 2"}));
+  EXPECT_TRUE(p.empty());
+  EXPECT_TRUE(p.request_bytes().empty());
+}
+
+TEST(PipelineSingleNode, AReplyToAnUnsentCommandIsStillAProtocolError) {
+  pipeline p;
+  std::vector<std::string> log;
+  push_with_bytes(p, probe_handler{&log}, "A");  // never handed to a socket
+  const auto r = p.feed("+OK\r\n");
+  EXPECT_EQ(r.error, make_error_code(errc::unexpected_reply));
+  EXPECT_TRUE(log.empty());
+}
+
 }  // namespace
 }  // namespace uredis::proto

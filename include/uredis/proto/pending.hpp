@@ -15,6 +15,10 @@
 //
 //   queued.on_complete(outcome)        the reply never began (outcome.error is set)
 //   active.on_node(node)* active.on_complete(outcome)
+//   queued.on_single(node)             optional: the whole reply is one node, not an error
+//                                      reply (most replies: a bulk string, an integer, +OK);
+//                                      it gets what the active form would give, and no
+//                                      active form is built (one call instead of three)
 //
 // outcome.error          no whole reply: the connection failed, the parser found garbage, or the
 //                        client gave up. Nodes may have arrived before.
@@ -98,6 +102,12 @@ class active_reply {
     std::exchange(ops_, nullptr)->complete(slot_.get(), outcome);
   }
 
+  /// Completes a command that pending::park_single() moved here with its whole reply: the one
+  /// node `n`, not an error reply. Destroys it too (one indirect call for both).
+  void complete_single(const resp::node& n) {
+    std::exchange(ops_, nullptr)->single(slot_.get(), n);
+  }
+
   void reset() noexcept {
     if (ops_ != nullptr) std::exchange(ops_, nullptr)->destroy(slot_.get());
   }
@@ -109,6 +119,7 @@ class active_reply {
     void (*on_node)(void*, const resp::node&);
     void (*complete)(void*, const reply_outcome&);  // and destroy, even when it throws
     void (*destroy)(void*) noexcept;
+    void (*single)(void*, const resp::node&);  // a parked queued form only; and destroy
   };
 
   template <class A>
@@ -123,6 +134,31 @@ class active_reply {
         active.on_complete(o);
       },
       [](void* p) noexcept { static_cast<A*>(p)->~A(); },
+      nullptr,
+  };
+
+  // A queued form Q parked here by pending::park_single(): only complete_single() follows (the
+  // other entries keep a mistaken call harmless).
+  template <class Q>
+  static constexpr ops parked_ops_for = {
+      [](void*, const resp::node&) {},
+      [](void* p, const reply_outcome& o) {
+        Q& queued = *static_cast<Q*>(p);
+        struct destroy_after {
+          Q& q;
+          ~destroy_after() { std::destroy_at(&q); }
+        } guard{queued};
+        queued.on_complete(o);
+      },
+      [](void* p) noexcept { static_cast<Q*>(p)->~Q(); },
+      [](void* p, const resp::node& n) {
+        Q& queued = *static_cast<Q*>(p);
+        struct destroy_after {
+          Q& q;
+          ~destroy_after() { std::destroy_at(&q); }
+        } guard{queued};
+        queued.on_single(n);
+      },
   };
 
   detail::inline_slot<capacity> slot_;
@@ -174,6 +210,18 @@ class pending {
     ops_ = nullptr;
   }
 
+  /// Whether the handler takes a reply that is one whole node, not an error, in one call
+  /// (H::on_single(node), with what on_node() then the active form's on_complete() would give):
+  /// the pipeline then builds no active form for it (park_single).
+  bool takes_single() const noexcept { return ops_ != nullptr && ops_->park_single != nullptr; }
+
+  /// Moves the queued form into `into` (which must be empty), where
+  /// active_reply::complete_single() completes it; empties this. Precondition: takes_single().
+  void park_single(active_reply& into) noexcept {
+    ops_->park_single(slot_.get(), into);
+    ops_ = nullptr;
+  }
+
   /// Completes a command whose reply never began, and destroys the handler.
   void complete(const reply_outcome& outcome) {
     const ops* o = std::exchange(ops_, nullptr);
@@ -190,7 +238,22 @@ class pending {
     void (*complete)(void*, const reply_outcome&);  // and destroy
     void (*relocate)(void* from, void* to) noexcept;
     void (*destroy)(void*) noexcept;
+    void (*park_single)(void*, active_reply&) noexcept;  // null: no on_single
   };
+
+  template <class T>
+  static constexpr auto park_single_for() noexcept {
+    void (*park)(void*, active_reply&) noexcept = nullptr;
+    if constexpr (requires(T & t, const resp::node& n) { t.on_single(n); }) {
+      park = [](void* p, active_reply& into) noexcept {
+        T& queued = *static_cast<T*>(p);
+        ::new (into.slot_.get()) T(std::move(queued));
+        into.ops_ = &active_reply::parked_ops_for<T>;
+        queued.~T();
+      };
+    }
+    return park;
+  }
 
   template <class T>
   static constexpr ops ops_for = {
@@ -214,6 +277,7 @@ class pending {
         static_cast<T*>(from)->~T();
       },
       [](void* p) noexcept { static_cast<T*>(p)->~T(); },
+      park_single_for<T>(),
   };
 
   void take(pending& other) noexcept {
