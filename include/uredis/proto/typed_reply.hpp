@@ -13,6 +13,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -64,9 +65,11 @@ class typed_reply {
   /// copied once, straight into its place.
   template <class Make>
   static decltype(auto) with_single(const resp::node& n, Make&& make) {
-    if constexpr (std::is_same_v<Response, std::string>) {
+    if constexpr (std::is_same_v<Response, std::string> ||
+                  std::is_same_v<Response, std::string_view>) {
       if (n.type == resp::type::bulk_string) return make(std::in_place, n.value);
-    } else if constexpr (std::is_same_v<Response, std::optional<std::string>>) {
+    } else if constexpr (std::is_same_v<Response, std::optional<std::string>> ||
+                         std::is_same_v<Response, std::optional<std::string_view>>) {
       if (n.type == resp::type::bulk_string) return make(std::in_place, std::in_place, n.value);
     }
     if constexpr (is_optional<Response>::value) {
