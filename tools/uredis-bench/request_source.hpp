@@ -50,9 +50,11 @@ class request_source {
   /// Sends one request on `c` (a connection, or a cluster::cluster_client, which routes it by
   /// the slot of the keys its descriptor names); `done(ok)` runs once with its outcome (ok: a
   /// reply that is not an error). `done` may run before issue() returns (a connection that is
-  /// closed).
+  /// closed). `done` is taken by value: a callback of two words then comes in two registers,
+  /// where one passed by reference was built in memory by the caller and read back here as
+  /// one 16-byte word, which the CPU cannot forward from the two stores that built it.
   template <class Target, class Done>
-  void issue(Target& c, Done&& done);
+  void issue(Target& c, Done done);
 
   /// The key sequence from its start (keys.hpp).
   void restart() noexcept { keys_.restart(); }
@@ -123,10 +125,8 @@ class request_source {
 };
 
 template <class Target, class Done>
-void request_source::issue(Target& c, Done&& done) {
-  auto on_reply = [done = std::forward<Done>(done)](const auto& r) mutable noexcept {
-    done(r.has_value());
-  };
+void request_source::issue(Target& c, Done done) {
+  auto on_reply = [done](const auto& r) mutable noexcept { done(r.has_value()); };
   if (work_.command != nullptr) {
     const std::string_view key = work_.command->uses_key() ? keys_.key("key:") : "";
     if (name_keys_ && work_.command->uses_key()) {

@@ -13,11 +13,13 @@ using time_point = std::chrono::steady_clock::time_point;
 // One connection and its requests in flight, or (--cluster, no connection of its own) one
 // stream of requests through the shard's cluster client. Pinned (callbacks point at it).
 struct shard::client {
-  client(reactor::reactor& r, const connection_config& config, std::size_t depth) : depth(depth) {
+  client(shard& owner, reactor::reactor& r, const connection_config& config, std::size_t depth)
+      : owner(&owner), depth(depth) {
     conn.emplace(r, config);
   }
-  explicit client(std::size_t depth) : depth(depth) {}
+  client(shard& owner, std::size_t depth) : owner(&owner), depth(depth) {}
 
+  shard* owner;  // so that a reply's callback is two words: the client and the issue time
   std::optional<connection> conn;  // nullopt with --cluster
   std::size_t depth;
   std::size_t in_flight = 0;
@@ -52,7 +54,7 @@ void shard::setup() {
   clients_.reserve(plan_.clients);
   if (plan_.cluster) {
     for (std::size_t i = 0; i < plan_.clients; ++i)
-      clients_.push_back(std::make_unique<client>(plan_.pipeline));
+      clients_.push_back(std::make_unique<client>(*this, plan_.pipeline));
     cluster::cluster_config config;
     config.seeds.push_back({plan_.config.host, plan_.config.port});
     config.node = plan_.config;
@@ -61,7 +63,7 @@ void shard::setup() {
     return;
   }
   for (std::size_t i = 0; i < plan_.clients; ++i)
-    clients_.push_back(std::make_unique<client>(*reactor_, plan_.config, plan_.pipeline));
+    clients_.push_back(std::make_unique<client>(*this, *reactor_, plan_.config, plan_.pipeline));
   connecting_ = clients_.size();
   for (auto& c : clients_)
     c->conn->connect([this](const uredis::result<void>& outcome) { on_connected(outcome); });
@@ -188,10 +190,11 @@ void shard::issue(client& c, time_point stamp) {
   }
   c.sending = true;
   for (;;) {
+    auto done = [&c, stamp](bool ok) noexcept { c.owner->on_reply(c, ok, stamp); };
     if (cluster_) {
-      requests_->issue(*cluster_, [this, &c, stamp](bool ok) noexcept { on_reply(c, ok, stamp); });
+      requests_->issue(*cluster_, done);
     } else {
-      requests_->issue(*c.conn, [this, &c, stamp](bool ok) noexcept { on_reply(c, ok, stamp); });
+      requests_->issue(*c.conn, done);
     }
     if (c.owed == 0) break;
     --c.owed;
