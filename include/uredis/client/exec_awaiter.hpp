@@ -120,17 +120,24 @@ class [[nodiscard]] exec_awaiter {
     exec_awaiter* self;
 
     void on_complete(const proto::reply_outcome& outcome) { self->complete(outcome); }
-    // A whole reply of one node (a cache hit, or a cached read's waiter): kept as the node's
-    // view, which await_resume() turns into the result straight in the coroutine's variable.
-    // The view is still valid then: await_resume() runs before anything else can touch the
-    // cache (a hit: await_ready returns true, or await_suspend false, and the coroutine goes
-    // on; else resume() below runs it).
+    // A whole reply of one node, not an error (a cache hit, a cached read's waiter, or any such
+    // reply from the server: pipeline.cpp's complete_single): kept as the node's view, which
+    // await_resume() turns into the result straight in the coroutine's variable. The view is
+    // still valid then: await_resume() runs before anything else can touch the cache or the
+    // read buffer (a hit: await_ready returns true, or await_suspend false, and the coroutine
+    // goes on; else resume() below runs it, inside this call).
     void on_single(const resp::node& n) {
       // Field by field, not `single_node_ = n`: a hit writes n's value as two 8-byte words,
       // and a copy of the whole node would read them back as one 16-byte word, which the CPU
       // cannot forward from two stores (a stall: 5 to 15 ns a hit, seen with perf annotate).
+      // Every field a scalar uses: a reply from the server comes this way too (an integer, a
+      // double, a verbatim string), not only a hit's bulk string.
       self->single_node_.type = n.type;
       self->single_node_.value = n.value;
+      self->single_node_.format = n.format;
+      self->single_node_.integer = n.integer;
+      self->single_node_.real = n.real;
+      self->single_node_.size = n.size;
       self->single_ = true;
       self->resume();
     }
