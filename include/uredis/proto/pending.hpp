@@ -70,8 +70,8 @@ concept reply_handler = std::is_nothrow_move_constructible_v<H> &&
   active.on_complete(o);
 };
 
-// Inline storage for one object of a type chosen at run time, behind a table of functions.
-// The two slots below differ in size and in what they can do with the object.
+// Inline storage for one object of a type chosen at run time, behind a table of functions:
+// the active reply's. (A pending keeps its bytes as a plain member, to stay 64 bytes.)
 namespace detail {
 template <std::size_t Capacity>
 struct inline_slot {
@@ -186,7 +186,7 @@ class pending {
     static_assert(alignof(T) <= alignof(std::max_align_t) &&
                       alignof(typename T::active) <= alignof(std::max_align_t),
                   "reply handler over-aligned");
-    ::new (slot_.get()) T(std::forward<H>(handler));
+    ::new (slot()) T(std::forward<H>(handler));
     ops_ = &ops_for<T>;
   }
 
@@ -206,7 +206,7 @@ class pending {
 
   /// The reply begins: builds the active form in `into` (which must be empty) and empties this.
   void activate(active_reply& into) noexcept {
-    ops_->activate(slot_.get(), into);
+    ops_->activate(slot(), into);
     ops_ = nullptr;
   }
 
@@ -218,18 +218,18 @@ class pending {
   /// Moves the queued form into `into` (which must be empty), where
   /// active_reply::complete_single() completes it; empties this. Precondition: takes_single().
   void park_single(active_reply& into) noexcept {
-    ops_->park_single(slot_.get(), into);
+    ops_->park_single(slot(), into);
     ops_ = nullptr;
   }
 
   /// Completes a command whose reply never began, and destroys the handler.
   void complete(const reply_outcome& outcome) {
     const ops* o = std::exchange(ops_, nullptr);
-    o->complete(slot_.get(), outcome);
+    o->complete(slot(), outcome);
   }
 
   void reset() noexcept {
-    if (ops_ != nullptr) std::exchange(ops_, nullptr)->destroy(slot_.get());
+    if (ops_ != nullptr) std::exchange(ops_, nullptr)->destroy(slot());
   }
 
  private:
@@ -282,12 +282,17 @@ class pending {
 
   void take(pending& other) noexcept {
     if (other.ops_ != nullptr) {
-      other.ops_->relocate(other.slot_.get(), slot_.get());
+      other.ops_->relocate(other.slot(), slot());
       ops_ = std::exchange(other.ops_, nullptr);
     }
   }
 
-  detail::inline_slot<capacity> slot_;
+  void* slot() noexcept { return slot_; }
+
+  // The handler's bytes with the table right after them: 64 bytes in all. (An inline_slot is
+  // a struct, whose size rounds up to its alignment: 64 for the bytes, 80 for a pending, 112
+  // for a FIFO entry, which the reply path reads one after another.)
+  alignas(std::max_align_t) unsigned char slot_[capacity];
   const ops* ops_ = nullptr;
 };
 
