@@ -78,6 +78,17 @@ struct inline_slot {
   alignas(std::max_align_t) unsigned char bytes[Capacity];
   void* get() noexcept { return bytes; }
 };
+
+// Runs f on the T at p, then destroys it, even when f throws: a completion ends its handler.
+template <class T, class F>
+void run_then_destroy(void* p, F&& f) {
+  T& object = *static_cast<T*>(p);
+  struct destroy_after {
+    T& t;
+    ~destroy_after() { std::destroy_at(&t); }
+  } guard{object};
+  f(object);
+}
 }  // namespace detail
 
 /// The command whose reply is being read. One per pipeline; never moved.
@@ -126,12 +137,7 @@ class active_reply {
   static constexpr ops ops_for = {
       [](void* p, const resp::node& n) { static_cast<A*>(p)->on_node(n); },
       [](void* p, const reply_outcome& o) {
-        A& active = *static_cast<A*>(p);
-        struct destroy_after {
-          A& a;
-          ~destroy_after() { std::destroy_at(&a); }
-        } guard{active};
-        active.on_complete(o);
+        detail::run_then_destroy<A>(p, [&](A& active) { active.on_complete(o); });
       },
       [](void* p) noexcept { static_cast<A*>(p)->~A(); },
       nullptr,
@@ -143,21 +149,11 @@ class active_reply {
   static constexpr ops parked_ops_for = {
       [](void*, const resp::node&) {},
       [](void* p, const reply_outcome& o) {
-        Q& queued = *static_cast<Q*>(p);
-        struct destroy_after {
-          Q& q;
-          ~destroy_after() { std::destroy_at(&q); }
-        } guard{queued};
-        queued.on_complete(o);
+        detail::run_then_destroy<Q>(p, [&](Q& queued) { queued.on_complete(o); });
       },
       [](void* p) noexcept { static_cast<Q*>(p)->~Q(); },
       [](void* p, const resp::node& n) {
-        Q& queued = *static_cast<Q*>(p);
-        struct destroy_after {
-          Q& q;
-          ~destroy_after() { std::destroy_at(&q); }
-        } guard{queued};
-        queued.on_single(n);
+        detail::run_then_destroy<Q>(p, [&](Q& queued) { queued.on_single(n); });
       },
   };
 
@@ -265,12 +261,7 @@ class pending {
         queued.~T();
       },
       [](void* p, const reply_outcome& o) {
-        T& queued = *static_cast<T*>(p);
-        struct destroy_after {
-          T& t;
-          ~destroy_after() { std::destroy_at(&t); }
-        } guard{queued};
-        queued.on_complete(o);
+        detail::run_then_destroy<T>(p, [&](T& queued) { queued.on_complete(o); });
       },
       [](void* from, void* to) noexcept {
         ::new (to) T(std::move(*static_cast<T*>(from)));
