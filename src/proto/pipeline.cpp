@@ -85,28 +85,29 @@ bool pipeline::start_reply(const resp::node& first, bool& completed) {
   return true;
 }
 
-// Whether `n`, a node that begins a reply at idle, is a whole reply that the oldest command
-// takes in one call (pending::takes_single): one node, not an error reply, for a command that
-// was sent, is answered by one reply, did not time out, and whose handler has on_single.
-bool pipeline::takes_single(const resp::node& n) const noexcept {
+// Completes the oldest command with `n`, a node that begins a reply at idle, if that is its
+// whole reply and it takes it in one call (pending::takes_single): one node, not an error reply,
+// for a command that was sent, is answered by one reply, did not time out, and whose handler has
+// on_single. What begin_reply(), on_node() and finish_command() do, with one call into the
+// handler and no active form. Its bytes go before the handler runs: a command answered by a
+// value is never sent again.
+bool pipeline::complete_single(const resp::node& n) {
   if (!parser_.done() || resp::is_error(n.type) || replies_left_ > 0 || queue_.empty())
     return false;
-  const entry& head = queue_.front();
-  return head.req.replies <= 1 && requests_.sent() >= head.req.length &&
-         head.command.takes_single();
+  entry& head = queue_.front();
+  if (head.req.replies > 1 || requests_.sent() < head.req.length || !head.command.takes_single())
+    return false;
+  head.command.complete_single(
+      n, {[](void* self) noexcept { static_cast<pipeline*>(self)->release_single_head(); }, this});
+  return true;
 }
 
-// The oldest command's whole reply is `n` (takes_single): what begin_reply(), on_node() and
-// finish_command() do, with one call into the handler and no active form. Its bytes go first:
-// a command answered by a value is never sent again.
-void pipeline::complete_single(const resp::node& n) {
-  entry& head = queue_.front();
-  const std::uint32_t length = head.req.length;
-  head.command.park_single(active_);
+// The head's handler has moved out (pending::complete_single): its entry and bytes go.
+void pipeline::release_single_head() noexcept {
+  const std::uint32_t length = queue_.front().req.length;
   queue_.pop_front();
   confirmed_ = 0;
   requests_.consume(length);
-  active_.complete_single(n);
 }
 
 // A (un)subscribe confirmation of `kind` arrived: it counts for the oldest command if that
@@ -175,8 +176,7 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
         held_ = n;  // an aggregate's node views nothing: it outlives these bytes
         state_ = reading::frame_head;
         continue;
-      } else if (takes_single(n)) {
-        complete_single(n);
+      } else if (complete_single(n)) {
         if (failures_ != failures_before) return {r.consumed, {}, true};
         continue;
       } else {

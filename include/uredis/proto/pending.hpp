@@ -113,12 +113,6 @@ class active_reply {
     std::exchange(ops_, nullptr)->complete(slot_.get(), outcome);
   }
 
-  /// Completes a command that pending::park_single() moved here with its whole reply: the one
-  /// node `n`, not an error reply. Destroys it too (one indirect call for both).
-  void complete_single(const resp::node& n) {
-    std::exchange(ops_, nullptr)->single(slot_.get(), n);
-  }
-
   void reset() noexcept {
     if (ops_ != nullptr) std::exchange(ops_, nullptr)->destroy(slot_.get());
   }
@@ -130,7 +124,6 @@ class active_reply {
     void (*on_node)(void*, const resp::node&);
     void (*complete)(void*, const reply_outcome&);  // and destroy, even when it throws
     void (*destroy)(void*) noexcept;
-    void (*single)(void*, const resp::node&);  // a parked queued form only; and destroy
   };
 
   template <class A>
@@ -140,21 +133,6 @@ class active_reply {
         detail::run_then_destroy<A>(p, [&](A& active) { active.on_complete(o); });
       },
       [](void* p) noexcept { static_cast<A*>(p)->~A(); },
-      nullptr,
-  };
-
-  // A queued form Q parked here by pending::park_single(): only complete_single() follows (the
-  // other entries keep a mistaken call harmless).
-  template <class Q>
-  static constexpr ops parked_ops_for = {
-      [](void*, const resp::node&) {},
-      [](void* p, const reply_outcome& o) {
-        detail::run_then_destroy<Q>(p, [&](Q& queued) { queued.on_complete(o); });
-      },
-      [](void* p) noexcept { static_cast<Q*>(p)->~Q(); },
-      [](void* p, const resp::node& n) {
-        detail::run_then_destroy<Q>(p, [&](Q& queued) { queued.on_single(n); });
-      },
   };
 
   detail::inline_slot<capacity> slot_;
@@ -208,14 +186,21 @@ class pending {
 
   /// Whether the handler takes a reply that is one whole node, not an error, in one call
   /// (H::on_single(node), with what on_node() then the active form's on_complete() would give):
-  /// the pipeline then builds no active form for it (park_single).
-  bool takes_single() const noexcept { return ops_ != nullptr && ops_->park_single != nullptr; }
+  /// the pipeline then builds no active form for it (complete_single).
+  bool takes_single() const noexcept { return ops_ != nullptr && ops_->single != nullptr; }
 
-  /// Moves the queued form into `into` (which must be empty), where
-  /// active_reply::complete_single() completes it; empties this. Precondition: takes_single().
-  void park_single(active_reply& into) noexcept {
-    ops_->park_single(slot(), into);
-    ops_ = nullptr;
+  /// What complete_single() calls once the handler is out of this pending and before it runs:
+  /// the owner frees this pending's storage there (the handler may then queue commands).
+  struct release {
+    void (*fn)(void* owner) noexcept;
+    void* owner;
+  };
+
+  /// Completes the command with its whole reply `n` and destroys the handler, in one indirect
+  /// call: the handler moves to the stack, `then` runs, the handler gets on_single(n).
+  /// Precondition: takes_single().
+  void complete_single(const resp::node& n, release then) {
+    std::exchange(ops_, nullptr)->single(slot(), n, then);
   }
 
   /// Completes a command whose reply never began, and destroys the handler.
@@ -234,21 +219,21 @@ class pending {
     void (*complete)(void*, const reply_outcome&);  // and destroy
     void (*relocate)(void* from, void* to) noexcept;
     void (*destroy)(void*) noexcept;
-    void (*park_single)(void*, active_reply&) noexcept;  // null: no on_single
+    void (*single)(void*, const resp::node&, release);  // null: no on_single; and destroy
   };
 
   template <class T>
-  static constexpr auto park_single_for() noexcept {
-    void (*park)(void*, active_reply&) noexcept = nullptr;
+  static constexpr auto single_for() noexcept {
+    void (*single)(void*, const resp::node&, release) = nullptr;
     if constexpr (requires(T & t, const resp::node& n) { t.on_single(n); }) {
-      park = [](void* p, active_reply& into) noexcept {
-        T& queued = *static_cast<T*>(p);
-        ::new (into.slot_.get()) T(std::move(queued));
-        into.ops_ = &active_reply::parked_ops_for<T>;
-        queued.~T();
+      single = [](void* p, const resp::node& n, release then) {
+        T handler(std::move(*static_cast<T*>(p)));
+        static_cast<T*>(p)->~T();
+        then.fn(then.owner);
+        handler.on_single(n);
       };
     }
-    return park;
+    return single;
   }
 
   template <class T>
@@ -268,7 +253,7 @@ class pending {
         static_cast<T*>(from)->~T();
       },
       [](void* p) noexcept { static_cast<T*>(p)->~T(); },
-      park_single_for<T>(),
+      single_for<T>(),
   };
 
   void take(pending& other) noexcept {

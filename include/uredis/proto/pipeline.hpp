@@ -236,8 +236,8 @@ class pipeline {
   void reset_parser() noexcept;
   bool may_be_pubsub_frame() const noexcept;
   bool start_reply(const resp::node& first, bool& completed);
-  bool takes_single(const resp::node& n) const noexcept;
-  void complete_single(const resp::node& n);
+  bool complete_single(const resp::node& n);
+  void release_single_head() noexcept;
   void begin_reply();
   void confirm_head(push_kind kind);
   void finish_command(reply_outcome outcome);
