@@ -48,10 +48,10 @@ class request_buffer {
   void commit(std::size_t n) {
     if (n == 0) return;
     size_ += n;
-    if (!runs_.empty() && !runs_.back().sent && runs_.back().buffer == current_) {
-      runs_.back().bytes += n;
+    if (!runs_.empty() && !runs_.back().sent && runs_.back().buffer == current_) [[likely]] {
+      runs_.back().bytes += n;  // most commands: small enough to inline into every exec
     } else {
-      runs_.push_back({n, current_, false});
+      open_run(n);
     }
   }
 
@@ -172,6 +172,9 @@ class request_buffer {
   }
 
  private:
+  // The first unsent command since the last flush (or into the other buffer): a new run.
+  [[gnu::noinline]] void open_run(std::size_t n) { runs_.push_back({n, current_, false}); }
+
   struct run {
     std::size_t bytes = 0;
     std::uint8_t buffer = 0;  // index into buffers_
