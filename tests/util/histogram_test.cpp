@@ -31,6 +31,22 @@ TEST(Histogram, SmallValuesAreExact) {
   EXPECT_EQ(h.max(), 100u);
 }
 
+TEST(Histogram, RecordingTimesEqualsRecordingOneByOne) {
+  histogram once;
+  histogram each;
+  once.record(5, 3);
+  once.record(300, 2);
+  once.record(7, 0);  // nothing: not even max()
+  for (int i = 0; i < 3; ++i)
+    each.record(5);
+  each.record(300);
+  each.record(300);
+  EXPECT_EQ(once.count(), 5u);
+  EXPECT_EQ(once.max(), 300u);
+  for (const double q : {1.0, 50.0, 60.0, 61.0, 100.0})
+    EXPECT_EQ(once.percentile(q), each.percentile(q)) << q;
+}
+
 TEST(Histogram, BucketsAreContiguousAndCoverEverything) {
   for (std::size_t i = 1; i < histogram::bucket_count; ++i) {
     ASSERT_EQ(histogram::lowest_equivalent(i), histogram::highest_equivalent(i - 1) + 1) << i;

@@ -210,7 +210,7 @@ void shard::on_reply(client& c, bool ok, time_point sent) {
   if (!measuring_) return;  // failed by teardown
 
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - sent).count();
-  result_.latency.record(us > 0 ? static_cast<std::uint64_t>(us) : 0);
+  latencies_.record(us > 0 ? static_cast<std::uint64_t>(us) : 0);
   ++result_.completed;
   completed_.store(result_.completed, std::memory_order_relaxed);
   if (!ok) ++result_.errors;
@@ -275,14 +275,11 @@ void shard::on_deadline() {
   maybe_finish();
 }
 
-bool shard::more_to_issue() const noexcept {
-  return issuing_ && live_ > 0 && (plan_.duration || unissued_ > 0);
-}
-
 void shard::maybe_finish() {
   if (!measuring_ || more_to_issue() || in_flight_ > 0) return;
   measuring_ = false;
   issuing_ = false;
+  latencies_.flush();
   pacer_.cancel();
   deadline_.cancel();
   result_.reconnects = reconnects_so_far() - reconnects_at_start_;
@@ -327,6 +324,7 @@ cache::store_stats shard::cache_so_far() const noexcept {
 void shard::teardown() {
   measuring_ = false;
   issuing_ = false;
+  latencies_.flush();
   pacer_.cancel();
   deadline_.cancel();
   for (auto& c : clients_)

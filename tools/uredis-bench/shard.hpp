@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "batch_clock.hpp"
+#include "latency_runs.hpp"
 #include "phase_barrier.hpp"
 #include "process_usage.hpp"
 #include "rate_schedule.hpp"
@@ -122,7 +123,9 @@ class shard {
   void pace();
   void arm_pacer_for(std::chrono::steady_clock::time_point due);
   void on_deadline();
-  bool more_to_issue() const noexcept;
+  bool more_to_issue() const noexcept {
+    return issuing_ && live_ > 0 && (plan_.duration || unissued_ > 0);
+  }
   void maybe_finish();
   std::uint64_t reconnects_so_far() const noexcept;
   cache::store_stats cache_so_far() const noexcept;
@@ -130,7 +133,8 @@ class shard {
   shard_plan plan_;
   phase_barrier& barrier_;
   shard_result result_;
-  reactor::reactor* reactor_ = nullptr;  // set by setup(), on the shard's thread
+  latency_runs latencies_{result_.latency};  // into result_.latency: flushed when a phase ends
+  reactor::reactor* reactor_ = nullptr;      // set by setup(), on the shard's thread
   std::optional<batch_clock> clock_;
   std::optional<request_source> requests_;
   std::vector<std::unique_ptr<client>> clients_;

@@ -35,11 +35,12 @@ class histogram {
       (max_bits - sub_bucket_bits + 2) * half_count;  // the index of max_trackable, plus one
   static_assert(bucket_count == 1984, "31 ranges of 64, under 16 KiB of counters");
 
-  /// Counts one occurrence of `value`. Never allocates, O(1).
-  void record(std::uint64_t value) noexcept {
+  /// Counts `times` occurrences of `value`. Never allocates, O(1).
+  void record(std::uint64_t value, std::uint64_t times = 1) noexcept {
+    if (times == 0) return;
     max_ = std::max(max_, value);
-    ++counts_[index_of(std::min(value, max_trackable))];
-    ++count_;
+    counts_[index_of(std::min(value, max_trackable))] += times;
+    count_ += times;
   }
 
   /// Adds every value counted by `other`.
