@@ -9,7 +9,8 @@ times and alternating, `redis-benchmark -p PORT -q FLAGS` and `uredis-bench -p P
 each pinned to --client-cpu with taskset. For each run it reads the client's CPU time from the
 kernel (wait4's rusage of the child: user + system, microsecond resolution, the whole process
 including its start-up) and the throughput each tool prints, and reports per test the median
-requests per second and client CPU microseconds per request, and their ratios. uredis-bench's
+requests per second and client CPU microseconds per request, and their ratios (of the medians,
+and the median of each round's own ratio, steadier on a host whose speed drifts). uredis-bench's
 own figure (its measured phase only, no start-up, connection set-up or warm-up) is shown too.
 
 Give one test per invocation (-t get): CPU time is per process, so it is divided by -n.
@@ -108,14 +109,16 @@ def main():
         results["floor"] = []
     own_cpu = []
     try:
-        for _ in range(a.rounds):
-            out, (user, system) = run(pin + ["redis-benchmark", "-p", str(port), "-q"] + flags)
-            results["redis-benchmark"].append(
-                (throughput(out), (user + system) / n * 1e6, user / n * 1e6, system / n * 1e6))
-            out, (user, system) = run(pin + [a.uredis_bench, "-p", str(port), "-q"] + flags)
-            results["uredis-bench"].append(
-                (throughput(out), (user + system) / n * 1e6, user / n * 1e6, system / n * 1e6))
-            own_cpu.append(float(re.search(r"cpu=([0-9.]+) ns/op", out).group(1)) / 1000)
+        for i in range(a.rounds):
+            # Odd rounds swap the two tools, so a drift in the host's speed favours neither.
+            for tool in ("redis-benchmark", "uredis-bench")[::-1 if i % 2 else 1]:
+                binary = "redis-benchmark" if tool == "redis-benchmark" else a.uredis_bench
+                out, (user, system) = run(pin + [binary, "-p", str(port), "-q"] + flags)
+                results[tool].append(
+                    (throughput(out), (user + system) / n * 1e6, user / n * 1e6,
+                     system / n * 1e6))
+                if tool == "uredis-bench":
+                    own_cpu.append(float(re.search(r"cpu=([0-9.]+) ns/op", out).group(1)) / 1000)
             if a.floor:
                 out, (user, system) = run(pin + [a.floor, str(port), str(n)])
                 results["floor"].append(
@@ -142,6 +145,13 @@ def main():
     (rb_rps, rb_cpu), (ub_rps, ub_cpu) = med["redis-benchmark"], med["uredis-bench"]
     print(f"  ratio uredis/redis-benchmark: throughput {ub_rps / rb_rps:.2f}x, "
           f"client CPU per request {ub_cpu / rb_cpu:.2f}x")
+    # Each round's two runs ran back to back: the median of their ratios is steadier than the
+    # ratio of the medians when the host's speed changes between rounds.
+    def paired(i):
+        return statistics.median(u[i] / r[i] for u, r in
+                                 zip(results["uredis-bench"], results["redis-benchmark"]))
+    print(f"  paired (median of each round's ratio): throughput {paired(0):.2f}x, "
+          f"CPU per request {paired(1):.2f}x, user {paired(2):.2f}x, sys {paired(3):.2f}x")
     if a.floor:
         def part(tool, i):
             return statistics.median(r[i] for r in results[tool])
