@@ -3,9 +3,8 @@
 //
 // A pipelined completion carries many replies that share one arrival time (batch_clock) and,
 // mostly, one send time (the requests a completion issued): their latencies are equal. Counting
-// such a run in a register-cheap compare and add, and touching the histogram once per run,
-// keeps the per-reply cost of timing to a few instructions. flush() before reading the
-// histogram.
+// such a run with a compare and an add, and touching the histogram once per run, keeps the
+// per-reply cost of timing to a few instructions. flush() before reading the histogram.
 
 #include <cstdint>
 
