@@ -511,7 +511,9 @@ bool parse(url_parser& p, std::string_view url) {
   if (equals_ignoring_case(scheme, "rediss") || is_tls_sentinel) {
     p.config.tls = true;
   } else if (!is_unix && !is_sentinel && !equals_ignoring_case(scheme, "redis")) {
-    return p.fail("unknown scheme: use redis://, rediss://, unix:// or redis+sentinel://");
+    return p.fail(
+        "unknown scheme: use redis://, rediss://, unix://, redis+sentinel:// or "
+        "rediss+sentinel://");
   }
 
   std::string_view rest = url.substr(scheme_end + 3);

@@ -210,8 +210,8 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{{"-s", "relative.sock", "n", "true"},
                  "socket 'relative.sock' is not an absolute path of at most 107 bytes"},
         bad_case{{"-u", "http://x", "n", "true"},
-                 "invalid URL 'http://x': unknown scheme: use redis://, rediss://, unix:// or "
-                 "redis+sentinel://"},
+                 "invalid URL 'http://x': unknown scheme: use redis://, rediss://, unix://, "
+                 "redis+sentinel:// or rediss+sentinel://"},
         bad_case{{"--cert", "c.pem", "n", "true"}, "--cert and --key go together"},
         bad_case{{"--ocsp", "maybe", "n", "true"},
                  "--ocsp 'maybe' is not off, stapling, must-staple or responder"},
