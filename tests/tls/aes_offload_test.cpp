@@ -11,6 +11,7 @@
 #include <string>
 #include <tuple>
 
+#include "../support/engine_pair.hpp"
 #include "../support/test_certificates.hpp"
 #include "tls/context.hpp"
 #include "tls/engine.hpp"
@@ -71,7 +72,8 @@ TEST(AesOffloadDevice, only_an_installed_scope_takes_the_work_and_both_agree) {
 
 enum class offloaded_side { client, server };
 
-class AesOffload : public ::testing::TestWithParam<std::tuple<protocol_version, offloaded_side>> {
+class AesOffload : public ::testing::TestWithParam<std::tuple<protocol_version, offloaded_side>>,
+                   protected test::engine_pair {
  protected:
   static void SetUpTestSuite() { certs = new test::test_certificates(); }
   static void TearDownTestSuite() {
@@ -128,49 +130,6 @@ class AesOffload : public ::testing::TestWithParam<std::tuple<protocol_version, 
               version() == protocol_version::tls1_3 ? TLS1_3_VERSION : TLS1_2_VERSION);
   }
 
-  // Moves each side's output to the other until neither has any.
-  void pump() {
-    util::byte_buffer wire;
-    for (int round = 0; round < 20; ++round) {
-      bool moved = false;
-      if (client.has_output()) {
-        client.take_output(wire);
-        server.on_ciphertext(wire.data());
-        moved = true;
-      }
-      step(server, server_error);
-      if (server.has_output()) {
-        server.take_output(wire);
-        client.on_ciphertext(wire.data());
-        moved = true;
-      }
-      step(client, client_error);
-      if (!moved) return;
-    }
-  }
-
-  void step(engine& e, std::error_code& error) {
-    if (error) return;
-    if (!e.handshake_done()) {
-      const result<bool> done = e.handshake();
-      if (!done) {
-        error = done.error();
-        return;
-      }
-      if (!*done) return;
-    }
-    std::string& into = &e == &client ? client_received : server_received;
-    for (;;) {
-      const result<std::string_view> p = e.read();
-      if (!p) {
-        error = p.error();
-        return;
-      }
-      if (p->empty()) return;
-      into.append(*p);
-    }
-  }
-
   static std::string pattern(std::size_t n, int seed) {
     std::string s(n, '\0');
     for (std::size_t i = 0; i < n; ++i)
@@ -214,12 +173,6 @@ class AesOffload : public ::testing::TestWithParam<std::tuple<protocol_version, 
   static test::test_certificates* certs;
   std::optional<context> server_ctx;
   std::optional<context> client_ctx;
-  engine client;
-  engine server;
-  std::error_code client_error;
-  std::error_code server_error;
-  std::string client_received;
-  std::string server_received;
 };
 
 test::test_certificates* AesOffload::certs = nullptr;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "../support/engine_pair.hpp"
 #include "../support/test_certificates.hpp"
 #include "tls/context.hpp"
 #include "tls/record_header.hpp"
@@ -18,7 +19,7 @@
 namespace uredis::tls {
 namespace {
 
-class Engine : public ::testing::Test {
+class Engine : public ::testing::Test, protected test::engine_pair {
  protected:
   static void SetUpTestSuite() { certs = new test::test_certificates(); }
   static void TearDownTestSuite() {
@@ -54,52 +55,6 @@ class Engine : public ::testing::Test {
     return o;
   }
 
-  // Moves each side's output to the other until neither has any. The first error of each side
-  // is kept.
-  void pump() {
-    util::byte_buffer wire;
-    for (int round = 0; round < 20; ++round) {
-      bool moved = false;
-      if (client.has_output()) {
-        client.take_output(wire);
-        server.on_ciphertext(wire.data());
-        moved = true;
-      }
-      step(server, server_error);
-      if (server.has_output()) {
-        server.take_output(wire);
-        client.on_ciphertext(wire.data());
-        moved = true;
-      }
-      step(client, client_error);
-      if (!moved) return;
-    }
-  }
-
-  // Runs the handshake, then drains plaintext into the side's string.
-  void step(engine& e, std::error_code& error) {
-    if (error) return;
-    if (!e.handshake_done()) {
-      const result<bool> done = e.handshake();
-      if (!done) {
-        error = done.error();
-        return;
-      }
-      if (!*done) return;
-    }
-    std::string& into = &e == &client ? client_received : server_received;
-    for (;;) {
-      const result<std::string_view> p = e.read();
-      if (!p) {
-        error = p.error();
-        return;
-      }
-      if (p->empty()) return;
-      EXPECT_LE(p->size(), engine::max_record_plaintext);
-      into.append(*p);
-    }
-  }
-
   // A client for `o` against a server showing `name`'s certificate, handshake pumped.
   void connect(const options& o, const std::string& name, std::string_view host = "localhost",
                bool require_client = false) {
@@ -117,12 +72,6 @@ class Engine : public ::testing::Test {
   static test::test_certificates* certs;
   std::optional<context> server_ctx;
   std::optional<context> client_ctx;
-  engine client;
-  engine server;
-  std::error_code client_error;
-  std::error_code server_error;
-  std::string client_received;
-  std::string server_received;
 };
 
 test::test_certificates* Engine::certs = nullptr;
