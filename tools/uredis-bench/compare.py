@@ -148,8 +148,9 @@ def main():
     # Each round's two runs ran back to back: the median of their ratios is steadier than the
     # ratio of the medians when the host's speed changes between rounds.
     def paired(i):
-        return statistics.median(u[i] / r[i] for u, r in
-                                 zip(results["uredis-bench"], results["redis-benchmark"]))
+        ratios = [u[i] / r[i] for u, r in zip(results["uredis-bench"], results["redis-benchmark"])
+                  if r[i] > 0]  # a tiny -n can read as 0 s of user time
+        return statistics.median(ratios) if ratios else float("nan")
     print(f"  paired (median of each round's ratio): throughput {paired(0):.2f}x, "
           f"CPU per request {paired(1):.2f}x, user {paired(2):.2f}x, sys {paired(3):.2f}x")
     if a.floor:
