@@ -1231,6 +1231,41 @@ TEST(PipelineSingleNode, ACompletionThatGrowsTheFifoKeepsEveryCommandWhole) {
   EXPECT_TRUE(p.empty());
 }
 
+// on_single runs on the handler moved out of the FIFO: its entry and request bytes are gone
+// by then (it may queue or fail commands), and every copy of it ends exactly once.
+TEST(PipelineSingleNode, TheHandlerRunsOutOfTheFifoAndEndsOnce) {
+  struct counted {
+    pipeline* p;
+    int* live;
+    std::vector<std::string>* log;
+    counted(pipeline* p, int* live, std::vector<std::string>* log) : p(p), live(live), log(log) {
+      ++*live;
+    }
+    counted(counted&& o) noexcept : p(o.p), live(o.live), log(o.log) { ++*live; }
+    ~counted() { --*live; }
+    void on_complete(const reply_outcome&) { log->push_back("failed"); }
+    void on_single(const resp::node& n) {
+      log->push_back(std::string(n.value) + " queued " + std::to_string(p->size()) + " bytes " +
+                     std::to_string(p->request_bytes().size()));
+    }
+    struct active {
+      explicit active(counted&&) noexcept {}
+      void on_node(const resp::node&) {}
+      void on_complete(const reply_outcome&) {}
+    };
+  };
+  pipeline p;
+  int live = 0;
+  std::vector<std::string> log;
+  push_with_bytes(p, counted{&p, &live, &log}, "AAAA");
+  push_with_bytes(p, counted{&p, &live, &log}, "BB");
+  send_everything(p);
+  EXPECT_EQ(live, 2);
+  ASSERT_FALSE(p.feed("+x\r\n+y\r\n").error);
+  EXPECT_EQ(log, (std::vector<std::string>{"x queued 1 bytes 2", "y queued 0 bytes 0"}));
+  EXPECT_EQ(live, 0);
+}
+
 TEST(PipelineSingleNode, ATombstoneDiscardsItsOneNodeReply) {
   pipeline p;
   std::vector<std::string> log;
