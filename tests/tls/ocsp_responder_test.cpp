@@ -18,7 +18,7 @@
 #include "../support/client_setup.hpp"
 #include "../support/eventually.hpp"
 #include "../support/ocsp_responder.hpp"
-#include "../support/ocsp_responses.hpp"
+#include "../support/ocsp_suite.hpp"
 #include "../support/redis_server.hpp"
 #include "../support/test_certificates.hpp"
 #include "tls/ocsp_cache.hpp"
@@ -30,19 +30,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class OcspResponder : public ::testing::Test {
+class OcspResponder : public test::ocsp_suite {
  protected:
-  static void SetUpTestSuite() {
-    certs = new test::test_certificates();
-    responses = new test::ocsp_responses(*certs);
-  }
-  static void TearDownTestSuite() {
-    delete responses;
-    delete certs;
-    responses = nullptr;
-    certs = nullptr;
-  }
-
   void SetUp() override {
     tls::ocsp_cache::this_shard().clear();  // every test starts with nothing known
     test::redis_server_options o;
@@ -90,14 +79,9 @@ class OcspResponder : public ::testing::Test {
     return false;
   }
 
-  static test::test_certificates* certs;
-  static test::ocsp_responses* responses;
   std::optional<test::redis_server> redis;
   std::unique_ptr<reactor::reactor> loop;
 };
-
-test::test_certificates* OcspResponder::certs = nullptr;
-test::ocsp_responses* OcspResponder::responses = nullptr;
 
 TEST_F(OcspResponder, AGoodAnswerConnects) {
   const auto r = responder(test::cert_status::good);

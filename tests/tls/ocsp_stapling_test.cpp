@@ -12,7 +12,7 @@
 #include <system_error>
 
 #include "../support/haproxy_terminator.hpp"
-#include "../support/ocsp_responses.hpp"
+#include "../support/ocsp_suite.hpp"
 #include "../support/openssl_stapling_server.hpp"
 #include "../support/redis_server.hpp"
 #include "../support/test_certificates.hpp"
@@ -23,19 +23,8 @@
 namespace uredis {
 namespace {
 
-class OcspStapling : public ::testing::Test {
+class OcspStapling : public test::ocsp_suite {
  protected:
-  static void SetUpTestSuite() {
-    certs = new test::test_certificates();
-    responses = new test::ocsp_responses(*certs);
-  }
-  static void TearDownTestSuite() {
-    delete responses;
-    delete certs;
-    responses = nullptr;
-    certs = nullptr;
-  }
-
   void SetUp() override {
     redis.emplace();
     ASSERT_EQ(redis->command({"CONFIG", "RESETSTAT"}), "+OK\r\n");
@@ -88,13 +77,8 @@ class OcspStapling : public ::testing::Test {
     return false;
   }
 
-  static test::test_certificates* certs;
-  static test::ocsp_responses* responses;
   std::optional<test::redis_server> redis;
 };
-
-test::test_certificates* OcspStapling::certs = nullptr;
-test::ocsp_responses* OcspStapling::responses = nullptr;
 
 TEST_F(OcspStapling, AGoodStapleConnects) {
   const std::string good =

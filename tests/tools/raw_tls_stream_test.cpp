@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "../support/ocsp_responder.hpp"
-#include "../support/ocsp_responses.hpp"
+#include "../support/ocsp_suite.hpp"
 #include "../support/redis_server.hpp"
 #include "../support/test_certificates.hpp"
 #include "raw_connection.hpp"
@@ -30,19 +30,8 @@
 namespace uredis::cli {
 namespace {
 
-class RawTlsStream : public ::testing::Test {
+class RawTlsStream : public test::ocsp_suite {
  protected:
-  static void SetUpTestSuite() {
-    certs = new test::test_certificates();
-    responses = new test::ocsp_responses(*certs);
-  }
-  static void TearDownTestSuite() {
-    delete responses;
-    delete certs;
-    responses = nullptr;
-    certs = nullptr;
-  }
-
   void SetUp() override {
     tls::ocsp_cache::this_shard().clear();
     test::redis_server_options o;
@@ -80,8 +69,6 @@ class RawTlsStream : public ::testing::Test {
     return std::make_unique<test::ocsp_responder>(*certs, *responses, index);
   }
 
-  inline static test::test_certificates* certs = nullptr;
-  inline static test::ocsp_responses* responses = nullptr;
   std::optional<test::redis_server> redis;
 };
 
