@@ -126,20 +126,25 @@ void pipeline::confirm_head(push_kind kind) {
     reply_outcome o;
     o.request = requests_.oldest(done.req.length);
     o.deadline = done.req.deadline;
+    completing_length_ = done.req.length;
     done.command.complete(o);
+    completing_length_ = 0;
   }
   if (failures_ == failures_before) requests_.consume(done.req.length);
 }
 
 void pipeline::finish_command(reply_outcome outcome) {
   // Idle first: the completion may push commands or fail the pipeline. The command's bytes stay
-  // while it completes (they are in a sealed segment, which new commands do not touch), and go
-  // after, unless the completion failed the pipeline, which dropped them all.
+  // while it completes (front_bytes() counts them, so that a failure or an expiry inside the
+  // completion starts after them), and go after, unless the completion failed the pipeline,
+  // which dropped them all.
   state_ = reading::idle;
   outcome.request = requests_.oldest(active_request_.length);
   outcome.deadline = active_request_.deadline;
   const std::uint64_t failures_before = failures_;
+  completing_length_ = active_request_.length;
   active_.complete(outcome);
+  completing_length_ = 0;
   if (failures_ == failures_before) requests_.consume(active_request_.length);
 }
 
@@ -257,7 +262,7 @@ std::size_t pipeline::expire(time_point now, time_point& next) {
 
   failed_.clear();
   bool unsent_expired = false;
-  std::size_t offset = reading_command() ? active_request_.length : 0;
+  std::size_t offset = front_bytes();
   const std::size_t sent = requests_.sent();
   for (std::size_t i = 0; i < queue_.size(); ++i) {
     entry& e = queue_[i];
@@ -293,7 +298,7 @@ void pipeline::drop_unsent_tombstones() {
   // Unsent commands are all in the request buffer's tail (its invariant), which no send is
   // reading: rebuild that part without the expired ones.
   request_buffer::cursor bytes(requests_);
-  std::size_t offset = reading_command() ? bytes.next(active_request_.length).size() : 0;
+  std::size_t offset = bytes.next(front_bytes()).size();
   const std::size_t sent = requests_.sent();
   kept_.clear();
   kept_unsent_.clear();
@@ -315,8 +320,9 @@ void pipeline::drop_unsent_tombstones() {
 void pipeline::fail_all(std::error_code ec) {
   ++failures_;
   const bool fail_active = static_cast<bool>(active_);
-  const std::size_t active_length = reading_command() ? active_request_.length : 0;
+  const std::size_t front_length = front_bytes();
   reset_parser();
+  completing_length_ = 0;
   // A command that never reached the server completes with its request bytes
   // (reply_outcome::request), so a cluster client may send it to another node. They are moved
   // aside first: a completion may push new commands, which belong to the next connection. A
@@ -344,7 +350,7 @@ void pipeline::fail_all(std::error_code ec) {
   request_buffer::cursor bytes(failing_requests_);
   const std::size_t sent = keep_bytes ? failing_requests_.sent() : 0;
   std::size_t offset = 0;
-  if (keep_bytes && active_length > 0) offset = bytes.next(active_length).size();
+  if (keep_bytes) offset = bytes.next(front_length).size();
   if (fail_active) active_.complete(reply_outcome::failed(ec));
   // A completion may push new commands (a retry): they belong to the next connection, so only
   // the commands queued now are failed.

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <algorithm>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -389,6 +390,72 @@ TEST(PipelineResilience, AHandlerCanResendExactlyItsOwnCommand) {
   EXPECT_TRUE(p.request_bytes().empty());
 }
 
+// A handler that, completing, records its request bytes and then runs `then`: a callback that
+// closes its connection (fail_all) or meets a timer (expire) while its own bytes are still the
+// oldest held. Its reply goes through the active form (an error reply does), or through the
+// queued form when confirmations answer it.
+struct closing_handler {
+  std::vector<std::string>* seen;
+  std::function<void()>* then;
+  void on_complete(const reply_outcome& o) {
+    seen->emplace_back(o.request);
+    (*then)();
+  }
+  struct active {
+    explicit active(closing_handler&& q) noexcept : seen(q.seen), then(q.then) {}
+    std::vector<std::string>* seen;
+    std::function<void()>* then;
+    void on_node(const resp::node&) {}
+    void on_complete(const reply_outcome& o) {
+      seen->emplace_back(o.request);
+      (*then)();
+    }
+  };
+};
+
+// The other commands' bytes start after the completing command's: each unsent one is given
+// its own (a cluster client sends exactly those elsewhere), whatever their lengths.
+TEST(PipelineResilience, FailAllFromACompletionGivesEachCommandItsOwnBytes) {
+  for (const auto& [second, third] : {std::pair<std::string, std::string>{"BB", "CC"},
+                                      std::pair<std::string, std::string>{"BBB", "C"}}) {
+    pipeline p;
+    std::vector<std::string> seen;
+    std::function<void()> close = [&] { p.fail_all(make_error_code(errc::connection_closed)); };
+    push_with_bytes(p, closing_handler{&seen, &close}, "AA");
+    send_everything(p);
+    push_with_bytes(p, bytes_handler{&seen}, second);
+    push_with_bytes(p, bytes_handler{&seen}, third);
+    EXPECT_TRUE(p.feed("-ERR closing\r\n").stopped);
+    EXPECT_EQ(seen, (std::vector<std::string>{"AA", second, third})) << second << third;
+    EXPECT_TRUE(p.empty());
+    EXPECT_TRUE(p.request_bytes().empty());
+  }
+}
+
+// expire() from a completion drops an unsent expired command with its bytes, and only its.
+TEST(PipelineResilience, ExpireFromACompletionDropsExactlyTheExpiredUnsentBytes) {
+  pipeline p;
+  std::vector<std::string> seen;
+  time_point next;
+  std::size_t expired = 0;
+  std::function<void()> tick = [&] { expired = p.expire(t0, next); };
+  push_with_bytes(p, closing_handler{&seen, &tick}, "AA");
+  send_everything(p);
+  recorder<std::string> late;
+  recorder<std::string> kept;
+  push_with_bytes(p, late.handler(), "BBB", t0);
+  push_with_bytes(p, kept.handler(), "C");
+  EXPECT_FALSE(p.feed("-ERR x\r\n").error);
+  EXPECT_EQ(expired, 1u);
+  ASSERT_EQ(late.results.size(), 1u);
+  EXPECT_EQ(late.results[0].error(), make_error_code(errc::timeout));
+  EXPECT_EQ(p.unsent(), "C");
+  send_everything(p);
+  EXPECT_FALSE(p.feed("+c\r\n").error);
+  EXPECT_EQ(*kept.results.at(0), "c");
+  EXPECT_TRUE(p.request_bytes().empty());
+}
+
 TEST(PipelineResilience, BytesInFlightNeverMoveAndNothingIsAllocatedOnceWarm) {
   pipeline p;
   std::int64_t sum = 0;
@@ -621,6 +688,28 @@ void push_subscription(pipeline& p, std::vector<std::string>& log, std::string_v
   r.confirmations = confirmations;
   r.confirmed_by = kind;
   p.push(pending{subscription_handler{&log}}, r);
+}
+
+// A subscription's completion (its last confirmation) that closes the connection: the commands
+// behind it get their own bytes, not the subscription's.
+TEST(PipelineSubscriptions, FailAllFromAConfirmationGivesEachCommandItsOwnBytes) {
+  pipeline p;
+  push_recorder hooks;
+  p.pushes().set_subscription_hook(&hooks);
+  std::vector<std::string> seen;
+  std::function<void()> close = [&] { p.fail_all(make_error_code(errc::connection_closed)); };
+  p.requests().append("SUB a");
+  request r;
+  r.length = 5;
+  r.confirmations = 1;
+  r.confirmed_by = push_kind::subscribe;
+  p.push(pending{closing_handler{&seen, &close}}, r);
+  send_everything(p);
+  push_with_bytes(p, bytes_handler{&seen}, "GET k");
+  push_with_bytes(p, bytes_handler{&seen}, "GET kk");
+  EXPECT_TRUE(p.feed(">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n").stopped);
+  EXPECT_EQ(seen, (std::vector<std::string>{"SUB a", "GET k", "GET kk"}));
+  EXPECT_TRUE(p.empty());
 }
 
 TEST(PipelineSubscriptions, ACommandAnsweredByConfirmationsCompletesWithItsLastOne) {

@@ -233,6 +233,12 @@ class pipeline {
     return state_ == reading::command_reply || state_ == reading::discarded_reply ||
            replies_left_ > 0;
   }
+  // The bytes at the front of the requests that belong to no queued command: the active one's,
+  // or those of the command completing now (finish_command, confirm_head), which stay until
+  // its handler returns. What fail_all(), rewind() and expire() skip to reach the FIFO's own.
+  std::size_t front_bytes() const noexcept {
+    return reading_command() ? active_request_.length : completing_length_;
+  }
   void reset_parser() noexcept;
   bool may_be_pubsub_frame() const noexcept;
   bool start_reply(const resp::node& first, bool& completed);
@@ -258,6 +264,9 @@ class pipeline {
   // Replies still to begin for the command out of the FIFO (a multi-reply one): while > 0, the
   // next reply is its, even with state_ idle in between.
   std::uint32_t replies_left_ = 0;
+  // The length of the command completing now with its bytes still held (front_bytes()); 0
+  // outside such a completion, and once a failure inside it dropped every byte.
+  std::uint32_t completing_length_ = 0;
   // fail_all()/rewind() calls: a change during a completion stops feed().
   std::uint64_t failures_ = 0;
 
@@ -279,10 +288,10 @@ void pipeline::rewind(std::error_code cause, Verdict&& verdict) {
   const std::error_code active_error =
       active_request_.replies > 1 ? make_error_code(errc::outcome_unknown) : cause;
   request_buffer::cursor bytes(requests_);
-  std::size_t offset = 0;
-  if (reading_command()) offset = bytes.next(active_request_.length).size();  // they go with it
+  std::size_t offset = bytes.next(front_bytes()).size();  // they go with their command
   const std::size_t sent = requests_.sent();
   reset_parser();
+  completing_length_ = 0;
 
   kept_.clear();
   failed_.clear();
