@@ -65,6 +65,7 @@ bool pipeline::start_reply(const resp::node& first, bool& completed) {
   if (replies_left_ > 0) [[unlikely]] {  // the next reply of the multi-reply command being read
     --replies_left_;
     state_ = active_request_.expired ? reading::discarded_reply : reading::command_reply;
+    if (resp::is_error(first.type) && observer_) observer_(first.value);
     return true;
   }
   if (queue_.empty() || requests_.sent() < queue_.front().req.length) {

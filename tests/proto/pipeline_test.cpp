@@ -986,6 +986,27 @@ TEST(PipelineBatch, OneHandlerReadsEveryReplyAndCompletesOnce) {
   EXPECT_TRUE(p.request_bytes().empty());
 }
 
+// The error observer (how a connection following a Sentinel primary sees -READONLY) is shown
+// every top-level error reply, a batch's later replies included: a write queued in MULTI and
+// refused with -READONLY is how a demoted primary shows itself to a client that writes only
+// in transactions.
+TEST(PipelineBatch, TheErrorObserverSeesEveryTopLevelErrorReply) {
+  pipeline p;
+  std::vector<std::string> errors;
+  p.observe_errors([&errors](std::string_view e) { errors.emplace_back(e); });
+  std::vector<std::string> log;
+  push_batch(p, log, "MULTI|SET|EXEC", 3);
+  recorder<std::string> plain;
+  push_with_bytes(p, plain.handler(), "GET");
+  send_everything(p);
+  EXPECT_FALSE(p.feed("+OK\r\n-READONLY replica\r\n-EXECABORT discarded\r\n-ERR plain\r\n").error);
+  EXPECT_EQ(errors,
+            (std::vector<std::string>{"READONLY replica", "EXECABORT discarded", "ERR plain"}));
+  EXPECT_EQ(log.size(), 4u);  // the batch's three replies, then its completion
+  ASSERT_EQ(plain.results.size(), 1u);
+  EXPECT_FALSE(plain.results[0].has_value());
+}
+
 TEST(PipelineBatch, ErrorRepliesAreNodesForTheHandlerToJudge) {
   pipeline p;
   std::vector<std::string> log;
