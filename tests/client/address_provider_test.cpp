@@ -16,6 +16,7 @@
 #include "../support/eventually.hpp"
 #include "../support/redis_server.hpp"
 #include "uredis/client/connection.hpp"
+#include "uredis/client/transaction.hpp"
 #include "uredis/cmd/strings.hpp"
 #include "uredis/event/dispatcher.hpp"
 
@@ -151,6 +152,33 @@ TEST(AddressProvider, a_readonly_reply_from_a_demoted_primary_moves_the_connecti
   ASSERT_TRUE(refused.has_server_error());
   EXPECT_EQ(refused.server_error().kind, server_error_kind::readonly);
   // The reply that said so also moved the connection: the next write lands on `b`.
+  ASSERT_TRUE(set(*r, c, "k").has_value());
+  EXPECT_EQ(c.reconnects(), 1u);
+  EXPECT_EQ(provider->asked, 2);
+  EXPECT_EQ(b.command({"EXISTS", "k"}), ":1\r\n");
+}
+
+// A client that writes only in transactions sees the demotion as MULTI's +OK, then the queued
+// SET's -READONLY, then EXECABORT: the -READONLY among the batch's replies moves it as well.
+TEST(AddressProvider, a_readonly_reply_inside_a_transaction_moves_the_connection) {
+  test::redis_server a;
+  test::redis_server b;
+  auto r = test::make_reactor();
+  ASSERT_TRUE(r);
+  auto provider = std::make_shared<fixed_provider>(server_role::primary);
+  provider->at = endpoint_of(a);
+  connection c{*r, config_with(provider)};
+  ASSERT_TRUE(connect(*r, c));
+
+  a.command({"REPLICAOF", "127.0.0.1", std::to_string(b.port())});
+  provider->at = endpoint_of(b);
+  using tx = transaction<cmd::set>;
+  std::optional<result<tx::results>> refused;
+  c.exec(tx{cmd::set{"k", "1"}}, [&refused](result<tx::results> v) { refused = std::move(v); });
+  ASSERT_TRUE(test::run_until(
+      *r, [&refused] { return refused.has_value(); }, 10s));
+  ASSERT_TRUE(refused->has_server_error());
+  EXPECT_EQ(refused->server_error().kind, server_error_kind::execabort);
   ASSERT_TRUE(set(*r, c, "k").has_value());
   EXPECT_EQ(c.reconnects(), 1u);
   EXPECT_EQ(provider->asked, 2);
