@@ -27,8 +27,11 @@
 // neither                the reply arrived whole and every node went to on_node (attributes
 //                        are filtered out by the pipeline).
 // outcome.request        when a reply was read (whole or an error reply): the command's own
-//                        request bytes, valid during the call, so a handler that meets a
-//                        redirect (MOVED, ASK) or NOSCRIPT can send exactly that command again.
+//                        request bytes, valid during the call until the handler queues a
+//                        command on the same pipeline (its bytes may be appended to the same
+//                        buffer, which may move: copy them, or append them, first), so a
+//                        handler that meets a redirect (MOVED, ASK) or NOSCRIPT can send
+//                        exactly that command again.
 //                        Also with outcome.error when the connection gave up on a command that
 //                        never reached a socket (pipeline::fail_all): it may be sent elsewhere.
 // outcome.deadline       with outcome.request: when the command times out (max: never), so one
