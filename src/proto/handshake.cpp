@@ -34,9 +34,13 @@ void handshake::release(handshake_step* step) noexcept {
   step->awaited_by_ = nullptr;
 }
 
+// Lets go of every step, and forgets them: a step destroyed from now on does not tell this
+// handshake, so no pointer to one may stay behind (a failed handshake is started again, or
+// destroyed, after its steps may have gone).
 void handshake::release_all() noexcept {
   for (awaited& a : awaited_)
     if (a.step != nullptr) a.step->awaited_by_ = nullptr;
+  awaited_.clear();
   if (current_.step != nullptr) current_.step->awaited_by_ = nullptr;
   current_ = {};
 }
@@ -58,7 +62,6 @@ void handshake::start(const handshake_params& params, handshake_step_list& extra
   extra_ = &extra;
   pushes_ = pushes;
   release_all();
-  awaited_.clear();
   status_ = handshake_status::in_progress;
   failure_ = {};
   fell_back_ = false;
