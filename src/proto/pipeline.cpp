@@ -249,6 +249,13 @@ pipeline::feed_result pipeline::feed(std::string_view bytes) {
   }
 }
 
+bool pipeline::awaits_live_reply() const noexcept {
+  if (reading_command() && !active_request_.expired) return true;
+  for (std::size_t i = 0; i < queue_.size(); ++i)
+    if (!queue_[i].req.expired) return true;  // the first is live, unless tombstones pile up
+  return false;
+}
+
 std::size_t pipeline::expire(time_point now, time_point& next) {
   const reply_outcome timed_out = reply_outcome::failed(make_error_code(errc::timeout));
   next = time_point::max();

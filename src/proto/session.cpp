@@ -560,8 +560,9 @@ void session::check_health(time_point now) {
   }
   health_at_ = now + config_->health_check_interval;
   // Only an idle session is checked: pending commands have deadlines of their own, and a
-  // blocking command keeps a healthy connection silent on purpose.
-  if (received_ || health_ping_pending_ || !pipeline_.empty()) {
+  // blocking command keeps a healthy connection silent on purpose. Timed-out commands do not
+  // count: in a black hole their replies never come, and nothing else would find out.
+  if (received_ || health_ping_pending_ || pipeline_.awaits_live_reply()) {
     received_ = false;
     return;
   }

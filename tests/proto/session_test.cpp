@@ -664,6 +664,29 @@ TEST(SessionFaults, HealthCheckLeavesABlockingCommandAlone) {
   EXPECT_TRUE(h.s->ready());
 }
 
+// A command that timed out keeps its place until its reply comes (a tombstone, pipeline.hpp);
+// in a black hole it never comes. Tombstones are not pending commands: the health check still
+// runs, and recycles the socket, instead of every later command timing out on it for as long as
+// the kernel keeps retransmitting.
+TEST(SessionFaults, TimedOutCommandsDoNotSilenceTheHealthCheck) {
+  harness h;
+  h.config.health_check_interval = 100ms;
+  h.ready();
+  outcome_log log;
+  h.exec(cmd::get{"k"}, log, {.timeout = 50ms});
+  EXPECT_NE(h.flush(), "");
+  h.advance(50ms);
+  ASSERT_EQ(log.size(), 1u) << "timed out";
+  h.advance(50ms);  // the handshake's replies count as traffic for this first interval
+  EXPECT_EQ(h.flush(), "");
+  h.advance(100ms);  // silent, with nothing but a tombstone: PING
+  EXPECT_EQ(h.flush(), "*1\r\n$4\r\nPING\r\n");
+  h.advance(100ms);
+  h.advance(1ms);
+  EXPECT_EQ(h.stats().health_check_failed, 1u);
+  EXPECT_EQ(h.s->state(), session_state::reconnecting);
+}
+
 // 10. Refused while reconnecting, then back.
 TEST(SessionFaults, RefusedWhileReconnecting) {
   harness h;

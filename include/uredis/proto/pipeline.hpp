@@ -148,6 +148,8 @@ class pipeline {
   /// Commands still waiting for (the rest of) their reply, tombstones included.
   std::size_t size() const noexcept { return queue_.size() + (reading_command() ? 1 : 0); }
   bool empty() const noexcept { return size() == 0; }
+  /// Some command that has not timed out waits for its reply (a tombstone's may never come).
+  bool awaits_live_reply() const noexcept;
 
   /// The request bytes not yet handed to a socket, oldest first.
   std::string_view unsent() const noexcept { return requests_.unsent(); }

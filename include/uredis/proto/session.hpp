@@ -50,9 +50,9 @@
 //   - Deadlines (exec_options::timeout, config.command_timeout, blocking commands' server
 //     timeout + margin) hold in every state: a command past its deadline completes with
 //     errc::timeout at once, and its reply, if it comes, is discarded.
-//   - Health checks (config.health_check_interval): a ready session with nothing pending that
-//     received nothing for an interval sends PING; no answer within the next interval recycles
-//     the socket.
+//   - Health checks (config.health_check_interval): a ready session with nothing pending (timed
+//     out commands aside) that received nothing for an interval sends PING; no answer within
+//     the next interval recycles the socket.
 //   - connect_timeout bounds the connect and the handshake together: a server that accepts and
 //     never answers fails the attempt with errc::timeout (retried like any other).
 // Every step is reported on the event dispatcher (event/events.hpp).
