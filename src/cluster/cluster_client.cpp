@@ -193,6 +193,7 @@ void cluster_client::resend(held_command&& c, bool probe) {
   }
   // Behind a slot's commands that wait (a probe sent back to wait moments ago holds it again).
   if (!probe && keyed && holds_.holds(c.slot)) return hold(std::move(c), {}, false, false);
+  c.mark_probe(c.handler, probe);
   const exec_options options{time_left(c.deadline), c.idempotent};
   open(node).enqueue(detail::kept_command{c.bytes.data()}, std::move(c.handler), options);
 }

@@ -284,6 +284,23 @@ TEST(Pipeline, FailAllGivesTheBytesOfCommandsThatNeverReachedASocket) {
   EXPECT_EQ(p.unsent(), "");
 }
 
+// pending::target<T>(): the queued handler as its own type, for its owner's bookkeeping while
+// the command waits (a cluster client marks its slot's probe); null as any other type, and once
+// the handler has completed.
+TEST(PipelinePending, TargetIsTheHandlerOnlyAsItsOwnType) {
+  std::vector<std::string> seen;
+  pending p{bytes_handler{&seen}};
+  ASSERT_NE(p.target<bytes_handler>(), nullptr);
+  EXPECT_EQ(p.target<bytes_handler>()->seen, &seen);
+  EXPECT_EQ(p.target<counting_handler>(), nullptr);
+  pending moved = std::move(p);
+  EXPECT_EQ(p.target<bytes_handler>(), nullptr);
+  ASSERT_NE(moved.target<bytes_handler>(), nullptr);
+  moved.complete(reply_outcome::failed(make_error_code(errc::timeout)));
+  EXPECT_EQ(moved.target<bytes_handler>(), nullptr);
+  EXPECT_EQ(seen.size(), 1u);
+}
+
 TEST(Pipeline, SteadyStateAllocatesNothing) {
   pipeline p;
   std::int64_t sum = 0;

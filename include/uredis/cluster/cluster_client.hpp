@@ -73,6 +73,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -248,8 +249,8 @@ class cluster_client {
   bool closing() const noexcept { return closing_; }
   std::string_view replying_host() const noexcept;
 
-  /// A held command (routed_handler::held) of `slot` has its final answer: when it was the
-  /// slot's probe, the commands held behind it go now (or fail alike, `gave_up`).
+  /// The probe of `slot`'s hold (routed_handler::probe) has its final answer: the commands
+  /// held behind it go now (or fail alike, `gave_up`).
   void held_answered(std::uint16_t slot, bool gave_up);
 
   /// Acts on a verdict for the command `h` holds: sends its bytes on with what is left of its
@@ -290,7 +291,7 @@ class cluster_client {
         [[fallthrough]];
       }
       case action::retry_later: {
-        const bool was_probe = h.held();
+        const bool was_probe = h.probe();
         const auto delay = retry_delay(h.state().redirects());
         held_command c = holding(std::move(h), deadline);
         c.bytes.append(v.command);
@@ -310,10 +311,12 @@ class cluster_client {
   using routed = detail::routed_handler<cluster_client, Response, Callback>;
 
   // A command held back while its slot is out of service (held_slots.hpp): its bytes as they
-  // went out (or would have), and its handler, flagged held.
+  // went out (or would have), and its handler, with what marks it as its slot's probe or not
+  // when it goes out again (the handler's type is known only here, where it was held).
   struct held_command {
     util::byte_buffer bytes;
     proto::pending handler;
+    void (*mark_probe)(proto::pending& handler, bool probe) = nullptr;
     time_point deadline = time_point::max();  // exec_options::timeout's, from when it was issued
     std::uint16_t slot = 0;                   // held_slots::keyless for a keyless command
     std::uint8_t waits = 0;                   // times it found no node serving its slot
@@ -342,11 +345,14 @@ class cluster_client {
     command.encode(e);
     hold(std::move(c), std::chrono::nanoseconds::zero(), false, false);
   }
-  // `h`, flagged held, as a held command whose bytes the caller writes.
+  // `h` as a held command whose bytes the caller writes.
   template <class Handler>
   static held_command holding(Handler&& h, time_point deadline) {
-    h.set_held();
+    using handler_type = std::remove_cvref_t<Handler>;
     held_command c;
+    c.mark_probe = [](proto::pending& p, bool probe) {
+      p.target<handler_type>()->set_probe(probe);
+    };
     c.deadline = deadline;
     c.slot = hold_slot(h);
     c.idempotent = h.idempotent();

@@ -7,7 +7,7 @@
 // with the final reply typed as on a single server, or errc::cluster_too_many_redirects.
 //
 //   queued (56 bytes at most: the callback may take 40)   callback, client, slot, state,
-//                                                         flags (keyed, idempotent, held), the
+//                                                         flags (keyed, idempotent, probe), the
 //                                                         replica it was sent to
 //   active (in the pipeline's reply slot)                 + the typed reply being read; after
 //                                                         an ASK, ASKING's reply is skipped and
@@ -21,8 +21,8 @@
 //   bool follow(verdict, handler&, deadline) acts on the verdict, moving the handler on (or
 //                                           timing it out: time_out()); false when there is
 //                                           nothing to follow (give_up, deliver)
-//   void held_answered(slot, bool gave_up)  a command that was held back (held_slots.hpp) has
-//                                           its final answer: the next of its slot may go
+//   void held_answered(slot, bool gave_up)  its slot's probe (held_slots.hpp) has its final
+//                                           answer: the commands held behind it may go
 
 #include <cstdint>
 #include <string>
@@ -66,9 +66,13 @@ class routed_handler {
   std::uint16_t slot() const noexcept { return slot_; }
   bool keyed() const noexcept { return (flags_ & keyed_flag) != 0; }
   bool idempotent() const noexcept { return (flags_ & idempotent_flag) != 0; }
-  /// The command waited in its slot's hold (held_slots.hpp): its final answer lets the next go.
-  bool held() const noexcept { return (flags_ & held_flag) != 0; }
-  void set_held() noexcept { flags_ |= held_flag; }
+  /// The command went out as its held slot's probe (held_slots.hpp): its final answer lets
+  /// the commands held behind it go. Set by the client each time it sends a held command, so
+  /// that one released behind a probe (or a hold's unordered commands) never counts as one.
+  bool probe() const noexcept { return (flags_ & probe_flag) != 0; }
+  void set_probe(bool on) noexcept {
+    flags_ = static_cast<std::uint8_t>(on ? flags_ | probe_flag : flags_ & ~probe_flag);
+  }
   /// Its deadline passed before it could be sent on: errc::timeout, as on a single server.
   void time_out() { finish(result<Response>(errc::timeout), false); }
   redirect_state& state() noexcept { return state_; }
@@ -146,12 +150,12 @@ class routed_handler {
  private:
   static constexpr std::uint8_t keyed_flag = 1;
   static constexpr std::uint8_t idempotent_flag = 2;
-  static constexpr std::uint8_t held_flag = 4;
+  static constexpr std::uint8_t probe_flag = 4;
 
-  // The final answer. A held command's slot lets its next command go first, so those are sent
-  // before anything the callback issues.
+  // The final answer. A probe's slot lets the commands held behind it go first, so those are
+  // sent before anything the callback issues.
   void finish(result<Response>&& r, bool gave_up) {
-    if (held() && keyed() && !client_->closing()) client_->held_answered(slot_, gave_up);
+    if (probe() && keyed() && !client_->closing()) client_->held_answered(slot_, gave_up);
     callback_(std::move(r));
   }
 

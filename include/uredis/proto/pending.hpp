@@ -216,6 +216,13 @@ class pending {
     if (ops_ != nullptr) std::exchange(ops_, nullptr)->destroy(slot());
   }
 
+  /// The handler, when it is a T; null when it is another type, or none. For the owner's
+  /// bookkeeping while a command waits (a cluster client marks its slot's probe).
+  template <class T>
+  T* target() noexcept {
+    return ops_ == &ops_for<T> ? static_cast<T*>(slot()) : nullptr;
+  }
+
  private:
   struct ops {
     void (*activate)(void*, active_reply&) noexcept;
