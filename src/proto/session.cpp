@@ -39,8 +39,11 @@ struct ping_command {
 
 // A live connection's re-authentication. A password alone authenticates the default user,
 // as the handshake's does.
+// Bound to its socket: if the socket fails under it, the next one's handshake authenticates
+// with the provider's newest credentials, and this older AUTH must not follow it.
 struct auth_command {
   const auth::credentials* with;
+  static constexpr bool bound_to_socket() noexcept { return true; }
   void encode(resp::encoder& e) const {
     if (with->username.empty())
       e.command("AUTH", with->password);
@@ -602,13 +605,15 @@ void session::on_new_credentials(const auth::credentials& c) {
 void session::reauthenticate() {
   if (!reauth_due_ || state_ != session_state::ready || restricted_) return;
   reauth_due_ = false;
-  // Idempotent: if the socket fails under it, sending it again on the next one is harmless.
-  const enqueued e = enqueue(auth_command{&reauth_with_}, reauth_reply{this}, {.idempotent = true});
+  const enqueued e = enqueue(auth_command{&reauth_with_}, reauth_reply{this});
   auth::wipe(reauth_with_.password);  // encoded: the request buffer holds it until it is sent
   if (e != enqueued::refused && output_hook_) output_hook_();
 }
 
 void session::on_reauth_reply(const reply_outcome& o) {
+  // Gone with its socket (auth_command is bound to it): the next handshake authenticates with
+  // the newest credentials, and says so (event::reconnected). Nothing was refused.
+  if (o.error && state_ == session_state::reconnecting) return;
   // The server's message (WRONGPASS...) never quotes the password, but the request bytes do:
   // neither is kept.
   if (o.error)

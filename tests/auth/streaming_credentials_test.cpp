@@ -283,6 +283,31 @@ TEST(StreamingCredentialsSession, Resp2SubscriberDefersToItsNextHandshake) {
   EXPECT_EQ(h.flush().find("AUTH"), std::string::npos);
 }
 
+// An AUTH queued for new credentials belongs to its socket: when the socket fails under it, the
+// next handshake authenticates with the provider's newest credentials, so the older AUTH must
+// not follow it (it would put the connection back on a token about to expire, or a revoked
+// one). No reauth_failed either: nothing was refused.
+TEST(StreamingCredentialsSession, AnAuthCutOffByItsSocketIsNotReplayedAfterTheNextHandshake) {
+  for (const bool written : {false, true}) {
+    harness h;
+    h.ready();
+    h.provider.update({"app", "t2"});
+    if (written) {
+      EXPECT_EQ(h.flush(), auth_bytes("app", "t2"));
+    }
+    h.s->on_transport_failed(make_error_code(errc::connection_reset));
+    h.provider.update({"app", "t3"});  // during the backoff
+    h.clock.advance(10ms);
+    h.s->on_timer();
+    const std::string handshake = h.open(hello_replies);
+    EXPECT_NE(handshake.find("t3"), std::string::npos) << handshake;
+    ASSERT_TRUE(h.s->ready());
+    EXPECT_EQ(h.flush().find("AUTH"), std::string::npos) << "written: " << written;
+    EXPECT_EQ(h.s->pending(), 0u);
+    EXPECT_EQ(h.stats().reauth_failed, 0u);
+  }
+}
+
 TEST(StreamingCredentialsSession, Resp2DeferredAuthGoesOutWhenTheSubscriptionEnds) {
   harness h;
   h.config.protocol = proto::resp_version::resp2;

@@ -69,7 +69,10 @@
 //     defers it until the subscriptions end (set_subscribed(false)) or the socket is replaced,
 //     whose handshake fetches the newest credentials anyway; RESP3 subscribers take it at once;
 //   - not ready (connecting, handshaking, reconnecting): the AUTH waits for the handshake to
-//     end, unless a new fetch starts after the announcement (it gets the newest credentials).
+//     end, unless a new fetch starts after the announcement (it gets the newest credentials);
+//   - a socket that fails under a queued AUTH takes it along (it is bound to its socket, and
+//     no event follows): the next handshake authenticates with the newest credentials, which
+//     an older AUTH replayed after it would undo.
 //
 // Input: on_data() takes the bytes of one read, valid during the call only, and parses them in
 // place. Only a node cut by the end of a read is copied (with the bytes of the next read that
