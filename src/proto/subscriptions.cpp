@@ -1,9 +1,14 @@
 #include "uredis/proto/subscriptions.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "uredis/error.hpp"
 #include "uredis/event/events.hpp"
+#include "uredis/util/key_slot.hpp"
 
 namespace uredis::proto {
 namespace {
@@ -155,12 +160,36 @@ void subscriptions::on_subscription(const subscription_change& c) {
     ++confirmed_;
 }
 
+// SSUBSCRIBE takes the shard channels of one slot only: a cluster node answers CROSSSLOT to
+// channels of two slots, even when it serves both. One command per slot, in slot order.
+void subscriptions::write_shard_channels(resp::encoder& out) const {
+  std::vector<std::pair<std::uint16_t, std::string_view>> by_slot;  // once per reconnect
+  by_slot.reserve(names(subscription_family::shard).size());
+  for (const auto& [name, handler] : names(subscription_family::shard))
+    by_slot.emplace_back(util::key_slot(name), name);
+  std::sort(by_slot.begin(), by_slot.end());
+  for (std::size_t first = 0; first < by_slot.size();) {
+    std::size_t end = first;
+    while (end < by_slot.size() && by_slot[end].first == by_slot[first].first)
+      ++end;
+    out.begin(1 + (end - first));
+    out.arg(verb(subscription_family::shard, true));
+    for (std::size_t i = first; i < end; ++i)
+      out.arg(by_slot[i].second);
+    first = end;
+  }
+}
+
 std::size_t subscriptions::write(resp::encoder& out, const handshake_params&, resp_version) {
   restoring_ = false;
   if (size() == 0) return 0;
   for (const subscription_family f : families) {
     const table& t = names(f);
     if (t.empty()) continue;
+    if (f == subscription_family::shard) {
+      write_shard_channels(out);
+      continue;
+    }
     out.begin(1 + t.size());
     out.arg(verb(f, true));
     for (const auto& [name, handler] : t)

@@ -282,6 +282,27 @@ TEST_F(SubscriptionsHandshake, ARefusedResubscriptionFailsTheHandshakeWithTheSer
   EXPECT_TRUE(restored.empty());
 }
 
+// SSUBSCRIBE takes the shard channels of one slot only (a cluster node answers CROSSSLOT
+// otherwise, even for slots it all serves): a reconnect resubscribes them slot by slot.
+TEST_F(SubscriptionsHandshake, ShardChannelsAreResubscribedOneSlotPerCommand) {
+  subs.remove(family::channel, "ch");
+  subs.remove(family::pattern, "p*");
+  for (const char* name : {"{b}z", "{a}y", "{a}x"})
+    subs.add(family::shard, name, [](const pubsub_message&) {});
+  const std::string written = start(resp_version::resp3);
+  const std::string a = "*3\r\n$10\r\nSSUBSCRIBE\r\n$4\r\n{a}x\r\n$4\r\n{a}y\r\n";
+  const std::string b = "*2\r\n$10\r\nSSUBSCRIBE\r\n$4\r\n{b}z\r\n";
+  EXPECT_NE(written.find(a), std::string::npos) << written;
+  EXPECT_NE(written.find(b), std::string::npos) << written;
+  const std::string hello = "%1\r\n$5\r\nproto\r\n:3\r\n";
+  const std::string replies =
+      hello + no_setinfo + no_setinfo + frame('>', {bulk("ssubscribe"), bulk("{a}x"), ":1\r\n"}) +
+      frame('>', {bulk("ssubscribe"), bulk("{a}y"), ":2\r\n"}) +
+      frame('>', {bulk("ssubscribe"), bulk("{b}z"), ":1\r\n"}) + "+PONG\r\n" + "+PONG\r\n";
+  EXPECT_EQ(feed(replies), handshake_status::done);
+  EXPECT_EQ(subs.restored(), 3u);
+}
+
 TEST_F(SubscriptionsHandshake, NothingSubscribedWritesNothing) {
   subs.remove(family::channel, "ch");
   subs.remove(family::pattern, "p*");

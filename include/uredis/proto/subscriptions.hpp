@@ -6,8 +6,8 @@
 //
 //   push router ──on_message──► find the handler by channel (message, smessage) or by
 //                               pattern (pmessage) ──► handler(message), on the shard's thread
-//   handshake ──write()──► SUBSCRIBE every channel, PSUBSCRIBE every pattern, SSUBSCRIBE every
-//                          shard channel, PING ──on_node(PING's reply)──► restored
+//   handshake ──write()──► SUBSCRIBE every channel, PSUBSCRIBE every pattern, SSUBSCRIBE the
+//                          shard channels slot by slot, PING ──on_node(PING's reply)──► restored
 //
 // Registry: a name has one handler; adding it again replaces the handler. A name is registered
 // from the moment it is added (its messages are delivered as soon as the server sends them) to
@@ -15,7 +15,8 @@
 // way). Handlers may add and remove names, their own included, while they run, and may destroy
 // the subscriptions (the subscriber that owns them) too.
 //
-// Resubscribing: every connect's handshake writes one command per family that has names, then a
+// Resubscribing: every connect's handshake writes one command per family that has names (per
+// slot for shard channels: SSUBSCRIBE refuses channels of two slots with CROSSSLOT), then a
 // PING, and reads the PING's reply: the confirmations (pushes, or on RESP2 pub/sub arrays, which
 // the session reads as pushes) all arrive before it. The handshake fails with the server's error
 // if it refuses a subscription (an ACL's NOPERM). Once the PING's reply is in, an
@@ -123,6 +124,7 @@ class subscriptions final : public subscription_hook, public handshake_step {
   };
   using table = std::unordered_map<std::string, message_handler, name_hash, std::equal_to<>>;
 
+  void write_shard_channels(resp::encoder& out) const;
   table& names(subscription_family f) noexcept { return tables_[static_cast<std::size_t>(f)]; }
   const table& names(subscription_family f) const noexcept {
     return tables_[static_cast<std::size_t>(f)];
