@@ -144,11 +144,21 @@ void subscriptions::on_message(const pubsub_message& m) {
   handler(m);
 }
 
+void subscriptions::unsubscribe_sent(std::string_view shard_channel) {
+  ++leaving_[std::string(shard_channel)];
+}
+
+void subscriptions::unsubscribe_done(std::string_view shard_channel) {
+  const auto it = leaving_.find(shard_channel);
+  if (it != leaving_.end() && --it->second == 0) leaving_.erase(it);
+}
+
 void subscriptions::on_subscription(const subscription_change& c) {
-  // An unsubscribe of a name still registered was not asked for (an asked one is unregistered
-  // before it is sent): the server dropped it. Only shard channels are dropped so.
+  // An unsubscribe of a name still registered, and not on its way (an asked one is unregistered
+  // before it is sent, but may be registered again before its confirmation comes), was not
+  // asked for: the server dropped it. Only shard channels are dropped so.
   if (c.kind == push_kind::sunsubscribe && !c.channel.empty() &&
-      contains(subscription_family::shard, c.channel)) {
+      contains(subscription_family::shard, c.channel) && !leaving_.contains(c.channel)) {
     const std::string name(c.channel);  // the view dies with the frame; the handler may outlive
     remove(subscription_family::shard, name);
     if (dropped_) dropped_(name);

@@ -114,6 +114,8 @@ void subscriber::request(proto::subscription_family family, std::string_view nam
     if (done) done({});  // nothing to undo on the server
     return;
   }
+  if (!subscribe && family == proto::subscription_family::shard)
+    subscriptions_.unsubscribe_sent(name);
   const std::uint64_t ticket = next_ticket_++;
   in_flight_.push_back({ticket, family, subscribe, std::string(name), std::move(done)});
   conn_->enqueue(proto::subscription_command{family, subscribe, name},
@@ -126,6 +128,8 @@ void subscriber::finished(std::uint64_t ticket, const result<void>& outcome) {
   if (it == in_flight_.end()) return;
   in_flight r = std::move(*it);
   in_flight_.erase(it);
+  if (!r.subscribe && r.family == proto::subscription_family::shard)
+    subscriptions_.unsubscribe_done(r.name);
   // A subscription the server refused, or that never left (the connection idle, closed or
   // full), is not one: unless a later request for the same name is on its way, forget it (it
   // would come back at the next reconnect otherwise). Any other failure (a timeout, a lost

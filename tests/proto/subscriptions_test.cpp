@@ -103,6 +103,27 @@ TEST(Subscriptions, AShardChannelTheServerDropsIsUnregisteredAndReported) {
   EXPECT_TRUE(subs.contains(family::channel, "{a}x"));
 }
 
+// The confirmation of an SUNSUBSCRIBE still on its way is not a drop, even when the channel was
+// registered again before it came; once that SUNSUBSCRIBE is done, the next one is.
+TEST(Subscriptions, TheConfirmationOfAnUnsubscribeOnItsWayIsNotADrop) {
+  subscriptions subs;
+  push_router router;
+  router.set_subscription_hook(&subs);
+  std::vector<std::string> dropped;
+  subs.on_shard_channel_dropped([&](std::string_view ch) { dropped.emplace_back(ch); });
+  subs.add(family::shard, "x", [](const pubsub_message&) {});
+  subs.unsubscribe_sent("x");
+  subs.remove(family::shard, "x");
+  subs.add(family::shard, "x", [](const pubsub_message&) {});  // SSUBSCRIBE x, right behind
+  route(router, ">3\r\n$12\r\nsunsubscribe\r\n$1\r\nx\r\n:0\r\n");
+  EXPECT_TRUE(dropped.empty());
+  EXPECT_TRUE(subs.contains(family::shard, "x"));
+  subs.unsubscribe_done("x");
+  route(router, ">3\r\n$12\r\nsunsubscribe\r\n$1\r\nx\r\n:0\r\n");  // a slot moved
+  EXPECT_EQ(dropped, (std::vector<std::string>{"x"}));
+  EXPECT_FALSE(subs.contains(family::shard, "x"));
+}
+
 TEST(Subscriptions, AHandlerMayRemoveOrReplaceItselfAndAddOthersWhileItRuns) {
   subscriptions subs;
   std::vector<std::string> log;

@@ -151,6 +151,40 @@ TEST_P(Subscriber, UnsubscribeStopsDeliveryAtOnce) {
             "*4\r\n$1\r\na\r\n:0\r\n$1\r\nb\r\n:1\r\n");
 }
 
+// SUNSUBSCRIBE then SSUBSCRIBE of the same shard channel, the second before the first's
+// confirmation: that confirmation is the client's own, not the server dropping the channel
+// (which Redis announces the same way when a slot moves), so the channel stays registered and
+// its messages keep arriving.
+TEST_P(Subscriber, AShardChannelSubscribedAgainAtOnceKeepsItsMessages) {
+  test::redis_server server;
+  auto r = make_reactor();
+  subscriber sub{*r, config_with(server, GetParam())};
+  connect(*r, sub.conn());
+  std::vector<std::string> got;
+  std::optional<result<void>> first, again;
+  sub.ssubscribe(
+      "orders", [](const message&) {}, [&](const result<void>& o) { first = o; });
+  wait_for(*r, first);
+  ASSERT_TRUE(*first) << what(*first);
+  sub.sunsubscribe("orders");
+  sub.ssubscribe(
+      "orders", [&](const message& m) { got.push_back(describe(m)); },
+      [&](const result<void>& o) { again = o; });
+  wait_for(*r, again);
+  ASSERT_TRUE(*again) << what(*again);
+  EXPECT_TRUE(sub.subscriptions().contains(proto::subscription_family::shard, "orders"));
+
+  publisher pub{*r, server};
+  bool published = false;
+  pub.conn.exec(cmd::raw<std::int64_t>{"SPUBLISH", "orders", "o1"}, [&](result<std::int64_t> n) {
+    EXPECT_TRUE(n && *n == 1);
+    published = true;
+  });
+  EXPECT_TRUE(test::run_until(
+      *r, [&] { return published && !got.empty(); }, std::chrono::seconds(5)));
+  EXPECT_EQ(got, (std::vector<std::string>{"orders=o1"}));
+}
+
 TEST_P(Subscriber, AHandlerMayUnsubscribeItself) {
   test::redis_server server;
   auto r = make_reactor();

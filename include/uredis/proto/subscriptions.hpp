@@ -85,6 +85,11 @@ class subscriptions final : public subscription_hook, public handshake_step {
   /// Unregisters `name`; false if it was not registered.
   bool remove(subscription_family family, std::string_view name);
   bool contains(subscription_family family, std::string_view name) const;
+  /// An SUNSUBSCRIBE of `shard_channel` was sent, and has completed: while one is on its way,
+  /// a sunsubscribe push for the channel is its confirmation, even if the channel was
+  /// registered again meanwhile, not the server dropping it (on_shard_channel_dropped).
+  void unsubscribe_sent(std::string_view shard_channel);
+  void unsubscribe_done(std::string_view shard_channel);
   /// Names registered, all families together.
   std::size_t size() const noexcept;
   /// Calls `f(name)` for each name registered in `family`.
@@ -131,6 +136,8 @@ class subscriptions final : public subscription_hook, public handshake_step {
   }
 
   table tables_[3];
+  // Shard channels with an SUNSUBSCRIBE on its way, and how many.
+  std::unordered_map<std::string, std::uint32_t, name_hash, std::equal_to<>> leaving_;
   event::dispatcher* events_;
   std::uint64_t connection_id_;
   std::uint64_t delivered_ = 0;
