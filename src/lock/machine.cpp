@@ -183,6 +183,14 @@ void machine::on_acquire_reply(time_point now, const result<std::int64_t>& reply
       return;
     }
     hold(sent_at_, options_.ttl);
+    if (now >= valid_until_) {  // won, but answered too late to trust: give the key back
+      state_ = lock_state::releasing;
+      release_sends_ = 0;
+      command_ = command::release;
+      next_at_ = time_point::min();
+      finish_acquire(make_error_code(errc::timeout));
+      return;
+    }
     finish_acquire(true);
     return;
   }

@@ -96,6 +96,24 @@ TEST_F(Machine, an_error_reply_fails_the_acquire_with_the_server_error) {
   EXPECT_EQ(m.state(), lock_state::idle);
 }
 
+// Won, but answered after the validity it would have had ran out (a reply that waited out a
+// long reconnect): not trusted. The acquire fails with errc::timeout and the key, ours on the
+// server, is given back at once instead of staying until its ttl.
+TEST_F(Machine, an_acquire_answered_after_its_validity_ran_out_is_given_back) {
+  m.acquire(clock.now(), no_wait);
+  ASSERT_EQ(take(), command::acquire);
+  clock.advance(3000ms - clock_drift(3000ms));
+  answer(":5\r\n");
+  const auto got = m.take_acquire_result();
+  ASSERT_TRUE(got.has_value());
+  ASSERT_TRUE(got->has_error());
+  EXPECT_EQ(got->error(), make_error_code(errc::timeout));
+  EXPECT_EQ(m.state(), lock_state::releasing);
+  EXPECT_EQ(take(), command::release);
+  answer(":1\r\n");
+  EXPECT_EQ(m.state(), lock_state::released);
+}
+
 TEST_F(Machine, waiting_retries_on_a_jittered_timer_within_the_bounds) {
   m.acquire(clock.now(), 1000ms);
   take();
