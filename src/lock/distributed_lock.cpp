@@ -93,9 +93,9 @@ class single_lock_core final : public core_state<machine> {
     pump();
   }
 
- private:
-  util::clock::time_point now() const noexcept { return conn_->loop().timers().now(); }
+  util::clock::time_point now() const noexcept override { return conn_->loop().timers().now(); }
 
+ private:
   // Feeds the machine's wishes to the connection, its timer to the wheel, and its outcomes to
   // the callers, until nothing changes; re-entered calls (a callback acquiring again, a reply
   // completing synchronously) just ask for another round.

@@ -102,9 +102,11 @@ class redlock_core final : public core_state<redlock_machine> {
     pump();
   }
 
- private:
-  util::clock::time_point now() const noexcept { return conns_.front()->loop().timers().now(); }
+  util::clock::time_point now() const noexcept override {
+    return conns_.front()->loop().timers().now();
+  }
 
+ private:
   // As lock_core::pump: commands out, outcomes to callers, until nothing changes; re-entered
   // calls (a callback acquiring again, a reply completing synchronously) ask for another round.
   void pump() noexcept {

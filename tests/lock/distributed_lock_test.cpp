@@ -455,6 +455,17 @@ TEST_F(DistributedLock, contenders_on_several_threads_exclude_each_other) {
 
 class DistributedLockBlocking : public DistributedLock {};
 
+// A blocking lock's reactor runs only inside its calls, so no timer declares it lost while the
+// caller does other work: owned() reads the clock against valid_until() itself.
+TEST_F(DistributedLockBlocking, owned_turns_false_when_the_validity_runs_out_between_calls) {
+  blocking_client a{server_->url()};
+  blocking_lock mine{a, "short", {.ttl = 200ms, .watchdog = false}};
+  ASSERT_TRUE(mine.acquire(no_wait));
+  EXPECT_TRUE(mine.owned());
+  std::this_thread::sleep_for(250ms);  // the reactor does not run meanwhile
+  EXPECT_FALSE(mine.owned());
+}
+
 TEST_F(DistributedLockBlocking, acquires_releases_and_throws_lock_not_owned) {
   blocking_client a{server_->url()};
   blocking_client b{server_->url()};

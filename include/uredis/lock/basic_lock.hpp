@@ -51,6 +51,8 @@ class lock_core {
   virtual std::uint64_t fencing_token() const noexcept = 0;
   virtual std::string_view token() const noexcept = 0;
   virtual util::clock::time_point valid_until() const noexcept = 0;
+  /// The clock the lock's validity is measured on (its reactor's).
+  virtual util::clock::time_point now() const noexcept = 0;
   virtual const std::string& name() const noexcept = 0;
   virtual const lock_options& options() const noexcept = 0;
 
@@ -126,8 +128,11 @@ class basic_lock {
   auto reacquire() { return extend(options().ttl, true); }
 
   lock_state state() const noexcept { return core_->state(); }
-  /// Held by this owner, by its own account (valid_until() has not passed).
-  bool owned() const noexcept { return state() == lock_state::held; }
+  /// Held by this owner, by its own account: held, and valid_until() has not passed (also
+  /// when the reactor has not run since, so its timer has not declared the lock lost yet).
+  bool owned() const noexcept {
+    return state() == lock_state::held && core_->now() < valid_until();
+  }
   /// The fencing token of the current (or last) acquisition; 0 before the first.
   std::uint64_t fencing_token() const noexcept { return core_->fencing_token(); }
   /// The token the key holds while this owner has it.
