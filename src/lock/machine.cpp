@@ -194,12 +194,24 @@ void machine::on_acquire_reply(time_point now, const result<std::int64_t>& reply
     finish_acquire(true);
     return;
   }
+  if (reply.has_error()) {
+    // No answer: the script may have run and set our token, so give it back (compare-and-
+    // delete: harmless if it did not run), resent until the key would have expired anyway.
+    state_ = lock_state::releasing;
+    release_sends_ = 0;
+    valid_until_ = options_.ttl.count() > 0 ? sent_at_ + options_.ttl : time_point::max();
+    if (release_wanted_) return;  // the caller gave up meanwhile: on_reply sends the release
+    command_ = command::release;
+    next_at_ = time_point::min();
+    finish_acquire(failure_of<bool>(reply));
+    return;
+  }
   if (release_wanted_) {  // gave up, and did not win: nothing to give back
     release_wanted_ = false;
     state_ = lock_state::idle;
     return;
   }
-  if (!reply) {
+  if (!reply) {  // refused (WRONGTYPE, NOPERM...): the script did not run
     state_ = lock_state::idle;
     finish_acquire(failure_of<bool>(reply));
     return;

@@ -114,6 +114,22 @@ TEST_F(Machine, an_acquire_answered_after_its_validity_ran_out_is_given_back) {
   EXPECT_EQ(m.state(), lock_state::released);
 }
 
+// No answer (the connection gave up on the command, or its timeout ran out): the script may
+// have run and left our token on the key, so the acquire's error comes with a release, which
+// deletes the key only if it is ours.
+TEST_F(Machine, an_acquire_lost_on_the_connection_releases_what_it_may_have_won) {
+  m.acquire(clock.now(), 1000ms);
+  ASSERT_EQ(take(), command::acquire);
+  m.on_reply(clock.now(), result<std::int64_t>(make_error_code(errc::outcome_unknown)));
+  const auto got = m.take_acquire_result();
+  ASSERT_TRUE(got.has_value() && got->has_error());
+  EXPECT_EQ(got->error(), make_error_code(errc::outcome_unknown));
+  EXPECT_EQ(m.state(), lock_state::releasing);
+  EXPECT_EQ(take(), command::release);
+  answer(":0\r\n");  // it had not run: nothing was ours
+  EXPECT_EQ(m.state(), lock_state::released);
+}
+
 TEST_F(Machine, waiting_retries_on_a_jittered_timer_within_the_bounds) {
   m.acquire(clock.now(), 1000ms);
   take();

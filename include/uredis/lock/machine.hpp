@@ -12,7 +12,9 @@
 // One command is in flight at a time, and what the machine wants next waits for its reply: a
 // release asked for while an acquire or an extend is in flight is sent after that reply
 // (and an acquire that won by then is released, so a caller who gave up never leaves the key
-// behind until its ttl).
+// behind until its ttl). So is an acquire that won too late to trust (answered after the
+// validity it would have had) and one that got no answer at all (the connection gave up on
+// it, or its timeout ran out: the script may have run); either fails the acquire.
 //
 // The commands (lock/scripts.hpp has their Lua):
 //   acquire  SET name token NX [PX ttl], and on success INCR of the fencing counter, in one
