@@ -135,54 +135,52 @@ TEST(AddressProvider, notify_moves_a_connection_that_is_elsewhere) {
   EXPECT_EQ(a.command({"EXISTS", "on-b"}), ":0\r\n");
 }
 
-TEST(AddressProvider, a_readonly_reply_from_a_demoted_primary_moves_the_connection) {
+// A connection that promised a primary, connected to `a`; then `a` becomes a replica of `b`,
+// keeping its clients (a failover nobody announced), and the provider names `b` from then on.
+class AddressProviderDemotion : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(r);
+    provider->at = endpoint_of(a);
+    c.emplace(*r, config_with(provider));
+    ASSERT_TRUE(connect(*r, *c));
+    a.command({"REPLICAOF", "127.0.0.1", std::to_string(b.port())});
+    provider->at = endpoint_of(b);
+  }
+
+  // The reply that showed the demotion also moved the connection: the next write lands on `b`.
+  void expect_moved_to_b() {
+    ASSERT_TRUE(set(*r, *c, "k").has_value());
+    EXPECT_EQ(c->reconnects(), 1u);
+    EXPECT_EQ(provider->asked, 2);
+    EXPECT_EQ(b.command({"EXISTS", "k"}), ":1\r\n");
+  }
+
   test::redis_server a;
   test::redis_server b;
-  auto r = test::make_reactor();
-  ASSERT_TRUE(r);
-  auto provider = std::make_shared<fixed_provider>(server_role::primary);
-  provider->at = endpoint_of(a);
-  connection c{*r, config_with(provider)};
-  ASSERT_TRUE(connect(*r, c));
+  std::unique_ptr<reactor::reactor> r = test::make_reactor();
+  std::shared_ptr<fixed_provider> provider = std::make_shared<fixed_provider>(server_role::primary);
+  std::optional<connection> c;
+};
 
-  // `a` becomes a replica of `b`, keeping its clients: a failover nobody announced.
-  a.command({"REPLICAOF", "127.0.0.1", std::to_string(b.port())});
-  provider->at = endpoint_of(b);
-  const result<cmd::applied> refused = set(*r, c, "k");
+TEST_F(AddressProviderDemotion, a_readonly_reply_moves_the_connection) {
+  const result<cmd::applied> refused = set(*r, *c, "k");
   ASSERT_TRUE(refused.has_server_error());
   EXPECT_EQ(refused.server_error().kind, server_error_kind::readonly);
-  // The reply that said so also moved the connection: the next write lands on `b`.
-  ASSERT_TRUE(set(*r, c, "k").has_value());
-  EXPECT_EQ(c.reconnects(), 1u);
-  EXPECT_EQ(provider->asked, 2);
-  EXPECT_EQ(b.command({"EXISTS", "k"}), ":1\r\n");
+  expect_moved_to_b();
 }
 
 // A client that writes only in transactions sees the demotion as MULTI's +OK, then the queued
 // SET's -READONLY, then EXECABORT: the -READONLY among the batch's replies moves it as well.
-TEST(AddressProvider, a_readonly_reply_inside_a_transaction_moves_the_connection) {
-  test::redis_server a;
-  test::redis_server b;
-  auto r = test::make_reactor();
-  ASSERT_TRUE(r);
-  auto provider = std::make_shared<fixed_provider>(server_role::primary);
-  provider->at = endpoint_of(a);
-  connection c{*r, config_with(provider)};
-  ASSERT_TRUE(connect(*r, c));
-
-  a.command({"REPLICAOF", "127.0.0.1", std::to_string(b.port())});
-  provider->at = endpoint_of(b);
+TEST_F(AddressProviderDemotion, a_readonly_reply_inside_a_transaction_moves_the_connection) {
   using tx = transaction<cmd::set>;
   std::optional<result<tx::results>> refused;
-  c.exec(tx{cmd::set{"k", "1"}}, [&refused](result<tx::results> v) { refused = std::move(v); });
+  c->exec(tx{cmd::set{"k", "1"}}, [&refused](result<tx::results> v) { refused = std::move(v); });
   ASSERT_TRUE(test::run_until(
       *r, [&refused] { return refused.has_value(); }, 10s));
   ASSERT_TRUE(refused->has_server_error());
   EXPECT_EQ(refused->server_error().kind, server_error_kind::execabort);
-  ASSERT_TRUE(set(*r, c, "k").has_value());
-  EXPECT_EQ(c.reconnects(), 1u);
-  EXPECT_EQ(provider->asked, 2);
-  EXPECT_EQ(b.command({"EXISTS", "k"}), ":1\r\n");
+  expect_moved_to_b();
 }
 
 TEST(AddressProvider, a_provider_that_fails_fails_the_attempt_with_its_reason) {
