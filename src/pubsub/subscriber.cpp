@@ -88,16 +88,16 @@ subscriber::~subscriber() {
     ~release_link() { detail::link::release(l); }
   } release{link_};
   if (owned_) return;  // the connection goes with everything on it
-  // A shared connection goes on: the server must stop sending what nobody will read.
-  if (conn_->ready()) {
-    for (const auto family :
-         {proto::subscription_family::channel, proto::subscription_family::pattern,
-          proto::subscription_family::shard}) {
-      subscriptions_.for_each(family, [&](std::string_view name) {
-        conn_->enqueue(proto::subscription_command{family, false, name},
-                       detail::request_handler{{link_, 0}});
-      });
-    }
+  // A shared connection goes on: the server must stop sending what nobody will read. While it
+  // reconnects too: a SUBSCRIBE queued for the new socket goes out there, and the UNSUBSCRIBEs
+  // queued behind it undo it. (An idle or closed connection refuses them at once.)
+  for (const auto family :
+       {proto::subscription_family::channel, proto::subscription_family::pattern,
+        proto::subscription_family::shard}) {
+    subscriptions_.for_each(family, [&](std::string_view name) {
+      conn_->enqueue(proto::subscription_command{family, false, name},
+                     detail::request_handler{{link_, 0}});
+    });
   }
   conn_->pushes().set_subscription_hook(nullptr);
   // RESP2 stays subscriber-only: unsubscribing takes round trips, and a reply read as a message

@@ -288,6 +288,35 @@ TEST(SubscriberResp3, DestroyedWithRequestsInFlightLeavesTheConnectionWorking) {
   EXPECT_TRUE(conn.ready());
 }
 
+// The same while the shared connection is reconnecting: a SUBSCRIBE queued for the new socket
+// still goes out there, so the UNSUBSCRIBEs are queued behind it, and nothing stays subscribed
+// with nobody to read it.
+TEST(SubscriberResp3, DestroyedWhileItsConnectionReconnectsLeavesNothingSubscribed) {
+  test::redis_server server;
+  auto r = make_reactor();
+  connection conn{*r, config_for(server)};
+  connect(*r, conn);
+  {
+    subscriber sub{conn};
+    std::optional<result<void>> subscribed;
+    sub.subscribe(
+        "a", [](const message&) {}, [&](const result<void>& o) { subscribed = o; });
+    wait_for(*r, subscribed);
+    server.command({"CLIENT", "KILL", "TYPE", "pubsub"});
+    ASSERT_TRUE(test::run_until(
+        *r, [&] { return !conn.ready(); }, std::chrono::seconds(5)));
+    sub.subscribe("b", [](const message&) {});  // waits for the new socket
+  }
+  std::optional<result<std::int64_t>> n;
+  conn.exec(cmd::incr{"n"}, [&](result<std::int64_t> v) { n = v; });
+  ASSERT_TRUE(test::run_until(
+      *r, [&] { return n.has_value(); }, std::chrono::seconds(5)));
+  ASSERT_TRUE(*n);
+  EXPECT_EQ(server.command({"PUBSUB", "NUMSUB", "a", "b"}),
+            "*4\r\n$1\r\na\r\n:0\r\n$1\r\nb\r\n:0\r\n");
+  EXPECT_TRUE(conn.ready());
+}
+
 TEST(SubscriberResp3, AHandlerMayDestroyASubscriberOnASharedConnection) {
   test::redis_server server;
   auto r = make_reactor();
