@@ -184,10 +184,7 @@ void machine::on_acquire_reply(time_point now, const result<std::int64_t>& reply
     }
     hold(sent_at_, options_.ttl);
     if (now >= valid_until_) {  // won, but answered too late to trust: give the key back
-      state_ = lock_state::releasing;
-      release_sends_ = 0;
-      command_ = command::release;
-      next_at_ = time_point::min();
+      give_back();
       finish_acquire(make_error_code(errc::timeout));
       return;
     }
@@ -197,12 +194,13 @@ void machine::on_acquire_reply(time_point now, const result<std::int64_t>& reply
   if (reply.has_error()) {
     // No answer: the script may have run and set our token, so give it back (compare-and-
     // delete: harmless if it did not run), resent until the key would have expired anyway.
-    state_ = lock_state::releasing;
-    release_sends_ = 0;
     valid_until_ = options_.ttl.count() > 0 ? sent_at_ + options_.ttl : time_point::max();
-    if (release_wanted_) return;  // the caller gave up meanwhile: on_reply sends the release
-    command_ = command::release;
-    next_at_ = time_point::min();
+    if (release_wanted_) {  // the caller gave up meanwhile: on_reply sends the release
+      state_ = lock_state::releasing;
+      release_sends_ = 0;
+      return;
+    }
+    give_back();
     finish_acquire(failure_of<bool>(reply));
     return;
   }
@@ -238,10 +236,7 @@ void machine::on_extend_reply(time_point now, const result<std::int64_t>& reply)
   }
   if (reply && *reply > 0) {
     if (state_ == lock_state::lost) {  // it came back too late to trust: give it up
-      state_ = lock_state::releasing;
-      release_sends_ = 0;
-      command_ = command::release;
-      next_at_ = time_point::min();
+      give_back();
       if (manual) extend_result_.emplace(make_error_code(errc::lock_not_owned));
       return;
     }
@@ -373,6 +368,14 @@ void machine::lose(std::error_code why) noexcept {
     extend_result_.emplace(make_error_code(errc::lock_not_owned));
   }
   lost_ = why;
+}
+
+// Releases at once what may be ours on the server (compare-and-delete: harmless if it is not).
+void machine::give_back() noexcept {
+  state_ = lock_state::releasing;
+  release_sends_ = 0;
+  command_ = command::release;
+  next_at_ = time_point::min();
 }
 
 void machine::finish_acquire(result<bool> outcome) noexcept {

@@ -154,6 +154,7 @@ class machine {
   void on_release_reply(time_point now, const result<std::int64_t>& reply) noexcept;
   void hold(time_point sent, std::chrono::milliseconds pttl) noexcept;
   void lose(std::error_code why) noexcept;
+  void give_back() noexcept;
   void finish_acquire(result<bool> outcome) noexcept;
   std::chrono::milliseconds renew_every() const noexcept;
   time_point renewal_after(time_point sent) const noexcept;
