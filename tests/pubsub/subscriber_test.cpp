@@ -263,6 +263,20 @@ TEST(SubscriberResp3, SharesItsConnectionWithOrdinaryCommands) {
     EXPECT_EQ(got[static_cast<std::size_t>(i)], std::to_string(i));
 }
 
+// After a subscriber of channels "a" and "b" on `conn` is gone: the connection still answers
+// a command, and the server publishes "a" and "b" to nobody.
+void expect_working_and_nothing_subscribed(reactor::reactor& r, connection& conn,
+                                           test::redis_server& server) {
+  std::optional<result<std::int64_t>> n;
+  conn.exec(cmd::incr{"n"}, [&](result<std::int64_t> v) { n = v; });
+  ASSERT_TRUE(test::run_until(
+      r, [&] { return n.has_value(); }, std::chrono::seconds(5)));
+  ASSERT_TRUE(*n);
+  EXPECT_EQ(server.command({"PUBSUB", "NUMSUB", "a", "b"}),
+            "*4\r\n$1\r\na\r\n:0\r\n$1\r\nb\r\n:0\r\n");
+  EXPECT_TRUE(conn.ready());
+}
+
 TEST(SubscriberResp3, DestroyedWithRequestsInFlightLeavesTheConnectionWorking) {
   test::redis_server server;
   auto r = make_reactor();
@@ -278,14 +292,8 @@ TEST(SubscriberResp3, DestroyedWithRequestsInFlightLeavesTheConnectionWorking) {
     sub.subscribe(
         "b", [](const message&) {}, [&](const result<void>&) { called = true; });
   }  // gone with "b" in flight: its confirmation finds nobody, and "a" is unsubscribed
-  std::optional<result<std::int64_t>> n;
-  conn.exec(cmd::incr{"n"}, [&](result<std::int64_t> v) { n = v; });
-  r->run_until([&] { return n.has_value(); });
-  ASSERT_TRUE(*n);
+  expect_working_and_nothing_subscribed(*r, conn, server);
   EXPECT_FALSE(called);
-  EXPECT_EQ(server.command({"PUBSUB", "NUMSUB", "a", "b"}),
-            "*4\r\n$1\r\na\r\n:0\r\n$1\r\nb\r\n:0\r\n");
-  EXPECT_TRUE(conn.ready());
 }
 
 // The same while the shared connection is reconnecting: a SUBSCRIBE queued for the new socket
@@ -307,14 +315,7 @@ TEST(SubscriberResp3, DestroyedWhileItsConnectionReconnectsLeavesNothingSubscrib
         *r, [&] { return !conn.ready(); }, std::chrono::seconds(5)));
     sub.subscribe("b", [](const message&) {});  // waits for the new socket
   }
-  std::optional<result<std::int64_t>> n;
-  conn.exec(cmd::incr{"n"}, [&](result<std::int64_t> v) { n = v; });
-  ASSERT_TRUE(test::run_until(
-      *r, [&] { return n.has_value(); }, std::chrono::seconds(5)));
-  ASSERT_TRUE(*n);
-  EXPECT_EQ(server.command({"PUBSUB", "NUMSUB", "a", "b"}),
-            "*4\r\n$1\r\na\r\n:0\r\n$1\r\nb\r\n:0\r\n");
-  EXPECT_TRUE(conn.ready());
+  expect_working_and_nothing_subscribed(*r, conn, server);
 }
 
 TEST(SubscriberResp3, AHandlerMayDestroyASubscriberOnASharedConnection) {
