@@ -5,7 +5,8 @@
 // connect.
 //
 // An entry is kept as long as it checks: every use verifies it again (ocsp_verifier), which
-// refuses it once it is past its nextUpdate; the user then drops it and asks the responder.
+// refuses it once it is past its nextUpdate; the user then drops it and asks the responder. A
+// response with no nextUpdate is never kept: its responder always has newer information.
 // Bounded: when full, the whole cache is dropped (responses are cheap to fetch again, and a
 // shard talks to a handful of servers).
 //
@@ -40,6 +41,7 @@ class ocsp_cache {
     return it == entries_.end() ? nullptr : &it->second;
   }
   void store(const std::string& request, std::string_view response) {
+    if (!ocsp_verifier::names_next_update(response)) return;
     if (entries_.size() >= max_entries && !entries_.contains(request)) entries_.clear();
     entries_.insert_or_assign(request, std::string(response));
   }

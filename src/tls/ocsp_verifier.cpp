@@ -1,5 +1,7 @@
 #include "tls/ocsp_verifier.hpp"
 
+#include <wolfssl/ocsp.h>
+
 #include <climits>
 #include <new>
 
@@ -64,6 +66,24 @@ std::error_code ocsp_verifier::check(std::string_view response) {
     default:  // not signed right, about another certificate, stale, "unknown", or not OCSP
       return make_error_code(errc::ocsp_response_invalid);
   }
+}
+
+bool ocsp_verifier::names_next_update(std::string_view response) {
+  if (response.empty() || response.size() > INT_MAX) return false;
+  const auto* der = reinterpret_cast<const unsigned char*>(response.data());
+  OcspResponse* decoded =
+      wolfSSL_d2i_OCSP_RESPONSE(nullptr, &der, static_cast<int>(response.size()));
+  if (decoded == nullptr) return false;
+  const int count = wolfSSL_OCSP_resp_count(decoded);
+  bool named = count > 0;
+  for (int i = 0; named && i < count; ++i) {
+    WOLFSSL_ASN1_TIME* next_update = nullptr;
+    wolfSSL_OCSP_single_get0_status(wolfSSL_OCSP_resp_get0(decoded, i), nullptr, nullptr, nullptr,
+                                    &next_update);
+    named = next_update != nullptr && next_update->length > 0;  // absent: left empty
+  }
+  wolfSSL_OCSP_RESPONSE_free(decoded);
+  return named;
 }
 
 int ocsp_verifier::run_check() {

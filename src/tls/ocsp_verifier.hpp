@@ -45,6 +45,10 @@ class ocsp_verifier {
   /// Checks the responder's DER answer about the certificate: {} when it says good.
   std::error_code check(std::string_view response);
 
+  /// Whether every answer in the DER `response` names a nextUpdate. One without it says the
+  /// responder always has newer information (RFC 6960 4.2.2.1): it may not be reused.
+  static bool names_next_update(std::string_view response);
+
  private:
   struct free_manager {
     void operator()(WOLFSSL_CERT_MANAGER* cm) const noexcept { wolfSSL_CertManagerFree(cm); }

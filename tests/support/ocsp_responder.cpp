@@ -17,7 +17,7 @@
 namespace uredis::test {
 
 ocsp_responder::ocsp_responder(const test_certificates& certs, const ocsp_responses& responses,
-                               const std::string& index_file)
+                               const std::string& index_file, bool next_update)
     : port_(free_loopback_port()) {
   const std::string port = std::to_string(port_);
   const std::string signer = responses.signer_cert();
@@ -35,9 +35,10 @@ ocsp_responder::ocsp_responder(const test_certificates& certs, const ocsp_respon
       ::dup2(out, 1);
       ::dup2(out, 2);
     }
+    // "-ndays 1" sets nextUpdate; a null in its place ends the list without it.
     ::execlp("openssl", "openssl", "ocsp", "-index", index_file.c_str(), "-port", port.c_str(),
-             "-rsigner", signer.c_str(), "-rkey", key.c_str(), "-CA", ca.c_str(), "-ndays", "1",
-             static_cast<char*>(nullptr));
+             "-rsigner", signer.c_str(), "-rkey", key.c_str(), "-CA", ca.c_str(),
+             next_update ? "-ndays" : nullptr, "1", static_cast<char*>(nullptr));
     ::_exit(127);
   }
   pid_ = pid;

@@ -1,9 +1,10 @@
 #pragma once
 // A real OCSP responder for the revocation tests: `openssl ocsp -index ... -port ...` on a free
 // port, answering from an index.txt (ocsp_responses::index) with responses signed by the
-// delegated responder certificate, valid for a day. Stopped (SIGKILL) when the object dies or
-// on stop(); the child gets PR_SET_PDEATHSIG. openssl ocsp listens on every address (it takes a
-// port only); the tests reach it over loopback.
+// delegated responder certificate, valid for a day (or, with `next_update` false, carrying no
+// nextUpdate: "newer information is always available", RFC 6960 4.2.2.1). Stopped (SIGKILL) when
+// the object dies or on stop(); the child gets PR_SET_PDEATHSIG. openssl ocsp listens on every
+// address (it takes a port only); the tests reach it over loopback.
 
 #include <sys/types.h>
 
@@ -20,7 +21,7 @@ class ocsp_responder {
   /// Answers about the certificates in `index_file`; throws std::runtime_error when it does
   /// not listen within seconds.
   ocsp_responder(const test_certificates& certs, const ocsp_responses& responses,
-                 const std::string& index_file);
+                 const std::string& index_file, bool next_update = true);
   ~ocsp_responder() { stop(); }
   ocsp_responder(const ocsp_responder&) = delete;
   ocsp_responder& operator=(const ocsp_responder&) = delete;

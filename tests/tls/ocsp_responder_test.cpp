@@ -44,10 +44,11 @@ class OcspResponder : public test::ocsp_suite {
   }
 
   // A responder that knows the server's certificate as `status`.
-  static std::unique_ptr<test::ocsp_responder> responder(test::cert_status status) {
+  static std::unique_ptr<test::ocsp_responder> responder(test::cert_status status,
+                                                         bool next_update = true) {
     const std::string index =
         responses->index({{"server", status}}, certs->dir() + "/responder_index.txt");
-    return std::make_unique<test::ocsp_responder>(*certs, *responses, index);
+    return std::make_unique<test::ocsp_responder>(*certs, *responses, index, next_update);
   }
 
   connection_config config(const std::string& responder_url) const {
@@ -148,6 +149,20 @@ TEST_F(OcspResponder, TheShardCachesAnAnswerUntilItsNextUpdate) {
   const result<void> uncached = connect(config(url));
   ASSERT_FALSE(uncached.has_value());
   EXPECT_EQ(uncached.error(), make_error_code(errc::ocsp_responder_unavailable));
+}
+
+TEST_F(OcspResponder, AnAnswerWithoutANextUpdateIsNeverCached) {
+  // No nextUpdate: the responder always has newer information (RFC 6960 4.2.2.1), so a later
+  // revocation must be seen by the next connect.
+  auto r = responder(test::cert_status::good, false);
+  const std::string url = r->url();
+  const result<void> first = connect(config(url));
+  ASSERT_TRUE(first.has_value()) << first.error().message();
+  EXPECT_EQ(tls::ocsp_cache::this_shard().size(), 0u);
+  r = responder(test::cert_status::revoked, false);
+  const result<void> revoked = connect(config(r->url()));
+  ASSERT_FALSE(revoked.has_value());
+  EXPECT_EQ(revoked.error(), make_error_code(errc::tls_certificate_revoked));
 }
 
 }  // namespace
