@@ -17,12 +17,14 @@
 namespace uredis::test {
 
 ocsp_responder::ocsp_responder(const test_certificates& certs, const ocsp_responses& responses,
-                               const std::string& index_file, bool next_update)
+                               const std::string& index_file, bool next_update,
+                               std::string_view issuer)
     : port_(free_loopback_port()) {
   const std::string port = std::to_string(port_);
-  const std::string signer = responses.signer_cert();
-  const std::string key = responses.signer_key();
-  const std::string ca = certs.cert("ca");
+  const bool delegated = issuer == "ca";
+  const std::string signer = delegated ? responses.signer_cert() : certs.cert(issuer);
+  const std::string key = delegated ? responses.signer_key() : certs.key(issuer);
+  const std::string ca = certs.cert(issuer);
   const std::string log = certs.dir() + "/ocsp_responder_" + port + ".log";
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "ocsp_responses.hpp"
 #include "test_certificates.hpp"
@@ -20,8 +21,11 @@ class ocsp_responder {
  public:
   /// Answers about the certificates in `index_file`; throws std::runtime_error when it does
   /// not listen within seconds.
+  /// `issuer`: the CA whose certificates it answers about; ca's answers are signed by the
+  /// delegated responder, another CA's by that CA itself.
   ocsp_responder(const test_certificates& certs, const ocsp_responses& responses,
-                 const std::string& index_file, bool next_update = true);
+                 const std::string& index_file, bool next_update = true,
+                 std::string_view issuer = "ca");
   ~ocsp_responder() { stop(); }
   ocsp_responder(const ocsp_responder&) = delete;
   ocsp_responder& operator=(const ocsp_responder&) = delete;

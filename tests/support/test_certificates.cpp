@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -48,6 +49,8 @@ test_certificates::test_certificates() {
         "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
         "extendedKeyUsage=serverAuth,clientAuth\n");
   write(dir_ + "/client.ext", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
+  write(dir_ + "/intermediate.ext",
+        "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n");
   write(dir_ + "/wrong_host.ext",
         "subjectAltName=DNS:wrong.example.invalid\nbasicConstraints=CA:FALSE\n");
 
@@ -71,6 +74,15 @@ test_certificates::test_certificates() {
   make_leaf("client", "uredis client", "ca", "client");
   make_leaf("wrong_host", "wrong.example.invalid", "ca", "wrong_host");
   make_leaf("other_server", "localhost", "other_ca", "server");
+  make_leaf("intermediate_1", "uredis intermediate 1", "ca", "intermediate");
+  make_leaf("intermediate_2", "uredis intermediate 2", "intermediate_1", "intermediate");
+  make_leaf("deep_server", "localhost", "intermediate_2", "server");
+  std::string chain;
+  for (const char* name : {"deep_server", "intermediate_2", "intermediate_1"}) {
+    std::ifstream in(cert(name));
+    chain.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  write(cert("deep_server_chain"), chain);
   // Its own issuer, for 127.0.0.1 and localhost: the certificate a server makes for itself.
   run("openssl req -x509 " + std::string(new_ec_key) + " -days 3650 -subj '/CN=localhost' " +
       "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " + key("self_signed") + " -out " +

@@ -9,6 +9,10 @@
 //   wrong_host    signed by ca, for wrong.example.invalid only
 //   other_ca      a second CA nobody trusts, and other_server, signed by it, for 127.0.0.1
 //   self_signed   its own issuer, for 127.0.0.1 and localhost
+//   deep_server   for 127.0.0.1 and localhost, two intermediates below ca: ca signs
+//                 intermediate_1, which signs intermediate_2, which signs deep_server;
+//                 deep_server_chain.crt is the chain a server sends (leaf, intermediate_2,
+//                 intermediate_1)
 //
 // Each pair is <name>.crt and <name>.key in dir(). Throws std::runtime_error (with openssl's
 // output) when openssl is missing or fails.

@@ -165,5 +165,27 @@ TEST_F(OcspResponder, AnAnswerWithoutANextUpdateIsNeverCached) {
   EXPECT_EQ(revoked.error(), make_error_code(errc::tls_certificate_revoked));
 }
 
+TEST_F(OcspResponder, AServerTwoIntermediatesBelowTheCaIsChecked) {
+  // The chain the server sends names deep_server's issuer (intermediate_2) only through
+  // intermediate_1: each must be trusted before the one it signed.
+  test::redis_server_options o;
+  o.tls = test::redis_tls_options{certs->cert("deep_server_chain"), certs->key("deep_server"),
+                                  certs->cert("ca"), false};
+  redis.emplace(o);
+  for (const test::cert_status status : {test::cert_status::good, test::cert_status::revoked}) {
+    const std::string index =
+        responses->index({{"deep_server", status}}, certs->dir() + "/deep_index.txt");
+    test::ocsp_responder r(*certs, *responses, index, true, "intermediate_2");
+    tls::ocsp_cache::this_shard().clear();
+    const result<void> outcome = connect(config(r.url()));
+    if (status == test::cert_status::good) {
+      EXPECT_TRUE(outcome.has_value()) << outcome.error().message();
+    } else {
+      ASSERT_FALSE(outcome.has_value());
+      EXPECT_EQ(outcome.error(), make_error_code(errc::tls_certificate_revoked));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace uredis
