@@ -24,7 +24,16 @@ void wakeups::watch(std::string_view name, waiter& w) {
   subscriber_.subscribe(
       release_channel(name), [this, target](const pubsub::message&) { wake(*target); },
       [this, target](const result<void>& r) {
-        if (!r || !target->subscribed) return;
+        if (!target->subscribed) return;
+        if (!r) {
+          // Refused (NOPERM) or never sent: the subscriber has forgotten the name, so the next
+          // waiter must ask again; until then the waiters have their retry timers. After a
+          // timeout or a lost connection the name stays, and the next handshake subscribes.
+          if (!subscriber_.subscriptions().contains(proto::subscription_family::channel,
+                                                    release_channel(target->name)))
+            target->subscribed = false;
+          return;
+        }
         target->confirmed = true;
         wake(*target);  // every waiter tries again: a release may have slipped in before
       });

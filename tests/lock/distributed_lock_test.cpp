@@ -119,6 +119,47 @@ TEST_F(DistributedLock, a_second_owner_waits_and_is_woken_by_the_release) {
   EXPECT_EQ(second.fencing_token(), first.fencing_token() + 1);
 }
 
+TEST_F(DistributedLock, a_refused_wakeup_subscription_is_asked_for_again_by_the_next_waiter) {
+  // A user that may not subscribe yet: the first waiter's SUBSCRIBE is refused (NOPERM).
+  ASSERT_EQ(
+      server_->command({"ACL", "SETUSER", "waiter", "on", ">pw", "~*", "+@all", "resetchannels"}),
+      "+OK\r\n");
+  ASSERT_EQ(server_->command({"CONFIG", "RESETSTAT"}), "+OK\r\n");
+  connection_config c = config_for(*server_);
+  c.username = "waiter";
+  c.password = "pw";
+  {
+    connection waiting{*loop, c};
+    connect(waiting);
+    wakeups wake{waiting};
+    const lock_options slow_retry{.ttl = 5000ms, .retry_min = 2000ms, .retry_max = 3000ms};
+    distributed_lock holder{conn, "w", {.ttl = 5000ms}};
+    distributed_lock refused{waiting, "w", slow_retry, &wake};
+    distributed_lock later{waiting, "w", slow_retry, &wake};
+    ASSERT_TRUE(*acquire(holder, no_wait));
+    std::optional<result<bool>> first;
+    refused.acquire(wait_forever, [&](result<bool> r) { first.emplace(std::move(r)); });
+    ASSERT_TRUE(test::run_until(
+        *loop,
+        [&] {
+          return server_->command({"INFO", "errorstats"}).find("errorstat_NOPERM") !=
+                 std::string::npos;
+        },
+        5s));
+    // Allowed now: the next waiter subscribes, and the release wakes both.
+    ASSERT_EQ(server_->command({"ACL", "SETUSER", "waiter", "allchannels"}), "+OK\r\n");
+    std::optional<result<bool>> second;
+    later.acquire(wait_forever, [&](result<bool> r) { second.emplace(std::move(r)); });
+    test::run_for(*loop, 200ms);  // the subscription is confirmed
+    const auto start = std::chrono::steady_clock::now();
+    holder.release([](result<void>) {});
+    loop->run_until([&] { return first.has_value() || second.has_value(); });
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1000ms)
+        << "woken by the retry timer, not the release";
+  }
+  server_->command({"ACL", "DELUSER", "waiter"});
+}
+
 std::int64_t pttl_of(const test::redis_server& server, std::string_view key) {
   return std::stoll(server.command({"PTTL", key}).substr(1));
 }
