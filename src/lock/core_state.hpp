@@ -35,6 +35,14 @@ class core_state : public lock_core {
         machine_(std::forward<MachineArgs>(machine_args)...) {}
   ~core_state() = default;
 
+  // The token an acquire starts with: a new one, except after a loss. The key may still carry
+  // the old token then (an extend that reached the server but answered after valid_until, or
+  // extends cut off on the connection while the server kept the key); the acquire script takes
+  // its own token back at once instead of finding the lock busy until a ttl nobody releases.
+  void token_for_acquire() noexcept {
+    if (machine_.state() != lock_state::lost) token_ = lock::token::random();
+  }
+
   std::string name_;
   std::string fence_key_;  // empty: the name cannot be fenced (acquire refuses it)
   std::string channel_;

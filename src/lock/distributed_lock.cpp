@@ -38,7 +38,7 @@ class single_lock_core final : public core_state<machine> {
       done(result<bool>(std::make_error_code(std::errc::invalid_argument)));
       return;
     }
-    token_ = lock::token::random();
+    token_for_acquire();
     callers_.acquired = std::move(done);
     machine_.acquire(now(), wait);
     pump();
@@ -132,7 +132,7 @@ class single_lock_core final : public core_state<machine> {
     const std::string_view tok = token_.view();
     switch (c) {
       case machine::command::acquire:
-        // Idempotent: the script answers a resend that finds our token with the same fence.
+        // Idempotent: a resend that finds our token takes it again, with a new fence.
         conn_->run<std::int64_t>(acquire_script(), {name_, fence_key_},
                                  {tok, machine_.command_ms().count()}, std::move(reply),
                                  {.idempotent = true});

@@ -38,7 +38,7 @@ class redlock_core final : public core_state<redlock_machine> {
       done(result<bool>(std::make_error_code(std::errc::invalid_argument)));
       return;
     }
-    token_ = lock::token::random();
+    token_for_acquire();
     callers_.acquired = std::move(done);
     machine_.acquire(now(), wait);
     pump();

@@ -8,8 +8,7 @@ const script& acquire_script() {
   static const script code{R"lua(
 local holder = redis.call('GET', KEYS[1])
 if holder == ARGV[1] then
-  local fence = redis.call('GET', KEYS[2])
-  if fence then return tonumber(fence) end
+  if ARGV[2] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
   return redis.call('INCR', KEYS[2])
 end
 if holder then return 0 end

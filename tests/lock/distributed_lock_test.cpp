@@ -310,6 +310,36 @@ TEST_F(DistributedLock, a_holder_cut_off_knows_it_lost_before_anyone_else_gets_i
   proxy.clear();
 }
 
+TEST_F(DistributedLock, acquired_again_after_a_late_extend_it_takes_its_own_key_back_at_once) {
+  // The watchdog's extend (sent at ttl/3) reaches the server, which refreshes the key, but its
+  // answer is held past valid_until: the lock is lost with its key still on the server.
+  test::fault_proxy proxy{"127.0.0.1", server_->port()};
+  connection slow{*loop, test::config_through(proxy)};
+  connect(slow);
+  distributed_lock l{slow, "late", {.ttl = 2000ms}};
+  bool lost = false;
+  l.on_lost([&](std::error_code) { lost = true; });
+  ASSERT_TRUE(*acquire(l, no_wait));
+  std::optional<result<void>> warm;  // the extend script is cached: no NOSCRIPT round trip later
+  l.reacquire([&](result<void> r) { warm = std::move(r); });
+  loop->run_until([&] { return warm.has_value(); });
+  ASSERT_TRUE(*warm) << what(*warm);
+  proxy.set_delay(1600ms, test::direction::server_to_client);
+  ASSERT_TRUE(test::run_until(
+      *loop, [&] { return lost; }, 5000ms));
+  ASSERT_EQ(server_->command({"GET", "late"}), "$32\r\n" + std::string(l.token()) + "\r\n");
+  const std::uint64_t lost_fence = l.fencing_token();
+  // Its next acquire goes out behind that extend, while the key is still there: it must not
+  // find itself in its own way until the refreshed ttl runs out.
+  const result<bool> again = acquire(l, no_wait);
+  ASSERT_TRUE(again.has_value()) << again.error().message();
+  EXPECT_TRUE(*again) << "busy: the key the old extend refreshed keeps the lock out";
+  EXPECT_GT(l.fencing_token(), lost_fence);
+  EXPECT_GT(pttl_of(*server_, "late"), 0) << "taken back without its ttl set again";
+  proxy.clear();
+  EXPECT_TRUE(release(l));
+}
+
 TEST_F(DistributedLock, a_holder_killed_frees_the_lock_after_its_ttl) {
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);

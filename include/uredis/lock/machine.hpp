@@ -19,7 +19,7 @@
 // The commands (lock/scripts.hpp has their Lua):
 //   acquire  SET name token NX [PX ttl], and on success INCR of the fencing counter, in one
 //            script; answers the fencing token, or 0 when someone else holds the lock. It is
-//            idempotent: a resend that finds our own token answers the counter again.
+//            idempotent: a resend that finds our own token takes it (the ttl set again).
 //   extend   compare-and-pexpire (the watchdog: to the full ttl; extend(): by or to `ms`);
 //            answers the key's new PTTL, or 0 when the key is not ours any more.
 //   release  compare-and-delete, publishing on the lock's channel; answers 1, or 0 when the

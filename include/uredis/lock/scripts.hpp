@@ -8,8 +8,9 @@
 //
 //   acquire  KEYS: name, fence key   ARGV: token, ttl ms (0: no expiry)
 //            -> the fencing token (INCR of the fence key), or 0 when the key holds another
-//               token. Finding our own token (a resend after a lost connection) answers the
-//               counter's current value: the acquire already happened.
+//               token. Finding our own token (a resend after a lost reply, or a lost lock's
+//               key taken back) sets the ttl again and answers a new INCR: the key is ours,
+//               and every answer is a fence nobody else was given.
 //   extend   KEYS: name              ARGV: token, ms, "1" (replace the ttl) | "0" (add to it)
 //            -> the key's new PTTL, or 0 when the key is missing, another's, or has no ttl
 //   release  KEYS: name              ARGV: token, channel
