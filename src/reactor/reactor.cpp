@@ -2,7 +2,9 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -177,12 +179,27 @@ void reactor::submit(bool wait) {
   result<unsigned> status = 0u;
   if (!wait) {
     status = ring_.submit();
-  } else if (const auto timeout = time_to_next_timer()) {
-    // Sleep until a completion or the earliest timer, whichever comes first.
-    status = *timeout > util::clock::duration::zero() ? ring_.submit_and_wait(1 + quiet_, *timeout)
-                                                      : ring_.submit();
   } else {
-    status = ring_.submit_and_wait(1 + quiet_);
+    // Sleep until a completion (one more than the quiet ones, during their grace) or the
+    // earliest timer, whichever comes first.
+    unsigned completions = 1;
+    std::optional<util::clock::duration> timeout = time_to_next_timer();
+    if (quiet_ > 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (quiet_since_ == std::chrono::steady_clock::time_point{}) quiet_since_ = now;
+      const auto grace_left = quiet_since_ + quiet_grace - now;
+      if (grace_left > grace_left.zero()) {
+        completions += quiet_;
+        const auto left = std::chrono::duration_cast<util::clock::duration>(grace_left);
+        timeout = timeout ? std::min(*timeout, left) : left;
+      }
+    }
+    if (!timeout)
+      status = ring_.submit_and_wait(completions);
+    else if (*timeout > util::clock::duration::zero())
+      status = ring_.submit_and_wait(completions, *timeout);
+    else
+      status = ring_.submit();
   }
   if (!status && !error_) error_ = status.error();
 }

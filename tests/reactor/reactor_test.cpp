@@ -7,11 +7,14 @@
 
 #include <gtest/gtest.h>
 #include <liburing.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -319,6 +322,60 @@ void ping_pong(bool busy_poll, int round_trips, std::uint64_t& wake_ups) {
   EXPECT_EQ(g.hops, 2 * round_trips);
   EXPECT_LT(elapsed, 10s) << "wake-ups are too slow";
   wake_ups = a.get().wake_ups() + b.get().wake_ups();
+}
+
+// A send announced quiet, as a connection announces its sends, to a peer that never reads:
+// more bytes than the socket holds, so it stays pending (MSG_WAITALL).
+class stuck_send final : public io_target {
+ public:
+  stuck_send(reactor& r, int fd, const std::string& bytes) : reactor_(r), id_(r.attach(*this)) {
+    io_uring_sqe* sqe = r.sqe();
+    io_uring_prep_send(sqe, fd, bytes.data(), bytes.size(), MSG_WAITALL);
+    io_uring_sqe_set_data64(sqe, io::encode_user_data(id_, io::op::send));
+    r.begin_quiet();
+  }
+  ~stuck_send() { reactor_.detach(id_); }
+  void on_completion(io::op, const io_uring_cqe&) override { reactor_.end_quiet(); }
+
+ private:
+  reactor& reactor_;
+  std::uint64_t id_;
+};
+
+TEST(Reactor, APostWakesAReactorWhoseQuietSendStaysPending) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  const std::string bytes(8 << 20, 'x');  // far more than a socket buffer
+  std::unique_ptr<stuck_send> send;
+  {
+    reactor_thread owner{with_mailbox(1)};
+    ASSERT_TRUE(owner.ok());
+    reactor* r = &owner.get();
+    std::atomic<bool> started{false};
+    post(owner.inbox(), 0, [&, r] {
+      send = std::make_unique<stuck_send>(*r, fds[0], bytes);
+      started.store(true);
+    });
+    while (!started.load())
+      std::this_thread::yield();
+    std::this_thread::sleep_for(50ms);  // asleep in the kernel, the send still pending
+    const auto posted = steady::now();
+    std::atomic<bool> ran{false};
+    post(owner.inbox(), 0, [&ran, r] {
+      ran.store(true);
+      r->stop();
+    });
+    while (!ran.load() && steady::now() - posted < 2s)
+      std::this_thread::sleep_for(1ms);
+    const auto took = steady::now() - posted;
+    // Either way the test ends: the reader gone, the send fails, a second completion.
+    if (!ran.load()) ::shutdown(fds[1], SHUT_RDWR);
+    owner.join();
+    send.reset();  // on this thread now: the reactor's own has ended
+    EXPECT_LT(took, 500ms) << "the post waited for a second completion";
+  }
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 TEST(Reactor, ThousandRoundTripsBetweenSleepingReactors) {
