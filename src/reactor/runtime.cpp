@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include <cassert>
+#include <thread>
 #include <utility>
 
 namespace uredis {
@@ -107,11 +108,18 @@ bool runtime::on_shard() const noexcept {
 
 bool runtime::submit_to(unsigned shard, task_fn&& fn) noexcept {
   assert(shard < shards_.size());
-  // Acquire pairs with the release that set `draining`: a refusal here is final, and a task
-  // accepted before it is run by the target's last drain (see arrive()).
-  if (phase_.load(std::memory_order_acquire) == phase::draining) return false;
   const unsigned sender = current_runtime == this ? current_shard_index : shard_count();
-  return shards_[shard].inbox->post(sender, std::move(fn));
+  std::atomic<unsigned>& posting =
+      sender < shard_count() ? shards_[sender].posting : outside_posting_;
+  // Announced before the phase is read (both seq_cst, against arrive()'s store and
+  // await_posts_in_flight()'s loads): either this sees `draining` and refuses, for good, or the
+  // target's last drain sees this post in flight and waits for it to land.
+  posting.fetch_add(1, std::memory_order_seq_cst);
+  bool accepted = false;
+  if (phase_.load(std::memory_order_seq_cst) != phase::draining)
+    accepted = shards_[shard].inbox->post(sender, std::move(fn));
+  posting.fetch_sub(1, std::memory_order_release);
+  return accepted;
 }
 
 bool runtime::at_stop(task_fn&& fn) {
@@ -148,10 +156,11 @@ std::error_code runtime::error() const noexcept {
 
 void runtime::arrive() noexcept {
   // The acq_rel chain on arrived_ carries every arriving shard's posts to the last arriver,
-  // whose release store of `draining` carries them to each shard's last drain: no accepted task
+  // whose store of `draining` carries them to each shard's last drain. Posts made after a
+  // shard arrived (step 2 still serves) are covered by the posting counters: no accepted task
   // can land in a mailbox after its owner's last drain.
   if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 != shards_.size()) return;
-  phase_.store(phase::draining, std::memory_order_release);
+  phase_.store(phase::draining, std::memory_order_seq_cst);
   phase_.notify_all();  // shards without a reactor wait on phase_ itself
   for (shard& s : shards_)
     if (s.inbox) s.inbox->wake();
@@ -164,6 +173,16 @@ void runtime::await_draining(reactor::reactor* r) noexcept {
   for (phase p = phase_.load(std::memory_order_acquire); p != phase::draining;
        p = phase_.load(std::memory_order_acquire))
     phase_.wait(p, std::memory_order_acquire);
+}
+
+void runtime::await_posts_in_flight() const noexcept {
+  const auto in_flight = [this] {
+    for (const shard& s : shards_)
+      if (s.posting.load(std::memory_order_seq_cst) != 0) return true;
+    return outside_posting_.load(std::memory_order_seq_cst) != 0;
+  };
+  while (in_flight())  // a few instructions long: the sender is between its check and its push
+    std::this_thread::yield();
 }
 
 void runtime::run_stop_handlers(shard& s) {
@@ -215,7 +234,8 @@ void runtime::shard_main(unsigned index, reactor::reactor_options options) {
   arrive();
   // Step 2: serve until every shard is through step 1.
   await_draining(r.get());
-  // Step 3: new posts are refused; what was accepted runs now.
+  // Step 3: new posts are refused; what was accepted (landing now, perhaps) runs now.
+  await_posts_in_flight();
   while (!s.inbox->empty())
     r->poll();
   run_stop_handlers(s);

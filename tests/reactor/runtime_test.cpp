@@ -391,6 +391,30 @@ TEST(Runtime, EndlessCrossShardChainStillStops) {
   EXPECT_TRUE(c.refused.load());
 }
 
+TEST(Runtime, EveryHopAcceptedDuringShutdownRuns) {
+  // A chain hopping between the shards while they shut down: a hop accepted by submit_to must
+  // run, even one whose sender read the phase just before the last shard's final drain.
+  for (int round = 0; round < 200; ++round) {
+    auto rt = two_shards();
+    ASSERT_TRUE(rt);
+    struct chain {
+      runtime* rt;
+      std::atomic<std::uint64_t> accepted{1};  // the first hop, below
+      std::atomic<std::uint64_t> ran{0};
+      void hop() {
+        ran.fetch_add(1, std::memory_order_relaxed);
+        if (rt->submit_to(1 - runtime::current_shard(), [c = this] { c->hop(); }))
+          accepted.fetch_add(1, std::memory_order_relaxed);
+      }
+    } c{rt.get()};
+    ASSERT_TRUE(rt->submit_to(0, [p = &c] { p->hop(); }));
+    ASSERT_TRUE(wait_for([&] { return c.ran.load() > 10; }));
+    rt->stop();
+    ASSERT_EQ(c.accepted.load(), c.ran.load())
+        << "round " << round << ": an accepted hop never ran";
+  }
+}
+
 TEST(Runtime, ShardCanStopTheRuntime) {
   auto rt = two_shards();
   ASSERT_TRUE(rt);

@@ -181,6 +181,9 @@ class runtime {
     std::error_code setup_error;  // written by the shard before it counts itself started_
     std::error_code run_error;    // written by the shard, read after its thread is joined
     int cpu = -1;                 // pin target, or -1
+    // This shard's submit_to() calls between their phase check and their push; on a line of
+    // its own, away from `inbox`, which every sender reads.
+    alignas(util::false_sharing_range) std::atomic<unsigned> posting{0};
   };
 
   explicit runtime(unsigned shards);
@@ -189,6 +192,7 @@ class runtime {
   void run_stop_handlers(shard& s);
   void arrive() noexcept;
   void await_draining(reactor::reactor* r) noexcept;
+  void await_posts_in_flight() const noexcept;
 
   std::vector<shard> shards_;
   unsigned spawned_ = 0;  // threads actually started (owner thread only)
@@ -197,6 +201,8 @@ class runtime {
   alignas(util::false_sharing_range) std::atomic<phase> phase_{phase::running};
   std::atomic<unsigned> started_{0};  // shards done with set-up (success or failure)
   std::atomic<unsigned> arrived_{0};  // shards done with shutdown step 1
+  // The owner thread's submit_to() calls between phase and post (shards count their own).
+  alignas(util::false_sharing_range) std::atomic<unsigned> outside_posting_{0};
 };
 
 }  // namespace uredis
