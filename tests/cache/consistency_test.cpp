@@ -572,6 +572,32 @@ TEST_F(Consistency, a_server_killed_and_restarted_with_other_data_serves_nothing
 
 // ---- 4. A key's TTL -------------------------------------------------------------------------
 
+TEST_F(Consistency, bcast_with_prefixes_caches_only_the_keys_it_is_told_about) {
+  // The server announces writes under "user:" only: a read of any other key, cached, would be
+  // served stale for good.
+  for (const resp_version protocol : {resp_version::resp3, resp_version::resp2}) {
+    SCOPED_TRACE(protocol == resp_version::resp3 ? "RESP3" : "RESP2");
+    server().command({"FLUSHALL"});
+    connection_config config = cached(server(), tracking_mode::bcast, protocol);
+    config.cache.prefixes = {"user:"};
+    connection c{*loop, config};
+    connect(c);
+    ASSERT_TRUE(test::run_until(
+        *loop, [&] { return c.cache()->serving(); }, 10s));
+    server().command({"SET", "order:1", "old"});
+    server().command({"SET", "user:1", "old"});
+    EXPECT_EQ(get(c, "order:1"), "old");
+    EXPECT_EQ(get(c, "user:1"), "old");
+    bool served = false;
+    EXPECT_EQ(get(c, "user:1", &served), "old");
+    EXPECT_TRUE(served) << "a key under the prefix is cached";
+    server().command({"SET", "order:1", "new"});
+    sync(c);
+    EXPECT_EQ(get(c, "order:1", &served), "new");
+    EXPECT_FALSE(served) << "a key outside the prefixes was served from the cache";
+  }
+}
+
 TEST_F(Consistency, a_key_given_pexpire_50_is_not_served_after_it_expired) {
   for (const tracking_mode mode :
        {tracking_mode::optin, tracking_mode::tracked, tracking_mode::bcast}) {

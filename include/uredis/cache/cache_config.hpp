@@ -10,7 +10,8 @@
 //   tracked  every read the connection sends is tracked (CLIENT TRACKING ON, no option)
 //   bcast    the server tracks nothing per client and invalidates every key that starts with
 //            one of `prefixes` (none: every key) on every write; no tracking-table memory on
-//            the server, more invalidations on the client
+//            the server, more invalidations on the client. Reads of keys outside the prefixes
+//            are not cached (nothing would invalidate them)
 
 #include <chrono>
 #include <cstddef>

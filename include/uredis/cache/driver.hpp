@@ -364,6 +364,11 @@ class driver final : public proto::handshake_step, private proto::invalidation_h
   // Copies `command`'s keys, distinct, into keys_.
   template <class Command>
   void list_keys(const Command& command);
+  // Whether the server tells this cache about writes to every key of `command`: always, but in
+  // BCAST mode with prefixes, where only keys under one of them are announced. A read of any
+  // other key is not cached: nothing would ever invalidate it.
+  template <class Command>
+  bool announced(const Command& command) const;
   void written_keys();
   // request_'s arguments after its name, each as if it were a key written.
   void written_arguments();
@@ -463,6 +468,20 @@ void driver::list_keys(const Command& command) {
   }
 }
 
+template <class Command>
+bool driver::announced(const Command& command) const {
+  const std::vector<std::string>& prefixes = config().prefixes;
+  if (config().mode != tracking_mode::bcast || prefixes.empty()) return true;
+  bool all = true;
+  command.for_each_key([&](std::string_view key) {
+    bool under = false;
+    for (const std::string& p : prefixes)
+      under = under || key.starts_with(p);
+    all = all && under;
+  });
+  return all;
+}
+
 template <class Command, class Handler>
 std::optional<driver::enqueued> driver::take(const Command& command, Handler& handler,
                                              const proto::exec_options& options) {
@@ -479,7 +498,8 @@ std::optional<driver::enqueued> driver::take(const Command& command, Handler& ha
   } else if constexpr (lone_key_read<Command>) {
     // Listed, by its type: neither the allow-list nor, for a hit, the encoder is asked.
     if (serve_hit(command, std::move(handler), options)) return enqueued::refused;
-    if (options.cache == proto::cache_use::skip || !serving()) return std::nullopt;
+    if (options.cache == proto::cache_use::skip || !serving() || !announced(command))
+      return std::nullopt;
     encode(command);
     return read(command, handler, options);
   } else {
@@ -494,7 +514,7 @@ std::optional<driver::enqueued> driver::take(const Command& command, Handler& ha
       }
       return std::nullopt;
     }
-    if (!serving()) return std::nullopt;
+    if (!serving() || !announced(command)) return std::nullopt;
     return read(command, handler, options);
   }
 }
