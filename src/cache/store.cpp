@@ -208,10 +208,20 @@ std::size_t store::invalidate(std::string_view key) noexcept {
       drop(e);
       if (last) break;  // the node may be gone
     } else if (options_.delivery == delivery::redirected) {
-      e->stale_ = true;  // the invalidation may have overtaken its reply
+      detach_stale(e);  // the invalidation may have overtaken its reply
     }
   }
   return touched;
+}
+
+void store::detach_stale(entry* e) noexcept {
+  // Kept for its own waiters, whose reads were issued before; no read issued from now on finds
+  // it, so none can get a reply older than what made it stale.
+  e->stale_ = true;
+  if (!e->indexed_) return;
+  e->indexed_ = false;
+  commands_.erase(e->command_, e);
+  detached_.push_back(*e);
 }
 
 void store::written(std::string_view key) noexcept {
@@ -225,11 +235,8 @@ void store::written(std::string_view key) noexcept {
       const bool last = link == node.links.end();
       drop(e);
       if (last) break;  // the node may be gone
-    } else if (e->indexed_) {
-      e->stale_ = true;
-      e->indexed_ = false;
-      commands_.erase(e->command_, e);
-      detached_.push_back(*e);
+    } else {
+      detach_stale(e);
     }
   }
 }
@@ -239,7 +246,11 @@ void store::flush() noexcept {
   while (!lru_.empty())
     drop(&lru_.front());
   if (options_.delivery == delivery::redirected)
-    commands_.for_each([](entry* e) { e->stale_ = true; });  // only pending ones are left
+    commands_.clear([this](entry* e) {  // only reads in flight are left: detach_stale, each
+      e->stale_ = true;
+      e->indexed_ = false;
+      detached_.push_back(*e);
+    });
 }
 
 void store::evict_to_fit() noexcept {

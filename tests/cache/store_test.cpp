@@ -126,6 +126,27 @@ TEST_F(Store, redirected_an_invalidation_overtaking_the_reply_keeps_it_from_bein
   EXPECT_EQ(find(s, "k").kind, kind::miss);
 }
 
+TEST_F(Store, redirected_a_read_after_an_invalidation_never_joins_the_stale_one) {
+  // The invalidation is processed: a read issued from then on must not get the reply of one
+  // sent before it, which may hold the value from before the write.
+  for (const bool by_flush : {false, true}) {
+    SCOPED_TRACE(by_flush ? "flush" : "invalidate");
+    store s{options(delivery::redirected)};
+    const store::found before = find(s, "k");
+    if (by_flush) {
+      s.flush();
+    } else {
+      s.invalidate("k");
+    }
+    const store::found after = find(s, "k");
+    EXPECT_EQ(after.kind, kind::miss) << "joined a read older than the invalidation";
+    EXPECT_NE(after.pending, before.pending);
+    EXPECT_FALSE(s.fill(before.pending, "$3\r\nold\r\n", -1, clock.now()));
+    EXPECT_TRUE(s.fill(after.pending, "$3\r\nnew\r\n", -1, clock.now()));
+    EXPECT_EQ(find(s, "k").reply, "$3\r\nnew\r\n");
+  }
+}
+
 TEST_F(Store, a_flush_drops_everything_stored) {
   store s{options()};
   cache(s, "a", ":1\r\n");

@@ -29,9 +29,11 @@
 //     read ran: it is about an older value, and the reply is stored. Redirected (RESP2:
 //     invalidations come on another connection and can overtake the reply), the placeholder is
 //     marked stale and its reply is handed to its waiters but not stored (the Redis
-//     documentation's rule).
+//     documentation's rule); a read issued after the invalidation does not join it (it may
+//     carry the value from before the write) but goes to the server.
 //   - A flush (a null invalidation after FLUSHDB/FLUSHALL, or a lost connection that carried
-//     invalidations) drops every stored entry at once; redirected, pending ones turn stale too.
+//     invalidations) drops every stored entry at once; redirected, pending ones turn stale
+//     (and are detached) too.
 //   - Expiry: an entry lives no longer than its key: `pttl` is the key's PTTL read in the same
 //     round trip as the reply (the smallest over the command's keys; -1: none of them expires;
 //     -2: a key is missing), capped by options.max_ttl when set. A missing key is cached only
@@ -226,6 +228,8 @@ class store {
   found lookup_at(std::string_view command, Now now);
   entry* make_entry(std::string_view command, std::span<const std::string_view> keys);
   void drop(entry* e) noexcept;
+  // Marks a read in flight stale and takes it out of commands_ (see invalidate and written).
+  void detach_stale(entry* e) noexcept;
   void evict_to_fit() noexcept;
   bool expiry_for(std::int64_t pttl_ms, time_point sent, time_point& expires) const noexcept;
 
@@ -234,7 +238,7 @@ class store {
   command_index<entry> commands_;
   std::unordered_map<std::string, key_node, view_hash, std::equal_to<>> keys_;
   util::intrusive_list<entry, &entry::lru_> lru_;
-  util::intrusive_list<entry, &entry::lru_> detached_;  // reads in flight that written() cut off
+  util::intrusive_list<entry, &entry::lru_> detached_;  // reads in flight cut off (detach_stale)
 };
 
 }  // namespace uredis::cache
