@@ -101,6 +101,18 @@ bool on_allow_list(std::string_view name) noexcept {
   return std::binary_search(allowed.begin(), allowed.end(), key);
 }
 
+bool changes_every_key(std::string_view name) noexcept {
+  const auto is = [name](std::string_view upper) {
+    if (name.size() != upper.size()) return false;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      const char c = name[i];
+      if ((c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c) != upper[i]) return false;
+    }
+    return true;
+  };
+  return is("FLUSHALL") || is("FLUSHDB") || is("SWAPDB") || is("SELECT");
+}
+
 std::string_view command_name(std::string_view request) noexcept {
   // *<argc>\r\n$<len>\r\n<name>\r\n, read with short loops: on every cached call, where a
   // library search for the first LF costs more than the few digits it skips.

@@ -157,6 +157,13 @@ void driver::written_arguments() {
   }
 }
 
+void driver::written_everything() noexcept {
+  const std::uint64_t entries = store_.stats().entries;
+  store_.written_everything();
+  session_->events().emit(
+      event::cache_flushed{session_->id(), event::cache_flush_reason::own_command, entries});
+}
+
 void driver::note_evictions(std::uint64_t before) noexcept {
   if (const std::uint64_t evicted = store_.stats().evictions - before; evicted > 0)
     session_->events().emit(event::cache_evicted{session_->id(), evicted});

@@ -245,12 +245,22 @@ void store::flush() noexcept {
   ++stats_.flushes;
   while (!lru_.empty())
     drop(&lru_.front());
-  if (options_.delivery == delivery::redirected)
-    commands_.clear([this](entry* e) {  // only reads in flight are left: detach_stale, each
-      e->stale_ = true;
-      e->indexed_ = false;
-      detached_.push_back(*e);
-    });
+  if (options_.delivery == delivery::redirected) detach_all_in_flight();
+}
+
+void store::written_everything() noexcept {
+  ++stats_.flushes;
+  while (!lru_.empty())
+    drop(&lru_.front());
+  detach_all_in_flight();
+}
+
+void store::detach_all_in_flight() noexcept {
+  commands_.clear([this](entry* e) {  // detach_stale, with the index emptied at once
+    e->stale_ = true;
+    e->indexed_ = false;
+    detached_.push_back(*e);
+  });
 }
 
 void store::evict_to_fit() noexcept {

@@ -598,6 +598,39 @@ TEST_F(Consistency, bcast_with_prefixes_caches_only_the_keys_it_is_told_about) {
   }
 }
 
+TEST_F(Consistency, its_own_flush_or_select_is_never_answered_from_before_it) {
+  // A read issued right after the connection's own FLUSHALL (or SELECT of another database)
+  // completes runs before the server's null invalidation arrives, if one comes at all.
+  for (const char* const change : {"FLUSHALL", "FLUSHDB", "SELECT", "SWAPDB"}) {
+    SCOPED_TRACE(change);
+    server().command({"FLUSHALL"});
+    server().command({"SET", "k", "before"});
+    connection c{*loop, cached(server())};
+    connect(c);
+    EXPECT_EQ(get(c, "k"), "before");
+    bool served = false;
+    EXPECT_EQ(get(c, "k", &served), "before");
+    ASSERT_TRUE(served);
+    std::vector<std::string> args{change};
+    if (std::string_view(change) == "SELECT") args.push_back("1");
+    if (std::string_view(change) == "SWAPDB") args = {"SWAPDB", "0", "1"};
+    std::optional<std::string> read_after;
+    bool ended = false;
+    c.exec(cmd::raw{args}, [&](result<resp::reply> r) {
+      EXPECT_TRUE(r) << change;
+      // At once, from the completion: before any push that follows the reply is read.
+      c.exec(cmd::get{"k"}, [&](result<std::optional<std::string>> got) {
+        read_after = got ? got->value_or("(nil)") : "<error>";
+        ended = true;
+      });
+    });
+    ASSERT_TRUE(test::run_until(
+        *loop, [&] { return ended; }, 10s));
+    EXPECT_EQ(read_after, std::optional<std::string>("(nil)"))
+        << "answered with the value from before " << change;
+  }
+}
+
 TEST_F(Consistency, a_key_given_pexpire_50_is_not_served_after_it_expired) {
   for (const tracking_mode mode :
        {tracking_mode::optin, tracking_mode::tracked, tracking_mode::bcast}) {

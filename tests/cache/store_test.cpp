@@ -147,6 +147,18 @@ TEST_F(Store, redirected_a_read_after_an_invalidation_never_joins_the_stale_one)
   }
 }
 
+TEST_F(Store, written_everything_drops_what_is_stored_and_detaches_reads_in_flight) {
+  store s{options(delivery::in_band)};  // even in band: the reply may be from before
+  cache(s, "a", ":1\r\n");
+  const store::found before = find(s, "b");
+  s.written_everything();
+  EXPECT_EQ(find(s, "a").kind, kind::miss);
+  const store::found after = find(s, "b");
+  EXPECT_NE(after.pending, before.pending) << "a read after it joined one from before";
+  EXPECT_FALSE(s.fill(before.pending, ":2\r\n", -1, clock.now()));
+  EXPECT_TRUE(s.fill(after.pending, ":3\r\n", -1, clock.now()));
+}
+
 TEST_F(Store, a_flush_drops_everything_stored) {
   store s{options()};
   cache(s, "a", ":1\r\n");

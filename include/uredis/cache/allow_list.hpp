@@ -31,6 +31,11 @@ namespace uredis::cache {
 /// True when `name` (any case) is on the list above.
 bool on_allow_list(std::string_view name) noexcept;
 
+/// True when `name` (any case) changes what every key reads on the connection: FLUSHALL,
+/// FLUSHDB, SWAPDB, SELECT. Entries are not keyed by database, and the server's null
+/// invalidation after a flush arrives after its reply, if at all.
+bool changes_every_key(std::string_view name) noexcept;
+
 /// The command name a request starts with (its first bulk string); empty when `request` is not
 /// a RESP array of bulk strings.
 std::string_view command_name(std::string_view request) noexcept;

@@ -171,6 +171,9 @@ class store {
   void written(std::string_view key) noexcept;
   /// Drops every stored entry.
   void flush() noexcept;
+  /// written() of every key: a FLUSHALL, FLUSHDB, SWAPDB or SELECT this connection sends.
+  /// Stored entries are dropped, reads in flight detached (their replies may be older).
+  void written_everything() noexcept;
 
   /// One pointer the caller keeps with a read in flight (its waiters), null at first.
   static void*& waiters(entry* pending) noexcept { return pending->waiters_; }
@@ -230,6 +233,8 @@ class store {
   void drop(entry* e) noexcept;
   // Marks a read in flight stale and takes it out of commands_ (see invalidate and written).
   void detach_stale(entry* e) noexcept;
+  // detach_stale() of every read left in commands_, once the stored entries are dropped.
+  void detach_all_in_flight() noexcept;
   void evict_to_fit() noexcept;
   bool expiry_for(std::int64_t pttl_ms, time_point sent, time_point& expires) const noexcept;
 

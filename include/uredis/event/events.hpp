@@ -126,6 +126,7 @@ enum class cache_flush_reason : std::uint8_t {
   server,           // a null invalidation: FLUSHALL, FLUSHDB, or the server reset tracking
   connection_lost,  // a new socket: invalidations may have been missed
   user,             // cache::driver::flush()
+  own_command,      // a FLUSHALL, FLUSHDB, SWAPDB or SELECT sent on the cached connection
 };
 
 /// A client-side cache (cache/driver.hpp) dropped `entries` entries (0: none held it) because
