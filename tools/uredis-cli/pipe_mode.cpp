@@ -117,6 +117,17 @@ int run_pipe(const options& o, int in_fd, std::FILE* out, std::FILE* err) {
   clock::time_point last_reply = clock::now();
   const auto timeout = std::chrono::seconds(o.pipe_timeout);
 
+  // Once the last byte is out (written by a send, or flushed by a TLS receive), the next reply
+  // after the others is the magic one.
+  const auto note_all_sent = [&] {
+    if (!eof || all_sent || sent != output.size() || c->output_pending()) return;
+    all_sent = true;
+    counter.expecting_magic = true;
+    std::fputs("All data transferred. Waiting for the last reply...\n", out);
+    std::fflush(out);
+    last_reply = clock::now();
+  };
+
   while (!counter.done) {
     const bool want_input = !eof && sent == output.size();
     const bool want_send = sent < output.size() || c->output_pending();
@@ -158,13 +169,7 @@ int run_pipe(const options& o, int in_fd, std::FILE* out, std::FILE* err) {
         return 1;
       }
       sent += taken;
-      if (eof && sent == output.size() && !c->output_pending() && !all_sent) {
-        all_sent = true;
-        counter.expecting_magic = true;
-        std::fputs("All data transferred. Waiting for the last reply...\n", out);
-        std::fflush(out);
-        last_reply = clock::now();
-      }
+      note_all_sent();
     }
 
     if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
@@ -186,6 +191,7 @@ int run_pipe(const options& o, int in_fd, std::FILE* out, std::FILE* err) {
         return 1;
       }
       if (counter.replies + counter.errors != before) last_reply = clock::now();
+      note_all_sent();  // a TLS receive may have flushed the rest of the last record
     }
 
     if (all_sent && o.pipe_timeout > 0 && !counter.done && clock::now() - last_reply >= timeout) {
