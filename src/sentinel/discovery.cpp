@@ -12,12 +12,11 @@ namespace uredis::sentinel {
 
 discovery::discovery(std::vector<endpoint> sentinels)
     : sentinels_(std::move(sentinels)), order_(sentinels_.size()) {
-  assert(!sentinels_.empty());
   std::iota(order_.begin(), order_.end(), std::size_t{0});
 }
 
 void discovery::start() noexcept {
-  assert(!running_);
+  assert(!running_ && !sentinels_.empty());
   running_ = true;
   found_ = false;
   position_ = 0;

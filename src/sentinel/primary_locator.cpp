@@ -33,6 +33,7 @@ connection_config sentinel_link_config(const sentinel_config& c, const endpoint&
 
 void primary_locator::rotation::locate(address_request& request) {
   const std::vector<std::size_t>& order = discovery_->order();
+  if (order.empty()) return request.fail(std::make_error_code(std::errc::invalid_argument));
   request.answer(discovery_->sentinels()[order[next_++ % order.size()]]);
 }
 
@@ -62,6 +63,9 @@ primary_locator::~primary_locator() {
 }
 
 void primary_locator::locate(address_request& request) {
+  // Nobody to ask; not retried, as a typo in a service name is not.
+  if (discovery_.sentinels().empty())
+    return request.fail(std::make_error_code(std::errc::invalid_argument));
   waiting_.push_back(request);
   if (!discovery_.running()) start_round();
 }

@@ -105,6 +105,18 @@ TEST_F(PrimaryLocator, a_wrong_service_name_fails_at_once_with_its_own_code) {
   EXPECT_EQ(c.state(), connection_state::closed);
 }
 
+TEST_F(PrimaryLocator, a_service_with_no_sentinels_fails_at_once_as_an_invalid_argument) {
+  ASSERT_TRUE(r_);
+  connection_config c;  // built by hand: parse_url refuses an empty list itself
+  c.sentinel.service = "mymaster";
+  connection conn{*r_, c};
+  const std::optional<result<void>> connected = connect(conn);
+  ASSERT_TRUE(connected.has_value());
+  ASSERT_TRUE(connected->has_error()) << describe(*connected);
+  EXPECT_EQ(connected->error(), std::errc::invalid_argument);
+  EXPECT_EQ(conn.state(), connection_state::closed);
+}
+
 TEST_F(PrimaryLocator, no_sentinel_listening_is_sentinel_unreachable) {
   ASSERT_TRUE(r_);
   connection_config c = config_of(

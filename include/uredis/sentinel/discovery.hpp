@@ -36,7 +36,7 @@ namespace uredis::sentinel {
 
 class discovery {
  public:
-  /// Precondition: at least one Sentinel.
+  /// With no Sentinel there is nobody to ask: the caller must not start() a round.
   explicit discovery(std::vector<endpoint> sentinels);
 
   /// The Sentinels as given (indices stay valid for the object's life).

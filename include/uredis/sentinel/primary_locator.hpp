@@ -70,7 +70,8 @@ namespace uredis::sentinel {
 class primary_locator final : public address_provider,
                               public std::enable_shared_from_this<primary_locator> {
  public:
-  /// Precondition: config.enabled() and at least one Sentinel.
+  /// Precondition: config.enabled(). With no Sentinel listed (a config built by hand), every
+  /// locate() fails at once with std::errc::invalid_argument.
   primary_locator(reactor::reactor& r, sentinel_config config);
   ~primary_locator() override;
   primary_locator(const primary_locator&) = delete;
