@@ -58,6 +58,7 @@ void tcp_transport::close() noexcept {
     ::shutdown(fd_, SHUT_RDWR);  // ends the armed recv and any send at once
     ::close(fd_);
     fd_ = -1;
+    ++generation_;
   }
   sending_ = false;
   pending_ = {};
@@ -119,8 +120,8 @@ std::error_code tcp_transport::arm_receive() {
 
 void tcp_transport::on_received(const io_uring_cqe& cqe) {
   const auto bid = buffer_id(cqe);
-  const int fd = fd_;
-  if (fd >= 0 && cqe.res > 0) {
+  const std::uint64_t generation = generation_;
+  if (fd_ >= 0 && cqe.res > 0) {
     if (bid) {
       const auto bytes = buffers_->buffer(*bid, static_cast<std::size_t>(cqe.res));
       events_->on_transport_data({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
@@ -130,8 +131,8 @@ void tcp_transport::on_received(const io_uring_cqe& cqe) {
       in_.clear();
     }
   }
-  if (bid) buffers_->recycle(*bid);  // the receiver is done with the bytes
-  if (fd_ < 0 || fd_ != fd) return;  // closed meanwhile
+  if (bid) buffers_->recycle(*bid);                  // the receiver is done with the bytes
+  if (fd_ < 0 || generation != generation_) return;  // closed meanwhile (and opened again?)
   if (cqe.res == 0) return events_->on_transport_failed(make_error_code(errc::connection_closed));
   if (cqe.res == -ENOBUFS) {  // the shard's buffers ran dry for a moment
     if (const std::error_code ec = arm_receive()) events_->on_transport_failed(ec);

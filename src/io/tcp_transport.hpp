@@ -66,6 +66,9 @@ class tcp_transport final : public transport {
   transport_events* events_;
   options options_;
   int fd_ = -1;
+  // Counts closes: a report handler that closes and opens again gets the same fd number back,
+  // so only this tells the old socket's completion that the socket is not its own any more.
+  std::uint64_t generation_ = 0;
   std::uint64_t target_ = 0;
   socket_address address_;    // read by the kernel when the connect SQE is submitted
   std::string_view pending_;  // what is left to send of the current send()

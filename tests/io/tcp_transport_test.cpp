@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../support/client_setup.hpp"
@@ -27,8 +28,11 @@ using test::make_reactor;
 // Registers with the reactor, forwards completions to the transport, records its reports.
 class harness final : reactor::io_target, transport_events {
  public:
-  explicit harness(reactor::reactor& r, tcp_transport::options o = {})
-      : transport(r.ring(), r.receive_buffers(), *this, o), r_(r), slot_(r.attach(*this)) {}
+  // provided_buffers false: the fallback path of kernels without them (one-shot recv).
+  explicit harness(reactor::reactor& r, tcp_transport::options o = {}, bool provided_buffers = true)
+      : transport(r.ring(), provided_buffers ? r.receive_buffers() : nullptr, *this, o),
+        r_(r),
+        slot_(r.attach(*this)) {}
   ~harness() { r_.detach(slot_); }
 
   std::error_code open(const socket_address& a) { return transport.open(a, slot_); }
@@ -39,13 +43,24 @@ class harness final : reactor::io_target, transport_events {
   std::string received;
   std::optional<std::error_code> failed;
   bool close_on_data = false;
+  std::optional<socket_address> reopen_on_data;  // close, then open again here, once
+  int one_shot_receives = 0;                     // op::recv completions
 
  private:
-  void on_completion(op o, const io_uring_cqe& cqe) override { transport.on_completion(o, cqe); }
+  void on_completion(op o, const io_uring_cqe& cqe) override {
+    if (o == op::recv) ++one_shot_receives;
+    transport.on_completion(o, cqe);
+  }
   void on_transport_connected() override { connected = true; }
   void on_transport_data(std::string_view bytes) override {
     received.append(bytes);
     if (close_on_data) transport.close();
+    if (reopen_on_data) {
+      const socket_address to = *std::exchange(reopen_on_data, std::nullopt);
+      transport.close();
+      connected = false;
+      (void)transport.open(to, slot_);
+    }
   }
   void on_transport_sent() override { sent = true; }
   void on_transport_failed(std::error_code ec) override { failed = ec; }
@@ -87,6 +102,31 @@ TEST(TcpTransport, ASendLargerThanTheSocketBuffersGoesOutWhole) {
   r->run_until([&] { return h.received.size() >= 15 || h.failed; });
   EXPECT_TRUE(h.sent);
   EXPECT_EQ(h.received, "+OK\r\n:8388608\r\n");
+}
+
+TEST(TcpTransport, ReopenedFromItsOwnReceiveOnTheSameFdNumberKeepsOneReceiveArmed) {
+  // One-shot receives: closing and opening again from inside a receive's report gets the same
+  // descriptor number back, and the receive that reported must not arm another on it.
+  test::redis_server server;
+  auto r = make_reactor();
+  harness h(*r, {}, /*provided_buffers=*/false);
+  ASSERT_FALSE(h.open(address_of(server)));
+  r->run_until([&] { return h.connected || h.failed; });
+  ASSERT_TRUE(h.connected);
+  const int first_fd = h.transport.native_handle();
+  h.reopen_on_data = address_of(server);
+  ASSERT_FALSE(h.transport.send("*1\r\n$4\r\nPING\r\n"));
+  r->run_until([&] { return (h.received.size() >= 7 && h.connected) || h.failed; });
+  ASSERT_FALSE(h.failed) << h.failed->message();
+  ASSERT_EQ(h.transport.native_handle(), first_fd) << "not the case under test: a new number";
+  ASSERT_FALSE(h.transport.send("*1\r\n$4\r\nPING\r\n"));
+  r->run_until([&] { return h.received.size() >= 14 || h.failed; });
+  EXPECT_EQ(h.received, "+PONG\r\n+PONG\r\n");
+  const int before = h.one_shot_receives;
+  h.transport.close();  // every receive still armed completes now
+  for (int i = 0; i < 20; ++i)
+    r->poll();
+  EXPECT_EQ(h.one_shot_receives - before, 1) << "two receives were armed on one socket";
 }
 
 TEST(TcpTransport, UnixSocket) {
