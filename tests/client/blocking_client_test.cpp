@@ -336,7 +336,7 @@ TEST(BlockingClientConnect, BadUrlIsADataError) {
   EXPECT_THROW(blocking_client{"redis://127.0.0.1:99999"}, data_error);
 }
 
-TEST(BlockingClientConnect, ServerDeathFailsTheWrittenWriteThenTheClientReconnectsOnItsOwn) {
+TEST(BlockingClientConnect, AServerThatDiedWhileTheClientSatIdleCostsTheNextWriteNothing) {
   test::redis_server server;
   connection_config config;
   config.port = server.port();
@@ -344,19 +344,13 @@ TEST(BlockingClientConnect, ServerDeathFailsTheWrittenWriteThenTheClientReconnec
   blocking_client c{config};
   EXPECT_EQ(c.incr("n"), 1);
   server.kill();
-  // The INCR goes out on the dead socket: it may or may not have run, so it is not resent.
-  try {
-    c.incr("n");
-    FAIL() << "an INCR on a dead connection succeeded";
-  } catch (const connection_error& e) {
-    EXPECT_EQ(e.code(), make_error_code(errc::outcome_unknown));
-  }
-  EXPECT_FALSE(c.connected());
   std::thread restart([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     server.start();
   });
-  // This one waits while the connection retries, and runs once the server is back.
+  // The dead socket's end of stream is taken in before the INCR is queued (redis-py checks a
+  // pooled connection on checkout), so it is not written there and lost as outcome_unknown:
+  // it waits while the connection retries, and runs once the server is back.
   std::optional<std::int64_t> n;
   try {
     n = c.incr("n");
@@ -385,7 +379,7 @@ TEST(BlockingClientConnect, ServerDownLongerThanTheRetryBudgetIsAConnectionError
   } catch (const connection_error& e) {
     EXPECT_EQ(e.code(), make_error_code(errc::connection_refused));
   }
-  EXPECT_EQ(c.loop().events().stats().retries_exhausted, 1u);
+  EXPECT_EQ(c.loop().events().stats().retries_exhausted, 2u) << "one budget per command";
   server.start();
   EXPECT_EQ(c.incr("n"), 1);  // the next command connects again
 }

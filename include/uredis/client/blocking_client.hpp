@@ -97,7 +97,6 @@ class blocking_client : public command_helpers<blocking_client> {
     static_assert(!proto::detail::holds_view<response>::value,
                   "a view into the read buffer dies with the reply: read it into std::string");
     ensure_connected();
-    take_in_invalidations();
     std::optional<result<response>> got;
     conn_->exec(command, [&got](result<response> r) { got.emplace(std::move(r)); });
     wait_for([&got] { return got.has_value(); });
@@ -188,15 +187,15 @@ class blocking_client : public command_helpers<blocking_client> {
   }
   [[noreturn]] void fail_on_ring_error();
 
-  // With a client-side cache, the invalidations that have already reached the socket are read
-  // (one turn that does not block) before a read may be answered from the cache: a caller
-  // that saw another client's write complete never gets an older value than that push allows.
-  void take_in_invalidations() {
-    if (conn_->cache() != nullptr) reactor_->poll();
-  }
-
-  // A connection that is reconnecting on its own is left to it: the command waits its turn.
+  // First, what has already reached the socket is taken in (one turn that does not block; no
+  // syscall when nothing is waiting): an end of stream the server sent while the client sat
+  // idle (a restart, its idle timeout), so the command goes to a new socket instead of failing
+  // as written on the dead one (redis-py checks a pooled connection on checkout); and, with a
+  // client-side cache, the invalidations, so a caller that saw another client's write complete
+  // never gets an older value than that push allows. Then a connection that is reconnecting
+  // on its own is left to it: the command waits its turn.
   void ensure_connected() {
+    reactor_->poll();
     const connection_state s = conn_->state();
     if (s == connection_state::idle || s == connection_state::closed) connect();
   }
