@@ -10,6 +10,10 @@ namespace {
 connection_config channel_config(connection_config c) {
   c.protocol = proto::resp_version::resp2;
   c.cache = {};  // the channel itself caches nothing
+  // A channel only listens: with no health check, one a middlebox dropped silently would look
+  // up for good while the cache served entries nothing could invalidate any more.
+  if (c.health_check_interval.count() == 0)
+    c.health_check_interval = invalidation_channel::health_check_interval;
   return c;
 }
 

@@ -10,8 +10,10 @@
 //            tracked connection still redirected to the old id go nowhere
 //
 // It connects once, when asked; after that its connection heals itself by its retry policy and
-// resubscribes in its handshake, so every reconnect is an up() with the new id.
+// resubscribes in its handshake, so every reconnect is an up() with the new id. It checks its
+// health (PING when silent) even when the config does not ask for it: see channel_config.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 
@@ -29,6 +31,9 @@ namespace uredis::cache {
 class invalidation_channel {
  public:
   using up_function = util::inline_function<void(std::int64_t client_id), 16>;
+  /// The channel's health check when the config sets none: a silent channel is recycled (and
+  /// the cache stops serving) within about twice this.
+  static constexpr std::chrono::milliseconds health_check_interval{1000};
   using down_function = util::inline_function<void(), 16>;
 
   /// A channel to `config`'s server (spoken RESP2, uncached) on `r`, feeding `hook`.

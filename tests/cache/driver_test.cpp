@@ -19,6 +19,7 @@
 #include "../../tools/common/allocation_counter.hpp"
 #include "../support/client_setup.hpp"
 #include "../support/eventually.hpp"
+#include "../support/fault_proxy.hpp"
 #include "../support/redis_server.hpp"
 #include "uredis/cache/lone_key_read.hpp"
 #include "uredis/client/blocking_client.hpp"
@@ -355,6 +356,25 @@ TEST_F(Driver, resp2_a_lost_channel_flushes_and_tracking_follows_its_new_id) {
       *loop, [&] { return c.cache()->stats().entries == 0; }, 5000ms))
       << "invalidations reach the new channel";
   EXPECT_EQ(get(c, "k"), "v3");
+}
+
+TEST_F(Driver, resp2_a_channel_gone_silent_stops_the_cache_serving) {
+  // A middlebox drops the channel's connection without a word: no end of stream, nothing sent
+  // ever again. RESP2 says nothing about a redirect going nowhere, so the channel must notice.
+  test::fault_proxy proxy{"127.0.0.1", server_->port()};
+  connection_config config = cached();
+  config.host = proxy.host();
+  config.port = proxy.port();
+  config.protocol = proto::resp_version::resp2;
+  connection c{*loop, config};
+  connect(c);
+  ASSERT_TRUE(test::run_until(
+      *loop, [&] { return c.cache()->serving(); }, 5000ms));
+  proxy.set_black_hole(true);
+  EXPECT_TRUE(test::run_until(
+      *loop, [&] { return !c.cache()->serving(); }, 5000ms))
+      << "still serving with no invalidation able to arrive";
+  proxy.clear();
 }
 
 TEST_F(Driver, each_invalidation_is_an_event_naming_its_key) {
