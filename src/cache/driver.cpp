@@ -186,8 +186,8 @@ read_end driver::settle(store::entry* e, const wrapped_reply* reply, std::error_
     store_.cancel(e);
   } else {
     end.reply = reply_.data();
-    if (reply->failed()) {
-      store_.cancel(e);  // an error reply is not cached
+    if (reply->failed() || reply->untracked()) {
+      store_.cancel(e);  // an error reply is not cached, nor one nothing would invalidate
     } else {
       const std::uint64_t before = store_.stats().evictions;
       store_.fill(e, end.reply, reply->pttl(), store::sent(e));

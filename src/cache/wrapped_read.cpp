@@ -19,6 +19,10 @@ void wrapped_reply::on_node(const resp::node& n) {
   if (n.depth == 0) ++reply_;
   if (failed_ || error_) return;  // the first failure is the one reported; the rest is read
   if (n.depth == 0) {
+    if (resp::is_error(n.type) && caching_ && reply_ == 1) {
+      untracked_ = true;
+      return;
+    }
     if (resp::is_error(n.type)) return fail(n);
     if (reply_ - 1 < exec_) return;  // +OK and +QUEUED
     if (n.type == resp::type::null) {

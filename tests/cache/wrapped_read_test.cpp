@@ -92,10 +92,23 @@ TEST(WrappedRead, the_reads_own_error_becomes_a_top_level_error) {
 
 TEST(WrappedRead, an_error_before_exec_is_the_one_reported) {
   util::byte_buffer out;
-  wrapped_reply reply{5, 1, out};
-  feed(reply, "-ERR tracking off\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n-EXECABORT discarded\r\n");
+  wrapped_reply reply{4, 1, out};  // MULTI, PTTL, GET, EXEC
+  feed(reply, "+OK\r\n-ERR unknown command\r\n+QUEUED\r\n-EXECABORT discarded\r\n");
   EXPECT_TRUE(reply.failed());
-  EXPECT_EQ(out.data(), "-ERR tracking off\r\n");
+  EXPECT_EQ(out.data(), "-ERR unknown command\r\n");
+}
+
+TEST(WrappedRead, a_refused_caching_yes_leaves_the_read_good_but_untracked) {
+  // Resent after a reconnect whose handshake could not turn tracking on (RESP2, its channel
+  // not back yet): the read ran, only untracked. Its reply is the caller's, not the cache's.
+  util::byte_buffer out;
+  wrapped_reply reply{5, 1, out};  // CACHING, MULTI, PTTL, GET, EXEC
+  feed(reply,
+       "-ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or "
+       "OPTOUT mode enabled\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:-1\r\n$1\r\nv\r\n");
+  EXPECT_FALSE(reply.failed());
+  EXPECT_TRUE(reply.untracked());
+  EXPECT_EQ(out.data(), "$1\r\nv\r\n");
 }
 
 TEST(WrappedRead, a_reply_of_another_shape_is_a_type_mismatch_and_null_exec_a_conflict) {

@@ -16,7 +16,9 @@
 // reply written back as RESP bytes into a buffer (resp/node_writer.hpp), or the first error
 // reply when there is one (an error before EXEC, EXECABORT, or the read's own error, such as
 // WRONGTYPE, inside EXEC's array), and the smallest PTTL (store.hpp: -2 when a key is missing,
-// -1 when none expires).
+// -1 when none expires). A refused CLIENT CACHING YES is not a failure: tracking was off on
+// that socket (a read resent after a reconnect whose handshake could not turn it on), so the
+// read's reply is good, only not to be stored (untracked()).
 
 #include <cstdint>
 #include <span>
@@ -52,7 +54,7 @@ class wrapped_reply {
  public:
   /// For a wrapped_read of `replies` replies and `keys` keys; writes into `out`, cleared now.
   wrapped_reply(std::uint32_t replies, std::uint32_t keys, util::byte_buffer& out) noexcept
-      : exec_(replies - 1), keys_(keys), out_(&out) {
+      : exec_(replies - 1), keys_(keys), caching_(replies == keys + 4), out_(&out) {
     out.clear();
   }
 
@@ -63,6 +65,8 @@ class wrapped_reply {
   /// Set when the replies are not the shape a wrapped read gets: errc::watch_conflict for a null
   /// EXEC (a WATCH on the connection aborted it), errc::type_mismatch for anything else.
   std::error_code error() const noexcept { return error_; }
+  /// True when the server refused CLIENT CACHING YES: the reply is good but untracked.
+  bool untracked() const noexcept { return untracked_; }
   /// The smallest PTTL over the keys (see the header comment).
   std::int64_t pttl() const noexcept { return pttl_; }
 
@@ -71,12 +75,14 @@ class wrapped_reply {
 
   std::uint32_t exec_;  // the index of EXEC's reply
   std::uint32_t keys_;
+  bool caching_;  // the first reply is CLIENT CACHING YES's
   util::byte_buffer* out_;
   std::uint32_t reply_ = 0;    // the top-level reply being read, +1
   std::uint64_t element_ = 0;  // EXEC's elements begun so far
   std::int64_t pttl_ = -1;
   std::error_code error_;
   bool failed_ = false;
+  bool untracked_ = false;
 };
 
 }  // namespace uredis::cache
