@@ -378,6 +378,60 @@ TEST(Reactor, APostWakesAReactorWhoseQuietSendStaysPending) {
   ::close(fds[1]);
 }
 
+// Another connection's quiet sends, each completing at once: counts them as they complete.
+class quick_sends final : public io_target {
+ public:
+  quick_sends(reactor& r, int fd) : reactor_(r), fd_(fd), id_(r.attach(*this)) {}
+  ~quick_sends() { reactor_.detach(id_); }
+  void send() {
+    io_uring_sqe* sqe = reactor_.sqe();
+    io_uring_prep_send(sqe, fd_, "ping", 4, MSG_WAITALL);
+    io_uring_sqe_set_data64(sqe, io::encode_user_data(id_, io::op::send));
+    reactor_.begin_quiet();
+  }
+  void on_completion(io::op, const io_uring_cqe&) override {
+    ++completed;
+    reactor_.end_quiet();
+  }
+  int completed = 0;
+
+ private:
+  reactor& reactor_;
+  int fd_;
+  std::uint64_t id_;
+};
+
+TEST(Reactor, AQuietSendThatStaysPendingDoesNotSlowTheOtherRoundTrips) {
+  int stuck[2];
+  int quick[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, stuck), 0);
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, quick), 0);
+  const std::string bytes(8 << 20, 'x');
+  {
+    auto r = make_reactor();
+    ASSERT_TRUE(r);
+    stuck_send pending(*r, stuck[0], bytes);
+    quick_sends other(*r, quick[0]);
+    // Round trips of another connection: its send (done at once) and its "reply" (a nop). The
+    // grace of the pending send runs out once; it must not start again with each of them.
+    const auto start = steady::now();
+    for (int i = 1; i <= 20; ++i) {
+      other.send();
+      nop_target reply(*r);
+      reply.submit_nop();
+      r->run_until([&] { return !reply.ops.empty() && other.completed == i; });
+      char drained[64];
+      while (::recv(quick[1], drained, sizeof drained, MSG_DONTWAIT) > 0) {
+      }
+    }
+    EXPECT_LT(steady::now() - start, 100ms) << "round trips waited out the grace again and again";
+    ::shutdown(stuck[1], SHUT_RDWR);  // the pending send fails now
+    r->run_until([&] { return r->quiet() == 0; });
+  }
+  for (const int fd : {stuck[0], stuck[1], quick[0], quick[1]})
+    ::close(fd);
+}
+
 TEST(Reactor, ThousandRoundTripsBetweenSleepingReactors) {
   std::uint64_t wake_ups = 0;
   ping_pong(/*busy_poll=*/false, 1000, wake_ups);

@@ -25,8 +25,8 @@
 // completion to make progress (the kernel continues a short send itself: MSG_WAITALL). But a
 // send can stay pending (a peer that does not read, more bytes than the socket holds), and
 // then one completion (a post, a reply on another connection) would not end the wait. So the
-// discount holds for quiet_grace after the quiet operations last made progress; past it the
-// turn waits for a single completion again. A batch whose reply takes longer than that costs
+// discount holds for quiet_grace from the first wait that counts on them, until none is left
+// in flight; past it the turn waits for a single completion again. A batch whose reply takes longer than that costs
 // one io_uring_enter more, and nothing waits longer than quiet_grace for a send.
 //
 // Deferred destruction: an object that must not be destroyed while its own code may still be on
@@ -194,8 +194,9 @@ class reactor {
   /// end_quiet() when its completion is reaped, or when its owner gives up on it.
   void begin_quiet() noexcept { ++quiet_; }
   void end_quiet() noexcept {
-    if (quiet_ > 0) --quiet_;
-    quiet_since_ = {};  // progress: the grace starts again at the next wait
+    // All done: the grace starts again at the next wait. Not on partial progress: a send that
+    // stays pending must not keep the grace alive for the other connections' sends.
+    if (quiet_ > 0 && --quiet_ == 0) quiet_since_ = {};
   }
   /// How long a wait may count on the quiet operations in flight to complete by themselves.
   /// Not shorter: a timeout that is the CPU's next timer event reprograms the timer device on
