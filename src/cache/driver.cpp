@@ -157,6 +157,29 @@ void driver::written_arguments() {
   }
 }
 
+bool driver::changes_every_key_request() const {
+  const std::string_view request = request_.data();
+  const std::string_view first = command_name(request);
+  if (changes_every_key(first)) return true;
+  if (first.size() != 5 || (first[0] != 'M' && first[0] != 'm')) return false;  // not MULTI
+  // A transaction: the name of each command in it.
+  resp::parser parser;
+  resp::node n;
+  std::string_view rest = request;
+  bool name = false;
+  while (!rest.empty()) {
+    const resp::step s = parser.next(rest, n);
+    if (s.status != resp::outcome::node) return false;
+    rest.remove_prefix(s.consumed);
+    if (n.depth == 0) {
+      name = true;
+    } else if (n.depth == 1 && std::exchange(name, false) && changes_every_key(n.value)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void driver::written_everything() noexcept {
   const std::uint64_t entries = store_.stats().entries;
   store_.written_everything();

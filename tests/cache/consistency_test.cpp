@@ -31,6 +31,7 @@
 #include "uredis/client/client.hpp"
 #include "uredis/client/connection.hpp"
 #include "uredis/client/task.hpp"
+#include "uredis/client/transaction.hpp"
 #include "uredis/cmd/all.hpp"
 #include "uredis/event/dispatcher.hpp"
 #include "uredis/event/events.hpp"
@@ -601,7 +602,8 @@ TEST_F(Consistency, bcast_with_prefixes_caches_only_the_keys_it_is_told_about) {
 TEST_F(Consistency, its_own_flush_or_select_is_never_answered_from_before_it) {
   // A read issued right after the connection's own FLUSHALL (or SELECT of another database)
   // completes runs before the server's null invalidation arrives, if one comes at all.
-  for (const char* const change : {"FLUSHALL", "FLUSHDB", "SELECT", "SWAPDB"}) {
+  for (const std::string change :
+       {"FLUSHALL", "FLUSHDB", "SELECT", "SWAPDB", "SELECT in MULTI", "FLUSHDB in MULTI"}) {
     SCOPED_TRACE(change);
     server().command({"FLUSHALL"});
     server().command({"SET", "k", "before"});
@@ -611,19 +613,29 @@ TEST_F(Consistency, its_own_flush_or_select_is_never_answered_from_before_it) {
     bool served = false;
     EXPECT_EQ(get(c, "k", &served), "before");
     ASSERT_TRUE(served);
-    std::vector<std::string> args{change};
-    if (std::string_view(change) == "SELECT") args.push_back("1");
-    if (std::string_view(change) == "SWAPDB") args = {"SWAPDB", "0", "1"};
+    std::vector<std::string> args{change.substr(0, change.find(' '))};
+    if (args[0] == "SELECT") args.push_back("1");
+    if (args[0] == "SWAPDB") args = {"SWAPDB", "0", "1"};
     std::optional<std::string> read_after;
     bool ended = false;
-    c.exec(cmd::raw{args}, [&](result<resp::reply> r) {
-      EXPECT_TRUE(r) << change;
-      // At once, from the completion: before any push that follows the reply is read.
+    // At once, from the completion: before any push that follows the reply is read.
+    const auto read_k = [&] {
       c.exec(cmd::get{"k"}, [&](result<std::optional<std::string>> got) {
         read_after = got ? got->value_or("(nil)") : "<error>";
         ended = true;
       });
-    });
+    };
+    if (change.ends_with("in MULTI")) {
+      c.exec(transaction{cmd::raw{args}, cmd::ping{}}, [&](auto r) {
+        EXPECT_TRUE(r) << change;
+        read_k();
+      });
+    } else {
+      c.exec(cmd::raw{args}, [&](result<resp::reply> r) {
+        EXPECT_TRUE(r) << change;
+        read_k();
+      });
+    }
     ASSERT_TRUE(test::run_until(
         *loop, [&] { return ended; }, 10s));
     EXPECT_EQ(read_after, std::optional<std::string>("(nil)"))

@@ -372,7 +372,10 @@ class driver final : public proto::handshake_step, private proto::invalidation_h
   void written_keys();
   // request_'s arguments after its name, each as if it were a key written.
   void written_arguments();
-  // request_ changes every key (changes_every_key): as if each were written.
+  // Whether a command of request_ changes every key (changes_every_key): the command itself,
+  // or, for a transaction, any command between its MULTI and EXEC.
+  bool changes_every_key_request() const;
+  // request_ changes every key: as if each were written.
   void written_everything() noexcept;
   // A wrapped read ended: stores or cancels its entry and answers its waiters.
   read_end settle(store::entry* e, const wrapped_reply* reply, std::error_code error);
@@ -492,7 +495,7 @@ std::optional<driver::enqueued> driver::take(const Command& command, Handler& ha
     // keys (and costs a lookup per argument, only while the cache holds anything).
     if (store_.stats().entries > 0) {
       encode(command);
-      if (changes_every_key(command_name(request_.data()))) {
+      if (changes_every_key_request()) {
         written_everything();
       } else if (!allowed_request()) {
         written_arguments();
