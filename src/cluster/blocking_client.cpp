@@ -77,6 +77,10 @@ cluster_client& blocking_client::usable() {
     throw connection_error(make_error_code(errc::not_connected),
                            "this cluster blocking_client was closed when its io_uring failed");
   }
+  // What already reached the sockets is taken in first (no syscall when nothing waits), as
+  // uredis::blocking_client does: a node's end of stream that came while the client sat idle
+  // sends the command to a new socket rather than failing it, as written, on the dead one.
+  reactor_->poll();
   return *client_;
 }
 
