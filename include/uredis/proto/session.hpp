@@ -414,6 +414,10 @@ session::enqueued session::push_command(const Command& command, Handler&& handle
     out.truncate(before);
     return refuse(std::forward<Handler>(handler), make_error_code(errc::subscriber_only));
   }
+  if (out.size() - before > UINT32_MAX) [[unlikely]] {  // the pipeline counts 32-bit lengths
+    out.truncate(before);
+    return refuse(std::forward<Handler>(handler), std::make_error_code(std::errc::value_too_large));
+  }
   r.length = static_cast<std::uint32_t>(out.size() - before);
   enqueued result = enqueued::queued;
   if (timeout.count() > 0) {
