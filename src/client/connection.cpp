@@ -106,6 +106,10 @@ class connection_core final : public reactor::retirable,
     }
   }
 
+  const endpoint* provided_endpoint() const noexcept {
+    return address_ != nullptr && !current_.host.empty() ? &current_ : nullptr;
+  }
+
  private:
   // Marks a call into the core from outside (the reactor, the user) for release().
   struct scope {
@@ -364,6 +368,10 @@ void connection::close() {
 
 const connection_config& connection::config() const noexcept {
   return core_->config;
+}
+
+const endpoint* connection::provided_endpoint() const noexcept {
+  return core_->provided_endpoint();
 }
 
 reactor::reactor& connection::loop() const noexcept {

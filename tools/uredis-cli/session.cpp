@@ -190,10 +190,12 @@ session::opened session::open_steps() {
   }
 
   bool broken = false;
-  if (locator_ != nullptr && locator_->primary() != nullptr) {
-    // Raw connections (--pipe, SUBSCRIBE, MONITOR) go to the primary found.
-    server_.host = locator_->primary()->host;
-    server_.port = locator_->primary()->port;
+  if (const endpoint* at = connection_->provided_endpoint(); locator_ != nullptr && at) {
+    // Raw connections (--pipe, SUBSCRIBE, MONITOR) go where the connection went: the primary,
+    // or the replica sentinel_role=replica chose; not to a -s socket given beside the URL.
+    server_.host = at->host;
+    server_.port = at->port;
+    server_.unix_socket.clear();
     setup_.user = server_.user;
     setup_.password = server_.password;
   } else if (server_.password) {

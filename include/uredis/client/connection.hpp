@@ -157,6 +157,10 @@ class connection {
   /// Commands queued and not yet answered (timed-out ones whose reply is still due included).
   std::size_t pending() const noexcept { return session_->pending(); }
   const connection_config& config() const noexcept;
+  /// Where the address provider (config.address, or Sentinel) last sent the connection: the
+  /// server it is connected to, or was last; null before its first answer, and without one
+  /// (config.host:port or config.unix_socket).
+  const endpoint* provided_endpoint() const noexcept;
   /// Times the connection became ready again after losing its socket.
   std::uint64_t reconnects() const noexcept { return session_->reconnects(); }
   /// The current socket's TLS handshake resumed an earlier session (config.tls_options.
