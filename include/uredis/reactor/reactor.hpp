@@ -26,8 +26,9 @@
 // send can stay pending (a peer that does not read, more bytes than the socket holds), and
 // then one completion (a post, a reply on another connection) would not end the wait. So the
 // discount holds for quiet_grace from the first wait that counts on them, until none is left
-// in flight; past it the turn waits for a single completion again. A batch whose reply takes longer than that costs
-// one io_uring_enter more, and nothing waits longer than quiet_grace for a send.
+// in flight; past it the turn waits for a single completion again. A batch whose reply takes
+// longer than that costs one io_uring_enter more, and nothing waits longer than quiet_grace
+// for a send.
 //
 // Deferred destruction: an object that must not be destroyed while its own code may still be on
 // the stack (a connection closed from inside one of its completions) is handed to retire(),
