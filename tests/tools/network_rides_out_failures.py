@@ -136,12 +136,25 @@ def run_stream(uredis_cli, server, strike_at, strike):
         tool.stdin.flush()
         written += n
 
-    for i in range(LINES // CHUNK):
-        write(CHUNK)
-        if i in strike_at:
-            strike(write)
-        time.sleep(PAUSE)
-    tool.stdin.close()
+    def await_first_connection():
+        # Under load (sanitizers, a busy machine) the tool may not have connected yet: a failure
+        # during its first connect ends it as redis-cli ends ("Could not connect"), which is
+        # not the case under test. Strike once its commands run on the server.
+        deadline = time.monotonic() + 10
+        while b"cmd=incr" not in server.cli("CLIENT", "LIST") and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    try:
+        for i in range(LINES // CHUNK):
+            write(CHUNK)
+            if i in strike_at:
+                if i == min(strike_at):
+                    await_first_connection()
+                strike(write)
+            time.sleep(PAUSE)
+        tool.stdin.close()
+    except BrokenPipeError:  # the tool ended early: check() reports it, with its stderr
+        pass
     status = tool.wait(timeout=120)
     for r in readers:
         r.join()
@@ -151,7 +164,8 @@ def run_stream(uredis_cli, server, strike_at, strike):
 def check(name, status, lines, err, written, counter, expect_restart):
     """The accounting of the module's docstring; returns the number of tool errors."""
     if len(lines) != written:
-        fail("%s: %d output lines for %d input lines" % (name, len(lines), written))
+        fail("%s: %d output lines for %d input lines, exit status %d; last lines %r; stderr %r"
+             % (name, len(lines), written, status, lines[-3:], err[-2000:]))
         return 0
     last, unknown, resets, errors, unknown_after_reset = 0, 0, 0, 0, 0
     first_after_reset = None
@@ -290,8 +304,8 @@ def main():
 
         def client_kill(write):
             write(10 * CHUNK)  # the kill lands while these are in flight
-            # Under load (sanitizers, a busy machine) the tool may not have connected yet, or
-            # be between two sockets: strike as soon as it has one, rather than at nothing.
+            # Under load (sanitizers, a busy machine) the tool may be between two sockets:
+            # strike as soon as it has one, rather than at nothing.
             deadline = time.monotonic() + 5
             killed = server.kill_clients()
             while killed < 1 and time.monotonic() < deadline:
