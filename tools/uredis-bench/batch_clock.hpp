@@ -10,7 +10,8 @@
 // callbacks run.
 //
 // Only for code running inside a completion callback: a timer or a mailbox task runs after the
-// turn's last completion and must read the clock itself (now_fresh()).
+// turn's last completion and must read the clock itself (now_fresh()), or forget() the last
+// completion's time before it issues requests whose replies may complete at once (cache hits).
 
 #include <chrono>
 #include <cstdint>
@@ -34,6 +35,10 @@ class batch_clock {
     }
     return now_;
   }
+
+  /// Makes the next now() read the clock. For a timer or a task that issues requests: a cache
+  /// hit's reply completes inside it, after the turn's last completion.
+  void forget() noexcept { completion_ = ~std::uint64_t{0}; }
 
   /// The clock, read now.
   static time_point now_fresh() noexcept { return std::chrono::steady_clock::now(); }

@@ -25,8 +25,10 @@ struct shard::client {
   std::size_t in_flight = 0;
   time_point due{};   // --rate: when the next request is due
   bool down = false;  // closed during the measured phase: no more requests
-  // A request issued while exec() runs on this connection (from a cache hit's reply), sent
-  // once it returns.
+  // Requests counted in flight but not sent yet: one issued while exec() runs on this
+  // connection (from a cache hit's reply) waits for it to return; past a window of -P sends in
+  // a row they wait for the resume timer (see send_owed). Stamped with the oldest one's issue
+  // time, so a wait never shortens a latency.
   bool sending = false;
   std::size_t owed = 0;
   time_point owed_stamp{};
@@ -35,6 +37,7 @@ struct shard::client {
 shard::shard(shard_plan plan, phase_barrier& barrier) : plan_(std::move(plan)), barrier_(barrier) {
   pacer_.set_callback([this] { pace(); });
   deadline_.set_callback([this] { on_deadline(); });
+  resume_.set_callback([this] { on_resume(); });
 }
 
 shard::~shard() = default;
@@ -171,6 +174,7 @@ void shard::start(time_point t0, process_usage& end) {
       clients_[i]->due = plan_.schedule->first_due(t0, plan_.first_client + i);
     pace();
   } else {
+    clock_->forget();  // a hit's reply, completing in here, reads the clock afresh
     const time_point now = batch_clock::now_fresh();
     for (auto& c : clients_)
       for (std::size_t i = 0; i < plan_.pipeline && !c->down && more_to_issue(); ++i)
@@ -183,24 +187,36 @@ void shard::issue(client& c, time_point stamp) {
   if (!plan_.duration) --unissued_;
   ++c.in_flight;
   ++in_flight_;
-  if (c.sending) {  // inside this connection's exec(): a hit's reply (see shard.hpp)
-    ++c.owed;
-    c.owed_stamp = stamp;
-    return;
-  }
+  if (c.owed++ == 0) c.owed_stamp = stamp;
+  if (!c.sending) send_owed(c);  // else inside this connection's exec(): sent when it returns
+}
+
+// Sends c's owed requests. Cache hits complete inside exec() and each one's reply owes the next
+// request, so a run of hits would keep this loop going without end (--duration's timer never
+// firing, one connection sending all of -n): after -P sends in a row it yields, and the resume
+// timer sends the rest at the end of this loop turn.
+void shard::send_owed(client& c) {
   c.sending = true;
-  for (;;) {
-    auto done = [&c, stamp](bool ok) noexcept { c.owner->on_reply(c, ok, stamp); };
+  for (std::size_t sent = 0; c.owed > 0; ++sent) {
+    if (sent == c.depth) {
+      if (!resume_.armed()) reactor_->timers().rearm(resume_, reactor_->timers().current());
+      break;
+    }
+    --c.owed;
+    auto done = [&c, stamp = c.owed_stamp](bool ok) noexcept { c.owner->on_reply(c, ok, stamp); };
     if (cluster_) {
       requests_->issue(*cluster_, done);
     } else {
       requests_->issue(*c.conn, done);
     }
-    if (c.owed == 0) break;
-    --c.owed;
-    stamp = c.owed_stamp;
   }
   c.sending = false;
+}
+
+void shard::on_resume() {
+  clock_->forget();  // a hit's reply, completing in here, reads the clock afresh
+  for (auto& c : clients_)
+    if (c->owed > 0 && !c->sending) send_owed(*c);
 }
 
 void shard::on_reply(client& c, bool ok, time_point sent) {
@@ -242,6 +258,7 @@ void shard::on_reply(client& c, bool ok, time_point sent) {
 // until the next one is due (or, busy polling, until the next loop turn).
 void shard::pace() {
   if (!more_to_issue()) return maybe_finish();
+  clock_->forget();  // a hit's reply, completing in here, reads the clock afresh
   const time_point now = batch_clock::now_fresh();
   const rate_schedule& schedule = *plan_.schedule;
   std::optional<time_point> earliest;
@@ -327,6 +344,7 @@ void shard::teardown() {
   latencies_.flush();
   pacer_.cancel();
   deadline_.cancel();
+  resume_.cancel();
   for (auto& c : clients_)
     if (c->conn) c->conn->close();
   // Before the clients: destroying it completes what it still holds, whose callbacks name them.

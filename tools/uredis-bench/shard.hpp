@@ -25,7 +25,9 @@
 //
 // --cache: a hit completes inside exec(), and its reply issues the next request. issue() sends
 // that one when exec() has returned, not from inside it (a run of hits would otherwise recurse
-// once per request). The cache's stats are summed over the shard's connections: counters as
+// once per request), and after -P sends in a row yields to the loop: the rest go out from a
+// timer at the end of the turn, so that a run of hits never keeps the shard from its I/O and
+// its timers (--duration). The cache's stats are summed over the shard's connections: counters as
 // differences over the measured phase, entries and bytes as they are at its end.
 //
 // --cluster: the shard has one cluster::cluster_client (one connection per primary, opened
@@ -119,6 +121,8 @@ class shard {
   void warm_up();
   void on_warm_reply();
   void issue(client& c, std::chrono::steady_clock::time_point stamp);
+  void send_owed(client& c);
+  void on_resume();
   void on_reply(client& c, bool ok, std::chrono::steady_clock::time_point sent);
   void pace();
   void arm_pacer_for(std::chrono::steady_clock::time_point due);
@@ -152,6 +156,7 @@ class shard {
   process_usage* end_ = nullptr;
   reactor::timer pacer_;
   reactor::timer deadline_;
+  reactor::timer resume_;  // sends the requests a run of cache hits left owed (send_owed)
   std::atomic<std::uint64_t> completed_{0};  // result_.completed, published for the progress line
 };
 
