@@ -1,7 +1,7 @@
 // uredis-bench: a redis-benchmark work-alike on the uredis runtime. main() parses the command
 // line, starts a private redis-server (with --cluster, a private cluster) when no server is
-// given, starts the runtime's shards (--threads, --pin, --busy-poll), and runs the tests in
-// order.
+// given (stopped however the run ends: signal_cleanup.hpp), starts the runtime's shards
+// (--threads, --pin, --busy-poll), and runs the tests in order.
 
 #include <cerrno>
 #include <cstdio>
@@ -17,6 +17,7 @@
 #include "private_server.hpp"
 #include "report.hpp"
 #include "run.hpp"
+#include "signal_cleanup.hpp"
 #include "uredis/reactor/runtime.hpp"
 
 namespace {
@@ -82,6 +83,8 @@ int main(int argc, char** argv) {
     config.protocol = uredis::resp_version::resp3;
   }
 
+  // Before any thread starts (they inherit the blocked signals) and any server.
+  watch_signals();
   std::optional<private_cluster> cluster;
   std::optional<private_server> server;
   if (o.private_server() && o.cluster) {

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,8 @@
 #include <fstream>
 #include <thread>
 #include <vector>
+
+#include "signal_cleanup.hpp"
 
 namespace uredis::bench {
 
@@ -60,6 +63,7 @@ bool run_quietly(const std::vector<std::string>& args) {
   const pid_t pid = ::fork();
   if (pid < 0) return false;
   if (pid == 0) {
+    unblock_signals_for_exec();
     const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (null >= 0) {
       ::dup2(null, STDOUT_FILENO);
@@ -139,15 +143,21 @@ bool private_server::start(std::string& error, bool tls, const std::vector<std::
   for (const std::string& e : extra)
     argv.push_back(e.c_str());
   argv.push_back(nullptr);
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) {
     error = std::string{"fork: "} + std::strerror(errno);
     return false;
   }
   if (pid_ == 0) {
+    unblock_signals_for_exec();
+    // However uredis-bench ends (SIGKILL, an abort), the server ends with it (signal_cleanup.hpp).
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(1);  // it ended before the line above
     ::execvp(argv[0], const_cast<char* const*>(argv.data()));
     ::_exit(127);
   }
+  guard(*this);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
@@ -182,15 +192,22 @@ std::optional<std::chrono::nanoseconds> private_server::cpu_time() const {
 }
 
 private_server::~private_server() {
+  unguard(*this);
+  stop();
+}
+
+void private_server::stop() noexcept {
   if (pid_ > 0) {
     ::kill(pid_, SIGTERM);
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
+    pid_ = -1;
   }
   if (!dir_.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
+    dir_.clear();
   }
 }
 

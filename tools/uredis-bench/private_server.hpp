@@ -1,7 +1,9 @@
 #pragma once
 // private_server: a throw-away redis-server for runs given no -h/-p/-s. It is started from PATH
 // on a free loopback port, in a fresh temporary directory, with persistence off (--save '',
-// --appendonly no); the destructor stops it (SIGTERM, then waits) and removes the directory.
+// --appendonly no); the destructor stops it (SIGTERM, then waits) and removes the directory,
+// as does a signal that ends the process, and the server dies with the process however it ends
+// (signal_cleanup.hpp).
 //
 // With TLS (start(true)) it makes a CA and a server certificate for 127.0.0.1 and localhost in
 // that directory with `openssl` (on PATH) and listens for TLS only; clients trust ca_file().
@@ -42,6 +44,9 @@ class private_server {
   /// /proc/<pid>/task/*/schedstat's first field, nanoseconds on a CPU); nullopt when it cannot
   /// be read (not started, no schedstat in this kernel). Allocates (directory listing).
   std::optional<std::chrono::nanoseconds> cpu_time() const;
+  /// Stops the server (SIGTERM, then waits) and removes its directory; the destructor's work,
+  /// also done by signal_cleanup's thread when a signal ends the process.
+  void stop() noexcept;
 
  private:
   pid_t pid_ = -1;
