@@ -66,6 +66,9 @@ usage_error -t get --command "GET __key__"
 usage_error --key-pattern zipf -t get
 usage_error --key-pattern nosuch -r 10
 usage_error --rate 0
+usage_error --rate 1e-9                # its schedule's interval would overflow
+usage_error -d 0                       # as redis-benchmark: at least one byte
+usage_error -d 536870913 -t set        # above a server's bulk string limit (512 MiB)
 usage_error --duration -1
 usage_error --duration 1 -n 10
 usage_error --command "SET 'unterminated"

@@ -10,6 +10,8 @@ namespace uredis::bench {
 namespace {
 
 constexpr std::size_t default_cache_bytes = std::size_t{64} << 20;  // --cache: 64 MiB
+constexpr std::size_t max_data_size = std::size_t{512} << 20;       // -d: 512 MiB
+constexpr double min_rate = 1.0 / (24 * 3600);                      // --rate: one a day
 
 template <class T>
 bool parse_number(std::string_view text, T& out) {
@@ -66,7 +68,7 @@ std::string_view usage_text() {
          "  --user <name>   ACL user (with -a)\n"
          "  -c <clients>    parallel connections (default 50)\n"
          "  -n <requests>   total requests per test (default 100000)\n"
-         "  -d <size>       SET/LPUSH/... value size in bytes (default 3)\n"
+         "  -d <size>       SET/LPUSH/... value size in bytes, 1 to 512 MiB (default 3)\n"
          "  -r <keyspace>   keys key:000000000042 in 0..keyspace-1 (see --key-pattern)\n"
          "  -P <numreq>     pipeline depth per connection (default 1)\n"
          "  -t <tests>      comma-separated, as redis-benchmark's (any case; default: all, in\n"
@@ -195,7 +197,10 @@ parsed_options parse_options(int argc, char** argv) {
         if (!integer(o.requests, std::uint64_t{1})) return fail(bad);
         requests_given = true;
       } else if (arg == "-d") {
-        if (!integer(o.data_size, std::size_t{0})) return fail(bad);
+        // As redis-benchmark, at least one byte; at most what a server takes in one bulk string
+        // by default (proto-max-bulk-len), where redis-benchmark's 1 GiB would only be refused.
+        if (!integer(o.data_size, std::size_t{1}) || o.data_size > max_data_size)
+          return fail(bad + " (1 to " + std::to_string(max_data_size) + " bytes)");
       } else if (arg == "-r") {
         if (!integer(o.keyspace, std::uint64_t{0})) return fail(bad);
       } else if (arg == "-P") {
@@ -213,7 +218,9 @@ parsed_options parse_options(int argc, char** argv) {
       } else if (arg == "--cache-max-bytes") {
         if (!integer(o.cache_max_bytes, std::size_t{1})) return fail(bad);
       } else if (arg == "--rate") {
-        if (!positive(o.rate)) return fail(bad);
+        // Below one request a day the schedule's interval (connections / rate, in nanoseconds)
+        // would overflow, and such a run measures nothing anyway.
+        if (!positive(o.rate) || o.rate < min_rate) return fail(bad + " (at least 1 per day)");
       } else if (arg == "--zipf-exponent") {
         if (!positive(o.zipf_exponent)) return fail(bad);
       } else if (arg == "--key-pattern") {

@@ -50,9 +50,11 @@ class rate_schedule {
 
  private:
   static duration to_ns(double seconds) noexcept {
-    // At least 1 ns: a rate above 1e9/s per connection means "as fast as possible" anyway.
-    const auto ns = static_cast<std::int64_t>(seconds * 1e9);
-    return duration(ns > 0 ? ns : 1);
+    // At least 1 ns: a rate above 1e9/s per connection means "as fast as possible" anyway. At
+    // most 1e18 ns (31 years): a longer interval must not overflow the cast or a due time.
+    const double ns = seconds * 1e9;
+    if (!(ns < 1e18)) return duration(std::int64_t{1'000'000'000'000'000'000});
+    return duration(ns >= 1 ? static_cast<std::int64_t>(ns) : 1);
   }
 
   duration interval_;  // between two requests of one connection
