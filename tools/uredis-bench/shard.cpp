@@ -1,5 +1,6 @@
 #include "shard.hpp"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -193,12 +194,15 @@ void shard::issue(client& c, time_point stamp) {
 
 // Sends c's owed requests. Cache hits complete inside exec() and each one's reply owes the next
 // request, so a run of hits would keep this loop going without end (--duration's timer never
-// firing, one connection sending all of -n): after -P sends in a row it yields, and the resume
-// timer sends the rest at the end of this loop turn.
+// firing, one connection sending all of -n): after a window of sends in a row it yields, and the
+// resume timer sends the rest at the end of this loop turn. The window is at least -P, and large
+// enough that a run of a few hits (--cache with misses among them) never waits for a turn.
 void shard::send_owed(client& c) {
+  constexpr std::size_t min_window = 256;
+  const std::size_t window = std::max(c.depth, min_window);
   c.sending = true;
   for (std::size_t sent = 0; c.owed > 0; ++sent) {
-    if (sent == c.depth) {
+    if (sent == window) {
       if (!resume_.armed()) reactor_->timers().rearm(resume_, reactor_->timers().current());
       break;
     }

@@ -25,10 +25,11 @@
 //
 // --cache: a hit completes inside exec(), and its reply issues the next request. issue() sends
 // that one when exec() has returned, not from inside it (a run of hits would otherwise recurse
-// once per request), and after -P sends in a row yields to the loop: the rest go out from a
-// timer at the end of the turn, so that a run of hits never keeps the shard from its I/O and
-// its timers (--duration). The cache's stats are summed over the shard's connections: counters as
-// differences over the measured phase, entries and bytes as they are at its end.
+// once per request), and after a window of sends in a row (256, or -P if more) yields to the loop:
+// the rest go out from a timer at the end of the turn, so that a run of hits never keeps the shard
+// from its I/O and its timers (--duration). The cache's stats are summed over the shard's
+// connections: counters as differences over the measured phase, entries and bytes as they are at
+// its end.
 //
 // --cluster: the shard has one cluster::cluster_client (one connection per primary, opened
 // while setting up by a PING to each primary the topology names) instead of a connection per
