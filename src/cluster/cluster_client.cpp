@@ -359,9 +359,16 @@ void cluster_client::apply(slot_map next) {
 }
 
 void cluster_client::sweep_retiring() {
-  std::erase_if(retiring_, [](const std::unique_ptr<connection>& c) {
-    return c == nullptr || c->pending() == 0 || !c->ready();
-  });
+  // Destroying a ready connection emits disconnected, which comes back here (on_node_trouble):
+  // the done ones leave the list before any of them is destroyed.
+  const auto done = std::stable_partition(
+      retiring_.begin(), retiring_.end(), [](const std::unique_ptr<connection>& c) {
+        return c != nullptr && c->pending() > 0 && c->ready();
+      });
+  if (done == retiring_.end()) return;
+  std::vector<std::unique_ptr<connection>> closing(std::make_move_iterator(done),
+                                                   std::make_move_iterator(retiring_.end()));
+  retiring_.erase(done, retiring_.end());
 }
 
 void cluster_client::on_node_trouble(std::uint64_t connection_id, bool reconnecting) {
@@ -382,7 +389,9 @@ void cluster_client::on_node_trouble(std::uint64_t connection_id, bool reconnect
       return;
     }
   }
-  sweep_retiring();
+  // Perhaps a retiring connection: gone once its commands are judged (reconnect_scheduled comes
+  // after), so that those it had written are reported as the fault matrix says, not as closed.
+  if (reconnecting) sweep_retiring();
 }
 
 }  // namespace uredis::cluster

@@ -1,7 +1,8 @@
 // cluster_client against one real cluster (3 primaries, 3 replicas, made by redis-cli --cluster
 // create), shared by every test of this program and started once: routing by slot, the split
 // multi-key commands, cross-slot refusal, MOVED and ASK while slots move by hand, live
-// resharding under load, a node added and removed, and a primary killed under load. The tests
+// resharding under load, a node added and removed, a new primary known only from an ASK (and its
+// connection retired with a command in flight), and a primary killed under load. The tests
 // run in this order (the last ones change the cluster for good).
 
 #include "uredis/cluster/cluster_client.hpp"
@@ -506,6 +507,151 @@ TEST_F(ClusterClient, the_map_follows_a_node_added_and_removed) {
       },
       20s));
   EXPECT_EQ(removed, std::vector<std::uint16_t>{port});
+  extra.reset();
+  test::shared_cluster()->wait_stable();
+}
+
+// A new primary joins empty (CLUSTER SLOTS lists no node without slots) and imports a slot: the
+// ASK to it is followed, though the map does not name it. Then it serves an empty slot, and the
+// slot is given back while a write waits on it (paused): the new node leaves the map with the
+// write in flight, so its connection retires; the write is answered (MOVED on), and the next
+// topology closes the retired connection, once.
+TEST_F(ClusterClient, a_new_primary_known_from_an_ask_is_followed_and_then_retires_cleanly) {
+  test::redis_server_options o;
+  const std::string bus_port = std::to_string(test::free_loopback_port());
+  // Replica migration off: a primary whose last slot goes would become the new owner's replica.
+  o.args = {"--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-port",
+            bus_port,
+            "--cluster-node-timeout",
+            "1500",
+            "--cluster-allow-replica-migration",
+            "no"};
+  auto extra = std::make_unique<test::redis_server>(std::move(o));
+  const node_address extra_address{"127.0.0.1", extra->port()};
+  const std::string extra_id = test::node_id(*extra);
+  ASSERT_EQ(test::shared_cluster()->node(0).command(
+                {"CLUSTER", "MEET", "127.0.0.1", std::to_string(extra->port()), bus_port}),
+            "+OK\r\n");
+  // SETSLOT NODE names it by id: every node must know it first; and it must see the cluster up
+  // (MIGRATE to a node that sees it down fails).
+  const auto known_by_all = [&] {
+    if (extra->command({"CLUSTER", "INFO"}).find("cluster_state:ok") == std::string::npos)
+      return false;
+    for (std::size_t i = 0; i < test::shared_cluster()->size(); ++i) {
+      test::redis_server& n = test::shared_cluster()->node(i);
+      if (n.running() && n.command({"CLUSTER", "NODES"}).find(extra_id) == std::string::npos)
+        return false;
+    }
+    return true;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!known_by_all() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(known_by_all());
+  client_->refresh();
+  test::run_for(*r_, 200ms);
+  ASSERT_EQ(client_->slots().find(extra_address), slot_map::no_node) << "it serves no slot";
+
+  // The ASK names a node the map does not: followed at once.
+  const std::string key = "{ask-new}:k";
+  const std::uint16_t slot = util::key_slot(key);
+  ASSERT_TRUE(run(cmd::set{key, "moved"}).has_value());
+  test::redis_server& from = server_serving(slot);
+  move_slot(slot, from, *extra, [&] {
+    const auto started = std::chrono::steady_clock::now();
+    const auto v = run(cmd::get{key});
+    ASSERT_TRUE(v.has_value()) << (v.has_error() ? v.error().message() : v.server_error().message);
+    EXPECT_EQ(*v, "moved");
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 1s) << "the ASK waited for a topology";
+  });
+  EXPECT_EQ(*run(cmd::get{key}), "moved");  // MOVED: the map names it now
+  EXPECT_NE(client_->slots().find(extra_address), slot_map::no_node);
+  move_slot(slot, *extra, from, [] {});
+  EXPECT_EQ(*run(cmd::get{key}), "moved");
+
+  // An empty slot on the new node, known to the client, and a write waiting on it there.
+  // (The other tests' keys are spread over every slot: find one that holds none.)
+  std::string waiting_key;
+  for (int i = 0; waiting_key.empty() && i < 1000; ++i) {
+    const std::string k = "{retire-" + std::to_string(i) + "}:k";
+    const std::string count =
+        server_serving(util::key_slot(k))
+            .command({"CLUSTER", "COUNTKEYSINSLOT", std::to_string(util::key_slot(k))});
+    if (count == ":0\r\n") waiting_key = k;
+  }
+  ASSERT_FALSE(waiting_key.empty()) << "no empty slot";
+  const std::uint16_t empty_slot = util::key_slot(waiting_key);
+  test::redis_server& owner = server_serving(empty_slot);
+  move_slot(empty_slot, owner, *extra, [] {});
+  ASSERT_TRUE(run(cmd::get{waiting_key}).has_value());  // MOVED to it
+  ASSERT_NE(client_->slots().find(extra_address), slot_map::no_node);
+  ASSERT_EQ(extra->command({"CLIENT", "PAUSE", "20000", "WRITE"}), "+OK\r\n");
+  std::optional<result<cmd::applied>> written;
+  client_->exec(cmd::set{waiting_key, "late"},
+                [&](result<cmd::applied> r) { written.emplace(std::move(r)); });
+  test::run_for(*r_, 100ms);
+  ASSERT_FALSE(written.has_value()) << "the paused node answered";
+
+  // The slot goes back (SETSLOT is not a write: the paused node takes it too), and the client
+  // reads a topology without the new node: its connection, one reply due, retires.
+  const std::string s = std::to_string(empty_slot);
+  const std::string owner_id = test::node_id(owner);
+  ASSERT_EQ(owner.command({"CLUSTER", "SETSLOT", s, "IMPORTING", extra_id}), "+OK\r\n");
+  ASSERT_EQ(owner.command({"CLUSTER", "SETSLOT", s, "NODE", owner_id}), "+OK\r\n");
+  ASSERT_EQ(extra->command({"CLUSTER", "SETSLOT", s, "NODE", owner_id}), "+OK\r\n");
+  for (std::size_t i = 0; i < test::shared_cluster()->size(); ++i) {
+    test::redis_server& n = test::shared_cluster()->node(i);
+    if (n.running() && &n != &owner) (void)n.command({"CLUSTER", "SETSLOT", s, "NODE", owner_id});
+  }
+  ASSERT_TRUE(test::run_until(
+      *r_,
+      [&] {
+        client_->refresh();
+        return client_->slots().find(extra_address) == slot_map::no_node;
+      },
+      20s));
+  EXPECT_FALSE(written.has_value());
+
+  // Unpaused: MOVED to the owner, where the write lands; then a topology read sweeps the
+  // retired connection (ready, nothing due), whose close must not sweep it a second time.
+  ASSERT_EQ(extra->command({"CLIENT", "UNPAUSE"}), "+OK\r\n");
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return written.has_value(); }, 10s));
+  EXPECT_TRUE(written->has_value())
+      << (written->has_error() ? written->error().message() : written->server_error().message);
+  EXPECT_EQ(*run(cmd::get{waiting_key}), "late");
+  const std::uint64_t reads = client_->topology_reads();
+  ASSERT_TRUE(test::run_until(
+      *r_,
+      [&] {
+        client_->refresh();
+        return client_->topology_reads() > reads;
+      },
+      10s));
+  // Closed: the new node's clients are the one asking and the MIGRATE connection the old
+  // owner keeps (its last command RESTORE-ASKING).
+  const auto clients_of_extra = [&] {
+    const std::string list = extra->command({"CLIENT", "LIST"});
+    std::size_t n = 0;
+    for (auto at = list.find(" cmd="); at != std::string::npos; at = list.find(" cmd=", at + 1)) {
+      if (list.compare(at, 19, " cmd=restore-asking") != 0) ++n;
+    }
+    return n;
+  };
+  for (int i = 0; i < 100 && clients_of_extra() > 1; ++i)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(clients_of_extra(), 1u) << extra->command({"CLIENT", "LIST"});
+
+  // It goes: killed and forgotten by every node.
+  extra->kill();
+  for (std::size_t i = 0; i < test::shared_cluster()->size(); ++i) {
+    if (test::shared_cluster()->node(i).running())
+      (void)test::shared_cluster()->node(i).command({"CLUSTER", "FORGET", extra_id});
+  }
   extra.reset();
   test::shared_cluster()->wait_stable();
 }

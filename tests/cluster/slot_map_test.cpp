@@ -1,5 +1,5 @@
 // slot_map: a CLUSTER SLOTS reply read into slot -> shard -> node, the endpoints the reply may
-// leave out, replies that are not one, and MOVED repointing a slot.
+// leave out, replies that are not one, MOVED repointing a slot, and an ASK's target added.
 
 #include "uredis/cluster/slot_map.hpp"
 
@@ -141,6 +141,19 @@ TEST(SlotMap, moved_repoints_one_slot_and_keeps_node_indices) {
   const std::uint16_t replica = m->repoint(102, node_address{"127.0.0.1", 30005});
   EXPECT_EQ(m->primary_of(102), replica);
   EXPECT_EQ(m->nodes().size(), 7u);
+  EXPECT_EQ(m->covered_slots(), 16384u);
+}
+
+TEST(SlotMap, an_ask_target_it_did_not_list_is_added_serving_nothing) {
+  auto m = slot_map::from_cluster_slots(test::parse_reply(three_shards()), "127.0.0.1");
+  ASSERT_TRUE(m.has_value());
+  const std::uint16_t known = m->add_ask_target(node_address{"127.0.0.1", 30002});
+  EXPECT_EQ(known, m->primary_of(6000));
+  const std::uint16_t added = m->add_ask_target(node_address{"127.0.0.1", 30010});
+  EXPECT_EQ(added, 6);
+  EXPECT_EQ(m->find(node_address{"127.0.0.1", 30010}), added);
+  EXPECT_FALSE(m->is_primary(added));  // it leads no shard: no slot is routed to it
+  EXPECT_EQ(m->shards().size(), 3u);
   EXPECT_EQ(m->covered_slots(), 16384u);
 }
 

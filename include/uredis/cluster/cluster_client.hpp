@@ -280,12 +280,14 @@ class cluster_client {
         return true;
       }
       case action::follow_ask: {
-        const std::uint16_t node = map_.find(v.where.target);
+        // The target may be a node the map does not list (a new primary importing its first
+        // slot): it is added, serving nothing, and the command goes there all the same.
+        const std::uint16_t node = map_.add_ask_target(v.where.target);
         if (node != slot_map::no_node) {
           send(node, v.command, true, h, deadline);
           return true;
         }
-        // A target the map does not know yet: read the topology, route by slot meanwhile.
+        // No room for another node (a map of 65535): route by slot after a backoff.
         h.state().forget_ask();
         refresh();
         [[fallthrough]];

@@ -10,8 +10,8 @@
 // Routing is two array reads (slot -> shard -> primary) after the key's CRC16
 // (util::key_slot): the per-command cost the cluster client pays. The replicas CLUSTER SLOTS
 // lists after each range's primary are kept with its shard, for reads (read_router.hpp). A node
-// index stays valid for the map's life (repoint only adds nodes), so a client may keep per-node
-// state in a vector indexed the same way.
+// index stays valid for the map's life (repoint and add_ask_target only add nodes), so a client
+// may keep per-node state in a vector indexed the same way.
 //
 // An endpoint the reply leaves empty (or null) means "the node you asked", as the Redis
 // documentation says: it becomes the seed's host. A node announced as "?" (unknown endpoint)
@@ -91,6 +91,11 @@ class slot_map {
   /// shard that node leads (a new shard without replicas when it leads none; the node is added
   /// when the map did not know it). Returns the node's index.
   std::uint16_t repoint(std::uint16_t slot, const node_address& address);
+
+  /// An ASK redirect's target: its index, the node added serving no slot when the map did not
+  /// know it (CLUSTER SLOTS lists no node without slots, so a new primary importing its first
+  /// slot is known only from the ASK). no_node when the map holds as many nodes as it can.
+  std::uint16_t add_ask_target(const node_address& address) { return add_node(address, {}); }
 
   /// How many slots some node serves (16384 for a healthy cluster).
   std::size_t covered_slots() const noexcept;
