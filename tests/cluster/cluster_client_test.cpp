@@ -268,6 +268,47 @@ TEST_F(ClusterClient, moved_for_a_whole_batch_keeps_every_write) {
   EXPECT_EQ(*run(cmd::get{key}), std::to_string(n));
 }
 
+TEST_F(ClusterClient, a_moved_script_or_transaction_is_returned_and_the_map_read_again) {
+  // A slot moved behind the client's back: a script and a transaction of it meet MOVED, which
+  // they return (parts may have run), and which makes the client read the topology, so that the
+  // caller's next try goes to the new owner.
+  const script incr{"return redis.call('INCR', KEYS[1])"};
+  const auto run_script = [&](const std::string& key) {
+    std::optional<result<std::int64_t>> out;
+    client_->run<std::int64_t>(incr, {key}, {},
+                               [&](result<std::int64_t> r) { out.emplace(std::move(r)); });
+    EXPECT_TRUE(test::run_until(
+        *r_, [&] { return out.has_value(); }, 10s));
+    return out.value_or(result<std::int64_t>(errc::timeout));
+  };
+  using tx_results = transaction<cmd::incr>::results;
+  const auto run_transaction = [&](const std::string& key) {
+    std::optional<result<tx_results>> out;
+    client_->exec(transaction{cmd::incr{key}},
+                  [&](result<tx_results> r) { out.emplace(std::move(r)); });
+    EXPECT_TRUE(test::run_until(
+        *r_, [&] { return out.has_value(); }, 10s));
+    return out.value_or(result<tx_results>(errc::timeout));
+  };
+  const auto moved_then_answered = [&](auto&& call, const std::string& key) {
+    const std::uint16_t slot = util::key_slot(key);
+    move_slot(slot, server_serving(slot), another_primary(slot), [] {});
+    const std::uint64_t reads = client_->topology_reads();
+    const auto first = call(key);
+    ASSERT_TRUE(first.has_server_error()) << key << ": the stale map's node answered";
+    EXPECT_NE(first.server_error().message.find("MOVED"), std::string::npos)
+        << first.server_error().message;
+    ASSERT_TRUE(test::run_until(
+        *r_, [&] { return client_->topology_reads() > reads; }, 5s))
+        << key << ": the MOVED did not make the client read the topology";
+    const auto second = call(key);
+    EXPECT_TRUE(second.has_value())
+        << key << ": " << (second.has_server_error() ? second.server_error().message : "error");
+  };
+  moved_then_answered(run_script, "{moved-script}:n");
+  moved_then_answered(run_transaction, "{moved-tx}:n");
+}
+
 TEST_F(ClusterClient, writes_held_through_an_unserved_slot_run_in_the_order_issued) {
   // The slot's owner forgets it: every command for it meets CLUSTERDOWN until it is added
   // back. INCRs issued before and during that outage must run in the order issued, each once:

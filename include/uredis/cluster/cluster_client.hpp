@@ -86,6 +86,7 @@
 #include "uredis/cluster/read_router.hpp"
 #include "uredis/cluster/readonly_step.hpp"
 #include "uredis/cluster/redirect_state.hpp"
+#include "uredis/cluster/refresh_on_redirect.hpp"
 #include "uredis/cluster/resend.hpp"
 #include "uredis/cluster/routed_handler.hpp"
 #include "uredis/cluster/slot_map.hpp"
@@ -184,7 +185,8 @@ class cluster_client {
   /// one slot, where it runs as on a single server. Keys in several slots:
   /// errc::cluster_cross_slot, unsent. A MOVED or ASK met by its commands is not followed (a
   /// transaction is one batch whose parts may have run): it is in the results, and the map is
-  /// read again.
+  /// read again before the callback runs (refresh_on_redirect.hpp; the callback has 8 bytes
+  /// less room than a connection's, proto::pending::capacity).
   template <class... Commands, class Callback>
   void exec(const transaction<Commands...>& tx, Callback&& callback,
             const exec_options& options = {}) {
@@ -194,13 +196,14 @@ class cluster_client {
       callback(result<results>(node.error()));
       return;
     }
-    open(*node).exec(tx, std::forward<Callback>(callback), options);
+    open(*node).exec(tx, refreshing(std::forward<Callback>(callback)), options);
   }
 
   /// Runs `code` (script.hpp, which the caller includes) on the primary serving its keys' one
   /// slot (any primary without keys), EVALSHA first, loading it on NOSCRIPT. Keys in several
   /// slots: errc::cluster_cross_slot, unsent. A MOVED is returned, not followed (the map is
-  /// read again): a script call is resent by the caller, who knows whether it may run twice.
+  /// read again before the callback runs, as for a transaction): a script call is resent by the
+  /// caller, who knows whether it may run twice.
   template <class Response = resp::reply, class Callback>
   void run(const script& code, cmd::arg_list keys, cmd::arg_list args, Callback&& callback,
            const exec_options& options = {}) {
@@ -211,7 +214,8 @@ class cluster_client {
       callback(result<Response>(node.error()));
       return;
     }
-    open(*node).run<Response>(code, keys, args, std::forward<Callback>(callback), options);
+    open(*node).run<Response>(code, keys, args, refreshing(std::forward<Callback>(callback)),
+                              options);
   }
 
   /// Sends `command` to the node at `address` (a keyless command for one node: INFO, DBSIZE,
@@ -311,6 +315,12 @@ class cluster_client {
  private:
   template <class Response, class Callback>
   using routed = detail::routed_handler<cluster_client, Response, Callback>;
+
+  template <class Callback>
+  detail::refresh_on_redirect<cluster_client, std::decay_t<Callback>> refreshing(
+      Callback&& callback) {
+    return {this, std::forward<Callback>(callback)};
+  }
 
   // A command held back while its slot is out of service (held_slots.hpp): its bytes as they
   // went out (or would have), and its handler, with what marks it as its slot's probe or not
