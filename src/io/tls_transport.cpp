@@ -51,12 +51,15 @@ void tls_transport::close() noexcept {
   resumed_ = false;
 }
 
+std::string_view tls_transport::server_name() const noexcept {
+  return options_->server_name.empty() ? host_ : options_->server_name;
+}
+
 void tls_transport::on_transport_connected() {
-  const std::string_view name = options_->server_name.empty() ? host_ : options_->server_name;
-  const tls::peer_name peer{name, options_->verify_peer && options_->check_hostname};
+  const tls::peer_name peer{server_name(), options_->verify_peer && options_->check_hostname};
   if (const std::error_code ec = engine_.start(context_->native(), tls::role::client, peer))
     return fail(ec);
-  offered_ = options_->session_resumption && sessions_.offer(engine_.native());
+  offered_ = options_->session_resumption && sessions_.offer(engine_.native(), server_name());
   advance_handshake();  // writes the ClientHello
 }
 
@@ -146,7 +149,7 @@ void tls_transport::deliver_plaintext() {
   constexpr std::uint8_t capture_tries = 4;
   if (!captured_ && options_->session_resumption && capture_tries_ < capture_tries) {
     ++capture_tries_;
-    captured_ = sessions_.capture(engine_.native());
+    captured_ = sessions_.capture(engine_.native(), server_name());
   }
   // Reading may have produced records of its own (a key update's answer).
   if (const std::error_code ec = flush_output()) fail(ec);

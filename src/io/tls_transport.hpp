@@ -24,7 +24,8 @@
 // (it checks one in the handshake if it does), so the responder is asked either way.
 //
 // Reconnects resume the last session (tls::session_cache; tls::options::session_resumption),
-// taken once the first reads after a handshake have brought its ticket; resumed() says whether
+// taken once the first reads after a handshake have brought its ticket, and only offered to the
+// server name it was made with; resumed() says whether
 // the current handshake did. A server whose first bytes cannot start a TLS record is a
 // plaintext server: the connect fails at once with errc::tls_peer_not_tls. An end of stream in
 // the middle of the handshake is errc::connection_closed, retried like any dropped connection.
@@ -85,6 +86,8 @@ class tls_transport final : public transport, private transport_events, private 
   void on_ocsp_answer(std::string_view body) override;
   void on_ocsp_failed(std::error_code ec) override;
 
+  // The name the server's certificate is checked against (and its sessions kept under).
+  std::string_view server_name() const noexcept;
   void advance_handshake();
   void start_responder_check();
   void report_connected();

@@ -15,7 +15,7 @@ bool resumable(WOLFSSL* ssl, WOLFSSL_SESSION* s) noexcept {
 
 }  // namespace
 
-bool session_cache::capture(WOLFSSL* ssl) noexcept {
+bool session_cache::capture(WOLFSSL* ssl, std::string_view name) {
   if (ssl == nullptr || !wolfSSL_is_init_finished(ssl)) return false;
   WOLFSSL_SESSION* s = wolfSSL_get1_session(ssl);
   if (s == nullptr) return false;
@@ -25,14 +25,16 @@ bool session_cache::capture(WOLFSSL* ssl) noexcept {
   }
   clear();
   session_ = s;
+  name_ = name;
   return true;
 }
 
-bool session_cache::offer(WOLFSSL* ssl) noexcept {
+bool session_cache::offer(WOLFSSL* ssl, std::string_view name) noexcept {
   if (ssl == nullptr) return false;
   // TLS 1.2 servers hand out a ticket only to a client that asks (RFC 5077); TLS 1.3 ones
   // always do. Resuming by session id alone was refused by redis-server in our tests.
   wolfSSL_UseSessionTicket(ssl);
+  if (session_ != nullptr && name != name_) clear();
   if (session_ == nullptr) return false;
   // Refused when the session has expired by its own lifetime: then forget it, a full
   // handshake follows.

@@ -2,11 +2,13 @@
 // redis-server: a reconnect resumes the session the first socket was given (TLS 1.3 tickets,
 // and TLS 1.2), the event and the counters say so, turning it off gives full handshakes, and a
 // server that no longer knows the ticket (restarted: new ticket keys) gets a full handshake and
-// serves as before.
+// serves as before, and a session is never offered to another name than the one it was made
+// with.
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -14,6 +16,7 @@
 #include "../support/eventually.hpp"
 #include "../support/redis_server.hpp"
 #include "../support/test_certificates.hpp"
+#include "uredis/client/address_provider.hpp"
 #include "uredis/client/connection.hpp"
 #include "uredis/cmd/all.hpp"
 #include "uredis/event/dispatcher.hpp"
@@ -169,6 +172,47 @@ TEST_F(Resumption, MutualTlsResumesWithTheClientCertificate) {
   c.close();
   connect_and_ping(*r, c);
   EXPECT_TRUE(c.tls_resumed());
+}
+
+// Answers `at`, whatever it is at the time.
+class movable_provider final : public address_provider {
+ public:
+  void locate(address_request& request) override { request.answer(at); }
+  endpoint at;
+};
+
+TEST_F(Resumption, ASessionIsNeverOfferedToAnotherName) {
+  // One server at two addresses, only 127.0.0.1 in its certificate (not ::1); the address
+  // provider names the first, then the second (a failover, a DNS answer that changed). Resuming
+  // the first name's session there would skip checking the certificate against the new name:
+  // a server sharing ticket keys would be trusted for a name it has no certificate for.
+  test::redis_server_options o = tls_server();
+  o.args = {"--bind", "127.0.0.1", "::1"};
+  test::redis_server server(std::move(o));
+  auto r = test::make_reactor();
+  ASSERT_TRUE(r);
+  auto provider = std::make_shared<movable_provider>();
+  provider->at = {"127.0.0.1", server.port()};
+  connection_config config = tls_config(server);
+  config.address = provider;
+  config.retry_first_connect = false;
+  connection c{*r, config};
+  connect_and_ping(*r, c);
+  c.close();
+
+  provider->at = {"::1", server.port()};
+  std::optional<result<void>> connected;
+  c.connect([&](const result<void>& o) { connected = o; });
+  ASSERT_TRUE(test::run_until(
+      *r, [&] { return connected.has_value(); }, limit));
+  ASSERT_TRUE(connected->has_error()) << "connected to ::1, which the certificate does not name";
+  EXPECT_EQ(connected->error(), errc::tls_host_name_mismatch) << connected->error().message();
+  EXPECT_EQ(c.tls_resumptions(), 0u);
+
+  // Back at the name it was made with, a session is offered again (the one the first connect
+  // kept, or none: never one from another name).
+  provider->at = {"127.0.0.1", server.port()};
+  connect_and_ping(*r, c);
 }
 
 }  // namespace
