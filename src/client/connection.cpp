@@ -282,6 +282,7 @@ class connection_core final : public reactor::retirable,
 
   void connect_to(const result<io::socket_address>& address) {
     if (!address) return session.on_transport_failed(address.error());
+    if (tls_ != nullptr) tls_->expect_setup_by(session.setup_deadline());
     if (const std::error_code ec = transport_->open(*address, slot_))
       session.on_transport_failed(ec);
   }

@@ -1,5 +1,8 @@
 #include "io/tls_transport.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 #include "tls/ocsp_cache.hpp"
 #include "tls/record_header.hpp"
 #include "uredis/error.hpp"
@@ -115,9 +118,18 @@ void tls_transport::start_responder_check() {
   }
   const std::optional<tls::http_url> url = tls::http_url::parse(verifier_->url());
   if (!url) return fail(make_error_code(errc::ocsp_responder_unavailable));
+  // Done a tick (the timer wheel's 1 ms) before the setup's deadline, so that a silent
+  // responder is the error, not the setup's timeout.
+  auto timeout = options_->ocsp_responder_timeout;
+  if (setup_deadline_ != std::chrono::steady_clock::time_point::max()) {
+    const auto left = std::chrono::floor<std::chrono::milliseconds>(
+        setup_deadline_ - loop_->timers().now() - std::chrono::milliseconds(2));
+    if (left <= left.zero()) return fail(make_error_code(errc::ocsp_responder_unavailable));
+    timeout = std::min(timeout, left);
+  }
   if (!query_) query_.emplace(*loop_, static_cast<ocsp_query_events&>(*this));
   checking_ = true;
-  query_->start(*url, verifier_->request(), options_->ocsp_responder_timeout);
+  query_->start(*url, verifier_->request(), timeout);
 }
 
 void tls_transport::on_ocsp_answer(std::string_view body) {

@@ -20,7 +20,8 @@
 // server certificate's OCSP responder is asked (io/ocsp_query.hpp, on the same ring) unless the
 // shard's cache (tls/ocsp_cache.hpp) holds an answer that still checks, and the answer must
 // say good. Until then nothing is reported and records from the server wait in the engine, so
-// no command can go out before the check passes. wolfSSL does not say whether a staple came
+// no command can go out before the check passes. The check ends before the setup's deadline
+// (expect_setup_by), so a responder that never answers is reported as such. wolfSSL does not say whether a staple came
 // (it checks one in the handshake if it does), so the responder is asked either way.
 //
 // Reconnects resume the last session (tls::session_cache; tls::options::session_resumption),
@@ -33,6 +34,7 @@
 // Owner: the connection's I/O shell. `tls_options` and `host` must outlive the transport (the
 // shell's config).
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -63,6 +65,12 @@ class tls_transport final : public transport, private transport_events, private 
   /// The name the next opens check (an address provider's answer changes it between connects);
   /// it must outlive them, as `host` does.
   void expect_host(std::string_view host) noexcept { host_ = host; }
+  /// The deadline of the setup the next open belongs to (the session's). The responder check
+  /// ends before it, so that a silent responder is reported as ocsp_responder_unavailable, not
+  /// as the setup's timeout (which is retried).
+  void expect_setup_by(std::chrono::steady_clock::time_point deadline) noexcept {
+    setup_deadline_ = deadline;
+  }
   tls_transport(const tls_transport&) = delete;
   tls_transport& operator=(const tls_transport&) = delete;
 
@@ -99,6 +107,8 @@ class tls_transport final : public transport, private transport_events, private 
   transport_events* events_;
   const tls::options* options_;
   std::string_view host_;
+  std::chrono::steady_clock::time_point setup_deadline_ =
+      std::chrono::steady_clock::time_point::max();
   reactor::reactor* loop_;
   std::optional<tls::context> context_;         // built on the first open
   std::optional<ocsp_query> query_;             // made on the first responder check, then reused

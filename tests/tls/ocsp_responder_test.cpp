@@ -2,7 +2,8 @@
 // redis-server listening for TLS, asking a real responder (openssl ocsp, from an index.txt made
 // at test time) from the reactor after the handshake. A good answer connects, a revoked one is
 // refused before any command reaches Redis, a responder that is down or silent fails the
-// connect closed, and the shard's cache answers the next connect without asking again.
+// connect closed (a silent one before the setup's deadline, as unavailable), a resumed reconnect
+// is checked as well, and the shard's cache answers the next connect without asking again.
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -23,6 +24,7 @@
 #include "../support/test_certificates.hpp"
 #include "tls/ocsp_cache.hpp"
 #include "uredis/client/connection.hpp"
+#include "uredis/cmd/all.hpp"
 #include "uredis/error.hpp"
 
 namespace uredis {
@@ -133,6 +135,50 @@ TEST_F(OcspResponder, ASilentResponderTimesOutClosed) {
   ASSERT_FALSE(outcome.has_value());
   EXPECT_EQ(outcome.error(), make_error_code(errc::ocsp_responder_unavailable));
   EXPECT_LT(took, 3s) << "the responder timeout did not bound the wait";
+}
+
+TEST_F(OcspResponder, ASilentResponderIsUnavailableBeforeTheSetupTimesOut) {
+  // The responder's own timeout (5 s by default) outlasts the setup's (1 s here): the check
+  // still ends first, and says why, instead of the setup's timeout (which would be retried).
+  const std::uint16_t port = test::free_loopback_port();
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  connection_config c = config("http://127.0.0.1:" + std::to_string(port) + "/ocsp");
+  c.connect_timeout = 1s;
+  ASSERT_GT(c.tls_options.ocsp_responder_timeout, c.connect_timeout);
+  const result<void> outcome = connect(c);
+  ::close(listener);
+  ASSERT_FALSE(outcome.has_value());
+  EXPECT_EQ(outcome.error(), make_error_code(errc::ocsp_responder_unavailable))
+      << outcome.error().message();
+}
+
+TEST_F(OcspResponder, AResumedReconnectIsCheckedToo) {
+  // A resumed handshake carries no certificate: the check must still find the server's (the
+  // session keeps it), ask (or find the cached answer), and let the connection through.
+  const auto r = responder(test::cert_status::good);
+  connection conn{*loop, config(r->url())};
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::optional<result<void>> outcome;
+    conn.connect([&](const result<void>& o) { outcome = o; });
+    ASSERT_TRUE(test::run_until(
+        *loop, [&] { return outcome.has_value(); }, 10s));
+    ASSERT_TRUE(outcome->has_value()) << attempt << ": " << outcome->error().message();
+    // A reply brings the TLS 1.3 tickets along, for the next connect to resume.
+    std::optional<result<std::string>> pong;
+    conn.exec(cmd::ping{}, [&](result<std::string> v) { pong.emplace(std::move(v)); });
+    ASSERT_TRUE(test::run_until(
+        *loop, [&] { return pong.has_value(); }, 10s));
+    ASSERT_TRUE(pong->has_value()) << attempt;
+    conn.close();
+    tls::ocsp_cache::this_shard().clear();  // the second check asks the responder again
+  }
+  EXPECT_EQ(conn.tls_resumptions(), 1u) << "the second connect did not resume";
 }
 
 TEST_F(OcspResponder, TheShardCachesAnAnswerUntilItsNextUpdate) {

@@ -204,6 +204,9 @@ class session {
 
   // ---- Driven by time ----
 
+  /// When the setup under way (connect, TLS, handshake) must be done; time_point::max() when
+  /// none is, or it has no deadline (connect_timeout 0).
+  time_point setup_deadline() const noexcept { return setup_deadline_; }
   /// When on_timer() must next be called (time_point::max(): never).
   time_point next_deadline() const noexcept {
     return std::min({reconnect_at_, setup_deadline_, health_at_, command_deadline_});
