@@ -4,6 +4,7 @@
 
 #include <climits>
 #include <new>
+#include <vector>
 
 #include "uredis/error.hpp"
 
@@ -29,11 +30,27 @@ result<ocsp_verifier> ocsp_verifier::for_peer(WOLFSSL* ssl, const options& o) {
   const char* path = o.ca_path.empty() ? nullptr : o.ca_path.c_str();
   if (file == nullptr && path == nullptr) path = system_ca_path;
   if (wolfSSL_CertManagerLoadCA(cm, file, path) != WOLFSSL_SUCCESS) return errc::tls_config_invalid;
-  // The chain past the leaf, already verified by the handshake: the issuer may be among it.
-  // One that does not load (a root sent again) is not needed.
-  for (int i = 1; i < count; ++i)
-    wolfSSL_CertManagerLoadCABuffer(cm, wolfSSL_get_chain_cert(chain, i),
-                                    wolfSSL_get_chain_length(chain, i), WOLFSSL_FILETYPE_ASN1);
+  // The chain past the leaf: the issuer may be among it. Only what chains up to the trusted
+  // CAs becomes a signer here, the nearest to them first (passes until none is added): the
+  // handshake may have accepted the leaf by another path, skipping a certificate it could not
+  // verify (wolfSSL's alternate chains), and a certificate the server merely sent must not
+  // vouch for an OCSP response. One that does not load (a root sent again) is not needed.
+  std::vector<bool> trusted(static_cast<std::size_t>(count), false);
+  for (bool added = true; added;) {
+    added = false;
+    for (int i = 1; i < count; ++i) {
+      const auto index = static_cast<std::size_t>(i);
+      const unsigned char* der = wolfSSL_get_chain_cert(chain, i);
+      const int length = wolfSSL_get_chain_length(chain, i);
+      if (trusted[index] || wolfSSL_CertManagerVerifyBuffer(
+                                cm, der, length, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
+        continue;
+      trusted[index] = true;
+      added = wolfSSL_CertManagerLoadCABuffer(cm, der, length, WOLFSSL_FILETYPE_ASN1) ==
+                  WOLFSSL_SUCCESS ||
+              added;
+    }
+  }
   v.leaf_.assign(reinterpret_cast<const char*>(wolfSSL_get_chain_cert(chain, 0)),
                  static_cast<std::size_t>(wolfSSL_get_chain_length(chain, 0)));
 
