@@ -286,11 +286,6 @@ void cluster_client::on_slots(result<resp::reply> reply) {
   apply(std::move(*next));
   ++topology_reads_;
   arm_refresh();
-  if (on_connect_) {
-    connect_callback done = std::move(on_connect_);
-    on_connect_ = {};
-    done(result<void>());
-  }
   send_held(true);  // what waited for a topology goes now
   // A node still down may be replaced any moment (its replica's election): keep reading the
   // topology, at the schedule's pace, until it is back or gone from the map.
@@ -299,6 +294,12 @@ void cluster_client::on_slots(result<resp::reply> reply) {
       refresh();
       break;
     }
+  }
+  // Last: the callback may destroy the client (a coroutine that ends once connected).
+  if (on_connect_) {
+    connect_callback done = std::move(on_connect_);
+    on_connect_ = {};
+    done(result<void>());
   }
 }
 
@@ -361,10 +362,10 @@ void cluster_client::apply(slot_map next) {
 void cluster_client::sweep_retiring() {
   // Destroying a ready connection emits disconnected, which comes back here (on_node_trouble):
   // the done ones leave the list before any of them is destroyed.
-  const auto done = std::stable_partition(
-      retiring_.begin(), retiring_.end(), [](const std::unique_ptr<connection>& c) {
-        return c != nullptr && c->pending() > 0 && c->ready();
-      });
+  const auto done = std::stable_partition(retiring_.begin(), retiring_.end(),
+                                          [](const std::unique_ptr<connection>& c) {
+                                            return c != nullptr && c->pending() > 0 && c->ready();
+                                          });
   if (done == retiring_.end()) return;
   std::vector<std::unique_ptr<connection>> closing(std::make_move_iterator(done),
                                                    std::make_move_iterator(retiring_.end()));

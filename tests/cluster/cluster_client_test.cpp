@@ -128,6 +128,27 @@ TEST_F(ClusterClient, routes_ten_thousand_keys_across_all_slots) {
   }
 }
 
+TEST_F(ClusterClient, the_connect_callback_may_destroy_the_client) {
+  // As a coroutine does that holds the client in its frame and ends once connected; a command
+  // issued before the topology waits for it, and fails as closed when the client goes.
+  cluster_config config;
+  config.seeds.push_back({"127.0.0.1", test::shared_cluster()->node(0).port()});
+  auto client = std::make_unique<cluster_client>(*r_, std::move(config));
+  std::optional<result<std::optional<std::string>>> got;
+  client->exec(cmd::get{"{gone}:k"},
+               [&](result<std::optional<std::string>> r) { got.emplace(std::move(r)); });
+  bool connected = false;
+  client->connect([&](const result<void>& r) {
+    connected = r.has_value();
+    client.reset();
+  });
+  ASSERT_TRUE(test::run_until(
+      *r_, [&] { return client == nullptr; }, 10s));
+  EXPECT_TRUE(connected);
+  ASSERT_TRUE(got.has_value());
+  test::run_for(*r_, 50ms);  // nothing of the client is touched after it is gone (ASan)
+}
+
 TEST_F(ClusterClient, splits_mget_mset_del_exists_unlink_touch_per_slot) {
   const std::vector<std::string> keys = {"split:a", "split:b",   "split:c",  "split:d",
                                          "split:e", "{split}:f", "{split}:g"};
