@@ -114,9 +114,12 @@ void primary_locator::on_answer(std::size_t at, std::uint64_t round, const answe
       discovery_.on_failed(e.error());
     }
   } else {
-    // An error reply (a server that is no Sentinel, NOAUTH...) is an answer that cannot be
-    // read as one; a connection error, that the Sentinel could not be asked.
-    discovery_.on_failed(a.has_error() ? a.error() : make_error_code(errc::sentinel_reply_invalid));
+    // An error reply (a server that is no Sentinel, NOAUTH...) and an answer of the wrong shape
+    // (a nested array, a null element: the adapter's errors) are answers that cannot be read
+    // as one; a connection error, that the Sentinel could not be asked.
+    const bool unreadable = a.has_server_error() || a.error() == errc::type_mismatch ||
+                            a.error() == errc::unexpected_null;
+    discovery_.on_failed(unreadable ? make_error_code(errc::sentinel_reply_invalid) : a.error());
   }
   if (discovery_.running()) return ask();
   finish_round();

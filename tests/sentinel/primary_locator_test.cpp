@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/canned_server.hpp"
 #include "../support/client_setup.hpp"
 #include "../support/eventually.hpp"
 #include "../support/redis_sentinel.hpp"
@@ -127,6 +128,28 @@ TEST_F(PrimaryLocator, no_sentinel_listening_is_sentinel_unreachable) {
   ASSERT_TRUE(connected.has_value());
   ASSERT_TRUE(connected->has_error()) << describe(*connected);
   EXPECT_EQ(connected->error(), errc::sentinel_unreachable);
+}
+
+TEST_F(PrimaryLocator, an_answer_of_the_wrong_shape_is_an_invalid_sentinel_reply) {
+  // A Sentinel (or something posing as one) answering get-master-addr-by-name with a nested
+  // array, or a null inside: the answer cannot be read, which is what the error must say.
+  ASSERT_TRUE(r_);
+  const std::vector<std::string> answers = {"*2\r\n*1\r\n$1\r\nx\r\n$4\r\n6379\r\n",
+                                            "*2\r\n$-1\r\n$4\r\n6379\r\n", ":7\r\n"};
+  // The link's handshake first: HELLO 3, CLIENT SETINFO twice, PING.
+  const std::string handshake = "%1\r\n+proto\r\n:3\r\n+OK\r\n+OK\r\n+PONG\r\n";
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    test::canned_server fake(std::vector<std::string>{handshake, answers[i]});
+    connection_config c =
+        config_of("redis+sentinel://127.0.0.1:" + std::to_string(fake.port()) + "/mymaster");
+    c.retry_first_connect = false;
+    connection conn{*r_, c};
+    const std::optional<result<void>> connected = connect(conn);
+    ASSERT_TRUE(connected.has_value()) << "answer " << i;
+    ASSERT_TRUE(connected->has_error()) << describe(*connected);
+    EXPECT_EQ(connected->error(), errc::sentinel_reply_invalid)
+        << "answer " << i << ": " << describe(*connected);
+  }
 }
 
 TEST_F(PrimaryLocator, a_sentinel_down_is_skipped_and_moves_behind_the_one_that_answered) {

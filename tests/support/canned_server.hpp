@@ -2,7 +2,9 @@
 // canned_server: a tiny fake Redis server for tests that need bytes no real server sends. It
 // listens on a free loopback port, accepts one connection, answers the first request it reads
 // with `bytes` (whatever they are: malformed RESP included), then keeps the socket open and
-// drains it until the client closes or the server object dies.
+// drains it until the client closes or the server object dies. Given several answers, it sends
+// the n-th for the n-th read (a client that waits for each reply reads them one batch at a
+// time: the handshake's pipelined commands, then a command).
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,12 +14,14 @@
 #include <cstdint>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace uredis::test {
 
 class canned_server {
  public:
-  explicit canned_server(std::string bytes) : bytes_(std::move(bytes)) {
+  explicit canned_server(std::string bytes) : canned_server(std::vector<std::string>{bytes}) {}
+  explicit canned_server(std::vector<std::string> answers) : answers_(std::move(answers)) {
     listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -31,9 +35,12 @@ class canned_server {
       const int fd = ::accept(listener_, nullptr, nullptr);
       if (fd < 0) return;
       char buf[4096];
-      if (::recv(fd, buf, sizeof buf, 0) > 0)
-        (void)::send(fd, bytes_.data(), bytes_.size(), MSG_NOSIGNAL);
+      std::size_t next = 0;
       while (::recv(fd, buf, sizeof buf, 0) > 0) {
+        if (next < answers_.size()) {
+          const std::string& a = answers_[next++];
+          (void)::send(fd, a.data(), a.size(), MSG_NOSIGNAL);
+        }
       }
       ::close(fd);
     });
@@ -46,7 +53,7 @@ class canned_server {
   std::uint16_t port() const { return port_; }
 
  private:
-  std::string bytes_;
+  std::vector<std::string> answers_;
   int listener_ = -1;
   std::uint16_t port_ = 0;
   std::thread thread_;
