@@ -1,5 +1,6 @@
 #include "uredis/client/blocking_client.hpp"
 
+#include <cstdint>
 #include <string>
 
 #include "blocking_support.hpp"
@@ -11,12 +12,26 @@ namespace {
 using detail::config_from_url;
 using detail::make_blocking_reactor;
 
-// "127.0.0.1:6379", "[::1]:6379" or the socket path, for messages.
-std::string address_of(const connection_config& c) {
-  if (!c.unix_socket.empty()) return c.unix_socket;
-  const std::string port = std::to_string(c.port);
-  if (c.host.find(':') != std::string::npos) return "[" + c.host + "]:" + port;
-  return c.host + ":" + port;
+// "127.0.0.1:6379", "[::1]:6379".
+std::string address_of(const std::string& host, std::uint16_t port) {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+// What a connect failed to reach, for messages: the host and port or the socket path; the
+// server an address provider (Sentinel) named, when it named one; or the Sentinels asked.
+// config.host is never the answer when a provider chooses.
+std::string target_of(const uredis::connection& conn) {
+  const connection_config& c = conn.config();
+  if (c.address == nullptr && !c.sentinel.enabled())
+    return c.unix_socket.empty() ? address_of(c.host, c.port) : c.unix_socket;
+  if (const endpoint* named = conn.provided_endpoint()) return address_of(named->host, named->port);
+  if (!c.sentinel.enabled()) return "the server its address provider names";
+  std::string asked;
+  for (const endpoint& e : c.sentinel.sentinels)
+    asked += (asked.empty() ? "" : ", ") + address_of(e.host, e.port);
+  return std::string(c.sentinel.role == sentinel::role::replica ? "a replica" : "the primary") +
+         " of Sentinel service " + c.sentinel.service + " (asked " + asked + ")";
 }
 
 }  // namespace
@@ -75,7 +90,7 @@ void blocking_client::connect() {
   conn_->connect([&outcome](const result<void>& o) { outcome = o; });
   wait_for([&outcome] { return outcome.has_value(); });
   if (!outcome->has_value())
-    detail::throw_connect_failure(*outcome, "cannot connect to " + address_of(conn_->config()));
+    detail::throw_connect_failure(*outcome, "cannot connect to " + target_of(*conn_));
 }
 
 void blocking_client::close() {

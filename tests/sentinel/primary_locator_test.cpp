@@ -183,6 +183,18 @@ TEST_F(PrimaryLocator, the_blocking_client_takes_a_sentinel_url) {
   std::string url = set_->url();
   url.replace(url.rfind('/') + 1, std::string::npos, "typo");
   EXPECT_THROW(blocking_client{url}, connection_error);
+  // No Sentinel listening: the message names the service and the Sentinels asked, never the
+  // config's default host and port, which nothing tried.
+  const std::string nobody = "127.0.0.1:" + std::to_string(test::free_loopback_port());
+  try {
+    blocking_client{"redis+sentinel://" + nobody + "/mymaster"};
+    ADD_FAILURE() << "connected through a Sentinel that is not there";
+  } catch (const connection_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("Sentinel service mymaster (asked " + nobody + ")"), std::string::npos)
+        << what;
+    EXPECT_EQ(what.find(":6379"), std::string::npos) << what;
+  }
 }
 
 // One worker of the load: SET a new key, WAIT for the replica, GET it back, again. One command
