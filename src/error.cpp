@@ -81,6 +81,9 @@ class error_category_impl final : public std::error_category {
       case errc::not_one_reply:
         return "this command is not answered by one reply: subscribe with pubsub::subscriber; "
                "MONITOR needs a connection of its own";
+      case errc::reset_refused:
+        return "RESET would undo this connection's setup (protocol, credentials, database, name, "
+               "tracking): close() and connect() the connection instead";
       case errc::subscriber_only:
         return "this RESP2 connection carries subscriptions: it accepts only (P|S)(UN)SUBSCRIBE, "
                "PING, QUIT and RESET (send other commands on another connection, or use RESP3)";

@@ -56,6 +56,7 @@ std::exception_ptr map_uredis_code(const std::error_code& ec) {
     // A command the caller sent to the wrong connection: redis-py raises RedisError there.
     case errc::subscriber_only:
     case errc::not_one_reply:
+    case errc::reset_refused:
       return make<data_error>(ec);
     case errc::timeout:
       return make<timeout_error>(ec);

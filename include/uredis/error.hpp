@@ -83,6 +83,10 @@ enum class errc : int {
   // SUBSCRIBE family (confirmation pushes: use pubsub::subscriber) and MONITOR (an endless
   // stream). Refused unsent, since its answers would be taken for other commands' replies.
   not_one_reply,
+  // RESET sent with exec() (cmd::raw): refused unsent, as it would undo what the connection set
+  // up (protocol, credentials, database, name, client-side cache tracking) behind its back.
+  // close() and connect() start over cleanly.
+  reset_refused,
 
   // Transactions (client/transaction.hpp). Nothing in the transaction ran: retrying it whole
   // is safe (client/optimistic.hpp does).

@@ -251,17 +251,19 @@ std::string_view take_command(std::string_view& rest) noexcept {
 }
 }  // namespace
 
-bool answered_otherwise(std::string_view request) noexcept {
+std::error_code refused_unsent(std::string_view request) noexcept {
   static constexpr std::string_view streaming[] = {
       "SUBSCRIBE",  "UNSUBSCRIBE",  "PSUBSCRIBE", "PUNSUBSCRIBE",
       "SSUBSCRIBE", "SUNSUBSCRIBE", "MONITOR",
   };
+  static constexpr std::string_view resetting[] = {"RESET"};
   // Every command of the request: a transaction's raw commands are checked too.
   while (!request.empty()) {
     const std::string_view command = take_command(request);
-    if (named_one_of(command, streaming)) return true;
+    if (named_one_of(command, streaming)) return make_error_code(errc::not_one_reply);
+    if (named_one_of(command, resetting)) return make_error_code(errc::reset_refused);
   }
-  return false;
+  return {};
 }
 
 void session::handshake_done() {

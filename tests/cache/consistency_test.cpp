@@ -643,6 +643,36 @@ TEST_F(Consistency, its_own_flush_or_select_is_never_answered_from_before_it) {
   }
 }
 
+TEST_F(Consistency, a_raw_reset_is_refused_and_tracking_stays_on) {
+  // RESET would turn tracking off on the server while the cache went on serving: refused
+  // unsent, alone or in a transaction, and the cache is still told of another client's write.
+  server().command({"SET", "k", "v1"});
+  connection c{*loop, cached(server())};
+  connect(c);
+  EXPECT_EQ(get(c, "k"), "v1");
+  std::optional<result<resp::reply>> reset;
+  c.exec(cmd::raw{"reset"}, [&](result<resp::reply> r) { reset.emplace(std::move(r)); });
+  ASSERT_TRUE(reset.has_value()) << "refused at once, unsent";
+  ASSERT_TRUE(reset->has_error());
+  EXPECT_EQ(reset->error(), make_error_code(errc::reset_refused));
+  bool in_transaction_done = false;
+  c.exec(transaction{cmd::ping{}, cmd::raw{"RESET"}}, [&](auto r) {
+    EXPECT_TRUE(r.has_error() && r.error() == errc::reset_refused);
+    in_transaction_done = true;
+  });
+  EXPECT_TRUE(in_transaction_done);
+  bool served = false;
+  EXPECT_EQ(get(c, "k", &served), "v1");
+  EXPECT_TRUE(served);
+  const std::uint64_t invalidations = c.cache()->stats().invalidations;
+  server().command({"SET", "k", "v2"});
+  ASSERT_TRUE(test::run_until(
+      *loop, [&] { return c.cache()->stats().invalidations > invalidations; }, 5s))
+      << "tracking was turned off";
+  EXPECT_EQ(get(c, "k", &served), "v2");
+  EXPECT_FALSE(served);
+}
+
 TEST_F(Consistency, a_key_given_pexpire_50_is_not_served_after_it_expired) {
   for (const tracking_mode mode :
        {tracking_mode::optin, tracking_mode::tracked, tracking_mode::bcast}) {

@@ -43,6 +43,7 @@ constexpr errc other_codes[] = {
     errc::server_loading,
     errc::subscriber_only,
     errc::not_one_reply,
+    errc::reset_refused,
     errc::watch_conflict,
     errc::watch_lost,
     errc::runtime_stopped,

@@ -16,7 +16,8 @@
 // entry gets one reply, so a transaction, a blocking pop (its deadline is the batch's, not its
 // own) and the subscribe family do not compile; a cmd::raw naming SUBSCRIBE, PSUBSCRIBE,
 // SSUBSCRIBE, their UN- forms or MONITOR is refused when pushed: that entry holds
-// errc::not_one_reply and is never sent (as exec() refuses one).
+// errc::not_one_reply and is never sent (as exec() refuses one); so is a RESET, with
+// errc::reset_refused.
 //
 // push() encodes the command into the batch's own bytes at once, so its arguments may die
 // right after (a key built in the loop). Exec enqueues each entry on the connection as its own
@@ -32,7 +33,8 @@
 //                      string fails, the commands around it succeed)
 //   an error_code      the reply did not fit R (errc::type_mismatch...), or there was none: the
 //                      connection failed, closed, or the deadline passed (failure() gives the
-//                      first of these), or errc::not_one_reply (refused when pushed)
+//                      first of these), or errc::not_one_reply or errc::reset_refused
+//                      (refused when pushed)
 // Before the first exec an entry holds errc::incomplete_reply. Exec overwrites every sent
 // entry's result, so a batch can be sent again as it is (the same commands), or clear()ed and
 // filled anew. Every entry completes exactly once per exec: a connection that dies mid-batch
@@ -178,11 +180,11 @@ class batch {
     resp::encoder e{bytes_};
     command.encode(e);
     if constexpr (proto::names_any_command<D>) {
-      if (proto::answered_otherwise(bytes_.data().substr(before))) {
+      if (const std::error_code refused = proto::refused_unsent(bytes_.data().substr(before))) {
         bytes_.truncate(before);  // no bytes: never sent
         ends_.push_back(static_cast<std::uint32_t>(before));
         slots_.emplace_back();
-        results_.emplace_back(errc::not_one_reply);
+        results_.emplace_back(refused);
         return *this;
       }
     }

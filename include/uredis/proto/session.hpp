@@ -381,7 +381,7 @@ class session {
 /// True for what a RESP2 connection in subscribe mode accepts, by the command's request bytes.
 bool allowed_when_subscribed(std::string_view request) noexcept;
 /// True for a descriptor whose command name is known only once encoded (cmd::raw, or a
-/// transaction holding one): the session then checks the bytes with answered_otherwise().
+/// transaction holding one): the session then checks the bytes with refused_unsent().
 template <class Command>
 inline constexpr bool names_any_command = [] {
   if constexpr (requires { Command::any_command; })
@@ -390,9 +390,11 @@ inline constexpr bool names_any_command = [] {
     return false;
 }();
 
-/// True when a command of `request` is answered otherwise than by one reply: (P|S)(UN)
-/// SUBSCRIBE, MONITOR.
-bool answered_otherwise(std::string_view request) noexcept;
+/// Why `request` (a raw command's bytes, or a transaction's) must not be sent, or no error:
+/// errc::not_one_reply when a command of it is answered otherwise than by one reply ((P|S)(UN)
+/// SUBSCRIBE, MONITOR), errc::reset_refused for RESET, which would undo the connection's setup
+/// (protocol, credentials, database, name, tracking) without the session knowing.
+std::error_code refused_unsent(std::string_view request) noexcept;
 
 template <class Command, class Handler>
 session::enqueued session::push_command(const Command& command, Handler&& handler, request r,
@@ -408,9 +410,9 @@ session::enqueued session::push_command(const Command& command, Handler&& handle
   resp::encoder e{out};
   command.encode(e);
   if constexpr (names_any_command<Command>) {
-    if (answered_otherwise(out.data().substr(before))) {
+    if (const std::error_code refused = refused_unsent(out.data().substr(before))) {
       out.truncate(before);
-      return refuse(std::forward<Handler>(handler), make_error_code(errc::not_one_reply));
+      return refuse(std::forward<Handler>(handler), refused);
     }
   }
   if (restricted_ && !allowed_when_subscribed(out.data().substr(before))) {
