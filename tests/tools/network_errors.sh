@@ -150,6 +150,11 @@ for c in SYNC PSYNC HELP; do
   run actual /dev/null -p "$open_port" "$c" x
   expect "refused $c" 1 '' "uredis-cli: *"
 done
+# RESET would undo the connection's setup: the library refuses it unsent, and the line says so.
+printf 'SET k 1\nRESET\nGET k\n' > "$work/reset"
+run actual "$work/reset" -p "$open_port"
+expect "refused RESET on stdin" 1 \
+  $'OK\n(error) uredis-cli: not sent (RESET would undo this connection\'s setup (protocol, credentials, database, name, tracking): close() and connect() the connection instead)\n"1"' ''
 printf 'ECHO before\nsync\nECHO after\n' > "$work/sync"
 run actual "$work/sync" -p "$open_port"
 expect "refused SYNC on stdin" 1 '"before"' "uredis-cli: sync is not supported*"

@@ -62,8 +62,10 @@ void reply_printer::send(const std::vector<std::string>& args) {
   if (per_command_) session_.revive();
   if ((flags & setup) != 0) setup_changes_.push_back(args);
   ++sent_;
+  in_exec_ = true;
   session_.connection().exec(cmd::raw<resp::reply>{args},
                              [this, flags](result<resp::reply> r) { on_reply(r, flags); });
+  in_exec_ = false;
   // Whether the server went away as asked decides whether anything more is sent.
   if (is_shutdown) wait_until_in_flight(0);
   if (sent_ % poll_every == 0) session_.loop().poll();
@@ -101,8 +103,15 @@ void reply_printer::on_connection_lost() {
 }
 
 void reply_printer::on_reply(const result<resp::reply>& r, std::uint8_t flags) {
-  print_notes_up_to(answered_);
-  ++answered_;
+  // Refused inside exec(): not sent after all, and its line goes after those of the commands
+  // before it, which may still be waiting.
+  const bool at_once = in_exec_;
+  if (at_once) {
+    --sent_;
+  } else {
+    print_notes_up_to(answered_);
+    ++answered_;
+  }
   if ((flags & inside) != 0) --waiting_inside_;
   std::vector<std::string> change;
   if ((flags & setup) != 0) {
@@ -110,7 +119,7 @@ void reply_printer::on_reply(const result<resp::reply>& r, std::uint8_t flags) {
     setup_changes_.pop_front();
   }
   if (stopped_) return;
-  if (r.has_error()) return on_failure(r.error(), flags);
+  if (r.has_error()) return on_failure(r.error(), flags, at_once);
   if (hold_redirects_ && r.has_server_error()) {
     if (auto to = cluster::parse_redirect(r.server_error(), session_.server().host)) {
       redirect_ = std::move(*to);
@@ -122,7 +131,7 @@ void reply_printer::on_reply(const result<resp::reply>& r, std::uint8_t flags) {
   if (buffer_.size() >= output_chunk) flush_buffer();
 }
 
-void reply_printer::on_failure(const std::error_code& ec, std::uint8_t flags) {
+void reply_printer::on_failure(const std::error_code& ec, std::uint8_t flags, bool at_once) {
   const bool ended =
       ec == errc::connection_closed || ec == errc::connection_reset || ec == errc::outcome_unknown;
   if ((flags & shutdown) != 0 && ended) {  // the server did as asked
@@ -136,17 +145,20 @@ void reply_printer::on_failure(const std::error_code& ec, std::uint8_t flags) {
     std::fprintf(err_, "Error: %s\n", session_.error_text(ec).c_str());
     return;
   }
-  // One line in the command's place, saying whether it may have run (docs in run.hpp).
+  // One line in the command's place, saying whether it may have run (docs in run.hpp). What
+  // the library refused at once never left.
+  std::string line;
   if (ec == errc::outcome_unknown) {
-    buffer_.append(may_have_run);
-  } else if (!retry::is_transient(ec)) {
-    buffer_.append(may_have_run_because).append(session_.error_text(ec)).append(")\n");
-  } else if ((flags & read_only) != 0) {
-    buffer_.append(no_reply).append(session_.error_text(ec)).append(")\n");
+    line = may_have_run;
+  } else if (!at_once && !retry::is_transient(ec)) {
+    line.append(may_have_run_because).append(session_.error_text(ec)).append(")\n");
+  } else if (!at_once && (flags & read_only) != 0) {
+    line.append(no_reply).append(session_.error_text(ec)).append(")\n");
   } else {
-    buffer_.append(not_sent).append(session_.error_text(ec)).append(")\n");
+    line.append(not_sent).append(session_.error_text(ec)).append(")\n");
   }
-  if (buffer_.size() >= output_chunk) flush_buffer();
+  if (at_once) return print(std::move(line));
+  append(line);
 }
 
 void reply_printer::print_notes_up_to(std::uint64_t answered) {

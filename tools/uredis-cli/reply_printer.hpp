@@ -79,7 +79,9 @@ class reply_printer {
 
   void on_connection_lost();
   void on_reply(const result<resp::reply>& r, std::uint8_t flags);
-  void on_failure(const std::error_code& ec, std::uint8_t flags);
+  // `at_once`: the library refused the command inside exec() (RESET, no connection): it was
+  // never sent, and commands sent before it may still wait for their replies.
+  void on_failure(const std::error_code& ec, std::uint8_t flags, bool at_once);
   void print_notes_up_to(std::uint64_t answered);
   void append(std::string_view text);
   void flush_buffer();
@@ -96,6 +98,7 @@ class reply_printer {
   std::deque<std::vector<std::string>> setup_changes_;
   std::string buffer_;
   bool stopped_ = false;
+  bool in_exec_ = false;  // inside connection().exec(): a completion now is a refusal
   int status_ = 0;
   bool hold_redirects_ = false;
   std::optional<cluster::redirect> redirect_;
