@@ -288,12 +288,15 @@ void cluster_client::on_slots(result<resp::reply> reply) {
   arm_refresh();
   send_held(true);  // what waited for a topology goes now
   // A node still down may be replaced any moment (its replica's election): keep reading the
-  // topology, at the schedule's pace, until it is back or gone from the map.
-  for (const std::unique_ptr<connection>& c : conns_) {
-    if (c != nullptr && c->state() == connection_state::reconnecting) {
-      refresh();
-      break;
-    }
+  // topology, less and less often (refresh_schedule.hpp), until it is back or gone from the map.
+  const bool down = std::any_of(conns_.begin(), conns_.end(), [](const auto& c) {
+    return c != nullptr && c->state() == connection_state::reconnecting;
+  });
+  if (down) {
+    schedule_.poll_while_down(now);
+    arm_refresh();
+  } else {
+    schedule_.settled();
   }
   // Last: the callback may destroy the client (a coroutine that ends once connected).
   if (on_connect_) {

@@ -14,6 +14,7 @@ void refresh_schedule::schedule(time_point at) noexcept {
   if (last_start_) at = std::max(at, *last_start_ + options_.min_interval);
   at_ = at;
   state_ = state::scheduled;
+  polling_ = false;
 }
 
 void refresh_schedule::request(time_point now) noexcept {
@@ -22,7 +23,9 @@ void refresh_schedule::request(time_point now) noexcept {
       schedule(now + draw_jitter());
       break;
     case state::scheduled:
-      break;  // the one already scheduled answers this request too
+      // The one already scheduled answers this request too; a poll, at the usual pace.
+      if (polling_) schedule(std::min(at_, now + draw_jitter()));
+      break;
     case state::in_flight:
       again_ = true;
       break;
@@ -51,6 +54,13 @@ void refresh_schedule::failed(time_point now) noexcept {
   ++failures_;
   again_ = false;  // the retry below answers the requests made meanwhile
   schedule(now + options_.failure_backoff.compute(failures_, *rng_));
+}
+
+void refresh_schedule::poll_while_down(time_point now) noexcept {
+  if (state_ != state::idle) return;
+  ++polls_;
+  schedule(now + options_.failure_backoff.compute(polls_, *rng_));
+  polling_ = true;
 }
 
 }  // namespace uredis::cluster

@@ -1,10 +1,13 @@
 // refresh_schedule: requests coalesce into one refresh, one in flight at a time with a single
 // follow-up, starts at least min_interval apart, jitter within its bound, failures retried
-// with the backoff's delays, success resetting the count.
+// with the backoff's delays, success resetting the count, and a node that stays down polled
+// less and less often.
 
 #include "uredis/cluster/refresh_schedule.hpp"
 
 #include <gtest/gtest.h>
+
+#include <vector>
 
 namespace uredis::cluster {
 namespace {
@@ -91,6 +94,45 @@ TEST(RefreshSchedule, failures_are_retried_with_the_backoff_and_success_resets_t
   s.succeeded(now);
   EXPECT_EQ(s.failures(), 0u);
   EXPECT_FALSE(s.next().has_value());
+}
+
+TEST(RefreshSchedule, a_node_still_down_is_polled_less_and_less_often_until_asked) {
+  util::rng rng(1);
+  refresh_schedule s(no_jitter(), rng);
+  s.request(t0);
+  ASSERT_TRUE(s.start(t0));
+  time_point started = t0;
+  std::vector<std::chrono::nanoseconds> waits;
+  for (int i = 0; i < 9; ++i) {
+    // Each answer, 1 ms later, still names a node that is down.
+    const time_point answered = started + 1ms;
+    s.succeeded(answered);
+    s.poll_while_down(answered);
+    ASSERT_TRUE(s.next().has_value());
+    waits.push_back(*s.next() - answered);
+    started = *s.next();
+    ASSERT_TRUE(s.start(started));
+  }
+  // The backoff's doubling (20 ms, 40 ms... held to min_interval after a start) up to its
+  // 1 s cap.
+  EXPECT_EQ(waits[0], 99ms);
+  EXPECT_EQ(waits[3], 160ms);
+  EXPECT_EQ(waits[4], 320ms);
+  EXPECT_EQ(waits[6], 1s);
+  EXPECT_EQ(waits[8], 1s);
+  // A request meanwhile (a MOVED) does not wait for the poll.
+  const time_point answered = started + 1ms;
+  s.succeeded(answered);
+  s.poll_while_down(answered);
+  ASSERT_EQ(s.next(), answered + 1s);
+  s.request(answered + 200ms);
+  EXPECT_EQ(s.next(), answered + 200ms);
+  // Settled: the next poll starts again from the shortest wait.
+  ASSERT_TRUE(s.start(answered + 200ms));
+  s.succeeded(answered + 201ms);
+  s.settled();
+  s.poll_while_down(answered + 201ms);
+  EXPECT_EQ(s.next(), answered + 300ms) << "20 ms, held to min_interval after the start";
 }
 
 TEST(RefreshSchedule, jitter_stays_within_its_bound_and_spreads) {

@@ -18,7 +18,12 @@
 //   - a requested refresh waits a random [0, jitter) first, so the shards of one process (and
 //     the clients of many) do not all ask the same node at the same instant;
 //   - a failed refresh is retried after the backoff's delay for its failure count, until one
-//     succeeds; success resets the count.
+//     succeeds; success resets the count;
+//   - a topology that still names a node that is down (poll_while_down) is read again after
+//     the same backoff, for the count of such reads in a row: its replica may take over any
+//     moment, or never (a primary without one), and reading every min_interval for as long as
+//     it stays down would be a storm of CLUSTER SLOTS from every shard of every client. A
+//     request meanwhile (a MOVED, a connection failing) is answered at the usual pace.
 
 #include <chrono>
 #include <cstdint>
@@ -57,6 +62,11 @@ class refresh_schedule {
   void succeeded(time_point now) noexcept;
   /// The refresh in flight failed (no node answered, or the reply was not a slot map).
   void failed(time_point now) noexcept;
+  /// The topology just applied names a node that is down: read it again after the backoff for
+  /// the number of such topologies in a row (unless a refresh is scheduled already).
+  void poll_while_down(time_point now) noexcept;
+  /// The topology just applied names no node that is down: the count starts over.
+  void settled() noexcept { polls_ = 0; }
 
   bool in_flight() const noexcept { return state_ == state::in_flight; }
   /// Failed refreshes since the last success.
@@ -73,7 +83,9 @@ class refresh_schedule {
   time_point at_{};
   std::optional<time_point> last_start_;
   std::uint32_t failures_ = 0;
+  std::uint32_t polls_ = 0;  // poll_while_down() calls in a row
   state state_ = state::idle;
+  bool polling_ = false;  // the scheduled refresh is a poll: a request may bring it forward
   bool again_ = false;
 };
 
