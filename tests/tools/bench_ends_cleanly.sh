@@ -50,7 +50,14 @@ for sig in INT TERM HUP KILL; do
   tool=$!
   server=$(server_of "$tool")
   leftover=$server
-  dir=$(readlink "/proc/$server/cwd")  # the server's --dir, its private temporary directory
+  # The server's --dir, its private temporary directory, once it has moved there.
+  dir=
+  for _ in $(seq 100); do
+    dir=$(readlink "/proc/$server/cwd" || true)
+    case "$dir" in /tmp/uredis-bench.*) break ;; esac
+    sleep 0.05
+  done
+  case "$dir" in /tmp/uredis-bench.*) ;; *) fail "SIG$sig: the server never moved to its directory ($dir)" ;; esac
   sleep 0.5                            # into the run
   kill -s "$sig" "$tool"
   set +e
