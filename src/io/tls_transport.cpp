@@ -118,14 +118,20 @@ void tls_transport::start_responder_check() {
   }
   const std::optional<tls::http_url> url = tls::http_url::parse(verifier_->url());
   if (!url) return fail(make_error_code(errc::ocsp_responder_unavailable));
-  // Done a tick (the timer wheel's 1 ms) before the setup's deadline, so that a silent
-  // responder is the error, not the setup's timeout.
+  // Done a tick (the timer wheel's 1 ms) before the setup's deadline, so that this transport
+  // says what stalled. The responder is unavailable only once it had all its own time; a check
+  // the setup's deadline cut short is that deadline's timeout (retried, as the setup's is).
   auto timeout = options_->ocsp_responder_timeout;
+  cut_short_ = {};
   if (setup_deadline_ != std::chrono::steady_clock::time_point::max()) {
-    const auto left = std::chrono::floor<std::chrono::milliseconds>(
-        setup_deadline_ - loop_->timers().now() - std::chrono::milliseconds(2));
-    if (left <= left.zero()) return fail(make_error_code(errc::ocsp_responder_unavailable));
-    timeout = std::min(timeout, left);
+    const auto now = loop_->timers().now();
+    const auto left = std::chrono::floor<std::chrono::milliseconds>(setup_deadline_ - now -
+                                                                    std::chrono::milliseconds(2));
+    if (left <= left.zero()) return fail(make_error_code(errc::timeout));
+    if (left < timeout) {
+      timeout = left;
+      cut_short_ = now + left;
+    }
   }
   if (!query_) query_.emplace(*loop_, static_cast<ocsp_query_events&>(*this));
   checking_ = true;
@@ -144,6 +150,7 @@ void tls_transport::on_ocsp_answer(std::string_view body) {
 void tls_transport::on_ocsp_failed(std::error_code ec) {
   checking_ = false;
   verifier_.reset();
+  if (cut_short_ && loop_->timers().now() >= *cut_short_) ec = make_error_code(errc::timeout);
   fail(ec);
 }
 
@@ -183,6 +190,19 @@ void tls_transport::on_transport_failed(std::error_code ec) {
   // An end of stream mid-handshake stays connection_closed, retried like any dropped
   // connection: the peers that refuse TLS for good say so first (an alert: tls_peer_alert;
   // plaintext: tls_peer_not_tls), so a bare close is most likely the network or a restart.
+  // During the responder check the server's records wait unread in the engine: the alert that
+  // came before the close (TLS 1.3 refuses a client certificate once the client is done) is
+  // read now, and is the error. What else they held goes with the failing stream.
+  if (checking_) {
+    for (;;) {
+      const result<std::string_view> plaintext = engine_.read();
+      if (!plaintext) {
+        ec = plaintext.error();
+        break;
+      }
+      if (plaintext->empty()) break;
+    }
+  }
   fail(ec);
 }
 

@@ -21,8 +21,8 @@
 // shard's cache (tls/ocsp_cache.hpp) holds an answer that still checks, and the answer must
 // say good. Until then nothing is reported and records from the server wait in the engine, so
 // no command can go out before the check passes. The check ends before the setup's deadline
-// (expect_setup_by), so a responder that never answers is reported as such. wolfSSL does not say whether a staple came
-// (it checks one in the handshake if it does), so the responder is asked either way.
+// (expect_setup_by), so that the error says what stalled. wolfSSL does not say whether a staple
+// came (it checks one in the handshake if it does), so the responder is asked either way.
 //
 // Reconnects resume the last session (tls::session_cache; tls::options::session_resumption),
 // taken once the first reads after a handshake have brought its ticket, and only offered to the
@@ -66,8 +66,8 @@ class tls_transport final : public transport, private transport_events, private 
   /// it must outlive them, as `host` does.
   void expect_host(std::string_view host) noexcept { host_ = host; }
   /// The deadline of the setup the next open belongs to (the session's). The responder check
-  /// ends before it, so that a silent responder is reported as ocsp_responder_unavailable, not
-  /// as the setup's timeout (which is retried).
+  /// ends just before it: as ocsp_responder_unavailable when the responder had its whole
+  /// ocsp_responder_timeout, as errc::timeout (retried) when the deadline cut it short.
   void expect_setup_by(std::chrono::steady_clock::time_point deadline) noexcept {
     setup_deadline_ = deadline;
   }
@@ -109,6 +109,8 @@ class tls_transport final : public transport, private transport_events, private 
   std::string_view host_;
   std::chrono::steady_clock::time_point setup_deadline_ =
       std::chrono::steady_clock::time_point::max();
+  // When the responder check under way ends because the setup's deadline is near, if it does.
+  std::optional<std::chrono::steady_clock::time_point> cut_short_;
   reactor::reactor* loop_;
   std::optional<tls::context> context_;         // built on the first open
   std::optional<ocsp_query> query_;             // made on the first responder check, then reused
