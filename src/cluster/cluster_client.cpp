@@ -65,6 +65,12 @@ void cluster_client::refresh() {
   arm_refresh();
 }
 
+void cluster_client::recheck() {
+  if (closing_) return;
+  schedule_.remind(reactor_->timers().now());
+  arm_refresh();
+}
+
 std::size_t cluster_client::open_connections() const noexcept {
   return static_cast<std::size_t>(
       std::count_if(conns_.begin(), conns_.end(), [](const auto& c) { return c != nullptr; }));
@@ -288,7 +294,7 @@ void cluster_client::on_slots(result<resp::reply> reply) {
   arm_refresh();
   send_held(true);  // what waited for a topology goes now
   // A node still down may be replaced any moment (its replica's election): keep reading the
-  // topology, less and less often (refresh_schedule.hpp), until it is back or gone from the map.
+  // topology, less and less often (refresh_schedule.hpp), while its connection tries again.
   const bool down = std::any_of(conns_.begin(), conns_.end(), [](const auto& c) {
     return c != nullptr && c->state() == connection_state::reconnecting;
   });
@@ -359,16 +365,22 @@ void cluster_client::apply(slot_map next) {
     if (c && c->ready() && c->pending() > 0) retiring_.push_back(std::move(c));
   }
   gone.clear();  // closes: unsent commands come back with their bytes and are routed again
-  sweep_retiring();
+  sweep_retiring(false);
 }
 
-void cluster_client::sweep_retiring() {
-  // Destroying a ready connection emits disconnected, which comes back here (on_node_trouble):
-  // the done ones leave the list before any of them is destroyed.
-  const auto done = std::stable_partition(retiring_.begin(), retiring_.end(),
-                                          [](const std::unique_ptr<connection>& c) {
-                                            return c != nullptr && c->pending() > 0 && c->ready();
-                                          });
+void cluster_client::sweep_retiring(bool judged) {
+  // Done: nothing due, or given up. A connection that lost its socket goes once its commands
+  // are judged (`judged`: reconnect_scheduled came), so that those it had written are reported
+  // as the fault matrix says, not failed as closed. Destroying a ready connection emits
+  // disconnected, which comes back here (on_node_trouble): the done ones leave the list before
+  // any of them is destroyed.
+  const auto done = std::stable_partition(
+      retiring_.begin(), retiring_.end(), [judged](const std::unique_ptr<connection>& c) {
+        if (c == nullptr || c->pending() == 0) return false;
+        const connection_state s = c->state();
+        if (s == connection_state::closed || s == connection_state::idle) return false;
+        return !judged || c->ready();
+      });
   if (done == retiring_.end()) return;
   std::vector<std::unique_ptr<connection>> closing(std::make_move_iterator(done),
                                                    std::make_move_iterator(retiring_.end()));
@@ -389,13 +401,12 @@ void cluster_client::on_node_trouble(std::uint64_t connection_id, bool reconnect
         reads_.skip(node);
         if (reconnecting) c->close();
       }
-      refresh();  // read the topology from another node: has a replica taken over?
+      recheck();  // read the topology from another node: has a replica taken over?
       return;
     }
   }
-  // Perhaps a retiring connection: gone once its commands are judged (reconnect_scheduled comes
-  // after), so that those it had written are reported as the fault matrix says, not as closed.
-  if (reconnecting) sweep_retiring();
+  // Any connection's trouble is a moment to let go of the retiring ones that are done.
+  sweep_retiring(reconnecting);
 }
 
 }  // namespace uredis::cluster

@@ -56,10 +56,15 @@ void refresh_schedule::failed(time_point now) noexcept {
   schedule(now + options_.failure_backoff.compute(failures_, *rng_));
 }
 
+void refresh_schedule::remind(time_point now) noexcept {
+  if (state_ == state::scheduled && polling_) return;
+  request(now);
+}
+
 void refresh_schedule::poll_while_down(time_point now) noexcept {
   if (state_ != state::idle) return;
   ++polls_;
-  schedule(now + options_.failure_backoff.compute(polls_, *rng_));
+  schedule(now + options_.poll_backoff.compute(polls_, *rng_));
   polling_ = true;
 }
 

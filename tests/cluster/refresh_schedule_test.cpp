@@ -22,6 +22,7 @@ refresh_options no_jitter() {
   o.jitter = 0ns;
   o.min_interval = 100ms;
   o.failure_backoff = retry::backoff::exponential(10ms, 1s);
+  o.poll_backoff = retry::backoff::exponential(10ms, 1s);
   return o;
 }
 
@@ -125,6 +126,8 @@ TEST(RefreshSchedule, a_node_still_down_is_polled_less_and_less_often_until_aske
   s.succeeded(answered);
   s.poll_while_down(answered);
   ASSERT_EQ(s.next(), answered + 1s);
+  s.remind(answered + 100ms);  // the node's connection failed again: the poll answers it
+  EXPECT_EQ(s.next(), answered + 1s);
   s.request(answered + 200ms);
   EXPECT_EQ(s.next(), answered + 200ms);
   // Settled: the next poll starts again from the shortest wait.

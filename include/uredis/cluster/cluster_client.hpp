@@ -184,9 +184,9 @@ class cluster_client {
   /// Sends `tx` (transaction.hpp, which the caller includes) to the primary serving its keys'
   /// one slot, where it runs as on a single server. Keys in several slots:
   /// errc::cluster_cross_slot, unsent. A MOVED or ASK met by its commands is not followed (a
-  /// transaction is one batch whose parts may have run): it is in the results, and the map is
-  /// read again before the callback runs (refresh_on_redirect.hpp; the callback has 8 bytes
-  /// less room than a connection's, proto::pending::capacity).
+  /// transaction is one batch whose parts may have run): it is in the results, and after a
+  /// MOVED the map is read again before the callback runs (refresh_on_redirect.hpp; the
+  /// callback has 8 bytes less room than a connection's, proto::pending::capacity).
   template <class... Commands, class Callback>
   void exec(const transaction<Commands...>& tx, Callback&& callback,
             const exec_options& options = {}) {
@@ -301,7 +301,7 @@ class cluster_client {
         const auto delay = retry_delay(h.state().redirects());
         held_command c = holding(std::move(h), deadline);
         c.bytes.append(v.command);
-        refresh();
+        recheck();
         hold(std::move(c), delay, true, was_probe);
         return true;
       }
@@ -464,12 +464,14 @@ class cluster_client {
   void arm_retry();
 
   void on_refresh_timer();
+  // refresh() for what may be the news a poll already waits on (refresh_schedule::remind).
+  void recheck();
   void arm_refresh();
   void send_refresh();
   void on_slots(result<resp::reply> reply);
   void apply(slot_map next);
   void on_node_trouble(std::uint64_t connection_id, bool reconnecting);
-  void sweep_retiring();
+  void sweep_retiring(bool judged);
 
   reactor::reactor* reactor_;
   cluster_config config_;

@@ -20,10 +20,11 @@
 //   - a failed refresh is retried after the backoff's delay for its failure count, until one
 //     succeeds; success resets the count;
 //   - a topology that still names a node that is down (poll_while_down) is read again after
-//     the same backoff, for the count of such reads in a row: its replica may take over any
+//     poll_backoff's delay for the count of such reads in a row: its replica may take over any
 //     moment, or never (a primary without one), and reading every min_interval for as long as
 //     it stays down would be a storm of CLUSTER SLOTS from every shard of every client. A
-//     request meanwhile (a MOVED, a connection failing) is answered at the usual pace.
+//     request meanwhile (a MOVED) is answered at the usual pace; a reminder (the node's
+//     connection failing again, a command finding it down) waits for the poll.
 
 #include <chrono>
 #include <cstdint>
@@ -39,6 +40,11 @@ struct refresh_options {
   std::chrono::nanoseconds jitter = std::chrono::milliseconds(20);
   retry::backoff failure_backoff =
       retry::backoff::equal_jitter(std::chrono::milliseconds(100), std::chrono::seconds(5));
+  /// Between reads while a node is down (poll_while_down). Its cap bounds how late a failover
+  /// is seen, commands to the node's slots waiting meanwhile: 500 ms is two reads a second per
+  /// shard, where every min_interval was ten.
+  retry::backoff poll_backoff =
+      retry::backoff::equal_jitter(std::chrono::milliseconds(100), std::chrono::milliseconds(500));
 };
 
 class refresh_schedule {
@@ -51,6 +57,9 @@ class refresh_schedule {
 
   /// Something suggests the map is stale.
   void request(time_point now) noexcept;
+  /// The same, for what may be the news a poll is already waiting on (a node failing again, a
+  /// command that found it down): a poll scheduled by poll_while_down() answers it as it is.
+  void remind(time_point now) noexcept;
 
   /// When start() should be called next; nullopt while idle or while a refresh is in flight.
   std::optional<time_point> next() const noexcept {
@@ -62,8 +71,8 @@ class refresh_schedule {
   void succeeded(time_point now) noexcept;
   /// The refresh in flight failed (no node answered, or the reply was not a slot map).
   void failed(time_point now) noexcept;
-  /// The topology just applied names a node that is down: read it again after the backoff for
-  /// the number of such topologies in a row (unless a refresh is scheduled already).
+  /// The topology just applied names a node that is down: read it again after poll_backoff's
+  /// delay for the number of such topologies in a row (unless a refresh is scheduled already).
   void poll_while_down(time_point now) noexcept;
   /// The topology just applied names no node that is down: the count starts over.
   void settled() noexcept { polls_ = 0; }
