@@ -86,7 +86,7 @@ class error_category_impl final : public std::error_category {
                "tracking): close() and connect() the connection instead";
       case errc::subscriber_only:
         return "this RESP2 connection carries subscriptions: it accepts only (P|S)(UN)SUBSCRIBE, "
-               "PING, QUIT and RESET (send other commands on another connection, or use RESP3)";
+               "PING and QUIT (send other commands on another connection, or use RESP3)";
       case errc::watch_conflict:
         return "a WATCHed key changed before EXEC: the transaction did not run";
       case errc::watch_lost:

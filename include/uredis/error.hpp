@@ -77,7 +77,7 @@ enum class errc : int {
   server_loading,
 
   // Pub/Sub (pubsub/subscriber.hpp). A RESP2 connection that carries subscriptions accepts only
-  // the (P|S)(UN)SUBSCRIBE family, PING, QUIT and RESET: any other command is refused unsent.
+  // the (P|S)(UN)SUBSCRIBE family, PING and QUIT: any other command is refused unsent.
   subscriber_only,
   // A command sent with exec() (cmd::raw) that is not answered by one reply: the (P|S)(UN)
   // SUBSCRIBE family (confirmation pushes: use pubsub::subscriber) and MONITOR (an endless

@@ -211,8 +211,8 @@ bool named_one_of(std::string_view request, const std::string_view (&names)[N]) 
 
 bool allowed_when_subscribed(std::string_view request) noexcept {
   static constexpr std::string_view allowed[] = {
-      "SUBSCRIBE",    "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE", "SSUBSCRIBE",
-      "SUNSUBSCRIBE", "PING",        "QUIT",       "RESET",
+      "SUBSCRIBE",  "UNSUBSCRIBE",  "PSUBSCRIBE", "PUNSUBSCRIBE",
+      "SSUBSCRIBE", "SUNSUBSCRIBE", "PING",       "QUIT",
   };
   return named_one_of(request, allowed);
 }

@@ -146,6 +146,8 @@ TEST_F(ClusterClient, the_connect_callback_may_destroy_the_client) {
       *r_, [&] { return client == nullptr; }, 10s));
   EXPECT_TRUE(connected);
   ASSERT_TRUE(got.has_value());
+  ASSERT_TRUE(got->has_error()) << "the command ran after its client was gone";
+  EXPECT_EQ(got->error(), errc::connection_closed) << got->error().message();
   test::run_for(*r_, 50ms);  // nothing of the client is touched after it is gone (ASan)
 }
 
@@ -595,6 +597,21 @@ TEST_F(ClusterClient, a_new_primary_known_from_an_ask_is_followed_and_then_retir
   auto extra = std::make_unique<test::redis_server>(std::move(o));
   const node_address extra_address{"127.0.0.1", extra->port()};
   const std::string extra_id = test::node_id(*extra);
+  // However the test ends (a failed ASSERT returns early), the node leaves: killed and forgotten
+  // by every node, so that the tests after this one find the cluster as it was.
+  struct leaves_at_the_end {
+    std::unique_ptr<test::redis_server>& node;
+    const std::string& id;
+    ~leaves_at_the_end() {
+      node->kill();
+      for (std::size_t i = 0; i < test::shared_cluster()->size(); ++i) {
+        if (test::shared_cluster()->node(i).running())
+          (void)test::shared_cluster()->node(i).command({"CLUSTER", "FORGET", id});
+      }
+      node.reset();
+      test::shared_cluster()->wait_stable();
+    }
+  } leaves{extra, extra_id};
   ASSERT_EQ(test::shared_cluster()->node(0).command(
                 {"CLUSTER", "MEET", "127.0.0.1", std::to_string(extra->port()), bus_port}),
             "+OK\r\n");
@@ -707,15 +724,6 @@ TEST_F(ClusterClient, a_new_primary_known_from_an_ask_is_followed_and_then_retir
   for (int i = 0; i < 100 && clients_of_extra() > 1; ++i)
     std::this_thread::sleep_for(20ms);
   EXPECT_EQ(clients_of_extra(), 1u) << extra->command({"CLIENT", "LIST"});
-
-  // It goes: killed and forgotten by every node.
-  extra->kill();
-  for (std::size_t i = 0; i < test::shared_cluster()->size(); ++i) {
-    if (test::shared_cluster()->node(i).running())
-      (void)test::shared_cluster()->node(i).command({"CLUSTER", "FORGET", extra_id});
-  }
-  extra.reset();
-  test::shared_cluster()->wait_stable();
 }
 
 // Last: it changes the cluster for good (a replica becomes a primary).

@@ -118,6 +118,7 @@ bool private_server::start(std::string& error, bool tls, const std::vector<std::
     return false;
   }
   dir_ = tmpl;
+  guard(*this);  // from here a signal removes the directory (the CA's key goes in it)
   port_ = free_loopback_port();
   if (port_ == 0) {
     error = "no free loopback port";
@@ -157,7 +158,6 @@ bool private_server::start(std::string& error, bool tls, const std::vector<std::
     ::execvp(argv[0], const_cast<char* const*>(argv.data()));
     ::_exit(127);
   }
-  guard(*this);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;

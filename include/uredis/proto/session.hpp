@@ -241,7 +241,7 @@ class session {
     pipeline_.observe_errors(std::move(observer));
   }
   /// The connection carries subscriptions (pubsub/subscriber.hpp). Speaking RESP2, it then
-  /// accepts only (P|S)(UN)SUBSCRIBE, PING, QUIT and RESET (anything else is refused unsent,
+  /// accepts only (P|S)(UN)SUBSCRIBE, PING and QUIT (anything else is refused unsent,
   /// with errc::subscriber_only) and reads pub/sub arrays as pushes. RESP3 changes nothing.
   void set_subscribed(bool on);
   /// True when this connection refuses what a RESP2 subscriber connection does not take.

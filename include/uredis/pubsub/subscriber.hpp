@@ -12,8 +12,8 @@
 // Connections:
 //   - RESP3 (the default): messages are pushes, so a subscriber shares an ordinary connection:
 //     commands and their replies keep flowing beside the messages, in order.
-//   - RESP2: a connection with subscriptions takes nothing but the pub/sub commands, PING, QUIT
-//     and RESET. Build the subscriber from a reactor and a config: it owns a dedicated
+//   - RESP2: a connection with subscriptions takes nothing but the pub/sub commands, PING and
+//     QUIT. Build the subscriber from a reactor and a config: it owns a dedicated
 //     connection (one per shard is enough: it holds any number of subscriptions). A subscriber
 //     given a shared RESP2 connection turns it into a subscriber-only one: any other command
 //     sent on it completes at once with errc::subscriber_only, unsent (commands already sent
