@@ -44,9 +44,10 @@ gone() {
   return 1
 }
 
-set -m  # job control: a background job gets SIGINT's default action, not the ignoring of it
 for sig in INT TERM HUP KILL; do
-  "$bench" -q -c 2 -P 16 -t get --duration 60 >/dev/null &
+  # The signals' default actions, whatever this script inherited (a background job ignores
+  # SIGINT, nohup SIGHUP): the tool leaves alone a signal it was started ignoring.
+  env --default-signal=INT,TERM,HUP "$bench" -q -c 2 -P 16 -t get --duration 60 >/dev/null &
   tool=$!
   server=$(server_of "$tool")
   leftover=$server
