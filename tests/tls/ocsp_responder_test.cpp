@@ -2,7 +2,8 @@
 // redis-server listening for TLS, asking a real responder (openssl ocsp, from an index.txt made
 // at test time) from the reactor after the handshake. A good answer connects, a revoked one is
 // refused before any command reaches Redis, a responder that is down or silent fails the
-// connect closed (a silent one before the setup's deadline, as unavailable), a resumed reconnect
+// connect closed (a silent one as unavailable, or as a timeout when the setup's deadline cut
+// the check short), an alert the server sends meanwhile is the error, a resumed reconnect
 // is checked as well, and the shard's cache answers the next connect without asking again.
 
 #include <arpa/inet.h>
@@ -31,6 +32,34 @@ namespace uredis {
 namespace {
 
 using namespace std::chrono_literals;
+
+// A responder that never answers: a listener that never accepts (the connect succeeds into
+// its backlog; no byte ever comes back).
+class silent_responder {
+ public:
+  silent_responder() : port_(test::free_loopback_port()), fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port_);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    listening_ = fd_ >= 0 &&
+                 ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                 ::listen(fd_, 8) == 0;
+  }
+  ~silent_responder() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  silent_responder(const silent_responder&) = delete;
+  silent_responder& operator=(const silent_responder&) = delete;
+
+  bool listening() const noexcept { return listening_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/ocsp"; }
+
+ private:
+  std::uint16_t port_;
+  int fd_;
+  bool listening_ = false;
+};
 
 class OcspResponder : public test::ocsp_suite {
  protected:
@@ -117,21 +146,13 @@ TEST_F(OcspResponder, AResponderThatIsDownFailsClosed) {
 }
 
 TEST_F(OcspResponder, ASilentResponderTimesOutClosed) {
-  // A listener that never accepts: the connect succeeds (the backlog), no answer ever comes.
-  const std::uint16_t port = test::free_loopback_port();
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(::listen(listener, 4), 0);
-  connection_config c = config("http://127.0.0.1:" + std::to_string(port) + "/ocsp");
+  const silent_responder silent;
+  ASSERT_TRUE(silent.listening());
+  connection_config c = config(silent.url());
   c.tls_options.ocsp_responder_timeout = 300ms;
   const auto start = std::chrono::steady_clock::now();
   const result<void> outcome = connect(c);
   const auto took = std::chrono::steady_clock::now() - start;
-  ::close(listener);
   ASSERT_FALSE(outcome.has_value());
   EXPECT_EQ(outcome.error(), make_error_code(errc::ocsp_responder_unavailable));
   EXPECT_LT(took, 3s) << "the responder timeout did not bound the wait";
@@ -141,26 +162,19 @@ TEST_F(OcspResponder, ASilentResponderIsUnavailableUnlessTheSetupCutItShort) {
   // With the defaults (the responder's 2 s inside the setup's 5 s) a responder that never
   // answers is reported as unavailable, not retried. A responder timeout longer than what the
   // setup has left is cut short at the setup's deadline, and that is a timeout (retried).
-  const std::uint16_t port = test::free_loopback_port();
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(::listen(listener, 8), 0);
-  connection_config c = config("http://127.0.0.1:" + std::to_string(port) + "/ocsp");
+  const silent_responder silent;
+  ASSERT_TRUE(silent.listening());
+  connection_config c = config(silent.url());
   ASSERT_LT(c.tls_options.ocsp_responder_timeout, connection_config{}.connect_timeout);
   c.connect_timeout = connection_config{}.connect_timeout;
-  const result<void> silent = connect(c);
-  ASSERT_FALSE(silent.has_value());
-  EXPECT_EQ(silent.error(), make_error_code(errc::ocsp_responder_unavailable))
-      << silent.error().message();
+  const result<void> unanswered = connect(c);
+  ASSERT_FALSE(unanswered.has_value());
+  EXPECT_EQ(unanswered.error(), make_error_code(errc::ocsp_responder_unavailable))
+      << unanswered.error().message();
 
   c.connect_timeout = 1s;
   c.tls_options.ocsp_responder_timeout = 5s;
   const result<void> cut_short = connect(c);
-  ::close(listener);
   ASSERT_FALSE(cut_short.has_value());
   EXPECT_EQ(cut_short.error(), make_error_code(errc::timeout)) << cut_short.error().message();
 }
@@ -173,18 +187,11 @@ TEST_F(OcspResponder, AnAlertWhileTheResponderIsAskedIsTheError) {
   o.tls = test::redis_tls_options{certs->cert("server"), certs->key("server"), certs->cert("ca"),
                                   /*auth_clients=*/true};
   test::redis_server strict(o);
-  const std::uint16_t port = test::free_loopback_port();
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(::listen(listener, 4), 0);
-  connection_config c = config("http://127.0.0.1:" + std::to_string(port) + "/ocsp");
+  const silent_responder silent;
+  ASSERT_TRUE(silent.listening());
+  connection_config c = config(silent.url());
   c.port = strict.port();
   const result<void> outcome = connect(c);
-  ::close(listener);
   ASSERT_FALSE(outcome.has_value());
   EXPECT_EQ(outcome.error(), make_error_code(errc::tls_peer_alert)) << outcome.error().message();
 }
