@@ -194,14 +194,10 @@ void tls_transport::on_transport_failed(std::error_code ec) {
   // came before the close (TLS 1.3 refuses a client certificate once the client is done) is
   // read now, and is the error. What else they held goes with the failing stream.
   if (checking_) {
-    for (;;) {
-      const result<std::string_view> plaintext = engine_.read();
-      if (!plaintext) {
-        ec = plaintext.error();
-        break;
-      }
-      if (plaintext->empty()) break;
-    }
+    result<std::string_view> plaintext = engine_.read();
+    while (plaintext && !plaintext->empty())
+      plaintext = engine_.read();
+    if (!plaintext) ec = plaintext.error();
   }
   fail(ec);
 }

@@ -114,13 +114,12 @@ void reply_printer::on_reply(const result<resp::reply>& r, std::uint8_t flags) {
   }
   if ((flags & inside) != 0) --waiting_inside_;
   std::vector<std::string> change;
-  if ((flags & setup) != 0) {  // a refusal's is the last pushed, the others' the first
-    change = std::move(at_once ? setup_changes_.back() : setup_changes_.front());
-    if (at_once) {
-      setup_changes_.pop_back();
-    } else {
-      setup_changes_.pop_front();
-    }
+  if ((flags & setup) != 0 && at_once) {  // a refusal's change is the last one pushed
+    change = std::move(setup_changes_.back());
+    setup_changes_.pop_back();
+  } else if ((flags & setup) != 0) {
+    change = std::move(setup_changes_.front());
+    setup_changes_.pop_front();
   }
   if (stopped_) return;
   if (r.has_error()) return on_failure(r.error(), flags, at_once);
